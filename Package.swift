@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "nbgitops",
+    products: [
+        .executable(name: "nbgitops", targets: ["nbgitops"]),
+        .library(name: "NBGitOps", targets: ["NBGitOps"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // The system libyaml (Debian: libyaml-dev), the only YAML implementation used.
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // All compiler logic: load → decode → resolve → plan → check → render → write.
+        .target(
+            name: "NBGitOps",
+            dependencies: ["CYAML"],
+            resources: [.copy("Resources/notebookvalidationjob-crd.yaml")],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        // Thin command-line front.
+        .executableTarget(
+            name: "nbgitops",
+            dependencies: [
+                "NBGitOps",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "NBGitOpsTests",
+            dependencies: ["NBGitOps"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,129 @@
+/// The stable identifier of a diagnostic. Ids never change meaning once published:
+/// tools, waivers and docs refer to them.
+public struct RuleID: RawRepresentable, Hashable, Sendable, Comparable, ExpressibleByStringLiteral {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.rawValue = value }
+    public static func < (lhs: RuleID, rhs: RuleID) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+extension RuleID {
+    // Input and YAML structure (Load stage).
+    public static let ioRead: RuleID = "NBG001"
+    public static let yamlSyntax: RuleID = "NBG002"
+    public static let yamlTab: RuleID = "NBG003"
+    public static let yamlDuplicateKey: RuleID = "NBG004"
+    public static let yamlAlias: RuleID = "NBG005"
+    public static let yamlMergeKey: RuleID = "NBG006"
+    public static let yamlTag: RuleID = "NBG007"
+    public static let yamlLimit: RuleID = "NBG008"
+    public static let yamlEncoding: RuleID = "NBG009"
+
+    // Schema of specs, overlays and the project file (Decode stage).
+    public static let documentKind: RuleID = "NBG100"
+    public static let fieldType: RuleID = "NBG101"
+    public static let fieldUnknown: RuleID = "NBG102"
+    public static let fieldRequired: RuleID = "NBG103"
+    public static let fieldEnum: RuleID = "NBG104"
+    public static let fieldPattern: RuleID = "NBG105"
+    public static let fieldRange: RuleID = "NBG106"
+    public static let ambiguousScalar: RuleID = "NBG107"
+    public static let gitURL: RuleID = "NBG110"
+    public static let gitRef: RuleID = "NBG111"
+    public static let notebookPath: RuleID = "NBG112"
+    public static let duration: RuleID = "NBG113"
+    public static let quantity: RuleID = "NBG114"
+
+    // Volumes (the operator's webhook rules, ADR-053).
+    public static let volumeDuplicateName: RuleID = "NBG120"
+    public static let volumeSourceCount: RuleID = "NBG121"
+    public static let volumeMountUndeclared: RuleID = "NBG122"
+    public static let volumeMountPathDuplicate: RuleID = "NBG123"
+    public static let volumeReserved: RuleID = "NBG124"
+    public static let volumeHostPath: RuleID = "NBG125"
+
+    // Names and objects.
+    public static let nameInvalid: RuleID = "NBG130"
+    public static let nameTooLong: RuleID = "NBG131"
+    public static let objectDuplicate: RuleID = "NBG132"
+    public static let envReserved: RuleID = "NBG133"
+    public static let namespaceReplaced: RuleID = "NBG134"
+    public static let passthroughKind: RuleID = "NBG135"
+
+    // Secrets.
+    public static let secretLiteral: RuleID = "NBG140"
+
+    // Builds.
+    public static let buildUnavailable: RuleID = "NBG150"
+
+    // Overlays, environments and the project file (Resolve stage).
+    public static let overlayNotFound: RuleID = "NBG160"
+    public static let projectInvalid: RuleID = "NBG161"
+    public static let environmentInvalid: RuleID = "NBG162"
+    public static let specNotFound: RuleID = "NBG163"
+
+    // Output (Write stage).
+    public static let outputPath: RuleID = "NBG170"
+    public static let outputWrite: RuleID = "NBG171"
+}
+
+/// What a rule is about, for `nbgitops rules` and the docs.
+public struct RuleDescription: Sendable, Hashable {
+    public var id: RuleID
+    public var severity: DiagnosticSeverity
+    public var title: String
+
+    public init(_ id: RuleID, _ severity: DiagnosticSeverity, _ title: String) {
+        self.id = id
+        self.severity = severity
+        self.title = title
+    }
+}
+
+/// Every rule the compiler can report, in id order.
+public enum RuleCatalog {
+    public static let all: [RuleDescription] = [
+        RuleDescription(.ioRead, .error, "an input file cannot be read"),
+        RuleDescription(.yamlSyntax, .error, "malformed YAML"),
+        RuleDescription(.yamlTab, .error, "a tab character in indentation"),
+        RuleDescription(.yamlDuplicateKey, .error, "a mapping key appears twice"),
+        RuleDescription(.yamlAlias, .error, "anchors and aliases are refused (alias bombs, hidden sharing)"),
+        RuleDescription(.yamlMergeKey, .error, "merge keys `<<` are refused"),
+        RuleDescription(.yamlTag, .error, "an explicit tag other than the YAML core tags"),
+        RuleDescription(.yamlLimit, .error, "input over a size, depth or node-count limit"),
+        RuleDescription(.yamlEncoding, .error, "input is not valid UTF-8"),
+        RuleDescription(.documentKind, .error, "a document is not a mapping or has an unknown apiVersion/kind"),
+        RuleDescription(.fieldType, .error, "a field has the wrong type"),
+        RuleDescription(.fieldUnknown, .error, "a field is not part of the schema"),
+        RuleDescription(.fieldRequired, .error, "a required field is missing"),
+        RuleDescription(.fieldEnum, .error, "a value is not one of the allowed values"),
+        RuleDescription(.fieldPattern, .error, "a string does not match the schema's pattern"),
+        RuleDescription(.fieldRange, .error, "a value or length is outside the schema's bounds"),
+        RuleDescription(.ambiguousScalar, .error, "an unquoted value that YAML 1.1 reads as a bool, number or null where a string is expected"),
+        RuleDescription(.gitURL, .error, "a git URL is invalid or carries credentials"),
+        RuleDescription(.gitRef, .error, "a git ref is not a valid branch, tag or commit"),
+        RuleDescription(.notebookPath, .error, "a notebook path is not a relative `.ipynb` path inside the repository"),
+        RuleDescription(.duration, .error, "a duration cannot be parsed"),
+        RuleDescription(.quantity, .error, "a resource quantity cannot be parsed"),
+        RuleDescription(.volumeDuplicateName, .error, "two volumes share a name"),
+        RuleDescription(.volumeSourceCount, .error, "a volume does not have exactly one source"),
+        RuleDescription(.volumeMountUndeclared, .error, "a volume mount names an undeclared volume"),
+        RuleDescription(.volumeMountPathDuplicate, .error, "two volume mounts share a mount path"),
+        RuleDescription(.volumeReserved, .error, "a volume name or mount path collides with one nbgitops uses"),
+        RuleDescription(.volumeHostPath, .error, "hostPath volumes are refused"),
+        RuleDescription(.nameInvalid, .error, "a name is not a valid DNS-1123 name"),
+        RuleDescription(.nameTooLong, .error, "a derived object name would exceed Kubernetes' length limit"),
+        RuleDescription(.objectDuplicate, .error, "two inputs define the same object"),
+        RuleDescription(.envReserved, .error, "a user env variable collides with one nbgitops sets"),
+        RuleDescription(.namespaceReplaced, .warning, "a spec's namespace is replaced by the environment's namespace"),
+        RuleDescription(.passthroughKind, .error, "a supporting object of a kind nbgitops cannot place"),
+        RuleDescription(.secretLiteral, .error, "literal secret material in an input"),
+        RuleDescription(.buildUnavailable, .error, "a build strategy that is not available"),
+        RuleDescription(.overlayNotFound, .error, "an overlay cannot be found"),
+        RuleDescription(.projectInvalid, .error, "the project file is invalid"),
+        RuleDescription(.environmentInvalid, .error, "an environment's resolved settings are invalid"),
+        RuleDescription(.specNotFound, .error, "a spec file or folder named by the project does not exist"),
+        RuleDescription(.outputPath, .error, "an output path escapes the output folder"),
+        RuleDescription(.outputWrite, .error, "the output folder cannot be written"),
+    ]
+}

@@ -1,0 +1,188 @@
+/// One environment: an ordered stack of overlays resolved into concrete settings.
+/// Every value remembers which overlay file and line set it, or that it is a built-in default.
+public struct Environment: Sendable {
+    public var name: String
+    /// The overlays in stacking order (later ones override earlier ones field by field).
+    public var overlays: [OverlayReference]
+    public var platform: Traced<Platform>
+    public var storage: StorageSettings
+    public var gpu: GPUSettings
+    public var tekton: TektonSettings
+    public var images: ImageSettings
+    public var naming: NamingSettings
+    public var delivery: DeliverySettings
+
+    public init(
+        name: String, overlays: [OverlayReference], platform: Traced<Platform>, storage: StorageSettings,
+        gpu: GPUSettings, tekton: TektonSettings, images: ImageSettings, naming: NamingSettings,
+        delivery: DeliverySettings
+    ) {
+        self.name = name
+        self.overlays = overlays
+        self.platform = platform
+        self.storage = storage
+        self.gpu = gpu
+        self.tekton = tekton
+        self.images = images
+        self.naming = naming
+        self.delivery = delivery
+    }
+}
+
+/// An overlay as named in a stack: a built-in name or a file path, and the file it resolved to.
+public struct OverlayReference: Sendable, Hashable {
+    public var name: String
+    public var file: String
+    public var isBuiltin: Bool
+
+    public init(name: String, file: String, isBuiltin: Bool) {
+        self.name = name
+        self.file = file
+        self.isBuiltin = isBuiltin
+    }
+}
+
+public enum Platform: String, Sendable, Hashable, CaseIterable {
+    case openshift
+    case kubernetes
+}
+
+public enum AccessMode: String, Sendable, Hashable, CaseIterable {
+    case readWriteOnce = "ReadWriteOnce"
+    case readWriteMany = "ReadWriteMany"
+    case readWriteOncePod = "ReadWriteOncePod"
+    case readOnlyMany = "ReadOnlyMany"
+}
+
+public struct StorageSettings: Sendable {
+    public var accessMode: Traced<AccessMode>
+    /// nil: the cluster's default storage class.
+    public var storageClassName: Traced<String?>
+    /// Size of each PVC nbgitops creates for a spec's claim (a Kubernetes quantity).
+    public var claimSize: Traced<String>
+    /// Size of per-run build workspaces (used by builds).
+    public var workspaceSize: Traced<String>
+    /// Claims the environment says exist already (not managed by nbgitops).
+    public var existingClaims: Traced<[String]>
+    /// When true, every claim a job mounts is created by nbgitops (none pre-exist).
+    public var manageAllClaims: Traced<Bool>
+
+    public init(
+        accessMode: Traced<AccessMode>, storageClassName: Traced<String?>, claimSize: Traced<String>,
+        workspaceSize: Traced<String>, existingClaims: Traced<[String]>, manageAllClaims: Traced<Bool>
+    ) {
+        self.accessMode = accessMode
+        self.storageClassName = storageClassName
+        self.claimSize = claimSize
+        self.workspaceSize = workspaceSize
+        self.existingClaims = existingClaims
+        self.manageAllClaims = manageAllClaims
+    }
+}
+
+public struct Taint: Sendable, Hashable {
+    public var key: String
+    public var value: String?
+    public var effect: String
+
+    public init(key: String, value: String?, effect: String) {
+        self.key = key
+        self.value = value
+        self.effect = effect
+    }
+}
+
+public struct GPUSettings: Sendable {
+    /// The extended resource name GPU pods request (`nvidia.com/gpu`).
+    public var resourceName: Traced<String>
+    /// Taints on the GPU nodes; pods that request the GPU resource tolerate exactly these.
+    public var taints: Traced<[Taint]>
+    /// Node labels GPU pods are placed with.
+    public var nodeSelector: Traced<[String: String]>
+
+    public init(resourceName: Traced<String>, taints: Traced<[Taint]>, nodeSelector: Traced<[String: String]>) {
+        self.resourceName = resourceName
+        self.taints = taints
+        self.nodeSelector = nodeSelector
+    }
+}
+
+/// Tekton's `coschedule` feature flag as the cluster has it (affects affinity assistants).
+public enum CoscheduleMode: String, Sendable, Hashable, CaseIterable {
+    case workspaces
+    case pipelineruns
+    case isolatePipelinerun = "isolate-pipelinerun"
+    case disabled
+}
+
+public struct TektonSettings: Sendable {
+    public var coschedule: Traced<CoscheduleMode>
+
+    public init(coschedule: Traced<CoscheduleMode>) {
+        self.coschedule = coschedule
+    }
+}
+
+public struct ImageMirror: Sendable, Hashable {
+    /// A registry or repository prefix as written in specs (`quay.io/jupyter`).
+    public var source: String
+    /// Its replacement (`mirror.example.com/quay/jupyter`).
+    public var mirror: String
+
+    public init(source: String, mirror: String) {
+        self.source = source
+        self.mirror = mirror
+    }
+}
+
+public struct ImageSettings: Sendable {
+    /// Registry built images are pushed to (used by builds); nil = platform default.
+    public var registry: Traced<String?>
+    /// Prefix rewrites applied to every image reference nbgitops emits.
+    public var mirrors: Traced<[ImageMirror]>
+    /// Image of the git-clone init container (needs git and ssh).
+    public var gitClone: Traced<String>
+
+    public init(registry: Traced<String?>, mirrors: Traced<[ImageMirror]>, gitClone: Traced<String>) {
+        self.registry = registry
+        self.mirrors = mirrors
+        self.gitClone = gitClone
+    }
+}
+
+public struct NamingSettings: Sendable {
+    public var namespace: Traced<String>
+    /// Prepended to every object name nbgitops derives.
+    public var namePrefix: Traced<String>
+
+    public init(namespace: Traced<String>, namePrefix: Traced<String>) {
+        self.namespace = namespace
+        self.namePrefix = namePrefix
+    }
+}
+
+public enum DeliveryTool: String, Sendable, Hashable, CaseIterable {
+    case argocd
+    case flux
+}
+
+public struct DeliverySettings: Sendable {
+    public var tool: Traced<DeliveryTool>
+    public var repositoryURL: Traced<String>
+    public var revision: Traced<String>
+    /// Path of the environment's manifests inside the repository; nil = derived from the output folder.
+    public var path: Traced<String?>
+    /// Namespace of the Argo CD or Flux controller objects (`openshift-gitops`, `argocd`, `flux-system`).
+    public var controllerNamespace: Traced<String?>
+
+    public init(
+        tool: Traced<DeliveryTool>, repositoryURL: Traced<String>, revision: Traced<String>, path: Traced<String?>,
+        controllerNamespace: Traced<String?>
+    ) {
+        self.tool = tool
+        self.repositoryURL = repositoryURL
+        self.revision = revision
+        self.path = path
+        self.controllerNamespace = controllerNamespace
+    }
+}

@@ -1,0 +1,160 @@
+import CYAML
+
+/// The Render stage's emitter: typed manifest values → YAML bytes, through libyaml's event API.
+///
+/// Determinism lives here: maps are emitted in the canonical key order (`apiVersion`, `kind`,
+/// `metadata`, `name`, `namespace`, `spec`, then the rest sorted by UTF-8 bytes), every string
+/// that any common YAML reader would take for a bool, number, null or timestamp is quoted,
+/// multi-line strings are literal blocks, and there is no line folding.
+public enum ManifestRenderer {
+    /// Keys emitted first, in this order, wherever they occur.
+    static let leadingKeys = ["apiVersion", "kind", "metadata", "name", "namespace", "spec"]
+
+    /// Orders map keys canonically.
+    public static func canonicalOrder(_ entries: [ManifestEntry]) -> [ManifestEntry] {
+        entries.sorted { lhs, rhs in
+            let l = leadingKeys.firstIndex(of: lhs.key) ?? leadingKeys.count
+            let r = leadingKeys.firstIndex(of: rhs.key) ?? leadingKeys.count
+            if l != r { return l < r }
+            return lhs.key.utf8.lexicographicallyPrecedes(rhs.key.utf8)
+        }
+    }
+
+    /// Renders documents into one YAML stream. The first document has no `---`; later ones do.
+    public static func render(_ documents: [ManifestNode]) -> [UInt8] {
+        let emitter = Emitter()
+        emitter.streamStart()
+        for (index, document) in documents.enumerated() {
+            emitter.documentStart(implicit: index == 0)
+            emitter.emit(document)
+            emitter.documentEnd()
+        }
+        emitter.streamEnd()
+        return emitter.output
+    }
+
+    /// Renders one value (a snippet) without document markers, for tests and messages.
+    public static func renderString(_ documents: [ManifestNode]) -> String {
+        String(decoding: render(documents), as: UTF8.self)
+    }
+}
+
+/// Owns a `yaml_emitter_t`; output is collected into a byte array.
+private final class Emitter {
+    private var emitter = yaml_emitter_t()
+    private(set) var output: [UInt8] = []
+    private var failed = false
+
+    init() {
+        output.reserveCapacity(4096)
+        yaml_emitter_initialize(&emitter)
+        yaml_emitter_set_unicode(&emitter, 1)
+        yaml_emitter_set_width(&emitter, -1)
+        yaml_emitter_set_indent(&emitter, 2)
+        yaml_emitter_set_break(&emitter, YAML_LN_BREAK)
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        yaml_emitter_set_output(
+            &emitter,
+            { context, buffer, size in
+                guard let context, let buffer else { return 0 }
+                let this = Unmanaged<Emitter>.fromOpaque(context).takeUnretainedValue()
+                this.output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
+                return 1
+            }, context)
+    }
+
+    deinit {
+        yaml_emitter_delete(&emitter)
+    }
+
+    private func send(_ event: inout yaml_event_t) {
+        if failed {
+            yaml_event_delete(&event)
+            return
+        }
+        // yaml_emitter_emit takes ownership of the event.
+        if yaml_emitter_emit(&emitter, &event) != 1 { failed = true }
+    }
+
+    func streamStart() {
+        var event = yaml_event_t()
+        yaml_stream_start_event_initialize(&event, YAML_UTF8_ENCODING)
+        send(&event)
+    }
+
+    func streamEnd() {
+        var event = yaml_event_t()
+        yaml_stream_end_event_initialize(&event)
+        send(&event)
+        yaml_emitter_flush(&emitter)
+    }
+
+    func documentStart(implicit: Bool) {
+        var event = yaml_event_t()
+        yaml_document_start_event_initialize(&event, nil, nil, nil, implicit ? 1 : 0)
+        send(&event)
+    }
+
+    func documentEnd() {
+        var event = yaml_event_t()
+        yaml_document_end_event_initialize(&event, 1)
+        send(&event)
+    }
+
+    func emit(_ node: ManifestNode) {
+        switch node {
+        case .string(let value):
+            let style: yaml_scalar_style_t
+            if value.utf8.contains(0x0A) {
+                style = YAML_LITERAL_SCALAR_STYLE
+            } else if ScalarResolver.needsQuoting(value) {
+                style = YAML_SINGLE_QUOTED_SCALAR_STYLE
+            } else {
+                style = YAML_PLAIN_SCALAR_STYLE
+            }
+            scalar(value, style: style)
+        case .int(let value): scalar(String(value), style: YAML_PLAIN_SCALAR_STYLE)
+        case .float(let value): scalar(value, style: YAML_PLAIN_SCALAR_STYLE)
+        case .bool(let value): scalar(value ? "true" : "false", style: YAML_PLAIN_SCALAR_STYLE)
+        case .null: scalar("null", style: YAML_PLAIN_SCALAR_STYLE)
+        case .list(let elements):
+            var event = yaml_event_t()
+            yaml_sequence_start_event_initialize(&event, nil, nil, 1, elements.isEmpty ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE)
+            send(&event)
+            for element in elements { emit(element) }
+            var end = yaml_event_t()
+            yaml_sequence_end_event_initialize(&end)
+            send(&end)
+        case .map(let entries):
+            var event = yaml_event_t()
+            yaml_mapping_start_event_initialize(&event, nil, nil, 1, entries.isEmpty ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE)
+            send(&event)
+            for entry in ManifestRenderer.canonicalOrder(entries) {
+                emit(.string(entry.key))
+                emit(entry.value)
+            }
+            var end = yaml_event_t()
+            yaml_mapping_end_event_initialize(&end)
+            send(&end)
+        }
+    }
+
+    private func scalar(_ value: String, style: yaml_scalar_style_t) {
+        var event = yaml_event_t()
+        var text = value
+        text.withUTF8 { bytes in
+            // libyaml copies the value; the buffer only has to live for this call.
+            let base = bytes.baseAddress.map { UnsafeMutablePointer(mutating: $0) }
+            let empty: [UInt8] = [0]
+            if let base {
+                yaml_scalar_event_initialize(&event, nil, nil, base, Int32(bytes.count), 1, 1, style)
+            } else {
+                _ = empty.withUnsafeBufferPointer { pointer in
+                    yaml_scalar_event_initialize(
+                        &event, nil, nil, UnsafeMutablePointer(mutating: pointer.baseAddress), 0, 1, 1, style)
+                }
+            }
+        }
+        send(&event)
+    }
+}
