@@ -21,7 +21,10 @@ let package = Package(
         .target(
             name: "NBGitOps",
             dependencies: ["CYAML"],
-            resources: [.copy("Resources/notebookvalidationjob-crd.yaml")],
+            resources: [
+                .copy("Resources/notebookvalidationjob-crd.yaml"),
+                .copy("Resources/nbgitops-schemas.yaml"),
+            ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         // Thin command-line front.

@@ -1,0 +1,33 @@
+import Foundation
+
+/// The schemas nbgitops decodes against, loaded once per process from bundled resources.
+public enum CRDSchemas {
+    /// `spec` schema of the operator's NotebookValidationJob CRD (v1alpha1).
+    public static let notebookValidationJobSpec: Schema? = loadNotebookValidationJobSpec()
+
+    /// `spec` of an nbgitops `Overlay` file.
+    public static let overlaySpec: Schema? = ownSchemas?["overlaySpec"].map(Schema.parse)
+    /// `spec` of the `Project` file (`nbgitops.yaml`).
+    public static let projectSpec: Schema? = ownSchemas?["projectSpec"].map(Schema.parse)
+
+    private static let ownSchemas: YAMLNode? = {
+        guard let url = Bundle.module.url(forResource: "nbgitops-schemas", withExtension: "yaml"),
+            let data = try? Data(contentsOf: url)
+        else { return nil }
+        let diagnostics = DiagnosticCollector()
+        return YAMLLoader.load(bytes: [UInt8](data), file: "nbgitops-schemas.yaml", diagnostics: diagnostics).first?.root
+    }()
+
+    private static func loadNotebookValidationJobSpec() -> Schema? {
+        guard let url = Bundle.module.url(forResource: "notebookvalidationjob-crd", withExtension: "yaml"),
+            let data = try? Data(contentsOf: url)
+        else { return nil }
+        let diagnostics = DiagnosticCollector()
+        let documents = YAMLLoader.load(bytes: [UInt8](data), file: "notebookvalidationjob-crd.yaml", diagnostics: diagnostics)
+        guard let root = documents.first?.root,
+            let version = root["spec"]?["versions"]?.items?.first(where: { $0["name"]?.scalar?.value == "v1alpha1" }),
+            let spec = version["schema"]?["openAPIV3Schema"]?["properties"]?["spec"]
+        else { return nil }
+        return Schema.parse(spec)
+    }
+}

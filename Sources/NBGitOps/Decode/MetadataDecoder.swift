@@ -1,0 +1,80 @@
+/// `metadata` of a spec document.
+public struct DecodedMetadata: Sendable {
+    public var name: Located<String>
+    public var namespace: Located<String>?
+    public var labels: [String: String]
+    public var annotations: [String: String]
+}
+
+enum MetadataDecoder {
+    enum NameRule {
+        case dnsLabel
+        case dnsSubdomain
+    }
+
+    static let knownFields = ["name", "namespace", "labels", "annotations"]
+
+    static func decode(_ root: YAMLNode, kind: String, nameRule: NameRule, diagnostics: DiagnosticCollector) -> DecodedMetadata? {
+        guard let metadata = root["metadata"] else {
+            diagnostics.error(.fieldRequired, "missing required field 'metadata' in \(kind)", at: root.location,
+                help: "add metadata: with a name")
+            return nil
+        }
+        guard let pairs = metadata.pairs else {
+            diagnostics.error(.fieldType, "'metadata' must be a mapping, found \(metadata.kindDescription)", at: metadata.location,
+                help: "write metadata as a mapping with name: ...")
+            return nil
+        }
+        var name: Located<String>?
+        var namespace: Located<String>?
+        var labels: [String: String] = [:]
+        var annotations: [String: String] = [:]
+        for pair in pairs {
+            guard let key = pair.key.scalar?.value else { continue }
+            switch key {
+            case "name", "namespace":
+                guard case .string(let text)? = pair.value.resolvedScalar else {
+                    diagnostics.error(
+                        pair.value.scalar == nil ? .fieldType : .ambiguousScalar,
+                        "'metadata.\(key)' must be a string, found \(pair.value.kindDescription)", at: pair.value.location,
+                        help: pair.value.scalar == nil ? "write a plain name" : "quote the value: \"\(pair.value.scalar?.value ?? "")\"")
+                    continue
+                }
+                let located = Located(text, at: pair.value.location)
+                if key == "name" { name = located } else { namespace = located }
+            case "labels", "annotations":
+                guard let entries = pair.value.pairs else {
+                    if case .null? = pair.value.resolvedScalar { continue }
+                    diagnostics.error(.fieldType, "'metadata.\(key)' must be a mapping, found \(pair.value.kindDescription)",
+                        at: pair.value.location, help: "write \(key) as key: value lines")
+                    continue
+                }
+                for entry in entries {
+                    guard let entryKey = entry.key.scalar?.value else { continue }
+                    guard case .string(let value)? = entry.value.resolvedScalar else {
+                        diagnostics.error(.ambiguousScalar,
+                            "'metadata.\(key).\(entryKey)' must be a string, found \(entry.value.kindDescription)",
+                            at: entry.value.location, help: "quote the value: \"\(entry.value.scalar?.value ?? "")\"")
+                        continue
+                    }
+                    if key == "labels" { labels[entryKey] = value } else { annotations[entryKey] = value }
+                }
+            default:
+                diagnostics.error(.fieldUnknown, "unknown field '\(key)' in 'metadata'", at: pair.key.location,
+                    help: Suggestions.closest(to: key, in: knownFields).map { "did you mean '\($0)'?" }
+                        ?? "spec files carry only name, namespace, labels and annotations")
+            }
+        }
+        guard let name else {
+            diagnostics.error(.fieldRequired, "missing required field 'name' in 'metadata'", at: metadata.location,
+                help: "add name: <lowercase-name>")
+            return nil
+        }
+        switch nameRule {
+        case .dnsLabel: NameChecks.checkLabel(name, what: "\(kind) name", diagnostics: diagnostics)
+        case .dnsSubdomain: NameChecks.checkSubdomain(name, what: "\(kind) name", diagnostics: diagnostics)
+        }
+        if let namespace { NameChecks.checkLabel(namespace, what: "namespace", diagnostics: diagnostics) }
+        return DecodedMetadata(name: name, namespace: namespace, labels: labels, annotations: annotations)
+    }
+}

@@ -1,0 +1,303 @@
+import Foundation
+
+/// The Decode stage for spec files: YAML documents → `NotebookValidationJob`s and supporting
+/// objects, checked against the operator's CRD (every field, constraint and default), the
+/// operator webhook's volume rules, and nbgitops' own rules for git sources, names and secrets.
+public enum SpecDecoder {
+    public static let jobKind = "NotebookValidationJob"
+    /// Accepted API versions: the current group and the operator's older one.
+    public static let jobAPIVersions = ["mlops.mlops.dev/v1alpha1", "mlops.redhat.com/v1alpha1"]
+
+    /// Decodes every document of every file. Reports problems and skips what cannot be used.
+    public static func decode(_ documents: [YAMLDocument], diagnostics: DiagnosticCollector) -> SpecSet {
+        var set = SpecSet()
+        for document in documents {
+            guard document.root.pairs != nil else {
+                diagnostics.error(
+                    .documentKind, "document \(document.index) is \(document.root.kindDescription), expected a Kubernetes object (a mapping)",
+                    at: document.root.location, help: "each YAML document must be a mapping with apiVersion, kind and metadata")
+                continue
+            }
+            let kind = document.root["kind"]?.scalar?.value
+            if kind == jobKind {
+                if let job = decodeJob(document, diagnostics: diagnostics) { set.jobs.append(job) }
+            } else if let object = SupportingObjectDecoder.decode(document, diagnostics: diagnostics) {
+                set.supportingObjects.append(object)
+            }
+        }
+        checkDuplicates(set, diagnostics: diagnostics)
+        return set
+    }
+
+    private static func checkDuplicates(_ set: SpecSet, diagnostics: DiagnosticCollector) {
+        var seenJobs: [String: SourceLocation] = [:]
+        for job in set.jobs {
+            if let first = seenJobs[job.name.value] {
+                diagnostics.error(
+                    .objectDuplicate, "NotebookValidationJob '\(job.name.value)' is defined twice", at: job.name.location,
+                    help: "rename one of them; names must be unique in an environment",
+                    notes: [DiagnosticNote("first defined here", at: first)])
+            } else {
+                seenJobs[job.name.value] = job.name.location
+            }
+        }
+        var seenObjects: [String: SourceLocation] = [:]
+        for object in set.supportingObjects {
+            let key = "\(object.apiVersion.split(separator: "/").dropLast().joined())/\(object.kind)/\(object.name.value)"
+            if let first = seenObjects[key] {
+                diagnostics.error(
+                    .objectDuplicate, "\(object.kind) '\(object.name.value)' is defined twice", at: object.name.location,
+                    help: "remove or rename one of them", notes: [DiagnosticNote("first defined here", at: first)])
+            } else {
+                seenObjects[key] = object.name.location
+            }
+        }
+    }
+
+    static func decodeJob(_ document: YAMLDocument, diagnostics: DiagnosticCollector) -> NotebookValidationJob? {
+        let root = document.root
+        let errorsBefore = diagnostics.errorCount
+        guard let schema = CRDSchemas.notebookValidationJobSpec else {
+            diagnostics.error(.documentKind, "the bundled NotebookValidationJob schema cannot be loaded", at: root.location,
+                help: "reinstall nbgitops; its resource bundle is missing")
+            return nil
+        }
+        let apiVersionNode = root["apiVersion"]
+        let apiVersion = apiVersionNode?.scalar?.value ?? ""
+        if !jobAPIVersions.contains(apiVersion) {
+            diagnostics.error(
+                .documentKind, "NotebookValidationJob has apiVersion '\(apiVersion)'",
+                at: apiVersionNode?.location ?? root.location,
+                help: "use apiVersion: \(jobAPIVersions[0]) (or \(jobAPIVersions[1]))")
+        }
+        for pair in root.pairs ?? [] {
+            guard let key = pair.key.scalar?.value else { continue }
+            if !["apiVersion", "kind", "metadata", "spec"].contains(key) {
+                let help = key == "status"
+                    ? "status is written by a controller; remove it from the spec file"
+                    : Suggestions.closest(to: key, in: ["apiVersion", "kind", "metadata", "spec"]).map { "did you mean '\($0)'?" } ?? "remove it"
+                diagnostics.error(.fieldUnknown, "unknown field '\(key)' in NotebookValidationJob", at: pair.key.location, help: help)
+            }
+        }
+        let metadata = MetadataDecoder.decode(root, kind: jobKind, nameRule: .dnsLabel, diagnostics: diagnostics)
+        guard let specNode = root["spec"] else {
+            diagnostics.error(.fieldRequired, "missing required field 'spec' in NotebookValidationJob", at: root.location,
+                help: "add a 'spec:' with notebook and podConfig")
+            return nil
+        }
+        var validator = SchemaValidator(subject: jobKind, diagnostics: diagnostics) { path, key, diagnostics in
+            guard key.scalar?.value == "hostPath", path.contains(".volumes[") else { return false }
+            diagnostics.error(
+                .volumeHostPath, "hostPath volumes are not allowed", at: key.location,
+                help: "use a persistentVolumeClaim, configMap, secret or emptyDir volume")
+            return true
+        }
+        guard let spec = validator.validate(specNode, against: schema, path: "spec"), let metadata else { return nil }
+        var sourceMap = validator.sourceMap
+        sourceMap.locations["metadata.name"] = metadata.name.location
+        let context = JobContext(spec: spec, sourceMap: sourceMap, fallback: specNode.location, diagnostics: diagnostics)
+        let job = context.makeJob(document: document, apiVersion: apiVersion, metadata: metadata)
+        return diagnostics.errorCount == errorsBefore ? job : nil
+    }
+}
+
+/// Reads the typed job out of a schema-validated `spec`, adding the checks the CRD cannot express.
+struct JobContext {
+    let spec: ManifestNode
+    let sourceMap: SourceMap
+    let fallback: SourceLocation
+    let diagnostics: DiagnosticCollector
+
+    func location(_ path: String) -> SourceLocation { sourceMap.nearest(path) ?? fallback }
+
+    func string(_ path: String) -> Located<String>? {
+        guard let value = spec.value(at: path.dropPrefix("spec."))?.stringValue else { return nil }
+        return Located(value, at: location(path))
+    }
+
+    func makeJob(document: YAMLDocument, apiVersion: String, metadata: DecodedMetadata) -> NotebookValidationJob? {
+        guard let notebook = notebookSource("spec.notebook"),
+            let image = string("spec.podConfig.containerImage")
+        else { return nil }
+        let golden = spec["goldenNotebook"] == nil ? nil : notebookSource("spec.goldenNotebook")
+        let timeoutText = string("spec.timeout") ?? Located("30m", at: fallback)
+        let timeout = Durations.seconds(timeoutText.value) ?? 1800
+        let podConfig = decodePodConfig(image: image)
+        return NotebookValidationJob(
+            apiVersion: apiVersion, name: metadata.name, namespace: metadata.namespace, labels: metadata.labels,
+            annotations: metadata.annotations, notebook: notebook, goldenNotebook: golden, podConfig: podConfig,
+            timeoutSeconds: Located(timeout, at: timeoutText.location),
+            comparisonConfig: spec["comparisonConfig"] ?? defaults(for: "comparisonConfig"),
+            validationConfig: spec["validationConfig"] ?? defaults(for: "validationConfig"),
+            modelValidation: spec["modelValidation"], document: spec, sourceMap: sourceMap,
+            file: document.file, documentIndex: document.index)
+    }
+
+    /// The CRD defaults of an absent object field, as if it had been written as `{}`.
+    func defaults(for field: String) -> ManifestNode {
+        guard let schema = CRDSchemas.notebookValidationJobSpec?.properties[field] else { return .map([]) }
+        var entries: [ManifestEntry] = []
+        for key in schema.properties.keys.sorted() {
+            if let node = schema.properties[key]?.defaultValue { entries.append(ManifestEntry(key, ManifestConversion.convert(node))) }
+        }
+        return .map(entries)
+    }
+
+    func notebookSource(_ path: String) -> NotebookSource? {
+        guard let url = string("\(path).git.url"), let ref = string("\(path).git.ref"),
+            let notebookPath = string("\(path).path")
+        else { return nil }
+        let transport = GitChecks.checkURL(url, diagnostics: diagnostics)
+        GitChecks.checkRef(ref, diagnostics: diagnostics)
+        GitChecks.checkNotebookPath(notebookPath, diagnostics: diagnostics)
+        let secret = string("\(path).git.credentialsSecret")
+        if let secret { NameChecks.checkSubdomain(secret, what: "credentialsSecret", diagnostics: diagnostics) }
+        return NotebookSource(
+            git: GitSource(url: url, ref: ref, credentialsSecret: secret, transport: transport ?? .https),
+            path: notebookPath)
+    }
+
+    func decodePodConfig(image: Located<String>) -> PodConfig {
+        let base = "spec.podConfig"
+        let pod = spec["podConfig"] ?? .map([])
+        if image.value.trimmingCharacters(in: .whitespaces).isEmpty || image.value.contains(" ") {
+            diagnostics.error(.fieldPattern, "'spec.podConfig.containerImage' is not an image reference", at: image.location,
+                help: "write an image such as quay.io/jupyter/minimal-notebook:2024-05-27")
+        }
+        var serviceAccount = string("\(base).serviceAccountName")
+        if let name = serviceAccount {
+            if name.value == "default" { serviceAccount = nil } else {
+                NameChecks.checkSubdomain(name, what: "serviceAccountName", diagnostics: diagnostics)
+            }
+        }
+        let env = pod["env"]?.elements ?? []
+        var envNames: [Located<String>] = []
+        for (index, entry) in env.enumerated() {
+            guard let name = entry["name"]?.stringValue else { continue }
+            let located = Located(name, at: location("\(base).env[\(index)].name"))
+            envNames.append(located)
+            if let value = entry["value"]?.stringValue, !value.isEmpty, SecretHeuristics.looksLikeCredentialName(name) {
+                diagnostics.error(
+                    .secretLiteral, "env '\(name)' carries a literal value that looks like a credential",
+                    at: location("\(base).env[\(index)].value"),
+                    help: "store it in a Secret and use valueFrom.secretKeyRef; secret values must not reach gitops/")
+            }
+        }
+        var envFrom = pod["envFrom"]?.elements ?? []
+        for (index, credential) in (pod["credentials"]?.elements ?? []).enumerated() {
+            guard let name = credential.stringValue else { continue }
+            NameChecks.checkSubdomain(Located(name, at: location("\(base).credentials[\(index)]")), what: "credentials", diagnostics: diagnostics)
+            envFrom.append(["secretRef": ["name": .string(name)]])
+        }
+        var nodeSelector: [String: String] = [:]
+        for entry in pod["nodeSelector"]?.entries ?? [] {
+            nodeSelector[entry.key] = entry.value.stringValue ?? ""
+        }
+        let volumes = decodeVolumes(pod["volumes"]?.elements ?? [], base: base)
+        let mounts = decodeMounts(pod["volumeMounts"]?.elements ?? [], base: base, volumes: volumes)
+        var build: BuildConfigSpec?
+        if let buildNode = pod["buildConfig"] {
+            let enabled = buildNode["enabled"]?.boolValue ?? false
+            let strategy = string("\(base).buildConfig.strategy") ?? Located("s2i", at: location("\(base).buildConfig"))
+            build = BuildConfigSpec(enabled: enabled, strategy: strategy, location: location("\(base).buildConfig"), manifest: buildNode)
+            if enabled {
+                diagnostics.error(
+                    .buildUnavailable,
+                    "buildConfig.enabled is true, but build strategies are not available yet in nbgitops (strategy '\(strategy.value)')",
+                    at: location("\(base).buildConfig.enabled"),
+                    help: "build the image outside nbgitops and set podConfig.containerImage to it, or set buildConfig.enabled: false")
+            }
+        }
+        let resources = pod["resources"]
+        return PodConfig(
+            containerImage: image, serviceAccountName: serviceAccount, env: env, envNames: envNames, envFrom: envFrom,
+            resources: resources?.isEmptyCollection == true ? nil : resources, nodeSelector: nodeSelector,
+            tolerations: pod["tolerations"]?.elements ?? [], affinity: pod["affinity"], volumes: volumes,
+            volumeMounts: mounts, buildConfig: build)
+    }
+
+    static let volumeSources = ["persistentVolumeClaim", "configMap", "secret", "emptyDir"]
+
+    func decodeVolumes(_ nodes: [ManifestNode], base: String) -> [VolumeSpec] {
+        var volumes: [VolumeSpec] = []
+        var seen: [String: SourceLocation] = [:]
+        for (index, node) in nodes.enumerated() {
+            let path = "\(base).volumes[\(index)]"
+            guard let nameText = node["name"]?.stringValue else { continue }
+            let name = Located(nameText, at: location("\(path).name"))
+            if let first = seen[nameText] {
+                diagnostics.error(.volumeDuplicateName, "volume name '\(nameText)' is used twice", at: name.location,
+                    help: "give every volume a unique name", notes: [DiagnosticNote("first used here", at: first)])
+            } else {
+                seen[nameText] = name.location
+            }
+            let present = Self.volumeSources.filter { node[$0] != nil }
+            guard present.count == 1, let kind = present.first else {
+                let message = present.isEmpty
+                    ? "volume '\(nameText)' has no source"
+                    : "volume '\(nameText)' has \(present.count) sources (\(present.joined(separator: ", ")))"
+                diagnostics.error(.volumeSourceCount, message, at: location(path),
+                    help: "set exactly one of persistentVolumeClaim, configMap, secret or emptyDir")
+                continue
+            }
+            let source: VolumeSpec.Source
+            switch kind {
+            case "persistentVolumeClaim":
+                let claim = string("\(path).persistentVolumeClaim.claimName") ?? Located("", at: location(path))
+                NameChecks.checkSubdomain(claim, what: "claimName", diagnostics: diagnostics)
+                source = .persistentVolumeClaim(claimName: claim, readOnly: node["persistentVolumeClaim"]?["readOnly"]?.boolValue ?? false)
+            case "configMap": source = .configMap(name: node["configMap"]?["name"]?.stringValue ?? "")
+            case "secret": source = .secret(secretName: node["secret"]?["secretName"]?.stringValue ?? "")
+            default: source = .emptyDir
+            }
+            for sourceKind in ["configMap", "secret"] {
+                for (itemIndex, item) in (node[sourceKind]?["items"]?.elements ?? []).enumerated() {
+                    guard let itemPath = item["path"]?.stringValue else { continue }
+                    let parts = itemPath.split(separator: "/", omittingEmptySubsequences: false)
+                    if parts.contains("..") {
+                        diagnostics.error(.fieldPattern, "item path '\(itemPath)' escapes the volume", at: location("\(path).\(sourceKind).items[\(itemIndex)].path"),
+                            help: "use a relative path without '..'")
+                    }
+                }
+            }
+            volumes.append(VolumeSpec(name: name, source: source, manifest: node))
+        }
+        return volumes
+    }
+
+    func decodeMounts(_ nodes: [ManifestNode], base: String, volumes: [VolumeSpec]) -> [VolumeMountSpec] {
+        var mounts: [VolumeMountSpec] = []
+        var paths: [String: SourceLocation] = [:]
+        let declared = Set(volumes.map(\.name.value))
+        for (index, node) in nodes.enumerated() {
+            let path = "\(base).volumeMounts[\(index)]"
+            guard let nameText = node["name"]?.stringValue, let mountText = node["mountPath"]?.stringValue else { continue }
+            let name = Located(nameText, at: location("\(path).name"))
+            let mountPath = Located(mountText, at: location("\(path).mountPath"))
+            if !declared.contains(nameText) {
+                var help = "declare a volume named '\(nameText)' under podConfig.volumes"
+                if let suggestion = Suggestions.closest(to: nameText, in: Array(declared)) { help = "did you mean '\(suggestion)'?" }
+                diagnostics.error(.volumeMountUndeclared, "volume mount names volume '\(nameText)', which is not declared", at: name.location, help: help)
+            }
+            let normalized = Paths.normalizedAbsolute(mountText)
+            if let first = paths[normalized] {
+                diagnostics.error(.volumeMountPathDuplicate, "mount path '\(mountText)' is used twice", at: mountPath.location,
+                    help: "mount each volume at its own path", notes: [DiagnosticNote("first used here", at: first)])
+            } else {
+                paths[normalized] = mountPath.location
+            }
+            if let subPath = node["subPath"]?.stringValue, subPath.hasPrefix("/") || subPath.split(separator: "/").contains("..") {
+                diagnostics.error(.fieldPattern, "subPath '\(subPath)' must be a relative path inside the volume",
+                    at: location("\(path).subPath"), help: "remove the leading '/' and any '..'")
+            }
+            mounts.append(VolumeMountSpec(name: name, mountPath: mountPath, readOnly: node["readOnly"]?.boolValue ?? false, manifest: node))
+        }
+        return mounts
+    }
+}
+
+extension String {
+    func dropPrefix(_ prefix: String) -> String {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
+    }
+}

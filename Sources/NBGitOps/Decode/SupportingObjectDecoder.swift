@@ -1,0 +1,96 @@
+/// Plain Kubernetes objects carried in spec files (ConfigMaps, ServiceAccounts, RBAC, serving
+/// objects, ExternalSecrets…). They pass into the environment's output after these checks:
+/// a known namespaced kind, a valid name, and no literal secret material.
+enum SupportingObjectDecoder {
+    /// Kinds nbgitops places in an environment's namespace, by `group/kind` (core group: "").
+    static let namespacedKinds: Set<String> = [
+        "/ConfigMap", "/Secret", "/ServiceAccount", "/PersistentVolumeClaim", "/Service", "/LimitRange",
+        "/ResourceQuota", "rbac.authorization.k8s.io/Role", "rbac.authorization.k8s.io/RoleBinding",
+        "apps/Deployment", "apps/StatefulSet", "batch/Job", "batch/CronJob",
+        "networking.k8s.io/NetworkPolicy", "networking.k8s.io/Ingress", "policy/PodDisruptionBudget",
+        "route.openshift.io/Route", "image.openshift.io/ImageStream",
+        "serving.kserve.io/InferenceService", "serving.kserve.io/ServingRuntime",
+        "external-secrets.io/ExternalSecret", "external-secrets.io/SecretStore",
+        "bitnami.com/SealedSecret", "tekton.dev/Task", "tekton.dev/Pipeline",
+    ]
+
+    static let clusterScopedKinds: Set<String> = [
+        "/Namespace", "/PersistentVolume", "/Node", "rbac.authorization.k8s.io/ClusterRole",
+        "rbac.authorization.k8s.io/ClusterRoleBinding", "apiextensions.k8s.io/CustomResourceDefinition",
+        "security.openshift.io/SecurityContextConstraints", "storage.k8s.io/StorageClass",
+        "external-secrets.io/ClusterSecretStore",
+    ]
+
+    static func decode(_ document: YAMLDocument, diagnostics: DiagnosticCollector) -> SupportingObject? {
+        let root = document.root
+        guard let apiVersionNode = root["apiVersion"], case .string(let apiVersion)? = apiVersionNode.resolvedScalar,
+            !apiVersion.isEmpty
+        else {
+            diagnostics.error(.documentKind, "document has no apiVersion", at: root.location,
+                help: "every document needs apiVersion, kind and metadata.name")
+            return nil
+        }
+        guard let kindNode = root["kind"], case .string(let kind)? = kindNode.resolvedScalar, !kind.isEmpty else {
+            diagnostics.error(.documentKind, "document has no kind", at: root.location,
+                help: "every document needs apiVersion, kind and metadata.name")
+            return nil
+        }
+        let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+        let key = "\(group)/\(kind)"
+        if clusterScopedKinds.contains(key) {
+            diagnostics.error(.passthroughKind, "\(kind) is cluster-scoped; nbgitops only places namespaced objects from spec files",
+                at: kindNode.location, help: "manage cluster-scoped objects outside nbgitops (nbgitops emits the Namespace itself)")
+            return nil
+        }
+        if group == "tekton.dev" && apiVersion.hasSuffix("v1beta1") {
+            diagnostics.error(.passthroughKind, "\(apiVersion) \(kind) is deprecated; Tekton v1 moved its fields",
+                at: apiVersionNode.location, help: "convert it to tekton.dev/v1 (spec.taskRunTemplate.serviceAccountName, spec.timeouts, spec.taskRunTemplate.podTemplate)")
+            return nil
+        }
+        guard namespacedKinds.contains(key) else {
+            let known = namespacedKinds.map { $0.split(separator: "/").last.map(String.init) ?? $0 }
+            var help = "supported kinds: \(Set(known).sorted().joined(separator: ", "))"
+            if let suggestion = Suggestions.closest(to: kind, in: Array(Set(known))) { help = "did you mean '\(suggestion)'? " + help }
+            diagnostics.error(.passthroughKind, "\(apiVersion) \(kind) is not a kind nbgitops can place", at: kindNode.location, help: help)
+            return nil
+        }
+        guard let metadata = MetadataDecoder.decode(root, kind: kind, nameRule: .dnsSubdomain, diagnostics: diagnostics) else {
+            return nil
+        }
+        if kind == "Secret" && group.isEmpty {
+            guard checkSecret(root, diagnostics: diagnostics) else { return nil }
+        }
+        if let status = root.pair("status") {
+            diagnostics.error(.fieldUnknown, "'status' in a spec file", at: status.key.location,
+                help: "status is written by the cluster; remove it")
+            return nil
+        }
+        var manifest = ManifestConversion.convert(root)
+        var metadataNode = ManifestNode.object([
+            ("name", .string(metadata.name.value)),
+            ("labels", metadata.labels.isEmpty ? nil : .strings(metadata.labels)),
+            ("annotations", metadata.annotations.isEmpty ? nil : .strings(metadata.annotations)),
+        ])
+        if metadata.namespace != nil { metadataNode["namespace"] = .string(metadata.namespace?.value ?? "") }
+        manifest["metadata"] = metadataNode
+        return SupportingObject(
+            apiVersion: apiVersion, kind: kind, name: metadata.name, namespaced: true, manifest: manifest,
+            file: document.file, documentIndex: document.index, location: root.location)
+    }
+
+    /// A Secret may only be a reference shell (no data). Values are never echoed.
+    static func checkSecret(_ root: YAMLNode, diagnostics: DiagnosticCollector) -> Bool {
+        var clean = true
+        for field in ["data", "stringData"] {
+            guard let pair = root.pair(field) else { continue }
+            let isEmpty = pair.value.pairs?.isEmpty ?? (pair.value.resolvedScalar == .null)
+            if isEmpty { continue }
+            clean = false
+            diagnostics.error(
+                .secretLiteral, "Secret '\(root["metadata"]?["name"]?.scalar?.value ?? "")' carries literal \(field); secret values must never reach gitops/",
+                at: pair.key.location,
+                help: "create the Secret outside git, or commit an ExternalSecret (external-secrets.io) or SealedSecret instead, and reference it by name")
+        }
+        return clean
+    }
+}

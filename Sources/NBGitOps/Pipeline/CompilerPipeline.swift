@@ -1,0 +1,163 @@
+import Foundation
+
+// nbgitops is a compiler in stages; data flows one way and each stage has one job:
+//
+//   load     bytes → YAML node trees with source marks (libyaml)            Load/
+//   decode   trees → typed specs, overlays and project, with diagnostics    Decode/, Resolve/Overlay.swift
+//   resolve  overlay stack → one Environment; values remember their origin  Resolve/
+//   plan     specs × environment → typed Kubernetes objects                 Plan/
+//   check    rules over the planned objects                                 Check/
+//   render   objects → deterministic YAML bytes (libyaml emitter)           Render/, Plan/OutputLayout
+//   write    atomic swap of owned files only                                Write/
+//
+// Diagnostics are collected per stage; the pipeline stops between stages once an error was
+// reported, so a run with errors never reaches `write`. The file system is read here (inputs)
+// and written only by the executable through `Write/`.
+
+/// Where the compiler's own resources live: `overlays/` (built-in overlays) and `templates/`
+/// (scripts and YAML bodies).
+public struct ResourceRoot: Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public static func isValid(_ path: String) -> Bool {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        return manager.fileExists(atPath: (path as NSString).appendingPathComponent("overlays"), isDirectory: &isDirectory)
+            && isDirectory.boolValue
+            && manager.fileExists(atPath: (path as NSString).appendingPathComponent("templates/scripts"))
+    }
+
+    /// `NBGITOPS_HOME`, else the first of `startingPoints` or their ancestors holding both folders.
+    public static func discover(startingPoints: [String]) -> ResourceRoot? {
+        if let home = ProcessInfo.processInfo.environment["NBGITOPS_HOME"], isValid(home) {
+            return ResourceRoot(path: home)
+        }
+        for start in startingPoints {
+            var current = URL(fileURLWithPath: start).standardizedFileURL
+            for _ in 0..<12 {
+                if isValid(current.path) { return ResourceRoot(path: current.path) }
+                let parent = current.deletingLastPathComponent()
+                if parent.path == current.path { break }
+                current = parent
+            }
+        }
+        return nil
+    }
+
+    /// The pod scripts shipped in `templates/scripts/` (top level only; tests excluded).
+    public func scripts(diagnostics: DiagnosticCollector) -> [ScriptFile] {
+        let folder = (path as NSString).appendingPathComponent("templates/scripts")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasSuffix(".sh") || $0.hasSuffix(".py") }.sorted()
+        return names.compactMap { name in
+            let file = (folder as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                diagnostics.error(.ioRead, "cannot read template script", at: .startOf("templates/scripts/\(name)"))
+                return nil
+            }
+            return ScriptFile(name: name, contents: text)
+        }
+    }
+}
+
+/// What one compiler run is asked to do.
+public struct CompilerInput: Sendable {
+    public var specFiles: [SpecFileFinder.Found]
+    public var environments: [EnvironmentRequest]
+    /// The folder overlay paths are relative to.
+    public var baseDirectory: String
+    public var resources: ResourceRoot
+    /// The output folder as named in the project (used for delivery paths, e.g. `gitops`).
+    public var outputName: String
+    public var limits: LoadLimits
+
+    public init(
+        specFiles: [SpecFileFinder.Found], environments: [EnvironmentRequest], baseDirectory: String,
+        resources: ResourceRoot, outputName: String, limits: LoadLimits = .standard
+    ) {
+        self.specFiles = specFiles
+        self.environments = environments
+        self.baseDirectory = baseDirectory
+        self.resources = resources
+        self.outputName = outputName
+        self.limits = limits
+    }
+}
+
+/// What one run produced, per environment.
+public struct CompilerOutput: Sendable {
+    public var specs: SpecSet
+    public var plans: [EnvironmentPlan]
+    /// Rendered files per environment name, paths relative to the output root.
+    public var files: [String: [OutputFile]]
+    /// Seconds spent per stage, in stage order.
+    public var timings: [(stage: String, seconds: Double)]
+}
+
+public enum CompilerPipeline {
+    /// Runs load → decode → resolve → plan → check → render. Returns nil when any error was
+    /// reported (nothing may then be written).
+    public static func run(_ input: CompilerInput, diagnostics: DiagnosticCollector) -> CompilerOutput? {
+        var timings: [(String, Double)] = []
+        var clock = Date()
+        func lap(_ stage: String) {
+            let now = Date()
+            timings.append((stage, now.timeIntervalSince(clock)))
+            clock = now
+        }
+
+        // Load.
+        var documents: [YAMLDocument] = []
+        for file in input.specFiles {
+            documents += YAMLLoader.load(path: file.path, displayName: file.displayPath, limits: input.limits, diagnostics: diagnostics)
+        }
+        lap("load")
+        guard !diagnostics.hasErrors else { return nil }
+
+        // Decode.
+        let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
+        let scripts = input.resources.scripts(diagnostics: diagnostics)
+        lap("decode")
+        guard !diagnostics.hasErrors else { return nil }
+
+        // Resolve.
+        var environments: [Environment] = []
+        for request in input.environments {
+            var overlays: [Overlay] = []
+            for name in request.overlays {
+                guard let reference = OverlayLoader.locate(
+                    name, baseDirectory: input.baseDirectory, resourceRoot: input.resources.path, diagnostics: diagnostics),
+                    let overlay = OverlayLoader.load(reference, resourceRoot: input.resources.path, diagnostics: diagnostics)
+                else { continue }
+                overlays.append(overlay)
+            }
+            environments.append(EnvironmentResolver.resolve(name: request.name.value, overlays: overlays, diagnostics: diagnostics))
+        }
+        lap("resolve")
+        guard !diagnostics.hasErrors else { return nil }
+
+        // Plan.
+        let plans = environments.map {
+            EnvironmentPlanner.plan(specs: specs, environment: $0, scripts: scripts, outputRoot: input.outputName, diagnostics: diagnostics)
+        }
+        lap("plan")
+        guard !diagnostics.hasErrors else { return nil }
+
+        // Check.
+        for plan in plans { PlanChecker.check(plan, specs: specs, diagnostics: diagnostics) }
+        lap("check")
+        guard !diagnostics.hasErrors else { return nil }
+
+        // Render.
+        var files: [String: [OutputFile]] = [:]
+        for plan in plans {
+            files[plan.environment.name] = OutputLayout.files(for: plan, outputRoot: input.outputName)
+        }
+        lap("render")
+        return CompilerOutput(specs: specs, plans: plans, files: files, timings: timings)
+    }
+}

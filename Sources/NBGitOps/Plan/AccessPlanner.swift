@@ -1,0 +1,134 @@
+/// Identity and API access of the validation pods: the ServiceAccounts they run as and, only
+/// for ServiceAccounts whose jobs call the cluster API, a least-privilege Role + RoleBinding.
+///
+/// A job calls the API when `spec.modelValidation` is present and enabled: the validation
+/// script then looks up the model serving objects. No wildcard verbs or resources, nothing
+/// cluster-scoped, and a binding names exactly the ServiceAccounts that need it. Every other
+/// pod runs without a token (`automountServiceAccountToken: false`).
+enum AccessPlanner {
+    struct Result {
+        var objects: [PlannedObject]
+        /// By NotebookValidationJob name.
+        var access: [String: ValidationJobPlanner.Access]
+    }
+
+    /// One permission: verbs on one resource of one API group.
+    struct Permission: Hashable {
+        var apiGroup: String
+        var resource: String
+        var verbs: [String]
+    }
+
+    /// Platforms whose models are KServe `InferenceService`s.
+    static let kservePlatforms: Set<String> = ["kserve", "openshift-ai"]
+
+    /// What a job needs from the API; empty when it needs nothing.
+    static func permissions(for job: NotebookValidationJob) -> [Permission] {
+        guard let model = job.modelValidation, model["enabled"]?.boolValue ?? true else { return [] }
+        let platform = model["platform"]?.stringValue ?? "kserve"
+        if kservePlatforms.contains(platform) {
+            return [Permission(apiGroup: "serving.kserve.io", resource: "inferenceservices", verbs: ["get", "list", "watch"])]
+        }
+        // Other serving platforms are reached through plain Services backed by pods.
+        return [
+            Permission(apiGroup: "", resource: "pods", verbs: ["get", "list"]),
+            Permission(apiGroup: "", resource: "services", verbs: ["get", "list"]),
+        ]
+    }
+
+    static func plan(
+        jobs: [NotebookValidationJob], supportingObjects: [SupportingObject], context: PlanContext,
+        diagnostics: DiagnosticCollector
+    ) -> Result {
+        let defaultName = context.derivedName(EnvironmentPlanner.defaultServiceAccountBase)
+        var access: [String: ValidationJobPlanner.Access] = [:]
+        var permissionsByAccount: [String: Set<Permission>] = [:]
+        var sourcesByAccount: [String: [SourceLocation]] = [:]
+        var userNamed: Set<String> = []
+
+        for job in jobs {
+            let account = job.podConfig.serviceAccountName?.value ?? defaultName
+            if job.podConfig.serviceAccountName != nil { userNamed.insert(account) }
+            let permissions = permissions(for: job)
+            access[job.name.value] = ValidationJobPlanner.Access(serviceAccountName: account, needsAPI: !permissions.isEmpty)
+            permissionsByAccount[account, default: []].formUnion(permissions)
+            sourcesByAccount[account, default: []].append(job.podConfig.serviceAccountName?.location ?? job.name.location)
+        }
+
+        let passedThrough = Set(supportingObjects.filter { $0.kind == "ServiceAccount" }.map(\.name.value))
+        var objects: [PlannedObject] = []
+        for account in permissionsByAccount.keys.sorted() {
+            let sources = sourcesByAccount[account] ?? []
+            let nameBase = userNamed.contains(account) ? account : EnvironmentPlanner.defaultServiceAccountBase
+            if !passedThrough.contains(account) {
+                if !userNamed.contains(account) {
+                    PlanNames.check(
+                        account, rule: .subdomain, what: "ServiceAccount name", at: context.prefixLocation,
+                        diagnostics: diagnostics)
+                }
+                let manifest = PlanMetadata.object(
+                    apiVersion: "v1", kind: "ServiceAccount", name: account, namespace: context.namespace,
+                    labels: PlanMetadata.labels(component: "notebook-validation"),
+                    body: [("automountServiceAccountToken", false)])
+                objects.append(
+                    PlannedObject(
+                        apiVersion: "v1", kind: "ServiceAccount", name: account, namespace: context.namespace,
+                        manifest: manifest, wave: .rbac, sources: sources))
+            }
+            let permissions = permissionsByAccount[account] ?? []
+            guard !permissions.isEmpty else { continue }
+            let roleName = context.derivedName(nameBase + "-model-validation")
+            PlanNames.check(
+                roleName, rule: .subdomain, what: "Role name", at: sources.first ?? context.prefixLocation,
+                diagnostics: diagnostics)
+            objects += roleAndBinding(
+                name: roleName, account: account, permissions: permissions, sources: sources, context: context)
+        }
+        return Result(objects: objects, access: access)
+    }
+
+    /// Rules grouped by API group and verbs, resources sorted: stable and minimal.
+    static func rules(_ permissions: Set<Permission>) -> [ManifestNode] {
+        var grouped: [String: (group: String, verbs: [String], resources: Set<String>)] = [:]
+        for permission in permissions {
+            let verbs = permission.verbs.sorted()
+            let key = permission.apiGroup + "|" + verbs.joined(separator: ",")
+            grouped[key, default: (permission.apiGroup, verbs, [])].resources.insert(permission.resource)
+        }
+        return grouped.keys.sorted().compactMap { key in
+            guard let rule = grouped[key] else { return nil }
+            return [
+                "apiGroups": [.string(rule.group)],
+                "resources": .list(rule.resources.sorted().map { .string($0) }),
+                "verbs": .list(rule.verbs.map { .string($0) }),
+            ]
+        }
+    }
+
+    static func roleAndBinding(
+        name: String, account: String, permissions: Set<Permission>, sources: [SourceLocation], context: PlanContext
+    ) -> [PlannedObject] {
+        let labels = PlanMetadata.labels(component: "notebook-validation")
+        let role = PlanMetadata.object(
+            apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", name: name, namespace: context.namespace,
+            labels: labels, body: [("rules", .list(rules(permissions)))])
+        let binding = PlanMetadata.object(
+            apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", name: name, namespace: context.namespace,
+            labels: labels,
+            body: [
+                ("roleRef", ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": .string(name)]),
+                (
+                    "subjects",
+                    [["kind": "ServiceAccount", "name": .string(account), "namespace": .string(context.namespace)]]
+                ),
+            ])
+        return [
+            PlannedObject(
+                apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", name: name, namespace: context.namespace,
+                manifest: role, wave: .rbac, sources: sources),
+            PlannedObject(
+                apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", name: name,
+                namespace: context.namespace, manifest: binding, wave: .rbac, sources: sources),
+        ]
+    }
+}

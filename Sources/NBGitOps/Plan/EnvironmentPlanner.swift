@@ -1,0 +1,186 @@
+/// The Plan stage: decoded specs + one resolved environment → the Kubernetes objects of that
+/// environment (`EnvironmentPlan`). Pure: no file system, no clock, no randomness; the same
+/// input gives the same plan, object for object and byte for byte once rendered.
+///
+/// What it plans, in apply order (`SyncWave`):
+///  0. the Namespace (Pod Security `restricted` labels on Kubernetes);
+///  1. the ServiceAccounts the validation pods run as, and a least-privilege Role + RoleBinding
+///     for each ServiceAccount whose jobs call the cluster API (model validation);
+///  2. PersistentVolumeClaims that jobs mount and nobody else provides (`AccessPlanner`,
+///     `StoragePlanner`);
+///  3. the scripts ConfigMap every validation pod mounts;
+///  4. one Job per NotebookValidationJob (`ValidationJobPlanner`);
+/// plus the spec files' supporting objects, each in the wave of its kind (`PassthroughPlanner`),
+/// and the delivery objects that point Argo CD or Flux at the result (`DeliveryPlanner`).
+///
+/// Problems are reported into the collector with the input location that can fix them; the
+/// plan is still returned complete so later stages and `explain` can show it.
+public enum EnvironmentPlanner {
+    /// Base name of the ServiceAccount used when a job names none.
+    public static let defaultServiceAccountBase = "notebook-validator"
+    /// Base name of the scripts ConfigMap.
+    public static let scriptsConfigMapBase = "nbgitops-scripts"
+
+    /// - Parameters:
+    ///   - scripts: the top-level `*.sh`/`*.py` files of `templates/scripts/`.
+    ///   - outputRoot: the output folder relative to the repository root (`gitops`); the
+    ///     delivery objects point at `<outputRoot>/<environment>/manifests` unless the
+    ///     environment sets `delivery.path`.
+    public static func plan(
+        specs: SpecSet, environment: Environment, scripts: [ScriptFile], outputRoot: String,
+        diagnostics: DiagnosticCollector
+    ) -> EnvironmentPlan {
+        let context = PlanContext(environment: environment, outputRoot: OutputLayout.normalizeRoot(outputRoot))
+        var generated: [PlannedObject] = []
+
+        generated.append(namespaceObject(context, diagnostics: diagnostics))
+
+        let jobs = uniqueJobs(specs.jobs, diagnostics: diagnostics)
+        let passthrough = specs.supportingObjects
+        let accessPlan = AccessPlanner.plan(jobs: jobs, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
+        generated += accessPlan.objects
+        generated += StoragePlanner.plan(jobs: jobs, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
+
+        if !jobs.isEmpty {
+            let configMap = scriptsConfigMap(scripts, context: context, diagnostics: diagnostics)
+            generated.append(configMap)
+            let checksum = scriptsChecksum(scripts)
+            for job in jobs {
+                let access = accessPlan.access[job.name.value]
+                    ?? ValidationJobPlanner.Access(
+                        serviceAccountName: context.derivedName(defaultServiceAccountBase), needsAPI: false)
+                generated.append(
+                    ValidationJobPlanner.plan(
+                        job: job, access: access, scriptsConfigMap: configMap.name, scriptsChecksum: checksum,
+                        context: context, diagnostics: diagnostics))
+            }
+        }
+
+        var objects = generated + PassthroughPlanner.plan(passthrough, context: context)
+        objects = removingDuplicates(objects, diagnostics: diagnostics)
+        if context.deliveryTool == .argocd {
+            objects = objects.map { object in
+                var object = object
+                object.manifest = PlanMetadata.setting(
+                    "annotations", PlanMetadata.argoSyncWave, to: String(object.wave.rawValue), in: object.manifest)
+                return object
+            }
+        }
+        objects.sort(by: applyOrder)
+
+        let delivery = DeliveryPlanner.plan(context: context, objects: objects, diagnostics: diagnostics)
+        return EnvironmentPlan(environment: environment, objects: objects, deliveryObjects: delivery)
+    }
+
+    /// Apply order: wave, then kind, then namespace, then name (all by UTF-8 bytes).
+    public static func applyOrder(_ lhs: PlannedObject, _ rhs: PlannedObject) -> Bool {
+        if lhs.wave != rhs.wave { return lhs.wave < rhs.wave }
+        if lhs.kind != rhs.kind { return lhs.kind.utf8.lexicographicallyPrecedes(rhs.kind.utf8) }
+        let ln = lhs.namespace ?? "", rn = rhs.namespace ?? ""
+        if ln != rn { return ln.utf8.lexicographicallyPrecedes(rn.utf8) }
+        return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)
+    }
+
+    // MARK: Namespace
+
+    static func namespaceObject(_ context: PlanContext, diagnostics: DiagnosticCollector) -> PlannedObject {
+        let namespace = context.environment.naming.namespace
+        PlanNames.check(
+            namespace.value, rule: .label, what: "namespace", at: namespace.origin.location,
+            notes: namespace.origin.location == nil ? [DiagnosticNote(namespace.origin.description)] : [],
+            diagnostics: diagnostics)
+        var labels = PlanMetadata.labels(component: "namespace")
+        switch context.platform {
+        case .kubernetes:
+            // Pod Security Admission: every pod nbgitops writes meets `restricted`.
+            labels["pod-security.kubernetes.io/enforce"] = "restricted"
+            labels["pod-security.kubernetes.io/enforce-version"] = "latest"
+            labels["pod-security.kubernetes.io/audit"] = "restricted"
+            labels["pod-security.kubernetes.io/warn"] = "restricted"
+        case .openshift:
+            // SCC restricted-v2 applies. OpenShift GitOps' default Argo CD instance only
+            // manages namespaces labelled for it.
+            if context.deliveryTool == .argocd {
+                labels["argocd.argoproj.io/managed-by"] = DeliveryPlanner.controllerNamespace(context)
+            }
+        }
+        let manifest = PlanMetadata.object(
+            apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, labels: labels, body: [])
+        return PlannedObject(
+            apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, manifest: manifest,
+            wave: .namespace, sources: namespace.origin.location.map { [$0] } ?? [])
+    }
+
+    // MARK: Scripts ConfigMap
+
+    static func scriptsConfigMap(_ scripts: [ScriptFile], context: PlanContext, diagnostics: DiagnosticCollector)
+        -> PlannedObject
+    {
+        let name = context.derivedName(scriptsConfigMapBase)
+        PlanNames.check(name, rule: .subdomain, what: "scripts ConfigMap name", at: context.prefixLocation, diagnostics: diagnostics)
+        var data: [String: String] = [:]
+        for script in scripts { data[script.name] = script.contents }
+        let manifest = PlanMetadata.object(
+            apiVersion: "v1", kind: "ConfigMap", name: name, namespace: context.namespace,
+            labels: PlanMetadata.labels(component: "validation-scripts"),
+            body: [("data", .strings(data))])
+        return PlannedObject(
+            apiVersion: "v1", kind: "ConfigMap", name: name, namespace: context.namespace, manifest: manifest,
+            wave: .config, sources: [])
+    }
+
+    /// Hash of the script files (sorted by name), stamped on every pod template.
+    static func scriptsChecksum(_ scripts: [ScriptFile]) -> String {
+        var bytes: [UInt8] = []
+        for script in scripts.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
+            bytes += Array(script.name.utf8) + [0] + Array(script.contents.utf8) + [0]
+        }
+        return StableHash.hex(StableHash.fnv1a64(bytes))
+    }
+
+    // MARK: Duplicates
+
+    /// Drops later NotebookValidationJobs that reuse an earlier one's name (reported).
+    static func uniqueJobs(_ jobs: [NotebookValidationJob], diagnostics: DiagnosticCollector) -> [NotebookValidationJob] {
+        var seen: [String: NotebookValidationJob] = [:]
+        var result: [NotebookValidationJob] = []
+        for job in jobs {
+            if let first = seen[job.name.value] {
+                diagnostics.error(
+                    .objectDuplicate, "NotebookValidationJob '\(job.name.value)' is defined twice", at: job.name.location,
+                    help: "rename one of them; the name identifies the job's Job and labels",
+                    notes: [DiagnosticNote("first defined here", at: first.name.location)])
+                continue
+            }
+            seen[job.name.value] = job
+            result.append(job)
+        }
+        return result
+    }
+
+    /// Drops objects that repeat an earlier object's kind, namespace and name (reported at
+    /// the later one, typically a supporting object that shadows a generated one).
+    static func removingDuplicates(_ objects: [PlannedObject], diagnostics: DiagnosticCollector) -> [PlannedObject] {
+        var seen: [String: PlannedObject] = [:]
+        var result: [PlannedObject] = []
+        for object in objects {
+            let key = "\(object.apiVersion.split(separator: "/").dropLast().joined())|\(object.kind)|\(object.namespace ?? "")|\(object.name)"
+            if let first = seen[key] {
+                let firstOrigin = first.sources.first
+                diagnostics.error(
+                    .objectDuplicate,
+                    "\(object.kind) '\(object.name)' is defined twice"
+                        + (object.namespace.map { " in namespace '\($0)'" } ?? ""),
+                    at: object.sources.first,
+                    help: firstOrigin == nil
+                        ? "nbgitops generates this object itself; rename the supporting object or remove it"
+                        : "remove or rename one of them",
+                    notes: firstOrigin.map { [DiagnosticNote("first defined here", at: $0)] } ?? [])
+                continue
+            }
+            seen[key] = object
+            result.append(object)
+        }
+        return result
+    }
+}

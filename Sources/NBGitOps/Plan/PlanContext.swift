@@ -1,0 +1,117 @@
+/// What every planner of one environment needs to know, computed once.
+struct PlanContext: Sendable {
+    var environment: Environment
+    /// The output folder relative to the repository root (`gitops`), normalised.
+    var outputRoot: String
+
+    var namespace: String { environment.naming.namespace.value }
+    var prefix: String { environment.naming.namePrefix.value }
+    var platform: Platform { environment.platform.value }
+    var mirrors: [ImageMirror] { environment.images.mirrors.value }
+    var deliveryTool: DeliveryTool { environment.delivery.tool.value }
+
+    /// `namePrefix + base`: every name nbgitops derives.
+    func derivedName(_ base: String) -> String { prefix + base }
+
+    /// Where the name prefix was set (derived names are reported there when nothing better exists).
+    var prefixLocation: SourceLocation? { environment.naming.namePrefix.origin.location }
+
+    func image(_ reference: String) -> String { ImageMirroring.apply(mirrors, to: reference) }
+}
+
+/// Labels, annotations and object skeletons shared by the planners.
+enum PlanMetadata {
+    static let managedByKey = "app.kubernetes.io/managed-by"
+    static let managedByValue = "nbgitops"
+    static let nameKey = "app.kubernetes.io/name"
+    static let instanceKey = "app.kubernetes.io/instance"
+    static let componentKey = "app.kubernetes.io/component"
+    /// Argo CD's apply-order annotation; its value must be a string.
+    static let argoSyncWave = "argocd.argoproj.io/sync-wave"
+    static let argoSyncOptions = "argocd.argoproj.io/sync-options"
+    static let fluxPrune = "kustomize.toolkit.fluxcd.io/prune"
+    /// Hash of the scripts ConfigMap on each Job's pod template: new scripts give new Jobs.
+    static let scriptsChecksum = "nbgitops.dev/scripts-checksum"
+
+    /// Labels of every object nbgitops creates itself (not of passed-through ones).
+    static func labels(component: String, extra: [String: String] = [:]) -> [String: String] {
+        var labels = extra
+        labels[managedByKey] = managedByValue
+        labels[componentKey] = component
+        return labels
+    }
+
+    /// `apiVersion`, `kind`, `metadata` and the rest of an object. Empty label/annotation
+    /// maps are left out.
+    static func object(
+        apiVersion: String, kind: String, name: String, namespace: String?, labels: [String: String],
+        annotations: [String: String] = [:], body: [(String, ManifestNode?)]
+    ) -> ManifestNode {
+        let metadata = ManifestNode.object([
+            ("name", .string(name)),
+            ("namespace", namespace.map { .string($0) }),
+            ("labels", labels.isEmpty ? nil : .strings(labels)),
+            ("annotations", annotations.isEmpty ? nil : .strings(annotations)),
+        ])
+        return .object([("apiVersion", .string(apiVersion)), ("kind", .string(kind)), ("metadata", metadata)] + body)
+    }
+
+    /// Sets `metadata.<field>.<key>` (creating the maps as needed), keeping other keys.
+    static func setting(_ field: String, _ key: String, to value: String, in manifest: ManifestNode) -> ManifestNode {
+        var manifest = manifest
+        var metadata = manifest["metadata"] ?? .map([])
+        var map = metadata[field] ?? .map([])
+        if map.entries == nil { map = .map([]) }
+        map[key] = .string(value)
+        metadata[field] = map
+        manifest["metadata"] = metadata
+        return manifest
+    }
+}
+
+/// Name checks for derived names, reported where the user can fix them.
+enum PlanNames {
+    enum Rule {
+        /// DNS-1123 label, at most 63 characters (Jobs: the name becomes a pod label; Namespaces).
+        case label
+        /// DNS-1123 subdomain, at most 253 characters.
+        case subdomain
+
+        var limit: Int {
+            switch self {
+            case .label: return 63
+            case .subdomain: return 253
+            }
+        }
+    }
+
+    /// Reports `.nameTooLong` or `.nameInvalid` for `name`; true when the name is valid.
+    @discardableResult
+    static func check(
+        _ name: String, rule: Rule, what: String, at location: SourceLocation?, help: String? = nil,
+        notes: [DiagnosticNote] = [], diagnostics: DiagnosticCollector
+    ) -> Bool {
+        let length = name.utf8.count
+        if length > rule.limit {
+            diagnostics.error(
+                .nameTooLong,
+                "\(what) '\(name)' is \(length) characters long; Kubernetes allows at most \(rule.limit)",
+                at: location, help: help ?? "shorten the name or the environment's namePrefix", notes: notes)
+            return false
+        }
+        let valid: Bool
+        switch rule {
+        case .label: valid = NameChecks.isDNSLabel(name)
+        case .subdomain: valid = NameChecks.isDNSSubdomain(name)
+        }
+        if !valid {
+            diagnostics.error(
+                .nameInvalid, "\(what) '\(name)' is not a valid DNS-1123 \(rule == .label ? "label" : "subdomain")",
+                at: location,
+                help: "use lowercase letters, digits and '-'\(rule == .label ? "" : " (and '.')"), starting and ending with a letter or digit",
+                notes: notes)
+            return false
+        }
+        return true
+    }
+}

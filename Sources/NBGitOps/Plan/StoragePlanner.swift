@@ -1,0 +1,72 @@
+/// PersistentVolumeClaims the validation pods mount.
+///
+/// A claim a job mounts is provided by exactly one of: a PersistentVolumeClaim passed through
+/// from the specs, the environment's `storage.existingClaims` (created outside nbgitops), or
+/// nbgitops itself when the environment sets `storage.manageAllClaims: true` (with the
+/// environment's access mode, storage class and size; the claim keeps the name the spec uses,
+/// so the pod's volume needs no rewriting). Otherwise nothing is emitted and a warning
+/// (`NBG126`) says the claim must exist before the job runs, or the pod stays Pending.
+///
+/// Claims nbgitops creates hold what notebooks write (trained models, ADR-053), so they are
+/// marked to survive pruning: removing a job from the specs must not delete its data.
+enum StoragePlanner {
+    /// The warning for a claim nobody provides (to be registered in `RuleCatalog`).
+    static let claimNotProvided: RuleID = "NBG126"
+
+    static func plan(
+        jobs: [NotebookValidationJob], supportingObjects: [SupportingObject], context: PlanContext,
+        diagnostics: DiagnosticCollector
+    ) -> [PlannedObject] {
+        let storage = context.environment.storage
+        let declared = Set(supportingObjects.filter { $0.kind == "PersistentVolumeClaim" }.map(\.name.value))
+        let existing = Set(storage.existingClaims.value)
+        var claimSources: [String: [SourceLocation]] = [:]
+
+        for job in jobs {
+            for volume in job.podConfig.volumes {
+                guard case .persistentVolumeClaim(let claim, _) = volume.source else { continue }
+                if declared.contains(claim.value) || existing.contains(claim.value) { continue }
+                if storage.manageAllClaims.value {
+                    claimSources[claim.value, default: []].append(claim.location)
+                } else {
+                    diagnostics.warning(
+                        claimNotProvided,
+                        "PersistentVolumeClaim '\(claim.value)' is not created by nbgitops; it must exist in namespace '\(context.namespace)' before the job runs",
+                        at: claim.location,
+                        help: "pass a PersistentVolumeClaim through the specs, list the claim in the environment's "
+                            + "storage.existingClaims, or set storage.manageAllClaims: true",
+                        notes: [DiagnosticNote("storage.manageAllClaims is false: \(storage.manageAllClaims.origin)")])
+                }
+            }
+        }
+
+        return claimSources.keys.sorted().map { name in
+            claim(name, sources: claimSources[name] ?? [], context: context, diagnostics: diagnostics)
+        }
+    }
+
+    static func claim(
+        _ name: String, sources: [SourceLocation], context: PlanContext, diagnostics: DiagnosticCollector
+    ) -> PlannedObject {
+        let storage = context.environment.storage
+        PlanNames.check(
+            name, rule: .subdomain, what: "PersistentVolumeClaim name", at: sources.first, diagnostics: diagnostics)
+        var annotations: [String: String] = [:]
+        switch context.deliveryTool {
+        case .argocd: annotations[PlanMetadata.argoSyncOptions] = "Prune=false"
+        case .flux: annotations[PlanMetadata.fluxPrune] = "disabled"
+        }
+        let spec = ManifestNode.object([
+            ("accessModes", [.string(storage.accessMode.value.rawValue)]),
+            ("storageClassName", storage.storageClassName.value.map { .string($0) }),
+            ("resources", ["requests": ["storage": .string(storage.claimSize.value)]]),
+        ])
+        let manifest = PlanMetadata.object(
+            apiVersion: "v1", kind: "PersistentVolumeClaim", name: name, namespace: context.namespace,
+            labels: PlanMetadata.labels(component: "notebook-storage"), annotations: annotations,
+            body: [("spec", spec)])
+        return PlannedObject(
+            apiVersion: "v1", kind: "PersistentVolumeClaim", name: name, namespace: context.namespace,
+            manifest: manifest, wave: .storage, sources: sources)
+    }
+}

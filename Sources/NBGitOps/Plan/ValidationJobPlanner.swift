@@ -1,0 +1,285 @@
+/// Lowers one `NotebookValidationJob` to a `batch/v1` Job: the pod the operator would have
+/// created, built ahead of time so a GitOps tool can apply it with nothing running in the cluster.
+///
+/// The pod has two or three containers that share the `nbgitops-workspace` emptyDir:
+/// `git-clone` (and `git-clone-golden`) fetch the notebooks with `git-clone.sh`, then
+/// `validate` runs `validate-notebook.py` in the user's image. The layout is `PodLayout`'s.
+///
+/// Jobs are immutable, so the Job name ends in a hash of its spec: any change to what runs
+/// (image, env, resources, scripts, …) gives a new Job that the delivery tool creates while
+/// pruning the old one, and an unchanged spec keeps the name (no spurious re-runs).
+enum ValidationJobPlanner {
+    /// What the environment planner decided for the job's identity.
+    struct Access {
+        var serviceAccountName: String
+        /// The job queries the cluster API (model validation): the token is mounted.
+        var needsAPI: Bool
+    }
+
+    /// Characters the name suffix (`-` + 8 hex digits) takes.
+    static let hashSuffixLength = 9
+
+    static func plan(
+        job: NotebookValidationJob, access: Access, scriptsConfigMap: String, scriptsChecksum: String,
+        context: PlanContext, diagnostics: DiagnosticCollector
+    ) -> PlannedObject {
+        let base = context.derivedName(job.name.value)
+        let podLabels: [String: String] = [
+            PlanMetadata.nameKey: "notebook-validation",
+            PlanMetadata.instanceKey: job.name.value,
+            PlanMetadata.managedByKey: PlanMetadata.managedByValue,
+        ]
+        let template = ManifestNode.object([
+            (
+                "metadata",
+                .object([
+                    ("labels", .strings(podLabels)),
+                    ("annotations", .strings([PlanMetadata.scriptsChecksum: scriptsChecksum])),
+                ])
+            ),
+            (
+                "spec",
+                podSpec(
+                    job: job, access: access, scriptsConfigMap: scriptsConfigMap, context: context,
+                    diagnostics: diagnostics)
+            ),
+        ])
+        let spec = ManifestNode.object([
+            // One attempt: a failed validation is a result, not a flake to retry.
+            ("backoffLimit", 0),
+            ("activeDeadlineSeconds", .int(job.timeoutSeconds.value)),
+            // No ttlSecondsAfterFinished: the delivery tool would re-create a deleted Job.
+            ("template", template),
+        ])
+        let name = "\(base)-\(StableHash.shortHex(ManifestRenderer.render([spec])))"
+        PlanNames.check(
+            name, rule: .label, what: "Job name", at: job.name.location,
+            help: "shorten metadata.name to at most \(max(1, 63 - hashSuffixLength - context.prefix.utf8.count)) characters "
+                + "(nbgitops adds the prefix '\(context.prefix)' and a 9-character hash suffix)",
+            diagnostics: diagnostics)
+
+        var labels = job.labels
+        for (key, value) in podLabels { labels[key] = value }
+        let manifest = PlanMetadata.object(
+            apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, labels: labels,
+            annotations: job.annotations, body: [("spec", spec)])
+        return PlannedObject(
+            apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, manifest: manifest,
+            wave: .workload, sources: [job.name.location])
+    }
+
+    // MARK: Pod
+
+    static func podSpec(
+        job: NotebookValidationJob, access: Access, scriptsConfigMap: String, context: PlanContext,
+        diagnostics: DiagnosticCollector
+    ) -> ManifestNode {
+        let pod = job.podConfig
+        let placement = GPUPlacement(podConfig: pod, gpu: context.environment.gpu)
+
+        var volumes: [ManifestNode] = [
+            ["name": .string(PodLayout.workspace.name), "emptyDir": [:]],
+            ["name": .string(PodLayout.home.name), "emptyDir": [:]],
+            ["name": .string(PodLayout.tmp.name), "emptyDir": [:]],
+            [
+                "name": .string(PodLayout.scripts.name),
+                "configMap": ["name": .string(scriptsConfigMap), "defaultMode": 0o555],
+            ],
+        ]
+        var initContainers: [ManifestNode] = []
+        let clone = cloneContainer(
+            name: PodLayout.gitCloneContainerName, source: job.notebook, checkoutDirectory: PodLayout.checkoutDirectory,
+            sshVolume: PodLayout.gitCredentials, context: context)
+        initContainers.append(clone.container)
+        if let volume = clone.volume { volumes.append(volume) }
+        if let golden = job.goldenNotebook {
+            let clone = cloneContainer(
+                name: PodLayout.goldenCloneContainerName, source: golden, checkoutDirectory: PodLayout.goldenDirectory,
+                sshVolume: PodLayout.goldenCredentials, context: context)
+            initContainers.append(clone.container)
+            if let volume = clone.volume { volumes.append(volume) }
+        }
+        volumes += pod.volumes.map(\.manifest)
+
+        let validate = ManifestNode.object([
+            ("name", .string(PodLayout.validateContainerName)),
+            ("image", .string(context.image(pod.containerImage.value))),
+            ("command", ["python3", .string(PodLayout.validateScriptPath)]),
+            ("workingDir", .string(PodLayout.workingDirectory)),
+            ("env", .list(validateEnvironment(job: job, diagnostics: diagnostics))),
+            ("envFrom", pod.envFrom.isEmpty ? nil : .list(pod.envFrom)),
+            ("resources", placement.resources),
+            ("securityContext", containerSecurityContext(readOnlyRootFilesystem: true)),
+            ("terminationMessagePolicy", "FallbackToLogsOnError"),
+            (
+                "volumeMounts",
+                .list(
+                    [
+                        mount(PodLayout.workspace),
+                        mount(PodLayout.home),
+                        mount(PodLayout.tmp),
+                        mount(PodLayout.scripts),
+                    ] + pod.volumeMounts.map(\.manifest))
+            ),
+        ])
+
+        return .object([
+            ("restartPolicy", "Never"),
+            ("serviceAccountName", .string(access.serviceAccountName)),
+            // The token is mounted only into pods that call the API (least privilege).
+            ("automountServiceAccountToken", .bool(access.needsAPI)),
+            ("enableServiceLinks", false),
+            ("securityContext", podSecurityContext(context.platform)),
+            ("nodeSelector", placement.nodeSelector.isEmpty ? nil : .strings(placement.nodeSelector)),
+            ("affinity", pod.affinity),
+            ("tolerations", placement.tolerations.isEmpty ? nil : .list(placement.tolerations)),
+            ("initContainers", .list(initContainers)),
+            ("containers", .list([validate])),
+            ("volumes", .list(volumes)),
+        ])
+    }
+
+    /// nbgitops' variables first, then the user's (a user name equal to a reserved one is an
+    /// error and is dropped, so the list stays unique as server-side apply requires).
+    static func validateEnvironment(job: NotebookValidationJob, diagnostics: DiagnosticCollector) -> [ManifestNode] {
+        let notebookFile = job.notebook.path.value.split(separator: "/").last.map(String.init) ?? "notebook.ipynb"
+        var own: [(String, String)] = [
+            ("NBG_NOTEBOOK", PodLayout.checkoutDirectory + "/" + job.notebook.path.value),
+            ("NBG_OUTPUT_NOTEBOOK", PodLayout.outputDirectory + "/" + notebookFile),
+        ]
+        if let golden = job.goldenNotebook {
+            own.append(("NBG_GOLDEN_NOTEBOOK", PodLayout.goldenDirectory + "/" + golden.path.value))
+        }
+        own.append(("NBG_COMPARISON_CONFIG", CanonicalJSON.encode(job.comparisonConfig)))
+        own.append(("NBG_VALIDATION_CONFIG", CanonicalJSON.encode(job.validationConfig)))
+        own.append(("NBG_REPORT_FILE", PodLayout.reportFile))
+        own += PodLayout.homeEnvironment
+
+        var result = own.map { env($0.0, $0.1) }
+        for (index, variable) in job.podConfig.env.enumerated() {
+            let name = variable["name"]?.stringValue ?? ""
+            if PodLayout.isReservedEnvName(name) {
+                let location = job.podConfig.envNames.indices.contains(index) && job.podConfig.envNames[index].value == name
+                    ? job.podConfig.envNames[index].location
+                    : (job.podConfig.envNames.first { $0.value == name }?.location ?? job.name.location)
+                diagnostics.error(
+                    .envReserved, "env variable '\(name)' is set by nbgitops in the validation container",
+                    at: location,
+                    help: name.hasPrefix("NBG_")
+                        ? "remove it; nbgitops derives it from the NotebookValidationJob's spec"
+                        : "remove it; nbgitops points \(name) into the writable workspace (\(PodLayout.homeDirectory)) so the pod works under any UID",
+                    notes: [DiagnosticNote("reserved names: \(PodLayout.reservedEnvNames.joined(separator: ", "))")])
+                continue
+            }
+            result.append(variable)
+        }
+        return result
+    }
+
+    // MARK: Clone containers
+
+    static func cloneContainer(
+        name: String, source: NotebookSource, checkoutDirectory: String, sshVolume: PodLayout.ReservedVolume,
+        context: PlanContext
+    ) -> (container: ManifestNode, volume: ManifestNode?) {
+        var environment: [ManifestNode] = [
+            env("NBG_GIT_URL", source.git.url.value),
+            env("NBG_GIT_REF", source.git.ref.value),
+            env("NBG_CHECKOUT_DIR", checkoutDirectory),
+            // The resolved commit shows up in the pod status (`kubectl get pod -o yaml`).
+            env("NBG_RESOLVED_SHA_FILE", "/dev/termination-log"),
+            env("HOME", PodLayout.homeDirectory),
+        ]
+        var mounts = [
+            mount(PodLayout.workspace), mount(PodLayout.home), mount(PodLayout.tmp), mount(PodLayout.scripts),
+        ]
+        var volume: ManifestNode?
+        var readOnlyRoot = true
+        if let secret = source.git.credentialsSecret?.value {
+            switch source.git.transport {
+            case .https, .http:
+                // Never a literal: the values stay in the Secret.
+                environment.append(secretEnv("NBG_GIT_USERNAME", secret: secret, key: "username"))
+                environment.append(secretEnv("NBG_GIT_PASSWORD", secret: secret, key: "password"))
+            case .ssh:
+                environment.append(env("NBG_SSH_DIR", sshVolume.mountPath))
+                mounts.append(mount(sshVolume))
+                volume = [
+                    "name": .string(sshVolume.name),
+                    "secret": ["secretName": .string(secret), "defaultMode": 0o400],
+                ]
+                // OpenSSH needs a passwd entry for the UID; under OpenShift's random UIDs
+                // git-clone.sh adds one to /etc/passwd, which must then be writable.
+                readOnlyRoot = false
+            case .git:
+                // git:// has no authentication; the Check stage reports the useless secret.
+                break
+            }
+        }
+        let container = ManifestNode.object([
+            ("name", .string(name)),
+            ("image", .string(context.image(context.environment.images.gitClone.value))),
+            ("command", ["sh", .string(PodLayout.gitCloneScriptPath)]),
+            ("workingDir", .string(PodLayout.workingDirectory)),
+            ("env", .list(environment)),
+            (
+                "resources",
+                [
+                    "requests": ["cpu": "100m", "memory": "128Mi"],
+                    "limits": ["cpu": "1", "memory": "1Gi"],
+                ]
+            ),
+            ("securityContext", containerSecurityContext(readOnlyRootFilesystem: readOnlyRoot)),
+            ("terminationMessagePolicy", "FallbackToLogsOnError"),
+            ("volumeMounts", .list(mounts)),
+        ])
+        return (container, volume)
+    }
+
+    // MARK: Security
+
+    /// `restricted` Pod Security on both platforms. On OpenShift no IDs are written:
+    /// `restricted-v2` assigns them and rejects pods that ask for others.
+    static func podSecurityContext(_ platform: Platform) -> ManifestNode {
+        switch platform {
+        case .openshift:
+            return ["runAsNonRoot": true, "seccompProfile": ["type": "RuntimeDefault"]]
+        case .kubernetes:
+            return [
+                "runAsNonRoot": true,
+                "runAsUser": .int(PodLayout.kubernetesRunAsUser),
+                "runAsGroup": .int(PodLayout.kubernetesRunAsGroup),
+                "fsGroup": .int(PodLayout.kubernetesFSGroup),
+                "seccompProfile": ["type": "RuntimeDefault"],
+            ]
+        }
+    }
+
+    static func containerSecurityContext(readOnlyRootFilesystem: Bool) -> ManifestNode {
+        .object([
+            ("allowPrivilegeEscalation", false),
+            ("capabilities", ["drop": ["ALL"]]),
+            ("readOnlyRootFilesystem", readOnlyRootFilesystem ? true : nil),
+            ("runAsNonRoot", true),
+            ("seccompProfile", ["type": "RuntimeDefault"]),
+        ])
+    }
+
+    // MARK: Small builders
+
+    static func env(_ name: String, _ value: String) -> ManifestNode {
+        ["name": .string(name), "value": .string(value)]
+    }
+
+    static func secretEnv(_ name: String, secret: String, key: String) -> ManifestNode {
+        ["name": .string(name), "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]]]
+    }
+
+    static func mount(_ volume: PodLayout.ReservedVolume) -> ManifestNode {
+        .object([
+            ("name", .string(volume.name)),
+            ("mountPath", .string(volume.mountPath)),
+            ("readOnly", volume.readOnly ? true : nil),
+        ])
+    }
+}

@@ -1,0 +1,120 @@
+/// The Resolve stage: stacks overlays (later wins, field by field) on top of nbgitops' defaults
+/// into one `Environment`, where every value remembers the overlay file and line that set it.
+public enum EnvironmentResolver {
+    /// Built-in defaults, each with the reason it is the default.
+    public enum Defaults {
+        public static let namespace = "notebook-validation"
+        public static let claimSize = "10Gi"
+        public static let workspaceSize = "5Gi"
+        public static let gpuResource = "nvidia.com/gpu"
+        /// Needs git and an ssh client; pinned, never a moving tag.
+        public static let gitCloneImage = "docker.io/alpine/git:2.47.2"
+        public static let revision = "main"
+    }
+
+    public static func resolve(name: String, overlays: [Overlay], diagnostics: DiagnosticCollector) -> Environment {
+        let stack = LayerStack(overlays: overlays)
+        let platform = stack.enumValue("platform", Platform.kubernetes, Platform.init(rawValue:), why: "vanilla Kubernetes unless an overlay says openshift")
+        let accessMode = stack.enumValue("storage.accessMode", AccessMode.readWriteOnce, AccessMode.init(rawValue:), why: "ReadWriteOnce is available on every cluster")
+        let coschedule = stack.enumValue("tekton.coschedule", CoscheduleMode.workspaces, CoscheduleMode.init(rawValue:), why: "Tekton's default coschedule mode")
+        let tool = stack.enumValue("delivery.tool", DeliveryTool.argocd, DeliveryTool.init(rawValue:), why: "Argo CD unless an overlay says flux")
+
+        let taintsTraced: Traced<[Taint]> = stack.list("gpu.taints", why: "no GPU taints unless an overlay declares them") { node in
+            guard let key = node["key"]?.stringValue, let effect = node["effect"]?.stringValue else { return nil }
+            return Taint(key: key, value: node["value"]?.stringValue, effect: effect)
+        }
+        let mirrors: Traced<[ImageMirror]> = stack.list("images.mirrors", why: "no image mirrors") { node in
+            guard let source = node["source"]?.stringValue, let mirror = node["mirror"]?.stringValue else { return nil }
+            return ImageMirror(source: source, mirror: mirror)
+        }
+        let claims: Traced<[String]> = stack.list("storage.existingClaims", why: "no claims declared as pre-existing") { $0.stringValue }
+
+        let environment = Environment(
+            name: name,
+            overlays: overlays.map(\.reference),
+            platform: platform,
+            storage: StorageSettings(
+                accessMode: accessMode,
+                storageClassName: stack.optionalString("storage.storageClassName", why: "the cluster's default storage class"),
+                claimSize: stack.string("storage.claimSize", Defaults.claimSize, why: "room for typical notebook outputs"),
+                workspaceSize: stack.string("storage.workspaceSize", Defaults.workspaceSize, why: "room for a typical build context"),
+                existingClaims: claims,
+                manageAllClaims: stack.bool("storage.manageAllClaims", false, why: "claims not declared in specs are expected to pre-exist")),
+            gpu: GPUSettings(
+                resourceName: stack.string("gpu.resourceName", Defaults.gpuResource, why: "the NVIDIA device plugin's resource"),
+                taints: taintsTraced,
+                nodeSelector: stack.stringMap("gpu.nodeSelector", why: "no GPU node labels required")),
+            tekton: TektonSettings(coschedule: coschedule),
+            images: ImageSettings(
+                registry: stack.optionalString("images.registry", why: "the platform's default registry"),
+                mirrors: mirrors,
+                gitClone: stack.string("images.gitClone", Defaults.gitCloneImage, why: "a pinned image with git and ssh")),
+            naming: NamingSettings(
+                namespace: stack.string("naming.namespace", Defaults.namespace, why: "one namespace per environment"),
+                namePrefix: stack.string("naming.namePrefix", "", why: "no prefix")),
+            delivery: DeliverySettings(
+                tool: tool,
+                repositoryURL: stack.string("delivery.repositoryURL", "", why: "no repository configured"),
+                revision: stack.string("delivery.revision", Defaults.revision, why: "the main branch"),
+                path: stack.optionalString("delivery.path", why: "derived from the output folder"),
+                controllerNamespace: stack.optionalString("delivery.controllerNamespace", why: "the delivery tool's usual namespace on the platform")))
+        return environment
+    }
+}
+
+/// Looks a dotted field up through the overlay stack, top (last) overlay first.
+struct LayerStack {
+    let overlays: [Overlay]
+
+    /// The value of `path` in the last overlay that sets it, with its origin.
+    func lookup(_ path: String) -> (ManifestNode, Origin)? {
+        for overlay in overlays.reversed() {
+            guard let value = overlay.spec.value(at: path) else { continue }
+            let location = overlay.sourceMap["spec.\(path)"] ?? .startOf(overlay.reference.file)
+            return (value, .overlay(name: overlay.reference.name, location))
+        }
+        return nil
+    }
+
+    func string(_ path: String, _ fallback: String, why: String) -> Traced<String> {
+        if let (value, origin) = lookup(path), let text = value.stringValue { return Traced(text, origin) }
+        return .byDefault(fallback, why)
+    }
+
+    func optionalString(_ path: String, why: String) -> Traced<String?> {
+        if let (value, origin) = lookup(path), let text = value.stringValue { return Traced(text, origin) }
+        return .byDefault(nil, why)
+    }
+
+    func bool(_ path: String, _ fallback: Bool, why: String) -> Traced<Bool> {
+        if let (value, origin) = lookup(path), let flag = value.boolValue { return Traced(flag, origin) }
+        return .byDefault(fallback, why)
+    }
+
+    func enumValue<Value>(_ path: String, _ fallback: Value, _ make: (String) -> Value?, why: String) -> Traced<Value> {
+        if let (value, origin) = lookup(path), let text = value.stringValue, let parsed = make(text) {
+            return Traced(parsed, origin)
+        }
+        return .byDefault(fallback, why)
+    }
+
+    /// Lists are replaced whole by the last overlay that sets them.
+    func list<Element>(_ path: String, why: String, _ make: (ManifestNode) -> Element?) -> Traced<[Element]> {
+        if let (value, origin) = lookup(path), let elements = value.elements {
+            return Traced(elements.compactMap(make), origin)
+        }
+        return .byDefault([], why)
+    }
+
+    /// Maps are merged key by key; the origin is the last overlay that touched the map.
+    func stringMap(_ path: String, why: String) -> Traced<[String: String]> {
+        var result: [String: String] = [:]
+        var origin: Origin = .builtinDefault(why)
+        for overlay in overlays {
+            guard let entries = overlay.spec.value(at: path)?.entries else { continue }
+            for entry in entries { result[entry.key] = entry.value.stringValue ?? "" }
+            origin = .overlay(name: overlay.reference.name, overlay.sourceMap["spec.\(path)"] ?? .startOf(overlay.reference.file))
+        }
+        return Traced(result, origin)
+    }
+}

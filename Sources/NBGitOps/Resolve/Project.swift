@@ -1,0 +1,132 @@
+import Foundation
+
+/// An environment as the project file (or the command line) asks for it: a name and an
+/// ordered overlay stack (built-in names or paths).
+public struct EnvironmentRequest: Sendable {
+    public var name: Located<String>
+    public var overlays: [Located<String>]
+
+    public init(name: Located<String>, overlays: [Located<String>]) {
+        self.name = name
+        self.overlays = overlays
+    }
+}
+
+/// `nbgitops.yaml`: which spec files, which environments, and where output goes.
+public struct Project: Sendable {
+    public static let kind = "Project"
+    public static let defaultFileName = "nbgitops.yaml"
+
+    /// The project file's path as shown in messages.
+    public var file: String
+    /// The folder paths in the project file are relative to.
+    public var baseDirectory: String
+    public var specs: [Located<String>]
+    /// Output folder, relative to `baseDirectory` (default `gitops`).
+    public var output: Located<String>
+    public var environments: [EnvironmentRequest]
+
+    /// Loads and validates a project file.
+    public static func load(path: String, diagnostics: DiagnosticCollector) -> Project? {
+        let display = OverlayLoader.displayPath(path)
+        let documents = YAMLLoader.load(path: path, displayName: display, diagnostics: diagnostics)
+        guard let document = documents.first else {
+            if !diagnostics.hasErrors {
+                diagnostics.error(.projectInvalid, "project file is empty", at: .startOf(display),
+                    help: "see the README for the nbgitops.yaml format")
+            }
+            return nil
+        }
+        guard let root = OwnDocument.check(document, kind: kind, diagnostics: diagnostics),
+            let schema = CRDSchemas.projectSpec
+        else { return nil }
+        guard let specNode = root["spec"] else {
+            diagnostics.error(.fieldRequired, "missing required field 'spec' in Project", at: root.location,
+                help: "add spec: with specs and environments")
+            return nil
+        }
+        var validator = SchemaValidator(subject: kind, diagnostics: diagnostics)
+        guard let spec = validator.validate(specNode, against: schema, path: "spec"), !diagnostics.hasErrors else { return nil }
+        let map = validator.sourceMap
+        func located(_ path: String) -> Located<String>? {
+            guard let text = spec.value(at: path.dropPrefix("spec."))?.stringValue else { return nil }
+            return Located(text, at: map.nearest(path) ?? root.location)
+        }
+        let specs = (spec["specs"]?.elements ?? []).indices.compactMap { located("spec.specs[\($0)]") }
+        var environments: [EnvironmentRequest] = []
+        var seen: [String: SourceLocation] = [:]
+        for index in (spec["environments"]?.elements ?? []).indices {
+            guard let name = located("spec.environments[\(index)].name") else { continue }
+            if let first = seen[name.value] {
+                diagnostics.error(.projectInvalid, "environment '\(name.value)' is defined twice", at: name.location,
+                    help: "give every environment a unique name", notes: [DiagnosticNote("first defined here", at: first)])
+                continue
+            }
+            seen[name.value] = name.location
+            let count = spec.value(at: "environments[\(index)].overlays")?.elements?.count ?? 0
+            let overlays = (0..<count).compactMap { located("spec.environments[\(index)].overlays[\($0)]") }
+            environments.append(EnvironmentRequest(name: name, overlays: overlays))
+        }
+        let output = located("spec.output") ?? Located("gitops", at: root.location)
+        if output.value.hasPrefix("/") || output.value.split(separator: "/").contains("..") || output.value.isEmpty {
+            diagnostics.error(.outputPath, "output folder '\(output.value)' must be a relative path inside the project", at: output.location,
+                help: "use a folder such as gitops")
+            return nil
+        }
+        return Project(
+            file: display, baseDirectory: (path as NSString).deletingLastPathComponent, specs: specs, output: output,
+            environments: environments)
+    }
+}
+
+/// Finds the spec files a project names: files as given, folders searched recursively for
+/// `*.yaml`/`*.yml`. Paths that leave the project through `..` or symlinks are refused.
+public enum SpecFileFinder {
+    public struct Found: Sendable, Hashable {
+        /// Absolute or cwd-relative path to read.
+        public var path: String
+        /// Path shown in diagnostics.
+        public var displayPath: String
+    }
+
+    public static func find(
+        _ entries: [Located<String>], baseDirectory: String, confineTo root: String?, diagnostics: DiagnosticCollector
+    ) -> [Found] {
+        let manager = FileManager.default
+        var found: Set<Found> = []
+        let realRoot = root.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
+        for entry in entries {
+            let path = entry.value.hasPrefix("/") ? entry.value : (baseDirectory as NSString).appendingPathComponent(entry.value)
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                diagnostics.error(.specNotFound, "spec path '\(entry.value)' does not exist", at: entry.location,
+                    help: "check the path; it is relative to the project file")
+                continue
+            }
+            var candidates: [String] = []
+            if isDirectory.boolValue {
+                let enumerator = manager.enumerator(atPath: path)
+                while let relative = enumerator?.nextObject() as? String {
+                    if relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
+                        candidates.append((path as NSString).appendingPathComponent(relative))
+                    }
+                }
+            } else {
+                candidates.append(path)
+            }
+            for candidate in candidates.sorted() {
+                let display = OverlayLoader.displayPath(candidate)
+                if let realRoot {
+                    let real = URL(fileURLWithPath: candidate).standardizedFileURL.resolvingSymlinksInPath().path
+                    if real != realRoot && !real.hasPrefix(realRoot + "/") {
+                        diagnostics.error(.specNotFound, "spec file '\(display)' resolves outside the project (\(real))",
+                            at: entry.location, help: "keep spec files inside the project; symlinks may not leave it")
+                        continue
+                    }
+                }
+                found.insert(Found(path: candidate, displayPath: display))
+            }
+        }
+        return found.sorted { $0.displayPath < $1.displayPath }
+    }
+}

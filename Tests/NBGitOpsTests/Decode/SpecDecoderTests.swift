@@ -1,0 +1,150 @@
+import XCTest
+
+@testable import NBGitOps
+
+final class SpecDecoderTests: XCTestCase {
+    func testValidJobDecodesWithCRDDefaults() throws {
+        let (set, messages) = decodeSpecs(jobSpec())
+        XCTAssertEqual(messages, [])
+        let job = try XCTUnwrap(set.jobs.first)
+        XCTAssertEqual(job.name.value, "demo")
+        XCTAssertEqual(job.timeoutSeconds.value, 1800)
+        XCTAssertEqual(job.comparisonConfig["strategy"], "normalized")
+        XCTAssertEqual(job.comparisonConfig["floatingPointTolerance"], "0.0001")
+        XCTAssertEqual(job.validationConfig["level"], "development")
+        XCTAssertEqual(job.notebook.git.transport, .https)
+        XCTAssertNil(job.podConfig.serviceAccountName)
+    }
+
+    func testOlderAPIGroupIsAccepted() {
+        let text = jobSpec().replacingOccurrences(of: "mlops.mlops.dev/v1alpha1", with: "mlops.redhat.com/v1alpha1")
+        XCTAssertEqual(decodeSpecs(text).1, [])
+    }
+
+    func testMissingContainerImageIsLocated() {
+        let text = jobSpec().replacingOccurrences(of: "    containerImage: quay.io/jupyter/minimal-notebook:2024-05-27\n", with: "    serviceAccountName: runner\n")
+        let messages = decodeSpecs(text).1
+        XCTAssertEqual(messages.first?.components(separatedBy: "\n").first,
+            "spec.yaml:12:5: error[NBG103]: missing required field 'containerImage' in 'spec.podConfig'")
+    }
+
+    func testUnknownFieldSuggestsTheRightOne() {
+        let messages = decodeSpecs(jobSpec(extraPodConfig: "    containerImag: x")).1
+        XCTAssertEqual(messages.first, """
+            spec.yaml:13:5: error[NBG102]: unknown field 'containerImag' in 'spec.podConfig'
+              help: did you mean 'containerImage'?
+            """)
+    }
+
+    func testWrongTypesAndEnums() {
+        let messages = decodeSpecs(jobSpec(extraSpec: "  timeout: 30\n  comparisonConfig:\n    strategy: fuzzy\n    ignoreTimestamps: \"yes\"")).1
+        XCTAssertTrue(messages.contains { $0.hasPrefix("spec.yaml:14:12: error[NBG107]: 'spec.timeout' must be a string") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("spec.yaml:16:15: error[NBG104]: 'spec.comparisonConfig.strategy' must be one of exact, normalized, found 'fuzzy'") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("spec.yaml:17:23: error[NBG101]: 'spec.comparisonConfig.ignoreTimestamps' must be a boolean") }, "\(messages)")
+    }
+
+    func testGitURLRefAndPathChecks() {
+        func message(_ url: String, _ ref: String, _ path: String) -> [String] {
+            let text = jobSpec().replacingOccurrences(of: "https://github.com/org/repo.git", with: url)
+                .replacingOccurrences(of: "ref: main", with: "ref: \(ref)")
+                .replacingOccurrences(of: "notebooks/demo.ipynb", with: path)
+            return decodeSpecs(text).1
+        }
+        XCTAssertEqual(message("https://github.com/org/repo.git", "0123456789abcdef0123456789abcdef01234567", "a/b.ipynb"), [])
+        XCTAssertEqual(message("git@github.com:org/repo.git", "v1.0.0", "b.ipynb"), [])
+        XCTAssertTrue(message("ftp://host/repo", "main", "a.ipynb").first?.contains("error[NBG105]") ?? false)
+        XCTAssertTrue(message("https://user:tok3n@github.com/org/r.git", "main", "a.ipynb").first?.contains("error[NBG140]: git URL carries credentials") ?? false)
+        XCTAssertFalse(message("https://user:tok3n@github.com/org/r.git", "main", "a.ipynb").joined().contains("tok3n"))
+        XCTAssertTrue(message("https://github.com/org/r.git", "bad..ref", "a.ipynb").first?.contains("error[NBG111]") ?? false)
+        XCTAssertTrue(message("https://github.com/org/r.git", "main", "../escape.ipynb").first?.contains("error[NBG112]: notebook path '../escape.ipynb' escapes the repository") ?? false)
+        XCTAssertTrue(message("https://github.com/org/r.git", "main", "notes.txt").first?.contains("error[NBG105]") ?? false)
+    }
+
+    func testVolumeWebhookRules() {
+        let pod = """
+                volumes:
+                - name: data
+                  emptyDir: {}
+                - name: data
+                  configMap:
+                    name: c
+                - name: both
+                  emptyDir: {}
+                  secret:
+                    secretName: s
+                - name: host
+                  hostPath:
+                    path: /etc
+                volumeMounts:
+                - name: data
+                  mountPath: /data
+                - name: missing
+                  mountPath: /data/
+            """
+        let messages = decodeSpecs(jobSpec(extraPodConfig: pod)).1.map { $0.components(separatedBy: "\n")[0] }
+        XCTAssertTrue(messages.contains("spec.yaml:16:13: error[NBG120]: volume name 'data' is used twice"), "\(messages)")
+        XCTAssertTrue(messages.contains("spec.yaml:19:7: error[NBG121]: volume 'both' has 2 sources (configMap? no)") == false)
+        XCTAssertTrue(messages.contains { $0.hasPrefix("spec.yaml:19:7: error[NBG121]: volume 'both' has 2 sources") }, "\(messages)")
+        XCTAssertTrue(messages.contains("spec.yaml:24:9: error[NBG125]: hostPath volumes are not allowed"), "\(messages)")
+        XCTAssertTrue(messages.contains("spec.yaml:29:13: error[NBG122]: volume mount names volume 'missing', which is not declared"), "\(messages)")
+        XCTAssertTrue(messages.contains("spec.yaml:30:18: error[NBG123]: mount path '/data/' is used twice"), "\(messages)")
+    }
+
+    func testModeBoundsFromCRD() {
+        let pod = "    volumes:\n    - name: c\n      configMap:\n        name: x\n        defaultMode: 0o1777\n    volumeMounts:\n    - name: c\n      mountPath: /c"
+        let messages = decodeSpecs(jobSpec(extraPodConfig: pod)).1
+        XCTAssertTrue(messages.first?.hasPrefix("spec.yaml:17:22: error[NBG106]: 'spec.podConfig.volumes[0].configMap.defaultMode' must be at most 511") ?? false, "\(messages)")
+    }
+
+    func testBuildsAreNotAvailableYet() {
+        let messages = decodeSpecs(jobSpec(extraPodConfig: "    buildConfig:\n      enabled: true\n      strategy: tekton")).1
+        XCTAssertEqual(messages.first?.components(separatedBy: "\n").first,
+            "spec.yaml:14:16: error[NBG150]: buildConfig.enabled is true, but build strategies are not available yet in nbgitops (strategy 'tekton')")
+        XCTAssertEqual(decodeSpecs(jobSpec(extraPodConfig: "    buildConfig:\n      enabled: false")).1, [])
+    }
+
+    func testSecretWithLiteralDataIsRefusedWithoutEchoingIt() {
+        let text = jobSpec() + "\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: hunter2\n"
+        let messages = decodeSpecs(text).1
+        XCTAssertTrue(messages.first?.contains("spec.yaml:20:1: error[NBG140]: Secret 'creds' carries literal stringData") ?? false, "\(messages)")
+        XCTAssertFalse(messages.joined().contains("hunter2"))
+    }
+
+    func testCredentialLikeEnvLiteralIsRefused() {
+        let messages = decodeSpecs(jobSpec(extraPodConfig: "    env:\n    - name: API_TOKEN\n      value: abc123")).1
+        XCTAssertTrue(messages.first?.contains("error[NBG140]: env 'API_TOKEN' carries a literal value") ?? false, "\(messages)")
+        XCTAssertFalse(messages.joined().contains("abc123"))
+    }
+
+    func testSupportingObjectsPassAndClusterScopedAreRefused() {
+        let text = jobSpec() + "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: x\n"
+        let (set, messages) = decodeSpecs(text)
+        XCTAssertEqual(set.supportingObjects.map(\.kind), ["ConfigMap"])
+        XCTAssertTrue(messages.first?.contains("error[NBG135]: ClusterRole is cluster-scoped") ?? false, "\(messages)")
+    }
+
+    func testNamesThatCannotBeResourceNames() {
+        let long = String(repeating: "a", count: 64)
+        XCTAssertTrue(decodeSpecs(jobSpec(name: long)).1.first?.contains("error[NBG130]") ?? false)
+        XCTAssertTrue(decodeSpecs(jobSpec(name: "Bad_Name")).1.first?.contains("error[NBG130]") ?? false)
+        XCTAssertTrue(decodeSpecs(jobSpec(name: "on")).1 == [])
+        XCTAssertTrue(decodeSpecs(jobSpec().replacingOccurrences(of: "name: demo", with: "name: 123")).1.first?.contains("error[NBG107]") ?? false)
+    }
+
+    func testDuplicateJobsAcrossDocuments() {
+        let messages = decodeSpecs(jobSpec() + "\n---\n" + jobSpec()).1
+        XCTAssertTrue(messages.contains { $0.contains("error[NBG132]: NotebookValidationJob 'demo' is defined twice") })
+    }
+
+    func testDocumentThatIsNotAMapping() {
+        XCTAssertTrue(decodeSpecs("- a\n- b\n").1.first?.hasPrefix("spec.yaml:1:1: error[NBG100]") ?? false)
+    }
+
+    func testDurations() {
+        XCTAssertEqual(Durations.seconds("1h30m"), 5400)
+        XCTAssertEqual(Durations.seconds("500ms"), 1)
+        XCTAssertEqual(Durations.seconds("2.5h"), 9000)
+        XCTAssertNil(Durations.seconds("10x"))
+        XCTAssertNil(Durations.seconds("m"))
+    }
+}

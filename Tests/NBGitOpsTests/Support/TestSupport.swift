@@ -1,0 +1,44 @@
+import Foundation
+import XCTest
+
+@testable import NBGitOps
+
+/// Loads YAML text as if it came from `file`.
+func loadYAML(_ text: String, file: String = "test.yaml", limits: LoadLimits = .standard) -> ([YAMLDocument], DiagnosticCollector) {
+    let diagnostics = DiagnosticCollector()
+    let documents = YAMLLoader.load(bytes: Array(text.utf8), file: file, limits: limits, diagnostics: diagnostics)
+    return (documents, diagnostics)
+}
+
+/// Decodes spec text; returns the spec set and the rendered diagnostics.
+func decodeSpecs(_ text: String, file: String = "spec.yaml") -> (SpecSet, [String]) {
+    let (documents, diagnostics) = loadYAML(text, file: file)
+    let set = SpecDecoder.decode(documents, diagnostics: diagnostics)
+    return (set, diagnostics.sorted.map(\.rendered))
+}
+
+/// The repository root (for overlays/, templates/, examples/).
+let repositoryRoot: String = {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+}()
+
+/// A minimal valid job; `podConfig` lines can be appended (indented 4 spaces).
+func jobSpec(name: String = "demo", extraPodConfig: String = "", extraSpec: String = "") -> String {
+    """
+    apiVersion: mlops.mlops.dev/v1alpha1
+    kind: NotebookValidationJob
+    metadata:
+      name: \(name)
+    spec:
+      notebook:
+        git:
+          url: https://github.com/org/repo.git
+          ref: main
+        path: notebooks/demo.ipynb
+      podConfig:
+        containerImage: quay.io/jupyter/minimal-notebook:2024-05-27
+    \(extraPodConfig)
+    \(extraSpec)
+    """
+}
