@@ -3,6 +3,25 @@
 public enum PlanChecker {
     public static func check(_ plan: EnvironmentPlan, specs: SpecSet, diagnostics: DiagnosticCollector) {
         checkDerivedNameCollisions(plan, diagnostics: diagnostics)
+        for job in specs.jobs { checkReservedVolumes(job, diagnostics: diagnostics) }
+    }
+
+    /// User volumes and mounts must not collide with the ones nbgitops puts in every
+    /// validation pod (ADR-053's "volume name collision" risk). The reserved set comes from
+    /// `PodLayout`, the same values the planner uses, so it cannot drift.
+    static func checkReservedVolumes(_ job: NotebookValidationJob, diagnostics: DiagnosticCollector) {
+        for volume in job.podConfig.volumes where PodLayout.isReservedVolumeName(volume.name.value) {
+            diagnostics.error(
+                .volumeReserved, "volume name '\(volume.name.value)' uses the prefix '\(PodLayout.reservedVolumeNamePrefix)' reserved for nbgitops' own volumes",
+                at: volume.name.location, help: "rename the volume (and its volumeMounts)")
+        }
+        for mount in job.podConfig.volumeMounts {
+            guard let reserved = PodLayout.collision(forMountPath: mount.mountPath.value) else { continue }
+            diagnostics.error(
+                .volumeReserved, "mount path '\(mount.mountPath.value)' collides with \(reserved.path), where nbgitops mounts \(reserved.purpose)",
+                at: mount.mountPath.location,
+                help: "mount the volume elsewhere, e.g. /mnt/\(mount.name.value)")
+        }
     }
 
     /// Two inputs that derive the same object name would overwrite each other.

@@ -66,6 +66,7 @@ enum MetadataDecoder {
             }
         }
         guard let name else {
+            if metadata.pair("name") != nil { return nil }
             diagnostics.error(.fieldRequired, "missing required field 'name' in 'metadata'", at: metadata.location,
                 help: "add name: <lowercase-name>")
             return nil

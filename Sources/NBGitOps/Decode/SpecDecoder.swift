@@ -232,6 +232,7 @@ struct JobContext {
                 seen[nameText] = name.location
             }
             let present = Self.volumeSources.filter { node[$0] != nil }
+            if present.isEmpty && sourceMap.keyLocations["\(path).hostPath"] != nil { continue }
             guard present.count == 1, let kind = present.first else {
                 let message = present.isEmpty
                     ? "volume '\(nameText)' has no source"

@@ -27,7 +27,10 @@ enum AccessPlanner {
         guard let model = job.modelValidation, model["enabled"]?.boolValue ?? true else { return [] }
         let platform = model["platform"]?.stringValue ?? "kserve"
         if kservePlatforms.contains(platform) {
-            return [Permission(apiGroup: "serving.kserve.io", resource: "inferenceservices", verbs: ["get", "list", "watch"])]
+            return [
+                Permission(
+                    apiGroup: "serving.kserve.io", resource: "inferenceservices", verbs: ["get", "list", "watch"])
+            ]
         }
         // Other serving platforms are reached through plain Services backed by pods.
         return [
@@ -50,9 +53,11 @@ enum AccessPlanner {
             let account = job.podConfig.serviceAccountName?.value ?? defaultName
             if job.podConfig.serviceAccountName != nil { userNamed.insert(account) }
             let permissions = permissions(for: job)
-            access[job.name.value] = ValidationJobPlanner.Access(serviceAccountName: account, needsAPI: !permissions.isEmpty)
+            access[job.name.value] = ValidationJobPlanner.Access(
+                serviceAccountName: account, needsAPI: !permissions.isEmpty)
             permissionsByAccount[account, default: []].formUnion(permissions)
-            sourcesByAccount[account, default: []].append(job.podConfig.serviceAccountName?.location ?? job.name.location)
+            sourcesByAccount[account, default: []].append(
+                job.podConfig.serviceAccountName?.location ?? job.name.location)
         }
 
         let passedThrough = Set(supportingObjects.filter { $0.kind == "ServiceAccount" }.map(\.name.value))

@@ -55,7 +55,9 @@ public enum DeliveryPlanner {
         return parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
     }
 
-    static func plan(context: PlanContext, objects: [PlannedObject], diagnostics: DiagnosticCollector) -> [PlannedObject] {
+    static func plan(context: PlanContext, objects: [PlannedObject], diagnostics: DiagnosticCollector)
+        -> [PlannedObject]
+    {
         let delivery = context.environment.delivery
         let name = context.derivedName(context.environment.name)
         PlanNames.check(

@@ -37,16 +37,19 @@ public enum EnvironmentPlanner {
 
         let jobs = uniqueJobs(specs.jobs, diagnostics: diagnostics)
         let passthrough = specs.supportingObjects
-        let accessPlan = AccessPlanner.plan(jobs: jobs, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
+        let accessPlan = AccessPlanner.plan(
+            jobs: jobs, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
         generated += accessPlan.objects
-        generated += StoragePlanner.plan(jobs: jobs, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
+        generated += StoragePlanner.plan(
+            jobs: jobs, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
 
         if !jobs.isEmpty {
             let configMap = scriptsConfigMap(scripts, context: context, diagnostics: diagnostics)
             generated.append(configMap)
             let checksum = scriptsChecksum(scripts)
             for job in jobs {
-                let access = accessPlan.access[job.name.value]
+                let access =
+                    accessPlan.access[job.name.value]
                     ?? ValidationJobPlanner.Access(
                         serviceAccountName: context.derivedName(defaultServiceAccountBase), needsAPI: false)
                 generated.append(
@@ -76,8 +79,9 @@ public enum EnvironmentPlanner {
     public static func applyOrder(_ lhs: PlannedObject, _ rhs: PlannedObject) -> Bool {
         if lhs.wave != rhs.wave { return lhs.wave < rhs.wave }
         if lhs.kind != rhs.kind { return lhs.kind.utf8.lexicographicallyPrecedes(rhs.kind.utf8) }
-        let ln = lhs.namespace ?? "", rn = rhs.namespace ?? ""
-        if ln != rn { return ln.utf8.lexicographicallyPrecedes(rn.utf8) }
+        let leftNamespace = lhs.namespace ?? ""
+        let rightNamespace = rhs.namespace ?? ""
+        if leftNamespace != rightNamespace { return leftNamespace.utf8.lexicographicallyPrecedes(rightNamespace.utf8) }
         return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)
     }
 
@@ -117,7 +121,9 @@ public enum EnvironmentPlanner {
         -> PlannedObject
     {
         let name = context.derivedName(scriptsConfigMapBase)
-        PlanNames.check(name, rule: .subdomain, what: "scripts ConfigMap name", at: context.prefixLocation, diagnostics: diagnostics)
+        PlanNames.check(
+            name, rule: .subdomain, what: "scripts ConfigMap name", at: context.prefixLocation, diagnostics: diagnostics
+        )
         var data: [String: String] = [:]
         for script in scripts { data[script.name] = script.contents }
         let manifest = PlanMetadata.object(
@@ -141,13 +147,15 @@ public enum EnvironmentPlanner {
     // MARK: Duplicates
 
     /// Drops later NotebookValidationJobs that reuse an earlier one's name (reported).
-    static func uniqueJobs(_ jobs: [NotebookValidationJob], diagnostics: DiagnosticCollector) -> [NotebookValidationJob] {
+    static func uniqueJobs(_ jobs: [NotebookValidationJob], diagnostics: DiagnosticCollector) -> [NotebookValidationJob]
+    {
         var seen: [String: NotebookValidationJob] = [:]
         var result: [NotebookValidationJob] = []
         for job in jobs {
             if let first = seen[job.name.value] {
                 diagnostics.error(
-                    .objectDuplicate, "NotebookValidationJob '\(job.name.value)' is defined twice", at: job.name.location,
+                    .objectDuplicate, "NotebookValidationJob '\(job.name.value)' is defined twice",
+                    at: job.name.location,
                     help: "rename one of them; the name identifies the job's Job and labels",
                     notes: [DiagnosticNote("first defined here", at: first.name.location)])
                 continue
@@ -164,7 +172,8 @@ public enum EnvironmentPlanner {
         var seen: [String: PlannedObject] = [:]
         var result: [PlannedObject] = []
         for object in objects {
-            let key = "\(object.apiVersion.split(separator: "/").dropLast().joined())|\(object.kind)|\(object.namespace ?? "")|\(object.name)"
+            let key =
+                "\(object.apiVersion.split(separator: "/").dropLast().joined())|\(object.kind)|\(object.namespace ?? "")|\(object.name)"
             if let first = seen[key] {
                 let firstOrigin = first.sources.first
                 diagnostics.error(

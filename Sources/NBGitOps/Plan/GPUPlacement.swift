@@ -49,7 +49,8 @@ struct GPUPlacement {
     static func toleration(for taint: Taint) -> ManifestNode {
         if let value = taint.value {
             return [
-                "key": .string(taint.key), "operator": "Equal", "value": .string(value), "effect": .string(taint.effect),
+                "key": .string(taint.key), "operator": "Equal", "value": .string(value),
+                "effect": .string(taint.effect),
             ]
         }
         return ["key": .string(taint.key), "operator": "Exists", "effect": .string(taint.effect)]

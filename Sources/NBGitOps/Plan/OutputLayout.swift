@@ -61,7 +61,8 @@ public enum OutputLayout {
             "kind": "Kustomization",
             "resources": .list(resources),
         ]
-        files.append(OutputFile(path: "\(folder)/\(kustomizationFile)", bytes: ManifestRenderer.render([kustomization])))
+        files.append(
+            OutputFile(path: "\(folder)/\(kustomizationFile)", bytes: ManifestRenderer.render([kustomization])))
         return files
     }
 }

@@ -108,7 +108,8 @@ enum PlanNames {
             diagnostics.error(
                 .nameInvalid, "\(what) '\(name)' is not a valid DNS-1123 \(rule == .label ? "label" : "subdomain")",
                 at: location,
-                help: "use lowercase letters, digits and '-'\(rule == .label ? "" : " (and '.')"), starting and ending with a letter or digit",
+                help:
+                    "use lowercase letters, digits and '-'\(rule == .label ? "" : " (and '.')"), starting and ending with a letter or digit",
                 notes: notes)
             return false
         }

@@ -103,15 +103,26 @@ public enum PodLayout {
     /// Every path nbgitops owns. A user mount path equal to any of these, or below one that
     /// does not allow nested mounts, is a collision (see `collision(forMountPath:)`).
     public static let reservedPaths: [ReservedPath] = [
-        ReservedPath(path: workspace.mountPath, volume: workspace.name, allowsNestedMounts: true, purpose: workspace.purpose),
-        ReservedPath(path: checkoutDirectory, volume: workspace.name, allowsNestedMounts: false, purpose: "the notebook checkout"),
-        ReservedPath(path: goldenDirectory, volume: workspace.name, allowsNestedMounts: false, purpose: "the golden notebook checkout"),
-        ReservedPath(path: outputDirectory, volume: workspace.name, allowsNestedMounts: true, purpose: "the executed notebook"),
+        ReservedPath(
+            path: workspace.mountPath, volume: workspace.name, allowsNestedMounts: true, purpose: workspace.purpose),
+        ReservedPath(
+            path: checkoutDirectory, volume: workspace.name, allowsNestedMounts: false, purpose: "the notebook checkout"
+        ),
+        ReservedPath(
+            path: goldenDirectory, volume: workspace.name, allowsNestedMounts: false,
+            purpose: "the golden notebook checkout"),
+        ReservedPath(
+            path: outputDirectory, volume: workspace.name, allowsNestedMounts: true, purpose: "the executed notebook"),
         ReservedPath(path: home.mountPath, volume: home.name, allowsNestedMounts: true, purpose: home.purpose),
         ReservedPath(path: tmp.mountPath, volume: tmp.name, allowsNestedMounts: true, purpose: tmp.purpose),
-        ReservedPath(path: scripts.mountPath, volume: scripts.name, allowsNestedMounts: false, purpose: scripts.purpose),
-        ReservedPath(path: gitCredentials.mountPath, volume: gitCredentials.name, allowsNestedMounts: false, purpose: gitCredentials.purpose),
-        ReservedPath(path: goldenCredentials.mountPath, volume: goldenCredentials.name, allowsNestedMounts: false, purpose: goldenCredentials.purpose),
+        ReservedPath(
+            path: scripts.mountPath, volume: scripts.name, allowsNestedMounts: false, purpose: scripts.purpose),
+        ReservedPath(
+            path: gitCredentials.mountPath, volume: gitCredentials.name, allowsNestedMounts: false,
+            purpose: gitCredentials.purpose),
+        ReservedPath(
+            path: goldenCredentials.mountPath, volume: goldenCredentials.name, allowsNestedMounts: false,
+            purpose: goldenCredentials.purpose),
     ]
 
     /// The reserved path a user volume mount at `mountPath` collides with, if any: the same

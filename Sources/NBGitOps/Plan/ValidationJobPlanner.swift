@@ -54,7 +54,8 @@ enum ValidationJobPlanner {
         let name = "\(base)-\(StableHash.shortHex(ManifestRenderer.render([spec])))"
         PlanNames.check(
             name, rule: .label, what: "Job name", at: job.name.location,
-            help: "shorten metadata.name to at most \(max(1, 63 - hashSuffixLength - context.prefix.utf8.count)) characters "
+            help:
+                "shorten metadata.name to at most \(max(1, 63 - hashSuffixLength - context.prefix.utf8.count)) characters "
                 + "(nbgitops adds the prefix '\(context.prefix)' and a 9-character hash suffix)",
             diagnostics: diagnostics)
 
@@ -159,7 +160,8 @@ enum ValidationJobPlanner {
         for (index, variable) in job.podConfig.env.enumerated() {
             let name = variable["name"]?.stringValue ?? ""
             if PodLayout.isReservedEnvName(name) {
-                let location = job.podConfig.envNames.indices.contains(index) && job.podConfig.envNames[index].value == name
+                let location =
+                    job.podConfig.envNames.indices.contains(index) && job.podConfig.envNames[index].value == name
                     ? job.podConfig.envNames[index].location
                     : (job.podConfig.envNames.first { $0.value == name }?.location ?? job.name.location)
                 diagnostics.error(

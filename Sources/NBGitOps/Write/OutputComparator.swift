@@ -84,7 +84,9 @@ public struct OutputComparator: Sendable {
 
     /// The difference for one environment, or nil when an error was reported (unsafe path,
     /// collision with a foreign file, unreadable folder).
-    public func compare(environment: String, files: [OutputFile], diagnostics: DiagnosticCollector) -> EnvironmentDifference? {
+    public func compare(environment: String, files: [OutputFile], diagnostics: DiagnosticCollector)
+        -> EnvironmentDifference?
+    {
         let root = OutputRoot(self.root)
         guard root.inspect(diagnostics: diagnostics) != nil else { return nil }
         return compare(environment: environment, files: files, root: root, diagnostics: diagnostics)
@@ -103,7 +105,8 @@ public struct OutputComparator: Sendable {
     private func compare(
         environment: String, files: [OutputFile], root: OutputRoot, diagnostics: DiagnosticCollector
     ) -> EnvironmentDifference? {
-        guard let plan = OutputPlanner(root: root).plan(environment: environment, files: files, diagnostics: diagnostics)
+        guard
+            let plan = OutputPlanner(root: root).plan(environment: environment, files: files, diagnostics: diagnostics)
         else { return nil }
         var added: [String] = []
         var changed: [String] = []
@@ -116,7 +119,8 @@ public struct OutputComparator: Sendable {
                 differences.append(
                     FileDifference(
                         path: file.outputPath, kind: .added,
-                        diff: UnifiedDiff.render(old: nil, new: file.bytes, path: file.outputPath, contextLines: contextLines)))
+                        diff: UnifiedDiff.render(
+                            old: nil, new: file.bytes, path: file.outputPath, contextLines: contextLines)))
             case .changed(let previous):
                 changed.append(file.outputPath)
                 differences.append(

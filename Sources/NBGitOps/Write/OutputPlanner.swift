@@ -36,7 +36,8 @@ struct OutputRoot {
             case .symbolicLink:
                 let target = (try? FileSystem.readLink(path)).map { " (→ '\($0)')" } ?? ""
                 diagnostics.error(
-                    .outputPath, "the output folder '\(path)' is a symbolic link\(target); nbgitops never writes through symbolic links",
+                    .outputPath,
+                    "the output folder '\(path)' is a symbolic link\(target); nbgitops never writes through symbolic links",
                     at: .startOf(path), help: "name the real folder as the output folder")
                 return nil
             case .file, .special:
@@ -187,7 +188,8 @@ struct OutputPlanner {
                 previousLedgerBytes = bytes
                 for entry in parsed.rejected {
                     diagnostics.warning(
-                        .outputWrite, "ignored ownership entry '\(entry.path)': \(entry.problem); nothing is deleted for it",
+                        .outputWrite,
+                        "ignored ownership entry '\(entry.path)': \(entry.problem); nothing is deleted for it",
                         at: SourceLocation(file: ledgerPath, line: entry.line, column: 1))
                 }
             } catch {
@@ -230,7 +232,9 @@ struct OutputPlanner {
             if blocked { continue }
 
             guard let status = snapshot.entries[file.relative] else {
-                planned.append(PlannedFile(relativePath: file.relative, outputPath: file.output, bytes: file.bytes, change: .added))
+                planned.append(
+                    PlannedFile(relativePath: file.relative, outputPath: file.output, bytes: file.bytes, change: .added)
+                )
                 continue
             }
             guard owned.contains(file.relative) else {
@@ -250,7 +254,9 @@ struct OutputPlanner {
             do {
                 let previous = try FileSystem.readFile(outputPath)
                 let change: PlannedChange = previous == file.bytes ? .unchanged : .changed(previous: previous)
-                planned.append(PlannedFile(relativePath: file.relative, outputPath: file.output, bytes: file.bytes, change: change))
+                planned.append(
+                    PlannedFile(relativePath: file.relative, outputPath: file.output, bytes: file.bytes, change: change)
+                )
             } catch {
                 diagnostics.error(.outputWrite, "\(error)", at: .startOf(outputPath))
             }
@@ -292,7 +298,9 @@ struct OutputPlanner {
             if let problem = OutputPathRules.problem(withRelativePath: file.path) {
                 diagnostics.error(
                     .outputPath, "unsafe output path '\(shown)': \(problem)", at: location,
-                    help: "output paths are relative to the output folder, with '/' separators and no '.' or '..' components")
+                    help:
+                        "output paths are relative to the output folder, with '/' separators and no '.' or '..' components"
+                )
                 continue
             }
             guard file.path.hasPrefix(prefix), file.path.count > prefix.count else {
@@ -320,7 +328,8 @@ struct OutputPlanner {
                 ancestor = ancestor.isEmpty ? String(component) : ancestor + "/" + component
                 if seen.contains(ancestor) {
                     diagnostics.error(
-                        .outputPath, "output path '\(entry.output)' needs '\(prefix)\(ancestor)' as a folder, but it is also produced as a file",
+                        .outputPath,
+                        "output path '\(entry.output)' needs '\(prefix)\(ancestor)' as a folder, but it is also produced as a file",
                         at: .startOf(root.appending(entry.output)))
                 }
             }

@@ -48,6 +48,7 @@ public struct OutputWriter: Sendable {
         let root = OutputRoot(self.root)
         let errorsBefore = diagnostics.errorCount
         guard let rootExists = root.inspect(diagnostics: diagnostics) else { return .failed }
+        if rootExists { Self.warnAboutInterruptedRuns(in: root, diagnostics: diagnostics) }
         var names: Set<String> = []
         for output in outputs where !names.insert(output.environment).inserted {
             diagnostics.error(
@@ -55,7 +56,9 @@ public struct OutputWriter: Sendable {
                 at: .startOf(root.appending(output.environment)))
         }
         let planner = OutputPlanner(root: root)
-        let plans = outputs.compactMap { planner.plan(environment: $0.environment, files: $0.files, diagnostics: diagnostics) }
+        let plans = outputs.compactMap {
+            planner.plan(environment: $0.environment, files: $0.files, diagnostics: diagnostics)
+        }
         guard diagnostics.errorCount == errorsBefore, plans.count == outputs.count else { return .failed }
 
         let pending = plans.filter { !$0.isUpToDate }
@@ -70,6 +73,20 @@ public struct OutputWriter: Sendable {
             transaction.removeReplacedFolders(diagnostics: diagnostics)
         }
         return WriteReport(succeeded: true, environments: plans.map(Self.report))
+    }
+
+    /// Staging and backup folders are removed by every run that gets to its end; one left
+    /// behind means a run was killed. They would otherwise be committed with the output.
+    private static func warnAboutInterruptedRuns(in root: OutputRoot, diagnostics: DiagnosticCollector) {
+        guard let names = try? FileSystem.contentsOfDirectory(root.path) else { return }
+        for name in names where name.hasPrefix(".nbgitops-staging-") || name.hasPrefix(".nbgitops-previous-") {
+            let path = root.appending(name)
+            diagnostics.warning(
+                .outputWrite, "'\(path)' was left behind by an interrupted nbgitops run", at: .startOf(path),
+                help:
+                    "it holds an unfinished render or an environment folder's previous content; check it, then remove it"
+            )
+        }
     }
 
     private static func report(_ plan: EnvironmentWritePlan) -> EnvironmentWriteReport {
@@ -231,7 +248,8 @@ private final class WriteTransaction {
                     case nil: try FileSystem.makeDirectory(path)
                     case .directory: continue
                     case .some(let kind):
-                        throw FileSystemError(operation: "create folder (\(kind.noun) is there)", path: path, code: EEXIST)
+                        throw FileSystemError(
+                            operation: "create folder (\(kind.noun) is there)", path: path, code: EEXIST)
                     }
                 }
                 try FileSystem.createFile(stagingPath + "/" + file.relativePath, bytes: file.bytes)
@@ -291,7 +309,8 @@ private final class WriteTransaction {
                     try FileSystem.move(from: backup, to: folder)
                 } catch {
                     throw WriteFailure(
-                        message: "\(error); the previous content of '\(folder)' could not be moved back from '\(backup)'",
+                        message:
+                            "\(error); the previous content of '\(folder)' could not be moved back from '\(backup)'",
                         path: folder)
                 }
                 throw error

@@ -32,7 +32,9 @@ public struct OwnershipLedger: Hashable, Sendable {
 
     /// Parses a ledger. Entries whose text is not a safe relative path are returned separately:
     /// they are never trusted (a tampered ledger must not be able to delete `../../etc/passwd`).
-    static func parse(_ bytes: [UInt8]) -> (ledger: OwnershipLedger, rejected: [(line: Int, path: String, problem: String)]) {
+    static func parse(_ bytes: [UInt8]) -> (
+        ledger: OwnershipLedger, rejected: [(line: Int, path: String, problem: String)]
+    ) {
         var accepted: [String] = []
         var rejected: [(line: Int, path: String, problem: String)] = []
         let text = String(decoding: bytes, as: UTF8.self)

@@ -190,7 +190,9 @@ enum LineMatcher {
         return result
     }
 
-    private static func solve(_ a: [Int], _ aRange: Range<Int>, _ b: [Int], _ bRange: Range<Int>, into result: inout [(Int, Int)]) {
+    private static func solve(
+        _ a: [Int], _ aRange: Range<Int>, _ b: [Int], _ bRange: Range<Int>, into result: inout [(Int, Int)]
+    ) {
         var aLow = aRange.lowerBound
         var aHigh = aRange.upperBound
         var bLow = bRange.lowerBound

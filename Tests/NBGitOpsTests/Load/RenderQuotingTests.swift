@@ -14,12 +14,12 @@ final class RenderQuotingTests: XCTestCase {
     }
 
     func testCanonicalKeyOrderAndLiteralBlocks() {
-        let node: ManifestNode = ["zeta": 1, "spec": ["b": true, "a": "x"], "kind": "ConfigMap", "apiVersion": "v1", "metadata": ["name": "n"], "data": ["script": "line1\nline2\n"]]
+        let node: ManifestNode = ["zeta": 1, "spec": ["b": true, "a": "x"], "kind": "ConfigMap", "apiVersion": "v1", "metadata": ["name": "demo"], "data": ["script": "line1\nline2\n"]]
         XCTAssertEqual(ManifestRenderer.renderString([node]), """
             apiVersion: v1
             kind: ConfigMap
             metadata:
-              name: n
+              name: demo
             spec:
               a: x
               b: true

@@ -12,34 +12,48 @@ final class EnvironmentPlannerTests: XCTestCase {
         let (plan, diagnostics) = F.plan()
         XCTAssertFalse(diagnostics.hasErrors, diagnostics.sorted.map(\.rendered).joined(separator: "\n"))
         let summary = plan.objects.map { "\($0.wave.rawValue) \($0.kind)/\($0.name)" }
-        XCTAssertEqual(summary.filter { !$0.hasPrefix("4 Job/") }, [
-            "0 Namespace/nb-validation",
-            "1 Role/nb-notebook-validator-model-validation",
-            "1 RoleBinding/nb-notebook-validator-model-validation",
-            "1 ServiceAccount/analyst",
-            "1 ServiceAccount/nb-notebook-validator",
-            "3 ConfigMap/churn-settings",
-            "3 ConfigMap/nb-nbgitops-scripts",
-            "4 InferenceService/sentiment",
-        ])
+        XCTAssertEqual(
+            summary.filter { !$0.hasPrefix("4 Job/") },
+            [
+                "0 Namespace/nb-validation",
+                "1 Role/nb-notebook-validator-model-validation",
+                "1 RoleBinding/nb-notebook-validator-model-validation",
+                "1 ServiceAccount/analyst",
+                "1 ServiceAccount/nb-notebook-validator",
+                "3 ConfigMap/churn-settings",
+                "3 ConfigMap/nb-nbgitops-scripts",
+                "4 InferenceService/sentiment",
+            ])
         XCTAssertEqual(summary.filter { $0.hasPrefix("4 Job/") }.count, 2)
         XCTAssertTrue(summary.last?.hasPrefix("4 Job/") ?? false, "Jobs sort after InferenceService by kind")
     }
 
     func testOnlyModelValidationJobsGetATokenAndALeastPrivilegeRole() throws {
         let (plan, _) = F.plan()
-        XCTAssertEqual(F.job(plan, instance: "train-sentiment")?.value(at: "spec.template.spec.automountServiceAccountToken"), true)
-        XCTAssertEqual(F.job(plan, instance: "churn-model")?.value(at: "spec.template.spec.automountServiceAccountToken"), false)
-        XCTAssertEqual(F.job(plan, instance: "churn-model")?.value(at: "spec.template.spec.serviceAccountName"), "analyst")
+        XCTAssertEqual(
+            F.job(plan, instance: "train-sentiment")?.value(at: "spec.template.spec.automountServiceAccountToken"), true
+        )
+        XCTAssertEqual(
+            F.job(plan, instance: "churn-model")?.value(at: "spec.template.spec.automountServiceAccountToken"), false)
+        XCTAssertEqual(
+            F.job(plan, instance: "churn-model")?.value(at: "spec.template.spec.serviceAccountName"), "analyst")
 
         let role = try XCTUnwrap(F.object(plan, kind: "Role", name: "nb-notebook-validator-model-validation"))
         XCTAssertEqual(
             role["rules"],
-            [["apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"], "verbs": ["get", "list", "watch"]]])
+            [
+                [
+                    "apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"],
+                    "verbs": ["get", "list", "watch"],
+                ]
+            ])
         let binding = try XCTUnwrap(F.object(plan, kind: "RoleBinding", name: "nb-notebook-validator-model-validation"))
-        XCTAssertEqual(binding.value(at: "subjects"), [["kind": "ServiceAccount", "name": "nb-notebook-validator", "namespace": "nb-validation"]])
+        XCTAssertEqual(
+            binding.value(at: "subjects"),
+            [["kind": "ServiceAccount", "name": "nb-notebook-validator", "namespace": "nb-validation"]])
         XCTAssertEqual(binding.value(at: "roleRef.name"), "nb-notebook-validator-model-validation")
-        XCTAssertNil(F.object(plan, kind: "Role", name: "nb-analyst-model-validation"), "the analyst SA needs no API access")
+        XCTAssertNil(
+            F.object(plan, kind: "Role", name: "nb-analyst-model-validation"), "the analyst SA needs no API access")
 
         for object in plan.objects where object.kind == "Role" {
             F.walk(object.manifest) { path, node in
@@ -53,12 +67,15 @@ final class EnvironmentPlannerTests: XCTestCase {
 
     func testOtherServingPlatformsReadPodsAndServices() throws {
         let job = F.job(modelValidation: ["enabled": true, "platform": "vllm"])
-        let disabled = F.job(name: "off", line: 400, serviceAccount: "quiet", modelValidation: ["enabled": false, "platform": "kserve"])
+        let disabled = F.job(
+            name: "off", line: 400, serviceAccount: "quiet", modelValidation: ["enabled": false, "platform": "kserve"])
         let (plan, _) = F.plan(SpecSet(jobs: [job, disabled]))
         let role = try XCTUnwrap(F.object(plan, kind: "Role", name: "nb-notebook-validator-model-validation"))
-        XCTAssertEqual(role["rules"], [["apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]]])
+        XCTAssertEqual(
+            role["rules"], [["apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]]])
         XCTAssertFalse(plan.objects.contains { $0.kind == "Role" && $0.name.contains("quiet") })
-        XCTAssertEqual(F.job(plan, instance: "off")?.value(at: "spec.template.spec.automountServiceAccountToken"), false)
+        XCTAssertEqual(
+            F.job(plan, instance: "off")?.value(at: "spec.template.spec.automountServiceAccountToken"), false)
     }
 
     func testPassedThroughServiceAccountIsNotGenerated() {
@@ -66,7 +83,8 @@ final class EnvironmentPlannerTests: XCTestCase {
         specs.supportingObjects = [
             SupportingObject(
                 apiVersion: "v1", kind: "ServiceAccount", name: Located("runner", at: F.at(3, 9, file: "s.yaml")),
-                namespaced: true, manifest: ["apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": "runner"]],
+                namespaced: true,
+                manifest: ["apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": "runner"]],
                 file: "s.yaml", documentIndex: 0, location: F.at(1, 1, file: "s.yaml"))
         ]
         let (plan, diagnostics) = F.plan(specs)
@@ -81,8 +99,10 @@ final class EnvironmentPlannerTests: XCTestCase {
         var specs = F.richSpecs()
         specs.supportingObjects.append(
             SupportingObject(
-                apiVersion: "v1", kind: "ConfigMap", name: Located("nb-nbgitops-scripts", at: F.at(3, 9, file: "s.yaml")),
-                namespaced: true, manifest: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "nb-nbgitops-scripts"]],
+                apiVersion: "v1", kind: "ConfigMap",
+                name: Located("nb-nbgitops-scripts", at: F.at(3, 9, file: "s.yaml")),
+                namespaced: true,
+                manifest: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "nb-nbgitops-scripts"]],
                 file: "s.yaml", documentIndex: 0, location: F.at(1, 1, file: "s.yaml")))
         let (plan, diagnostics) = F.plan(specs)
         let duplicate = diagnostics.diagnostics.first { $0.id == .objectDuplicate }
@@ -146,7 +166,10 @@ final class EnvironmentPlannerTests: XCTestCase {
         XCTAssertTrue(rendered.contains("argocd.argoproj.io/sync-wave: '4'"), "the renderer must quote the wave")
 
         let (flux, _) = F.plan(F.richSpecs(), F.environment(tool: .flux))
-        XCTAssertTrue(flux.objects.allSatisfy { $0.manifest.value(at: "metadata.annotations[argocd.argoproj.io/sync-wave]") == nil })
+        XCTAssertTrue(
+            flux.objects.allSatisfy {
+                $0.manifest.value(at: "metadata.annotations[argocd.argoproj.io/sync-wave]") == nil
+            })
     }
 
     func testArgoApplication() throws {
@@ -161,7 +184,8 @@ final class EnvironmentPlannerTests: XCTestCase {
         XCTAssertEqual(app.value(at: "spec.syncPolicy.automated.prune"), true)
         XCTAssertEqual(app.value(at: "spec.syncPolicy.syncOptions"), ["PruneLast=true"])
 
-        let (kube, _) = F.plan(F.richSpecs(), F.environment(name: "kind", platform: .kubernetes, deliveryPath: "./clusters/kind/"))
+        let (kube, _) = F.plan(
+            F.richSpecs(), F.environment(name: "kind", platform: .kubernetes, deliveryPath: "./clusters/kind/"))
         XCTAssertEqual(kube.deliveryObjects.first?.manifest.value(at: "metadata.namespace"), "argocd")
         XCTAssertEqual(kube.deliveryObjects.first?.manifest.value(at: "spec.source.path"), "clusters/kind")
     }
@@ -194,7 +218,9 @@ final class EnvironmentPlannerTests: XCTestCase {
         let (plan, _) = F.plan(F.richSpecs(), F.environment(manageAllClaims: true))
         let files = OutputLayout.files(for: plan, outputRoot: "gitops")
         for folder in ["openshift-gpu/manifests", "openshift-gpu/delivery"] {
-            let inFolder = files.filter { $0.path.hasPrefix(folder + "/") }.map { String($0.path.dropFirst(folder.count + 1)) }
+            let inFolder = files.filter { $0.path.hasPrefix(folder + "/") }.map {
+                String($0.path.dropFirst(folder.count + 1))
+            }
             let kustomization = try XCTUnwrap(files.first { $0.path == folder + "/kustomization.yaml" })
             let (documents, diagnostics) = loadYAML(String(decoding: kustomization.bytes, as: UTF8.self))
             XCTAssertFalse(diagnostics.hasErrors)
@@ -202,7 +228,9 @@ final class EnvironmentPlannerTests: XCTestCase {
             XCTAssertEqual(resources, inFolder.filter { $0 != "kustomization.yaml" }, folder)
             XCTAssertFalse(resources.isEmpty)
         }
-        let manifests = files.map(\.path).filter { $0.hasPrefix("openshift-gpu/manifests/") && !$0.hasSuffix("kustomization.yaml") }
+        let manifests = files.map(\.path).filter {
+            $0.hasPrefix("openshift-gpu/manifests/") && !$0.hasSuffix("kustomization.yaml")
+        }
         XCTAssertEqual(manifests.first, "openshift-gpu/manifests/0-namespace-nb-validation.yaml")
         XCTAssertTrue(manifests.contains("openshift-gpu/manifests/2-persistentvolumeclaim-trained-models.yaml"))
         XCTAssertTrue(manifests.last?.hasPrefix("openshift-gpu/manifests/4-job-nb-") ?? false)

@@ -37,14 +37,16 @@ enum PlanFixtures {
                 existingClaims: overlay(existingClaims, line: 5), manageAllClaims: overlay(manageAllClaims, line: 6)),
             gpu: GPUSettings(
                 resourceName: .byDefault("nvidia.com/gpu", "NVIDIA device plugin"), taints: overlay(gpuTaints, line: 8),
-                nodeSelector: overlay(["nvidia.com/gpu.present": "true", "node-role.kubernetes.io/worker": ""], line: 10)),
+                nodeSelector: overlay(
+                    ["nvidia.com/gpu.present": "true", "node-role.kubernetes.io/worker": ""], line: 10)),
             tekton: TektonSettings(coschedule: .byDefault(.workspaces, "Tekton default")),
             images: ImageSettings(
                 registry: .byDefault(nil, "platform default"), mirrors: overlay(mirrors, line: 12),
                 gitClone: .byDefault("docker.io/alpine/git:2.47.2", "git and ssh")),
             naming: NamingSettings(namespace: overlay(namespace, line: 14), namePrefix: overlay(prefix, line: 15)),
             delivery: DeliverySettings(
-                tool: overlay(tool, line: 17), repositoryURL: overlay("https://git.example.com/org/gitops.git", line: 18),
+                tool: overlay(tool, line: 17),
+                repositoryURL: overlay("https://git.example.com/org/gitops.git", line: 18),
                 revision: overlay(revision, line: 19), path: .byDefault(deliveryPath, "derived"),
                 controllerNamespace: .byDefault(controllerNamespace, "platform default")))
     }
@@ -81,10 +83,15 @@ enum PlanFixtures {
         return NotebookValidationJob(
             apiVersion: "mlops.mlops.dev/v1alpha1", name: Located(name, at: at(line + 3, 9)), namespace: nil,
             labels: labels, annotations: annotations,
-            notebook: NotebookSource(git: notebook ?? git(line: line + 8), path: Located("notebooks/churn.ipynb", at: at(line + 12, 11))),
-            goldenNotebook: golden.map { NotebookSource(git: $0, path: Located("golden/churn.ipynb", at: at(line + 16, 11))) },
+            notebook: NotebookSource(
+                git: notebook ?? git(line: line + 8), path: Located("notebooks/churn.ipynb", at: at(line + 12, 11))),
+            goldenNotebook: golden.map {
+                NotebookSource(git: $0, path: Located("golden/churn.ipynb", at: at(line + 16, 11)))
+            },
             podConfig: podConfig, timeoutSeconds: Located(timeoutSeconds, at: at(line + 40, 12)),
-            comparisonConfig: ["strategy": "normalized", "floatingPointTolerance": .float("0.0001"), "ignoreTimestamps": true],
+            comparisonConfig: [
+                "strategy": "normalized", "floatingPointTolerance": .float("0.0001"), "ignoreTimestamps": true,
+            ],
             validationConfig: ["level": "development", "detectSilentFailures": true, "failOnStderr": false],
             modelValidation: modelValidation, document: [:], sourceMap: SourceMap(), file: specFile, documentIndex: 0)
     }
@@ -95,7 +102,8 @@ enum PlanFixtures {
             source: .persistentVolumeClaim(claimName: Located(claim, at: at(line + 2, 22)), readOnly: false),
             manifest: ["name": .string(name), "persistentVolumeClaim": ["claimName": .string(claim)]])
         let mount = VolumeMountSpec(
-            name: Located(name, at: at(line + 4, 13)), mountPath: Located("/models", at: at(line + 5, 20)), readOnly: false,
+            name: Located(name, at: at(line + 4, 13)), mountPath: Located("/models", at: at(line + 5, 20)),
+            readOnly: false,
             manifest: ["name": .string(name), "mountPath": "/models"])
         return (volume, mount)
     }
@@ -126,7 +134,8 @@ enum PlanFixtures {
             serviceAccount: "analyst", env: [("DATASET", "s3://bucket/churn.csv"), ("LOG_LEVEL", "debug")],
             resources: ["requests": ["cpu": "500m", "memory": "1Gi"], "limits": ["memory": "2Gi"]])
         let configMap = SupportingObject(
-            apiVersion: "v1", kind: "ConfigMap", name: Located("churn-settings", at: at(4, 9, file: "specs/support.yaml")),
+            apiVersion: "v1", kind: "ConfigMap",
+            name: Located("churn-settings", at: at(4, 9, file: "specs/support.yaml")),
             namespaced: true,
             manifest: [
                 "apiVersion": "v1", "kind": "ConfigMap",
@@ -140,7 +149,13 @@ enum PlanFixtures {
             manifest: [
                 "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
                 "metadata": ["name": "sentiment"],
-                "spec": ["predictor": ["model": ["modelFormat": ["name": "pytorch"], "storageUri": "pvc://trained-models/sentiment/v1"]]],
+                "spec": [
+                    "predictor": [
+                        "model": [
+                            "modelFormat": ["name": "pytorch"], "storageUri": "pvc://trained-models/sentiment/v1",
+                        ]
+                    ]
+                ],
             ],
             file: "specs/support.yaml", documentIndex: 1, location: at(11, 1, file: "specs/support.yaml"))
         return SpecSet(jobs: [gpuJob, cpuJob], supportingObjects: [configMap, service])
@@ -158,8 +173,10 @@ enum PlanFixtures {
     static func jobs(_ plan: EnvironmentPlan) -> [PlannedObject] { plan.objects.filter { $0.kind == "Job" } }
 
     static func job(_ plan: EnvironmentPlan, instance: String) -> ManifestNode? {
-        jobs(plan).first { $0.manifest.value(at: "metadata.labels[app.kubernetes.io/instance]")?.stringValue == instance }?
-            .manifest
+        jobs(plan).first {
+            $0.manifest.value(at: "metadata.labels[app.kubernetes.io/instance]")?.stringValue == instance
+        }?
+        .manifest
     }
 
     static func object(_ plan: EnvironmentPlan, kind: String, name: String) -> ManifestNode? {
@@ -191,7 +208,8 @@ enum PlanFixtures {
     static func write(_ files: [OutputFile], under directory: URL) throws {
         for file in files {
             let url = directory.appendingPathComponent(file.path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(file.bytes).write(to: url)
         }
     }

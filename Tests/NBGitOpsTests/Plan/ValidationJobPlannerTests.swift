@@ -61,7 +61,8 @@ final class ValidationJobPlannerTests: XCTestCase {
                 }
             }
             XCTAssertEqual(job.manifest.value(at: "spec.template.spec.securityContext.runAsNonRoot"), true)
-            XCTAssertEqual(job.manifest.value(at: "spec.template.spec.securityContext.seccompProfile.type"), "RuntimeDefault")
+            XCTAssertEqual(
+                job.manifest.value(at: "spec.template.spec.securityContext.seccompProfile.type"), "RuntimeDefault")
         }
         let namespace = try XCTUnwrap(F.object(plan, kind: "Namespace", name: "nb-validation"))
         XCTAssertNil(namespace.value(at: "metadata.labels[pod-security.kubernetes.io/enforce]"))
@@ -130,7 +131,8 @@ final class ValidationJobPlannerTests: XCTestCase {
         XCTAssertEqual(mount?["readOnly"], true)
         // The golden notebook (HTTPS, no secret) is cloned by a second init container.
         XCTAssertEqual(spec.value(at: "initContainers[1].name"), "git-clone-golden")
-        XCTAssertEqual(F.envValue(spec.value(at: "initContainers[1]"), "NBG_CHECKOUT_DIR")?["value"], "/workspace/golden")
+        XCTAssertEqual(
+            F.envValue(spec.value(at: "initContainers[1]"), "NBG_CHECKOUT_DIR")?["value"], "/workspace/golden")
         XCTAssertNil(F.envValue(spec.value(at: "initContainers[1]"), "NBG_GIT_PASSWORD"))
     }
 
@@ -141,7 +143,9 @@ final class ValidationJobPlannerTests: XCTestCase {
                 F.walk(object.manifest) { path, node in
                     guard path.hasSuffix("]"), let name = node["name"]?.stringValue else { return }
                     let upper = name.uppercased()
-                    if ["PASSWORD", "TOKEN", "SECRET", "PRIVATEKEY"].contains(where: upper.contains), node["value"] != nil {
+                    if ["PASSWORD", "TOKEN", "SECRET", "PRIVATEKEY"].contains(where: upper.contains),
+                        node["value"] != nil
+                    {
                         XCTFail("\(object.name) \(path): \(name) has a literal value")
                     }
                 }
@@ -172,7 +176,8 @@ final class ValidationJobPlannerTests: XCTestCase {
         let job = F.job(env: [("DATASET", "x"), ("HOME", "/home/jovyan"), ("NBG_NOTEBOOK", "other.ipynb")])
         let (plan, diagnostics) = F.plan(SpecSet(jobs: [job]))
         let errors = diagnostics.diagnostics.filter { $0.id == .envReserved }
-        XCTAssertEqual(errors.map(\.location), [job.podConfig.envNames[1].location, job.podConfig.envNames[2].location])
+        XCTAssertEqual(
+            errors.map(\.location), [job.podConfig.envNames[1].location, job.podConfig.envNames[2].location])
         XCTAssertTrue(errors.allSatisfy { $0.severity == .error })
         let validate = F.job(plan, instance: "churn-model")?.value(at: "spec.template.spec.containers[0]")
         XCTAssertEqual(F.envNames(validate).filter { $0 == "HOME" }.count, 1)
@@ -183,9 +188,12 @@ final class ValidationJobPlannerTests: XCTestCase {
     // MARK: Job identity
 
     func testJobNameChangesWithTheImageAndNothingUnrelated() throws {
-        func name(_ job: NotebookValidationJob, others: [NotebookValidationJob] = [], prefix: String = "nb-") -> String? {
+        func name(_ job: NotebookValidationJob, others: [NotebookValidationJob] = [], prefix: String = "nb-") -> String?
+        {
             let (plan, _) = F.plan(SpecSet(jobs: [job] + others), F.environment(prefix: prefix))
-            return F.jobs(plan).first { $0.manifest.value(at: "metadata.labels[app.kubernetes.io/instance]") == "churn-model" }?.name
+            return F.jobs(plan).first {
+                $0.manifest.value(at: "metadata.labels[app.kubernetes.io/instance]") == "churn-model"
+            }?.name
         }
         let base = try XCTUnwrap(name(F.job()))
         XCTAssertTrue(base.hasPrefix("nb-churn-model-"))
@@ -223,7 +231,9 @@ final class ValidationJobPlannerTests: XCTestCase {
         let spec = try XCTUnwrap(F.job(plan, instance: "churn-model")?.value(at: "spec.template.spec"))
         XCTAssertEqual(spec.value(at: "containers[0].image"), "mirror.example.com/jupyter/scipy-notebook:2024-10-07")
         XCTAssertEqual(spec.value(at: "initContainers[0].image"), "mirror.example.com/alpine/git:2.47.2")
-        XCTAssertEqual(ImageMirroring.apply(mirrors, to: "quay.io/jupyterhub/k8s-hub:4"), "mirror.example.com/quay/jupyterhub/k8s-hub:4")
+        XCTAssertEqual(
+            ImageMirroring.apply(mirrors, to: "quay.io/jupyterhub/k8s-hub:4"),
+            "mirror.example.com/quay/jupyterhub/k8s-hub:4")
         XCTAssertEqual(ImageMirroring.apply(mirrors, to: "quay.io.evil.com/x"), "quay.io.evil.com/x")
     }
 
@@ -231,12 +241,14 @@ final class ValidationJobPlannerTests: XCTestCase {
         let (plan, _) = F.plan()
         let spec = try XCTUnwrap(F.job(plan, instance: "train-sentiment")?.value(at: "spec.template.spec"))
         let volumeNames = spec["volumes"]?.elements?.compactMap { $0["name"]?.stringValue }
-        XCTAssertEqual(volumeNames, ["nbgitops-workspace", "nbgitops-home", "nbgitops-tmp", "nbgitops-scripts", "model-output"])
+        XCTAssertEqual(
+            volumeNames, ["nbgitops-workspace", "nbgitops-home", "nbgitops-tmp", "nbgitops-scripts", "model-output"])
         XCTAssertEqual(spec.value(at: "volumes[3].configMap.defaultMode"), 365)
         XCTAssertEqual(spec.value(at: "volumes[3].configMap.name"), "nb-nbgitops-scripts")
         let mounts = spec.value(at: "containers[0].volumeMounts")?.elements?.compactMap { $0["mountPath"]?.stringValue }
         XCTAssertEqual(mounts, ["/workspace", "/workspace/home", "/tmp", "/opt/nbgitops/scripts", "/models"])
-        XCTAssertEqual(spec.value(at: "containers[0].command"), ["python3", "/opt/nbgitops/scripts/validate-notebook.py"])
+        XCTAssertEqual(
+            spec.value(at: "containers[0].command"), ["python3", "/opt/nbgitops/scripts/validate-notebook.py"])
         XCTAssertEqual(spec.value(at: "initContainers[0].command"), ["sh", "/opt/nbgitops/scripts/git-clone.sh"])
         for volume in PodLayout.reservedVolumes {
             XCTAssertTrue(PodLayout.isReservedVolumeName(volume.name))
@@ -284,6 +296,7 @@ final class ValidationJobPlannerTests: XCTestCase {
             "b": [1, .float(".5"), .float("+2."), .null], "a": "quote \" and \n newline", "c": ["z": false, "y": true],
         ]
         XCTAssertEqual(
-            CanonicalJSON.encode(node), #"{"a":"quote \" and \n newline","b":[1,0.5,2.0,null],"c":{"y":true,"z":false}}"#)
+            CanonicalJSON.encode(node),
+            #"{"a":"quote \" and \n newline","b":[1,0.5,2.0,null],"c":{"y":true,"z":false}}"#)
     }
 }

@@ -102,7 +102,8 @@ final class OutputWriterTests: XCTestCase {
         try sandbox.put("dev/mixed/notes.txt", "mine\n")
 
         let diagnostics = DiagnosticCollector()
-        let report = writer.write(environment: "dev", files: [outputFile("dev/keep.yaml", "k\n")], diagnostics: diagnostics)
+        let report = writer.write(
+            environment: "dev", files: [outputFile("dev/keep.yaml", "k\n")], diagnostics: diagnostics)
 
         XCTAssertEqual(diagnostics.summaries, [])
         XCTAssertEqual(report.removed, ["dev/mixed/gone.yaml", "dev/old/deep/gone.yaml"])
@@ -119,7 +120,8 @@ final class OutputWriterTests: XCTestCase {
             writer.write(environment: "dev", files: [outputFile("dev/x", "file\n")], diagnostics: DiagnosticCollector())
                 .succeeded)
         let diagnostics = DiagnosticCollector()
-        let report = writer.write(environment: "dev", files: [outputFile("dev/x/y", "nested\n")], diagnostics: diagnostics)
+        let report = writer.write(
+            environment: "dev", files: [outputFile("dev/x/y", "nested\n")], diagnostics: diagnostics)
         XCTAssertEqual(diagnostics.summaries, [])
         XCTAssertEqual(report.removed, ["dev/x"])
         XCTAssertEqual(sandbox.read("dev/x/y"), "nested\n")
@@ -133,7 +135,8 @@ final class OutputWriterTests: XCTestCase {
         try sandbox.put("dev/manifests/patch.yaml", "patch\n")
         try sandbox.put("dev/notes/deep/todo.txt", "todo\n")
         try sandbox.makeFolder("dev/empty")
-        try FileManager.default.createSymbolicLink(atPath: sandbox.path("dev/link"), withDestinationPath: "/etc/hostname")
+        try FileManager.default.createSymbolicLink(
+            atPath: sandbox.path("dev/link"), withDestinationPath: "/etc/hostname")
         sandbox.backdateFiles()
         let foreign = ["dev/README.md", "dev/manifests/patch.yaml", "dev/notes/deep/todo.txt", "dev/empty", "dev/link"]
         let before = sandbox.snapshot(of: sandbox.root)
@@ -142,12 +145,14 @@ final class OutputWriterTests: XCTestCase {
         let first = DiagnosticCollector()
         XCTAssertTrue(
             writer.write(
-                environment: "dev", files: [outputFile("dev/manifests/job.yaml", "v1\n"), outputFile("dev/gone.yaml", "g\n")],
+                environment: "dev",
+                files: [outputFile("dev/manifests/job.yaml", "v1\n"), outputFile("dev/gone.yaml", "g\n")],
                 diagnostics: first
             ).succeeded)
         XCTAssertEqual(first.summaries, [])
         let second = DiagnosticCollector()
-        let report = writer.write(environment: "dev", files: [outputFile("dev/manifests/job.yaml", "v2\n")], diagnostics: second)
+        let report = writer.write(
+            environment: "dev", files: [outputFile("dev/manifests/job.yaml", "v2\n")], diagnostics: second)
         XCTAssertEqual(second.summaries, [])
         XCTAssertEqual(report.removed, ["dev/gone.yaml"])
 
@@ -165,8 +170,10 @@ final class OutputWriterTests: XCTestCase {
         let sandbox = try WriteSandbox()
         let writer = OutputWriter(root: sandbox.root)
         XCTAssertTrue(
-            writer.write(environment: "dev", files: [outputFile("dev/owned.yaml", "1\n")], diagnostics: DiagnosticCollector())
-                .succeeded)
+            writer.write(
+                environment: "dev", files: [outputFile("dev/owned.yaml", "1\n")], diagnostics: DiagnosticCollector()
+            )
+            .succeeded)
         try sandbox.put("dev/sub/theirs.yaml", "not ours\n")
         let before = sandbox.snapshot()
 
@@ -180,7 +187,9 @@ final class OutputWriterTests: XCTestCase {
         XCTAssertEqual(report.environments, [])
         XCTAssertEqual(
             diagnostics.summaries,
-            ["error[NBG171]: cannot write 'dev/sub/theirs.yaml': a file already exists there and nbgitops does not own it"])
+            [
+                "error[NBG171]: cannot write 'dev/sub/theirs.yaml': a file already exists there and nbgitops does not own it"
+            ])
         XCTAssertEqual(diagnostics.sorted.first?.location, .startOf(sandbox.root + "/dev/sub/theirs.yaml"))
         assertSameTree(before, sandbox.snapshot())
     }
@@ -209,7 +218,10 @@ final class OutputWriterTests: XCTestCase {
             ("../escape.yaml", "unsafe output path '../escape.yaml': the path contains '..'"),
             ("dev/../../escape.yaml", "unsafe output path 'dev/../../escape.yaml': the path contains '..'"),
             ("/etc/passwd", "unsafe output path '/etc/passwd': the path is absolute"),
-            ("dev//x.yaml", "unsafe output path 'dev//x.yaml': the path has an empty component ('//' or a trailing '/')"),
+            (
+                "dev//x.yaml",
+                "unsafe output path 'dev//x.yaml': the path has an empty component ('//' or a trailing '/')"
+            ),
             ("dev/x/", "unsafe output path 'dev/x/': the path has an empty component ('//' or a trailing '/')"),
             ("dev/./x.yaml", "unsafe output path 'dev/./x.yaml': the path contains a '.' component"),
             ("dev\\x.yaml", "unsafe output path 'dev\\x.yaml': the path contains a backslash"),
@@ -236,7 +248,10 @@ final class OutputWriterTests: XCTestCase {
         let diagnostics = DiagnosticCollector()
         let report = OutputWriter(root: sandbox.root).write(
             environment: "dev",
-            files: [outputFile("dev/a", "1\n"), outputFile("dev/a/b", "2\n"), outputFile("dev/c", "3\n"), outputFile("dev/c", "3\n")],
+            files: [
+                outputFile("dev/a", "1\n"), outputFile("dev/a/b", "2\n"), outputFile("dev/c", "3\n"),
+                outputFile("dev/c", "3\n"),
+            ],
             diagnostics: diagnostics)
         XCTAssertFalse(report.succeeded)
         XCTAssertEqual(
@@ -373,7 +388,9 @@ final class OutputWriterTests: XCTestCase {
             XCTAssertTrue(
                 writer.write(
                     [
-                        EnvironmentOutput(environment: "dev", files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/old.yaml", "o\n")]),
+                        EnvironmentOutput(
+                            environment: "dev",
+                            files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/old.yaml", "o\n")]),
                         EnvironmentOutput(environment: "prod", files: [outputFile("prod/a.yaml", "1\n")]),
                     ], diagnostics: DiagnosticCollector()
                 ).succeeded)
@@ -387,7 +404,8 @@ final class OutputWriterTests: XCTestCase {
             let diagnostics = DiagnosticCollector()
             let report = failing.write(
                 [
-                    EnvironmentOutput(environment: "dev", files: [outputFile("dev/a.yaml", "2\n"), outputFile("dev/new.yaml", "n\n")]),
+                    EnvironmentOutput(
+                        environment: "dev", files: [outputFile("dev/a.yaml", "2\n"), outputFile("dev/new.yaml", "n\n")]),
                     EnvironmentOutput(environment: "prod", files: [outputFile("prod/a.yaml", "2\n")]),
                 ], diagnostics: diagnostics)
 
@@ -398,7 +416,8 @@ final class OutputWriterTests: XCTestCase {
             assertSameTree(before.mapValues(\.ignoringFolderTime), sandbox.snapshot().mapValues(\.ignoringFolderTime))
             XCTAssertEqual(
                 before.filter { $0.value.kind == .directory }.mapValues(\.inode),
-                sandbox.snapshot().filter { $0.value.kind == .directory }.mapValues(\.inode), "\(step): folders swapped back")
+                sandbox.snapshot().filter { $0.value.kind == .directory }.mapValues(\.inode),
+                "\(step): folders swapped back")
         }
     }
 
@@ -406,8 +425,10 @@ final class OutputWriterTests: XCTestCase {
         let sandbox = try WriteSandbox()
         let writer = OutputWriter(root: sandbox.root)
         XCTAssertTrue(
-            writer.write(environment: "dev", files: [outputFile("dev/a.yaml", "1\n")], diagnostics: DiagnosticCollector())
-                .succeeded)
+            writer.write(
+                environment: "dev", files: [outputFile("dev/a.yaml", "1\n")], diagnostics: DiagnosticCollector()
+            )
+            .succeeded)
         let before = sandbox.snapshot()
         let tooLong = String(repeating: "n", count: 300) + ".yaml"
         let diagnostics = DiagnosticCollector()
@@ -429,9 +450,25 @@ final class OutputWriterTests: XCTestCase {
         writer.interruption = { _ in throw FileSystemError(operation: "simulate", path: "x", code: EIO) }
         let diagnostics = DiagnosticCollector()
         XCTAssertFalse(
-            writer.write(environment: "dev", files: [outputFile("dev/a.yaml", "1\n")], diagnostics: diagnostics).succeeded)
+            writer.write(environment: "dev", files: [outputFile("dev/a.yaml", "1\n")], diagnostics: diagnostics)
+                .succeeded)
         XCTAssertEqual(diagnostics.ids(), ["NBG171"])
         XCTAssertEqual(sandbox.snapshot(), [:])
+    }
+
+    func testLeftoversOfAnInterruptedRunAreReported() throws {
+        let sandbox = try WriteSandbox()
+        try sandbox.put(".nbgitops-staging-dev-4242/a.yaml", "half\n")
+        let diagnostics = DiagnosticCollector()
+        let report = OutputWriter(root: sandbox.root).write(
+            environment: "dev", files: [outputFile("dev/a.yaml", "a\n")], diagnostics: diagnostics)
+        XCTAssertTrue(report.succeeded)
+        XCTAssertEqual(
+            diagnostics.summaries,
+            [
+                "warning[NBG171]: '\(sandbox.root)/.nbgitops-staging-dev-4242' was left behind by an interrupted nbgitops run"
+            ])
+        XCTAssertEqual(sandbox.read(".nbgitops-staging-dev-4242/a.yaml"), "half\n")
     }
 
     func testInvalidEnvironmentNamesAreRejected() throws {
@@ -439,7 +476,8 @@ final class OutputWriterTests: XCTestCase {
         for name in ["", ".hidden", "..", "a/b", "tab\tname"] {
             let diagnostics = DiagnosticCollector()
             XCTAssertFalse(
-                OutputWriter(root: sandbox.root).write(environment: name, files: [], diagnostics: diagnostics).succeeded, name)
+                OutputWriter(root: sandbox.root).write(environment: name, files: [], diagnostics: diagnostics)
+                    .succeeded, name)
             XCTAssertEqual(diagnostics.ids(), ["NBG170"], name)
         }
         XCTAssertEqual(sandbox.snapshot(), [:])

@@ -75,9 +75,12 @@ final class WriteComparatorTests: XCTestCase {
     func testUpToDateEnvironment() throws {
         let sandbox = try WriteSandbox()
         let files = [outputFile("dev/a.yaml", "a\n"), outputFile("dev/b.yaml", "b\n")]
-        XCTAssertTrue(OutputWriter(root: sandbox.root).write(environment: "dev", files: files, diagnostics: DiagnosticCollector()).succeeded)
+        XCTAssertTrue(
+            OutputWriter(root: sandbox.root).write(environment: "dev", files: files, diagnostics: DiagnosticCollector())
+                .succeeded)
         let diagnostics = DiagnosticCollector()
-        let difference = try XCTUnwrap(OutputComparator(root: sandbox.root).compare(environment: "dev", files: files, diagnostics: diagnostics))
+        let difference = try XCTUnwrap(
+            OutputComparator(root: sandbox.root).compare(environment: "dev", files: files, diagnostics: diagnostics))
         XCTAssertTrue(difference.isUpToDate)
         XCTAssertEqual(difference.files, [])
         XCTAssertEqual(difference.summary, "dev: up to date (2 files)")
@@ -86,10 +89,13 @@ final class WriteComparatorTests: XCTestCase {
     func testLedgerOutOfDateAloneIsADifference() throws {
         let sandbox = try WriteSandbox()
         let files = [outputFile("dev/a.yaml", "a\n")]
-        XCTAssertTrue(OutputWriter(root: sandbox.root).write(environment: "dev", files: files, diagnostics: DiagnosticCollector()).succeeded)
+        XCTAssertTrue(
+            OutputWriter(root: sandbox.root).write(environment: "dev", files: files, diagnostics: DiagnosticCollector())
+                .succeeded)
         try sandbox.put("dev/.nbgitops-owned", ledgerText(["a.yaml", "deleted-by-hand.yaml"]))
         let difference = try XCTUnwrap(
-            OutputComparator(root: sandbox.root).compare(environment: "dev", files: files, diagnostics: DiagnosticCollector()))
+            OutputComparator(root: sandbox.root).compare(
+                environment: "dev", files: files, diagnostics: DiagnosticCollector()))
         XCTAssertEqual(difference.summary, "dev: ownership ledger out of date, 1 unchanged")
         XCTAssertFalse(difference.isUpToDate)
     }

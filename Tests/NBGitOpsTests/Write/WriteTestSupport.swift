@@ -34,7 +34,8 @@ struct ObservedEntry: Equatable, CustomStringConvertible {
         case .symbolicLink(let target): what = "link → \(target)"
         case .other: what = "other"
         }
-        return "\(what) inode=\(inode) mtime=\(modificationSeconds).\(modificationNanoseconds) mode=\(String(permissions, radix: 8))"
+        return
+            "\(what) inode=\(inode) mtime=\(modificationSeconds).\(modificationNanoseconds) mode=\(String(permissions, radix: 8))"
     }
 }
 
@@ -134,7 +135,8 @@ final class WriteSandbox {
 
     /// Entries the writer may leave at the root level only while it runs.
     var leftovers: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix(".nbgitops-") }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix(".nbgitops-") }
+            .sorted()
     }
 }
 
@@ -157,7 +159,8 @@ func ledgerText(_ paths: [String]) -> String {
 
 /// Fails the test with a readable list of differing entries.
 func assertSameTree(
-    _ before: [String: ObservedEntry], _ after: [String: ObservedEntry], file: StaticString = #filePath, line: UInt = #line
+    _ before: [String: ObservedEntry], _ after: [String: ObservedEntry], file: StaticString = #filePath,
+    line: UInt = #line
 ) {
     var problems: [String] = []
     for key in Set(before.keys).union(after.keys).sorted() where before[key] != after[key] {
