@@ -4,6 +4,20 @@ public enum PlanChecker {
     public static func check(_ plan: EnvironmentPlan, specs: SpecSet, diagnostics: DiagnosticCollector) {
         checkDerivedNameCollisions(plan, diagnostics: diagnostics)
         for job in specs.jobs { checkReservedVolumes(job, diagnostics: diagnostics) }
+        checkNamespaces(plan, specs: specs, diagnostics: diagnostics)
+    }
+
+    /// A spec's own `metadata.namespace` does not decide where it lands: the environment does.
+    static func checkNamespaces(_ plan: EnvironmentPlan, specs: SpecSet, diagnostics: DiagnosticCollector) {
+        let target = plan.environment.naming.namespace
+        for job in specs.jobs {
+            guard let namespace = job.namespace, namespace.value != target.value else { continue }
+            diagnostics.warning(
+                .namespaceReplaced,
+                "namespace '\(namespace.value)' is replaced by environment '\(plan.environment.name)''s namespace '\(target.value)'",
+                at: namespace.location, help: "remove metadata.namespace from the spec, or set naming.namespace in an overlay",
+                notes: [DiagnosticNote("the environment's namespace is \(target.origin)", at: target.origin.location)])
+        }
     }
 
     /// User volumes and mounts must not collide with the ones nbgitops puts in every

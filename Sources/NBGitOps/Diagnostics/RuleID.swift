@@ -41,6 +41,7 @@ extension RuleID {
     public static let volumeMountPathDuplicate: RuleID = "NBG123"
     public static let volumeReserved: RuleID = "NBG124"
     public static let volumeHostPath: RuleID = "NBG125"
+    public static let claimNotProvided: RuleID = "NBG126"
 
     // Names and objects.
     public static let nameInvalid: RuleID = "NBG130"
@@ -111,6 +112,7 @@ public enum RuleCatalog {
         RuleDescription(.volumeMountPathDuplicate, .error, "two volume mounts share a mount path"),
         RuleDescription(.volumeReserved, .error, "a volume name or mount path collides with one nbgitops uses"),
         RuleDescription(.volumeHostPath, .error, "hostPath volumes are refused"),
+        RuleDescription(.claimNotProvided, .warning, "a mounted PersistentVolumeClaim is neither declared, listed as existing, nor managed; it must pre-exist"),
         RuleDescription(.nameInvalid, .error, "a name is not a valid DNS-1123 name"),
         RuleDescription(.nameTooLong, .error, "a derived object name would exceed Kubernetes' length limit"),
         RuleDescription(.objectDuplicate, .error, "two inputs define the same object"),

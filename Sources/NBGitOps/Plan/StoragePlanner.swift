@@ -11,7 +11,7 @@
 /// marked to survive pruning: removing a job from the specs must not delete its data.
 enum StoragePlanner {
     /// The warning for a claim nobody provides (to be registered in `RuleCatalog`).
-    static let claimNotProvided: RuleID = "NBG126"
+    static let claimNotProvided: RuleID = .claimNotProvided
 
     static func plan(
         jobs: [NotebookValidationJob], supportingObjects: [SupportingObject], context: PlanContext,

@@ -33,6 +33,9 @@ public struct OutputWriter: Sendable {
     /// Test hook: called at each step; a thrown error simulates a failure there.
     var interruption: (@Sendable (WriteStep) throws -> Void)?
 
+    /// Test hook: false forces the rename-aside fallback used where `RENAME_EXCHANGE` is missing.
+    var usesAtomicExchange = true
+
     public init(root: String) {
         self.root = root
     }
@@ -63,7 +66,8 @@ public struct OutputWriter: Sendable {
 
         let pending = plans.filter { !$0.isUpToDate }
         if !pending.isEmpty {
-            let transaction = WriteTransaction(root: root, interruption: interruption)
+            let transaction = WriteTransaction(
+                root: root, interruption: interruption, usesAtomicExchange: usesAtomicExchange)
             do {
                 try transaction.commit(pending, rootExists: rootExists)
             } catch {
@@ -136,12 +140,14 @@ private final class WriteTransaction {
 
     let root: OutputRoot
     let interruption: (@Sendable (WriteStep) throws -> Void)?
+    let usesAtomicExchange: Bool
     private var createdRootFolders: [String] = []
     private var staged: [Staged] = []
 
-    init(root: OutputRoot, interruption: (@Sendable (WriteStep) throws -> Void)?) {
+    init(root: OutputRoot, interruption: (@Sendable (WriteStep) throws -> Void)?, usesAtomicExchange: Bool) {
         self.root = root
         self.interruption = interruption
+        self.usesAtomicExchange = usesAtomicExchange
     }
 
     func commit(_ plans: [EnvironmentWritePlan], rootExists: Bool) throws {
@@ -299,7 +305,7 @@ private final class WriteTransaction {
                 try FileSystem.renameNoReplace(from: entry.stagingPath, to: folder)
                 return .created
             }
-            if try FileSystem.exchange(entry.stagingPath, folder) { return .exchanged }
+            if usesAtomicExchange, try FileSystem.exchange(entry.stagingPath, folder) { return .exchanged }
             let backup = try uniqueSibling("previous", entry.plan.environment)
             try FileSystem.move(from: folder, to: backup)
             do {

@@ -380,45 +380,79 @@ final class OutputWriterTests: XCTestCase {
         assertSameTree(before, sandbox.snapshot())
     }
 
-    /// A failure after the first environment was already swapped in must swap it back.
+    /// A failure after the first environment was already swapped in must swap it back, with
+    /// the atomic exchange and with the rename-aside fallback.
     func testFailureDuringSwapRestoresEveryEnvironment() throws {
-        for step in [WriteStep.staged(environment: "prod"), .swap(environment: "prod"), .swap(environment: "dev")] {
-            let sandbox = try WriteSandbox()
-            let writer = OutputWriter(root: sandbox.root)
-            XCTAssertTrue(
-                writer.write(
-                    [
-                        EnvironmentOutput(
-                            environment: "dev",
-                            files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/old.yaml", "o\n")]),
-                        EnvironmentOutput(environment: "prod", files: [outputFile("prod/a.yaml", "1\n")]),
-                    ], diagnostics: DiagnosticCollector()
-                ).succeeded)
-            try sandbox.put("dev/foreign.txt", "keep\n")
-            let before = sandbox.snapshot()
-
-            var failing = writer
-            failing.interruption = { current in
-                if current == step { throw FileSystemError(operation: "simulate", path: "x", code: EIO) }
+        let steps = [WriteStep.staged(environment: "prod"), .swap(environment: "prod"), .swap(environment: "dev")]
+        for atomic in [true, false] {
+            for step in steps {
+                try checkRollBack(failingAt: step, atomicExchange: atomic)
             }
-            let diagnostics = DiagnosticCollector()
-            let report = failing.write(
+        }
+    }
+
+    private func checkRollBack(failingAt step: WriteStep, atomicExchange: Bool) throws {
+        let context = "\(step), atomic exchange: \(atomicExchange)"
+        let sandbox = try WriteSandbox()
+        var writer = OutputWriter(root: sandbox.root)
+        writer.usesAtomicExchange = atomicExchange
+        XCTAssertTrue(
+            writer.write(
                 [
                     EnvironmentOutput(
-                        environment: "dev", files: [outputFile("dev/a.yaml", "2\n"), outputFile("dev/new.yaml", "n\n")]),
-                    EnvironmentOutput(environment: "prod", files: [outputFile("prod/a.yaml", "2\n")]),
-                ], diagnostics: diagnostics)
+                        environment: "dev", files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/old.yaml", "o\n")]),
+                    EnvironmentOutput(environment: "prod", files: [outputFile("prod/a.yaml", "1\n")]),
+                ], diagnostics: DiagnosticCollector()
+            ).succeeded, context)
+        try sandbox.put("dev/foreign.txt", "keep\n")
+        let before = sandbox.snapshot()
 
-            XCTAssertFalse(report.succeeded, "\(step)")
-            XCTAssertEqual(diagnostics.ids(), ["NBG171"], "\(step)")
-            XCTAssertEqual(sandbox.leftovers, [], "\(step)")
-            // Folder mtimes move when entries come and go; everything else must be as before.
-            assertSameTree(before.mapValues(\.ignoringFolderTime), sandbox.snapshot().mapValues(\.ignoringFolderTime))
-            XCTAssertEqual(
-                before.filter { $0.value.kind == .directory }.mapValues(\.inode),
-                sandbox.snapshot().filter { $0.value.kind == .directory }.mapValues(\.inode),
-                "\(step): folders swapped back")
+        var failing = writer
+        failing.interruption = { current in
+            if current == step { throw FileSystemError(operation: "simulate", path: "x", code: EIO) }
         }
+        let diagnostics = DiagnosticCollector()
+        let report = failing.write(
+            [
+                EnvironmentOutput(
+                    environment: "dev", files: [outputFile("dev/a.yaml", "2\n"), outputFile("dev/new.yaml", "n\n")]),
+                EnvironmentOutput(environment: "prod", files: [outputFile("prod/a.yaml", "2\n")]),
+            ], diagnostics: diagnostics)
+
+        XCTAssertFalse(report.succeeded, context)
+        XCTAssertEqual(diagnostics.ids(), ["NBG171"], context)
+        XCTAssertEqual(sandbox.leftovers, [], context)
+        // Folder mtimes move when entries come and go; everything else must be as before.
+        assertSameTree(before.mapValues(\.ignoringFolderTime), sandbox.snapshot().mapValues(\.ignoringFolderTime))
+        XCTAssertEqual(
+            before.filter { $0.value.kind == .directory }.mapValues(\.inode),
+            sandbox.snapshot().filter { $0.value.kind == .directory }.mapValues(\.inode),
+            "\(context): folders swapped back")
+    }
+
+    func testRenameFallbackWritesLikeTheAtomicExchange() throws {
+        let sandbox = try WriteSandbox()
+        var writer = OutputWriter(root: sandbox.root)
+        writer.usesAtomicExchange = false
+        XCTAssertTrue(
+            writer.write(
+                environment: "dev", files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/b.yaml", "1\n")],
+                diagnostics: DiagnosticCollector()
+            ).succeeded)
+        try sandbox.put("dev/foreign.txt", "keep\n")
+        let before = sandbox.snapshot(of: sandbox.root)
+        let diagnostics = DiagnosticCollector()
+        let report = writer.write(
+            environment: "dev", files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/c.yaml", "c\n")],
+            diagnostics: diagnostics)
+        XCTAssertEqual(diagnostics.summaries, [])
+        XCTAssertEqual(report.removed, ["dev/b.yaml"])
+        let after = sandbox.snapshot(of: sandbox.root)
+        XCTAssertEqual(after["dev/a.yaml"], before["dev/a.yaml"])
+        XCTAssertEqual(after["dev/foreign.txt"], before["dev/foreign.txt"])
+        XCTAssertEqual(sandbox.read("dev/c.yaml"), "c\n")
+        XCTAssertFalse(sandbox.exists("dev/b.yaml"))
+        XCTAssertEqual(sandbox.leftovers, [])
     }
 
     func testRealFailureWhileStagingLeavesTheRootAsItWas() throws {
