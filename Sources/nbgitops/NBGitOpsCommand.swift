@@ -73,9 +73,16 @@ enum RunPreparation {
             let overlays = options.overlays.map { Located($0, at: SourceLocation(file: "<command line>", line: 1, column: 1)) }
             let name = Located(options.adHocName, at: SourceLocation(file: "<command line>", line: 1, column: 1))
             let output = options.output ?? "gitops"
+            guard let outputName = repositoryRelative(output, current: current) else {
+                diagnostics.error(
+                    .outputPath, "--output '\(output)' is outside the current folder",
+                    at: SourceLocation(file: "<command line>", line: 1, column: 1),
+                    help: "the delivery objects name the output folder relative to the repository; run from the repository root and write inside it, e.g. --output gitops-adhoc")
+                return nil
+            }
             let input = CompilerInput(
                 specFiles: files, environments: [EnvironmentRequest(name: name, overlays: overlays)],
-                baseDirectory: current, resources: resources, outputName: output)
+                baseDirectory: current, resources: resources, outputName: outputName)
             return PreparedRun(input: input, outputRoot: output)
         }
         let configPath = options.config ?? (current as NSString).appendingPathComponent(Project.defaultFileName)
@@ -100,6 +107,15 @@ enum RunPreparation {
             specFiles: files, environments: environments, baseDirectory: base, resources: resources,
             outputName: project.output.value)
         return PreparedRun(input: input, outputRoot: (base as NSString).appendingPathComponent(project.output.value))
+    }
+
+    /// `path` relative to `current` when it lies inside it (lexically), else nil.
+    static func repositoryRelative(_ path: String, current: String) -> String? {
+        let absolute = path.hasPrefix("/") ? path : (current as NSString).appendingPathComponent(path)
+        let standardized = URL(fileURLWithPath: absolute).standardized.path
+        let base = URL(fileURLWithPath: current).standardized.path
+        guard standardized.hasPrefix(base + "/") else { return nil }
+        return String(standardized.dropFirst(base.count + 1))
     }
 
     static func reportMissingResources(_ diagnostics: DiagnosticCollector) {

@@ -67,7 +67,7 @@ case "$url" in
   *) die "unsupported NBG_GIT_URL scheme '${url%%:*}': expected https://, http://, ssh://, git:// or git@host:path" ;;
 esac
 case "$url" in
-  *' '*|*'	'*) die "NBG_GIT_URL must not contain whitespace" ;;
+  *[[:space:]]*) die "NBG_GIT_URL must not contain whitespace" ;;
 esac
 
 # A ref starting with "-" would be parsed by git as an option.

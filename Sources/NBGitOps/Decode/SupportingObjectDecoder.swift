@@ -59,6 +59,8 @@ enum SupportingObjectDecoder {
         }
         if kind == "Secret" && group.isEmpty {
             guard checkSecret(root, diagnostics: diagnostics) else { return nil }
+        } else if !SecretScanner.scan(root, kind: kind, diagnostics: diagnostics) {
+            return nil
         }
         if let status = root.pair("status") {
             diagnostics.error(.fieldUnknown, "'status' in a spec file", at: status.key.location,
@@ -92,5 +94,58 @@ enum SupportingObjectDecoder {
                 help: "create the Secret outside git, or commit an ExternalSecret (external-secrets.io) or SealedSecret instead, and reference it by name")
         }
         return clean
+    }
+}
+
+/// Finds literal secret material in supporting objects other than core Secrets: fields whose
+/// name says they hold a credential value, credential-like env literals in pod templates, and
+/// External Secrets' `fake` provider (which keeps its values in the object itself).
+enum SecretScanner {
+    /// Field names that carry a credential's value (compared case-insensitively). Fields that
+    /// *name* a secret (`secretName`, `secretKeyRef`, `secretKey`…) are references and pass.
+    static let valueFields: Set<String> = [
+        "password", "passwd", "token", "apikey", "api_key", "accesskey", "access_key", "secretaccesskey",
+        "secret_access_key", "privatekey", "private_key", "clientsecret", "client_secret", "bearertoken",
+    ]
+
+    /// Returns false when it reported an error.
+    static func scan(_ root: YAMLNode, kind: String, diagnostics: DiagnosticCollector) -> Bool {
+        let before = diagnostics.errorCount
+        if let fake = root["spec"]?["provider"]?["fake"] {
+            diagnostics.error(
+                .secretLiteral, "\(kind) uses the External Secrets 'fake' provider, which stores secret values in git",
+                at: fake.location,
+                help: "point the store at a real provider (Vault, AWS, …) and keep only references in git")
+        }
+        walk(root, diagnostics: diagnostics)
+        return diagnostics.errorCount == before
+    }
+
+    private static func walk(_ node: YAMLNode, diagnostics: DiagnosticCollector) {
+        switch node.content {
+        case .scalar: return
+        case .sequence(let items):
+            for item in items { walk(item, diagnostics: diagnostics) }
+        case .mapping(let pairs):
+            // An env entry: {name: API_TOKEN, value: literal}
+            if let name = node["name"]?.scalar?.value, let value = node.pair("value"),
+                let text = value.value.scalar?.value, !text.isEmpty, SecretHeuristics.looksLikeCredentialName(name)
+            {
+                diagnostics.error(
+                    .secretLiteral, "env '\(name)' carries a literal value that looks like a credential",
+                    at: value.value.location,
+                    help: "store it in a Secret and use valueFrom.secretKeyRef; secret values must not reach gitops/")
+            }
+            for pair in pairs {
+                if let key = pair.key.scalar?.value, valueFields.contains(key.lowercased()),
+                    let text = pair.value.scalar?.value, !text.isEmpty, pair.value.resolvedScalar != .null
+                {
+                    diagnostics.error(
+                        .secretLiteral, "field '\(key)' carries a literal credential", at: pair.value.location,
+                        help: "keep the value in a Secret (created outside git, or through an ExternalSecret/SealedSecret) and reference it by name")
+                }
+                walk(pair.value, diagnostics: diagnostics)
+            }
+        }
     }
 }

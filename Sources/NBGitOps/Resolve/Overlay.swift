@@ -77,7 +77,9 @@ public enum OverlayLoader {
     /// A path as shown in messages: relative to the current directory when inside it.
     public static func displayPath(_ path: String) -> String {
         let current = FileManager.default.currentDirectoryPath
-        let standardized = (path as NSString).standardizingPath
+        // Lexical only: a symlinked spec is named by its link, not by its target.
+        let absolute = path.hasPrefix("/") ? path : (current as NSString).appendingPathComponent(path)
+        let standardized = URL(fileURLWithPath: absolute).standardized.path
         if standardized.hasPrefix(current + "/") { return String(standardized.dropFirst(current.count + 1)) }
         return path
     }

@@ -105,12 +105,8 @@ public enum SpecFileFinder {
             }
             var candidates: [String] = []
             if isDirectory.boolValue {
-                let enumerator = manager.enumerator(atPath: path)
-                while let relative = enumerator?.nextObject() as? String {
-                    if relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
-                        candidates.append((path as NSString).appendingPathComponent(relative))
-                    }
-                }
+                var visited: Set<String> = []
+                collectYAMLFiles(in: path, into: &candidates, visited: &visited)
             } else {
                 candidates.append(path)
             }
@@ -128,5 +124,28 @@ public enum SpecFileFinder {
             }
         }
         return found.sorted { $0.displayPath < $1.displayPath }
+    }
+
+    /// Walks a folder for `*.yaml`/`*.yml`, following symlinked folders (their targets are then
+    /// confined like any file) and never visiting a real folder twice (symlink loops).
+    static func collectYAMLFiles(in folder: String, into result: inout [String], visited: inout Set<String>) {
+        let real = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+        guard visited.insert(real).inserted else { return }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+        for name in names where !name.hasPrefix(".") {
+            let path = (folder as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue {
+                if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                    // A folder named like a spec file is reported when it is read.
+                    result.append(path)
+                } else {
+                    collectYAMLFiles(in: path, into: &result, visited: &visited)
+                }
+            } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                result.append(path)
+            }
+        }
     }
 }

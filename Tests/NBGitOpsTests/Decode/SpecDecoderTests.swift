@@ -147,4 +147,17 @@ final class SpecDecoderTests: XCTestCase {
         XCTAssertNil(Durations.seconds("10x"))
         XCTAssertNil(Durations.seconds("m"))
     }
+
+    func testSecretMaterialInOtherSupportingObjectsIsRefused() {
+        let store = "apiVersion: external-secrets.io/v1beta1\nkind: SecretStore\nmetadata:\n  name: s\nspec:\n  provider:\n    fake:\n      data:\n      - key: k\n        value: s3cr3t\n"
+        let messages = decodeSpecs(store).1
+        XCTAssertEqual(messages.first?.components(separatedBy: "\n").first,
+            "spec.yaml:8:7: error[NBG140]: SecretStore uses the External Secrets 'fake' provider, which stores secret values in git")
+        XCTAssertFalse(messages.joined().contains("s3cr3t"))
+        let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        env:\n        - name: DB_PASSWORD\n          value: hunter2\n"
+        XCTAssertEqual(decodeSpecs(deployment).1.first?.components(separatedBy: "\n").first,
+            "spec.yaml:12:18: error[NBG140]: env 'DB_PASSWORD' carries a literal value that looks like a credential")
+        let reference = "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n  name: e\nspec:\n  data:\n  - secretKey: password\n    remoteRef:\n      key: db\n      property: password\n"
+        XCTAssertEqual(decodeSpecs(reference).1, [])
+    }
 }

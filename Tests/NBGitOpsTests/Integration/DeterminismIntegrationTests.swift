@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+
+/// The same input must give the same bytes in every process (Swift seeds `Hasher` per process,
+/// so any `Dictionary`/`Set` order that leaks into output shows up only across processes), and
+/// regardless of the order in which specs are named or documents appear.
+final class DeterminismIntegrationTests: XCTestCase {
+    func testSeparateProcessesWriteIdenticalBytes() throws {
+        let first = try IntegrationProject()
+        let second = try IntegrationProject()
+        let third = try IntegrationProject()
+        XCTAssertEqual(try first.run(["render"]).status, 0)
+        XCTAssertEqual(try second.run(["render"]).status, 0)
+        // A third process with a fixed hash seed: differs from the random seeds above for sure.
+        XCTAssertEqual(try third.run(["render"], environment: ["SWIFT_DETERMINISTIC_HASHING": "1"]).status, 0)
+
+        let reference = first.files()
+        XCTAssertGreaterThan(reference.count, 10)
+        assertIntegrationFilesEqual(reference, second.files(), "process 1 vs 2:")
+        assertIntegrationFilesEqual(reference, third.files(), "process 1 vs 3:")
+
+        // The same again for the ad-hoc path, and for `check` agreeing across processes.
+        for project in [first, second] {
+            let run = try project.run([
+                "render", "examples/specs", "--overlay", "openshift", "--overlay", "rwo", "--overlay", "gpu-taints",
+                "--output", "adhoc", "--name", "x",
+            ])
+            XCTAssertEqual(run.status, 0, "\(run)")
+        }
+        assertIntegrationFilesEqual(first.files("adhoc"), second.files("adhoc"), "ad-hoc, process 1 vs 2:")
+        XCTAssertEqual(try second.run(["check"]).status, 0, "a render by one process checks clean in another")
+    }
+
+    /// Spec files named in reverse order, documents of multi-document files reversed, and all
+    /// documents concatenated into one file: identical output.
+    func testSpecAndDocumentOrderDoesNotMatter() throws {
+        let project = try IntegrationProject()
+        let specsFolder = project.path("examples/specs")
+        let names = try FileManager.default.contentsOfDirectory(atPath: specsFolder).filter { $0.hasSuffix(".yaml") }
+            .sorted()
+        XCTAssertGreaterThan(names.count, 2)
+        let texts = try names.map { try String(contentsOfFile: specsFolder + "/" + $0, encoding: .utf8) }
+        let multiDocument = texts.enumerated().filter { Self.documents(of: $0.element).count > 1 }
+        XCTAssertFalse(multiDocument.isEmpty, "the examples should hold a multi-document spec file")
+
+        // Variant A: the files as they are, named in sorted order.
+        for name in names { try project.write("a/\(name)", try XCTUnwrap(project.read("examples/specs/\(name)"))) }
+        // Variant B: the same files, multi-document ones with their documents reversed.
+        for (index, name) in names.enumerated() {
+            try project.write("b/\(name)", Self.documents(of: texts[index]).reversed().joined(separator: "---\n"))
+        }
+        // Variant C: every document in one file, in reverse order.
+        let everything = texts.flatMap { Self.documents(of: $0) }.reversed().joined(separator: "---\n")
+        try project.write("c/all.yaml", everything)
+
+        let overlays = ["--overlay", "openshift", "--overlay", "rwo", "--overlay", "gpu-taints", "--overlay", "argocd"]
+        let runA = try project.run(["render"] + names + overlays + ["--output", "out", "--name", "x"], in: project.path("a"))
+        let runB = try project.run(
+            ["render"] + names.reversed() + overlays + ["--output", "out", "--name", "x"], in: project.path("b"))
+        let runC = try project.run(
+            ["render", "all.yaml"] + overlays + ["--output", "out", "--name", "x"], in: project.path("c"))
+        for run in [runA, runB, runC] { XCTAssertEqual(run.status, 0, "\(run)") }
+
+        let reference = project.files("a/out")
+        XCTAssertGreaterThan(reference.count, 5)
+        assertIntegrationFilesEqual(reference, project.files("b/out"), "reversed files and documents:")
+        assertIntegrationFilesEqual(reference, project.files("c/out"), "one concatenated file:")
+    }
+
+    /// A file's documents, each ending in a newline, split at `---` lines.
+    static func documents(of text: String) -> [String] {
+        var documents: [String] = []
+        var current = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) {
+            if line == "---" {
+                documents.append(current)
+                current = ""
+            } else {
+                current += line + "\n"
+            }
+        }
+        documents.append(current)
+        return documents.filter { !$0.split(separator: "\n").allSatisfy { $0.hasPrefix("#") || $0.allSatisfy(\.isWhitespace) } }
+    }
+}
