@@ -6,7 +6,7 @@
 ///   PipelineRun gets its own ReadWriteOnce PVC (sized `storage.workspaceSize`, class
 ///   `storage.storageClassName`) that no other run can mount. An `emptyDir` is not an option:
 ///   the three Tasks are three pods, and an emptyDir does not outlive a pod.
-/// - **Run name**: `<job>-build-<hash>`, the hash covering every input (Tasks, scripts,
+/// - **Run name**: `<job>-<hash>` (in the build namespace), the hash covering every input (Tasks, scripts,
 ///   Pipeline, parameters, output repository): a changed input gives a new run, an unchanged
 ///   one never re-runs, and a finished run is never mutated.
 /// - **Pod settings** go in `spec.taskRunTemplate.podTemplate` (never `spec.podTemplate`,
@@ -89,10 +89,12 @@ enum TektonPlanner {
             ]
             let tag = BuildPlanner.tag(inputs)
             let image = "\(output.repository):\(tag)"
-            let runName = "\(pipelineName)-\(tag.dropFirst("nbgitops-".count))"
+            // Same length budget as the validation Job's name (Tekton labels pods with it).
+            let runName = "\(context.derivedName(job.name.value))-\(tag.dropFirst("nbgitops-".count))"
             PlanNames.check(
                 runName, rule: .label, what: "PipelineRun name", at: job.name.location,
-                help: "shorten metadata.name; Tekton labels pods with the PipelineRun name (at most 63 characters)",
+                help:
+                    "shorten metadata.name to at most \(max(1, 63 - ValidationJobPlanner.hashSuffixLength - context.prefix.utf8.count)) characters; Tekton labels pods with the PipelineRun name",
                 diagnostics: diagnostics)
             let spec = runSpec(
                 job: job, build: build, pipeline: pipelineName, image: image, builder: builder, buildah: buildah,

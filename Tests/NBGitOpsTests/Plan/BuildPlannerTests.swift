@@ -261,7 +261,7 @@ final class BuildPlannerTests: XCTestCase {
                 run.manifest.value(at: "spec.params")?.elements?.first { $0["name"] == "image" }?["value"]?.stringValue)
             XCTAssertTrue(image.hasPrefix(registry + ":nbgitops-"), image)
             XCTAssertFalse(image.hasSuffix(":latest"))
-            XCTAssertEqual(run.name, "nb-sales-build-" + image.suffix(8))
+            XCTAssertEqual(run.name, "nb-sales-" + image.suffix(8))
             let job = try XCTUnwrap(F.job(plan, instance: "sales"))
             let container = job.value(at: "spec.template.spec.containers[0]")
             XCTAssertEqual(container?["image"]?.stringValue, image)
@@ -370,7 +370,7 @@ final class BuildPlannerTests: XCTestCase {
         XCTAssertEqual(kustomizations[1].manifest.value(at: "spec.path"), "./gitops/kubernetes/manifests")
         let paths = OutputLayout.files(for: plan, outputRoot: "gitops").map(\.path)
         XCTAssertTrue(paths.contains("kubernetes/builds/kustomization.yaml"))
-        XCTAssertTrue(paths.contains { $0.hasPrefix("kubernetes/builds/4-pipelinerun-nb-sales-build-") })
+        XCTAssertTrue(paths.contains { $0.hasPrefix("kubernetes/builds/4-pipelinerun-nb-sales-") })
         XCTAssertTrue(plan.deliveryExtras.isEmpty, "Flux needs no controller customisation")
 
         // Without builds nothing changes: one folder, one Kustomization.
