@@ -1,7 +1,7 @@
 /// Where a plan's objects go in the output folder, and the kustomizations that list them.
 ///
 /// ```
-/// <env>/manifests/<wave>-<kind>-<name>.yaml   one object per file, e.g. 4-job-nb-foo-1a2b3c4d.yaml
+/// <env>/manifests/<wave>-<kind>-<name>.yaml   one object per file, e.g. 5-job-nb-foo-1a2b3c4d.yaml
 /// <env>/manifests/kustomization.yaml          resources: every file above, in apply order
 /// <env>/delivery/<kind>-<name>.yaml           the Argo CD Application or Flux objects
 /// <env>/delivery/kustomization.yaml
