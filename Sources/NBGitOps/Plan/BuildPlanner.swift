@@ -204,7 +204,8 @@ enum BuildPlanner {
             .buildRegistryMissing,
             "job '\(job.name.value)' builds its image, but environment '\(context.environment.name)' names no registry to push it to",
             at: build.strategy.location,
-            help: "set images.registry (and images.pushSecret / images.pullSecret if it needs credentials) in an overlay of this environment",
+            help:
+                "set images.registry (and images.pushSecret / images.pullSecret if it needs credentials) in an overlay of this environment",
             notes: [platformNote(context)])
         return nil
     }

@@ -83,7 +83,9 @@ enum S2IPlanner {
                 .buildSourceStrategy,
                 "job '\(job.name.value)' gets an S2I Source build from '\(build.baseImage.value)', which works only if that image is an S2I builder (has assemble scripts)",
                 at: build.baseImage.location,
-                help: "set buildConfig.dockerfile, or autoGenerateRequirements: true (without preferDockerfile) for a generated Dockerfile")
+                help:
+                    "set buildConfig.dockerfile, or autoGenerateRequirements: true (without preferDockerfile) for a generated Dockerfile"
+            )
             strategyNode = [
                 "type": "Source", "sourceStrategy": ["from": ["kind": "DockerImage", "name": .string(baseImage)]],
             ]

@@ -46,7 +46,8 @@ enum TektonPlanner {
         diagnostics: DiagnosticCollector
     ) {
         guard let tasks = self.tasks(namespace: namespace, templates: templates, context: context, diagnostics: diagnostics),
-            let configMap = buildScripts(namespace: namespace, scripts: scripts, templates: templates, context: context, diagnostics: diagnostics)
+            let configMap = buildScripts(
+                namespace: namespace, scripts: scripts, templates: templates, context: context, diagnostics: diagnostics)
         else { return }
         let builder = context.derivedName(BuildPlanner.builderServiceAccountBase)
         let buildah = context.derivedName(BuildPlanner.buildahServiceAccountBase)
@@ -77,7 +78,8 @@ enum TektonPlanner {
                     diagnostics: diagnostics)
             else { continue }
             let pipelineName = context.derivedName(job.name.value) + "-build"
-            PlanNames.check(pipelineName, rule: .subdomain, what: "Pipeline name", at: job.name.location, diagnostics: diagnostics)
+            PlanNames.check(
+                pipelineName, rule: .subdomain, what: "Pipeline name", at: job.name.location, diagnostics: diagnostics)
             let pipeline = self.pipeline(
                 name: pipelineName, job: job, namespace: namespace, tasks: tasks, context: context, internalPush: internalPush)
             let inputs: ManifestNode = [
