@@ -37,8 +37,9 @@ enum TektonPlanner {
     static let buildScriptsVolume = "nbgitops-build-scripts"
     static let generatorScript = "generate-dockerfile.sh"
     static let cloneScript = "git-clone.sh"
-    /// The non-root UID of the clone and generator steps on Kubernetes.
-    static let kubernetesStepUser = 1000
+    /// The non-root UID of the clone and generator steps on Kubernetes: `nobody`, which the
+    /// clone image's /etc/passwd knows (OpenSSH refuses to run for a UID without an entry).
+    static let kubernetesStepUser = 65534
 
     static func plan(
         jobs: [(NotebookValidationJob, BuildConfigSpec)], namespace: String, scripts: [ScriptFile],
