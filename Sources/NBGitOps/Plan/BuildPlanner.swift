@@ -302,7 +302,13 @@ enum BuildPlanner {
             let sourceRef = validationKustomization.value(at: "spec.sourceRef")
         else { return nil }
         let name = base + buildNamespaceSuffix
-        let folder = OutputLayout.buildsFolder(environment: context.environment.name, outputRoot: context.outputRoot)
+        // The builds folder sits next to the manifests folder the validation Kustomization
+        // applies (also when an overlay set delivery.path to `<somewhere>/manifests`).
+        let manifests = DeliveryPlanner.manifestsPath(context)
+        let folder =
+            manifests.hasSuffix("/manifests")
+            ? String(manifests.dropLast("manifests".count)) + OutputLayout.buildsFolderName
+            : OutputLayout.buildsFolder(environment: context.environment.name, outputRoot: context.outputRoot)
         var checks: [ManifestNode] = []
         if result.usesTekton {
             checks.append([
