@@ -195,25 +195,66 @@ struct JobContext {
         }
         let volumes = decodeVolumes(pod["volumes"]?.elements ?? [], base: base)
         let mounts = decodeMounts(pod["volumeMounts"]?.elements ?? [], base: base, volumes: volumes)
-        var build: BuildConfigSpec?
-        if let buildNode = pod["buildConfig"] {
-            let enabled = buildNode["enabled"]?.boolValue ?? false
-            let strategy = string("\(base).buildConfig.strategy") ?? Located("s2i", at: location("\(base).buildConfig"))
-            build = BuildConfigSpec(enabled: enabled, strategy: strategy, location: location("\(base).buildConfig"), manifest: buildNode)
-            if enabled {
-                diagnostics.error(
-                    .buildUnavailable,
-                    "buildConfig.enabled is true, but build strategies are not available yet in nbgitops (strategy '\(strategy.value)')",
-                    at: location("\(base).buildConfig.enabled"),
-                    help: "build the image outside nbgitops and set podConfig.containerImage to it, or set buildConfig.enabled: false")
-            }
-        }
+        let build = decodeBuildConfig(pod["buildConfig"], base: "\(base).buildConfig")
         let resources = pod["resources"]
         return PodConfig(
             containerImage: image, serviceAccountName: serviceAccount, env: env, envNames: envNames, envFrom: envFrom,
             resources: resources?.isEmptyCollection == true ? nil : resources, nodeSelector: nodeSelector,
             tolerations: pod["tolerations"]?.elements ?? [], affinity: pod["affinity"], volumes: volumes,
             volumeMounts: mounts, buildConfig: build)
+    }
+
+    /// Build strategies nbgitops implements; the CRD's others are refused (NBG150) rather than
+    /// silently replaced by one of these.
+    static let implementedBuildStrategies = ["tekton", "s2i"]
+
+    func decodeBuildConfig(_ node: ManifestNode?, base: String) -> BuildConfigSpec? {
+        guard let node else { return nil }
+        let enabled = node["enabled"]?.boolValue ?? false
+        let strategy = string("\(base).strategy") ?? Located("s2i", at: location(base))
+        if enabled, !Self.implementedBuildStrategies.contains(strategy.value) {
+            diagnostics.error(
+                .buildUnavailable,
+                "build strategy '\(strategy.value)' is not implemented by nbgitops",
+                at: strategy.location,
+                help: "use strategy: tekton (Kubernetes and OpenShift) or strategy: s2i (OpenShift only)")
+        }
+        let timeoutText = string("\(base).timeout") ?? Located("15m", at: location(base))
+        let timeout = Durations.seconds(timeoutText.value) ?? 900
+        var sources: [Located<String>] = []
+        for (index, element) in (node["requirementsSources"]?.elements ?? []).enumerated() {
+            guard let text = element.stringValue else { continue }
+            sources.append(Located(text, at: location("\(base).requirementsSources[\(index)]")))
+        }
+        let spec = BuildConfigSpec(
+            enabled: enabled, strategy: strategy, location: location(base), manifest: node,
+            baseImage: string("\(base).baseImage"),
+            autoGenerateRequirements: node["autoGenerateRequirements"]?.boolValue ?? true,
+            preferDockerfile: node["preferDockerfile"]?.boolValue ?? false,
+            dockerfile: string("\(base).dockerfile"), requirementsFile: string("\(base).requirementsFile"),
+            requirementsSources: sources, fallbackStrategy: node["fallbackStrategy"]?.stringValue ?? "warn",
+            timeoutSeconds: Located(timeout, at: timeoutText.location))
+        if enabled {
+            var paths: [Located<String>] = sources
+            if let file = spec.requirementsFile { paths.append(file) }
+            if let file = spec.dockerfile { paths.append(file) }
+            for path in paths {
+                let parts = path.value.split(separator: "/", omittingEmptySubsequences: false)
+                if path.value.isEmpty || path.value.hasPrefix("/") || parts.contains("..")
+                    || path.value.contains(where: { $0.isWhitespace || $0 == "'" || $0 == "\"" || $0 == "$" || $0 == "`" || $0 == "\\" })
+                {
+                    diagnostics.error(
+                        .fieldPattern, "build path '\(path.value)' must be a relative path inside the repository",
+                        at: path.location, help: "write a path such as notebooks/requirements.txt (no leading '/', no '..', no quotes or spaces)")
+                }
+            }
+            if spec.baseImage.value.isEmpty || spec.baseImage.value.contains(where: { $0.isWhitespace }) {
+                diagnostics.error(
+                    .fieldPattern, "'\(base).baseImage' is not an image reference", at: spec.baseImage.location,
+                    help: "write an image such as quay.io/jupyter/minimal-notebook:2024-05-27")
+            }
+        }
+        return spec
     }
 
     static let volumeSources = ["persistentVolumeClaim", "configMap", "secret", "emptyDir"]

@@ -56,6 +56,9 @@ extension RuleID {
 
     // Builds.
     public static let buildUnavailable: RuleID = "NBG150"
+    public static let buildRegistryMissing: RuleID = "NBG151"
+    public static let buildSourceStrategy: RuleID = "NBG152"
+    public static let buildTemplateInvalid: RuleID = "NBG153"
 
     // Overlays, environments and the project file (Resolve stage).
     public static let overlayNotFound: RuleID = "NBG160"
@@ -120,7 +123,10 @@ public enum RuleCatalog {
         RuleDescription(.namespaceReplaced, .warning, "a spec's namespace is replaced by the environment's namespace"),
         RuleDescription(.passthroughKind, .error, "a supporting object of a kind nbgitops cannot place"),
         RuleDescription(.secretLiteral, .error, "literal secret material in an input"),
-        RuleDescription(.buildUnavailable, .error, "a build strategy that is not available"),
+        RuleDescription(.buildUnavailable, .error, "a build strategy that is not available (kaniko, shipwright, custom; s2i outside OpenShift)"),
+        RuleDescription(.buildRegistryMissing, .error, "a build on Kubernetes has no registry to push the image to"),
+        RuleDescription(.buildSourceStrategy, .warning, "an S2I Source build needs a builder image with S2I scripts"),
+        RuleDescription(.buildTemplateInvalid, .error, "a build template in templates/tekton or templates/argocd is missing or invalid"),
         RuleDescription(.overlayNotFound, .error, "an overlay cannot be found"),
         RuleDescription(.projectInvalid, .error, "the project file is invalid"),
         RuleDescription(.environmentInvalid, .error, "an environment's resolved settings are invalid"),

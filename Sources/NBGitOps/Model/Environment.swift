@@ -142,11 +142,23 @@ public struct ImageSettings: Sendable {
     public var mirrors: Traced<[ImageMirror]>
     /// Image of the git-clone init container (needs git and ssh).
     public var gitClone: Traced<String>
+    /// A `kubernetes.io/dockerconfigjson` Secret in the build namespace that buildah pushes
+    /// with (by name only; nil = the registry needs no credentials or the platform provides them).
+    public var pushSecret: Traced<String?>
+    /// A `kubernetes.io/dockerconfigjson` Secret in the validation namespace that validation pods
+    /// pull built images with (nil = none needed).
+    public var pullSecret: Traced<String?>
 
-    public init(registry: Traced<String?>, mirrors: Traced<[ImageMirror]>, gitClone: Traced<String>) {
+    public init(
+        registry: Traced<String?>, mirrors: Traced<[ImageMirror]>, gitClone: Traced<String>,
+        pushSecret: Traced<String?> = .byDefault(nil, "no push credentials"),
+        pullSecret: Traced<String?> = .byDefault(nil, "no pull credentials")
+    ) {
         self.registry = registry
         self.mirrors = mirrors
         self.gitClone = gitClone
+        self.pushSecret = pushSecret
+        self.pullSecret = pullSecret
     }
 }
 

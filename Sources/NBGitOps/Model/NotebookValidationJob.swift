@@ -172,12 +172,40 @@ public struct BuildConfigSpec: Sendable {
     public var strategy: Located<String>
     public var location: SourceLocation
     public var manifest: ManifestNode
+    /// `baseImage` (CRD default `quay.io/jupyter/minimal-notebook:latest`).
+    public var baseImage: Located<String>
+    public var autoGenerateRequirements: Bool
+    public var preferDockerfile: Bool
+    /// `dockerfile`: a Dockerfile path in the repository, used as is.
+    public var dockerfile: Located<String>?
+    /// `requirementsFile`: the first requirements file tried.
+    public var requirementsFile: Located<String>?
+    /// `requirementsSources`: tried in order after `requirementsFile`.
+    public var requirementsSources: [Located<String>]
+    /// `fallbackStrategy`: `warn`, `fail` or `auto` when no requirements file is found.
+    public var fallbackStrategy: String
+    /// `timeout` (CRD default `15m`) in whole seconds.
+    public var timeoutSeconds: Located<Int>
 
-    public init(enabled: Bool, strategy: Located<String>, location: SourceLocation, manifest: ManifestNode) {
+    public init(
+        enabled: Bool, strategy: Located<String>, location: SourceLocation, manifest: ManifestNode,
+        baseImage: Located<String>? = nil, autoGenerateRequirements: Bool = true, preferDockerfile: Bool = false,
+        dockerfile: Located<String>? = nil, requirementsFile: Located<String>? = nil,
+        requirementsSources: [Located<String>] = [], fallbackStrategy: String = "warn",
+        timeoutSeconds: Located<Int>? = nil
+    ) {
         self.enabled = enabled
         self.strategy = strategy
         self.location = location
         self.manifest = manifest
+        self.baseImage = baseImage ?? Located("quay.io/jupyter/minimal-notebook:latest", at: location)
+        self.autoGenerateRequirements = autoGenerateRequirements
+        self.preferDockerfile = preferDockerfile
+        self.dockerfile = dockerfile
+        self.requirementsFile = requirementsFile
+        self.requirementsSources = requirementsSources
+        self.fallbackStrategy = fallbackStrategy
+        self.timeoutSeconds = timeoutSeconds ?? Located(900, at: location)
     }
 }
 

@@ -32,7 +32,10 @@ public enum SyncWave: Int, Sendable, Hashable, Comparable, CaseIterable {
     case rbac = 1
     case storage = 2
     case config = 3
-    case workload = 4
+    /// Image builds (Tekton PipelineRuns, S2I BuildConfigs and the ImageStreams they fill):
+    /// Argo CD waits for their health (see `BuildPlanner`) before the validation Jobs.
+    case build = 4
+    case workload = 5
 
     public static func < (lhs: SyncWave, rhs: SyncWave) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -45,6 +48,13 @@ public struct EnvironmentPlan: Sendable {
     /// The delivery objects (Argo CD Application, or Flux GitRepository + Kustomization) that
     /// point the cluster at the manifests folder; they live outside it.
     public var deliveryObjects: [PlannedObject]
+    /// Flux only: the image-build objects, applied by their own Kustomization from
+    /// `<env>/builds` that the validation Kustomization `dependsOn` (empty without builds;
+    /// under Argo CD builds are in `objects`, ordered by sync waves and health checks).
+    public var buildObjects: [PlannedObject] = []
+    /// Files for the delivery folder that are NOT applied with it (not listed in its
+    /// kustomization): e.g. the Argo CD health customisations to merge into `argocd-cm`.
+    public var deliveryExtras: [PlannedObject] = []
 
     public init(environment: Environment, objects: [PlannedObject], deliveryObjects: [PlannedObject]) {
         self.environment = environment

@@ -62,6 +62,40 @@ public struct ResourceRoot: Sendable {
             return ScriptFile(name: name, contents: text)
         }
     }
+
+    /// The image-build templates: Tekton Tasks and scripts in `templates/tekton/`, Argo CD
+    /// health checks in `templates/argocd/`. Missing folders give empty templates (the Plan
+    /// stage reports NBG153 only when a job actually builds).
+    public func buildTemplates(diagnostics: DiagnosticCollector) -> BuildTemplates {
+        var templates = BuildTemplates()
+        let manager = FileManager.default
+        let tekton = (path as NSString).appendingPathComponent("templates/tekton")
+        for name in ((try? manager.contentsOfDirectory(atPath: tekton)) ?? []).sorted() {
+            let file = (tekton as NSString).appendingPathComponent(name)
+            let display = "templates/tekton/\(name)"
+            if name.hasSuffix(".yaml") {
+                for document in YAMLLoader.load(path: file, displayName: display, diagnostics: diagnostics) {
+                    templates.tasks.append(
+                        BuildTemplates.Template(
+                            file: display, manifest: ManifestConversion.convert(document.root)))
+                }
+            } else if name.hasSuffix(".sh"), let text = Self.text(file) {
+                templates.scripts.append(ScriptFile(name: name, contents: text))
+            }
+        }
+        let argocd = (path as NSString).appendingPathComponent("templates/argocd")
+        for name in ((try? manager.contentsOfDirectory(atPath: argocd)) ?? []).sorted() where name.hasSuffix(".lua") {
+            if let text = Self.text((argocd as NSString).appendingPathComponent(name)) {
+                templates.healthChecks[String(name.dropLast(".lua".count))] = text
+            }
+        }
+        return templates
+    }
+
+    private static func text(_ file: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
 }
 
 /// What one compiler run is asked to do.
@@ -121,6 +155,7 @@ public enum CompilerPipeline {
         // Decode.
         let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         let scripts = input.resources.scripts(diagnostics: diagnostics)
+        let buildTemplates = input.resources.buildTemplates(diagnostics: diagnostics)
         lap("decode")
         guard !diagnostics.hasErrors else { return nil }
 
@@ -142,7 +177,9 @@ public enum CompilerPipeline {
 
         // Plan.
         let plans = environments.map {
-            EnvironmentPlanner.plan(specs: specs, environment: $0, scripts: scripts, outputRoot: input.outputName, diagnostics: diagnostics)
+            EnvironmentPlanner.plan(
+                specs: specs, environment: $0, scripts: scripts, outputRoot: input.outputName,
+                buildTemplates: buildTemplates, diagnostics: diagnostics)
         }
         lap("plan")
         guard !diagnostics.hasErrors else { return nil }

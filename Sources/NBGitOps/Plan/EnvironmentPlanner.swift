@@ -9,7 +9,10 @@
 ///  2. PersistentVolumeClaims that jobs mount and nobody else provides (`AccessPlanner`,
 ///     `StoragePlanner`);
 ///  3. the scripts ConfigMap every validation pod mounts;
-///  4. one Job per NotebookValidationJob (`ValidationJobPlanner`);
+///  4. image builds, for jobs with `buildConfig.enabled` (`BuildPlanner`: Tekton or S2I, in
+///     the build namespace; under Flux in a folder and Kustomization of their own);
+///  5. one Job per NotebookValidationJob (`ValidationJobPlanner`), running the built image
+///     when there is one;
 /// plus the spec files' supporting objects, each in the wave of its kind (`PassthroughPlanner`),
 /// and the delivery objects that point Argo CD or Flux at the result (`DeliveryPlanner`).
 ///
@@ -28,20 +31,25 @@ public enum EnvironmentPlanner {
     ///     environment sets `delivery.path`.
     public static func plan(
         specs: SpecSet, environment: Environment, scripts: [ScriptFile], outputRoot: String,
-        diagnostics: DiagnosticCollector
+        buildTemplates: BuildTemplates = BuildTemplates(), diagnostics: DiagnosticCollector
     ) -> EnvironmentPlan {
         let context = PlanContext(environment: environment, outputRoot: OutputLayout.normalizeRoot(outputRoot))
         var generated: [PlannedObject] = []
 
         generated.append(namespaceObject(context, diagnostics: diagnostics))
 
-        let jobs = uniqueJobs(specs.jobs, diagnostics: diagnostics)
+        let jobs = uniqueJobs(specs.jobs, diagnostics: diagnostics).filter {
+            targetsPlatform($0, context: context, diagnostics: diagnostics)
+        }
         let passthrough = specs.supportingObjects
         let accessPlan = AccessPlanner.plan(
             jobs: jobs, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
         generated += accessPlan.objects
         generated += StoragePlanner.plan(
             jobs: jobs, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
+
+        let builds = BuildPlanner.plan(
+            jobs: jobs, scripts: scripts, templates: buildTemplates, context: context, diagnostics: diagnostics)
 
         if !jobs.isEmpty {
             let configMap = scriptsConfigMap(scripts, context: context, diagnostics: diagnostics)
@@ -55,10 +63,16 @@ public enum EnvironmentPlanner {
                 generated.append(
                     ValidationJobPlanner.plan(
                         job: job, access: access, scriptsConfigMap: configMap.name, scriptsChecksum: checksum,
-                        context: context, diagnostics: diagnostics))
+                        context: context, builtImage: builds.images[job.name.value],
+                        imagePullSecrets: builds.images[job.name.value] == nil ? [] : builds.pullSecrets,
+                        diagnostics: diagnostics))
             }
         }
 
+        // Flux applies builds from their own folder and Kustomization; Argo CD orders them
+        // by sync wave in the one folder.
+        let separateBuilds = context.deliveryTool == .flux && !builds.objects.isEmpty
+        if !separateBuilds { generated += builds.objects }
         var objects = generated + PassthroughPlanner.plan(passthrough, context: context)
         objects = removingDuplicates(objects, diagnostics: diagnostics)
         if context.deliveryTool == .argocd {
@@ -71,8 +85,30 @@ public enum EnvironmentPlanner {
         }
         objects.sort(by: applyOrder)
 
-        let delivery = DeliveryPlanner.plan(context: context, objects: objects, diagnostics: diagnostics)
-        return EnvironmentPlan(environment: environment, objects: objects, deliveryObjects: delivery)
+        var delivery = DeliveryPlanner.plan(context: context, objects: objects, diagnostics: diagnostics)
+        var plan = EnvironmentPlan(environment: environment, objects: objects, deliveryObjects: delivery)
+        if separateBuilds {
+            plan.buildObjects = builds.objects.sorted(by: applyOrder)
+            delivery = delivery.flatMap { object -> [PlannedObject] in
+                guard object.kind == "Kustomization",
+                    let builder = BuildPlanner.fluxBuildsKustomization(
+                        result: builds, validationKustomization: object.manifest, context: context)
+                else { return [object] }
+                var validation = object
+                var spec = validation.manifest["spec"] ?? .map([])
+                // Validation starts only once every build is Ready (succeeded) at this revision.
+                spec["dependsOn"] = [["name": .string(builder.name)]]
+                validation.manifest["spec"] = spec
+                return [builder.object, validation]
+            }
+            plan.deliveryObjects = delivery
+        } else if context.deliveryTool == .argocd, !builds.objects.isEmpty,
+            let health = BuildPlanner.argoHealthCustomizations(
+                result: builds, templates: buildTemplates, context: context, diagnostics: diagnostics)
+        {
+            plan.deliveryExtras = [health]
+        }
+        return plan
     }
 
     /// Apply order: wave, then kind, then namespace, then name (all by UTF-8 bytes).
@@ -142,6 +178,29 @@ public enum EnvironmentPlanner {
             bytes += Array(script.name.utf8) + [0] + Array(script.contents.utf8) + [0]
         }
         return StableHash.hex(StableHash.fnv1a64(bytes))
+    }
+
+    // MARK: Platform selection
+
+    /// A job annotated `nbgitops.dev/platforms: openshift` (a comma-separated list) is planned
+    /// only in environments of those platforms, e.g. S2I builds, which exist only on OpenShift.
+    static let platformsAnnotation = "nbgitops.dev/platforms"
+
+    static func targetsPlatform(_ job: NotebookValidationJob, context: PlanContext, diagnostics: DiagnosticCollector)
+        -> Bool
+    {
+        guard let list = job.annotations[platformsAnnotation] else { return true }
+        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let unknown = names.filter { Platform(rawValue: $0) == nil }
+        if !unknown.isEmpty || names.isEmpty {
+            diagnostics.error(
+                .fieldPattern,
+                "annotation \(platformsAnnotation) of '\(job.name.value)' names unknown platforms: '\(list)'",
+                at: job.sourceMap.nearest("metadata.annotations") ?? job.name.location,
+                help: "write a comma-separated list of \(Platform.allCases.map(\.rawValue).joined(separator: ", "))")
+            return false
+        }
+        return names.contains(context.platform.rawValue)
     }
 
     // MARK: Duplicates

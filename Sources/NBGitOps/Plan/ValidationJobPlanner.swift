@@ -19,9 +19,14 @@ enum ValidationJobPlanner {
     /// Characters the name suffix (`-` + 8 hex digits) takes.
     static let hashSuffixLength = 9
 
+    /// - Parameters:
+    ///   - builtImage: the image an in-cluster build produces for this job (`BuildPlanner`);
+    ///     used verbatim (no mirror rewriting: the build pushed exactly this reference).
+    ///   - imagePullSecrets: Secrets the pod pulls a built image with.
     static func plan(
         job: NotebookValidationJob, access: Access, scriptsConfigMap: String, scriptsChecksum: String,
-        context: PlanContext, diagnostics: DiagnosticCollector
+        context: PlanContext, builtImage: String? = nil, imagePullSecrets: [String] = [],
+        diagnostics: DiagnosticCollector
     ) -> PlannedObject {
         let base = context.derivedName(job.name.value)
         let podLabels: [String: String] = [
@@ -41,7 +46,7 @@ enum ValidationJobPlanner {
                 "spec",
                 podSpec(
                     job: job, access: access, scriptsConfigMap: scriptsConfigMap, context: context,
-                    diagnostics: diagnostics)
+                    builtImage: builtImage, imagePullSecrets: imagePullSecrets, diagnostics: diagnostics)
             ),
         ])
         let spec = ManifestNode.object([
@@ -73,7 +78,7 @@ enum ValidationJobPlanner {
 
     static func podSpec(
         job: NotebookValidationJob, access: Access, scriptsConfigMap: String, context: PlanContext,
-        diagnostics: DiagnosticCollector
+        builtImage: String? = nil, imagePullSecrets: [String] = [], diagnostics: DiagnosticCollector
     ) -> ManifestNode {
         let pod = job.podConfig
         let placement = GPUPlacement(podConfig: pod, gpu: context.environment.gpu)
@@ -104,7 +109,7 @@ enum ValidationJobPlanner {
 
         let validate = ManifestNode.object([
             ("name", .string(PodLayout.validateContainerName)),
-            ("image", .string(context.image(pod.containerImage.value))),
+            ("image", .string(builtImage ?? context.image(pod.containerImage.value))),
             ("command", ["python3", .string(PodLayout.validateScriptPath)]),
             ("workingDir", .string(PodLayout.workingDirectory)),
             ("env", .list(validateEnvironment(job: job, diagnostics: diagnostics))),
@@ -130,6 +135,10 @@ enum ValidationJobPlanner {
             // The token is mounted only into pods that call the API (least privilege).
             ("automountServiceAccountToken", .bool(access.needsAPI)),
             ("enableServiceLinks", false),
+            (
+                "imagePullSecrets",
+                imagePullSecrets.isEmpty ? nil : .list(imagePullSecrets.map { ["name": .string($0)] })
+            ),
             ("securityContext", podSecurityContext(context.platform)),
             ("nodeSelector", placement.nodeSelector.isEmpty ? nil : .strings(placement.nodeSelector)),
             ("affinity", pod.affinity),

@@ -48,7 +48,9 @@ public enum EnvironmentResolver {
             images: ImageSettings(
                 registry: stack.optionalString("images.registry", why: "the platform's default registry"),
                 mirrors: mirrors,
-                gitClone: stack.string("images.gitClone", Defaults.gitCloneImage, why: "a pinned image with git and ssh")),
+                gitClone: stack.string("images.gitClone", Defaults.gitCloneImage, why: "a pinned image with git and ssh"),
+                pushSecret: stack.optionalString("images.pushSecret", why: "no push credentials (the platform provides them)"),
+                pullSecret: stack.optionalString("images.pullSecret", why: "no pull credentials (the platform provides them)")),
             naming: NamingSettings(
                 namespace: stack.string("naming.namespace", Defaults.namespace, why: "one namespace per environment"),
                 namePrefix: stack.string("naming.namePrefix", "", why: "no prefix")),

@@ -96,11 +96,41 @@ final class SpecDecoderTests: XCTestCase {
         XCTAssertTrue(messages.first?.hasPrefix("spec.yaml:17:22: error[NBG106]: 'spec.podConfig.volumes[0].configMap.defaultMode' must be at most 511") ?? false, "\(messages)")
     }
 
-    func testBuildsAreNotAvailableYet() {
-        let messages = decodeSpecs(jobSpec(extraPodConfig: "    buildConfig:\n      enabled: true\n      strategy: tekton")).1
+    func testUnimplementedBuildStrategiesAreLocatedErrors() {
+        for strategy in ["kaniko", "shipwright", "custom"] {
+            let messages = decodeSpecs(jobSpec(extraPodConfig: "    buildConfig:\n      enabled: true\n      strategy: \(strategy)")).1
+            XCTAssertEqual(messages.first?.components(separatedBy: "\n"), [
+                "spec.yaml:15:17: error[NBG150]: build strategy '\(strategy)' is not implemented by nbgitops",
+                "  help: use strategy: tekton (Kubernetes and OpenShift) or strategy: s2i (OpenShift only)",
+            ])
+        }
+        // Disabled builds of any strategy, and the implemented strategies, decode cleanly.
+        XCTAssertEqual(decodeSpecs(jobSpec(extraPodConfig: "    buildConfig:\n      enabled: false\n      strategy: kaniko")).1, [])
+        XCTAssertEqual(decodeSpecs(jobSpec(extraPodConfig: "    buildConfig:\n      enabled: true\n      strategy: tekton")).1, [])
+        XCTAssertEqual(decodeSpecs(jobSpec(extraPodConfig: "    buildConfig:\n      enabled: true")).1, [], "s2i (the CRD default)")
+    }
+
+    func testBuildConfigFieldsAndDefaultsAreDecoded() throws {
+        let pod = "    buildConfig:\n      enabled: true\n      strategy: tekton\n      requirementsFile: a/requirements.txt\n"
+            + "      requirementsSources: [b.txt, c/d.txt]\n      preferDockerfile: true\n      timeout: 1h30m\n      fallbackStrategy: fail"
+        let (set, messages) = decodeSpecs(jobSpec(extraPodConfig: pod))
+        XCTAssertEqual(messages, [])
+        let build = try XCTUnwrap(set.jobs.first?.podConfig.buildConfig)
+        XCTAssertEqual(build.requirementsFile?.value, "a/requirements.txt")
+        XCTAssertEqual(build.requirementsSources.map(\.value), ["b.txt", "c/d.txt"])
+        XCTAssertTrue(build.preferDockerfile)
+        XCTAssertTrue(build.autoGenerateRequirements, "CRD default")
+        XCTAssertEqual(build.baseImage.value, "quay.io/jupyter/minimal-notebook:latest", "CRD default")
+        XCTAssertEqual(build.timeoutSeconds.value, 5400)
+        XCTAssertEqual(build.fallbackStrategy, "fail")
+        XCTAssertNil(build.dockerfile)
+    }
+
+    func testBuildPathsMustStayInsideTheRepository() {
+        let pod = "    buildConfig:\n      enabled: true\n      strategy: tekton\n      requirementsFile: ../secrets.txt"
+        let messages = decodeSpecs(jobSpec(extraPodConfig: pod)).1
         XCTAssertEqual(messages.first?.components(separatedBy: "\n").first,
-            "spec.yaml:14:16: error[NBG150]: buildConfig.enabled is true, but build strategies are not available yet in nbgitops (strategy 'tekton')")
-        XCTAssertEqual(decodeSpecs(jobSpec(extraPodConfig: "    buildConfig:\n      enabled: false")).1, [])
+            "spec.yaml:16:25: error[NBG105]: build path '../secrets.txt' must be a relative path inside the repository")
     }
 
     func testSecretWithLiteralDataIsRefusedWithoutEchoingIt() {

@@ -222,7 +222,7 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
         XCTAssertFalse(project.exists("gitops"), "ad-hoc mode must not touch the project's output")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: project.path("out")), ["adhoc"])
         let manifests = try FileManager.default.contentsOfDirectory(atPath: project.path("out/adhoc/manifests"))
-        XCTAssertEqual(manifests.filter { $0.hasPrefix("4-job-intro-statistics-") }.count, 1, "\(manifests.sorted())")
+        XCTAssertEqual(manifests.filter { $0.hasPrefix("5-job-intro-statistics-") }.count, 1, "\(manifests.sorted())")
         XCTAssertEqual(
             run.stderrLines.last(where: { !$0.isEmpty }),
             "adhoc: \(renderedFileCount(project, "adhoc", root: "out")) written, 0 unchanged, 0 removed")

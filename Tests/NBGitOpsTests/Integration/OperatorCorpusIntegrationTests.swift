@@ -52,7 +52,7 @@ final class OperatorCorpusIntegrationTests: XCTestCase {
                         _ = YAMLLoader.load(bytes: bytes, file: path, diagnostics: diagnostics)
                         XCTAssertFalse(diagnostics.hasErrors, "\(sample) [\(combination.name)] \(path) does not re-parse")
                     }
-                    let jobs = files.keys.filter { $0.contains("/manifests/4-job-") }.count
+                    let jobs = files.keys.filter { $0.contains("/manifests/5-job-") }.count
                     let warnings = Self.ids(in: run.stderrLines, severity: "warning")
                     outcomes.append(
                         "ok: \(files.count) files, \(jobs) job(s)"

@@ -265,7 +265,7 @@ final class OutputHygieneIntegrationTests: XCTestCase {
             XCTAssertEqual(root["data"]?["key-\(index)"]?.resolvedScalar, .string(value), "key-\(index)")
         }
         let job = try XCTUnwrap(
-            files.first { $0.key.hasPrefix("kubernetes/manifests/4-job-quoting-probe-") })
+            files.first { $0.key.hasPrefix("kubernetes/manifests/5-job-quoting-probe-") })
         let jobRoot = try XCTUnwrap(YAMLLoader.load(bytes: job.value, file: job.key, diagnostics: diagnostics).first?.root)
         let env = jobRoot["spec"]?["template"]?["spec"]?["containers"]?.items?.first?["env"]?.items ?? []
         for (index, value) in Self.ambiguousValues.enumerated() {

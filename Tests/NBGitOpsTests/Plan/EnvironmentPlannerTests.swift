@@ -13,7 +13,7 @@ final class EnvironmentPlannerTests: XCTestCase {
         XCTAssertFalse(diagnostics.hasErrors, diagnostics.sorted.map(\.rendered).joined(separator: "\n"))
         let summary = plan.objects.map { "\($0.wave.rawValue) \($0.kind)/\($0.name)" }
         XCTAssertEqual(
-            summary.filter { !$0.hasPrefix("4 Job/") },
+            summary.filter { !$0.hasPrefix("5 Job/") },
             [
                 "0 Namespace/nb-validation",
                 "1 Role/nb-notebook-validator-model-validation",
@@ -22,10 +22,10 @@ final class EnvironmentPlannerTests: XCTestCase {
                 "1 ServiceAccount/nb-notebook-validator",
                 "3 ConfigMap/churn-settings",
                 "3 ConfigMap/nb-nbgitops-scripts",
-                "4 InferenceService/sentiment",
+                "5 InferenceService/sentiment",
             ])
-        XCTAssertEqual(summary.filter { $0.hasPrefix("4 Job/") }.count, 2)
-        XCTAssertTrue(summary.last?.hasPrefix("4 Job/") ?? false, "Jobs sort after InferenceService by kind")
+        XCTAssertEqual(summary.filter { $0.hasPrefix("5 Job/") }.count, 2)
+        XCTAssertTrue(summary.last?.hasPrefix("5 Job/") ?? false, "Jobs sort after InferenceService by kind")
     }
 
     func testOnlyModelValidationJobsGetATokenAndALeastPrivilegeRole() throws {
@@ -163,7 +163,7 @@ final class EnvironmentPlannerTests: XCTestCase {
                 .string(String(object.wave.rawValue)), "\(object.kind)/\(object.name)")
         }
         let rendered = ManifestRenderer.renderString(plan.objects.map(\.manifest))
-        XCTAssertTrue(rendered.contains("argocd.argoproj.io/sync-wave: '4'"), "the renderer must quote the wave")
+        XCTAssertTrue(rendered.contains("argocd.argoproj.io/sync-wave: '5'"), "the renderer must quote the wave")
 
         let (flux, _) = F.plan(F.richSpecs(), F.environment(tool: .flux))
         XCTAssertTrue(
@@ -233,7 +233,7 @@ final class EnvironmentPlannerTests: XCTestCase {
         }
         XCTAssertEqual(manifests.first, "openshift-gpu/manifests/0-namespace-nb-validation.yaml")
         XCTAssertTrue(manifests.contains("openshift-gpu/manifests/2-persistentvolumeclaim-trained-models.yaml"))
-        XCTAssertTrue(manifests.last?.hasPrefix("openshift-gpu/manifests/4-job-nb-") ?? false)
+        XCTAssertTrue(manifests.last?.hasPrefix("openshift-gpu/manifests/5-job-nb-") ?? false)
         XCTAssertEqual(Set(files.map(\.path)).count, files.count, "paths are unique")
     }
 

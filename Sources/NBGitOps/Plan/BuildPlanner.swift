@@ -1,0 +1,354 @@
+/// Image builds: for every job with `podConfig.buildConfig.enabled: true`, the objects that
+/// build its image in-cluster (`TektonPlanner` or `S2IPlanner`), and the image reference the
+/// validation Job then runs — known at compile time, with a tag derived from the build's
+/// inputs (never a moving `:latest`), so a Job can never start on a stale image.
+///
+/// Where builds run: in their own namespace, `<namespace>-builds`, on both platforms. Only
+/// that namespace carries the Pod Security level buildah needs (`baseline`: root with
+/// `SETFCAP` added, never `privileged`); the validation namespace stays `restricted`. On
+/// OpenShift the buildah ServiceAccount alone is bound to `pipelines-scc`, and the validation
+/// namespace's ServiceAccounts get `system:image-puller` on the build namespace.
+///
+/// Ordering (the validation must not start before its image exists):
+/// - Argo CD: build objects are in sync wave `build` (4), Jobs in `workload` (5), and the
+///   environment's delivery folder carries the health checks Argo CD lacks (PipelineRun:
+///   Healthy once `Succeeded`; ImageStream: Healthy once the awaited tag holds an image), to
+///   merge into `argocd-cm`; a wave waits for the health of the previous one.
+/// - Flux: build objects go to `<env>/builds`, applied by their own Kustomization with
+///   `wait: true` and CEL `healthCheckExprs`; the validation Kustomization `dependsOn` it.
+/// - Under both, and even without the health checks: the tag is unique per build input, so
+///   the kubelet cannot start the validation container before the build pushed that tag.
+enum BuildPlanner {
+    static let awaitTagAnnotation = "nbgitops.dev/await-tag"
+    static let openShiftRegistry = "image-registry.openshift-image-registry.svc:5000"
+    static let buildNamespaceSuffix = "-builds"
+    /// Runs git-clone and the Dockerfile generator: no SCC or API access beyond the defaults.
+    static let builderServiceAccountBase = "nbgitops-build"
+    /// Runs buildah only: the one ServiceAccount bound to `pipelines-scc` (OpenShift).
+    static let buildahServiceAccountBase = "nbgitops-buildah"
+    static let buildScriptsConfigMapBase = "nbgitops-build-scripts"
+    /// Stops OpenShift Pipelines' pruner from deleting a finished run the delivery tool would re-create.
+    static let pruneSkipAnnotation = "operator.tekton.dev/prune.skip"
+
+    /// What the builds of one environment produced.
+    struct Result {
+        /// Objects in the build namespace (and the Namespace itself).
+        var objects: [PlannedObject] = []
+        /// Job name → the image reference its validation Job runs.
+        var images: [String: String] = [:]
+        /// Secrets the validation pods pull built images with.
+        var pullSecrets: [String] = []
+        var usesTekton = false
+        var usesS2I = false
+        /// The longest `buildConfig.timeout`, in seconds (Flux waits that long).
+        var maxTimeoutSeconds = 0
+    }
+
+    /// How the outputs of one build are named.
+    struct Output {
+        /// `<registry>/<repository>` without tag.
+        var repository: String
+        /// The ImageStream holding the image (OpenShift internal registry), if any.
+        var imageStream: String?
+    }
+
+    static func buildNamespace(_ context: PlanContext) -> String {
+        context.namespace + buildNamespaceSuffix
+    }
+
+    static func plan(
+        jobs: [NotebookValidationJob], scripts: [ScriptFile], templates: BuildTemplates, context: PlanContext,
+        diagnostics: DiagnosticCollector
+    ) -> Result {
+        var result = Result()
+        var tektonJobs: [(NotebookValidationJob, BuildConfigSpec)] = []
+        var s2iJobs: [(NotebookValidationJob, BuildConfigSpec)] = []
+        for job in jobs {
+            guard let build = job.podConfig.buildConfig, build.enabled else { continue }
+            switch build.strategy.value {
+            case "tekton":
+                tektonJobs.append((job, build))
+            case "s2i":
+                if context.platform == .openshift {
+                    s2iJobs.append((job, build))
+                } else {
+                    diagnostics.error(
+                        .buildUnavailable,
+                        "build strategy 's2i' needs OpenShift, but environment '\(context.environment.name)' is \(context.platform.rawValue)",
+                        at: build.strategy.location,
+                        help: "use strategy: tekton, which builds on Kubernetes and OpenShift alike",
+                        notes: [platformNote(context)])
+                }
+            default:
+                // kaniko, shipwright, custom: reported by the Decode stage (NBG150).
+                continue
+            }
+        }
+        guard !tektonJobs.isEmpty || !s2iJobs.isEmpty else { return result }
+
+        let namespace = buildNamespace(context)
+        PlanNames.check(
+            namespace, rule: .label, what: "build namespace (namespace + '\(buildNamespaceSuffix)')",
+            at: context.environment.naming.namespace.origin.location ?? tektonJobs.first?.1.strategy.location,
+            help: "shorten naming.namespace to at most \(63 - buildNamespaceSuffix.count) characters",
+            diagnostics: diagnostics)
+        result.objects.append(namespaceObject(namespace, context: context))
+        if context.platform == .openshift {
+            result.objects.append(imagePullerBinding(buildNamespace: namespace, context: context))
+        }
+        if let pull = context.environment.images.pullSecret.value { result.pullSecrets = [pull] }
+
+        if !tektonJobs.isEmpty {
+            result.usesTekton = true
+            TektonPlanner.plan(
+                jobs: tektonJobs, namespace: namespace, scripts: scripts, templates: templates, context: context,
+                into: &result, diagnostics: diagnostics)
+        }
+        if !s2iJobs.isEmpty {
+            result.usesS2I = true
+            S2IPlanner.plan(jobs: s2iJobs, namespace: namespace, context: context, into: &result, diagnostics: diagnostics)
+        }
+        for (_, build) in tektonJobs + s2iJobs {
+            result.maxTimeoutSeconds = max(result.maxTimeoutSeconds, build.timeoutSeconds.value)
+        }
+        return result
+    }
+
+    // MARK: Shared objects
+
+    static func platformNote(_ context: PlanContext) -> DiagnosticNote {
+        let origin = context.environment.platform.origin
+        return DiagnosticNote("the platform is \(context.platform.rawValue): \(origin.description)", at: origin.location)
+    }
+
+    /// The build namespace: Pod Security `baseline` (what buildah needs, never `privileged`).
+    static func namespaceObject(_ namespace: String, context: PlanContext) -> PlannedObject {
+        var labels = PlanMetadata.labels(component: "build-namespace")
+        labels["pod-security.kubernetes.io/enforce"] = "baseline"
+        labels["pod-security.kubernetes.io/enforce-version"] = "latest"
+        labels["pod-security.kubernetes.io/audit"] = "baseline"
+        labels["pod-security.kubernetes.io/warn"] = "baseline"
+        if context.platform == .openshift {
+            // Keep OpenShift's label syncer from lowering or raising the level set here.
+            labels["security.openshift.io/scc.podSecurityLabelSync"] = "false"
+            if context.deliveryTool == .argocd {
+                labels["argocd.argoproj.io/managed-by"] = DeliveryPlanner.controllerNamespace(context)
+            }
+        }
+        let manifest = PlanMetadata.object(
+            apiVersion: "v1", kind: "Namespace", name: namespace, namespace: nil, labels: labels, body: [])
+        return PlannedObject(
+            apiVersion: "v1", kind: "Namespace", name: namespace, namespace: nil, manifest: manifest,
+            wave: .namespace, sources: [])
+    }
+
+    /// OpenShift: the validation namespace's ServiceAccounts may pull from the build
+    /// namespace's ImageStreams (and nothing else).
+    static func imagePullerBinding(buildNamespace: String, context: PlanContext) -> PlannedObject {
+        let name = context.derivedName("nbgitops-image-puller")
+        return roleBinding(
+            name: name, namespace: buildNamespace, clusterRole: "system:image-puller",
+            subjects: [
+                [
+                    "apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                    "name": .string("system:serviceaccounts:\(context.namespace)"),
+                ]
+            ])
+    }
+
+    static func serviceAccount(name: String, namespace: String, automountToken: Bool) -> PlannedObject {
+        let manifest = PlanMetadata.object(
+            apiVersion: "v1", kind: "ServiceAccount", name: name, namespace: namespace,
+            labels: PlanMetadata.labels(component: "build"),
+            body: [("automountServiceAccountToken", .bool(automountToken))])
+        return PlannedObject(
+            apiVersion: "v1", kind: "ServiceAccount", name: name, namespace: namespace, manifest: manifest, wave: .rbac,
+            sources: [])
+    }
+
+    static func roleBinding(name: String, namespace: String, clusterRole: String, subjects: [ManifestNode])
+        -> PlannedObject
+    {
+        let manifest = PlanMetadata.object(
+            apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", name: name, namespace: namespace,
+            labels: PlanMetadata.labels(component: "build"),
+            body: [
+                ("roleRef", ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": .string(clusterRole)]),
+                ("subjects", .list(subjects)),
+            ])
+        return PlannedObject(
+            apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", name: name, namespace: namespace,
+            manifest: manifest, wave: .rbac, sources: [])
+    }
+
+    static func serviceAccountSubject(_ name: String, namespace: String) -> ManifestNode {
+        ["kind": "ServiceAccount", "name": .string(name), "namespace": .string(namespace)]
+    }
+
+    /// Where a job's image goes: the overlay's registry, else (OpenShift) the internal
+    /// registry's ImageStream in the build namespace. nil (reported) when there is neither.
+    static func output(
+        job: NotebookValidationJob, build: BuildConfigSpec, namespace: String, allowExternal: Bool,
+        context: PlanContext, diagnostics: DiagnosticCollector
+    ) -> Output? {
+        let name = context.derivedName(job.name.value)
+        if allowExternal, let registry = context.environment.images.registry.value {
+            var trimmed = Substring(registry)
+            while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+            return Output(repository: "\(trimmed)/\(name)", imageStream: nil)
+        }
+        if context.platform == .openshift {
+            return Output(repository: "\(openShiftRegistry)/\(namespace)/\(name)", imageStream: name)
+        }
+        diagnostics.error(
+            .buildRegistryMissing,
+            "job '\(job.name.value)' builds its image, but environment '\(context.environment.name)' names no registry to push it to",
+            at: build.strategy.location,
+            help:
+                "set images.registry (and images.pushSecret / images.pullSecret if it needs credentials) in an overlay of this environment",
+            notes: [platformNote(context)])
+        return nil
+    }
+
+    /// An ImageStream with `lookupPolicy.local` (pods may name its tags directly).
+    static func imageStream(name: String, namespace: String, awaitTag: String?, wave: SyncWave) -> PlannedObject {
+        let manifest = PlanMetadata.object(
+            apiVersion: "image.openshift.io/v1", kind: "ImageStream", name: name, namespace: namespace,
+            labels: PlanMetadata.labels(component: "build"),
+            annotations: awaitTag.map { [awaitTagAnnotation: $0] } ?? [:],
+            body: [("spec", ["lookupPolicy": ["local": true]])])
+        return PlannedObject(
+            apiVersion: "image.openshift.io/v1", kind: "ImageStream", name: name, namespace: namespace,
+            manifest: manifest, wave: wave, sources: [])
+    }
+
+    /// The tag of a build: `nbgitops-` + the hash of everything the build reads.
+    static func tag(_ inputs: ManifestNode) -> String {
+        "nbgitops-" + StableHash.shortHex(ManifestRenderer.render([inputs]))
+    }
+
+    /// A duration as Go prints it (`15m0s`, `1h30m0s`, `45s`): Tekton and Flux parse it.
+    static func goDuration(_ seconds: Int) -> String {
+        let hours = seconds / 3600
+        let minutes = (seconds % 3600) / 60
+        let rest = seconds % 60
+        if hours > 0 { return "\(hours)h\(minutes)m\(rest)s" }
+        if minutes > 0 { return "\(minutes)m\(rest)s" }
+        return "\(rest)s"
+    }
+
+    /// The requirements files a build tries, in order: `requirementsFile`,
+    /// `requirementsSources`, then (with `autoGenerateRequirements`) the notebook's folder,
+    /// `notebooks/` and the repository root.
+    static func requirementsChain(job: NotebookValidationJob, build: BuildConfigSpec) -> [String] {
+        var chain: [String] = []
+        if let file = build.requirementsFile?.value { chain.append(file) }
+        chain += build.requirementsSources.map(\.value)
+        if build.autoGenerateRequirements {
+            let parts = job.notebook.path.value.split(separator: "/")
+            if parts.count > 1 { chain.append(parts.dropLast().joined(separator: "/") + "/requirements.txt") }
+            chain.append("notebooks/requirements.txt")
+            chain.append("requirements.txt")
+        }
+        var seen: Set<String> = []
+        return chain.filter { seen.insert($0).inserted }
+    }
+
+    // MARK: Delivery
+
+    /// Argo CD: the health checks to merge into `argocd-cm` (not applied by the delivery
+    /// folder: `argocd-cm` belongs to the Argo CD installation).
+    static func argoHealthCustomizations(
+        result: Result, templates: BuildTemplates, context: PlanContext, diagnostics: DiagnosticCollector
+    ) -> PlannedObject? {
+        var data: [String: String] = [:]
+        var wanted: [(key: String, template: String)] = []
+        if result.usesTekton { wanted.append(("resource.customizations.health.tekton.dev_PipelineRun", "pipelinerun-health")) }
+        if result.usesS2I || (result.usesTekton && context.platform == .openshift) {
+            wanted.append(("resource.customizations.health.image.openshift.io_ImageStream", "imagestream-health"))
+        }
+        for (key, template) in wanted {
+            guard let lua = templates.healthChecks[template] else {
+                diagnostics.error(
+                    .buildTemplateInvalid, "the Argo CD health check templates/argocd/\(template).lua is missing",
+                    at: .startOf("templates/argocd/\(template).lua"),
+                    help: "reinstall nbgitops or set NBGITOPS_HOME to a folder with its templates/")
+                continue
+            }
+            data[key] = lua
+        }
+        guard !data.isEmpty else { return nil }
+        let namespace = DeliveryPlanner.controllerNamespace(context)
+        let manifest = PlanMetadata.object(
+            apiVersion: "v1", kind: "ConfigMap", name: "argocd-cm", namespace: namespace,
+            labels: ["app.kubernetes.io/part-of": "argocd"],
+            annotations: [
+                "nbgitops.dev/apply":
+                    "merge these keys into the Argo CD installation's argocd-cm (OpenShift GitOps: the ArgoCD resource's spec.resourceHealthChecks); without them sync waves do not wait for image builds"
+            ],
+            body: [("data", .strings(data))])
+        return PlannedObject(
+            apiVersion: "v1", kind: "ConfigMap", name: "argocd-cm", namespace: namespace, manifest: manifest,
+            wave: .config, sources: [])
+    }
+
+    /// Flux: the Kustomization that applies `<env>/builds` and is Ready only once every build
+    /// succeeded (CEL health checks; Flux has none for PipelineRuns or ImageStreams).
+    static func fluxBuildsKustomization(
+        result: Result, validationKustomization: ManifestNode, context: PlanContext
+    ) -> (name: String, object: PlannedObject)? {
+        guard let base = validationKustomization.value(at: "metadata.name")?.stringValue,
+            let namespace = validationKustomization.value(at: "metadata.namespace")?.stringValue,
+            let sourceRef = validationKustomization.value(at: "spec.sourceRef")
+        else { return nil }
+        let name = base + buildNamespaceSuffix
+        // The builds folder sits next to the manifests folder the validation Kustomization
+        // applies (also when an overlay set delivery.path to `<somewhere>/manifests`).
+        let manifests = DeliveryPlanner.manifestsPath(context)
+        let folder =
+            manifests.hasSuffix("/manifests")
+            ? String(manifests.dropLast("manifests".count)) + OutputLayout.buildsFolderName
+            : OutputLayout.buildsFolder(environment: context.environment.name, outputRoot: context.outputRoot)
+        var checks: [ManifestNode] = []
+        if result.usesTekton {
+            checks.append([
+                "apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
+                "current": "status.?conditions.orValue([]).exists(c, c.type == 'Succeeded' && c.status == 'True')",
+                "failed": "status.?conditions.orValue([]).exists(c, c.type == 'Succeeded' && c.status == 'False')",
+            ])
+        }
+        if result.usesS2I || (result.usesTekton && context.platform == .openshift) {
+            checks.append([
+                "apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+                "current":
+                    .string(
+                        "!('\(awaitTagAnnotation)' in metadata.?annotations.orValue({})) || status.?tags.orValue([]).exists(t, t.tag == metadata.annotations['\(awaitTagAnnotation)'] && size(t.?items.orValue([])) > 0)"
+                    ),
+            ])
+        }
+        let manifest = PlanMetadata.object(
+            apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name, namespace: namespace,
+            labels: PlanMetadata.labels(component: "delivery"),
+            body: [
+                (
+                    "spec",
+                    [
+                        "sourceRef": sourceRef,
+                        "path": .string("./" + folder),
+                        "prune": true,
+                        // Ready only when every PipelineRun / awaited ImageStream tag is done.
+                        "wait": true,
+                        "healthCheckExprs": .list(checks),
+                        "interval": "10m",
+                        "timeout": .string(goDuration(result.maxTimeoutSeconds + 600)),
+                    ]
+                )
+            ])
+        return (
+            name,
+            PlannedObject(
+                apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name, namespace: namespace,
+                manifest: manifest, wave: .workload, sources: [])
+        )
+    }
+}

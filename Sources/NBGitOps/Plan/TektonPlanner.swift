@@ -1,0 +1,392 @@
+/// `strategy: tekton`: the three Tasks of `templates/tekton/` (git-clone, Dockerfile
+/// generator, buildah) in the build namespace, and per job a Pipeline plus a PipelineRun.
+///
+/// Decisions, each against a failure of the seeds:
+/// - **Workspace** (ADR-040): the `source` workspace is a `volumeClaimTemplate`, so every
+///   PipelineRun gets its own ReadWriteOnce PVC (sized `storage.workspaceSize`, class
+///   `storage.storageClassName`) that no other run can mount. An `emptyDir` is not an option:
+///   the three Tasks are three pods, and an emptyDir does not outlive a pod.
+/// - **Run name**: `<job>-<hash>` (in the build namespace), the hash covering every input (Tasks, scripts,
+///   Pipeline, parameters, output repository): a changed input gives a new run, an unchanged
+///   one never re-runs, and a finished run is never mutated.
+/// - **Pod settings** go in `spec.taskRunTemplate.podTemplate` (never `spec.podTemplate`,
+///   which Tekton v1 ignores). Tekton copies that template's `nodeSelector`, `tolerations`,
+///   `imagePullSecrets`, `securityContext` and `priorityClassName` to the affinity assistant
+///   (under `coschedule: workspaces` one per PVC workspace, under `pipelineruns` and
+///   `isolate-pipelinerun` one per run; none under `disabled`); `taskRunSpecs[].podTemplate`
+///   never reaches it. So placement lives only in `taskRunTemplate.podTemplate`, builds carry
+///   no GPU tolerations (they request no GPU, and assistant and tasks then fit the same
+///   nodes), `taskRunSpecs` set only a ServiceAccount, and on OpenShift the template has no
+///   `securityContext` at all: fixed UIDs there reach the assistant, whose pod restricted-v2
+///   rejects and which then never starts (seed 001).
+/// - **File access across Tasks** (seeds 001, 004): every step runs with group 0 — OpenShift
+///   runs arbitrary UIDs with group 0, on Kubernetes the steps say `runAsGroup: 0` and the pod
+///   `fsGroup: 0` — and the Tasks write with `umask 0002` plus `chmod -R g+rwX`, so each Task
+///   reads and writes what the previous one wrote whatever its UID. On OpenShift the SCCs give
+///   every pod of the namespace the same fsGroup, which owns the PVC.
+/// - **buildah** runs as root with only `SETFCAP` added, under its own ServiceAccount; on
+///   OpenShift that one account is bound to `pipelines-scc` through the ClusterRole
+///   `pipelines-scc-clusterrole` (a binding to `system:openshift:scc:pipelines-scc` would
+///   grant nothing) and may push to the build namespace's ImageStreams
+///   (`system:image-builder`).
+enum TektonPlanner {
+    static let cloneTask = "nbgitops-git-clone"
+    static let generateTask = "nbgitops-generate-dockerfile"
+    static let buildahTask = "nbgitops-buildah"
+    static let buildImagePipelineTask = "build-image"
+    static let buildScriptsVolume = "nbgitops-build-scripts"
+    static let generatorScript = "generate-dockerfile.sh"
+    static let cloneScript = "git-clone.sh"
+    /// The non-root UID of the clone and generator steps on Kubernetes: `nobody`, which the
+    /// clone image's /etc/passwd knows (OpenSSH refuses to run for a UID without an entry).
+    static let kubernetesStepUser = 65534
+
+    static func plan(
+        jobs: [(NotebookValidationJob, BuildConfigSpec)], namespace: String, scripts: [ScriptFile],
+        templates: BuildTemplates, context: PlanContext, into result: inout BuildPlanner.Result,
+        diagnostics: DiagnosticCollector
+    ) {
+        guard let tasks = self.tasks(namespace: namespace, templates: templates, context: context, diagnostics: diagnostics),
+            let configMap = buildScripts(
+                namespace: namespace, scripts: scripts, templates: templates, context: context, diagnostics: diagnostics)
+        else { return }
+        let builder = context.derivedName(BuildPlanner.builderServiceAccountBase)
+        let buildah = context.derivedName(BuildPlanner.buildahServiceAccountBase)
+        let internalPush = context.platform == .openshift && context.environment.images.registry.value == nil
+        result.objects.append(BuildPlanner.serviceAccount(name: builder, namespace: namespace, automountToken: false))
+        result.objects.append(BuildPlanner.serviceAccount(name: buildah, namespace: namespace, automountToken: internalPush))
+        if context.platform == .openshift {
+            let subject = BuildPlanner.serviceAccountSubject(buildah, namespace: namespace)
+            result.objects.append(
+                BuildPlanner.roleBinding(
+                    name: buildah + "-pipelines-scc", namespace: namespace, clusterRole: "pipelines-scc-clusterrole",
+                    subjects: [subject]))
+            if internalPush {
+                result.objects.append(
+                    BuildPlanner.roleBinding(
+                        name: buildah + "-image-builder", namespace: namespace, clusterRole: "system:image-builder",
+                        subjects: [subject]))
+            }
+        }
+        result.objects.append(configMap)
+        result.objects += tasks.map(\.object)
+
+        let taskInputs = ManifestNode.list(tasks.map { $0.object.manifest } + [configMap.manifest])
+        for (job, build) in jobs {
+            guard
+                let output = BuildPlanner.output(
+                    job: job, build: build, namespace: namespace, allowExternal: true, context: context,
+                    diagnostics: diagnostics)
+            else { continue }
+            let pipelineName = context.derivedName(job.name.value) + "-build"
+            PlanNames.check(
+                pipelineName, rule: .subdomain, what: "Pipeline name", at: job.name.location, diagnostics: diagnostics)
+            let pipeline = self.pipeline(
+                name: pipelineName, job: job, namespace: namespace, tasks: tasks, context: context, internalPush: internalPush)
+            let inputs: ManifestNode = [
+                "tasks": taskInputs,
+                "pipeline": pipeline.manifest["spec"] ?? .null,
+                "run": runSpec(
+                    job: job, build: build, pipeline: pipelineName, image: output.repository, builder: builder,
+                    buildah: buildah, internalPush: internalPush, context: context),
+            ]
+            let tag = BuildPlanner.tag(inputs)
+            let image = "\(output.repository):\(tag)"
+            // Same length budget as the validation Job's name (Tekton labels pods with it).
+            let runName = "\(context.derivedName(job.name.value))-\(tag.dropFirst("nbgitops-".count))"
+            PlanNames.check(
+                runName, rule: .label, what: "PipelineRun name", at: job.name.location,
+                help:
+                    "shorten metadata.name to at most \(max(1, 63 - ValidationJobPlanner.hashSuffixLength - context.prefix.utf8.count)) characters; Tekton labels pods with the PipelineRun name",
+                diagnostics: diagnostics)
+            let spec = runSpec(
+                job: job, build: build, pipeline: pipelineName, image: image, builder: builder, buildah: buildah,
+                internalPush: internalPush, context: context)
+            let manifest = PlanMetadata.object(
+                apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace,
+                labels: PlanMetadata.labels(component: "build", extra: [PlanMetadata.instanceKey: job.name.value]),
+                annotations: [BuildPlanner.pruneSkipAnnotation: "true"],
+                body: [("spec", spec)])
+            result.objects.append(pipeline)
+            if let stream = output.imageStream {
+                result.objects.append(
+                    BuildPlanner.imageStream(name: stream, namespace: namespace, awaitTag: nil, wave: .config))
+            }
+            result.objects.append(
+                PlannedObject(
+                    apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace,
+                    manifest: manifest, wave: .build, sources: [build.strategy.location]))
+            result.images[job.name.value] = image
+        }
+    }
+
+    // MARK: Tasks
+
+    struct PlannedTask {
+        var templateName: String
+        var name: String
+        var object: PlannedObject
+    }
+
+    /// The three Tasks, renamed, with the environment's images and the platform's security
+    /// contexts. nil (reported) when a template is missing or malformed.
+    static func tasks(namespace: String, templates: BuildTemplates, context: PlanContext, diagnostics: DiagnosticCollector)
+        -> [PlannedTask]?
+    {
+        var planned: [PlannedTask] = []
+        for templateName in [cloneTask, generateTask, buildahTask] {
+            guard let template = templates.task(named: templateName),
+                template.manifest["apiVersion"]?.stringValue == "tekton.dev/v1",
+                let steps = template.manifest.value(at: "spec.steps")?.elements, !steps.isEmpty
+            else {
+                diagnostics.error(
+                    .buildTemplateInvalid,
+                    "the Tekton Task template '\(templateName)' is missing from templates/tekton/ or is not a tekton.dev/v1 Task with steps",
+                    at: .startOf("templates/tekton/\(templateName.dropFirst("nbgitops-".count)).yaml"),
+                    help: "reinstall nbgitops or set NBGITOPS_HOME to a folder with its templates/")
+                return nil
+            }
+            let name = context.derivedName(templateName)
+            var manifest = template.manifest
+            var metadata = manifest["metadata"] ?? .map([])
+            metadata["name"] = .string(name)
+            metadata["namespace"] = .string(namespace)
+            metadata["labels"] = .strings(PlanMetadata.labels(component: "build"))
+            manifest["metadata"] = metadata
+            var spec = manifest["spec"] ?? .map([])
+            spec["steps"] = .list(
+                steps.map { step in
+                    var step = step
+                    let isBuildah = templateName == buildahTask
+                    if isBuildah {
+                        step["image"] = .string(context.image(step["image"]?.stringValue ?? ""))
+                    } else {
+                        // The clone image has git, ssh and a POSIX shell: both scripts run in it.
+                        step["image"] = .string(context.image(context.environment.images.gitClone.value))
+                    }
+                    step["securityContext"] = stepSecurityContext(buildah: isBuildah, platform: context.platform)
+                    return step
+                })
+            if let volumes = spec["volumes"]?.elements {
+                spec["volumes"] = .list(
+                    volumes.map { volume in
+                        guard volume["name"]?.stringValue == buildScriptsVolume, var configMap = volume["configMap"] else {
+                            return volume
+                        }
+                        var volume = volume
+                        configMap["name"] = .string(context.derivedName(BuildPlanner.buildScriptsConfigMapBase))
+                        volume["configMap"] = configMap
+                        return volume
+                    })
+            }
+            manifest["spec"] = spec
+            planned.append(
+                PlannedTask(
+                    templateName: templateName, name: name,
+                    object: PlannedObject(
+                        apiVersion: "tekton.dev/v1", kind: "Task", name: name, namespace: namespace, manifest: manifest,
+                        wave: .config, sources: [.startOf(template.file)])))
+        }
+        return planned
+    }
+
+    /// Step security contexts. Every step's group is 0 (see the type's comment).
+    static func stepSecurityContext(buildah: Bool, platform: Platform) -> ManifestNode {
+        if buildah {
+            // Root inside the container, one added capability, no privileged mode.
+            return .object([
+                ("runAsUser", 0),
+                ("runAsGroup", platform == .kubernetes ? 0 : nil),
+                ("capabilities", ["add": ["SETFCAP"]]),
+            ])
+        }
+        return .object([
+            ("allowPrivilegeEscalation", false),
+            ("capabilities", ["drop": ["ALL"]]),
+            ("runAsNonRoot", true),
+            // OpenShift: restricted-v2 assigns the UID; the group is 0 for arbitrary UIDs.
+            ("runAsUser", platform == .kubernetes ? .int(kubernetesStepUser) : nil),
+            ("runAsGroup", platform == .kubernetes ? 0 : nil),
+            ("seccompProfile", ["type": "RuntimeDefault"]),
+        ])
+    }
+
+    /// git-clone.sh (shared with the validation Job) and generate-dockerfile.sh.
+    static func buildScripts(
+        namespace: String, scripts: [ScriptFile], templates: BuildTemplates, context: PlanContext,
+        diagnostics: DiagnosticCollector
+    ) -> PlannedObject? {
+        var data: [String: String] = [:]
+        for script in scripts where script.name == cloneScript { data[script.name] = script.contents }
+        for script in templates.scripts where script.name == generatorScript { data[script.name] = script.contents }
+        for required in [cloneScript, generatorScript] where data[required] == nil {
+            diagnostics.error(
+                .buildTemplateInvalid, "the build script '\(required)' is missing from templates/",
+                at: .startOf(required == cloneScript ? "templates/scripts/\(required)" : "templates/tekton/\(required)"),
+                help: "reinstall nbgitops or set NBGITOPS_HOME to a folder with its templates/")
+            return nil
+        }
+        let name = context.derivedName(BuildPlanner.buildScriptsConfigMapBase)
+        let manifest = PlanMetadata.object(
+            apiVersion: "v1", kind: "ConfigMap", name: name, namespace: namespace,
+            labels: PlanMetadata.labels(component: "build-scripts"), body: [("data", .strings(data))])
+        return PlannedObject(
+            apiVersion: "v1", kind: "ConfigMap", name: name, namespace: namespace, manifest: manifest, wave: .config,
+            sources: [])
+    }
+
+    // MARK: Pipeline and run
+
+    static let pipelineParams = [
+        "url", "revision", "base-image", "notebook-path", "dockerfile", "requirements-file", "requirements-sources",
+        "auto-generate-requirements", "prefer-dockerfile", "fallback-strategy", "image",
+        "push-with-service-account-token",
+    ]
+
+    enum Credentials {
+        case none
+        case basicAuth(String)
+        case ssh(String)
+    }
+
+    static func credentials(_ job: NotebookValidationJob) -> Credentials {
+        guard let secret = job.notebook.git.credentialsSecret?.value else { return .none }
+        switch job.notebook.git.transport {
+        case .https, .http: return .basicAuth(secret)
+        case .ssh: return .ssh(secret)
+        case .git: return .none
+        }
+    }
+
+    static func pipeline(
+        name: String, job: NotebookValidationJob, namespace: String, tasks: [PlannedTask], context: PlanContext,
+        internalPush: Bool
+    ) -> PlannedObject {
+        func taskName(_ template: String) -> String { tasks.first { $0.templateName == template }?.name ?? template }
+        func pass(_ names: [String]) -> ManifestNode {
+            .list(names.map { ["name": .string($0), "value": .string("$(params.\($0))")] })
+        }
+        var workspaces: [ManifestNode] = [["name": "source"]]
+        var cloneWorkspaces: [ManifestNode] = [["name": "source", "workspace": "source"]]
+        switch credentials(job) {
+        case .basicAuth:
+            workspaces.append(["name": "basic-auth"])
+            cloneWorkspaces.append(["name": "basic-auth", "workspace": "basic-auth"])
+        case .ssh:
+            workspaces.append(["name": "ssh-directory"])
+            cloneWorkspaces.append(["name": "ssh-directory", "workspace": "ssh-directory"])
+        case .none: break
+        }
+        var buildWorkspaces: [ManifestNode] = [["name": "source", "workspace": "source"]]
+        if !internalPush, context.environment.images.pushSecret.value != nil {
+            workspaces.append(["name": "dockerconfig"])
+            buildWorkspaces.append(["name": "dockerconfig", "workspace": "dockerconfig"])
+        }
+        let generatorParams = [
+            "base-image", "notebook-path", "dockerfile", "requirements-file", "requirements-sources",
+            "auto-generate-requirements", "prefer-dockerfile", "fallback-strategy",
+        ]
+        let spec: ManifestNode = [
+            "params": .list(pipelineParams.map { ["name": .string($0), "type": "string"] }),
+            "workspaces": .list(workspaces),
+            "tasks": [
+                [
+                    "name": "clone",
+                    "taskRef": ["name": .string(taskName(cloneTask))],
+                    "params": pass(["url", "revision"]),
+                    "workspaces": .list(cloneWorkspaces),
+                ],
+                [
+                    "name": "generate-dockerfile",
+                    "runAfter": ["clone"],
+                    "taskRef": ["name": .string(taskName(generateTask))],
+                    "params": pass(generatorParams),
+                    "workspaces": [["name": "source", "workspace": "source"]],
+                ],
+                [
+                    "name": .string(buildImagePipelineTask),
+                    "runAfter": ["generate-dockerfile"],
+                    "taskRef": ["name": .string(taskName(buildahTask))],
+                    "params": [
+                        ["name": "image", "value": "$(params.image)"],
+                        ["name": "dockerfile", "value": "$(tasks.generate-dockerfile.results.dockerfile)"],
+                        ["name": "push-with-service-account-token", "value": "$(params.push-with-service-account-token)"],
+                    ],
+                    "workspaces": .list(buildWorkspaces),
+                ],
+            ],
+            "results": [
+                ["name": "image-url", "value": .string("$(tasks.\(buildImagePipelineTask).results.IMAGE_URL)")],
+                ["name": "image-digest", "value": .string("$(tasks.\(buildImagePipelineTask).results.IMAGE_DIGEST)")],
+            ],
+        ]
+        let manifest = PlanMetadata.object(
+            apiVersion: "tekton.dev/v1", kind: "Pipeline", name: name, namespace: namespace,
+            labels: PlanMetadata.labels(component: "build", extra: [PlanMetadata.instanceKey: job.name.value]),
+            body: [("spec", spec)])
+        return PlannedObject(
+            apiVersion: "tekton.dev/v1", kind: "Pipeline", name: name, namespace: namespace, manifest: manifest,
+            wave: .config, sources: [job.name.location])
+    }
+
+    static func runSpec(
+        job: NotebookValidationJob, build: BuildConfigSpec, pipeline: String, image: String, builder: String,
+        buildah: String, internalPush: Bool, context: PlanContext
+    ) -> ManifestNode {
+        let values: [String: String] = [
+            "url": job.notebook.git.url.value,
+            "revision": job.notebook.git.ref.value,
+            "base-image": context.image(build.baseImage.value),
+            "notebook-path": job.notebook.path.value,
+            "dockerfile": build.dockerfile?.value ?? "",
+            "requirements-file": build.requirementsFile?.value ?? "",
+            "requirements-sources": build.requirementsSources.map(\.value).joined(separator: "\n"),
+            "auto-generate-requirements": build.autoGenerateRequirements ? "true" : "false",
+            "prefer-dockerfile": build.preferDockerfile ? "true" : "false",
+            "fallback-strategy": build.fallbackStrategy,
+            "image": image,
+            "push-with-service-account-token": internalPush ? "true" : "false",
+        ]
+        let storage = context.environment.storage
+        // One PVC per run (ADR-040): ReadWriteOnce suffices, whatever the environment offers.
+        var workspaces: [ManifestNode] = [
+            [
+                "name": "source",
+                "volumeClaimTemplate": [
+                    "spec": .object([
+                        ("accessModes", ["ReadWriteOnce"]),
+                        ("storageClassName", storage.storageClassName.value.map { .string($0) }),
+                        ("resources", ["requests": ["storage": .string(storage.workspaceSize.value)]]),
+                    ])
+                ],
+            ]
+        ]
+        switch credentials(job) {
+        case .basicAuth(let secret):
+            workspaces.append(["name": "basic-auth", "secret": ["secretName": .string(secret)]])
+        case .ssh(let secret):
+            workspaces.append(["name": "ssh-directory", "secret": ["secretName": .string(secret), "defaultMode": 0o440]])
+        case .none: break
+        }
+        if !internalPush, let push = context.environment.images.pushSecret.value {
+            workspaces.append(["name": "dockerconfig", "secret": ["secretName": .string(push)]])
+        }
+        var template: [(String, ManifestNode?)] = [("serviceAccountName", .string(builder))]
+        if context.platform == .kubernetes {
+            // fsGroup 0: the PVC's root is group 0 and group-writable for every step. Safe for
+            // the affinity assistant too (it receives this securityContext).
+            template.append(("podTemplate", ["securityContext": ["fsGroup": 0]]))
+        }
+        return [
+            "pipelineRef": ["name": .string(pipeline)],
+            "params": .list(pipelineParams.map { ["name": .string($0), "value": .string(values[$0] ?? "")] }),
+            "workspaces": .list(workspaces),
+            "taskRunTemplate": .object(template),
+            // Only the buildah Task runs as the ServiceAccount that may use pipelines-scc.
+            "taskRunSpecs": [
+                ["pipelineTaskName": .string(buildImagePipelineTask), "serviceAccountName": .string(buildah)]
+            ],
+            "timeouts": ["pipeline": .string(BuildPlanner.goDuration(build.timeoutSeconds.value))],
+        ]
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+
+@testable import NBGitOps
+
+/// The operator's own Tekton and S2I samples compile where they make sense: Tekton on
+/// OpenShift and Kubernetes, S2I on OpenShift (and on Kubernetes they fail with NBG150 at
+/// `buildConfig.strategy`). Read from the operator's mirror when it is on this machine; the
+/// samples are not copied into this repository.
+final class OperatorBuildSamplesTests: XCTestCase {
+    static let mirror = "/work/.mirror/tosin2013+jupyter-notebook-validator-operator/repo"
+    static let tekton = [
+        "mlops_v1alpha1_notebookvalidationjob_tekton.yaml",
+        "mlops_v1alpha1_notebookvalidationjob_tekton_custom_dockerfile.yaml",
+        "mlops_v1alpha1_notebookvalidationjob_credentials_sugar.yaml",
+    ]
+    static let s2i = [
+        "mlops_v1alpha1_notebookvalidationjob_s2i.yaml",
+        "mlops_v1alpha1_notebookvalidationjob_s2i_autogen.yaml",
+        "mlops_v1alpha1_notebookvalidationjob_s2i_openshift_ai.yaml",
+        "test-s2i-no-init-container.yaml",
+    ]
+
+    func sample(_ name: String) throws -> String {
+        guard FileManager.default.fileExists(atPath: Self.mirror) else {
+            throw XCTSkip("the operator mirror is not on this machine")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "--git-dir=\(Self.mirror)", "show", "HEAD:config/samples/\(name)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = Pipe()
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw XCTSkip("sample \(name) is not in the mirror") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func compile(_ name: String, _ environment: Environment) throws -> (EnvironmentPlan, DiagnosticCollector) {
+        let (documents, diagnostics) = loadYAML(try sample(name), file: name)
+        let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
+        XCTAssertFalse(diagnostics.hasErrors, "\(name): \(diagnostics.sorted.map(\.rendered))")
+        XCTAssertEqual(specs.jobs.first?.podConfig.buildConfig?.enabled, true, name)
+        return BuildPlannerTests.plan(specs, environment)
+    }
+
+    func testTektonSamplesCompileOnBothPlatforms() throws {
+        for name in Self.tekton {
+            for environment in [BuildPlannerTests.environment(), BuildPlannerTests.kubernetes()] {
+                let (plan, diagnostics) = try compile(name, environment)
+                XCTAssertFalse(diagnostics.hasErrors, "\(name): \(diagnostics.sorted.map(\.rendered))")
+                XCTAssertEqual(BuildPlannerTests.objects(plan, kind: "PipelineRun").count, 1, name)
+                XCTAssertTrue(
+                    F.jobs(plan).first?.manifest.value(at: "spec.template.spec.containers[0].image")?.stringValue?
+                        .contains(":nbgitops-") ?? false, name)
+            }
+        }
+    }
+
+    func testS2ISamplesCompileOnOpenShiftAndAreLocatedErrorsOnKubernetes() throws {
+        for name in Self.s2i {
+            let (plan, diagnostics) = try compile(name, BuildPlannerTests.environment())
+            XCTAssertFalse(diagnostics.hasErrors, "\(name): \(diagnostics.sorted.map(\.rendered))")
+            XCTAssertEqual(BuildPlannerTests.objects(plan, kind: "BuildConfig").count, 1, name)
+            let (_, kubernetes) = try compile(name, BuildPlannerTests.kubernetes())
+            let errors = kubernetes.sorted.filter { $0.severity == .error }
+            XCTAssertEqual(errors.map(\.id), [.buildUnavailable], name)
+            XCTAssertEqual(errors.first?.location?.file, name)
+            XCTAssertTrue(errors.first?.help?.contains("tekton") ?? false)
+        }
+    }
+
+    typealias F = PlanFixtures
+}
