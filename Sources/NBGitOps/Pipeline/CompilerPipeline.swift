@@ -121,6 +121,7 @@ public enum CompilerPipeline {
         // Decode.
         let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         let scripts = input.resources.scripts(diagnostics: diagnostics)
+        let healthScripts = input.resources.argoHealthScripts(diagnostics: diagnostics)
         lap("decode")
         guard !diagnostics.hasErrors else { return nil }
 
@@ -143,7 +144,7 @@ public enum CompilerPipeline {
         // Plan.
         let plans = environments.map {
             EnvironmentPlanner.plan(specs: specs, environment: $0, scripts: scripts, outputRoot: input.outputName, diagnostics: diagnostics)
-        }
+        }.map { ArgoHealthPlanner.adding(healthScripts, to: $0, outputRoot: OutputLayout.normalizeRoot(input.outputName)) }
         lap("plan")
         guard !diagnostics.hasErrors else { return nil }
 

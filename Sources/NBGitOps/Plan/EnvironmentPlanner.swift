@@ -69,9 +69,18 @@ public enum EnvironmentPlanner {
                 return object
             }
         }
+        objects = ImmutableObjects.marked(objects, context: context)
+        objects = objects.map { object in
+            var object = object
+            object.provenance = FieldProvenance.common(object, context: context)
+            return object
+        }
         objects.sort(by: applyOrder)
 
-        let delivery = DeliveryPlanner.plan(context: context, objects: objects, diagnostics: diagnostics)
+        // Argo CD: the Application, then the AppProject it names (Argo CD retries until it exists).
+        let delivery =
+            DeliveryPlanner.plan(context: context, objects: objects, diagnostics: diagnostics)
+            + ArgoProjectPlanner.plan(context: context, objects: objects)
         return EnvironmentPlan(environment: environment, objects: objects, deliveryObjects: delivery)
     }
 
@@ -112,7 +121,8 @@ public enum EnvironmentPlanner {
             apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, labels: labels, body: [])
         return PlannedObject(
             apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, manifest: manifest,
-            wave: .namespace, sources: namespace.origin.location.map { [$0] } ?? [])
+            wave: .namespace, sources: namespace.origin.location.map { [$0] } ?? [],
+            provenance: FieldProvenance.namespaceObject(context))
     }
 
     // MARK: Scripts ConfigMap

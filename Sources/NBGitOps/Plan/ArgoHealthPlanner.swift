@@ -1,0 +1,69 @@
+/// Argo CD health checks for kinds Argo CD cannot judge by itself, as an `argocd-cm` snippet.
+///
+/// Argo CD waits for each sync wave to be healthy before the next and shows an Application's
+/// health from its objects; for a `tekton.dev/PipelineRun` or an OpenShift
+/// `build.openshift.io/Build` it needs a Lua health script. The scripts live in
+/// `templates/argocd/` (tested with a real Lua 5.1 interpreter, as Argo CD embeds gopher-lua 5.1).
+///
+/// The snippet is a ConfigMap `argocd-cm` holding only the `resource.customizations.health.*`
+/// keys. It is written to `<env>/delivery/` but listed in no kustomization: `argocd-cm` belongs
+/// to the Argo CD installation (on OpenShift GitOps the operator owns it and would revert an
+/// apply), so an administrator merges it once (`kubectl patch … --type merge --patch-file`),
+/// and a GitOps sync never overwrites controller configuration.
+public enum ArgoHealthPlanner {
+    public struct Check: Sendable, Hashable {
+        public var group: String
+        public var kind: String
+        /// File name in `templates/argocd/`.
+        public var file: String
+
+        /// The `argocd-cm` key: `resource.customizations.health.<group>_<kind>`.
+        public var dataKey: String { "resource.customizations.health.\(group)_\(kind)" }
+    }
+
+    public static let pipelineRun = Check(group: "tekton.dev", kind: "PipelineRun", file: "health-pipelinerun.lua")
+    public static let build = Check(group: "build.openshift.io", kind: "Build", file: "health-build.lua")
+    public static let all = [pipelineRun, build]
+
+    public static let configMapName = "argocd-cm"
+
+    /// The checks an environment needs: PipelineRun always (builds may add PipelineRuns at any
+    /// time), Build when any `build.openshift.io` object (S2I) is emitted.
+    public static func checks(for objects: [PlannedObject]) -> [Check] {
+        let usesS2I = objects.contains { ArgoProjectPlanner.group(ofAPIVersion: $0.apiVersion) == build.group }
+        return usesS2I ? [pipelineRun, build] : [pipelineRun]
+    }
+
+    /// Adds the `argocd-cm` snippet to an Argo CD environment's plan. `scripts` maps file names
+    /// of `templates/argocd/` to their text; a missing script leaves its key out.
+    public static func adding(_ scripts: [String: String], to plan: EnvironmentPlan, outputRoot: String)
+        -> EnvironmentPlan
+    {
+        let context = PlanContext(environment: plan.environment, outputRoot: outputRoot)
+        guard context.deliveryTool == .argocd else { return plan }
+        var data: [String: String] = [:]
+        var sources: [SourceLocation] = []
+        for check in checks(for: plan.objects) {
+            guard let text = scripts[check.file] else { continue }
+            data[check.dataKey] = text
+            sources.append(.startOf("templates/argocd/\(check.file)"))
+        }
+        guard !data.isEmpty else { return plan }
+        let namespace = DeliveryPlanner.controllerNamespace(context)
+        let manifest = PlanMetadata.object(
+            apiVersion: "v1", kind: "ConfigMap", name: configMapName, namespace: namespace,
+            // Argo CD reads argocd-cm only with this label.
+            labels: ["app.kubernetes.io/part-of": "argocd"], body: [("data", .strings(data))])
+        var plan = plan
+        plan.snippets.append(
+            PlannedObject(
+                apiVersion: "v1", kind: "ConfigMap", name: configMapName, namespace: namespace, manifest: manifest,
+                wave: .config, sources: sources,
+                provenance: [
+                    "": FieldOrigin(
+                        .builtinDefault("health checks Argo CD lacks for what nbgitops emits"),
+                        rule: "merge into argocd-cm once; not listed in any kustomization")
+                ]))
+        return plan
+    }
+}
