@@ -86,12 +86,45 @@ enum FieldProvenance {
                 environment.gpu.nodeSelector, field: "gpu.nodeSelector",
                 rule: "GPU pods get the environment's GPU node labels; spec.podConfig.nodeSelector is merged")
         }
+        let env = manifest.value(at: "\(pod).containers[0].env")?.elements ?? []
+        for (index, variable) in env.enumerated() {
+            guard let name = variable["name"]?.stringValue else { continue }
+            result["\(pod).containers[0].env[\(index)]"] = validateEnvironmentVariable(name, job: job)
+        }
         if job.goldenNotebook != nil {
             result["\(pod).initContainers[1]"] = spec(
                 job, "spec.goldenNotebook.git.url", rule: "git-clone.sh clones the golden notebook's repository",
                 absent: "required with goldenNotebook")
         }
         return result
+    }
+
+    /// One variable of the validate container: which spec field it carries.
+    static func validateEnvironmentVariable(_ name: String, job: NotebookValidationJob) -> FieldOrigin {
+        switch name {
+        case "NBG_NOTEBOOK", "NBG_OUTPUT_NOTEBOOK":
+            return FieldOrigin(.spec(job.notebook.path.location), field: "spec.notebook.path",
+                rule: "the notebook's path inside the clone (output: same file name under the output folder)")
+        case "NBG_GOLDEN_NOTEBOOK":
+            if let golden = job.goldenNotebook {
+                return FieldOrigin(.spec(golden.path.location), field: "spec.goldenNotebook.path",
+                    rule: "the golden notebook's path inside its clone")
+            }
+        case "NBG_COMPARISON_CONFIG":
+            return spec(job, "spec.comparisonConfig", rule: "canonical JSON with the CRD's defaults applied",
+                absent: "the CRD's comparisonConfig defaults")
+        case "NBG_VALIDATION_CONFIG":
+            return spec(job, "spec.validationConfig", rule: "canonical JSON with the CRD's defaults applied",
+                absent: "the CRD's validationConfig defaults")
+        default:
+            break
+        }
+        if let located = job.podConfig.envNames.first(where: { $0.value == name }) {
+            return FieldOrigin(.spec(located.location), field: "spec.podConfig.env",
+                rule: "user variables follow nbgitops' own; a reserved name is an error")
+        }
+        return FieldOrigin(.builtinDefault(
+            "set by nbgitops for validate-notebook.py (report file, writable HOME and caches under any UID)"))
     }
 
     static func namespaceObject(_ context: PlanContext) -> [String: FieldOrigin] {
