@@ -76,16 +76,24 @@ struct CheckCommand: ParsableCommand {
         DiagnosticPrinter.print(diagnostics)
         var text = ""
         var clean = !diagnostics.hasErrors && differences.count == outputs.count
+        let rendered = Dictionary(uniqueKeysWithValues: outputs.map { ($0.environment, $0.files) })
         for difference in differences {
             if !difference.isUpToDate { clean = false }
-            for file in difference.files {
+            // A validation Job with new content has a new name: one diff, old content → new.
+            let replacements = ObjectChangeSummary.replacements(
+                difference, rendered: rendered[difference.environment] ?? [], root: prepared.outputRoot)
+            let paired = Set(replacements.flatMap { [$0.oldPath, $0.newPath] })
+            for replacement in replacements {
+                text += "replaced: \(replacement.oldPath) → \(replacement.newPath) (immutable Job: new content, new name; the old Job is pruned)\n"
+                if !quietDiff { text += replacement.diff }
+            }
+            for file in difference.files where !paired.contains(file.path) {
                 text += "\(file.kind.rawValue): \(file.path)\n"
                 if !quietDiff && !file.diff.isEmpty { text += file.diff.hasSuffix("\n") ? file.diff : file.diff + "\n" }
             }
         }
         for difference in differences { text += difference.summary + "\n" }
         // Object level, one line per environment (for a pull-request comment).
-        let rendered = Dictionary(uniqueKeysWithValues: outputs.map { ($0.environment, $0.files) })
         for difference in differences {
             text += ObjectChangeSummary.summarize(difference, rendered: rendered[difference.environment] ?? [], root: prepared.outputRoot).line + "\n"
         }

@@ -40,3 +40,48 @@ final class ObjectChangeSummaryTests: XCTestCase {
         XCTAssertEqual(ObjectChangeSummary.summarize(same, rendered: before, root: root).line, "dev objects: no changes")
     }
 }
+
+final class ObjectReplacementTests: XCTestCase {
+    func job(_ name: String, deadline: Int) -> OutputFile {
+        let node: ManifestNode = [
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": ["name": .string(name), "labels": ["app.kubernetes.io/instance": "intro"]],
+            "spec": ["activeDeadlineSeconds": .int(deadline)],
+        ]
+        return OutputFile(path: "dev/manifests/4-job-\(name).yaml", bytes: ManifestRenderer.render([node]))
+    }
+
+    func testARenamedValidationJobIsOneReplacementWithOneDiff() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-replace-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let diagnostics = DiagnosticCollector()
+        XCTAssertTrue(
+            OutputWriter(root: root).write(environment: "dev", files: [job("intro-aaaa", deadline: 60)], diagnostics: diagnostics)
+                .succeeded)
+        let after = [job("intro-bbbb", deadline: 90)]
+        let difference = try XCTUnwrap(OutputComparator(root: root).compare(environment: "dev", files: after, diagnostics: diagnostics))
+        let replacements = ObjectChangeSummary.replacements(difference, rendered: after, root: root)
+        XCTAssertEqual(replacements.count, 1)
+        XCTAssertEqual(
+            replacements.first?.diff,
+            """
+            --- a/dev/manifests/4-job-intro-aaaa.yaml
+            +++ b/dev/manifests/4-job-intro-bbbb.yaml
+            @@ -1,8 +1,8 @@
+             apiVersion: batch/v1
+             kind: Job
+             metadata:
+            -  name: intro-aaaa
+            +  name: intro-bbbb
+               labels:
+                 app.kubernetes.io/instance: intro
+             spec:
+            -  activeDeadlineSeconds: 60
+            +  activeDeadlineSeconds: 90
+            
+            """)
+        XCTAssertEqual(
+            ObjectChangeSummary.summarize(difference, rendered: after, root: root).line,
+            "dev objects: 1 replaced (Job/intro-aaaa → intro-bbbb)")
+    }
+}
