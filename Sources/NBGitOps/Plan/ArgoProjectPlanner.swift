@@ -93,6 +93,16 @@ public enum ImmutableObjects {
         "batch/Job", "tekton.dev/PipelineRun", "tekton.dev/TaskRun", "build.openshift.io/Build",
     ]
 
+    /// The Flux Kustomization `timeout`: with `wait: true` Flux health-checks every Job until it
+    /// completes, so the timeout must outlast the longest `activeDeadlineSeconds` (plus 5 minutes
+    /// for scheduling and image pulls), else a healthy but slow validation reads as a failure.
+    /// Whole minutes, at least 5m.
+    public static func fluxTimeout(_ objects: [PlannedObject]) -> String {
+        let longest = objects.compactMap { $0.manifest.value(at: "spec.activeDeadlineSeconds")?.intValue }.max() ?? 0
+        let minutes = max(5, (longest + 300 + 59) / 60)
+        return "\(minutes)m"
+    }
+
     public static func isImmutable(_ object: PlannedObject) -> Bool {
         kinds.contains("\(ArgoProjectPlanner.group(ofAPIVersion: object.apiVersion))/\(object.kind)")
     }

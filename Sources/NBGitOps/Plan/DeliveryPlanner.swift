@@ -130,7 +130,8 @@ public enum DeliveryPlanner {
                             // Wait for the applied objects (Jobs included) to become ready.
                             "wait": true,
                             "interval": "10m",
-                            "timeout": "5m",
+                            // Long enough for the slowest Job to finish (wait: true health-checks it).
+                            "timeout": .string(ImmutableObjects.fluxTimeout(objects)),
                         ]
                     )
                 ])

@@ -182,6 +182,9 @@ enum FieldProvenance {
         case "Kustomization":
             result["spec.path"] = traced(delivery.path, field: "delivery.path", rule: pathRule)
             result["spec.prune"] = traced(delivery.prune, field: "delivery.prune")
+            result["spec.timeout"] = FieldOrigin(
+                .builtinDefault("the longest Job's activeDeadlineSeconds + 5 minutes, at least 5m"),
+                rule: "wait: true health-checks Jobs until they finish")
             result["spec.wait"] = FieldOrigin(
                 .builtinDefault("health-check every applied object; a failed validation Job fails the Kustomization"))
         default:

@@ -45,6 +45,14 @@ final class ImmutableObjectsTests: XCTestCase {
             argo.objects.allSatisfy { $0.manifest.value(at: "metadata.annotations[kustomize.toolkit.fluxcd.io/force]") == nil })
     }
 
+    func testFluxTimeoutOutlastsTheLongestJob() throws {
+        let (plan, _) = F.plan(
+            SpecSet(jobs: [F.job(name: "short", timeoutSeconds: 600), F.job(name: "long", line: 200, timeoutSeconds: 7200)]),
+            F.environment(tool: .flux))
+        XCTAssertEqual(plan.deliveryObjects.last?.manifest.value(at: "spec.timeout"), "125m")
+        XCTAssertEqual(ImmutableObjects.fluxTimeout([]), "5m")
+    }
+
     func testImmutableKinds() {
         func object(_ apiVersion: String, _ kind: String) -> PlannedObject {
             PlannedObject(apiVersion: apiVersion, kind: kind, name: "x", namespace: "ns", manifest: [:], wave: .workload, sources: [])
