@@ -146,7 +146,8 @@ public struct EnvironmentDiff: Sendable {
                 }
                 text += title + "\n"
                 for field in object.fields {
-                    text += "    \(field.path): \(ManifestFlattening.inline(field.from)) → \(ManifestFlattening.inline(field.to))\n"
+                    text +=
+                        "    \(field.path): \(ManifestFlattening.inline(field.from)) → \(ManifestFlattening.inline(field.to))\n"
                 }
             }
         }

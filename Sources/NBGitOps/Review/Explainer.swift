@@ -163,7 +163,8 @@ public enum Explainer {
         default: return " " + ManifestFlattening.inline(node) + "\n"
         }
         let yaml = ManifestRenderer.renderString([node])
-        return "\n" + yaml.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }
+        return "\n"
+            + yaml.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }
             .joined(separator: "\n").trimmingTrailingNewlines() + "\n"
     }
 }

@@ -49,7 +49,8 @@ public struct ObjectChangeSummary: Sendable, Hashable {
         let pairs = replacements(difference, rendered: rendered, root: root)
         let paired = Set(pairs.flatMap { [$0.oldPath, $0.newPath] })
         summary.replaced = pairs.map { "Job/\($0.oldName) → \($0.newName)" }
-        for file in difference.files where (file.path.hasSuffix(".yaml") || file.path.hasSuffix(".yml")) && !paired.contains(file.path) {
+        for file in difference.files
+        where (file.path.hasSuffix(".yaml") || file.path.hasSuffix(".yml")) && !paired.contains(file.path) {
             let bytes: [UInt8]?
             switch file.kind {
             case .added, .changed: bytes = renderedByPath[file.path]

@@ -136,7 +136,8 @@ final class ArgoDeliveryTests: XCTestCase {
     func testConfigManagementPluginRunsRenderToStandardOutput() throws {
         let path = (repositoryRoot as NSString).appendingPathComponent("argocd/cmp/plugin.yaml")
         let diagnostics = DiagnosticCollector()
-        let root = try XCTUnwrap(YAMLLoader.load(path: path, displayName: "argocd/cmp/plugin.yaml", diagnostics: diagnostics).first?.root)
+        let root = try XCTUnwrap(
+            YAMLLoader.load(path: path, displayName: "argocd/cmp/plugin.yaml", diagnostics: diagnostics).first?.root)
         XCTAssertFalse(diagnostics.hasErrors)
         XCTAssertEqual(root["apiVersion"]?.scalar?.value, "argoproj.io/v1alpha1")
         XCTAssertEqual(root["kind"]?.scalar?.value, "ConfigManagementPlugin")

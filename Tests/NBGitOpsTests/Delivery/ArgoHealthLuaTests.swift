@@ -98,7 +98,9 @@ final class ArgoHealthLuaTests: XCTestCase {
                     "type": "Succeeded", "status": "Unknown", "reason": "Running",
                     "message": "Tasks Completed: 0 (Failed: 0, Cancelled 0), Incomplete: 2, Skipped: 0",
                 ])),
-            Outcome(status: "Progressing", message: "Running: Tasks Completed: 0 (Failed: 0, Cancelled 0), Incomplete: 2, Skipped: 0"))
+            Outcome(
+                status: "Progressing", message: "Running: Tasks Completed: 0 (Failed: 0, Cancelled 0), Incomplete: 2, Skipped: 0")
+        )
         XCTAssertEqual(
             try health(
                 script, Self.pipelineRun(["type": "Succeeded", "status": "Unknown", "reason": "PipelineRunPending"])),
@@ -126,7 +128,8 @@ final class ArgoHealthLuaTests: XCTestCase {
                     "type": "Succeeded", "status": "False", "reason": "PipelineRunTimeout",
                     "message": "PipelineRun \"build-abc\" failed to finish within \"1h0m0s\"",
                 ])),
-            Outcome(status: "Degraded", message: "PipelineRunTimeout: PipelineRun \"build-abc\" failed to finish within \"1h0m0s\""))
+            Outcome(
+                status: "Degraded", message: "PipelineRunTimeout: PipelineRun \"build-abc\" failed to finish within \"1h0m0s\""))
         XCTAssertEqual(
             try health(script, Self.pipelineRun(["type": "Succeeded", "status": "False", "reason": "Cancelled"])),
             Outcome(status: "Degraded", message: "Cancelled"))
@@ -152,13 +155,15 @@ final class ArgoHealthLuaTests: XCTestCase {
         XCTAssertEqual(try health(script, Self.build(["phase": "Running"])), Outcome(status: "Progressing", message: "Running"))
         XCTAssertEqual(try health(script, Self.build(["phase": "Complete"])), Outcome(status: "Healthy", message: "Complete"))
         XCTAssertEqual(
-            try health(script, Self.build(["phase": "Failed", "reason": "GenericBuildFailed", "message": "Generic Build failure"])),
+            try health(
+                script, Self.build(["phase": "Failed", "reason": "GenericBuildFailed", "message": "Generic Build failure"])),
             Outcome(status: "Degraded", message: "Failed: Generic Build failure"))
         XCTAssertEqual(try health(script, Self.build(["phase": "Error"])), Outcome(status: "Degraded", message: "Error"))
         XCTAssertEqual(try health(script, Self.build(["phase": "Cancelled"])), Outcome(status: "Degraded", message: "Cancelled"))
     }
 
     func testLuaLiteralEscapes() {
-        XCTAssertEqual(Self.luaLiteral(["a\"b": "x\ny", "n": 1, "l": [true]]), "{[\"a\\\"b\"] = \"x\\ny\", [\"n\"] = 1, [\"l\"] = {true}}")
+        XCTAssertEqual(
+            Self.luaLiteral(["a\"b": "x\ny", "n": 1, "l": [true]]), "{[\"a\\\"b\"] = \"x\\ny\", [\"n\"] = 1, [\"l\"] = {true}}")
     }
 }

@@ -55,7 +55,8 @@ final class ImmutableObjectsTests: XCTestCase {
 
     func testImmutableKinds() {
         func object(_ apiVersion: String, _ kind: String) -> PlannedObject {
-            PlannedObject(apiVersion: apiVersion, kind: kind, name: "x", namespace: "ns", manifest: [:], wave: .workload, sources: [])
+            PlannedObject(
+                apiVersion: apiVersion, kind: kind, name: "x", namespace: "ns", manifest: [:], wave: .workload, sources: [])
         }
         XCTAssertTrue(ImmutableObjects.isImmutable(object("batch/v1", "Job")))
         XCTAssertTrue(ImmutableObjects.isImmutable(object("tekton.dev/v1", "PipelineRun")))

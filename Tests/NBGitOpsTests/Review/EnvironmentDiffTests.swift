@@ -35,7 +35,9 @@ final class EnvironmentDiffTests: XCTestCase {
                 "~ Job/gpu-finetune  (gpu-finetune-1a5d2404 → gpu-finetune-0f697ff7)\n    metadata.name: \"gpu-finetune-1a5d2404\" → \"gpu-finetune-0f697ff7\"\n"
             ), text)
         XCTAssertTrue(text.contains("    spec.template.spec.tolerations[0].key: \"nvidia.com/gpu\" → (absent)\n"), text)
-        XCTAssertTrue(text.hasSuffix("openshift-gpu → openshift-rwx: 0 added, 0 removed, \(diff.changed) changed, \(diff.unchanged) identical\n"))
+        XCTAssertTrue(
+            text.hasSuffix(
+                "openshift-gpu → openshift-rwx: 0 added, 0 removed, \(diff.changed) changed, \(diff.unchanged) identical\n"))
     }
 
     func testArgoToFluxShowsDeliveryObjectsAddedAndRemoved() throws {

@@ -55,19 +55,19 @@ final class JSONSchemaExportTests: XCTestCase {
 
         let bad = folder.appendingPathComponent("bad.yaml").path
         try """
-            apiVersion: nbgitops.dev/v1alpha1
-            kind: Overlay
-            spec:
-              platform: windows
-              storage: {acessMode: ReadWriteOnce}
-            ---
-            apiVersion: mlops.mlops.dev/v1alpha1
-            kind: NotebookValidationJob
-            metadata: {name: x}
-            spec:
-              notebook: {git: {url: https://github.com/org/repo.git, ref: main}, path: a.ipynb}
-              podConfig: {containerImage: quay.io/jupyter/minimal-notebook:2024-05-27, restartPolicyy: Never}
-            """.write(toFile: bad, atomically: true, encoding: .utf8)
+        apiVersion: nbgitops.dev/v1alpha1
+        kind: Overlay
+        spec:
+          platform: windows
+          storage: {acessMode: ReadWriteOnce}
+        ---
+        apiVersion: mlops.mlops.dev/v1alpha1
+        kind: NotebookValidationJob
+        metadata: {name: x}
+        spec:
+          notebook: {git: {url: https://github.com/org/repo.git, ref: main}, path: a.ipynb}
+          podConfig: {containerImage: quay.io/jupyter/minimal-notebook:2024-05-27, restartPolicyy: Never}
+        """.write(toFile: bad, atomically: true, encoding: .utf8)
         let failing = try run([validator, schemaFile, bad])
         XCTAssertEqual(failing.status, 1, failing.output)
         XCTAssertTrue(failing.output.contains("spec.platform: 'windows' is not one of"), failing.output)

@@ -36,7 +36,8 @@ final class ObjectChangeSummaryTests: XCTestCase {
         XCTAssertEqual(
             summary.line, "dev objects: 1 added (Job/x-2222), 1 changed (ConfigMap/a), 1 removed (Job/x-1111)")
 
-        let same = try XCTUnwrap(OutputComparator(root: root).compare(environment: "dev", files: before, diagnostics: diagnostics))
+        let same = try XCTUnwrap(
+            OutputComparator(root: root).compare(environment: "dev", files: before, diagnostics: diagnostics))
         XCTAssertEqual(ObjectChangeSummary.summarize(same, rendered: before, root: root).line, "dev objects: no changes")
     }
 }
@@ -59,7 +60,8 @@ final class ObjectReplacementTests: XCTestCase {
             OutputWriter(root: root).write(environment: "dev", files: [job("intro-aaaa", deadline: 60)], diagnostics: diagnostics)
                 .succeeded)
         let after = [job("intro-bbbb", deadline: 90)]
-        let difference = try XCTUnwrap(OutputComparator(root: root).compare(environment: "dev", files: after, diagnostics: diagnostics))
+        let difference = try XCTUnwrap(
+            OutputComparator(root: root).compare(environment: "dev", files: after, diagnostics: diagnostics))
         let replacements = ObjectChangeSummary.replacements(difference, rendered: after, root: root)
         XCTAssertEqual(replacements.count, 1)
         XCTAssertEqual(
@@ -78,7 +80,7 @@ final class ObjectReplacementTests: XCTestCase {
              spec:
             -  activeDeadlineSeconds: 60
             +  activeDeadlineSeconds: 90
-            
+
             """)
         XCTAssertEqual(
             ObjectChangeSummary.summarize(difference, rendered: after, root: root).line,
