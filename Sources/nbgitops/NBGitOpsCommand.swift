@@ -12,7 +12,10 @@ struct NBGitOpsCommand: ParsableCommand {
             validator operator) and stacked environment overlays, and writes a deterministic folder of \
             Kubernetes manifests per environment for Argo CD or Flux to apply.
             """,
-        subcommands: [RenderCommand.self, CheckCommand.self, RulesCommand.self],
+        subcommands: [
+            RenderCommand.self, CheckCommand.self, ExplainCommand.self, DiffCommand.self, SchemaCommand.self,
+            RulesCommand.self,
+        ],
         defaultSubcommand: nil
     )
 }

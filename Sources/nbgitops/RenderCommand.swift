@@ -14,6 +14,11 @@ struct RenderCommand: ParsableCommand {
 
     @OptionGroup var selection: SelectionOptions
 
+    @Flag(
+        name: .customLong("stdout"),
+        help: "Write the environments' manifests (not the delivery objects) to standard output as one YAML stream; write no files. Used by the Argo CD plugin (argocd/cmp/plugin.yaml).")
+    var toStandardOutput = false
+
     func run() throws {
         let diagnostics = DiagnosticCollector()
         guard let prepared = RunPreparation.prepare(selection, diagnostics: diagnostics),
@@ -24,6 +29,12 @@ struct RenderCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if selection.timings { DiagnosticPrinter.printTimings(output) }
+        if toStandardOutput {
+            DiagnosticPrinter.print(diagnostics)
+            let objects = output.plans.flatMap(\.objects).map(\.manifest)
+            FileHandle.standardOutput.write(Data(ManifestRenderer.render(objects)))
+            return
+        }
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
         let report = OutputWriter(root: prepared.outputRoot).write(outputs, diagnostics: diagnostics)
         DiagnosticPrinter.print(diagnostics)
@@ -65,14 +76,27 @@ struct CheckCommand: ParsableCommand {
         DiagnosticPrinter.print(diagnostics)
         var text = ""
         var clean = !diagnostics.hasErrors && differences.count == outputs.count
+        let rendered = Dictionary(uniqueKeysWithValues: outputs.map { ($0.environment, $0.files) })
         for difference in differences {
             if !difference.isUpToDate { clean = false }
-            for file in difference.files {
+            // A validation Job with new content has a new name: one diff, old content → new.
+            let replacements = ObjectChangeSummary.replacements(
+                difference, rendered: rendered[difference.environment] ?? [], root: prepared.outputRoot)
+            let paired = Set(replacements.flatMap { [$0.oldPath, $0.newPath] })
+            for replacement in replacements {
+                text += "replaced: \(replacement.oldPath) → \(replacement.newPath) (immutable Job: new content, new name; the old Job is pruned)\n"
+                if !quietDiff { text += replacement.diff }
+            }
+            for file in difference.files where !paired.contains(file.path) {
                 text += "\(file.kind.rawValue): \(file.path)\n"
                 if !quietDiff && !file.diff.isEmpty { text += file.diff.hasSuffix("\n") ? file.diff : file.diff + "\n" }
             }
         }
         for difference in differences { text += difference.summary + "\n" }
+        // Object level, one line per environment (for a pull-request comment).
+        for difference in differences {
+            text += ObjectChangeSummary.summarize(difference, rendered: rendered[difference.environment] ?? [], root: prepared.outputRoot).line + "\n"
+        }
         if !clean { text += "gitops output is out of date: run `nbgitops render` and commit the result\n" }
         print(text, terminator: "")
         if !clean { throw ExitCode(1) }

@@ -65,6 +65,7 @@ extension RuleID {
     public static let projectInvalid: RuleID = "NBG161"
     public static let environmentInvalid: RuleID = "NBG162"
     public static let specNotFound: RuleID = "NBG163"
+    public static let deliveryPruneDisabled: RuleID = "NBG165"
 
     // Output (Write stage).
     public static let outputPath: RuleID = "NBG170"
@@ -131,6 +132,7 @@ public enum RuleCatalog {
         RuleDescription(.projectInvalid, .error, "the project file is invalid"),
         RuleDescription(.environmentInvalid, .error, "an environment's resolved settings are invalid"),
         RuleDescription(.specNotFound, .error, "a spec file or folder named by the project does not exist"),
+        RuleDescription(.deliveryPruneDisabled, .warning, "prune is off: superseded validation Jobs stay in the cluster"),
         RuleDescription(.outputPath, .error, "an output path escapes the output folder"),
         RuleDescription(.outputWrite, .error, "the output folder cannot be written"),
     ]

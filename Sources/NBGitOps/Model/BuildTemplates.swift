@@ -1,6 +1,7 @@
 /// The image-build templates nbgitops ships (loaded by `ResourceRoot.buildTemplates`):
 /// plain, valid Tekton v1 `Task` bodies that the Plan stage patches structurally, the scripts
-/// their steps run, and the Argo CD health checks (Lua) that make sync waves wait for builds.
+/// their steps run.
+/// (The Argo CD health checks that make sync waves wait for builds are `ArgoHealthPlanner`'s.)
 public struct BuildTemplates: Sendable {
     public struct Template: Sendable {
         /// `templates/tekton/<name>.yaml`, for diagnostics.
@@ -17,8 +18,6 @@ public struct BuildTemplates: Sendable {
     public var tasks: [Template] = []
     /// `templates/tekton/*.sh`: shipped in the build scripts ConfigMap.
     public var scripts: [ScriptFile] = []
-    /// `templates/argocd/<name>.lua` by name (`pipelinerun-health`, `imagestream-health`).
-    public var healthChecks: [String: String] = [:]
 
     public init() {}
 

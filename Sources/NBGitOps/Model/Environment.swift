@@ -186,15 +186,33 @@ public struct DeliverySettings: Sendable {
     public var path: Traced<String?>
     /// Namespace of the Argo CD or Flux controller objects (`openshift-gitops`, `argocd`, `flux-system`).
     public var controllerNamespace: Traced<String?>
+    /// Delete objects that left the specs (superseded validation Jobs included). Argo CD
+    /// `syncPolicy.automated.prune`, Flux `spec.prune`.
+    public var prune: Traced<Bool>
+    /// Argo CD `syncPolicy.automated.selfHeal`: revert changes made in the cluster.
+    public var selfHeal: Traced<Bool>
+    /// Argo CD `syncPolicy.syncOptions` (a list: an overlay replaces it whole).
+    public var syncOptions: Traced<[String]>
 
     public init(
         tool: Traced<DeliveryTool>, repositoryURL: Traced<String>, revision: Traced<String>, path: Traced<String?>,
-        controllerNamespace: Traced<String?>
+        controllerNamespace: Traced<String?>,
+        prune: Traced<Bool> = .byDefault(true, DeliverySettings.pruneReason),
+        selfHeal: Traced<Bool> = .byDefault(true, DeliverySettings.selfHealReason),
+        syncOptions: Traced<[String]> = .byDefault(DeliverySettings.defaultSyncOptions, DeliverySettings.syncOptionsReason)
     ) {
         self.tool = tool
         self.repositoryURL = repositoryURL
         self.revision = revision
         self.path = path
         self.controllerNamespace = controllerNamespace
+        self.prune = prune
+        self.selfHeal = selfHeal
+        self.syncOptions = syncOptions
     }
+
+    public static let defaultSyncOptions = ["PruneLast=true"]
+    public static let pruneReason = "superseded validation Jobs (new content, new name) must be deleted"
+    public static let selfHealReason = "the cluster follows git; manual changes are reverted"
+    public static let syncOptionsReason = "delete removed objects only after the rest is applied and healthy"
 }

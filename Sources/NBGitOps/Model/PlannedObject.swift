@@ -11,10 +11,14 @@ public struct PlannedObject: Sendable {
     public var wave: SyncWave
     /// The inputs this object came from (spec files or templates), for headers and `explain`.
     public var sources: [SourceLocation]
+    /// Where the main fields' values came from, keyed by manifest path
+    /// (`spec.activeDeadlineSeconds`, `spec.template.spec.containers[0].image`). `explain`
+    /// answers from the longest key that is a prefix of the asked path, else from `sources`.
+    public var provenance: [String: FieldOrigin]
 
     public init(
         apiVersion: String, kind: String, name: String, namespace: String?, manifest: ManifestNode, wave: SyncWave,
-        sources: [SourceLocation]
+        sources: [SourceLocation], provenance: [String: FieldOrigin] = [:]
     ) {
         self.apiVersion = apiVersion
         self.kind = kind
@@ -23,6 +27,23 @@ public struct PlannedObject: Sendable {
         self.manifest = manifest
         self.wave = wave
         self.sources = sources
+        self.provenance = provenance
+    }
+}
+
+/// Where one emitted field came from, and the lowering rule that shaped it.
+public struct FieldOrigin: Sendable, Hashable {
+    /// The spec or overlay line that set the value, or the built-in default and why.
+    public var origin: Origin
+    /// The input field, as written there (`spec.timeout`, `storage.claimSize`), when there is one.
+    public var field: String?
+    /// How nbgitops turned the input into the output value ("30m → seconds, rounded up").
+    public var rule: String?
+
+    public init(_ origin: Origin, field: String? = nil, rule: String? = nil) {
+        self.origin = origin
+        self.field = field
+        self.rule = rule
     }
 }
 
@@ -52,14 +73,18 @@ public struct EnvironmentPlan: Sendable {
     /// `<env>/builds` that the validation Kustomization `dependsOn` (empty without builds;
     /// under Argo CD builds are in `objects`, ordered by sync waves and health checks).
     public var buildObjects: [PlannedObject] = []
-    /// Files for the delivery folder that are NOT applied with it (not listed in its
-    /// kustomization): e.g. the Argo CD health customisations to merge into `argocd-cm`.
-    public var deliveryExtras: [PlannedObject] = []
+    /// Objects written next to the delivery objects but listed in no kustomization: snippets an
+    /// administrator merges by hand into controller configuration (the `argocd-cm` health checks).
+    public var snippets: [PlannedObject]
 
-    public init(environment: Environment, objects: [PlannedObject], deliveryObjects: [PlannedObject]) {
+    public init(
+        environment: Environment, objects: [PlannedObject], deliveryObjects: [PlannedObject],
+        snippets: [PlannedObject] = []
+    ) {
         self.environment = environment
         self.objects = objects
         self.deliveryObjects = deliveryObjects
+        self.snippets = snippets
     }
 }
 

@@ -83,12 +83,6 @@ public struct ResourceRoot: Sendable {
                 templates.scripts.append(ScriptFile(name: name, contents: text))
             }
         }
-        let argocd = (path as NSString).appendingPathComponent("templates/argocd")
-        for name in ((try? manager.contentsOfDirectory(atPath: argocd)) ?? []).sorted() where name.hasSuffix(".lua") {
-            if let text = Self.text((argocd as NSString).appendingPathComponent(name)) {
-                templates.healthChecks[String(name.dropLast(".lua".count))] = text
-            }
-        }
         return templates
     }
 
@@ -156,6 +150,7 @@ public enum CompilerPipeline {
         let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         let scripts = input.resources.scripts(diagnostics: diagnostics)
         let buildTemplates = input.resources.buildTemplates(diagnostics: diagnostics)
+        let healthScripts = input.resources.argoHealthScripts(diagnostics: diagnostics)
         lap("decode")
         guard !diagnostics.hasErrors else { return nil }
 
@@ -180,12 +175,18 @@ public enum CompilerPipeline {
             EnvironmentPlanner.plan(
                 specs: specs, environment: $0, scripts: scripts, outputRoot: input.outputName,
                 buildTemplates: buildTemplates, diagnostics: diagnostics)
+        }.map {
+            ArgoHealthPlanner.adding(
+                healthScripts, to: $0, outputRoot: OutputLayout.normalizeRoot(input.outputName), diagnostics: diagnostics)
         }
         lap("plan")
         guard !diagnostics.hasErrors else { return nil }
 
         // Check.
-        for plan in plans { PlanChecker.check(plan, specs: specs, diagnostics: diagnostics) }
+        for plan in plans {
+            PlanChecker.check(plan, specs: specs, diagnostics: diagnostics)
+            DeliveryChecks.check(plan, diagnostics: diagnostics)
+        }
         lap("check")
         guard !diagnostics.hasErrors else { return nil }
 

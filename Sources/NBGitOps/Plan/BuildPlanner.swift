@@ -256,42 +256,6 @@ enum BuildPlanner {
 
     // MARK: Delivery
 
-    /// Argo CD: the health checks to merge into `argocd-cm` (not applied by the delivery
-    /// folder: `argocd-cm` belongs to the Argo CD installation).
-    static func argoHealthCustomizations(
-        result: Result, templates: BuildTemplates, context: PlanContext, diagnostics: DiagnosticCollector
-    ) -> PlannedObject? {
-        var data: [String: String] = [:]
-        var wanted: [(key: String, template: String)] = []
-        if result.usesTekton { wanted.append(("resource.customizations.health.tekton.dev_PipelineRun", "pipelinerun-health")) }
-        if result.usesS2I || (result.usesTekton && context.platform == .openshift) {
-            wanted.append(("resource.customizations.health.image.openshift.io_ImageStream", "imagestream-health"))
-        }
-        for (key, template) in wanted {
-            guard let lua = templates.healthChecks[template] else {
-                diagnostics.error(
-                    .buildTemplateInvalid, "the Argo CD health check templates/argocd/\(template).lua is missing",
-                    at: .startOf("templates/argocd/\(template).lua"),
-                    help: "reinstall nbgitops or set NBGITOPS_HOME to a folder with its templates/")
-                continue
-            }
-            data[key] = lua
-        }
-        guard !data.isEmpty else { return nil }
-        let namespace = DeliveryPlanner.controllerNamespace(context)
-        let manifest = PlanMetadata.object(
-            apiVersion: "v1", kind: "ConfigMap", name: "argocd-cm", namespace: namespace,
-            labels: ["app.kubernetes.io/part-of": "argocd"],
-            annotations: [
-                "nbgitops.dev/apply":
-                    "merge these keys into the Argo CD installation's argocd-cm (OpenShift GitOps: the ArgoCD resource's spec.resourceHealthChecks); without them sync waves do not wait for image builds"
-            ],
-            body: [("data", .strings(data))])
-        return PlannedObject(
-            apiVersion: "v1", kind: "ConfigMap", name: "argocd-cm", namespace: namespace, manifest: manifest,
-            wave: .config, sources: [])
-    }
-
     /// Flux: the Kustomization that applies `<env>/builds` and is Ready only once every build
     /// succeeded (CEL health checks; Flux has none for PipelineRuns or ImageStreams).
     static func fluxBuildsKustomization(

@@ -74,7 +74,8 @@ public enum DeliveryPlanner {
         switch context.deliveryTool {
         case .argocd:
             let spec: ManifestNode = [
-                "project": "default",
+                // The environment's own AppProject (ArgoProjectPlanner), never `default`.
+                "project": .string(ArgoProjectPlanner.projectName(context)),
                 "source": [
                     "repoURL": .string(delivery.repositoryURL.value),
                     "targetRevision": .string(delivery.revision.value),
@@ -84,11 +85,12 @@ public enum DeliveryPlanner {
                     "server": "https://kubernetes.default.svc",
                     "namespace": .string(context.namespace),
                 ],
-                "syncPolicy": [
-                    "automated": ["prune": true, "selfHeal": true],
-                    // Delete removed objects only after everything else is applied and healthy.
-                    "syncOptions": ["PruneLast=true"],
-                ],
+                // Per overlay (delivery.prune/selfHeal/syncOptions); defaults prune + selfHeal +
+                // PruneLast=true: delete removed objects only after the rest is applied and healthy.
+                "syncPolicy": .object([
+                    ("automated", ["prune": .bool(delivery.prune.value), "selfHeal": .bool(delivery.selfHeal.value)]),
+                    ("syncOptions", delivery.syncOptions.value.isEmpty ? nil : .list(delivery.syncOptions.value.map { .string($0) })),
+                ]),
             ]
             let manifest = PlanMetadata.object(
                 apiVersion: "argoproj.io/v1alpha1", kind: "Application", name: name, namespace: namespace,
@@ -96,7 +98,8 @@ public enum DeliveryPlanner {
             return [
                 PlannedObject(
                     apiVersion: "argoproj.io/v1alpha1", kind: "Application", name: name, namespace: namespace,
-                    manifest: manifest, wave: .workload, sources: sources)
+                    manifest: manifest, wave: .workload, sources: sources,
+                    provenance: FieldProvenance.delivery(context, kind: "Application"))
             ]
         case .flux:
             let reference: ManifestNode
@@ -123,21 +126,24 @@ public enum DeliveryPlanner {
                         [
                             "sourceRef": ["kind": "GitRepository", "name": .string(name)],
                             "path": .string(path == "." ? "./" : "./" + path),
-                            "prune": true,
+                            "prune": .bool(delivery.prune.value),
                             // Wait for the applied objects (Jobs included) to become ready.
                             "wait": true,
                             "interval": "10m",
-                            "timeout": "5m",
+                            // Long enough for the slowest Job to finish (wait: true health-checks it).
+                            "timeout": .string(ImmutableObjects.fluxTimeout(objects)),
                         ]
                     )
                 ])
             return [
                 PlannedObject(
                     apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", name: name, namespace: namespace,
-                    manifest: repository, wave: .config, sources: sources),
+                    manifest: repository, wave: .config, sources: sources,
+                    provenance: FieldProvenance.delivery(context, kind: "GitRepository")),
                 PlannedObject(
                     apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name,
-                    namespace: namespace, manifest: kustomization, wave: .workload, sources: sources),
+                    namespace: namespace, manifest: kustomization, wave: .workload, sources: sources,
+                    provenance: FieldProvenance.delivery(context, kind: "Kustomization")),
             ]
         }
     }

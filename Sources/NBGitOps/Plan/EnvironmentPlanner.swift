@@ -83,12 +83,26 @@ public enum EnvironmentPlanner {
                 return object
             }
         }
+        objects = ImmutableObjects.marked(objects, context: context)
+        objects = objects.map { object in
+            var object = object
+            object.provenance = FieldProvenance.common(object, context: context)
+            return object
+        }
         objects.sort(by: applyOrder)
 
-        var delivery = DeliveryPlanner.plan(context: context, objects: objects, diagnostics: diagnostics)
+        var delivery =
+            DeliveryPlanner.plan(context: context, objects: objects, diagnostics: diagnostics)
+            + ArgoProjectPlanner.plan(context: context, objects: objects)
         var plan = EnvironmentPlan(environment: environment, objects: objects, deliveryObjects: delivery)
         if separateBuilds {
-            plan.buildObjects = builds.objects.sorted(by: applyOrder)
+            var buildObjects = ImmutableObjects.marked(builds.objects, context: context)
+            buildObjects = buildObjects.map { object in
+                var object = object
+                object.provenance = FieldProvenance.common(object, context: context)
+                return object
+            }
+            plan.buildObjects = buildObjects.sorted(by: applyOrder)
             delivery = delivery.flatMap { object -> [PlannedObject] in
                 guard object.kind == "Kustomization",
                     let builder = BuildPlanner.fluxBuildsKustomization(
@@ -102,12 +116,8 @@ public enum EnvironmentPlanner {
                 return [builder.object, validation]
             }
             plan.deliveryObjects = delivery
-        } else if context.deliveryTool == .argocd, !builds.objects.isEmpty,
-            let health = BuildPlanner.argoHealthCustomizations(
-                result: builds, templates: buildTemplates, context: context, diagnostics: diagnostics)
-        {
-            plan.deliveryExtras = [health]
         }
+        // Argo CD health checks for builds come from ArgoHealthPlanner (argocd-cm snippet).
         return plan
     }
 
@@ -148,7 +158,8 @@ public enum EnvironmentPlanner {
             apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, labels: labels, body: [])
         return PlannedObject(
             apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, manifest: manifest,
-            wave: .namespace, sources: namespace.origin.location.map { [$0] } ?? [])
+            wave: .namespace, sources: namespace.origin.location.map { [$0] } ?? [],
+            provenance: FieldProvenance.namespaceObject(context))
     }
 
     // MARK: Scripts ConfigMap

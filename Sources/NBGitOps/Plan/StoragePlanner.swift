@@ -67,6 +67,7 @@ enum StoragePlanner {
             body: [("spec", spec)])
         return PlannedObject(
             apiVersion: "v1", kind: "PersistentVolumeClaim", name: name, namespace: context.namespace,
-            manifest: manifest, wave: .storage, sources: sources)
+            manifest: manifest, wave: .storage, sources: sources,
+            provenance: FieldProvenance.claim(context, sources: sources))
     }
 }

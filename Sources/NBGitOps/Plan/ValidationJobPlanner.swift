@@ -71,7 +71,8 @@ enum ValidationJobPlanner {
             annotations: job.annotations, body: [("spec", spec)])
         return PlannedObject(
             apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, manifest: manifest,
-            wave: .workload, sources: [job.name.location])
+            wave: .workload, sources: [job.name.location],
+            provenance: FieldProvenance.validationJob(job, manifest: manifest, context: context))
     }
 
     // MARK: Pod

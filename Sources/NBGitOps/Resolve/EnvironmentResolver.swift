@@ -27,6 +27,8 @@ public enum EnvironmentResolver {
             guard let source = node["source"]?.stringValue, let mirror = node["mirror"]?.stringValue else { return nil }
             return ImageMirror(source: source, mirror: mirror)
         }
+        var syncOptions: Traced<[String]> = stack.list("delivery.syncOptions", why: DeliverySettings.syncOptionsReason) { $0.stringValue }
+        if case .builtinDefault = syncOptions.origin { syncOptions.value = DeliverySettings.defaultSyncOptions }
         let claims: Traced<[String]> = stack.list("storage.existingClaims", why: "no claims declared as pre-existing") { $0.stringValue }
 
         let environment = Environment(
@@ -59,7 +61,10 @@ public enum EnvironmentResolver {
                 repositoryURL: stack.string("delivery.repositoryURL", "", why: "no repository configured"),
                 revision: stack.string("delivery.revision", Defaults.revision, why: "the main branch"),
                 path: stack.optionalString("delivery.path", why: "derived from the output folder"),
-                controllerNamespace: stack.optionalString("delivery.controllerNamespace", why: "the delivery tool's usual namespace on the platform")))
+                controllerNamespace: stack.optionalString("delivery.controllerNamespace", why: "the delivery tool's usual namespace on the platform"),
+                prune: stack.bool("delivery.prune", true, why: DeliverySettings.pruneReason),
+                selfHeal: stack.bool("delivery.selfHeal", true, why: DeliverySettings.selfHealReason),
+                syncOptions: syncOptions))
         return environment
     }
 }

@@ -48,7 +48,7 @@ final class ExampleGoldenTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(plans["openshift-rwx"]).environment.storage.accessMode.value, .readWriteMany)
         XCTAssertEqual(try XCTUnwrap(plans["kubernetes"]).environment.delivery.tool.value, .flux)
         XCTAssertEqual(try XCTUnwrap(plans["kubernetes"]).deliveryObjects.map(\.kind).sorted(), ["GitRepository", "Kustomization", "Kustomization"])
-        XCTAssertEqual(gpu.deliveryObjects.map(\.kind), ["Application"])
+        XCTAssertEqual(gpu.deliveryObjects.map(\.kind), ["Application", "AppProject"])
 
         // Every traced value knows where it came from.
         guard case .overlay(let name, let location) = gpu.environment.gpu.taints.origin else {

@@ -325,19 +325,27 @@ final class BuildPlannerTests: XCTestCase {
             XCTAssertEqual(Self.objects(plan, kind: kind).map(wave), ["4"], kind)
         }
         XCTAssertEqual(F.jobs(plan).map(wave), ["5", "5"])
-        let health = try XCTUnwrap(plan.deliveryExtras.first)
+        let healthDiagnostics = DiagnosticCollector()
+        let withHealth = ArgoHealthPlanner.adding(
+            Self.argoHealthScripts(), to: plan, outputRoot: "gitops", diagnostics: healthDiagnostics)
+        XCTAssertFalse(healthDiagnostics.hasErrors)
+        let health = try XCTUnwrap(withHealth.snippets.first)
         XCTAssertEqual(health.name, "argocd-cm")
         XCTAssertEqual(health.namespace, "openshift-gitops")
         let data = try XCTUnwrap(health.manifest["data"]?.entries)
         XCTAssertEqual(
             data.map(\.key),
-            ["resource.customizations.health.image.openshift.io_ImageStream", "resource.customizations.health.tekton.dev_PipelineRun"])
+            [
+                "resource.customizations.health.build.openshift.io_Build",
+                "resource.customizations.health.image.openshift.io_ImageStream",
+                "resource.customizations.health.tekton.dev_PipelineRun",
+            ])
         XCTAssertTrue(data.last?.value.stringValue?.contains("condition.type == \"Succeeded\"") ?? false)
         XCTAssertFalse(plan.deliveryObjects.contains { $0.name == "argocd-cm" }, "not applied with the delivery folder")
-        let files = OutputLayout.files(for: plan, outputRoot: "gitops")
+        let files = OutputLayout.files(for: withHealth, outputRoot: "gitops")
         let kustomization = try XCTUnwrap(files.first { $0.path == "openshift-gpu/delivery/kustomization.yaml" })
         XCTAssertFalse(String(decoding: kustomization.bytes, as: UTF8.self).contains("argocd-cm"))
-        XCTAssertTrue(files.contains { $0.path == "openshift-gpu/delivery/configmap-argocd-cm.yaml" })
+        XCTAssertTrue(files.contains { $0.path.hasPrefix("openshift-gpu/delivery/") && $0.path.contains("argocd-cm") })
 
         // S2I: the ImageStream waits for exactly the tag the BuildConfig pushes, in the same wave.
         let stream = try XCTUnwrap(Self.objects(plan, kind: "ImageStream").first { $0.name == "nb-s2i-job" })
@@ -371,7 +379,9 @@ final class BuildPlannerTests: XCTestCase {
         let paths = OutputLayout.files(for: plan, outputRoot: "gitops").map(\.path)
         XCTAssertTrue(paths.contains("kubernetes/builds/kustomization.yaml"))
         XCTAssertTrue(paths.contains { $0.hasPrefix("kubernetes/builds/4-pipelinerun-nb-sales-") })
-        XCTAssertTrue(plan.deliveryExtras.isEmpty, "Flux needs no controller customisation")
+        let fluxHealth = ArgoHealthPlanner.adding(
+            Self.argoHealthScripts(), to: plan, outputRoot: "gitops", diagnostics: DiagnosticCollector())
+        XCTAssertTrue(fluxHealth.snippets.isEmpty, "Flux needs no controller customisation")
 
         // Without builds nothing changes: one folder, one Kustomization.
         let (plain, _) = Self.plan(F.richSpecs(), Self.kubernetes())
@@ -407,12 +417,17 @@ final class BuildPlannerTests: XCTestCase {
         let (_, diagnostics) = Self.plan(try Self.specs(Self.tektonSpec()), Self.environment(), templates: BuildTemplates())
         let firstLines = Self.errors(diagnostics).compactMap { $0.components(separatedBy: "\n").first }
         XCTAssertEqual(firstLines, [
-            "templates/argocd/imagestream-health.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/imagestream-health.lua is missing",
-            "templates/argocd/pipelinerun-health.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/pipelinerun-health.lua is missing",
             "templates/tekton/git-clone.yaml:1:1: error[NBG153]: the Tekton Task template 'nbgitops-git-clone' is missing from templates/tekton/ or is not a tekton.dev/v1 Task with steps",
         ])
-        let (_, complete) = Self.plan(try Self.specs(Self.tektonSpec()), Self.environment())
-        XCTAssertFalse(complete.hasErrors)
+        let (complete, completeDiagnostics) = Self.plan(try Self.specs(Self.tektonSpec()), Self.environment())
+        XCTAssertFalse(completeDiagnostics.hasErrors)
+        // The Argo CD health checks are required too once builds are planned.
+        let missingHealth = DiagnosticCollector()
+        _ = ArgoHealthPlanner.adding([:], to: complete, outputRoot: "gitops", diagnostics: missingHealth)
+        XCTAssertEqual(missingHealth.sorted.map { $0.rendered.components(separatedBy: "\n")[0] }, [
+            "templates/argocd/health-pipelinerun.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/health-pipelinerun.lua is missing",
+            "templates/argocd/imagestream-health.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/imagestream-health.lua is missing",
+        ])
     }
 
     func testS2IStrategyFollowsTheOperatorsRules() throws {
@@ -459,5 +474,15 @@ final class BuildPlannerTests: XCTestCase {
         XCTAssertEqual(
             Self.errors(badDiagnostics).first?.components(separatedBy: "\n").first,
             "spec.yaml:4:9: error[NBG105]: annotation nbgitops.dev/platforms of 'sales' names unknown platforms: 'openshfit'")
+    }
+
+    /// The Lua files of the repository's `templates/argocd/`, by file name.
+    static func argoHealthScripts() -> [String: String] {
+        let folder = (repositoryRoot as NSString).appendingPathComponent("templates/argocd")
+        var scripts: [String: String] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".lua") {
+            scripts[name] = try? String(contentsOfFile: (folder as NSString).appendingPathComponent(name), encoding: .utf8)
+        }
+        return scripts
     }
 }

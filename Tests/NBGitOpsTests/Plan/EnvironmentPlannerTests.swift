@@ -174,8 +174,9 @@ final class EnvironmentPlannerTests: XCTestCase {
 
     func testArgoApplication() throws {
         let (plan, _) = F.plan(F.richSpecs(), F.environment(), outputRoot: "./gitops/")
-        XCTAssertEqual(plan.deliveryObjects.count, 1)
+        XCTAssertEqual(plan.deliveryObjects.map(\.kind), ["Application", "AppProject"])
         let app = try XCTUnwrap(plan.deliveryObjects.first?.manifest)
+        XCTAssertEqual(app.value(at: "spec.project"), "nb-openshift-gpu")
         XCTAssertEqual(app["kind"], "Application")
         XCTAssertEqual(app.value(at: "metadata.name"), "nb-openshift-gpu")
         XCTAssertEqual(app.value(at: "metadata.namespace"), "openshift-gitops")

@@ -1,0 +1,84 @@
+/// Argo CD health checks for kinds Argo CD cannot judge by itself, as an `argocd-cm` snippet.
+///
+/// Argo CD waits for each sync wave to be healthy before the next and shows an Application's
+/// health from its objects; for a `tekton.dev/PipelineRun` or an OpenShift
+/// `build.openshift.io/Build` it needs a Lua health script. The scripts live in
+/// `templates/argocd/` (tested with a real Lua 5.1 interpreter, as Argo CD embeds gopher-lua 5.1).
+///
+/// The snippet is a ConfigMap `argocd-cm` holding only the `resource.customizations.health.*`
+/// keys. It is written to `<env>/delivery/` but listed in no kustomization: `argocd-cm` belongs
+/// to the Argo CD installation (on OpenShift GitOps the operator owns it and would revert an
+/// apply), so an administrator merges it once (`kubectl patch … --type merge --patch-file`),
+/// and a GitOps sync never overwrites controller configuration.
+public enum ArgoHealthPlanner {
+    public struct Check: Sendable, Hashable {
+        public var group: String
+        public var kind: String
+        /// File name in `templates/argocd/`.
+        public var file: String
+
+        /// The `argocd-cm` key: `resource.customizations.health.<group>_<kind>`.
+        public var dataKey: String { "resource.customizations.health.\(group)_\(kind)" }
+    }
+
+    public static let pipelineRun = Check(group: "tekton.dev", kind: "PipelineRun", file: "health-pipelinerun.lua")
+    public static let build = Check(group: "build.openshift.io", kind: "Build", file: "health-build.lua")
+    /// Image builds push to an ImageStream tag on OpenShift; the ImageStream (annotated with
+    /// `nbgitops.dev/await-tag`) is Healthy only once that tag holds an image.
+    public static let imageStream = Check(
+        group: "image.openshift.io", kind: "ImageStream", file: "imagestream-health.lua")
+    public static let all = [pipelineRun, build, imageStream]
+    /// The annotation naming the tag an ImageStream's health waits for.
+    public static let awaitTagAnnotation = BuildPlanner.awaitTagAnnotation
+
+    public static let configMapName = "argocd-cm"
+
+    /// The checks an environment needs: PipelineRun always (builds may add PipelineRuns at any
+    /// time), Build when any `build.openshift.io` object (S2I) is emitted.
+    public static func checks(for objects: [PlannedObject]) -> [Check] {
+        let usesS2I = objects.contains { ArgoProjectPlanner.group(ofAPIVersion: $0.apiVersion) == build.group }
+        let awaitsTags = objects.contains {
+            $0.kind == imageStream.kind && $0.manifest.value(at: "metadata.annotations[\(awaitTagAnnotation)]") != nil
+        }
+        return [pipelineRun] + (usesS2I ? [build] : []) + (awaitsTags ? [imageStream] : [])
+    }
+
+    /// Adds the `argocd-cm` snippet to an Argo CD environment's plan. `scripts` maps file names
+    /// of `templates/argocd/` to their text; a missing script is a located error (NBG153).
+    public static func adding(
+        _ scripts: [String: String], to plan: EnvironmentPlan, outputRoot: String, diagnostics: DiagnosticCollector
+    ) -> EnvironmentPlan {
+        let context = PlanContext(environment: plan.environment, outputRoot: outputRoot)
+        guard context.deliveryTool == .argocd else { return plan }
+        var data: [String: String] = [:]
+        var sources: [SourceLocation] = []
+        for check in checks(for: plan.objects) {
+            guard let text = scripts[check.file] else {
+                diagnostics.error(
+                    .buildTemplateInvalid, "the Argo CD health check templates/argocd/\(check.file) is missing",
+                    at: .startOf("templates/argocd/\(check.file)"),
+                    help: "reinstall nbgitops or set NBGITOPS_HOME to a folder with its templates/")
+                continue
+            }
+            data[check.dataKey] = text
+            sources.append(.startOf("templates/argocd/\(check.file)"))
+        }
+        guard !data.isEmpty else { return plan }
+        let namespace = DeliveryPlanner.controllerNamespace(context)
+        let manifest = PlanMetadata.object(
+            apiVersion: "v1", kind: "ConfigMap", name: configMapName, namespace: namespace,
+            // Argo CD reads argocd-cm only with this label.
+            labels: ["app.kubernetes.io/part-of": "argocd"], body: [("data", .strings(data))])
+        var plan = plan
+        plan.snippets.append(
+            PlannedObject(
+                apiVersion: "v1", kind: "ConfigMap", name: configMapName, namespace: namespace, manifest: manifest,
+                wave: .config, sources: sources,
+                provenance: [
+                    "": FieldOrigin(
+                        .builtinDefault("health checks Argo CD lacks for what nbgitops emits"),
+                        rule: "merge into argocd-cm once; not listed in any kustomization")
+                ]))
+        return plan
+    }
+}

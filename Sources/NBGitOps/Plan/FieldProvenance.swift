@@ -1,0 +1,228 @@
+/// Provenance of the main emitted fields, per kind of planned object: which spec line, overlay
+/// line or built-in default set each one, and the lowering rule that shaped it. The planners
+/// attach these maps to their `PlannedObject`s; `nbgitops explain` prints them.
+///
+/// Keys are manifest paths as `ManifestNode.value(at:)` reads them; `""` stands for the whole
+/// object. A path without an entry is explained by its longest listed prefix.
+enum FieldProvenance {
+    static func traced<Value>(_ value: Traced<Value>, field: String, rule: String? = nil) -> FieldOrigin {
+        FieldOrigin(value.origin, field: field, rule: rule)
+    }
+
+    /// A spec field: its line when written, else the CRD default (or `absent`).
+    static func spec(_ job: NotebookValidationJob, _ field: String, rule: String? = nil, absent: String) -> FieldOrigin {
+        if let location = job.sourceMap[field] { return FieldOrigin(.spec(location), field: field, rule: rule) }
+        return FieldOrigin(.builtinDefault(absent), field: field, rule: rule)
+    }
+
+    static func namespace(_ context: PlanContext) -> FieldOrigin {
+        traced(
+            context.environment.naming.namespace, field: "naming.namespace",
+            rule: "every namespaced object goes to the environment's namespace (a spec's metadata.namespace is ignored)")
+    }
+
+    // MARK: Per kind
+
+    static func validationJob(_ job: NotebookValidationJob, manifest: ManifestNode, context: PlanContext)
+        -> [String: FieldOrigin]
+    {
+        let environment = context.environment
+        let pod = "spec.template.spec"
+        var result: [String: FieldOrigin] = [
+            "": FieldOrigin(
+                .spec(job.name.location), field: "NotebookValidationJob",
+                rule: "one batch/v1 Job per NotebookValidationJob (ValidationJobPlanner)"),
+            "metadata.name": FieldOrigin(
+                .spec(job.name.location), field: "metadata.name",
+                rule: "namePrefix + metadata.name + '-' + 8 hex digits hashing the Job spec: Jobs are immutable, "
+                    + "so new content gets a new name and prune deletes the old Job"),
+            "metadata.namespace": namespace(context),
+            "spec.activeDeadlineSeconds": spec(
+                job, "spec.timeout", rule: "Go duration → whole seconds, rounded up",
+                absent: "the CRD's default spec.timeout: 30m"),
+            "spec.backoffLimit": FieldOrigin(
+                .builtinDefault("one attempt: a failed validation is a result, not a flake to retry")),
+            "\(pod).containers[0].image": spec(
+                job, "spec.podConfig.containerImage",
+                rule: environment.images.mirrors.value.isEmpty
+                    ? nil : "images.mirrors rewrite the registry prefix (\(environment.images.mirrors.origin))",
+                absent: "required field"),
+            "\(pod).containers[0].env": spec(
+                job, "spec.podConfig.env",
+                rule: "nbgitops' NBG_* and HOME variables first (from the notebook, golden, comparison and "
+                    + "validation settings), then spec.podConfig.env",
+                absent: "no user variables"),
+            "\(pod).containers[0].resources": spec(
+                job, "spec.podConfig.resources", rule: "copied as written", absent: "no requests or limits"),
+            "\(pod).initContainers[0]": spec(
+                job, "spec.notebook.git.url", rule: "git-clone.sh clones spec.notebook.git at its ref",
+                absent: "required field"),
+            "\(pod).initContainers[0].image": traced(
+                environment.images.gitClone, field: "images.gitClone", rule: "the clone image needs git and ssh"),
+            "\(pod).serviceAccountName": spec(
+                job, "spec.podConfig.serviceAccountName",
+                rule: "a named account is used as is; otherwise nbgitops' own least-privilege ServiceAccount",
+                absent: "nbgitops' least-privilege ServiceAccount (the CRD default 'default' is not used)"),
+            "\(pod).securityContext": traced(
+                environment.platform, field: "platform",
+                rule: environment.platform.value == .openshift
+                    ? "OpenShift restricted-v2: no fixed UID/fsGroup (random UIDs)"
+                    : "Pod Security restricted: runs as the Jupyter images' jovyan user (1000, group 100)"),
+            "\(pod).volumes": spec(
+                job, "spec.podConfig.volumes",
+                rule: "nbgitops' workspace, home, tmp and scripts volumes first, then spec.podConfig.volumes",
+                absent: "only nbgitops' own volumes"),
+            "spec.template.metadata.annotations[\(PlanMetadata.scriptsChecksum)]": FieldOrigin(
+                .builtinDefault("hash of templates/scripts/: new scripts give new Jobs")),
+        ]
+        if manifest.value(at: "\(pod).tolerations") != nil {
+            result["\(pod).tolerations"] = traced(
+                environment.gpu.taints, field: "gpu.taints",
+                rule: "pods that request \(environment.gpu.resourceName.value) tolerate exactly the environment's "
+                    + "GPU taints; spec.podConfig.tolerations are kept")
+        }
+        if manifest.value(at: "\(pod).nodeSelector") != nil {
+            result["\(pod).nodeSelector"] = traced(
+                environment.gpu.nodeSelector, field: "gpu.nodeSelector",
+                rule: "GPU pods get the environment's GPU node labels; spec.podConfig.nodeSelector is merged")
+        }
+        let env = manifest.value(at: "\(pod).containers[0].env")?.elements ?? []
+        for (index, variable) in env.enumerated() {
+            guard let name = variable["name"]?.stringValue else { continue }
+            result["\(pod).containers[0].env[\(index)]"] = validateEnvironmentVariable(name, job: job)
+        }
+        if job.goldenNotebook != nil {
+            result["\(pod).initContainers[1]"] = spec(
+                job, "spec.goldenNotebook.git.url", rule: "git-clone.sh clones the golden notebook's repository",
+                absent: "required with goldenNotebook")
+        }
+        return result
+    }
+
+    /// One variable of the validate container: which spec field it carries.
+    static func validateEnvironmentVariable(_ name: String, job: NotebookValidationJob) -> FieldOrigin {
+        switch name {
+        case "NBG_NOTEBOOK", "NBG_OUTPUT_NOTEBOOK":
+            return FieldOrigin(
+                .spec(job.notebook.path.location), field: "spec.notebook.path",
+                rule: "the notebook's path inside the clone (output: same file name under the output folder)")
+        case "NBG_GOLDEN_NOTEBOOK":
+            if let golden = job.goldenNotebook {
+                return FieldOrigin(
+                    .spec(golden.path.location), field: "spec.goldenNotebook.path",
+                    rule: "the golden notebook's path inside its clone")
+            }
+        case "NBG_COMPARISON_CONFIG":
+            return spec(
+                job, "spec.comparisonConfig", rule: "canonical JSON with the CRD's defaults applied",
+                absent: "the CRD's comparisonConfig defaults")
+        case "NBG_VALIDATION_CONFIG":
+            return spec(
+                job, "spec.validationConfig", rule: "canonical JSON with the CRD's defaults applied",
+                absent: "the CRD's validationConfig defaults")
+        default:
+            break
+        }
+        if let located = job.podConfig.envNames.first(where: { $0.value == name }) {
+            return FieldOrigin(
+                .spec(located.location), field: "spec.podConfig.env",
+                rule: "user variables follow nbgitops' own; a reserved name is an error")
+        }
+        return FieldOrigin(
+            .builtinDefault(
+                "set by nbgitops for validate-notebook.py (report file, writable HOME and caches under any UID)"))
+    }
+
+    static func namespaceObject(_ context: PlanContext) -> [String: FieldOrigin] {
+        [
+            "metadata.name": traced(context.environment.naming.namespace, field: "naming.namespace"),
+            "metadata.labels": traced(
+                context.environment.platform, field: "platform",
+                rule: context.platform == .kubernetes
+                    ? "Pod Security Admission labels: every pod nbgitops writes meets restricted"
+                    : "OpenShift: SCC restricted-v2 applies; Argo CD's managed-by label when Argo CD delivers"),
+        ]
+    }
+
+    static func claim(_ context: PlanContext, sources: [SourceLocation]) -> [String: FieldOrigin] {
+        let storage = context.environment.storage
+        var result: [String: FieldOrigin] = [
+            "spec.accessModes": traced(storage.accessMode, field: "storage.accessMode"),
+            "spec.resources.requests.storage": traced(storage.claimSize, field: "storage.claimSize"),
+            "spec.storageClassName": traced(storage.storageClassName, field: "storage.storageClassName"),
+        ]
+        if let first = sources.first {
+            result[""] = FieldOrigin(
+                .spec(first), field: "spec.podConfig.volumes",
+                rule: "a claim a job mounts that no spec object provides and the environment does not list "
+                    + "in storage.existingClaims")
+        }
+        return result
+    }
+
+    static func delivery(_ context: PlanContext, kind: String) -> [String: FieldOrigin] {
+        let delivery = context.environment.delivery
+        var result: [String: FieldOrigin] = [
+            "": traced(delivery.tool, field: "delivery.tool"),
+            "metadata.namespace": traced(
+                delivery.controllerNamespace, field: "delivery.controllerNamespace",
+                rule: "unset: openshift-gitops (Argo CD on OpenShift), argocd, or flux-system"),
+        ]
+        let pathRule = "unset: <output>/<environment>/manifests"
+        switch kind {
+        case "Application":
+            result["spec.project"] = FieldOrigin(
+                .builtinDefault("the environment's own AppProject, restricted to the namespace and kinds nbgitops emits"))
+            result["spec.source.repoURL"] = traced(delivery.repositoryURL, field: "delivery.repositoryURL")
+            result["spec.source.targetRevision"] = traced(delivery.revision, field: "delivery.revision")
+            result["spec.source.path"] = traced(delivery.path, field: "delivery.path", rule: pathRule)
+            result["spec.destination.namespace"] = namespace(context)
+            result["spec.syncPolicy.automated.prune"] = traced(delivery.prune, field: "delivery.prune")
+            result["spec.syncPolicy.automated.selfHeal"] = traced(delivery.selfHeal, field: "delivery.selfHeal")
+            result["spec.syncPolicy.syncOptions"] = traced(delivery.syncOptions, field: "delivery.syncOptions")
+        case "GitRepository":
+            result["spec.url"] = traced(delivery.repositoryURL, field: "delivery.repositoryURL")
+            result["spec.ref"] = traced(
+                delivery.revision, field: "delivery.revision",
+                rule: "a 40-hex SHA → commit; refs/tags/x or a version like v1.2 → tag; anything else → branch")
+        case "Kustomization":
+            result["spec.path"] = traced(delivery.path, field: "delivery.path", rule: pathRule)
+            result["spec.prune"] = traced(delivery.prune, field: "delivery.prune")
+            result["spec.timeout"] = FieldOrigin(
+                .builtinDefault("the longest Job's activeDeadlineSeconds + 5 minutes, at least 5m"),
+                rule: "wait: true health-checks Jobs until they finish")
+            result["spec.wait"] = FieldOrigin(
+                .builtinDefault("health-check every applied object; a failed validation Job fails the Kustomization"))
+        default:
+            break
+        }
+        return result
+    }
+
+    /// Fields every object shares, added where the planner set nothing more specific.
+    static func common(_ object: PlannedObject, context: PlanContext) -> [String: FieldOrigin] {
+        var result = object.provenance
+        if object.namespace != nil, result["metadata.namespace"] == nil {
+            result["metadata.namespace"] = namespace(context)
+        }
+        if result[""] == nil, let first = object.sources.first {
+            result[""] = FieldOrigin(
+                .spec(first), field: object.kind,
+                rule: object.manifest.value(at: "metadata.labels[\(PlanMetadata.managedByKey)]") == nil
+                    ? "supporting object from a spec file: copied, moved to the environment's namespace, images mirrored"
+                    : "generated from this input")
+        }
+        if result[""] == nil {
+            let component = object.manifest.value(at: "metadata.labels[\(PlanMetadata.componentKey)]")?.stringValue
+            result[""] = FieldOrigin(
+                .builtinDefault("generated by nbgitops itself" + (component.map { " (\($0))" } ?? "")),
+                rule: component == "validation-scripts" ? "data: the files of templates/scripts/" : nil)
+        }
+        if context.deliveryTool == .argocd {
+            result["metadata.annotations[\(PlanMetadata.argoSyncWave)]"] = FieldOrigin(
+                .builtinDefault("apply order: namespace 0, RBAC 1, storage 2, config 3, workloads 4"),
+                field: "kind \(object.kind)")
+        }
+        return result
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+
+/// `nbgitops diff ENV_A ENV_B`: how two environments' planned objects differ, object by object
+/// and field by field.
+///
+/// Objects are paired by a logical identity that survives what differs between environments
+/// by design: a validation Job by its NotebookValidationJob's name (the Job name carries a
+/// content hash), the environment's Namespace and delivery objects by kind, everything else by
+/// API group, kind and name without the environment's `namePrefix`.
+public struct EnvironmentDiff: Sendable {
+    public enum Change: String, Sendable {
+        case added, removed, changed
+    }
+
+    public struct FieldChange: Sendable {
+        public var path: String
+        /// nil: the field is absent on that side.
+        public var from: ManifestNode?
+        public var to: ManifestNode?
+    }
+
+    public struct ObjectChange: Sendable {
+        public var change: Change
+        public var kind: String
+        /// The logical name objects were paired by.
+        public var identity: String
+        public var fromName: String?
+        public var toName: String?
+        public var fromFile: String?
+        public var toFile: String?
+        public var fields: [FieldChange]
+    }
+
+    public var from: String
+    public var to: String
+    public var objects: [ObjectChange]
+    public var unchanged: Int
+
+    public var added: Int { objects.filter { $0.change == .added }.count }
+    public var removed: Int { objects.filter { $0.change == .removed }.count }
+    public var changed: Int { objects.filter { $0.change == .changed }.count }
+
+    public static func compare(_ a: EnvironmentPlan, _ b: EnvironmentPlan) -> EnvironmentDiff {
+        let left = keyed(a)
+        let right = keyed(b)
+        var objects: [ObjectChange] = []
+        var unchanged = 0
+        for (key, entry) in left.ordered {
+            if let other = right.byKey[key] {
+                let fields = fieldChanges(entry.object.manifest, other.object.manifest)
+                if fields.isEmpty {
+                    unchanged += 1
+                    continue
+                }
+                objects.append(
+                    ObjectChange(
+                        change: .changed, kind: entry.object.kind, identity: entry.identity,
+                        fromName: entry.object.name, toName: other.object.name, fromFile: entry.file,
+                        toFile: other.file, fields: fields))
+            } else {
+                objects.append(
+                    ObjectChange(
+                        change: .removed, kind: entry.object.kind, identity: entry.identity,
+                        fromName: entry.object.name, toName: nil, fromFile: entry.file, toFile: nil, fields: []))
+            }
+        }
+        for (key, entry) in right.ordered where left.byKey[key] == nil {
+            objects.append(
+                ObjectChange(
+                    change: .added, kind: entry.object.kind, identity: entry.identity, fromName: nil,
+                    toName: entry.object.name, fromFile: nil, toFile: entry.file, fields: []))
+        }
+        return EnvironmentDiff(from: a.environment.name, to: b.environment.name, objects: objects, unchanged: unchanged)
+    }
+
+    struct Entry {
+        var object: PlannedObject
+        var file: String
+        var identity: String
+    }
+
+    static func keyed(_ plan: EnvironmentPlan) -> (ordered: [(String, Entry)], byKey: [String: Entry]) {
+        var ordered: [(String, Entry)] = []
+        var byKey: [String: Entry] = [:]
+        for (object, file) in Explainer.objectsWithFiles(plan) {
+            let identity = logicalName(object, prefix: plan.environment.naming.namePrefix.value)
+            let key = "\(ArgoProjectPlanner.group(ofAPIVersion: object.apiVersion))/\(object.kind)/\(identity)"
+            guard byKey[key] == nil else { continue }
+            let entry = Entry(object: object, file: file, identity: identity)
+            byKey[key] = entry
+            ordered.append((key, entry))
+        }
+        return (ordered, byKey)
+    }
+
+    static func logicalName(_ object: PlannedObject, prefix: String) -> String {
+        let component = object.manifest.value(at: "metadata.labels[\(PlanMetadata.componentKey)]")?.stringValue
+        let managed = object.manifest.value(at: "metadata.labels[\(PlanMetadata.managedByKey)]")?.stringValue
+        if object.kind == "Namespace", component == "namespace" { return "(environment namespace)" }
+        if component == "delivery" { return "(environment)" }
+        if object.kind == "Job", managed == PlanMetadata.managedByValue,
+            let instance = object.manifest.value(at: "metadata.labels[\(PlanMetadata.instanceKey)]")?.stringValue
+        {
+            return instance
+        }
+        if !prefix.isEmpty, managed == PlanMetadata.managedByValue, object.name.hasPrefix(prefix) {
+            return String(object.name.dropFirst(prefix.count))
+        }
+        return object.name
+    }
+
+    static func fieldChanges(_ a: ManifestNode, _ b: ManifestNode) -> [FieldChange] {
+        let left = ManifestFlattening.leaves(a)
+        let right = ManifestFlattening.leaves(b)
+        let rightByPath = Dictionary(right.map { ($0.path, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let leftPaths = Set(left.map(\.path))
+        var changes: [FieldChange] = []
+        for (path, value) in left {
+            let other = rightByPath[path]
+            if other != value { changes.append(FieldChange(path: path, from: value, to: other)) }
+        }
+        for (path, value) in right where !leftPaths.contains(path) {
+            changes.append(FieldChange(path: path, from: nil, to: value))
+        }
+        return changes
+    }
+
+    // MARK: Output
+
+    public var summary: String {
+        "\(from) → \(to): \(added) added, \(removed) removed, \(changed) changed, \(unchanged) identical"
+    }
+
+    public func renderText() -> String {
+        var text = "--- \(from)\n+++ \(to)\n"
+        for object in objects {
+            switch object.change {
+            case .added:
+                text += "+ \(object.kind)/\(object.toName ?? object.identity)  (only in \(to): \(object.toFile ?? ""))\n"
+            case .removed:
+                text += "- \(object.kind)/\(object.fromName ?? object.identity)  (only in \(from): \(object.fromFile ?? ""))\n"
+            case .changed:
+                var title = "~ \(object.kind)/\(object.identity)"
+                if object.fromName != object.toName {
+                    title += "  (\(object.fromName ?? "") → \(object.toName ?? ""))"
+                }
+                text += title + "\n"
+                for field in object.fields {
+                    text +=
+                        "    \(field.path): \(ManifestFlattening.inline(field.from)) → \(ManifestFlattening.inline(field.to))\n"
+                }
+            }
+        }
+        return text + summary + "\n"
+    }
+
+    /// JSON with sorted keys (deterministic). A side where a field is absent has no key.
+    public func renderJSON() -> String {
+        let objectsJSON: [[String: Any]] = objects.map { object in
+            var entry: [String: Any] = [
+                "change": object.change.rawValue, "kind": object.kind, "identity": object.identity,
+            ]
+            if let name = object.fromName { entry["fromName"] = name }
+            if let name = object.toName { entry["toName"] = name }
+            if let file = object.fromFile { entry["fromFile"] = file }
+            if let file = object.toFile { entry["toFile"] = file }
+            if object.change == .changed {
+                entry["fields"] = object.fields.map { field -> [String: Any] in
+                    var value: [String: Any] = ["path": field.path]
+                    if let from = field.from { value["from"] = Self.json(from) }
+                    if let to = field.to { value["to"] = Self.json(to) }
+                    return value
+                }
+            }
+            return entry
+        }
+        let document: [String: Any] = [
+            "from": from, "to": to, "objects": objectsJSON,
+            "summary": ["added": added, "removed": removed, "changed": changed, "identical": unchanged],
+        ]
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        else { return "{}\n" }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    static func json(_ node: ManifestNode) -> Any {
+        switch node {
+        case .string(let text): return text
+        case .int(let value): return value
+        case .float(let text): return Double(text) ?? text
+        case .bool(let value): return value
+        case .null: return NSNull()
+        case .map(let entries):
+            var result: [String: Any] = [:]
+            for entry in entries { result[entry.key] = json(entry.value) }
+            return result
+        case .list(let elements): return elements.map(json)
+        }
+    }
+}

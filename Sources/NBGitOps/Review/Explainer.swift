@@ -1,0 +1,178 @@
+/// `nbgitops explain ENV KIND/NAME[.field.path]`: an emitted object, or one of its fields, with
+/// the input that set it (spec line, overlay line, or built-in default and why) and the rule
+/// that shaped it. Answers from the plan, so it explains exactly what `render` writes.
+public enum Explainer {
+    /// An object found for a `KIND/NAME[.path]` target.
+    public struct Match: Sendable {
+        public var object: PlannedObject
+        /// The file it is written to, relative to the output root.
+        public var file: String
+        /// The field asked for, or nil for the whole object.
+        public var path: String?
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case malformedTarget(String)
+        case noObject(kind: String, name: String, candidates: [String])
+        case noField(object: String, path: String, available: [String])
+
+        public var description: String {
+            switch self {
+            case .malformedTarget(let target):
+                return "'\(target)' is not KIND/NAME[.field.path] (e.g. Job/intro-statistics.spec.activeDeadlineSeconds)"
+            case .noObject(let kind, let name, let candidates):
+                let list = candidates.isEmpty ? "none" : candidates.joined(separator: ", ")
+                return "no \(kind) named '\(name)' in this environment; \(kind) objects: \(list)"
+            case .noField(let object, let path, let available):
+                return "\(object) has no field '\(path)'; its top-level fields: \(available.joined(separator: ", "))"
+            }
+        }
+    }
+
+    /// Every object of the plan with the file it is written to.
+    public static func objectsWithFiles(_ plan: EnvironmentPlan) -> [(object: PlannedObject, file: String)] {
+        let environment = plan.environment.name
+        return plan.objects.map { ($0, "\(environment)/manifests/\(OutputLayout.manifestFileName($0))") }
+            + plan.deliveryObjects.map { ($0, "\(environment)/delivery/\(OutputLayout.deliveryFileName($0))") }
+            + plan.snippets.map { ($0, "\(environment)/delivery/\(OutputLayout.snippetFileName($0))") }
+    }
+
+    /// Names a target may use for an object: its name, and for validation Jobs the
+    /// NotebookValidationJob's name (the Job name adds a content hash).
+    static func aliases(_ object: PlannedObject) -> [String] {
+        var names = [object.name]
+        if let instance = object.manifest.value(at: "metadata.labels[app.kubernetes.io/instance]")?.stringValue,
+            object.kind == "Job", instance != object.name
+        {
+            names.append(instance)
+        }
+        return names
+    }
+
+    public static func find(_ target: String, in plan: EnvironmentPlan) -> Result<Match, Failure> {
+        guard let slash = target.firstIndex(of: "/") else { return .failure(.malformedTarget(target)) }
+        let kind = String(target[..<slash])
+        let rest = String(target[target.index(after: slash)...])
+        guard !kind.isEmpty, !rest.isEmpty else { return .failure(.malformedTarget(target)) }
+        let candidates = objectsWithFiles(plan).filter { $0.object.kind.lowercased() == kind.lowercased() }
+        // The longest name that the rest starts with wins (names may contain dots).
+        var best: (match: Match, length: Int, exactName: Bool)?
+        for candidate in candidates {
+            for (index, alias) in aliases(candidate.object).enumerated() {
+                var path: String?
+                if rest == alias {
+                    path = nil
+                } else if rest.hasPrefix(alias + ".") {
+                    path = String(rest.dropFirst(alias.count + 1))
+                } else if rest.hasPrefix(alias + "[") {
+                    path = String(rest.dropFirst(alias.count))
+                } else {
+                    continue
+                }
+                let length = alias.utf8.count
+                if let current = best, current.length > length || (current.length == length && current.exactName) {
+                    continue
+                }
+                best = (Match(object: candidate.object, file: candidate.file, path: path), length, index == 0)
+            }
+        }
+        guard let match = best?.match else {
+            let name = rest.split(separator: ".").first.map(String.init) ?? rest
+            let shown = candidates.isEmpty ? kind : candidates[0].object.kind
+            return .failure(
+                .noObject(kind: shown, name: name, candidates: candidates.map(\.object.name).sorted()))
+        }
+        if let path = match.path, match.object.manifest.value(at: path) == nil {
+            let top = match.object.manifest.entries.map { ManifestRenderer.canonicalOrder($0).map(\.key) } ?? []
+            return .failure(
+                .noField(object: "\(match.object.kind)/\(match.object.name)", path: path, available: top))
+        }
+        return .success(match)
+    }
+
+    /// The provenance entry explaining `path`: the entry for the path itself, else for its
+    /// longest listed prefix (`""`, the whole object, last).
+    public static func origin(of path: String, in object: PlannedObject) -> (key: String, origin: FieldOrigin)? {
+        var best: (String, FieldOrigin)?
+        for (key, origin) in object.provenance where covers(key, path) {
+            if let current = best, current.0.utf8.count >= key.utf8.count { continue }
+            best = (key, origin)
+        }
+        return best
+    }
+
+    /// Whether provenance key `key` covers `path` (equal, or a prefix ending at a component).
+    static func covers(_ key: String, _ path: String) -> Bool {
+        if key.isEmpty || key == path { return true }
+        guard path.hasPrefix(key) else { return false }
+        let next = path.utf8.dropFirst(key.utf8.count).first
+        return next == UInt8(ascii: ".") || next == UInt8(ascii: "[")
+    }
+
+    /// The text `nbgitops explain` prints.
+    public static func render(_ match: Match, environment: String, outputRoot: String) -> String {
+        let object = match.object
+        let root = OutputLayout.normalizeRoot(outputRoot)
+        let file = root == "." ? match.file : "\(root)/\(match.file)"
+        var text = "\(object.kind)/\(object.name) in environment \(environment)\n"
+        text += "  file:    \(file)\n"
+        let sources = object.sources.map(\.description)
+        text += "  from:    \(sources.isEmpty ? "nbgitops (built-in)" : sources.joined(separator: ", "))\n"
+        if let path = match.path {
+            let value = object.manifest.value(at: path)
+            text += "\n\(path):\(value.map(valueText) ?? " (absent)\n")"
+            text += describe(path: path, object: object, indent: "  ")
+            return text
+        }
+        text += "\nfields:\n"
+        let keys = object.provenance.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for key in keys {
+            guard let origin = object.provenance[key] else { continue }
+            let value = key.isEmpty ? nil : object.manifest.value(at: key)
+            if !key.isEmpty && value == nil { continue }
+            text += "  \(key.isEmpty ? "(object)" : key)"
+            if let value { text += " = \(ManifestFlattening.inline(value))" }
+            text += "\n" + lines(origin, indent: "      ")
+        }
+        return text
+    }
+
+    static func describe(path: String, object: PlannedObject, indent: String) -> String {
+        guard let (key, origin) = origin(of: path, in: object) else {
+            return "\(indent)origin: nbgitops (built-in): no input sets this field\n"
+        }
+        var text = lines(origin, indent: indent)
+        if key != path { text += "\(indent)(explained by \(key.isEmpty ? "the whole object" : key))\n" }
+        return text
+    }
+
+    static func lines(_ field: FieldOrigin, indent: String) -> String {
+        var text = "\(indent)origin: \(field.origin)"
+        if let name = field.field { text += " [\(name)]" }
+        text += "\n"
+        if let rule = field.rule { text += "\(indent)rule:   \(rule)\n" }
+        return text
+    }
+
+    /// Scalars inline; collections as an indented YAML block.
+    static func valueText(_ node: ManifestNode) -> String {
+        switch node {
+        case .map(let entries) where !entries.isEmpty: break
+        case .list(let elements) where !elements.isEmpty: break
+        case .string(let text) where text.contains("\n"): break
+        default: return " " + ManifestFlattening.inline(node) + "\n"
+        }
+        let yaml = ManifestRenderer.renderString([node])
+        return "\n"
+            + yaml.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }
+            .joined(separator: "\n").trimmingTrailingNewlines() + "\n"
+    }
+}
+
+extension String {
+    fileprivate func trimmingTrailingNewlines() -> String {
+        var text = self
+        while text.hasSuffix("\n") { text.removeLast() }
+        return text
+    }
+}

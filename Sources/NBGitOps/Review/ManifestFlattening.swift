@@ -1,0 +1,71 @@
+/// Leaf paths of a manifest, for field-level comparison and `explain` listings.
+///
+/// Paths use the syntax `ManifestNode.value(at:)` reads: `spec.template.spec.containers[0].image`,
+/// with keys holding `.`, `[` or `]` in brackets (`metadata.labels[app.kubernetes.io/name]`).
+/// Empty maps and lists are leaves. Order: the canonical key order of the rendered YAML.
+public enum ManifestFlattening {
+    public static func leaves(_ node: ManifestNode) -> [(path: String, value: ManifestNode)] {
+        var result: [(String, ManifestNode)] = []
+        walk(node, path: "", into: &result)
+        return result
+    }
+
+    public static func join(_ path: String, key: String) -> String {
+        let needsBrackets = key.contains(".") || key.contains("[") || key.contains("]") || key.isEmpty
+        if needsBrackets { return "\(path)[\(key)]" }
+        return path.isEmpty ? key : "\(path).\(key)"
+    }
+
+    private static func walk(_ node: ManifestNode, path: String, into result: inout [(String, ManifestNode)]) {
+        switch node {
+        case .map(let entries) where !entries.isEmpty:
+            for entry in ManifestRenderer.canonicalOrder(entries) {
+                walk(entry.value, path: join(path, key: entry.key), into: &result)
+            }
+        case .list(let elements) where !elements.isEmpty:
+            for (index, element) in elements.enumerated() { walk(element, path: "\(path)[\(index)]", into: &result) }
+        default:
+            result.append((path, node))
+        }
+    }
+
+    /// A value on one line: strings JSON-quoted (a multi-line string shows its first line and
+    /// its line count), numbers and booleans as written, collections by size.
+    public static func inline(_ node: ManifestNode?) -> String {
+        guard let node else { return "(absent)" }
+        switch node {
+        case .string(let text):
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.count > 2 || (lines.count == 2 && !lines[1].isEmpty) {
+                return quoted(String(lines[0])) + " … (\(text.hasSuffix("\n") ? lines.count - 1 : lines.count) lines)"
+            }
+            return quoted(text)
+        case .int(let value): return String(value)
+        case .float(let text): return text
+        case .bool(let value): return value ? "true" : "false"
+        case .null: return "null"
+        case .map(let entries): return entries.isEmpty ? "{}" : "{\(entries.count) keys}"
+        case .list(let elements): return elements.isEmpty ? "[]" : "[\(elements.count) items]"
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16)
+                    result += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import NBGitOps
+
+/// `--config` alone: the review commands name environments as arguments.
+struct ProjectOptions: ParsableArguments {
+    @Option(name: .customLong("config"), help: "The project file (default: ./nbgitops.yaml).")
+    var config: String?
+
+    /// Compiles the named environments of the project; prints diagnostics and exits 1 on errors.
+    func compile(environments: [String]) throws -> (CompilerOutput, PreparedRun) {
+        var arguments: [String] = []
+        if let config { arguments += ["--config", config] }
+        for environment in environments { arguments += ["--env", environment] }
+        let selection = try SelectionOptions.parse(arguments)
+        let diagnostics = DiagnosticCollector()
+        guard let prepared = RunPreparation.prepare(selection, diagnostics: diagnostics),
+            !diagnostics.hasErrors,
+            let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics)
+        else {
+            DiagnosticPrinter.print(diagnostics)
+            throw ExitCode(1)
+        }
+        if !diagnostics.diagnostics.isEmpty { DiagnosticPrinter.print(diagnostics) }
+        return (output, prepared)
+    }
+}
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Show where an emitted object or field came from.",
+        discussion: """
+            TARGET is KIND/NAME or KIND/NAME.field.path, e.g. Job/intro-statistics.spec.activeDeadlineSeconds \
+            or PersistentVolumeClaim/sentiment-models.spec.accessModes. A validation Job can be named by its \
+            NotebookValidationJob's name (without the content hash). Prints the value and the spec line, \
+            overlay line or built-in default that set it, with the rule that shaped it.
+            """)
+
+    @Argument(help: "The environment (a name from the project file).")
+    var environment: String
+
+    @Argument(help: "KIND/NAME[.field.path]")
+    var target: String
+
+    @OptionGroup var project: ProjectOptions
+
+    func run() throws {
+        let (output, prepared) = try project.compile(environments: [environment])
+        guard let plan = output.plans.first(where: { $0.environment.name == environment }) else { throw ExitCode(1) }
+        switch Explainer.find(target, in: plan) {
+        case .success(let match):
+            let root = OverlayLoader.displayPath(prepared.outputRoot)
+            print(Explainer.render(match, environment: environment, outputRoot: root), terminator: "")
+        case .failure(let failure):
+            FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show how two environments differ, object by object and field by field.",
+        discussion: """
+            Objects are paired by logical name: a validation Job by its NotebookValidationJob, the Namespace \
+            and delivery objects by kind, anything else by kind and name without the namePrefix. Lines: \
+            '+' only in ENV_B, '-' only in ENV_A, '~' changed, with each changed field. Exit status 0.
+            """)
+
+    @Argument(help: "The first environment.")
+    var from: String
+
+    @Argument(help: "The second environment.")
+    var to: String
+
+    @Option(name: .customLong("format"), help: "text or json.")
+    var format: OutputFormat = .text
+
+    @OptionGroup var project: ProjectOptions
+
+    func run() throws {
+        let (output, _) = try project.compile(environments: [from, to])
+        guard let a = output.plans.first(where: { $0.environment.name == from }),
+            let b = output.plans.first(where: { $0.environment.name == to })
+        else { throw ExitCode(1) }
+        let diff = EnvironmentDiff.compare(a, b)
+        print(format == .json ? diff.renderJSON() : diff.renderText(), terminator: "")
+    }
+}
+
+struct SchemaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema",
+        abstract: "Print JSON Schema for project, overlay and spec files (for editors).",
+        discussion: """
+            Generated from the schemas the decoder validates against. Save it and point the YAML language \
+            server at it, e.g. in VS Code settings: "yaml.schemas": {"./nbgitops.schema.json": \
+            ["nbgitops.yaml", "overlays/*.yaml", "examples/**/*.yaml"]}.
+            """)
+
+    @Option(name: .customLong("kind"), help: "all (dispatch on kind), project, overlay or spec.")
+    var kind: JSONSchemaExport.Document = .all
+
+    func run() throws {
+        print(JSONSchemaExport.render(kind), terminator: "")
+    }
+}
+
+extension JSONSchemaExport.Document: ExpressibleByArgument {}
