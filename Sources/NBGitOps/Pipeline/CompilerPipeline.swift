@@ -148,7 +148,7 @@ public enum CompilerPipeline {
         guard !diagnostics.hasErrors else { return nil }
 
         // Check.
-        for plan in plans { PlanChecker.check(plan, specs: specs, diagnostics: diagnostics) }
+        PlanChecker.check(plans, specs: specs, diagnostics: diagnostics)
         lap("check")
         guard !diagnostics.hasErrors else { return nil }
 
