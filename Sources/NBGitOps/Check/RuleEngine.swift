@@ -162,6 +162,7 @@ public enum RuleEngine {
                     diagnostic.message = "waived: " + diagnostic.message
                     diagnostic.notes.append(DiagnosticNote("waived by annotation: \(waiver.reason)", at: waiver.location))
                     diagnostic.help = nil
+                    diagnostic.waiverReason = waiver.reason
                 }
                 diagnostics.report(diagnostic)
             }

@@ -25,6 +25,8 @@ public struct Diagnostic: Hashable, Sendable {
     public var location: SourceLocation?
     public var help: String?
     public var notes: [DiagnosticNote]
+    /// The reason of the `nbgitops.dev/waive` annotation that turned this finding into a note.
+    public var waiverReason: String?
 
     public init(
         _ id: RuleID,
