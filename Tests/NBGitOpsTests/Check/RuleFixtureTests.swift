@@ -42,7 +42,7 @@ final class RuleFixtureTests: XCTestCase {
     }
 
     /// Decode → plan → check, like the pipeline; returns every rendered diagnostic.
-    static func run(_ name: String) -> (diagnostics: [Diagnostic], expected: [String]) {
+    static func run(_ name: String, in folder: String = folder, display: String = "rules") -> (diagnostics: [Diagnostic], expected: [String]) {
         let path = folder + "/" + name
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         var header: [String: String] = [:]
@@ -59,7 +59,7 @@ final class RuleFixtureTests: XCTestCase {
         }
         let diagnostics = DiagnosticCollector()
         let documents = YAMLLoader.load(
-            bytes: Array(text.utf8), file: "rules/\(name)", limits: .standard, diagnostics: diagnostics)
+            bytes: Array(text.utf8), file: "\(display)/\(name)", limits: .standard, diagnostics: diagnostics)
         let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         if !diagnostics.hasErrors {
             let plan = EnvironmentPlanner.plan(
@@ -93,6 +93,22 @@ final class RuleFixtureTests: XCTestCase {
             let hits = diagnostics.filter { $0.id.rawValue == rule && $0.severity != .note }
             XCTAssertTrue(hits.isEmpty, "\(name): \(hits.map(\.rendered).joined(separator: "\n"))")
             XCTAssertFalse(diagnostics.contains { $0.severity == .error }, "\(name): \(diagnostics.map(\.rendered))")
+        }
+    }
+
+    /// Each failure of the user's seed documents, reproduced as specs in `Fixtures/seeds/`, is
+    /// caught with the exact diagnostics listed in the file's `# expect:` lines.
+    func testSeedFailuresAreCaught() throws {
+        let seeds = repositoryRoot + "/Tests/NBGitOpsTests/Fixtures/seeds"
+        let names = try FileManager.default.contentsOfDirectory(atPath: seeds).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertEqual(Set(names.map { String($0.prefix(8)) }), ["seed-000", "seed-001", "seed-002", "seed-003", "seed-004"])
+        for name in names {
+            let (diagnostics, expected) = Self.run(name, in: seeds, display: "seeds")
+            XCTAssertFalse(expected.isEmpty, name)
+            let firstLines = diagnostics.map { $0.rendered.split(separator: "\n").first.map(String.init) ?? "" }
+            for line in expected {
+                XCTAssertTrue(firstLines.contains(line), "\(name): expected\n  \(line)\ngot\n  \(firstLines.joined(separator: "\n  "))")
+            }
         }
     }
 

@@ -252,8 +252,13 @@ enum SecurityRules {
         }
         for claim in order {
             let entries = byClaim[claim] ?? []
-            guard let first = entries.first else { continue }
-            for entry in entries.dropFirst() where entry.2.user != first.2.user && entry.2.groups.isDisjoint(with: first.2.groups) {
+            for (position, entry) in entries.enumerated() {
+                // Each user of the claim is reported once, against the nearest earlier one it conflicts with.
+                guard
+                    let first = entries[..<position].last(where: {
+                        $0.2.user != entry.2.user && $0.2.groups.isDisjoint(with: entry.2.groups)
+                    })
+                else { continue }
                 let where_ = entry.2.location ?? StorageRules.location(entry.1, context: context)
                 context.report(
                     "\(entry.0.displayName) uses claim '\(claim)' as \(entry.2.user), but \(first.0.displayName) uses it as \(first.2.user), with no group in common; files one writes are unreadable by the other (permission denied)",
@@ -261,7 +266,6 @@ enum SecurityRules {
                     help: "run both with the same fsGroup (e.g. securityContext.fsGroup in the podTemplate) and group-readable files, or with the same runAsUser",
                     notes: [DiagnosticNote("\(first.0.displayName) is set here", at: first.2.location ?? StorageRules.location(first.1, context: context))],
                     subject: context.subject(for: entry.0.object))
-                break
             }
         }
     }
