@@ -68,6 +68,7 @@ public enum Workloads {
             }
             if object.isTekton && object.kind == "PipelineRun" { units += pipelineRunUnits(object, plan: plan) }
             if object.isTekton && object.kind == "TaskRun" { units += taskRunUnits(object, plan: plan) }
+            if object.kind == "InferenceService", let unit = inferenceServiceUnit(object) { units.append(unit) }
         }
         return units
     }
@@ -99,6 +100,24 @@ public enum Workloads {
             object: object, origin: .podTemplate, podPath: podPath, podSpec: spec, containers: containers,
             serviceAccount: spec["serviceAccountName"]?.stringValue ?? "default", claims: claims,
             displayName: "\(object.kind) '\(object.name)'")
+    }
+
+    /// A KServe InferenceService serving from `pvc://claim/path` (ADR-053): its predictor pod
+    /// mounts the claim read-only, while the notebook that trains the model writes it.
+    static func inferenceServiceUnit(_ object: PlannedObject) -> PodUnit? {
+        var found: [(String, String)] = []
+        PlatformRules.strings(object.manifest["spec"] ?? .map([]), path: "spec", into: &found)
+        let claims = found.compactMap { path, text -> ClaimUse? in
+            guard path.hasSuffix("storageUri"), text.hasPrefix("pvc://") else { return nil }
+            let claim = text.dropFirst("pvc://".count).split(separator: "/").first.map(String.init) ?? ""
+            guard !claim.isEmpty else { return nil }
+            return ClaimUse(claim: claim, readOnly: true, object: object, path: path, isNamedClaim: true)
+        }
+        guard !claims.isEmpty else { return nil }
+        return PodUnit(
+            object: object, origin: .podTemplate, podPath: "spec.predictor", podSpec: object.manifest.value(at: "spec.predictor") ?? .map([]),
+            containers: [], serviceAccount: object.manifest.value(at: "spec.predictor.serviceAccountName")?.stringValue ?? "default",
+            claims: claims, displayName: "InferenceService '\(object.name)'")
     }
 
     // MARK: Tekton

@@ -168,7 +168,7 @@ enum SecurityRules {
                 let limitedByBinding = grantedIndex < capIndex
                 if limitedByBinding {
                     if let best = granted.max(by: { $0.level < $1.level }) {
-                        notes.append(DiagnosticNote("the account is granted SCC \(best.name) here", at: best.object.sources.first))
+                        notes.append(DiagnosticNote("the account is granted SCC \(best.name) here", at: context.location(of: best.object, path: "roleRef.name")))
                     } else {
                         notes.append(DiagnosticNote("no RoleBinding grants the account an SCC: it gets restricted-v2"))
                     }
