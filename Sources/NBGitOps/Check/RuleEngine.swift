@@ -69,6 +69,9 @@ public final class RuleContext: @unchecked Sendable {
         self.specs = specs
     }
 
+    /// Every pod shape of the plan (computed once per environment).
+    public private(set) lazy var units: [PodUnit] = Workloads.units(plan)
+
     public var environment: Environment { plan.environment }
     public var platform: Platform { plan.environment.platform.value }
 

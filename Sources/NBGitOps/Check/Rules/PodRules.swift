@@ -29,7 +29,7 @@ enum PodRules {
         let resource = context.environment.gpu.resourceName.value
         let taints = blockingTaints(context)
         guard !taints.isEmpty else { return }
-        for unit in Workloads.units(context.plan) {
+        for unit in context.units {
             guard let container = requestsGPU(unit, resource: resource) else { continue }
             let tolerations = unit.podSpec["tolerations"]?.elements ?? []
             let missing = taints.filter { taint in !tolerations.contains { GPUPlacement.tolerates($0, taint) } }
@@ -50,7 +50,7 @@ enum PodRules {
     static let gpuRequestLimit = PlanRule(.gpuRequestLimit) { context in
         let resource = context.environment.gpu.resourceName.value
         guard !resource.isEmpty else { return }
-        for unit in Workloads.units(context.plan) {
+        for unit in context.units {
             for container in unit.containers {
                 guard let request = container.resources?["requests"]?[resource],
                     let limit = container.resources?["limits"]?[resource],
@@ -80,7 +80,7 @@ enum PodRules {
         let resource = context.environment.gpu.resourceName.value
         let taints = blockingTaints(context)
         guard !taints.isEmpty else { return }
-        for unit in Workloads.units(context.plan) where requestsGPU(unit, resource: resource) == nil {
+        for unit in context.units where requestsGPU(unit, resource: resource) == nil {
             let tolerations = unit.podSpec["tolerations"]?.elements ?? []
             guard let index = tolerations.firstIndex(where: { toleration in taints.contains { GPUPlacement.tolerates(toleration, $0) } })
             else { continue }
@@ -104,7 +104,7 @@ enum PodRules {
             .volumePath, .nameInvalid,
         ]
     ) { context in
-        for unit in Workloads.units(context.plan) where context.job(for: unit.object) == nil {
+        for unit in context.units where context.job(for: unit.object) == nil {
             checkVolumes(unit, context: context)
         }
     }
@@ -203,7 +203,7 @@ enum PodRules {
     /// home and read-only image directories, so a runtime `pip install` fails (ADR-023).
     static let runtimeInstall = PlanRule(.runtimeInstallNoHome) { context in
         guard context.platform == .openshift else { return }
-        for unit in Workloads.units(context.plan) where context.job(for: unit.object) == nil {
+        for unit in context.units where context.job(for: unit.object) == nil {
             for container in unit.containers {
                 let texts = [container.node["script"]?.stringValue]
                     + (container.node["command"]?.elements ?? []).map(\.stringValue)

@@ -149,7 +149,7 @@ enum SecurityRules {
         }
         var byAccount: [String: (need: Need, unit: PodUnit)] = [:]
         var order: [String] = []
-        for unit in Workloads.units(context.plan) {
+        for unit in context.units {
             let need = need(unit, context: context)
             if let current = byAccount[unit.serviceAccount] {
                 if need.level > current.need.level { byAccount[unit.serviceAccount] = (need, unit) }
@@ -243,7 +243,7 @@ enum SecurityRules {
     static let sharedVolumeUIDs = PlanRule(.sharedVolumeUIDs) { context in
         var byClaim: [String: [(PodUnit, ClaimUse, Identity)]] = [:]
         var order: [String] = []
-        for unit in Workloads.units(context.plan) {
+        for unit in context.units {
             let id = identity(unit, context: context)
             for use in unit.claims {
                 if byClaim[use.claim] == nil { order.append(use.claim) }
@@ -275,7 +275,7 @@ enum SecurityRules {
     static let uidRange = PlanRule(.uidOutsideRange) { context in
         guard context.platform == .openshift else { return }
         let range = context.environment.security.uidRange
-        for unit in Workloads.units(context.plan) where context.job(for: unit.object) == nil {
+        for unit in context.units where context.job(for: unit.object) == nil {
             if grants(unit.serviceAccount, context: context).contains(where: { $0.level >= 1 }) { continue }
             var fields: [(ManifestNode, String, PlannedObject)] = []
             for field in ["runAsUser", "runAsGroup", "fsGroup"] {

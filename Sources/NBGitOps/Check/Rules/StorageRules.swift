@@ -42,7 +42,7 @@ enum StorageRules {
     static func checkConcurrency(_ context: RuleContext, mixed: Bool) {
         let disabled = context.environment.tekton.coschedule.value == .disabled
         var byClaim: [String: [(identity: String, unit: PodUnit, use: ClaimUse)]] = [:]
-        for unit in Workloads.units(context.plan) {
+        for unit in context.units {
             var identity = "\(unit.object.kind)/\(unit.object.name)"
             // Tasks of one PipelineRun share a claim on one node through the affinity
             // assistant, unless the cluster disabled it.
@@ -88,7 +88,7 @@ enum StorageRules {
         let storage = context.environment.storage
         let existing = Set(storage.existingClaims.value)
         var seen: Set<String> = []
-        for unit in Workloads.units(context.plan) where context.job(for: unit.object) == nil {
+        for unit in context.units where context.job(for: unit.object) == nil {
             for use in unit.claims where use.isNamedClaim {
                 if existing.contains(use.claim) || claimObject(use.claim, context: context) != nil { continue }
                 guard seen.insert(use.claim).inserted else { continue }
@@ -144,7 +144,7 @@ enum StorageRules {
 
     /// NBG260/NBG261: a declared write larger than the claim, emptyDir or ephemeral storage.
     static let capacity = PlanRule(.claimTooSmall, alsoReports: [.ephemeralStorageTooSmall]) { context in
-        for unit in Workloads.units(context.plan) {
+        for unit in context.units {
             let object = unit.object
             let job = context.job(for: object)
             let annotation = job?.annotations[writesAnnotation]

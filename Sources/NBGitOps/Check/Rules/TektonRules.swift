@@ -96,7 +96,7 @@ enum TektonRules {
             let runTolerations = runPod["tolerations"]?.elements ?? []
             let untolerated = taints.filter { taint in !runTolerations.contains { GPUPlacement.tolerates($0, taint) } }
             guard !untolerated.isEmpty else { continue }
-            for unit in Workloads.units(context.plan) where unit.object.name == run.name && unit.object.kind == "PipelineRun" {
+            for unit in context.units where unit.object.name == run.name && unit.object.kind == "PipelineRun" {
                 guard let container = PodRules.requestsGPU(unit, resource: resource), !unit.claims.isEmpty else { continue }
                 context.report(
                     "\(unit.displayName) requests \(resource) and shares a PVC workspace, but the run-level podTemplate does not tolerate the GPU taint \(untolerated[0].key); the affinity assistant lands on a non-GPU node and the task can never join it",
