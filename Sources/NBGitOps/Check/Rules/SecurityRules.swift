@@ -268,6 +268,63 @@ enum SecurityRules {
                     subject: context.subject(for: entry.0.object))
             }
         }
+        for unit in context.units { checkContainersSharingVolumes(unit, context: context) }
+    }
+
+    /// Within one pod: containers (or the steps of one Tekton task) that share a writable
+    /// volume as different users with no common group (seed 004: a step writing a script into
+    /// the PVC workspace that the next step, as another user, cannot execute).
+    static func checkContainersSharingVolumes(_ unit: PodUnit, context: RuleContext) {
+        guard unit.containers.count >= 2 else { return }
+        var podGroups: Set<Int> = []
+        for field in ["fsGroup", "runAsGroup"] {
+            if let gid = unit.podSpec.value(at: "securityContext.\(field)")?.intValue { podGroups.insert(gid) }
+        }
+        for gid in unit.podSpec.value(at: "securityContext.supplementalGroups")?.elements ?? [] {
+            if let value = gid.intValue { podGroups.insert(value) }
+        }
+        struct Member {
+            var container: ContainerRef
+            var user: String
+            var groups: Set<Int>
+            var location: SourceLocation?
+        }
+        func member(_ container: ContainerRef) -> Member {
+            var groups = podGroups
+            if let gid = securityField("runAsGroup", container: container, unit: unit)?.0.intValue { groups.insert(gid) }
+            if let (value, path, object) = securityField("runAsUser", container: container, unit: unit), let uid = value.intValue {
+                return Member(container: container, user: "UID \(uid)", groups: groups, location: context.location(of: object, path: path))
+            }
+            return Member(container: container, user: "the default user", groups: groups, location: context.location(of: container.object, path: container.path))
+        }
+        // Volumes shared by two or more containers: for Tekton, the task's workspaces (every
+        // step mounts them); for pods, writable emptyDir and PVC volumes mounted by several.
+        var shared: [(String, [Member])] = []
+        if case .tektonTask = unit.origin {
+            if !unit.claims.isEmpty { shared.append(("the task's workspaces", unit.containers.map(member))) }
+        } else {
+            for volume in unit.podSpec["volumes"]?.elements ?? [] {
+                guard volume["emptyDir"] != nil || volume["persistentVolumeClaim"] != nil,
+                    let name = volume["name"]?.stringValue
+                else { continue }
+                let users = unit.containers.filter { container in
+                    (container.node["volumeMounts"]?.elements ?? []).contains { $0["name"]?.stringValue == name }
+                }
+                if users.count >= 2 { shared.append(("volume '\(name)'", users.map(member))) }
+            }
+        }
+        for (what, members) in shared {
+            for (position, entry) in members.enumerated() {
+                guard let first = members[..<position].last(where: { $0.user != entry.user && $0.groups.isDisjoint(with: entry.groups) })
+                else { continue }
+                context.report(
+                    "\(unit.displayName): container '\(entry.container.name)' uses \(what) as \(entry.user), but container '\(first.container.name)' uses it as \(first.user), with no group in common; files one writes are unreadable by the other (permission denied)",
+                    at: entry.location,
+                    help: "run the containers as the same user, or give the pod an fsGroup both share",
+                    notes: [DiagnosticNote("container '\(first.container.name)' is set here", at: first.location)],
+                    subject: context.subject(for: unit.object))
+            }
+        }
     }
 
     /// NBG241: under OpenShift's restricted-v2 (MustRunAsRange) a fixed runAsUser, runAsGroup
