@@ -145,9 +145,19 @@ public enum RuleEngine {
     public static func run(
         _ plans: [EnvironmentPlan], specs: SpecSet, rules: [PlanRule] = PlanRules.all, diagnostics: DiagnosticCollector
     ) {
-        let waivable = Set(rules.flatMap(\.ids))
+        let waivable = Set(rules.flatMap(\.ids)).subtracting(unwaivable)
         let waivers = parseWaivers(specs, waivable: waivable, diagnostics: diagnostics)
         var used: Set<Waiver> = []
+        // Plan-stage findings reported while planning (NBG126 for the validation jobs' claims)
+        // are waivable like the Check stage's: their location names the spec document.
+        diagnostics.transform { diagnostic in
+            guard diagnostic.severity != .note, waivable.contains(diagnostic.id), let location = diagnostic.location,
+                let subject = document(at: location, specs: specs),
+                let waiver = waivers.first(where: { $0.subject == subject && $0.rule == diagnostic.id })
+            else { return }
+            used.insert(waiver)
+            waive(&diagnostic, by: waiver)
+        }
         for plan in plans {
             let context = RuleContext(plan: plan, specs: specs)
             for rule in rules {
@@ -161,11 +171,7 @@ public enum RuleEngine {
                     let waiver = waivers.first(where: { $0.subject == subject && $0.rule == diagnostic.id })
                 {
                     used.insert(waiver)
-                    diagnostic.severity = .note
-                    diagnostic.message = "waived: " + diagnostic.message
-                    diagnostic.notes.append(DiagnosticNote("waived by annotation: \(waiver.reason)", at: waiver.location))
-                    diagnostic.help = nil
-                    diagnostic.waiverReason = waiver.reason
+                    waive(&diagnostic, by: waiver)
                 }
                 diagnostics.report(diagnostic)
             }
@@ -175,6 +181,35 @@ public enum RuleEngine {
                 .waiverUnused, "waiver for \(waiver.rule.rawValue) matches no diagnostic of this object in any environment",
                 at: waiver.location, help: "remove the stale waiver so it cannot hide a future problem")
         }
+    }
+
+    /// Rules whose findings the API server or the cluster would reject anyway (or that would
+    /// corrupt the output): a waiver cannot make such an object work.
+    public static let unwaivable: Set<RuleID> = [
+        .volumeReserved, .volumeDuplicateName, .volumeSourceCount, .volumeMountUndeclared, .volumeMountPathDuplicate,
+        .volumeHostPath, .volumeMode, .volumePath, .nameInvalid, .nameTooLong, .objectDuplicate, .gpuRequestLimit,
+    ]
+
+    static func waive(_ diagnostic: inout Diagnostic, by waiver: Waiver) {
+        diagnostic.severity = .note
+        diagnostic.message = "waived: " + diagnostic.message
+        diagnostic.notes.append(DiagnosticNote("waived by annotation: \(waiver.reason)", at: waiver.location))
+        diagnostic.help = nil
+        diagnostic.waiverReason = waiver.reason
+    }
+
+    /// The spec document a location lies in: the last document of that file starting at or
+    /// before it.
+    static func document(at location: SourceLocation, specs: SpecSet) -> DocumentKey? {
+        var starts: [(SourceLocation, DocumentKey)] = []
+        for job in specs.jobs where job.file == location.file {
+            let start = job.sourceMap.locations.values.filter { $0.file == job.file }.min() ?? job.name.location
+            starts.append((min(start, job.name.location), DocumentKey(file: job.file, index: job.documentIndex)))
+        }
+        for object in specs.supportingObjects where object.file == location.file {
+            starts.append((object.location, DocumentKey(file: object.file, index: object.documentIndex)))
+        }
+        return starts.filter { $0.0 <= location }.max { $0.0 < $1.0 }?.1
     }
 
     /// Every waiver of every spec document; malformed ones are reported and dropped.
@@ -211,9 +246,12 @@ public enum RuleEngine {
                     continue
                 }
                 guard waivable.contains(id) else {
+                    let why = unwaivable.contains(id)
+                        ? "the cluster rejects or loses such objects whatever the reason"
+                        : "it is checked while reading the input"
                     diagnostics.error(
-                        .waiverInvalid, "\(id.rawValue) cannot be waived: it is checked while reading the input",
-                        at: location, help: "fix the input; only plan rules (NBG2xx, NBG126, NBG132, NBG134, NBG140) can be waived")
+                        .waiverInvalid, "\(id.rawValue) cannot be waived: \(why)",
+                        at: location, help: "fix the input; waivable rules: \(waivable.map(\.rawValue).sorted().joined(separator: ", "))")
                     continue
                 }
                 guard !reason.isEmpty else {

@@ -73,6 +73,12 @@ public final class DiagnosticCollector: @unchecked Sendable {
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
 
+    /// Rewrites reported diagnostics in place (the Check stage turns waived findings of the
+    /// Plan stage into notes).
+    public func transform(_ body: (inout Diagnostic) -> Void) {
+        for index in diagnostics.indices { body(&diagnostics[index]) }
+    }
+
     public func report(_ diagnostic: Diagnostic) {
         guard diagnostics.count < limit else { return }
         if diagnostics.contains(diagnostic) { return }

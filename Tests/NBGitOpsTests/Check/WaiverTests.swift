@@ -83,6 +83,46 @@ final class WaiverTests: XCTestCase {
         }
     }
 
+    func testAPlanStageFindingOfAJobIsWaivable() {
+        let text = """
+            apiVersion: mlops.mlops.dev/v1alpha1
+            kind: NotebookValidationJob
+            metadata:
+              name: reader
+              annotations:
+                nbgitops.dev/waive: "NBG126: the datasets claim is created by the data team's own GitOps repository"
+            spec:
+              notebook:
+                git:
+                  url: https://github.com/org/repo.git
+                  ref: main
+                path: notebooks/demo.ipynb
+              podConfig:
+                containerImage: quay.io/jupyter/minimal-notebook:2024-05-27
+                volumes:
+                - name: data
+                  persistentVolumeClaim:
+                    claimName: datasets
+                volumeMounts:
+                - name: data
+                  mountPath: /data
+
+            """
+        let diagnostics = check(text)
+        XCTAssertEqual(diagnostics.map(\.id), [.claimNotProvided])
+        XCTAssertEqual(diagnostics.first?.severity, .note)
+        XCTAssertEqual(
+            diagnostics.first?.rendered.split(separator: "\n").first.map(String.init),
+            "spec.yaml:18:20: note[NBG126]: waived: PersistentVolumeClaim 'datasets' is not created by nbgitops; it must exist in namespace 'nb-validation' before the job runs")
+    }
+
+    func testRulesTheClusterEnforcesCannotBeWaived() {
+        let lines = check(job(name: "warm", waive: "NBG211: we know")).map { String($0.rendered.split(separator: "\n")[0]) }
+        XCTAssertTrue(
+            lines.contains("spec.yaml:6:25: error[NBG180]: NBG211 cannot be waived: the cluster rejects or loses such objects whatever the reason"),
+            "\(lines)")
+    }
+
     func testWaiverOnAPassedThroughObject() {
         let text = """
             apiVersion: route.openshift.io/v1
