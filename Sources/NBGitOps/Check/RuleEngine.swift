@@ -103,11 +103,22 @@ public final class RuleContext: @unchecked Sendable {
         return specs.jobs.first { $0.name.location == source }
     }
 
-    /// The spec document an object came from (for waivers).
+    /// The spec document an object came from (for waivers): a passed-through object's, a
+    /// validation Job's, or for any other generated object (builds) the document its first
+    /// source lies in.
     public func subject(for object: PlannedObject) -> DocumentKey? {
         if let passed = supportingObject(for: object) { return DocumentKey(file: passed.file, index: passed.documentIndex) }
         if let job = job(for: object) { return DocumentKey(file: job.file, index: job.documentIndex) }
-        return nil
+        guard let source = object.sources.first else { return nil }
+        return RuleEngine.document(at: source, specs: specs)
+    }
+
+    /// The job whose spec document holds a generated object's first source (builds planned
+    /// from a job's `buildConfig`).
+    func owningJob(of object: PlannedObject) -> NotebookValidationJob? {
+        if let job = job(for: object) { return job }
+        guard let source = object.sources.first, let key = RuleEngine.document(at: source, specs: specs) else { return nil }
+        return specs.jobs.first { $0.file == key.file && $0.documentIndex == key.index }
     }
 
     public func subject(for job: NotebookValidationJob) -> DocumentKey {
@@ -124,6 +135,9 @@ public final class RuleContext: @unchecked Sendable {
         if let job = job(for: object) {
             if let specPath, let location = job.sourceMap.nearest(specPath) { return location }
             return job.name.location
+        }
+        if let specPath, let job = owningJob(of: object), let location = job.sourceMap.nearest(specPath) {
+            return location
         }
         return object.sources.first
     }
