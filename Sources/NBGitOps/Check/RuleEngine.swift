@@ -260,12 +260,14 @@ public enum RuleEngine {
                     continue
                 }
                 guard waivable.contains(id) else {
-                    let why = unwaivable.contains(id)
+                    let why =
+                        unwaivable.contains(id)
                         ? "the cluster rejects or loses such objects whatever the reason"
                         : "it is checked while reading the input"
                     diagnostics.error(
                         .waiverInvalid, "\(id.rawValue) cannot be waived: \(why)",
-                        at: location, help: "fix the input; waivable rules: \(waivable.map(\.rawValue).sorted().joined(separator: ", "))")
+                        at: location,
+                        help: "fix the input; waivable rules: \(waivable.map(\.rawValue).sorted().joined(separator: ", "))")
                     continue
                 }
                 guard !reason.isEmpty else {

@@ -77,7 +77,8 @@ public enum Workloads {
         var containers: [ContainerRef] = []
         for field in ["initContainers", "containers"] {
             for (index, container) in (spec[field]?.elements ?? []).enumerated() {
-                containers.append(ContainerRef(node: container, object: object, path: "\(podPath).\(field)[\(index)]", template: nil))
+                containers.append(
+                    ContainerRef(node: container, object: object, path: "\(podPath).\(field)[\(index)]", template: nil))
             }
         }
         var claims: [ClaimUse] = []
@@ -89,7 +90,8 @@ public enum Workloads {
             // A claim mounted read-only everywhere (or declared readOnly) counts as a reader.
             let mounts = containers.flatMap { $0.node["volumeMounts"]?.elements ?? [] }
                 .filter { $0["name"]?.stringValue == volumeName }
-            let readOnly = volume["persistentVolumeClaim"]?["readOnly"]?.boolValue == true
+            let readOnly =
+                volume["persistentVolumeClaim"]?["readOnly"]?.boolValue == true
                 || (!mounts.isEmpty && mounts.allSatisfy { $0["readOnly"]?.boolValue == true })
             claims.append(
                 ClaimUse(
@@ -115,8 +117,10 @@ public enum Workloads {
         }
         guard !claims.isEmpty else { return nil }
         return PodUnit(
-            object: object, origin: .podTemplate, podPath: "spec.predictor", podSpec: object.manifest.value(at: "spec.predictor") ?? .map([]),
-            containers: [], serviceAccount: object.manifest.value(at: "spec.predictor.serviceAccountName")?.stringValue ?? "default",
+            object: object, origin: .podTemplate, podPath: "spec.predictor",
+            podSpec: object.manifest.value(at: "spec.predictor") ?? .map([]),
+            containers: [],
+            serviceAccount: object.manifest.value(at: "spec.predictor.serviceAccountName")?.stringValue ?? "default",
             claims: claims, displayName: "InferenceService '\(object.name)'")
     }
 
@@ -165,7 +169,8 @@ public enum Workloads {
         let runPod = run.manifest.value(at: "spec.taskRunTemplate.podTemplate")
         let specs = run.manifest.value(at: "spec.taskRunSpecs")?.elements ?? []
         var units: [PodUnit] = []
-        let tasks = (pipeline.spec["tasks"]?.elements ?? []).enumerated().map { ($0, $1, "tasks") }
+        let tasks =
+            (pipeline.spec["tasks"]?.elements ?? []).enumerated().map { ($0, $1, "tasks") }
             + (pipeline.spec["finally"]?.elements ?? []).enumerated().map { ($0, $1, "finally") }
         for (index, task, list) in tasks {
             let taskName = task["name"]?.stringValue ?? "task-\(index)"
@@ -197,7 +202,8 @@ public enum Workloads {
                 for (stepIndex, step) in (taskSpec.spec["steps"]?.elements ?? []).enumerated() {
                     containers.append(
                         ContainerRef(
-                            node: step, object: taskSpec.object, path: "\(taskSpec.path).steps[\(stepIndex)]", template: template))
+                            node: step, object: taskSpec.object, path: "\(taskSpec.path).steps[\(stepIndex)]", template: template)
+                    )
                 }
             }
             units.append(
@@ -223,7 +229,9 @@ public enum Workloads {
         if let spec = run.manifest["spec"], let task = taskSpec(spec, basePath: "spec", owner: run, plan: plan) {
             for (index, step) in (task.spec["steps"]?.elements ?? []).enumerated() {
                 containers.append(
-                    ContainerRef(node: step, object: task.object, path: "\(task.path).steps[\(index)]", template: task.spec["stepTemplate"]))
+                    ContainerRef(
+                        node: step, object: task.object, path: "\(task.path).steps[\(index)]", template: task.spec["stepTemplate"]
+                    ))
             }
         }
         return [

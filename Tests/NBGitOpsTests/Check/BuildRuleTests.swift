@@ -46,7 +46,8 @@ final class BuildRuleTests: XCTestCase {
 
     func plan(environment: Environment, extra: (SpecSet) -> [PlannedObject]) -> (DiagnosticCollector, SpecSet) {
         let diagnostics = DiagnosticCollector()
-        let documents = YAMLLoader.load(bytes: Array(Self.spec.utf8), file: "builds.yaml", limits: .standard, diagnostics: diagnostics)
+        let documents = YAMLLoader.load(
+            bytes: Array(Self.spec.utf8), file: "builds.yaml", limits: .standard, diagnostics: diagnostics)
         let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         var plan = EnvironmentPlanner.plan(
             specs: specs, environment: environment, scripts: PlanFixtures.scripts, outputRoot: "gitops", diagnostics: diagnostics)
@@ -80,7 +81,12 @@ final class BuildRuleTests: XCTestCase {
             "apiVersion": "tekton.dev/v1", "kind": "Pipeline", "metadata": ["name": "nbgitops-build"],
             "spec": [
                 "workspaces": [["name": "source"]],
-                "tasks": [["name": "build", "taskRef": ["name": "nbgitops-buildah"], "workspaces": [["name": "source", "workspace": "source"]]]],
+                "tasks": [
+                    [
+                        "name": "build", "taskRef": ["name": "nbgitops-buildah"],
+                        "workspaces": [["name": "source", "workspace": "source"]],
+                    ]
+                ],
             ],
         ]
         let task: ManifestNode = [
@@ -135,12 +141,21 @@ final class BuildRuleTests: XCTestCase {
                 // A volumeClaimTemplate per run (ADR-040's fix): no shared claim.
                 run.manifest = run.manifest.replacing(
                     "spec.workspaces",
-                    with: [["name": "source", "volumeClaimTemplate": ["spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "5Gi"]]]]]])
+                    with: [
+                        [
+                            "name": "source",
+                            "volumeClaimTemplate": [
+                                "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "5Gi"]]]
+                            ],
+                        ]
+                    ])
                 objects.append(run)
             }
             let binding: ManifestNode = [
                 "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "pipeline-privileged"],
-                "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:openshift:scc:privileged"],
+                "roleRef": [
+                    "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:openshift:scc:privileged",
+                ],
                 "subjects": [["kind": "ServiceAccount", "name": "pipeline"]],
             ]
             objects.append(
@@ -152,14 +167,19 @@ final class BuildRuleTests: XCTestCase {
         let lines = diagnostics.sorted.map { String($0.rendered.split(separator: "\n")[0]) }
         // Only the unused waiver of the first job remains (it has no v1beta1 field now).
         XCTAssertEqual(
-            lines, ["builds.yaml:6:25: warning[NBG181]: waiver for NBG230 matches no diagnostic of this object in any environment"])
+            lines,
+            ["builds.yaml:6:25: warning[NBG181]: waiver for NBG230 matches no diagnostic of this object in any environment"])
     }
 
     func testGeneratedS2IBuildOnKubernetes() {
         let (diagnostics, _) = plan(environment: PlanFixtures.environment(platform: .kubernetes)) { specs in
             let buildConfig: ManifestNode = [
                 "apiVersion": "build.openshift.io/v1", "kind": "BuildConfig", "metadata": ["name": "churn"],
-                "spec": ["strategy": ["type": "Source", "sourceStrategy": ["from": ["kind": "DockerImage", "name": "ubi9/python-311"]]]],
+                "spec": [
+                    "strategy": [
+                        "type": "Source", "sourceStrategy": ["from": ["kind": "DockerImage", "name": "ubi9/python-311"]],
+                    ]
+                ],
             ]
             return [
                 PlannedObject(

@@ -25,7 +25,8 @@ final class RuleFixtureTests: XCTestCase {
             platform: Platform(rawValue: header["platform"] ?? "openshift") ?? .openshift,
             manageAllClaims: header["manageAllClaims"] == "true",
             existingClaims: header["existingClaims"].map { $0.split(separator: ",").map(String.init) } ?? [])
-        environment.gpu.taints = PlanFixtures.overlay([Taint(key: "nvidia.com/gpu", value: "true", effect: "NoSchedule")], line: 8)
+        environment.gpu.taints = PlanFixtures.overlay(
+            [Taint(key: "nvidia.com/gpu", value: "true", effect: "NoSchedule")], line: 8)
         if let mode = header["coschedule"].flatMap(CoscheduleMode.init(rawValue:)) {
             environment.tekton.coschedule = PlanFixtures.overlay(mode, line: 20)
         }
@@ -35,14 +36,18 @@ final class RuleFixtureTests: XCTestCase {
         if let cap = header["privilegeCap"] { environment.security.privilegeCap = PlanFixtures.overlay(cap, line: 22) }
         if let range = header["uidRange"] {
             let parts = range.split(separator: "/").compactMap { Int($0) }
-            if parts.count == 2 { environment.security.uidRange = PlanFixtures.overlay(parts[0]...(parts[0] + parts[1] - 1), line: 23) }
+            if parts.count == 2 {
+                environment.security.uidRange = PlanFixtures.overlay(parts[0]...(parts[0] + parts[1] - 1), line: 23)
+            }
         }
         if let url = header["repositoryURL"] { environment.delivery.repositoryURL = PlanFixtures.overlay(url, line: 18) }
         return environment
     }
 
     /// Decode → plan → check, like the pipeline; returns every rendered diagnostic.
-    static func run(_ name: String, in folder: String = folder, display: String = "rules") -> (diagnostics: [Diagnostic], expected: [String]) {
+    static func run(_ name: String, in folder: String = folder, display: String = "rules") -> (
+        diagnostics: [Diagnostic], expected: [String]
+    ) {
         let path = folder + "/" + name
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         var header: [String: String] = [:]
@@ -107,7 +112,8 @@ final class RuleFixtureTests: XCTestCase {
             XCTAssertFalse(expected.isEmpty, name)
             let firstLines = diagnostics.map { $0.rendered.split(separator: "\n").first.map(String.init) ?? "" }
             for line in expected {
-                XCTAssertTrue(firstLines.contains(line), "\(name): expected\n  \(line)\ngot\n  \(firstLines.joined(separator: "\n  "))")
+                XCTAssertTrue(
+                    firstLines.contains(line), "\(name): expected\n  \(line)\ngot\n  \(firstLines.joined(separator: "\n  "))")
             }
         }
     }

@@ -10,7 +10,8 @@ final class WaiverTests: XCTestCase {
         let documents = YAMLLoader.load(bytes: Array(text.utf8), file: "spec.yaml", limits: .standard, diagnostics: diagnostics)
         let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         var environment = PlanFixtures.environment()
-        environment.gpu.taints = PlanFixtures.overlay([Taint(key: "nvidia.com/gpu", value: "true", effect: "NoSchedule")], line: 8)
+        environment.gpu.taints = PlanFixtures.overlay(
+            [Taint(key: "nvidia.com/gpu", value: "true", effect: "NoSchedule")], line: 8)
         let plan = EnvironmentPlanner.plan(
             specs: specs, environment: environment, scripts: PlanFixtures.scripts, outputRoot: "gitops", diagnostics: diagnostics)
         PlanChecker.check([plan], specs: specs, diagnostics: diagnostics)
@@ -113,13 +114,16 @@ final class WaiverTests: XCTestCase {
         XCTAssertEqual(diagnostics.first?.severity, .note)
         XCTAssertEqual(
             diagnostics.first?.rendered.split(separator: "\n").first.map(String.init),
-            "spec.yaml:18:20: note[NBG126]: waived: PersistentVolumeClaim 'datasets' is not created by nbgitops; it must exist in namespace 'nb-validation' before the job runs")
+            "spec.yaml:18:20: note[NBG126]: waived: PersistentVolumeClaim 'datasets' is not created by nbgitops; it must exist in namespace 'nb-validation' before the job runs"
+        )
     }
 
     func testRulesTheClusterEnforcesCannotBeWaived() {
         let lines = check(job(name: "warm", waive: "NBG211: we know")).map { String($0.rendered.split(separator: "\n")[0]) }
         XCTAssertTrue(
-            lines.contains("spec.yaml:6:25: error[NBG180]: NBG211 cannot be waived: the cluster rejects or loses such objects whatever the reason"),
+            lines.contains(
+                "spec.yaml:6:25: error[NBG180]: NBG211 cannot be waived: the cluster rejects or loses such objects whatever the reason"
+            ),
             "\(lines)")
     }
 

@@ -9,7 +9,10 @@ final class DiagnosticFormatTests: XCTestCase {
         var waived = Diagnostic(
             .gpuTolerationWithoutRequest, .note, "waived: Job 'nb-warm' tolerates the GPU nodes' taint",
             at: SourceLocation(file: "specs/warm.yaml", line: 16, column: 7),
-            notes: [DiagnosticNote("waived by annotation: pre-warms the cache", at: SourceLocation(file: "specs/warm.yaml", line: 6, column: 25))])
+            notes: [
+                DiagnosticNote(
+                    "waived by annotation: pre-warms the cache", at: SourceLocation(file: "specs/warm.yaml", line: 6, column: 25))
+            ])
         waived.waiverReason = "pre-warms the cache"
         return [
             Diagnostic(
@@ -17,7 +20,8 @@ final class DiagnosticFormatTests: XCTestCase {
                 at: SourceLocation(file: "specs/b.yaml", line: 47, column: 20),
                 help: "give each workload its own claim",
                 notes: [
-                    DiagnosticNote("Job 'a' mounts it read-write here", at: SourceLocation(file: "specs/a.yaml", line: 20, column: 20)),
+                    DiagnosticNote(
+                        "Job 'a' mounts it read-write here", at: SourceLocation(file: "specs/a.yaml", line: 20, column: 20)),
                     DiagnosticNote("the access mode is ReadWriteOnce: built-in default"),
                 ]),
             Diagnostic(.claimNotProvided, .warning, "claim 'x' must pre-exist", at: nil),
@@ -53,11 +57,14 @@ final class DiagnosticFormatTests: XCTestCase {
         XCTAssertEqual(results.map { $0["level"] as? String }, ["error", "warning", "note"])
         let index = try XCTUnwrap(results[0]["ruleIndex"] as? Int)
         XCTAssertEqual(rules[index]["id"] as? String, "NBG200")
-        let region = ((results[0]["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])?["region"] as? [String: Int]
+        let region =
+            ((results[0]["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])?["region"]
+            as? [String: Int]
         XCTAssertEqual(region, ["startLine": 47, "startColumn": 20])
         XCTAssertEqual((results[0]["relatedLocations"] as? [[String: Any]])?.count, 1)
         XCTAssertEqual(
-            (results[2]["suppressions"] as? [[String: String]]) ?? [], [["kind": "inSource", "justification": "pre-warms the cache"]])
+            (results[2]["suppressions"] as? [[String: String]]) ?? [],
+            [["kind": "inSource", "justification": "pre-warms the cache"]])
         // Deterministic: the same input gives the same bytes.
         XCTAssertEqual(text, DiagnosticFormatter.sarif(sample))
     }
@@ -78,14 +85,17 @@ final class DiagnosticFormatTests: XCTestCase {
         try Data(DiagnosticFormatter.sarif(sample).utf8).write(to: valid)
         // Also the SARIF of a real run (the NBG200 and NBG250 fixtures) and of an empty run.
         let real = folder.appendingPathComponent("real.sarif")
-        let diagnostics = RuleFixtureTests.run("NBG200-fail.yaml").diagnostics + RuleFixtureTests.run("NBG250-fail.yaml").diagnostics
+        let diagnostics =
+            RuleFixtureTests.run("NBG200-fail.yaml").diagnostics + RuleFixtureTests.run("NBG250-fail.yaml").diagnostics
         try Data(DiagnosticFormatter.sarif(diagnostics).utf8).write(to: real)
         let empty = folder.appendingPathComponent("empty.sarif")
         try Data(DiagnosticFormatter.sarif([]).utf8).write(to: empty)
         // A broken log must be rejected, or the validator proves nothing.
         let broken = folder.appendingPathComponent("broken.sarif")
-        try Data(DiagnosticFormatter.sarif(sample).replacingOccurrences(of: "\"level\" : \"note\"", with: "\"level\" : \"info\"").utf8)
-            .write(to: broken)
+        try Data(
+            DiagnosticFormatter.sarif(sample).replacingOccurrences(of: "\"level\" : \"note\"", with: "\"level\" : \"info\"").utf8
+        )
+        .write(to: broken)
 
         let script = """
             import glob, json, sys, jsonschema

@@ -15,10 +15,13 @@ enum PlatformRules {
         let platform = context.environment.platform
         let note = DiagnosticNote("the platform is kubernetes: \(platform.origin)", at: platform.origin.location)
         for job in context.specs.jobs {
-            guard let build = job.podConfig.buildConfig, build.enabled, build.strategy.value.lowercased() == "s2i" else { continue }
+            guard let build = job.podConfig.buildConfig, build.enabled, build.strategy.value.lowercased() == "s2i" else {
+                continue
+            }
             context.report(
                 "NotebookValidationJob '\(job.name.value)' builds with S2I, which needs OpenShift's build controller; environment '\(context.environment.name)' is plain Kubernetes",
-                at: build.strategy.location, help: "use the tekton build strategy (buildah or kaniko) on Kubernetes, or target an OpenShift environment",
+                at: build.strategy.location,
+                help: "use the tekton build strategy (buildah or kaniko) on Kubernetes, or target an OpenShift environment",
                 notes: [note], subject: context.subject(for: job))
         }
         for object in context.plan.objects where object.kind == "BuildConfig" {
@@ -41,7 +44,8 @@ enum PlatformRules {
             context.report(
                 "\(object.kind) '\(object.name)' uses the OpenShift-only API group \(object.group); environment '\(context.environment.name)' is plain Kubernetes, where the sync fails with \"no matches for kind\"",
                 at: context.location(of: object, path: "apiVersion"),
-                help: object.kind == "Route" ? "use a networking.k8s.io/v1 Ingress on Kubernetes" : "keep this object out of Kubernetes environments",
+                help: object.kind == "Route"
+                    ? "use a networking.k8s.io/v1 Ingress on Kubernetes" : "keep this object out of Kubernetes environments",
                 notes: [DiagnosticNote("the platform is kubernetes: \(platform.origin)", at: platform.origin.location)],
                 subject: context.subject(for: object))
         }
@@ -51,7 +55,10 @@ enum PlatformRules {
 
     /// Token shapes that are never anything but a credential.
     static let tokenPatterns: [(String, NSRegularExpression?)] = [
-        ("a GitHub token", try? NSRegularExpression(pattern: #"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}"#)),
+        (
+            "a GitHub token",
+            try? NSRegularExpression(pattern: #"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}"#)
+        ),
         ("a GitLab token", try? NSRegularExpression(pattern: #"\bglpat-[A-Za-z0-9_-]{20,}"#)),
         ("an AWS access key id", try? NSRegularExpression(pattern: #"\b(AKIA|ASIA)[A-Z0-9]{16}\b"#)),
         ("a private key", try? NSRegularExpression(pattern: #"-----BEGIN [A-Z ]*PRIVATE KEY-----"#)),
@@ -88,7 +95,8 @@ enum PlatformRules {
     /// NBG140: literal secret material anywhere in a spec (every field, passed-through objects
     /// included) or in an overlay setting; the value is never echoed.
     static let secrets = PlanRule(.secretLiteral) { context in
-        let help = "remove it: keep credentials in a Secret created outside git (or an ExternalSecret / SealedSecret) and reference it by name"
+        let help =
+            "remove it: keep credentials in a Secret created outside git (or an ExternalSecret / SealedSecret) and reference it by name"
         for job in context.specs.jobs {
             var found: [(String, String)] = []
             strings(job.document, path: "spec", into: &found)

@@ -38,7 +38,8 @@ enum PodRules {
             let taintsOrigin = context.environment.gpu.taints.origin
             context.report(
                 "\(unit.displayName) requests \(resource) but does not tolerate the GPU nodes' taint \(taintText); it stays Pending (\"had untolerated taint\")",
-                at: gpuLocation(container, context: context, field: container.resources?["limits"]?[resource] != nil ? "limits" : "requests"),
+                at: gpuLocation(
+                    container, context: context, field: container.resources?["limits"]?[resource] != nil ? "limits" : "requests"),
                 help: "add tolerations for the GPU taints to \(unit.podPath).tolerations",
                 notes: [DiagnosticNote("the GPU taints are \(taintsOrigin)", at: taintsOrigin.location)],
                 subject: context.subject(for: unit.object))
@@ -60,7 +61,9 @@ enum PodRules {
                     "\(unit.displayName), container '\(container.name)': \(resource) request \(text(request)) differs from its limit \(text(limit)); Kubernetes rejects the pod",
                     at: gpuLocation(container, context: context, field: "limits"),
                     help: "set the \(resource) request equal to the limit (or give only the limit)",
-                    notes: [DiagnosticNote("the request is set here", at: gpuLocation(container, context: context, field: "requests"))],
+                    notes: [
+                        DiagnosticNote("the request is set here", at: gpuLocation(container, context: context, field: "requests"))
+                    ],
                     subject: context.subject(for: unit.object))
             }
         }
@@ -82,12 +85,16 @@ enum PodRules {
         guard !taints.isEmpty else { return }
         for unit in context.units where requestsGPU(unit, resource: resource) == nil {
             let tolerations = unit.podSpec["tolerations"]?.elements ?? []
-            guard let index = tolerations.firstIndex(where: { toleration in taints.contains { GPUPlacement.tolerates(toleration, $0) } })
+            guard
+                let index = tolerations.firstIndex(where: { toleration in
+                    taints.contains { GPUPlacement.tolerates(toleration, $0) }
+                })
             else { continue }
             context.report(
                 "\(unit.displayName) tolerates the GPU nodes' taint but requests no \(resource); it can be scheduled onto (and crowd) a GPU node",
                 at: context.location(
-                    of: unit.object, path: "\(unit.podPath).tolerations[\(index)]", specPath: "spec.podConfig.tolerations[\(index)]"),
+                    of: unit.object, path: "\(unit.podPath).tolerations[\(index)]",
+                    specPath: "spec.podConfig.tolerations[\(index)]"),
                 help: "remove the GPU toleration, or request \(resource) in resources.limits",
                 subject: context.subject(for: unit.object))
         }
@@ -124,8 +131,10 @@ enum PodRules {
             }
             if let first = names[name] {
                 context.report(
-                    "volume name '\(name)' is used twice in \(unit.displayName)", at: at("\(path).name"), rule: .volumeDuplicateName,
-                    help: "give every volume a unique name", notes: [DiagnosticNote("first used here", at: at(first))], subject: subject)
+                    "volume name '\(name)' is used twice in \(unit.displayName)", at: at("\(path).name"),
+                    rule: .volumeDuplicateName,
+                    help: "give every volume a unique name", notes: [DiagnosticNote("first used here", at: at(first))],
+                    subject: subject)
             } else {
                 names[name] = "\(path).name"
             }
@@ -143,12 +152,14 @@ enum PodRules {
                 guard let source = volume[kind] else { continue }
                 checkMode(source["defaultMode"], at: at("\(path).\(kind).defaultMode"), context: context, subject: subject)
                 for (itemIndex, item) in (source["items"]?.elements ?? []).enumerated() {
-                    checkMode(item["mode"], at: at("\(path).\(kind).items[\(itemIndex)].mode"), context: context, subject: subject)
+                    checkMode(
+                        item["mode"], at: at("\(path).\(kind).items[\(itemIndex)].mode"), context: context, subject: subject)
                     if let itemPath = item["path"]?.stringValue,
                         itemPath.hasPrefix("/") || itemPath.split(separator: "/").contains("..")
                     {
                         context.report(
-                            "item path '\(itemPath)' escapes volume '\(name)'", at: at("\(path).\(kind).items[\(itemIndex)].path"),
+                            "item path '\(itemPath)' escapes volume '\(name)'",
+                            at: at("\(path).\(kind).items[\(itemIndex)].path"),
                             rule: .volumePath, help: "use a relative path without a leading '/' or '..'", subject: subject)
                     }
                 }
@@ -162,7 +173,9 @@ enum PodRules {
                 let path = "\(container.path).volumeMounts[\(index)]"
                 let name = mount["name"]?.stringValue ?? ""
                 let mountPath = mount["mountPath"]?.stringValue ?? ""
-                func mountAt(_ field: String) -> SourceLocation? { context.location(of: container.object, path: "\(path).\(field)") }
+                func mountAt(_ field: String) -> SourceLocation? {
+                    context.location(of: container.object, path: "\(path).\(field)")
+                }
                 if names[name] == nil {
                     context.report(
                         "volume mount names volume '\(name)', which \(unit.displayName) does not declare", at: mountAt("name"),
@@ -205,7 +218,8 @@ enum PodRules {
         guard context.platform == .openshift else { return }
         for unit in context.units where context.job(for: unit.object) == nil {
             for container in unit.containers {
-                let texts = [container.node["script"]?.stringValue]
+                let texts =
+                    [container.node["script"]?.stringValue]
                     + (container.node["command"]?.elements ?? []).map(\.stringValue)
                     + (container.node["args"]?.elements ?? []).map(\.stringValue)
                 let text = texts.compactMap { $0 }.joined(separator: "\n")
@@ -214,11 +228,14 @@ enum PodRules {
                     !text.contains("--target"), !text.contains("--prefix"),
                     !hasWritableHome(container, unit: unit)
                 else { continue }
-                let field = container.node["script"] != nil ? "script" : (container.node["args"] != nil && container.node["command"] == nil ? "args" : "command")
+                let field =
+                    container.node["script"] != nil
+                    ? "script" : (container.node["args"] != nil && container.node["command"] == nil ? "args" : "command")
                 context.report(
                     "\(unit.displayName), container '\(container.name)' runs `pip install` at run time, but on OpenShift it runs as a random UID with no writable HOME; the install fails with permission denied (ADR-023)",
                     at: context.location(of: container.object, path: "\(container.path).\(field)"),
-                    help: "build the dependencies into the image (S2I or a Containerfile), or set HOME (or PYTHONUSERBASE) to a path on a writable emptyDir mount",
+                    help:
+                        "build the dependencies into the image (S2I or a Containerfile), or set HOME (or PYTHONUSERBASE) to a path on a writable emptyDir mount",
                     subject: context.subject(for: unit.object))
             }
         }

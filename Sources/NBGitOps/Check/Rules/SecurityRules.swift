@@ -46,18 +46,25 @@ enum SecurityRules {
         var needs: [Need] = [Need(level: 0, reason: "nothing beyond the default", location: nil)]
         func at(_ object: PlannedObject, _ path: String) -> SourceLocation? { context.location(of: object, path: path) }
         for host in ["hostNetwork", "hostPID", "hostIPC"] where unit.podSpec[host]?.boolValue == true {
-            needs.append(Need(level: openshift ? 3 : 2, reason: "\(host): true", location: at(unit.object, "\(unit.podPath).\(host)")))
+            needs.append(
+                Need(level: openshift ? 3 : 2, reason: "\(host): true", location: at(unit.object, "\(unit.podPath).\(host)")))
         }
         for (index, volume) in (unit.podSpec["volumes"]?.elements ?? []).enumerated() where volume["hostPath"] != nil {
-            needs.append(Need(level: openshift ? 3 : 2, reason: "a hostPath volume", location: at(unit.object, "\(unit.podPath).volumes[\(index)]")))
+            needs.append(
+                Need(
+                    level: openshift ? 3 : 2, reason: "a hostPath volume",
+                    location: at(unit.object, "\(unit.podPath).volumes[\(index)]")))
         }
         for container in unit.containers {
             let name = "container '\(container.name)'"
-            if let (value, path, object) = securityField("privileged", container: container, unit: unit), value.boolValue == true {
+            if let (value, path, object) = securityField("privileged", container: container, unit: unit), value.boolValue == true
+            {
                 needs.append(Need(level: openshift ? 3 : 2, reason: "\(name) is privileged", location: at(object, path)))
             }
             if let (value, path, object) = securityField("capabilities.add", container: container, unit: unit) {
-                let added = (value.elements ?? []).compactMap(\.stringValue).map { $0.uppercased().replacingOccurrences(of: "CAP_", with: "") }
+                let added = (value.elements ?? []).compactMap(\.stringValue).map {
+                    $0.uppercased().replacingOccurrences(of: "CAP_", with: "")
+                }
                 let extra = added.filter { $0 != "NET_BIND_SERVICE" }
                 if !extra.isEmpty {
                     let level: Int
@@ -66,29 +73,39 @@ enum SecurityRules {
                     } else {
                         level = extra.allSatisfy { baselineCapabilities.contains($0) } ? 1 : 2
                     }
-                    needs.append(Need(level: level, reason: "\(name) adds \(extra.joined(separator: ", "))", location: at(object, path)))
+                    needs.append(
+                        Need(level: level, reason: "\(name) adds \(extra.joined(separator: ", "))", location: at(object, path)))
                 }
             }
-            if let (value, path, object) = securityField("runAsUser", container: container, unit: unit), let uid = value.intValue {
+            if let (value, path, object) = securityField("runAsUser", container: container, unit: unit), let uid = value.intValue
+            {
                 if uid == 0 {
-                    needs.append(Need(level: openshift ? 2 : 1, reason: "\(name) runs as root (runAsUser: 0)", location: at(object, path)))
+                    needs.append(
+                        Need(level: openshift ? 2 : 1, reason: "\(name) runs as root (runAsUser: 0)", location: at(object, path)))
                 } else if openshift, !(context.environment.security.uidRange.value?.contains(uid) ?? false) {
-                    needs.append(Need(level: 1, reason: "\(name) runs as UID \(uid), outside the namespace's UID range", location: at(object, path)))
+                    needs.append(
+                        Need(
+                            level: 1, reason: "\(name) runs as UID \(uid), outside the namespace's UID range",
+                            location: at(object, path)))
                 }
             }
             if let (value, path, object) = securityField("allowPrivilegeEscalation", container: container, unit: unit),
                 value.boolValue == true
             {
-                needs.append(Need(level: openshift ? 2 : 1, reason: "\(name) allows privilege escalation", location: at(object, path)))
+                needs.append(
+                    Need(level: openshift ? 2 : 1, reason: "\(name) allows privilege escalation", location: at(object, path)))
             }
             if !openshift {
                 // Pod Security `restricted` requires all of these on every container.
                 var missing: [String] = []
-                if securityField("runAsNonRoot", container: container, unit: unit)?.0.boolValue != true { missing.append("runAsNonRoot: true") }
+                if securityField("runAsNonRoot", container: container, unit: unit)?.0.boolValue != true {
+                    missing.append("runAsNonRoot: true")
+                }
                 if securityField("allowPrivilegeEscalation", container: container, unit: unit)?.0.boolValue != false {
                     missing.append("allowPrivilegeEscalation: false")
                 }
-                let drops = (securityField("capabilities.drop", container: container, unit: unit)?.0.elements ?? []).compactMap(\.stringValue)
+                let drops = (securityField("capabilities.drop", container: container, unit: unit)?.0.elements ?? []).compactMap(
+                    \.stringValue)
                 if !drops.contains("ALL") { missing.append("capabilities.drop: [ALL]") }
                 let seccomp = securityField("seccompProfile.type", container: container, unit: unit)?.0.stringValue
                 if seccomp != "RuntimeDefault" && seccomp != "Localhost" { missing.append("seccompProfile.type: RuntimeDefault") }
@@ -113,14 +130,18 @@ enum SecurityRules {
             else { continue }
             let roleName = binding.manifest.value(at: "roleRef.name")?.stringValue ?? ""
             var sccs: [String] = []
-            if roleName.hasPrefix("system:openshift:scc:") { sccs.append(String(roleName.dropFirst("system:openshift:scc:".count))) }
+            if roleName.hasPrefix("system:openshift:scc:") {
+                sccs.append(String(roleName.dropFirst("system:openshift:scc:".count)))
+            }
             if binding.manifest.value(at: "roleRef.kind")?.stringValue == "Role",
                 let role = context.plan.objects.first(where: { $0.kind == "Role" && $0.name == roleName })
             {
                 for rule in role.manifest["rules"]?.elements ?? [] {
                     let resources = (rule["resources"]?.elements ?? []).compactMap(\.stringValue)
                     let verbs = (rule["verbs"]?.elements ?? []).compactMap(\.stringValue)
-                    guard resources.contains("securitycontextconstraints"), verbs.contains("use") || verbs.contains("*") else { continue }
+                    guard resources.contains("securitycontextconstraints"), verbs.contains("use") || verbs.contains("*") else {
+                        continue
+                    }
                     sccs += (rule["resourceNames"]?.elements ?? []).compactMap(\.stringValue)
                 }
             }
@@ -168,12 +189,17 @@ enum SecurityRules {
                 let limitedByBinding = grantedIndex < capIndex
                 if limitedByBinding {
                     if let best = granted.max(by: { $0.level < $1.level }) {
-                        notes.append(DiagnosticNote("the account is granted SCC \(best.name) here", at: context.location(of: best.object, path: "roleRef.name")))
+                        notes.append(
+                            DiagnosticNote(
+                                "the account is granted SCC \(best.name) here",
+                                at: context.location(of: best.object, path: "roleRef.name")))
                     } else {
                         notes.append(DiagnosticNote("no RoleBinding grants the account an SCC: it gets restricted-v2"))
                     }
                 } else {
-                    notes.append(DiagnosticNote("the environment caps privilege at \(names[capIndex]): \(cap.origin)", at: cap.origin.location))
+                    notes.append(
+                        DiagnosticNote(
+                            "the environment caps privilege at \(names[capIndex]): \(cap.origin)", at: cap.origin.location))
                 }
                 context.report(
                     "ServiceAccount '\(account)' runs \(unit.displayName), which needs \(context.platform == .openshift ? "SCC" : "Pod Security level") \(names[need.level]) (\(need.reason)), but \(limitedByBinding ? "is granted" : "the environment allows") only \(names[effective])",
@@ -207,7 +233,8 @@ enum SecurityRules {
         var users: [Int?] = []
         var location: SourceLocation?
         for container in unit.containers {
-            if let (value, path, object) = securityField("runAsUser", container: container, unit: unit), let uid = value.intValue {
+            if let (value, path, object) = securityField("runAsUser", container: container, unit: unit), let uid = value.intValue
+            {
                 users.append(uid)
                 if location == nil { location = context.location(of: object, path: path, specPath: nil) }
             } else {
@@ -259,12 +286,17 @@ enum SecurityRules {
                         $0.2.user != entry.2.user && $0.2.groups.isDisjoint(with: entry.2.groups)
                     })
                 else { continue }
-                let where_ = entry.2.location ?? StorageRules.location(entry.1, context: context)
+                let reportLocation = entry.2.location ?? StorageRules.location(entry.1, context: context)
                 context.report(
                     "\(entry.0.displayName) uses claim '\(claim)' as \(entry.2.user), but \(first.0.displayName) uses it as \(first.2.user), with no group in common; files one writes are unreadable by the other (permission denied)",
-                    at: where_,
-                    help: "run both with the same fsGroup (e.g. securityContext.fsGroup in the podTemplate) and group-readable files, or with the same runAsUser",
-                    notes: [DiagnosticNote("\(first.0.displayName) is set here", at: first.2.location ?? StorageRules.location(first.1, context: context))],
+                    at: reportLocation,
+                    help:
+                        "run both with the same fsGroup (e.g. securityContext.fsGroup in the podTemplate) and group-readable files, or with the same runAsUser",
+                    notes: [
+                        DiagnosticNote(
+                            "\(first.0.displayName) is set here",
+                            at: first.2.location ?? StorageRules.location(first.1, context: context))
+                    ],
                     subject: context.subject(for: entry.0.object))
             }
         }
@@ -292,10 +324,14 @@ enum SecurityRules {
         func member(_ container: ContainerRef) -> Member {
             var groups = podGroups
             if let gid = securityField("runAsGroup", container: container, unit: unit)?.0.intValue { groups.insert(gid) }
-            if let (value, path, object) = securityField("runAsUser", container: container, unit: unit), let uid = value.intValue {
-                return Member(container: container, user: "UID \(uid)", groups: groups, location: context.location(of: object, path: path))
+            if let (value, path, object) = securityField("runAsUser", container: container, unit: unit), let uid = value.intValue
+            {
+                return Member(
+                    container: container, user: "UID \(uid)", groups: groups, location: context.location(of: object, path: path))
             }
-            return Member(container: container, user: "the default user", groups: groups, location: context.location(of: container.object, path: container.path))
+            return Member(
+                container: container, user: "the default user", groups: groups,
+                location: context.location(of: container.object, path: container.path))
         }
         // Volumes shared by two or more containers: for Tekton, the task's workspaces (every
         // step mounts them); for pods, writable emptyDir and PVC volumes mounted by several.
@@ -315,7 +351,10 @@ enum SecurityRules {
         }
         for (what, members) in shared {
             for (position, entry) in members.enumerated() {
-                guard let first = members[..<position].last(where: { $0.user != entry.user && $0.groups.isDisjoint(with: entry.groups) })
+                guard
+                    let first = members[..<position].last(where: {
+                        $0.user != entry.user && $0.groups.isDisjoint(with: entry.groups)
+                    })
                 else { continue }
                 context.report(
                     "\(unit.displayName): container '\(entry.container.name)' uses \(what) as \(entry.user), but container '\(first.container.name)' uses it as \(first.user), with no group in common; files one writes are unreadable by the other (permission denied)",
@@ -350,10 +389,12 @@ enum SecurityRules {
                 let rangeText = range.value.map { "\($0.lowerBound)-\($0.upperBound)" }
                 context.report(
                     "\(unit.displayName) fixes \(path.split(separator: ".").last ?? "") \(id), "
-                        + (rangeText.map { "outside the namespace's UID range \($0)" } ?? "but the environment declares no UID range")
+                        + (rangeText.map { "outside the namespace's UID range \($0)" }
+                            ?? "but the environment declares no UID range")
                         + "; restricted-v2 rejects the pod",
                     at: context.location(of: object, path: path),
-                    help: "remove the fixed ID (OpenShift assigns one from the range), or declare security.uidRange in an overlay",
+                    help:
+                        "remove the fixed ID (OpenShift assigns one from the range), or declare security.uidRange in an overlay",
                     notes: range.value == nil ? [] : [DiagnosticNote("the range is \(range.origin)", at: range.origin.location)],
                     subject: context.subject(for: unit.object))
             }

@@ -67,15 +67,19 @@ enum StorageRules {
                 let isMixed = first.use.readOnly != other.use.readOnly
                 guard isMixed == mixed else { continue }
                 let notes = [
-                    DiagnosticNote("\(first.unit.displayName) mounts it \(first.use.readOnly ? "read-only" : "read-write") here", at: location(first.use, context: context)),
+                    DiagnosticNote(
+                        "\(first.unit.displayName) mounts it \(first.use.readOnly ? "read-only" : "read-write") here",
+                        at: location(first.use, context: context)),
                     DiagnosticNote("the access mode is \(access.mode): \(access.origin)", at: access.location),
                 ]
-                let message = mixed
+                let message =
+                    mixed
                     ? "\(access.mode) claim '\(claim)' is mounted \(other.use.readOnly ? "read-only" : "read-write") by \(other.unit.displayName) and \(first.use.readOnly ? "read-only" : "read-write") by \(first.unit.displayName); a \(access.mode) volume attaches to one node in one mode, so one of the pods fails to attach"
                     : "\(access.mode) claim '\(claim)' is mounted by \(other.unit.displayName) and \(first.unit.displayName), which can run at the same time; a \(access.mode) volume attaches to one node, so one pod stays Pending or fails with Multi-Attach (ADR-040)"
                 context.report(
                     message, at: location(other.use, context: context),
-                    help: "give each workload its own claim (a volumeClaimTemplate per run for builds), or use ReadWriteMany storage (overlay 'rwx')",
+                    help:
+                        "give each workload its own claim (a volumeClaimTemplate per run for builds), or use ReadWriteMany storage (overlay 'rwx')",
                     notes: notes, subject: context.subject(for: other.use.object))
             }
         }
@@ -101,8 +105,12 @@ enum StorageRules {
                     at: location(use, context: context), severity: storage.manageAllClaims.value ? .error : .warning,
                     help: "pass a PersistentVolumeClaim through the specs, or list it in storage.existingClaims",
                     notes: [
-                        DiagnosticNote("its access mode is taken to be the environment's \(access.value.rawValue) (\(access.origin))", at: access.origin.location),
-                        DiagnosticNote("storage.manageAllClaims is \(storage.manageAllClaims.value): \(storage.manageAllClaims.origin)", at: storage.manageAllClaims.origin.location),
+                        DiagnosticNote(
+                            "its access mode is taken to be the environment's \(access.value.rawValue) (\(access.origin))",
+                            at: access.origin.location),
+                        DiagnosticNote(
+                            "storage.manageAllClaims is \(storage.manageAllClaims.value): \(storage.manageAllClaims.origin)",
+                            at: storage.manageAllClaims.origin.location),
                     ],
                     subject: context.subject(for: use.object))
             }
@@ -134,7 +142,8 @@ enum StorageRules {
         if let pvc = claimObject(claim, context: context),
             let node = pvc.manifest.value(at: "spec.resources.requests.storage"), let bytes = Quantity.value(node)
         {
-            let location = context.supportingObject(for: pvc) != nil
+            let location =
+                context.supportingObject(for: pvc) != nil
                 ? context.location(of: pvc, path: "spec.resources.requests.storage")
                 : context.environment.storage.claimSize.origin.location
             return (bytes, node.stringValue ?? "\(bytes)", location)
@@ -147,7 +156,8 @@ enum StorageRules {
         for unit in context.units {
             let object = unit.object
             let job = context.job(for: object)
-            let annotation = job?.annotations[writesAnnotation]
+            let annotation =
+                job?.annotations[writesAnnotation]
                 ?? object.manifest.value(at: "metadata.annotations")?[writesAnnotation]?.stringValue
             guard let annotation else { continue }
             let annotationPath = "metadata.annotations" + SourceMap.component(writesAnnotation)
@@ -168,9 +178,10 @@ enum StorageRules {
         _ declaration: WriteDeclaration, unit: PodUnit, at location: SourceLocation?, context: RuleContext
     ) {
         let subject = context.subject(for: unit.object)
-        func tooSmall(_ what: String, _ size: String, _ where_: SourceLocation?, rule: RuleID) {
-            let message = "\(what) holds \(size), but \(declaration.target) is declared to receive \(declaration.text) (\(writesAnnotation))"
-            let note = DiagnosticNote("the size is set here", at: where_)
+        func tooSmall(_ what: String, _ size: String, _ sizeLocation: SourceLocation?, rule: RuleID) {
+            let message =
+                "\(what) holds \(size), but \(declaration.target) is declared to receive \(declaration.text) (\(writesAnnotation))"
+            let note = DiagnosticNote("the size is set here", at: sizeLocation)
             if rule == .claimTooSmall {
                 context.report(
                     message, at: location,
@@ -179,7 +190,8 @@ enum StorageRules {
             } else {
                 context.report(
                     message, at: location, rule: .ephemeralStorageTooSmall,
-                    help: "raise the ephemeral-storage limit or emptyDir sizeLimit, or write to a claim of at least \(declaration.text)",
+                    help:
+                        "raise the ephemeral-storage limit or emptyDir sizeLimit, or write to a claim of at least \(declaration.text)",
                     notes: [note], subject: subject)
             }
         }
@@ -192,7 +204,8 @@ enum StorageRules {
                 let bytes = Quantity.value(node), bytes < declaration.bytes
             {
                 tooSmall(
-                    "the volumeClaimTemplate of workspace '\(declaration.target)'", node.stringValue ?? "", context.location(
+                    "the volumeClaimTemplate of workspace '\(declaration.target)'", node.stringValue ?? "",
+                    context.location(
                         of: unit.object, path: "spec.workspaces[\(index)].volumeClaimTemplate.spec.resources.requests.storage"),
                     rule: .claimTooSmall)
             } else if let claim = binding["persistentVolumeClaim"]?["claimName"]?.stringValue,
@@ -221,7 +234,8 @@ enum StorageRules {
             if let limit = empty["sizeLimit"], let bytes = Quantity.value(limit), bytes < declaration.bytes {
                 tooSmall(
                     "emptyDir '\(declaration.target)'", limit.stringValue ?? "",
-                    context.location(of: unit.object, path: "\(unit.podPath).volumes[\(index)].emptyDir.sizeLimit",
+                    context.location(
+                        of: unit.object, path: "\(unit.podPath).volumes[\(index)].emptyDir.sizeLimit",
                         specPath: "spec.podConfig.volumes"),
                     rule: .ephemeralStorageTooSmall)
             } else {
@@ -237,22 +251,23 @@ enum StorageRules {
     ) {
         var total = 0.0
         var texts: [String] = []
-        var where_: SourceLocation?
+        var sizeLocation: SourceLocation?
         for container in unit.containers {
             guard let limit = container.resources?["limits"]?["ephemeral-storage"], let bytes = Quantity.value(limit) else {
                 return  // a container without a limit: the pod is unbounded
             }
             total += bytes
             texts.append(limit.stringValue ?? "")
-            if where_ == nil {
-                where_ = context.location(
+            if sizeLocation == nil {
+                sizeLocation = context.location(
                     of: container.object, path: "\(container.resourcesPath).limits.ephemeral-storage",
                     specPath: "spec.podConfig.resources.limits")
             }
         }
         guard !unit.containers.isEmpty, total < declaration.bytes else { return }
         tooSmall(
-            "the ephemeral-storage limit of \(unit.displayName) (\(texts.joined(separator: " + ")))", texts.joined(separator: " + "),
-            where_, .ephemeralStorageTooSmall)
+            "the ephemeral-storage limit of \(unit.displayName) (\(texts.joined(separator: " + ")))",
+            texts.joined(separator: " + "),
+            sizeLocation, .ephemeralStorageTooSmall)
     }
 }

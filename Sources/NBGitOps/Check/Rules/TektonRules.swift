@@ -32,7 +32,11 @@ enum TektonRules {
             if object.kind == "PipelineRun" {
                 for (index, spec) in (object.manifest.value(at: "spec.taskRunSpecs")?.elements ?? []).enumerated() {
                     if spec["taskServiceAccountName"] != nil {
-                        found.append(("spec.taskRunSpecs[\(index)].taskServiceAccountName", "spec.taskRunSpecs[\(index)].serviceAccountName"))
+                        found.append(
+                            (
+                                "spec.taskRunSpecs[\(index)].taskServiceAccountName",
+                                "spec.taskRunSpecs[\(index)].serviceAccountName"
+                            ))
                     }
                     if spec["taskPodTemplate"] != nil {
                         found.append(("spec.taskRunSpecs[\(index)].taskPodTemplate", "spec.taskRunSpecs[\(index)].podTemplate"))
@@ -76,7 +80,8 @@ enum TektonRules {
     static let assistantUnreachable = PlanRule(.affinityAssistantUnreachable) { context in
         let mode = context.environment.tekton.coschedule
         guard mode.value != .disabled else { return }
-        let modeNote = DiagnosticNote("Tekton's coschedule mode is \(mode.value.rawValue): \(mode.origin)", at: mode.origin.location)
+        let modeNote = DiagnosticNote(
+            "Tekton's coschedule mode is \(mode.value.rawValue): \(mode.origin)", at: mode.origin.location)
         for run in pipelineRuns(context) where !pvcBindings(run).isEmpty {
             let runPod = run.manifest.value(at: "spec.taskRunTemplate.podTemplate") ?? .map([])
             for (index, spec) in (run.manifest.value(at: "spec.taskRunSpecs")?.elements ?? []).enumerated() {
@@ -85,7 +90,8 @@ enum TektonRules {
                     context.report(
                         "PipelineRun '\(run.name)': \(field) for task '\(spec["pipelineTaskName"]?.stringValue ?? "")' are set only in taskRunSpecs; the affinity assistant is placed without them, and the task pod must join the assistant's node, so it stays Pending",
                         at: context.location(of: run, path: "spec.taskRunSpecs[\(index)].podTemplate.\(field)"),
-                        help: "set \(field) in spec.taskRunTemplate.podTemplate (the assistant inherits it), or give the task its own workspace",
+                        help:
+                            "set \(field) in spec.taskRunTemplate.podTemplate (the assistant inherits it), or give the task its own workspace",
                         notes: [modeNote], subject: context.subject(for: run))
                 }
             }
@@ -101,10 +107,12 @@ enum TektonRules {
                 context.report(
                     "\(unit.displayName) requests \(resource) and shares a PVC workspace, but the run-level podTemplate does not tolerate the GPU taint \(untolerated[0].key); the affinity assistant lands on a non-GPU node and the task can never join it",
                     at: context.location(of: run, path: "spec.taskRunTemplate.podTemplate"),
-                    help: "add the GPU tolerations to spec.taskRunTemplate.podTemplate, or give the GPU task a workspace of its own",
+                    help:
+                        "add the GPU tolerations to spec.taskRunTemplate.podTemplate, or give the GPU task a workspace of its own",
                     notes: [
                         modeNote,
-                        DiagnosticNote("the GPU is requested here", at: PodRules.gpuLocation(container, context: context, field: "limits")),
+                        DiagnosticNote(
+                            "the GPU is requested here", at: PodRules.gpuLocation(container, context: context, field: "limits")),
                     ],
                     subject: context.subject(for: run))
             }
@@ -138,15 +146,21 @@ enum TektonRules {
             let pvc = Set(pvcBindings(run).compactMap { $0.1["name"]?.stringValue })
             guard pvc.count >= 2, let pipeline = Workloads.pipelineSpec(run, plan: context.plan) else { continue }
             for (index, task) in (pipeline.spec["tasks"]?.elements ?? []).enumerated() {
-                let bound = (task["workspaces"]?.elements ?? []).compactMap { $0["workspace"]?.stringValue ?? $0["name"]?.stringValue }
-                    .filter { pvc.contains($0) }
+                let bound = (task["workspaces"]?.elements ?? []).compactMap {
+                    $0["workspace"]?.stringValue ?? $0["name"]?.stringValue
+                }
+                .filter { pvc.contains($0) }
                 guard Set(bound).count >= 2 else { continue }
                 let taskName = task["name"]?.stringValue ?? ""
                 context.report(
                     "task '\(taskName)' of PipelineRun '\(run.name)' binds \(Set(bound).count) PVC-backed workspaces (\(Set(bound).sorted().joined(separator: ", "))); under coschedule: workspaces each has its own affinity assistant, so the task pod cannot be placed",
                     at: context.location(of: pipeline.object, path: "\(pipeline.path).tasks[\(index)].workspaces"),
-                    help: "bind one PVC workspace per task (use subPaths of one claim), or set the cluster's coschedule to pipelineruns",
-                    notes: [DiagnosticNote("Tekton's coschedule mode is \(mode.value.rawValue): \(mode.origin)", at: mode.origin.location)],
+                    help:
+                        "bind one PVC workspace per task (use subPaths of one claim), or set the cluster's coschedule to pipelineruns",
+                    notes: [
+                        DiagnosticNote(
+                            "Tekton's coschedule mode is \(mode.value.rawValue): \(mode.origin)", at: mode.origin.location)
+                    ],
                     subject: context.subject(for: run))
             }
         }
