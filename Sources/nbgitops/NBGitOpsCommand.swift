@@ -43,6 +43,16 @@ struct SelectionOptions: ParsableArguments {
     @Flag(name: .customLong("timings"), help: "Print the time each stage took to standard error.")
     var timings = false
 
+    @Option(
+        name: .customLong("diagnostics-format"),
+        help: "How diagnostics are printed: text (standard error), json (one object per line) or sarif (SARIF 2.1.0).")
+    var diagnosticsFormat: DiagnosticFormat = .text
+
+    @Option(
+        name: .customLong("diagnostics-output"),
+        help: "Write json/sarif diagnostics to this file instead of standard output.")
+    var diagnosticsOutput: String?
+
     func validate() throws {
         if !specs.isEmpty {
             if overlays.isEmpty { throw ValidationError("ad-hoc mode needs at least one --overlay") }
@@ -128,17 +138,26 @@ enum RunPreparation {
     }
 }
 
-/// Prints diagnostics to standard error.
+extension DiagnosticFormat: ExpressibleByArgument {}
+
+/// Prints diagnostics: text to standard error like a compiler; json and sarif to standard
+/// output (or `--diagnostics-output`), where tools read them.
 enum DiagnosticPrinter {
-    static func print(_ diagnostics: DiagnosticCollector) {
-        var text = ""
-        for diagnostic in diagnostics.sorted { text += diagnostic.rendered + "\n" }
-        let errors = diagnostics.errorCount
-        let warnings = diagnostics.diagnostics.filter { $0.severity == .warning }.count
-        if errors > 0 || warnings > 0 {
-            text += "\(errors) error(s), \(warnings) warning(s)\n"
+    static func print(_ diagnostics: DiagnosticCollector, options: SelectionOptions? = nil) {
+        let format = options?.diagnosticsFormat ?? .text
+        let text = DiagnosticFormatter.format(diagnostics.sorted, as: format)
+        switch format {
+        case .text:
+            FileHandle.standardError.write(Data(text.utf8))
+        case .json, .sarif:
+            if let path = options?.diagnosticsOutput {
+                if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) {
+                    FileHandle.standardError.write(Data("error: cannot write \(path)\n".utf8))
+                }
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
         }
-        FileHandle.standardError.write(Data(text.utf8))
     }
 
     static func printTimings(_ output: CompilerOutput) {

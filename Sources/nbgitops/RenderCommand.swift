@@ -25,7 +25,7 @@ struct RenderCommand: ParsableCommand {
             !diagnostics.hasErrors,
             let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics)
         else {
-            DiagnosticPrinter.print(diagnostics)
+            DiagnosticPrinter.print(diagnostics, options: selection)
             throw ExitCode(1)
         }
         if selection.timings { DiagnosticPrinter.printTimings(output) }
@@ -37,7 +37,7 @@ struct RenderCommand: ParsableCommand {
         }
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
         let report = OutputWriter(root: prepared.outputRoot).write(outputs, diagnostics: diagnostics)
-        DiagnosticPrinter.print(diagnostics)
+        DiagnosticPrinter.print(diagnostics, options: selection)
         guard report.succeeded, !diagnostics.hasErrors else { throw ExitCode(1) }
         var summary = ""
         for environment in report.environments {
@@ -67,13 +67,13 @@ struct CheckCommand: ParsableCommand {
             !diagnostics.hasErrors,
             let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics)
         else {
-            DiagnosticPrinter.print(diagnostics)
+            DiagnosticPrinter.print(diagnostics, options: selection)
             throw ExitCode(1)
         }
         if selection.timings { DiagnosticPrinter.printTimings(output) }
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
         let differences = OutputComparator(root: prepared.outputRoot).compare(outputs, diagnostics: diagnostics)
-        DiagnosticPrinter.print(diagnostics)
+        DiagnosticPrinter.print(diagnostics, options: selection)
         var text = ""
         var clean = !diagnostics.hasErrors && differences.count == outputs.count
         let rendered = Dictionary(uniqueKeysWithValues: outputs.map { ($0.environment, $0.files) })
@@ -98,7 +98,12 @@ struct CheckCommand: ParsableCommand {
             text += ObjectChangeSummary.summarize(difference, rendered: rendered[difference.environment] ?? [], root: prepared.outputRoot).line + "\n"
         }
         if !clean { text += "gitops output is out of date: run `nbgitops render` and commit the result\n" }
-        print(text, terminator: "")
+        // With machine-readable diagnostics on standard output, the report goes to standard error.
+        if selection.diagnosticsFormat == .text || selection.diagnosticsOutput != nil {
+            print(text, terminator: "")
+        } else {
+            FileHandle.standardError.write(Data(text.utf8))
+        }
         if !clean { throw ExitCode(1) }
     }
 }
@@ -116,7 +121,17 @@ struct RulesCommand: ParsableCommand {
             guard let rule = RuleCatalog.all.first(where: { $0.id.rawValue == ruleID.uppercased() }) else {
                 throw ValidationError("no rule '\(ruleID)'; run `nbgitops rules` for the list")
             }
-            print("\(rule.id.rawValue) (\(rule.severity.rawValue)): \(rule.title)")
+            let current = FileManager.default.currentDirectoryPath
+            let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? current).deletingLastPathComponent().path
+            guard let resources = ResourceRoot.discover(startingPoints: [current, executable]),
+                let page = RuleDocs.page(rule.id, resources: resources)
+            else {
+                print("\(rule.id.rawValue) (\(rule.severity.rawValue)): \(rule.title)")
+                FileHandle.standardError.write(
+                    Data("note: doc page \(RuleDocs.relativePath(rule.id)) not found; set NBGITOPS_HOME to the nbgitops checkout\n".utf8))
+                return
+            }
+            print(page, terminator: page.hasSuffix("\n") ? "" : "\n")
             return
         }
         for rule in RuleCatalog.all {

@@ -1,10 +1,17 @@
 /// The Check stage: rules over the planned objects of one environment, after overlays are
 /// resolved and before anything is rendered or written.
+///
+/// The rules are `PlanRule` values (see `RuleEngine`), listed in `PlanRules.all`; each has an id
+/// in `RuleCatalog` and a doc page in `docs/rules/`.
 public enum PlanChecker {
+    /// Runs every plan rule over every environment's plan (waivers apply across environments).
+    public static func check(_ plans: [EnvironmentPlan], specs: SpecSet, diagnostics: DiagnosticCollector) {
+        RuleEngine.run(plans, specs: specs, rules: PlanRules.all, diagnostics: diagnostics)
+    }
+
+    /// One environment.
     public static func check(_ plan: EnvironmentPlan, specs: SpecSet, diagnostics: DiagnosticCollector) {
-        checkDerivedNameCollisions(plan, diagnostics: diagnostics)
-        for job in specs.jobs { checkReservedVolumes(job, diagnostics: diagnostics) }
-        checkNamespaces(plan, specs: specs, diagnostics: diagnostics)
+        check([plan], specs: specs, diagnostics: diagnostics)
     }
 
     /// A spec's own `metadata.namespace` does not decide where it lands: the environment does.
@@ -54,4 +61,58 @@ public enum PlanChecker {
             }
         }
     }
+}
+
+/// Every plan rule, in id order.
+public enum PlanRules {
+    public static let all: [PlanRule] = [
+        PlanRule(.volumeReserved) { context in
+            for job in context.specs.jobs {
+                let collector = DiagnosticCollector()
+                PlanChecker.checkReservedVolumes(job, diagnostics: collector)
+                for diagnostic in collector.diagnostics {
+                    context.report(
+                        diagnostic.message, at: diagnostic.location, help: diagnostic.help, notes: diagnostic.notes,
+                        subject: context.subject(for: job))
+                }
+            }
+        },
+        PodRules.passthroughVolumes,
+        StorageRules.undeclaredClaims,
+        PlanRule(.objectDuplicate) { context in
+            let collector = DiagnosticCollector()
+            PlanChecker.checkDerivedNameCollisions(context.plan, diagnostics: collector)
+            for diagnostic in collector.diagnostics {
+                context.report(
+                    diagnostic.message, at: diagnostic.location, help: diagnostic.help, notes: diagnostic.notes, subject: nil)
+            }
+        },
+        PlanRule(.namespaceReplaced) { context in
+            let collector = DiagnosticCollector()
+            PlanChecker.checkNamespaces(context.plan, specs: context.specs, diagnostics: collector)
+            for diagnostic in collector.diagnostics {
+                let job = context.specs.jobs.first { $0.namespace?.location == diagnostic.location }
+                context.report(
+                    diagnostic.message, at: diagnostic.location, help: diagnostic.help, notes: diagnostic.notes,
+                    subject: job.map { context.subject(for: $0) })
+            }
+        },
+        PlatformRules.secrets,
+        StorageRules.concurrentMounts,
+        StorageRules.mixedAccess,
+        PodRules.gpuUntolerated,
+        PodRules.gpuRequestLimit,
+        PodRules.gpuTolerationWithoutRequest,
+        TektonRules.assistantUnreachable,
+        TektonRules.affinityOverwritten,
+        TektonRules.workspacesPerTask,
+        TektonRules.betaFieldsInV1,
+        SecurityRules.sharedVolumeUIDs,
+        SecurityRules.uidRange,
+        SecurityRules.privilege,
+        StorageRules.capacity,
+        PlatformRules.s2iOnKubernetes,
+        PlatformRules.openshiftAPI,
+        PodRules.runtimeInstall,
+    ]
 }

@@ -95,6 +95,10 @@ public enum SpecDecoder {
         guard let spec = validator.validate(specNode, against: schema, path: "spec"), let metadata else { return nil }
         var sourceMap = validator.sourceMap
         sourceMap.locations["metadata.name"] = metadata.name.location
+        for pair in root["metadata"]?["annotations"]?.pairs ?? [] {
+            guard let key = pair.key.scalar?.value else { continue }
+            sourceMap.locations["metadata.annotations" + SourceMap.component(key)] = pair.value.location
+        }
         let context = JobContext(spec: spec, sourceMap: sourceMap, fallback: specNode.location, diagnostics: diagnostics)
         let job = context.makeJob(document: document, apiVersion: apiVersion, metadata: metadata)
         return diagnostics.errorCount == errorsBefore ? job : nil
@@ -266,6 +270,7 @@ struct JobContext {
             let path = "\(base).volumes[\(index)]"
             guard let nameText = node["name"]?.stringValue else { continue }
             let name = Located(nameText, at: location("\(path).name"))
+            NameChecks.checkLabel(name, what: "volume name", diagnostics: diagnostics)
             if let first = seen[nameText] {
                 diagnostics.error(.volumeDuplicateName, "volume name '\(nameText)' is used twice", at: name.location,
                     help: "give every volume a unique name", notes: [DiagnosticNote("first used here", at: first)])
@@ -293,18 +298,31 @@ struct JobContext {
             default: source = .emptyDir
             }
             for sourceKind in ["configMap", "secret"] {
+                checkMode(node[sourceKind]?["defaultMode"], at: "\(path).\(sourceKind).defaultMode")
                 for (itemIndex, item) in (node[sourceKind]?["items"]?.elements ?? []).enumerated() {
+                    let itemBase = "\(path).\(sourceKind).items[\(itemIndex)]"
+                    checkMode(item["mode"], at: "\(itemBase).mode")
                     guard let itemPath = item["path"]?.stringValue else { continue }
                     let parts = itemPath.split(separator: "/", omittingEmptySubsequences: false)
-                    if parts.contains("..") {
-                        diagnostics.error(.fieldPattern, "item path '\(itemPath)' escapes the volume", at: location("\(path).\(sourceKind).items[\(itemIndex)].path"),
-                            help: "use a relative path without '..'")
+                    if parts.contains("..") || itemPath.hasPrefix("/") {
+                        diagnostics.error(.volumePath, "item path '\(itemPath)' escapes the volume", at: location("\(itemBase).path"),
+                            help: "use a relative path without a leading '/' or '..'")
                     }
                 }
             }
             volumes.append(VolumeSpec(name: name, source: source, manifest: node))
         }
         return volumes
+    }
+
+    /// File modes are octal permission bits: 0 to 0777 (511). YAML 1.1 readers take `0644` as
+    /// octal and YAML 1.2 ones as decimal 644, which is then out of range.
+    func checkMode(_ node: ManifestNode?, at path: String) {
+        guard let node, let mode = node.intValue else { return }
+        guard mode < 0 || mode > 0o777 else { return }
+        diagnostics.error(
+            .volumeMode, "file mode \(mode) is outside 0-0777 (0-511 in decimal)", at: location(path),
+            help: "write the mode in decimal, which every YAML reader reads alike: 420 for 0644, 256 for 0400, 493 for 0755")
     }
 
     func decodeMounts(_ nodes: [ManifestNode], base: String, volumes: [VolumeSpec]) -> [VolumeMountSpec] {
@@ -321,6 +339,10 @@ struct JobContext {
                 if let suggestion = Suggestions.closest(to: nameText, in: Array(declared)) { help = "did you mean '\(suggestion)'?" }
                 diagnostics.error(.volumeMountUndeclared, "volume mount names volume '\(nameText)', which is not declared", at: name.location, help: help)
             }
+            if !mountText.hasPrefix("/") {
+                diagnostics.error(.volumePath, "mount path '\(mountText)' is not absolute", at: mountPath.location,
+                    help: "write an absolute path such as /mnt/\(nameText)")
+            }
             let normalized = Paths.normalizedAbsolute(mountText)
             if let first = paths[normalized] {
                 diagnostics.error(.volumeMountPathDuplicate, "mount path '\(mountText)' is used twice", at: mountPath.location,
@@ -329,7 +351,7 @@ struct JobContext {
                 paths[normalized] = mountPath.location
             }
             if let subPath = node["subPath"]?.stringValue, subPath.hasPrefix("/") || subPath.split(separator: "/").contains("..") {
-                diagnostics.error(.fieldPattern, "subPath '\(subPath)' must be a relative path inside the volume",
+                diagnostics.error(.volumePath, "subPath '\(subPath)' must be a relative path inside the volume",
                     at: location("\(path).subPath"), help: "remove the leading '/' and any '..'")
             }
             mounts.append(VolumeMountSpec(name: name, mountPath: mountPath, readOnly: node["readOnly"]?.boolValue ?? false, manifest: node))

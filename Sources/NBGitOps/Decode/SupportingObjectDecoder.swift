@@ -11,7 +11,8 @@ enum SupportingObjectDecoder {
         "route.openshift.io/Route", "image.openshift.io/ImageStream",
         "serving.kserve.io/InferenceService", "serving.kserve.io/ServingRuntime",
         "external-secrets.io/ExternalSecret", "external-secrets.io/SecretStore",
-        "bitnami.com/SealedSecret", "tekton.dev/Task", "tekton.dev/Pipeline",
+        "bitnami.com/SealedSecret", "tekton.dev/Task", "tekton.dev/Pipeline", "tekton.dev/PipelineRun",
+        "tekton.dev/TaskRun", "build.openshift.io/BuildConfig",
     ]
 
     static let clusterScopedKinds: Set<String> = [
@@ -75,9 +76,11 @@ enum SupportingObjectDecoder {
         ])
         if metadata.namespace != nil { metadataNode["namespace"] = .string(metadata.namespace?.value ?? "") }
         manifest["metadata"] = metadataNode
-        return SupportingObject(
+        var object = SupportingObject(
             apiVersion: apiVersion, kind: kind, name: metadata.name, namespaced: true, manifest: manifest,
             file: document.file, documentIndex: document.index, location: root.location)
+        object.sourceMap = SourceMap.of(root)
+        return object
     }
 
     /// A Secret may only be a reference shell (no data). Values are never echoed.

@@ -25,6 +25,8 @@ public struct Diagnostic: Hashable, Sendable {
     public var location: SourceLocation?
     public var help: String?
     public var notes: [DiagnosticNote]
+    /// The reason of the `nbgitops.dev/waive` annotation that turned this finding into a note.
+    public var waiverReason: String?
 
     public init(
         _ id: RuleID,
@@ -70,6 +72,12 @@ public final class DiagnosticCollector: @unchecked Sendable {
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
+
+    /// Rewrites reported diagnostics in place (the Check stage turns waived findings of the
+    /// Plan stage into notes).
+    public func transform(_ body: (inout Diagnostic) -> Void) {
+        for index in diagnostics.indices { body(&diagnostics[index]) }
+    }
 
     public func report(_ diagnostic: Diagnostic) {
         guard diagnostics.count < limit else { return }

@@ -42,6 +42,8 @@ extension RuleID {
     public static let volumeReserved: RuleID = "NBG124"
     public static let volumeHostPath: RuleID = "NBG125"
     public static let claimNotProvided: RuleID = "NBG126"
+    public static let volumeMode: RuleID = "NBG127"
+    public static let volumePath: RuleID = "NBG128"
 
     // Names and objects.
     public static let nameInvalid: RuleID = "NBG130"
@@ -70,6 +72,30 @@ extension RuleID {
     // Output (Write stage).
     public static let outputPath: RuleID = "NBG170"
     public static let outputWrite: RuleID = "NBG171"
+
+    // Waivers (`nbgitops.dev/waive` annotations).
+    public static let waiverInvalid: RuleID = "NBG180"
+    public static let waiverUnused: RuleID = "NBG181"
+
+    // Plan rules (Check stage, over the planned objects of one environment).
+    public static let rwoConcurrentMount: RuleID = "NBG200"
+    public static let rwoMixedAccess: RuleID = "NBG201"
+    public static let gpuUntolerated: RuleID = "NBG210"
+    public static let gpuRequestLimit: RuleID = "NBG211"
+    public static let gpuTolerationWithoutRequest: RuleID = "NBG212"
+    public static let affinityAssistantUnreachable: RuleID = "NBG220"
+    public static let affinityOverwritten: RuleID = "NBG221"
+    public static let workspacesPerTask: RuleID = "NBG222"
+    public static let tektonBetaField: RuleID = "NBG230"
+    public static let sharedVolumeUIDs: RuleID = "NBG240"
+    public static let uidOutsideRange: RuleID = "NBG241"
+    public static let privilegeCapped: RuleID = "NBG250"
+    public static let privilegeExcess: RuleID = "NBG251"
+    public static let claimTooSmall: RuleID = "NBG260"
+    public static let ephemeralStorageTooSmall: RuleID = "NBG261"
+    public static let s2iOnKubernetes: RuleID = "NBG270"
+    public static let openshiftAPI: RuleID = "NBG271"
+    public static let runtimeInstallNoHome: RuleID = "NBG272"
 }
 
 /// What a rule is about, for `nbgitops rules` and the docs.
@@ -117,6 +143,8 @@ public enum RuleCatalog {
         RuleDescription(.volumeReserved, .error, "a volume name or mount path collides with one nbgitops uses"),
         RuleDescription(.volumeHostPath, .error, "hostPath volumes are refused"),
         RuleDescription(.claimNotProvided, .warning, "a mounted PersistentVolumeClaim is neither declared, listed as existing, nor managed; it must pre-exist"),
+        RuleDescription(.volumeMode, .error, "a volume's defaultMode or an item's mode is outside 0-0777"),
+        RuleDescription(.volumePath, .error, "a mount path is not absolute, or an items[].path or subPath escapes its volume"),
         RuleDescription(.nameInvalid, .error, "a name is not a valid DNS-1123 name"),
         RuleDescription(.nameTooLong, .error, "a derived object name would exceed Kubernetes' length limit"),
         RuleDescription(.objectDuplicate, .error, "two inputs define the same object"),
@@ -135,5 +163,25 @@ public enum RuleCatalog {
         RuleDescription(.deliveryPruneDisabled, .warning, "prune is off: superseded validation Jobs stay in the cluster"),
         RuleDescription(.outputPath, .error, "an output path escapes the output folder"),
         RuleDescription(.outputWrite, .error, "the output folder cannot be written"),
+        RuleDescription(.waiverInvalid, .error, "a `nbgitops.dev/waive` annotation is malformed, has no reason, or names an unknown rule"),
+        RuleDescription(.waiverUnused, .warning, "a waiver names a rule that reported nothing for its object"),
+        RuleDescription(.rwoConcurrentMount, .error, "a ReadWriteOnce claim is mounted by two or more workloads that can run at once"),
+        RuleDescription(.rwoMixedAccess, .error, "a ReadWriteOnce claim is mounted read-write by one workload and read-only by another"),
+        RuleDescription(.gpuUntolerated, .error, "a pod requests the GPU resource but does not tolerate the GPU nodes' taints"),
+        RuleDescription(.gpuRequestLimit, .error, "the GPU resource's request differs from its limit"),
+        RuleDescription(.gpuTolerationWithoutRequest, .warning, "a pod tolerates the GPU taints but requests no GPU (it can occupy a GPU node)"),
+        RuleDescription(.affinityAssistantUnreachable, .error, "a task pod's placement cannot reach Tekton's affinity assistant"),
+        RuleDescription(.affinityOverwritten, .error, "affinity in a podTemplate of a run with a PVC workspace (Tekton overwrites it)"),
+        RuleDescription(.workspacesPerTask, .error, "a task binds more than one PVC-backed workspace under coschedule: workspaces"),
+        RuleDescription(.tektonBetaField, .error, "a tekton.dev/v1 object uses a v1beta1 field that v1 drops or ignores"),
+        RuleDescription(.sharedVolumeUIDs, .error, "containers share a volume as different users with no common group"),
+        RuleDescription(.uidOutsideRange, .error, "a fixed runAsUser/fsGroup on OpenShift outside the namespace's UID range"),
+        RuleDescription(.privilegeCapped, .error, "a ServiceAccount's pods need more privilege than the environment or its bindings allow"),
+        RuleDescription(.privilegeExcess, .warning, "a binding grants a ServiceAccount more privilege than its pods need"),
+        RuleDescription(.claimTooSmall, .error, "a claim is smaller than what the specs declare will be written into it"),
+        RuleDescription(.ephemeralStorageTooSmall, .error, "ephemeral storage is smaller than what a build declares it writes"),
+        RuleDescription(.s2iOnKubernetes, .error, "an S2I build on a plain Kubernetes environment"),
+        RuleDescription(.openshiftAPI, .error, "an OpenShift-only API group in a Kubernetes environment"),
+        RuleDescription(.runtimeInstallNoHome, .error, "a runtime `pip install` under OpenShift's random UID with no writable HOME"),
     ]
 }

@@ -11,6 +11,9 @@ public struct Environment: Sendable {
     public var images: ImageSettings
     public var naming: NamingSettings
     public var delivery: DeliverySettings
+    /// What the cluster lets pods do (privilege cap, OpenShift UID range). Defaults to what
+    /// nbgitops itself enforces: Pod Security `restricted` / SCC `restricted-v2`, no fixed UIDs.
+    public var security = SecuritySettings()
 
     public init(
         name: String, overlays: [OverlayReference], platform: Traced<Platform>, storage: StorageSettings,
@@ -215,4 +218,22 @@ public struct DeliverySettings: Sendable {
     public static let pruneReason = "superseded validation Jobs (new content, new name) must be deleted"
     public static let selfHealReason = "the cluster follows git; manual changes are reverted"
     public static let syncOptionsReason = "delete removed objects only after the rest is applied and healthy"
+}
+
+/// `security` of an overlay: what the cluster lets this environment's pods do.
+public struct SecuritySettings: Sendable {
+    /// The highest Pod Security level (`restricted`, `baseline`, `privileged`) or SCC
+    /// (`restricted-v2`, `nonroot-v2`, `anyuid`, `privileged`) the namespace allows; nil: the
+    /// platform's default for a namespace nbgitops creates (`restricted` / `restricted-v2`).
+    public var privilegeCap: Traced<String?>
+    /// OpenShift's `openshift.io/sa.scc.uid-range` of the namespace (first UID, count).
+    public var uidRange: Traced<ClosedRange<Int>?>
+
+    public init(
+        privilegeCap: Traced<String?> = .byDefault(nil, "the platform's most restrictive level"),
+        uidRange: Traced<ClosedRange<Int>?> = .byDefault(nil, "no UID range declared")
+    ) {
+        self.privilegeCap = privilegeCap
+        self.uidRange = uidRange
+    }
 }

@@ -66,6 +66,35 @@ public struct SourceMap: Sendable {
 
     public subscript(path: String) -> SourceLocation? { locations[path] }
 
+    /// The path component for a map key: `.key`, or `[key]` when the key holds `.`, `/` or `[`
+    /// (annotation and label keys), so such keys stay one component.
+    public static func component(_ key: String) -> String {
+        key.contains(where: { $0 == "." || $0 == "/" || $0 == "[" }) ? "[\(key)]" : ".\(key)"
+    }
+
+    /// Records every value (and key) of a YAML tree under its dotted path, the way the
+    /// schema validator does for specs.
+    public static func of(_ node: YAMLNode) -> SourceMap {
+        var map = SourceMap()
+        func walk(_ node: YAMLNode, _ path: String) {
+            if !path.isEmpty { map.locations[path] = node.location }
+            switch node.content {
+            case .scalar: return
+            case .mapping(let pairs):
+                for pair in pairs {
+                    guard let key = pair.key.scalar?.value else { continue }
+                    let child = path.isEmpty ? key : path + component(key)
+                    map.keyLocations[child] = pair.key.location
+                    walk(pair.value, child)
+                }
+            case .sequence(let items):
+                for (index, item) in items.enumerated() { walk(item, "\(path)[\(index)]") }
+            }
+        }
+        walk(node, "")
+        return map
+    }
+
     /// The location of `path`, or of the nearest ancestor that has one.
     public func nearest(_ path: String) -> SourceLocation? {
         var candidate = path

@@ -221,6 +221,9 @@ public struct SupportingObject: Sendable {
     public var file: String
     public var documentIndex: Int
     public var location: SourceLocation
+    /// Where every field of the object was written (`spec.template.spec.containers[0].image`),
+    /// so plan rules can point into a passed-through object.
+    public var sourceMap = SourceMap()
 
     public init(
         apiVersion: String, kind: String, name: Located<String>, namespaced: Bool, manifest: ManifestNode,

@@ -183,10 +183,8 @@ public enum CompilerPipeline {
         guard !diagnostics.hasErrors else { return nil }
 
         // Check.
-        for plan in plans {
-            PlanChecker.check(plan, specs: specs, diagnostics: diagnostics)
-            DeliveryChecks.check(plan, diagnostics: diagnostics)
-        }
+        PlanChecker.check(plans, specs: specs, diagnostics: diagnostics)
+        for plan in plans { DeliveryChecks.check(plan, diagnostics: diagnostics) }
         lap("check")
         guard !diagnostics.hasErrors else { return nil }
 

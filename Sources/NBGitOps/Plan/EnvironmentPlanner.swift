@@ -142,8 +142,12 @@ public enum EnvironmentPlanner {
         var labels = PlanMetadata.labels(component: "namespace")
         switch context.platform {
         case .kubernetes:
-            // Pod Security Admission: every pod nbgitops writes meets `restricted`.
-            labels["pod-security.kubernetes.io/enforce"] = "restricted"
+            // Pod Security Admission: every pod nbgitops writes meets `restricted`. An overlay's
+            // `security.privilegeCap` (baseline, privileged) raises the enforced level, which the
+            // privilege rule (NBG250) checks passed-through pods and builds against.
+            let cap = context.environment.security.privilegeCap.value
+            let level = cap.flatMap { ["baseline", "privileged"].contains($0) ? $0 : nil } ?? "restricted"
+            labels["pod-security.kubernetes.io/enforce"] = level
             labels["pod-security.kubernetes.io/enforce-version"] = "latest"
             labels["pod-security.kubernetes.io/audit"] = "restricted"
             labels["pod-security.kubernetes.io/warn"] = "restricted"

@@ -65,7 +65,18 @@ public enum EnvironmentResolver {
                 prune: stack.bool("delivery.prune", true, why: DeliverySettings.pruneReason),
                 selfHeal: stack.bool("delivery.selfHeal", true, why: DeliverySettings.selfHealReason),
                 syncOptions: syncOptions))
-        return environment
+        var resolved = environment
+        var uidRange: Traced<ClosedRange<Int>?> = .byDefault(nil, "no UID range declared")
+        if let (value, origin) = stack.lookup("security.uidRange"), let text = value.stringValue {
+            let parts = text.split(separator: "/").compactMap { Int($0) }
+            if parts.count == 2, parts[1] > 0, parts[0] <= Int.max - parts[1] {
+                uidRange = Traced(parts[0]...(parts[0] + parts[1] - 1), origin)
+            }
+        }
+        resolved.security = SecuritySettings(
+            privilegeCap: stack.optionalString("security.privilegeCap", why: "the platform's most restrictive level"),
+            uidRange: uidRange)
+        return resolved
     }
 }
 

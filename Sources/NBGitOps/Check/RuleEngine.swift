@@ -1,0 +1,300 @@
+import Foundation
+
+/// The rule engine of the Check stage.
+///
+/// A `PlanRule` is a value: a stable id (its severity and title live in `RuleCatalog`, its doc
+/// page in `docs/rules/<id>.md`) and a check over one environment's plan — the objects after
+/// overlays are resolved, before anything is rendered or written. Rules report `Finding`s
+/// through a `RuleContext`, which knows how to trace a planned object back to the spec or
+/// overlay line that caused it, and which spec document it belongs to (for waivers).
+///
+/// Waivers: a spec document (a NotebookValidationJob or a passed-through object) may carry
+/// `metadata.annotations["nbgitops.dev/waive"]` with entries `RULE-ID: reason`, separated by
+/// newlines or `;`. A waived finding on that document is reported as a note that echoes the
+/// reason; a waiver never applies to another document or globally. A waiver without a reason,
+/// for an unknown rule, or for a rule that is checked while decoding is an error (`NBG180`);
+/// one that waived nothing in any environment is a warning (`NBG181`).
+public struct PlanRule: Sendable {
+    public var id: RuleID
+    /// Further ids the check reports (closely related findings computed together).
+    public var alsoReports: [RuleID]
+    public var check: @Sendable (RuleContext) -> Void
+
+    public init(_ id: RuleID, alsoReports: [RuleID] = [], check: @escaping @Sendable (RuleContext) -> Void) {
+        self.id = id
+        self.alsoReports = alsoReports
+        self.check = check
+    }
+
+    /// Every id this rule can report.
+    public var ids: [RuleID] { [id] + alsoReports }
+
+    public var description: RuleDescription? { RuleCatalog.all.first { $0.id == id } }
+    public var severity: DiagnosticSeverity { description?.severity ?? .error }
+    public var title: String { description?.title ?? "" }
+    /// The rule's doc page, relative to the resource root.
+    public var docPage: String { RuleDocs.relativePath(id) }
+}
+
+/// Identifies one spec document: the unit a waiver applies to.
+public struct DocumentKey: Hashable, Sendable, Comparable {
+    public var file: String
+    public var index: Int
+
+    public init(file: String, index: Int) {
+        self.file = file
+        self.index = index
+    }
+
+    public static func < (lhs: DocumentKey, rhs: DocumentKey) -> Bool { (lhs.file, lhs.index) < (rhs.file, rhs.index) }
+}
+
+/// One thing a rule found.
+public struct Finding: Sendable {
+    public var diagnostic: Diagnostic
+    /// The spec document the finding is about (nil: environment-wide, cannot be waived).
+    public var subject: DocumentKey?
+}
+
+/// What a rule sees: the plan, the specs, the environment, and location helpers.
+public final class RuleContext: @unchecked Sendable {
+    public let plan: EnvironmentPlan
+    public let specs: SpecSet
+    public private(set) var findings: [Finding] = []
+    var currentRule: RuleID = "NBG000"
+    var currentSeverity: DiagnosticSeverity = .error
+
+    public init(plan: EnvironmentPlan, specs: SpecSet) {
+        self.plan = plan
+        self.specs = specs
+    }
+
+    /// Every pod shape of the plan (computed once per environment).
+    public private(set) lazy var units: [PodUnit] = Workloads.units(plan)
+
+    public var environment: Environment { plan.environment }
+    public var platform: Platform { plan.environment.platform.value }
+
+    /// Reports a finding of the running rule (its catalog severity unless given).
+    /// `rule` reports under one of the running rule's `alsoReports` ids (with its catalog severity).
+    public func report(
+        _ message: String, at location: SourceLocation?, rule: RuleID? = nil, severity: DiagnosticSeverity? = nil,
+        help: String? = nil, notes: [DiagnosticNote] = [], subject: DocumentKey?
+    ) {
+        let id = rule ?? currentRule
+        let catalogSeverity = rule.flatMap { id in RuleCatalog.all.first { $0.id == id }?.severity } ?? currentSeverity
+        findings.append(
+            Finding(
+                diagnostic: Diagnostic(id, severity ?? catalogSeverity, message, at: location, help: help, notes: notes),
+                subject: subject))
+    }
+
+    // MARK: Tracing planned objects back to their inputs
+
+    /// The supporting object a planned object was passed through from.
+    public func supportingObject(for object: PlannedObject) -> SupportingObject? {
+        guard let source = object.sources.first else { return nil }
+        return specs.supportingObjects.first { $0.location == source && $0.kind == object.kind }
+    }
+
+    /// The NotebookValidationJob a generated validation Job was planned from.
+    public func job(for object: PlannedObject) -> NotebookValidationJob? {
+        guard object.kind == "Job", let source = object.sources.first else { return nil }
+        return specs.jobs.first { $0.name.location == source }
+    }
+
+    /// The spec document an object came from (for waivers): a passed-through object's, a
+    /// validation Job's, or for any other generated object (builds) the document its first
+    /// source lies in.
+    public func subject(for object: PlannedObject) -> DocumentKey? {
+        if let passed = supportingObject(for: object) { return DocumentKey(file: passed.file, index: passed.documentIndex) }
+        if let job = job(for: object) { return DocumentKey(file: job.file, index: job.documentIndex) }
+        guard let source = object.sources.first else { return nil }
+        return RuleEngine.document(at: source, specs: specs)
+    }
+
+    /// The job whose spec document holds a generated object's first source (builds planned
+    /// from a job's `buildConfig`).
+    func owningJob(of object: PlannedObject) -> NotebookValidationJob? {
+        if let job = job(for: object) { return job }
+        guard let source = object.sources.first, let key = RuleEngine.document(at: source, specs: specs) else { return nil }
+        return specs.jobs.first { $0.file == key.file && $0.documentIndex == key.index }
+    }
+
+    public func subject(for job: NotebookValidationJob) -> DocumentKey {
+        DocumentKey(file: job.file, index: job.documentIndex)
+    }
+
+    /// Where a field of a planned object was written: the field itself in a passed-through
+    /// object (or its nearest written ancestor), `specPath` in the job's spec for a generated
+    /// validation Job, else the object's first source.
+    public func location(of object: PlannedObject, path: String, specPath: String? = nil) -> SourceLocation? {
+        if let passed = supportingObject(for: object) {
+            return passed.sourceMap.nearest(path) ?? passed.location
+        }
+        if let job = job(for: object) {
+            if let specPath, let location = job.sourceMap.nearest(specPath) { return location }
+            return job.name.location
+        }
+        if let specPath, let job = owningJob(of: object), let location = job.sourceMap.nearest(specPath) {
+            return location
+        }
+        return object.sources.first
+    }
+}
+
+/// Runs the plan rules over every environment's plan and applies waivers.
+public enum RuleEngine {
+    public static let waiveAnnotation = "nbgitops.dev/waive"
+
+    /// A parsed waiver entry.
+    public struct Waiver: Sendable, Hashable {
+        public var rule: RuleID
+        public var reason: String
+        public var location: SourceLocation
+        public var subject: DocumentKey
+    }
+
+    /// Runs `rules` over each plan; reports findings, waived ones as notes.
+    public static func run(
+        _ plans: [EnvironmentPlan], specs: SpecSet, rules: [PlanRule] = PlanRules.all, diagnostics: DiagnosticCollector
+    ) {
+        let waivable = Set(rules.flatMap(\.ids)).subtracting(unwaivable)
+        let waivers = parseWaivers(specs, waivable: waivable, diagnostics: diagnostics)
+        var used: Set<Waiver> = []
+        // Plan-stage findings reported while planning (NBG126 for the validation jobs' claims)
+        // are waivable like the Check stage's: their location names the spec document.
+        diagnostics.transform { diagnostic in
+            guard diagnostic.severity != .note, waivable.contains(diagnostic.id), let location = diagnostic.location,
+                let subject = document(at: location, specs: specs),
+                let waiver = waivers.first(where: { $0.subject == subject && $0.rule == diagnostic.id })
+            else { return }
+            used.insert(waiver)
+            waive(&diagnostic, by: waiver)
+        }
+        for plan in plans {
+            let context = RuleContext(plan: plan, specs: specs)
+            for rule in rules {
+                context.currentRule = rule.id
+                context.currentSeverity = rule.severity
+                rule.check(context)
+            }
+            for finding in context.findings {
+                var diagnostic = finding.diagnostic
+                if let subject = finding.subject,
+                    let waiver = waivers.first(where: { $0.subject == subject && $0.rule == diagnostic.id })
+                {
+                    used.insert(waiver)
+                    waive(&diagnostic, by: waiver)
+                }
+                diagnostics.report(diagnostic)
+            }
+        }
+        for waiver in waivers where !used.contains(waiver) {
+            diagnostics.warning(
+                .waiverUnused, "waiver for \(waiver.rule.rawValue) matches no diagnostic of this object in any environment",
+                at: waiver.location, help: "remove the stale waiver so it cannot hide a future problem")
+        }
+    }
+
+    /// Rules whose findings the API server or the cluster would reject anyway (or that would
+    /// corrupt the output): a waiver cannot make such an object work.
+    public static let unwaivable: Set<RuleID> = [
+        .volumeReserved, .volumeDuplicateName, .volumeSourceCount, .volumeMountUndeclared, .volumeMountPathDuplicate,
+        .volumeHostPath, .volumeMode, .volumePath, .nameInvalid, .nameTooLong, .objectDuplicate, .gpuRequestLimit,
+    ]
+
+    static func waive(_ diagnostic: inout Diagnostic, by waiver: Waiver) {
+        diagnostic.severity = .note
+        diagnostic.message = "waived: " + diagnostic.message
+        diagnostic.notes.append(DiagnosticNote("waived by annotation: \(waiver.reason)", at: waiver.location))
+        diagnostic.help = nil
+        diagnostic.waiverReason = waiver.reason
+    }
+
+    /// The spec document a location lies in: the last document of that file starting at or
+    /// before it.
+    static func document(at location: SourceLocation, specs: SpecSet) -> DocumentKey? {
+        var starts: [(SourceLocation, DocumentKey)] = []
+        for job in specs.jobs where job.file == location.file {
+            let start = job.sourceMap.locations.values.filter { $0.file == job.file }.min() ?? job.name.location
+            starts.append((min(start, job.name.location), DocumentKey(file: job.file, index: job.documentIndex)))
+        }
+        for object in specs.supportingObjects where object.file == location.file {
+            starts.append((object.location, DocumentKey(file: object.file, index: object.documentIndex)))
+        }
+        return starts.filter { $0.0 <= location }.max { $0.0 < $1.0 }?.1
+    }
+
+    /// Every waiver of every spec document; malformed ones are reported and dropped.
+    static func parseWaivers(_ specs: SpecSet, waivable: Set<RuleID>, diagnostics: DiagnosticCollector) -> [Waiver] {
+        var documents: [(DocumentKey, String, SourceLocation)] = []
+        let key = "metadata.annotations" + SourceMap.component(waiveAnnotation)
+        for job in specs.jobs {
+            guard let text = job.annotations[waiveAnnotation] else { continue }
+            documents.append(
+                (DocumentKey(file: job.file, index: job.documentIndex), text, job.sourceMap[key] ?? job.name.location))
+        }
+        for object in specs.supportingObjects {
+            guard let text = object.manifest["metadata"]?["annotations"]?[waiveAnnotation]?.stringValue else { continue }
+            documents.append(
+                (DocumentKey(file: object.file, index: object.documentIndex), text, object.sourceMap[key] ?? object.location))
+        }
+        var result: [Waiver] = []
+        for (subject, text, location) in documents {
+            let entries = text.split(whereSeparator: { $0 == "\n" || $0 == ";" })
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if entries.isEmpty {
+                diagnostics.error(
+                    .waiverInvalid, "empty \(waiveAnnotation) annotation", at: location,
+                    help: "write 'RULE-ID: reason', e.g. 'NBG212: this pod reserves a GPU node on purpose'")
+            }
+            for entry in entries {
+                let parts = entry.split(separator: ":", maxSplits: 1)
+                let id = RuleID(rawValue: parts.first.map { $0.trimmingCharacters(in: .whitespaces).uppercased() } ?? "")
+                let reason = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+                guard RuleCatalog.all.contains(where: { $0.id == id }) else {
+                    diagnostics.error(
+                        .waiverInvalid, "waiver names unknown rule '\(id.rawValue)'", at: location,
+                        help: "run `nbgitops rules` for the rule ids")
+                    continue
+                }
+                guard waivable.contains(id) else {
+                    let why =
+                        unwaivable.contains(id)
+                        ? "the cluster rejects or loses such objects whatever the reason"
+                        : "it is checked while reading the input"
+                    diagnostics.error(
+                        .waiverInvalid, "\(id.rawValue) cannot be waived: \(why)",
+                        at: location,
+                        help: "fix the input; waivable rules: \(waivable.map(\.rawValue).sorted().joined(separator: ", "))")
+                    continue
+                }
+                guard !reason.isEmpty else {
+                    diagnostics.error(
+                        .waiverInvalid, "waiver for \(id.rawValue) gives no reason", at: location,
+                        help: "write '\(id.rawValue): why this is safe here'; reviewers read the reason in the diff")
+                    continue
+                }
+                result.append(Waiver(rule: id, reason: reason, location: location, subject: subject))
+            }
+        }
+        return result
+    }
+}
+
+/// Where the rule doc pages live: `docs/rules/<ID>.md` under the resource root (next to
+/// `overlays/` and `templates/`), so `nbgitops rules ID` reads the same files the repository
+/// publishes, and a test checks that every catalog rule has one and every page a rule.
+public enum RuleDocs {
+    public static let folder = "docs/rules"
+
+    public static func relativePath(_ id: RuleID) -> String { "\(folder)/\(id.rawValue).md" }
+
+    /// The doc page text of a rule, or nil when the page is missing.
+    public static func page(_ id: RuleID, resources: ResourceRoot) -> String? {
+        let path = (resources.path as NSString).appendingPathComponent(relativePath(id))
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+}

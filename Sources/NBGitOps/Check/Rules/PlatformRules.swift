@@ -1,0 +1,147 @@
+import Foundation
+
+/// Platform rules (ADR-023, seed 003) and literal secrets anywhere in specs or overlays.
+enum PlatformRules {
+    /// API groups only OpenShift serves.
+    static let openshiftGroups: Set<String> = [
+        "route.openshift.io", "image.openshift.io", "build.openshift.io", "security.openshift.io", "apps.openshift.io",
+        "project.openshift.io", "template.openshift.io", "config.openshift.io", "user.openshift.io",
+        "quota.openshift.io", "oauth.openshift.io", "operator.openshift.io",
+    ]
+
+    /// NBG270: Source-to-Image needs OpenShift's build controller.
+    static let s2iOnKubernetes = PlanRule(.s2iOnKubernetes) { context in
+        guard context.platform == .kubernetes else { return }
+        let platform = context.environment.platform
+        let note = DiagnosticNote("the platform is kubernetes: \(platform.origin)", at: platform.origin.location)
+        for job in context.specs.jobs {
+            guard let build = job.podConfig.buildConfig, build.enabled, build.strategy.value.lowercased() == "s2i" else {
+                continue
+            }
+            context.report(
+                "NotebookValidationJob '\(job.name.value)' builds with S2I, which needs OpenShift's build controller; environment '\(context.environment.name)' is plain Kubernetes",
+                at: build.strategy.location,
+                help: "use the tekton build strategy (buildah or kaniko) on Kubernetes, or target an OpenShift environment",
+                notes: [note], subject: context.subject(for: job))
+        }
+        for object in context.plan.objects where object.kind == "BuildConfig" {
+            let type = object.manifest.value(at: "spec.strategy.type")?.stringValue
+            guard type == "Source" || object.manifest.value(at: "spec.strategy.sourceStrategy") != nil else { continue }
+            context.report(
+                "BuildConfig '\(object.name)' is an S2I (Source) build; environment '\(context.environment.name)' is plain Kubernetes, which has no build controller",
+                at: context.location(of: object, path: "spec.strategy"),
+                help: "use a Tekton build on Kubernetes, or target an OpenShift environment", notes: [note],
+                subject: context.subject(for: object))
+        }
+    }
+
+    /// NBG271: objects of OpenShift-only API groups cannot be applied to Kubernetes (the sync
+    /// fails with "no matches for kind").
+    static let openshiftAPI = PlanRule(.openshiftAPI) { context in
+        guard context.platform == .kubernetes else { return }
+        let platform = context.environment.platform
+        for object in context.plan.objects where openshiftGroups.contains(object.group) {
+            context.report(
+                "\(object.kind) '\(object.name)' uses the OpenShift-only API group \(object.group); environment '\(context.environment.name)' is plain Kubernetes, where the sync fails with \"no matches for kind\"",
+                at: context.location(of: object, path: "apiVersion"),
+                help: object.kind == "Route"
+                    ? "use a networking.k8s.io/v1 Ingress on Kubernetes" : "keep this object out of Kubernetes environments",
+                notes: [DiagnosticNote("the platform is kubernetes: \(platform.origin)", at: platform.origin.location)],
+                subject: context.subject(for: object))
+        }
+    }
+
+    // MARK: Secrets
+
+    /// Token shapes that are never anything but a credential.
+    static let tokenPatterns: [(String, NSRegularExpression?)] = [
+        (
+            "a GitHub token",
+            try? NSRegularExpression(pattern: #"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}"#)
+        ),
+        ("a GitLab token", try? NSRegularExpression(pattern: #"\bglpat-[A-Za-z0-9_-]{20,}"#)),
+        ("an AWS access key id", try? NSRegularExpression(pattern: #"\b(AKIA|ASIA)[A-Z0-9]{16}\b"#)),
+        ("a private key", try? NSRegularExpression(pattern: #"-----BEGIN [A-Z ]*PRIVATE KEY-----"#)),
+        ("a Hugging Face token", try? NSRegularExpression(pattern: #"\bhf_[A-Za-z0-9]{30,}"#)),
+        ("a Slack token", try? NSRegularExpression(pattern: #"\bxox[abpr]-[A-Za-z0-9-]{10,}"#)),
+    ]
+    /// `scheme://user:password@host` (or `scheme://token@host` for http(s)).
+    static let credentialURL = try? NSRegularExpression(pattern: #"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]+:[^\s/@]+@[^\s/]+"#)
+    static let tokenURL = try? NSRegularExpression(pattern: #"https?://[^\s/@:]{20,}@[^\s/]+"#)
+
+    /// What kind of secret material a string holds, if any.
+    static func secretKind(_ text: String) -> String? {
+        let range = NSRange(text.startIndex..., in: text)
+        if credentialURL?.firstMatch(in: text, range: range) != nil { return "credentials inside a URL" }
+        if tokenURL?.firstMatch(in: text, range: range) != nil { return "a token inside a URL" }
+        for (kind, pattern) in tokenPatterns where pattern?.firstMatch(in: text, range: range) != nil { return kind }
+        return nil
+    }
+
+    /// Every string of a tree with its path (`spec.template.spec.containers[0].args[1]`).
+    static func strings(_ node: ManifestNode, path: String, into result: inout [(String, String)]) {
+        switch node {
+        case .string(let text): result.append((path, text))
+        case .map(let entries):
+            for entry in entries {
+                strings(entry.value, path: path.isEmpty ? entry.key : path + SourceMap.component(entry.key), into: &result)
+            }
+        case .list(let items):
+            for (index, item) in items.enumerated() { strings(item, path: "\(path)[\(index)]", into: &result) }
+        default: return
+        }
+    }
+
+    /// NBG140: literal secret material anywhere in a spec (every field, passed-through objects
+    /// included) or in an overlay setting; the value is never echoed.
+    static let secrets = PlanRule(.secretLiteral) { context in
+        let help =
+            "remove it: keep credentials in a Secret created outside git (or an ExternalSecret / SealedSecret) and reference it by name"
+        for job in context.specs.jobs {
+            var found: [(String, String)] = []
+            strings(job.document, path: "spec", into: &found)
+            for (path, text) in found {
+                // git URLs with credentials are refused while decoding (never reaching here).
+                guard let kind = secretKind(text) else { continue }
+                context.report(
+                    "NotebookValidationJob '\(job.name.value)' carries \(kind) at '\(path)'; secret values must never reach gitops/",
+                    at: job.sourceMap.nearest(path) ?? job.name.location, help: help, subject: context.subject(for: job))
+            }
+        }
+        for object in context.specs.supportingObjects {
+            var found: [(String, String)] = []
+            strings(object.manifest, path: "", into: &found)
+            for (path, text) in found {
+                var kind = secretKind(text)
+                // A container env literal whose name says it is a credential.
+                if kind == nil, path.hasSuffix(".value"), path.contains("env["),
+                    let name = object.manifest.value(at: String(path.dropLast(".value".count)) + ".name")?.stringValue,
+                    SecretHeuristics.looksLikeCredentialName(name), !text.isEmpty
+                {
+                    kind = "a literal value for env '\(name)'"
+                }
+                guard let kind else { continue }
+                context.report(
+                    "\(object.kind) '\(object.name.value)' carries \(kind) at '\(path)'; secret values must never reach gitops/",
+                    at: object.sourceMap.nearest(path) ?? object.location, help: help,
+                    subject: DocumentKey(file: object.file, index: object.documentIndex))
+            }
+        }
+        let environment = context.environment
+        var settings: [(String, String?, Origin)] = [
+            ("delivery.repositoryURL", environment.delivery.repositoryURL.value, environment.delivery.repositoryURL.origin),
+            ("images.registry", environment.images.registry.value, environment.images.registry.origin),
+            ("images.gitClone", environment.images.gitClone.value, environment.images.gitClone.origin),
+        ]
+        for mirror in environment.images.mirrors.value {
+            settings.append(("images.mirrors", mirror.mirror, environment.images.mirrors.origin))
+            settings.append(("images.mirrors", mirror.source, environment.images.mirrors.origin))
+        }
+        for (field, value, origin) in settings {
+            guard let value, let kind = secretKind(value) else { continue }
+            context.report(
+                "overlay setting \(field) carries \(kind) (\(origin)); secret values must never reach gitops/",
+                at: origin.location, help: help, subject: nil)
+        }
+    }
+}

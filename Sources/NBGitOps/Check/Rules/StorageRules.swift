@@ -1,0 +1,273 @@
+import Foundation
+
+/// Claims: who mounts them at the same time (ADR-040), who provides them, and whether they
+/// are big enough for what the specs say will be written into them (seed 004).
+enum StorageRules {
+    static let writesAnnotation = "nbgitops.dev/writes"
+
+    /// The access mode of a claim: the passed-through PVC's first mode, else the environment's.
+    static func accessMode(_ claim: String, context: RuleContext) -> (mode: String, origin: String, location: SourceLocation?) {
+        if let pvc = claimObject(claim, context: context),
+            let mode = pvc.manifest.value(at: "spec.accessModes[0]")?.stringValue
+        {
+            return (mode, "declared by PersistentVolumeClaim '\(claim)'", context.location(of: pvc, path: "spec.accessModes"))
+        }
+        let traced = context.environment.storage.accessMode
+        return (traced.value.rawValue, "the environment's storage.accessMode (\(traced.origin))", traced.origin.location)
+    }
+
+    static func claimObject(_ claim: String, context: RuleContext) -> PlannedObject? {
+        context.plan.objects.first { $0.kind == "PersistentVolumeClaim" && $0.name == claim }
+    }
+
+    /// Where a claim use was written: the job's `claimName` line for a validation Job.
+    static func location(_ use: ClaimUse, context: RuleContext) -> SourceLocation? {
+        if let job = context.job(for: use.object) {
+            for volume in job.podConfig.volumes {
+                if case .persistentVolumeClaim(let claim, _) = volume.source, claim.value == use.claim { return claim.location }
+            }
+        }
+        return context.location(of: use.object, path: use.path)
+    }
+
+    /// NBG200/NBG201: a ReadWriteOnce claim attaches to one node; every workload nbgitops
+    /// emits can run at once (all Jobs start when applied; builds run when triggered).
+    static let concurrentMounts = PlanRule(.rwoConcurrentMount) { context in
+        checkConcurrency(context, mixed: false)
+    }
+    static let mixedAccess = PlanRule(.rwoMixedAccess) { context in
+        checkConcurrency(context, mixed: true)
+    }
+
+    static func checkConcurrency(_ context: RuleContext, mixed: Bool) {
+        let disabled = context.environment.tekton.coschedule.value == .disabled
+        var byClaim: [String: [(identity: String, unit: PodUnit, use: ClaimUse)]] = [:]
+        for unit in context.units {
+            var identity = "\(unit.object.kind)/\(unit.object.name)"
+            // Tasks of one PipelineRun share a claim on one node through the affinity
+            // assistant, unless the cluster disabled it.
+            if case .tektonTask(let task?) = unit.origin, disabled { identity += "/\(task)" }
+            for use in unit.claims where use.isNamedClaim {
+                byClaim[use.claim, default: []].append((identity, unit, use))
+            }
+        }
+        for claim in byClaim.keys.sorted() {
+            let access = accessMode(claim, context: context)
+            guard access.mode == AccessMode.readWriteOnce.rawValue || access.mode == AccessMode.readWriteOncePod.rawValue
+            else { continue }
+            var firstOf: [String: (unit: PodUnit, use: ClaimUse)] = [:]
+            var order: [String] = []
+            for entry in byClaim[claim] ?? [] where firstOf[entry.identity] == nil {
+                firstOf[entry.identity] = (entry.unit, entry.use)
+                order.append(entry.identity)
+            }
+            guard order.count >= 2, let first = firstOf[order[0]] else { continue }
+            for identity in order.dropFirst() {
+                guard let other = firstOf[identity] else { continue }
+                let isMixed = first.use.readOnly != other.use.readOnly
+                guard isMixed == mixed else { continue }
+                let notes = [
+                    DiagnosticNote(
+                        "\(first.unit.displayName) mounts it \(first.use.readOnly ? "read-only" : "read-write") here",
+                        at: location(first.use, context: context)),
+                    DiagnosticNote("the access mode is \(access.mode): \(access.origin)", at: access.location),
+                ]
+                let message =
+                    mixed
+                    ? "\(access.mode) claim '\(claim)' is mounted \(other.use.readOnly ? "read-only" : "read-write") by \(other.unit.displayName) and \(first.use.readOnly ? "read-only" : "read-write") by \(first.unit.displayName); a \(access.mode) volume attaches to one node in one mode, so one of the pods fails to attach"
+                    : "\(access.mode) claim '\(claim)' is mounted by \(other.unit.displayName) and \(first.unit.displayName), which can run at the same time; a \(access.mode) volume attaches to one node, so one pod stays Pending or fails with Multi-Attach (ADR-040)"
+                context.report(
+                    message, at: location(other.use, context: context),
+                    help:
+                        "give each workload its own claim (a volumeClaimTemplate per run for builds), or use ReadWriteMany storage (overlay 'rwx')",
+                    notes: notes, subject: context.subject(for: other.use.object))
+            }
+        }
+    }
+
+    /// NBG126 for claims of passed-through workloads and Tekton runs (validation Jobs are
+    /// handled while planning): nobody creates the claim, so it must pre-exist; an error when
+    /// the environment says nbgitops manages every claim.
+    static let undeclaredClaims = PlanRule(.claimNotProvided) { context in
+        let storage = context.environment.storage
+        let existing = Set(storage.existingClaims.value)
+        var seen: Set<String> = []
+        for unit in context.units where context.job(for: unit.object) == nil {
+            for use in unit.claims where use.isNamedClaim {
+                if existing.contains(use.claim) || claimObject(use.claim, context: context) != nil { continue }
+                guard seen.insert(use.claim).inserted else { continue }
+                let access = context.environment.storage.accessMode
+                context.report(
+                    "PersistentVolumeClaim '\(use.claim)' used by \(unit.displayName) is declared by no spec or overlay; "
+                        + (storage.manageAllClaims.value
+                            ? "the environment says every claim is managed by nbgitops"
+                            : "it must exist in namespace '\(context.environment.naming.namespace.value)' before the pod runs"),
+                    at: location(use, context: context), severity: storage.manageAllClaims.value ? .error : .warning,
+                    help: "pass a PersistentVolumeClaim through the specs, or list it in storage.existingClaims",
+                    notes: [
+                        DiagnosticNote(
+                            "its access mode is taken to be the environment's \(access.value.rawValue) (\(access.origin))",
+                            at: access.origin.location),
+                        DiagnosticNote(
+                            "storage.manageAllClaims is \(storage.manageAllClaims.value): \(storage.manageAllClaims.origin)",
+                            at: storage.manageAllClaims.origin.location),
+                    ],
+                    subject: context.subject(for: use.object))
+            }
+        }
+    }
+
+    // MARK: Capacity
+
+    /// One `target=size` entry of a `nbgitops.dev/writes` annotation.
+    struct WriteDeclaration {
+        var target: String
+        var bytes: Double
+        var text: String
+    }
+
+    static func declarations(_ text: String) -> [WriteDeclaration]? {
+        var result: [WriteDeclaration] = []
+        for entry in text.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "\n" }) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, let bytes = Quantity.value(parts[1]) else { return nil }
+            result.append(WriteDeclaration(target: parts[0], bytes: bytes, text: parts[1]))
+        }
+        return result
+    }
+
+    /// The size of a named claim: its passed-through PVC's request, else the environment's
+    /// claimSize when nbgitops creates it; nil when it pre-exists (size unknown).
+    static func claimSize(_ claim: String, context: RuleContext) -> (bytes: Double, text: String, location: SourceLocation?)? {
+        if let pvc = claimObject(claim, context: context),
+            let node = pvc.manifest.value(at: "spec.resources.requests.storage"), let bytes = Quantity.value(node)
+        {
+            let location =
+                context.supportingObject(for: pvc) != nil
+                ? context.location(of: pvc, path: "spec.resources.requests.storage")
+                : context.environment.storage.claimSize.origin.location
+            return (bytes, node.stringValue ?? "\(bytes)", location)
+        }
+        return nil
+    }
+
+    /// NBG260/NBG261: a declared write larger than the claim, emptyDir or ephemeral storage.
+    static let capacity = PlanRule(.claimTooSmall, alsoReports: [.ephemeralStorageTooSmall]) { context in
+        for unit in context.units {
+            let object = unit.object
+            let job = context.job(for: object)
+            let annotation =
+                job?.annotations[writesAnnotation]
+                ?? object.manifest.value(at: "metadata.annotations")?[writesAnnotation]?.stringValue
+            guard let annotation else { continue }
+            let annotationPath = "metadata.annotations" + SourceMap.component(writesAnnotation)
+            let annotationLocation = job?.sourceMap[annotationPath] ?? context.location(of: object, path: annotationPath)
+            guard let declared = declarations(annotation) else {
+                context.report(
+                    "\(writesAnnotation) must be 'target=size' entries, e.g. 'models=500Gi'", at: annotationLocation,
+                    help: "name a volume, claim or workspace and a quantity", subject: context.subject(for: object))
+                continue
+            }
+            for declaration in declared {
+                checkDeclaration(declaration, unit: unit, at: annotationLocation, context: context)
+            }
+        }
+    }
+
+    static func checkDeclaration(
+        _ declaration: WriteDeclaration, unit: PodUnit, at location: SourceLocation?, context: RuleContext
+    ) {
+        let subject = context.subject(for: unit.object)
+        func tooSmall(_ what: String, _ size: String, _ sizeLocation: SourceLocation?, rule: RuleID) {
+            let message =
+                "\(what) holds \(size), but \(declaration.target) is declared to receive \(declaration.text) (\(writesAnnotation))"
+            let note = DiagnosticNote("the size is set here", at: sizeLocation)
+            if rule == .claimTooSmall {
+                context.report(
+                    message, at: location,
+                    help: "request at least \(declaration.text) (seed 004: a 300Gi claim for a 438 GB model failed mid-download)",
+                    notes: [note], subject: subject)
+            } else {
+                context.report(
+                    message, at: location, rule: .ephemeralStorageTooSmall,
+                    help:
+                        "raise the ephemeral-storage limit or emptyDir sizeLimit, or write to a claim of at least \(declaration.text)",
+                    notes: [note], subject: subject)
+            }
+        }
+        // Tekton: a workspace of the run.
+        if case .tektonTask = unit.origin {
+            let bindings = unit.object.manifest.value(at: "spec.workspaces")?.elements ?? []
+            guard let index = bindings.firstIndex(where: { $0["name"]?.stringValue == declaration.target }) else { return }
+            let binding = bindings[index]
+            if let node = binding["volumeClaimTemplate"]?.value(at: "spec.resources.requests.storage"),
+                let bytes = Quantity.value(node), bytes < declaration.bytes
+            {
+                tooSmall(
+                    "the volumeClaimTemplate of workspace '\(declaration.target)'", node.stringValue ?? "",
+                    context.location(
+                        of: unit.object, path: "spec.workspaces[\(index)].volumeClaimTemplate.spec.resources.requests.storage"),
+                    rule: .claimTooSmall)
+            } else if let claim = binding["persistentVolumeClaim"]?["claimName"]?.stringValue,
+                let size = claimSize(claim, context: context), size.bytes < declaration.bytes
+            {
+                tooSmall("claim '\(claim)'", size.text, size.location, rule: .claimTooSmall)
+            } else if binding["emptyDir"] != nil {
+                checkEphemeral(declaration, unit: unit, tooSmall: tooSmall, context: context)
+            }
+            return
+        }
+        // Pod templates: a volume by name, or a claim by name.
+        let volumes = unit.podSpec["volumes"]?.elements ?? []
+        guard
+            let index = volumes.firstIndex(where: {
+                $0["name"]?.stringValue == declaration.target
+                    || $0["persistentVolumeClaim"]?["claimName"]?.stringValue == declaration.target
+            })
+        else { return }
+        let volume = volumes[index]
+        if let claim = volume["persistentVolumeClaim"]?["claimName"]?.stringValue {
+            if let size = claimSize(claim, context: context), size.bytes < declaration.bytes {
+                tooSmall("claim '\(claim)'", size.text, size.location, rule: .claimTooSmall)
+            }
+        } else if let empty = volume["emptyDir"] {
+            if let limit = empty["sizeLimit"], let bytes = Quantity.value(limit), bytes < declaration.bytes {
+                tooSmall(
+                    "emptyDir '\(declaration.target)'", limit.stringValue ?? "",
+                    context.location(
+                        of: unit.object, path: "\(unit.podPath).volumes[\(index)].emptyDir.sizeLimit",
+                        specPath: "spec.podConfig.volumes"),
+                    rule: .ephemeralStorageTooSmall)
+            } else {
+                checkEphemeral(declaration, unit: unit, tooSmall: tooSmall, context: context)
+            }
+        }
+    }
+
+    /// emptyDir data counts against the pod's ephemeral-storage limit (evicted above it).
+    static func checkEphemeral(
+        _ declaration: WriteDeclaration, unit: PodUnit,
+        tooSmall: (String, String, SourceLocation?, RuleID) -> Void, context: RuleContext
+    ) {
+        var total = 0.0
+        var texts: [String] = []
+        var sizeLocation: SourceLocation?
+        for container in unit.containers {
+            guard let limit = container.resources?["limits"]?["ephemeral-storage"], let bytes = Quantity.value(limit) else {
+                return  // a container without a limit: the pod is unbounded
+            }
+            total += bytes
+            texts.append(limit.stringValue ?? "")
+            if sizeLocation == nil {
+                sizeLocation = context.location(
+                    of: container.object, path: "\(container.resourcesPath).limits.ephemeral-storage",
+                    specPath: "spec.podConfig.resources.limits")
+            }
+        }
+        guard !unit.containers.isEmpty, total < declaration.bytes else { return }
+        tooSmall(
+            "the ephemeral-storage limit of \(unit.displayName) (\(texts.joined(separator: " + ")))",
+            texts.joined(separator: " + "),
+            sizeLocation, .ephemeralStorageTooSmall)
+    }
+}

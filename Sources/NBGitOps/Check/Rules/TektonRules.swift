@@ -1,0 +1,168 @@
+import Foundation
+
+/// Tekton rules (seeds 001 and 004): the affinity assistant under the cluster's `coschedule`
+/// mode, and v1beta1 fields in tekton.dev/v1 objects, which v1 drops with only a warning.
+enum TektonRules {
+    /// The v1beta1 fields Tekton v1 removed, with where they moved.
+    static let betaFields: [String: [(path: String, replacement: String)]] = [
+        "PipelineRun": [
+            ("spec.serviceAccountName", "spec.taskRunTemplate.serviceAccountName"),
+            ("spec.serviceAccountNames", "spec.taskRunSpecs[].serviceAccountName"),
+            ("spec.timeout", "spec.timeouts.pipeline"),
+            ("spec.podTemplate", "spec.taskRunTemplate.podTemplate"),
+            ("spec.resources", "parameters and workspaces (PipelineResources are gone)"),
+        ],
+        "TaskRun": [("spec.resources", "parameters and workspaces (PipelineResources are gone)")],
+        "Task": [
+            ("spec.resources", "parameters and workspaces (PipelineResources are gone)"),
+            ("spec.stepTemplate.resources", "spec.stepTemplate.computeResources"),
+        ],
+        "Pipeline": [("spec.resources", "parameters and workspaces (PipelineResources are gone)")],
+    ]
+
+    /// NBG230: v1 objects with v1beta1 fields. `kubectl apply` only warns (`unknown field
+    /// "spec.podTemplate"`) and the setting is silently lost (seed 001; seed 004's
+    /// `spec.serviceAccountName`).
+    static let betaFieldsInV1 = PlanRule(.tektonBetaField) { context in
+        for object in context.plan.objects + context.plan.deliveryObjects where object.apiVersion == "tekton.dev/v1" {
+            var found: [(String, String)] = []
+            for (path, replacement) in betaFields[object.kind] ?? [] where object.manifest.value(at: path) != nil {
+                found.append((path, replacement))
+            }
+            if object.kind == "PipelineRun" {
+                for (index, spec) in (object.manifest.value(at: "spec.taskRunSpecs")?.elements ?? []).enumerated() {
+                    if spec["taskServiceAccountName"] != nil {
+                        found.append(
+                            (
+                                "spec.taskRunSpecs[\(index)].taskServiceAccountName",
+                                "spec.taskRunSpecs[\(index)].serviceAccountName"
+                            ))
+                    }
+                    if spec["taskPodTemplate"] != nil {
+                        found.append(("spec.taskRunSpecs[\(index)].taskPodTemplate", "spec.taskRunSpecs[\(index)].podTemplate"))
+                    }
+                }
+            }
+            for (index, step) in (tektonTaskSpec(object)?["steps"]?.elements ?? []).enumerated() where step["resources"] != nil {
+                found.append(("\(tektonTaskSpecPath(object)).steps[\(index)].resources", "computeResources"))
+            }
+            for (path, replacement) in found {
+                let key = context.supportingObject(for: object)?.sourceMap.keyLocations[path]
+                context.report(
+                    "\(object.kind) '\(object.name)' is tekton.dev/v1 but sets the v1beta1 field '\(path)'; v1 ignores it (kubectl only warns \"unknown field\")",
+                    at: key ?? context.location(of: object, path: path),
+                    help: "move it to \(replacement)", subject: context.subject(for: object))
+            }
+        }
+    }
+
+    static func tektonTaskSpec(_ object: PlannedObject) -> ManifestNode? {
+        object.kind == "Task" ? object.manifest["spec"] : nil
+    }
+
+    static func tektonTaskSpecPath(_ object: PlannedObject) -> String { "spec" }
+
+    /// PVC-backed workspace bindings of a PipelineRun: (index, binding).
+    static func pvcBindings(_ run: PlannedObject) -> [(Int, ManifestNode)] {
+        (run.manifest.value(at: "spec.workspaces")?.elements ?? []).enumerated().filter { _, binding in
+            binding["persistentVolumeClaim"] != nil || binding["volumeClaimTemplate"] != nil
+        }.map { ($0.offset, $0.element) }
+    }
+
+    static func pipelineRuns(_ context: RuleContext) -> [PlannedObject] {
+        context.plan.objects.filter { $0.isTekton && $0.kind == "PipelineRun" }
+    }
+
+    /// NBG220: with an affinity assistant, every task pod must run on the assistant's node. The
+    /// assistant is placed by the run-level `taskRunTemplate.podTemplate` only, so placement
+    /// given only in `taskRunSpecs`, or a GPU task under a run-level template that does not
+    /// tolerate the GPU taints, leaves pods Pending ("didn't match pod affinity rules").
+    static let assistantUnreachable = PlanRule(.affinityAssistantUnreachable) { context in
+        let mode = context.environment.tekton.coschedule
+        guard mode.value != .disabled else { return }
+        let modeNote = DiagnosticNote(
+            "Tekton's coschedule mode is \(mode.value.rawValue): \(mode.origin)", at: mode.origin.location)
+        for run in pipelineRuns(context) where !pvcBindings(run).isEmpty {
+            let runPod = run.manifest.value(at: "spec.taskRunTemplate.podTemplate") ?? .map([])
+            for (index, spec) in (run.manifest.value(at: "spec.taskRunSpecs")?.elements ?? []).enumerated() {
+                for field in ["tolerations", "nodeSelector"] {
+                    guard let value = spec["podTemplate"]?[field], value != runPod[field] else { continue }
+                    context.report(
+                        "PipelineRun '\(run.name)': \(field) for task '\(spec["pipelineTaskName"]?.stringValue ?? "")' are set only in taskRunSpecs; the affinity assistant is placed without them, and the task pod must join the assistant's node, so it stays Pending",
+                        at: context.location(of: run, path: "spec.taskRunSpecs[\(index)].podTemplate.\(field)"),
+                        help:
+                            "set \(field) in spec.taskRunTemplate.podTemplate (the assistant inherits it), or give the task its own workspace",
+                        notes: [modeNote], subject: context.subject(for: run))
+                }
+            }
+            // GPU tasks must reach a GPU node together with the assistant.
+            let taints = PodRules.blockingTaints(context)
+            let resource = context.environment.gpu.resourceName.value
+            guard !taints.isEmpty else { continue }
+            let runTolerations = runPod["tolerations"]?.elements ?? []
+            let untolerated = taints.filter { taint in !runTolerations.contains { GPUPlacement.tolerates($0, taint) } }
+            guard !untolerated.isEmpty else { continue }
+            for unit in context.units where unit.object.name == run.name && unit.object.kind == "PipelineRun" {
+                guard let container = PodRules.requestsGPU(unit, resource: resource), !unit.claims.isEmpty else { continue }
+                context.report(
+                    "\(unit.displayName) requests \(resource) and shares a PVC workspace, but the run-level podTemplate does not tolerate the GPU taint \(untolerated[0].key); the affinity assistant lands on a non-GPU node and the task can never join it",
+                    at: context.location(of: run, path: "spec.taskRunTemplate.podTemplate"),
+                    help:
+                        "add the GPU tolerations to spec.taskRunTemplate.podTemplate, or give the GPU task a workspace of its own",
+                    notes: [
+                        modeNote,
+                        DiagnosticNote(
+                            "the GPU is requested here", at: PodRules.gpuLocation(container, context: context, field: "limits")),
+                    ],
+                    subject: context.subject(for: run))
+            }
+        }
+    }
+
+    /// NBG221: Tekton replaces a task pod's affinity with the affinity assistant's.
+    static let affinityOverwritten = PlanRule(.affinityOverwritten) { context in
+        guard context.environment.tekton.coschedule.value != .disabled else { return }
+        for run in pipelineRuns(context) where !pvcBindings(run).isEmpty {
+            var paths = ["spec.taskRunTemplate.podTemplate.affinity"]
+            for index in (run.manifest.value(at: "spec.taskRunSpecs")?.elements ?? []).indices {
+                paths.append("spec.taskRunSpecs[\(index)].podTemplate.affinity")
+            }
+            for path in paths where run.manifest.value(at: path) != nil {
+                context.report(
+                    "PipelineRun '\(run.name)' sets affinity in a podTemplate but binds a PVC workspace; Tekton overwrites the pod affinity with the affinity assistant's, so this affinity never applies",
+                    at: context.location(of: run, path: path),
+                    help: "use nodeSelector and tolerations in spec.taskRunTemplate.podTemplate (the assistant inherits them)",
+                    subject: context.subject(for: run))
+            }
+        }
+    }
+
+    /// NBG222: under `coschedule: workspaces` each PVC-backed workspace gets its own affinity
+    /// assistant, possibly on different nodes; a task bound to two of them cannot be placed.
+    static let workspacesPerTask = PlanRule(.workspacesPerTask) { context in
+        let mode = context.environment.tekton.coschedule
+        guard mode.value == .workspaces else { return }
+        for run in pipelineRuns(context) {
+            let pvc = Set(pvcBindings(run).compactMap { $0.1["name"]?.stringValue })
+            guard pvc.count >= 2, let pipeline = Workloads.pipelineSpec(run, plan: context.plan) else { continue }
+            for (index, task) in (pipeline.spec["tasks"]?.elements ?? []).enumerated() {
+                let bound = (task["workspaces"]?.elements ?? []).compactMap {
+                    $0["workspace"]?.stringValue ?? $0["name"]?.stringValue
+                }
+                .filter { pvc.contains($0) }
+                guard Set(bound).count >= 2 else { continue }
+                let taskName = task["name"]?.stringValue ?? ""
+                context.report(
+                    "task '\(taskName)' of PipelineRun '\(run.name)' binds \(Set(bound).count) PVC-backed workspaces (\(Set(bound).sorted().joined(separator: ", "))); under coschedule: workspaces each has its own affinity assistant, so the task pod cannot be placed",
+                    at: context.location(of: pipeline.object, path: "\(pipeline.path).tasks[\(index)].workspaces"),
+                    help:
+                        "bind one PVC workspace per task (use subPaths of one claim), or set the cluster's coschedule to pipelineruns",
+                    notes: [
+                        DiagnosticNote(
+                            "Tekton's coschedule mode is \(mode.value.rawValue): \(mode.origin)", at: mode.origin.location)
+                    ],
+                    subject: context.subject(for: run))
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+import Foundation
+
+/// The pods an environment's plan will run, read from generic manifests so the rules apply to
+/// whatever produces them: nbgitops' validation Jobs, passed-through workloads, and Tekton or
+/// S2I builds (generated or passed through).
+///
+/// A `PodUnit` is one pod shape: a plain pod template, or one Tekton task of a PipelineRun or
+/// TaskRun (its steps as containers, its podTemplate, its workspaces).
+public struct PodUnit: Sendable {
+    public enum Origin: Sendable, Equatable {
+        /// A pod template of a workload (`Job`, `Deployment`, …) at `podPath`.
+        case podTemplate
+        /// A task of a Tekton run (`pipelineTask` is nil for a TaskRun).
+        case tektonTask(pipelineTask: String?)
+    }
+
+    /// The object that makes the pod run (the workload, or the PipelineRun/TaskRun).
+    public var object: PlannedObject
+    public var origin: Origin
+    /// Manifest path of the pod spec in `object` (`spec.template.spec`), or of the podTemplate
+    /// that applies to a Tekton task.
+    public var podPath: String
+    /// The pod spec (for Tekton: the effective podTemplate, possibly empty).
+    public var podSpec: ManifestNode
+    /// Containers (init containers and steps included), each with the object and path it is
+    /// written at (a step lives in a Task object, not in the run).
+    public var containers: [ContainerRef]
+    public var serviceAccount: String
+    /// Claims the pod mounts: (claim, readOnly, object, path).
+    public var claims: [ClaimUse]
+    /// The name this unit is shown with in messages.
+    public var displayName: String
+}
+
+public struct ContainerRef: Sendable {
+    public var node: ManifestNode
+    public var object: PlannedObject
+    public var path: String
+    /// For Tekton steps: the Task's `stepTemplate` (fields a step does not set come from it).
+    public var template: ManifestNode?
+}
+
+/// One use of a PersistentVolumeClaim (or of a Tekton volumeClaimTemplate).
+public struct ClaimUse: Sendable {
+    /// The claim name; for a volumeClaimTemplate `<run>/<workspace>` (a claim of its own).
+    public var claim: String
+    public var readOnly: Bool
+    public var object: PlannedObject
+    public var path: String
+    /// Whether `claim` names a real claim in the namespace (not a per-run template).
+    public var isNamedClaim: Bool
+}
+
+public enum Workloads {
+    /// Where the pod spec sits in a workload kind.
+    static let podPaths: [String: String] = [
+        "Pod": "spec", "Job": "spec.template.spec", "CronJob": "spec.jobTemplate.spec.template.spec",
+        "Deployment": "spec.template.spec", "StatefulSet": "spec.template.spec", "DaemonSet": "spec.template.spec",
+        "ReplicaSet": "spec.template.spec",
+    ]
+
+    /// Every pod shape in the plan.
+    public static func units(_ plan: EnvironmentPlan) -> [PodUnit] {
+        var units: [PodUnit] = []
+        for object in plan.objects {
+            if let podPath = podPaths[object.kind], let spec = object.manifest.value(at: podPath) {
+                units.append(podTemplateUnit(object, podPath: podPath, spec: spec))
+            }
+            if object.isTekton && object.kind == "PipelineRun" { units += pipelineRunUnits(object, plan: plan) }
+            if object.isTekton && object.kind == "TaskRun" { units += taskRunUnits(object, plan: plan) }
+            if object.kind == "InferenceService", let unit = inferenceServiceUnit(object) { units.append(unit) }
+        }
+        return units
+    }
+
+    static func podTemplateUnit(_ object: PlannedObject, podPath: String, spec: ManifestNode) -> PodUnit {
+        var containers: [ContainerRef] = []
+        for field in ["initContainers", "containers"] {
+            for (index, container) in (spec[field]?.elements ?? []).enumerated() {
+                containers.append(
+                    ContainerRef(node: container, object: object, path: "\(podPath).\(field)[\(index)]", template: nil))
+            }
+        }
+        var claims: [ClaimUse] = []
+        let volumes = spec["volumes"]?.elements ?? []
+        for (index, volume) in volumes.enumerated() {
+            guard let claim = volume["persistentVolumeClaim"]?["claimName"]?.stringValue,
+                let volumeName = volume["name"]?.stringValue
+            else { continue }
+            // A claim mounted read-only everywhere (or declared readOnly) counts as a reader.
+            let mounts = containers.flatMap { $0.node["volumeMounts"]?.elements ?? [] }
+                .filter { $0["name"]?.stringValue == volumeName }
+            let readOnly =
+                volume["persistentVolumeClaim"]?["readOnly"]?.boolValue == true
+                || (!mounts.isEmpty && mounts.allSatisfy { $0["readOnly"]?.boolValue == true })
+            claims.append(
+                ClaimUse(
+                    claim: claim, readOnly: readOnly, object: object,
+                    path: "\(podPath).volumes[\(index)].persistentVolumeClaim.claimName", isNamedClaim: true))
+        }
+        return PodUnit(
+            object: object, origin: .podTemplate, podPath: podPath, podSpec: spec, containers: containers,
+            serviceAccount: spec["serviceAccountName"]?.stringValue ?? "default", claims: claims,
+            displayName: "\(object.kind) '\(object.name)'")
+    }
+
+    /// A KServe InferenceService serving from `pvc://claim/path` (ADR-053): its predictor pod
+    /// mounts the claim read-only, while the notebook that trains the model writes it.
+    static func inferenceServiceUnit(_ object: PlannedObject) -> PodUnit? {
+        var found: [(String, String)] = []
+        PlatformRules.strings(object.manifest["spec"] ?? .map([]), path: "spec", into: &found)
+        let claims = found.compactMap { path, text -> ClaimUse? in
+            guard path.hasSuffix("storageUri"), text.hasPrefix("pvc://") else { return nil }
+            let claim = text.dropFirst("pvc://".count).split(separator: "/").first.map(String.init) ?? ""
+            guard !claim.isEmpty else { return nil }
+            return ClaimUse(claim: claim, readOnly: true, object: object, path: path, isNamedClaim: true)
+        }
+        guard !claims.isEmpty else { return nil }
+        return PodUnit(
+            object: object, origin: .podTemplate, podPath: "spec.predictor",
+            podSpec: object.manifest.value(at: "spec.predictor") ?? .map([]),
+            containers: [],
+            serviceAccount: object.manifest.value(at: "spec.predictor.serviceAccountName")?.stringValue ?? "default",
+            claims: claims, displayName: "InferenceService '\(object.name)'")
+    }
+
+    // MARK: Tekton
+
+    /// A Task's spec: embedded (`taskSpec`) or referenced by name (`taskRef.name`) in the plan.
+    static func taskSpec(_ node: ManifestNode, basePath: String, owner: PlannedObject, plan: EnvironmentPlan)
+        -> (spec: ManifestNode, object: PlannedObject, path: String)?
+    {
+        if let spec = node["taskSpec"] { return (spec, owner, "\(basePath).taskSpec") }
+        if let name = node["taskRef"]?["name"]?.stringValue,
+            let task = plan.objects.first(where: { $0.isTekton && $0.kind == "Task" && $0.name == name }),
+            let spec = task.manifest["spec"]
+        {
+            return (spec, task, "spec")
+        }
+        return nil
+    }
+
+    /// The Pipeline spec of a PipelineRun: embedded or referenced.
+    public static func pipelineSpec(_ run: PlannedObject, plan: EnvironmentPlan)
+        -> (spec: ManifestNode, object: PlannedObject, path: String)?
+    {
+        if let spec = run.manifest.value(at: "spec.pipelineSpec") { return (spec, run, "spec.pipelineSpec") }
+        if let name = run.manifest.value(at: "spec.pipelineRef.name")?.stringValue,
+            let pipeline = plan.objects.first(where: { $0.isTekton && $0.kind == "Pipeline" && $0.name == name }),
+            let spec = pipeline.manifest["spec"]
+        {
+            return (spec, pipeline, "spec")
+        }
+        return nil
+    }
+
+    /// Whether a run's workspace binding is backed by a PVC, and the claim it uses.
+    public static func claimOfBinding(_ binding: ManifestNode, run: PlannedObject) -> String? {
+        let name = binding["name"]?.stringValue ?? ""
+        if let claim = binding["persistentVolumeClaim"]?["claimName"]?.stringValue { return claim }
+        if binding["volumeClaimTemplate"] != nil { return "\(run.name)/\(name)" }
+        return nil
+    }
+
+    static func pipelineRunUnits(_ run: PlannedObject, plan: EnvironmentPlan) -> [PodUnit] {
+        guard let pipeline = pipelineSpec(run, plan: plan) else { return [] }
+        let bindings = run.manifest.value(at: "spec.workspaces")?.elements ?? []
+        let runSA = run.manifest.value(at: "spec.taskRunTemplate.serviceAccountName")?.stringValue ?? "default"
+        let runPod = run.manifest.value(at: "spec.taskRunTemplate.podTemplate")
+        let specs = run.manifest.value(at: "spec.taskRunSpecs")?.elements ?? []
+        var units: [PodUnit] = []
+        let tasks =
+            (pipeline.spec["tasks"]?.elements ?? []).enumerated().map { ($0, $1, "tasks") }
+            + (pipeline.spec["finally"]?.elements ?? []).enumerated().map { ($0, $1, "finally") }
+        for (index, task, list) in tasks {
+            let taskName = task["name"]?.stringValue ?? "task-\(index)"
+            let taskPath = "\(pipeline.path).\(list)[\(index)]"
+            let specIndex = specs.firstIndex { $0["pipelineTaskName"]?.stringValue == taskName }
+            let override = specIndex.map { specs[$0] }
+            var podPath = "spec.taskRunTemplate.podTemplate"
+            var podSpec = runPod ?? .map([])
+            if let specIndex, let pod = override?["podTemplate"] {
+                podPath = "spec.taskRunSpecs[\(specIndex)].podTemplate"
+                podSpec = pod
+            }
+            let sa = override?["serviceAccountName"]?.stringValue ?? runSA
+            var claims: [ClaimUse] = []
+            for workspace in task["workspaces"]?.elements ?? [] {
+                let pipelineWorkspace = workspace["workspace"]?.stringValue ?? workspace["name"]?.stringValue ?? ""
+                guard let bindingIndex = bindings.firstIndex(where: { $0["name"]?.stringValue == pipelineWorkspace }),
+                    let claim = claimOfBinding(bindings[bindingIndex], run: run)
+                else { continue }
+                let named = bindings[bindingIndex]["persistentVolumeClaim"] != nil
+                claims.append(
+                    ClaimUse(
+                        claim: claim, readOnly: bindings[bindingIndex]["persistentVolumeClaim"]?["readOnly"]?.boolValue == true,
+                        object: run, path: "spec.workspaces[\(bindingIndex)]", isNamedClaim: named))
+            }
+            var containers: [ContainerRef] = []
+            if let taskSpec = taskSpec(task, basePath: taskPath, owner: pipeline.object, plan: plan) {
+                let template = taskSpec.spec["stepTemplate"]
+                for (stepIndex, step) in (taskSpec.spec["steps"]?.elements ?? []).enumerated() {
+                    containers.append(
+                        ContainerRef(
+                            node: step, object: taskSpec.object, path: "\(taskSpec.path).steps[\(stepIndex)]", template: template)
+                    )
+                }
+            }
+            units.append(
+                PodUnit(
+                    object: run, origin: .tektonTask(pipelineTask: taskName), podPath: podPath, podSpec: podSpec,
+                    containers: containers, serviceAccount: sa, claims: claims,
+                    displayName: "task '\(taskName)' of PipelineRun '\(run.name)'"))
+        }
+        return units
+    }
+
+    static func taskRunUnits(_ run: PlannedObject, plan: EnvironmentPlan) -> [PodUnit] {
+        let bindings = run.manifest.value(at: "spec.workspaces")?.elements ?? []
+        var claims: [ClaimUse] = []
+        for (index, binding) in bindings.enumerated() {
+            guard let claim = claimOfBinding(binding, run: run) else { continue }
+            claims.append(
+                ClaimUse(
+                    claim: claim, readOnly: binding["persistentVolumeClaim"]?["readOnly"]?.boolValue == true, object: run,
+                    path: "spec.workspaces[\(index)]", isNamedClaim: binding["persistentVolumeClaim"] != nil))
+        }
+        var containers: [ContainerRef] = []
+        if let spec = run.manifest["spec"], let task = taskSpec(spec, basePath: "spec", owner: run, plan: plan) {
+            for (index, step) in (task.spec["steps"]?.elements ?? []).enumerated() {
+                containers.append(
+                    ContainerRef(
+                        node: step, object: task.object, path: "\(task.path).steps[\(index)]", template: task.spec["stepTemplate"]
+                    ))
+            }
+        }
+        return [
+            PodUnit(
+                object: run, origin: .tektonTask(pipelineTask: nil), podPath: "spec.podTemplate",
+                podSpec: run.manifest.value(at: "spec.podTemplate") ?? .map([]), containers: containers,
+                serviceAccount: run.manifest.value(at: "spec.serviceAccountName")?.stringValue ?? "default",
+                claims: claims, displayName: "TaskRun '\(run.name)'")
+        ]
+    }
+}
+
+extension PlannedObject {
+    var group: String { apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : "" }
+    var isTekton: Bool { group == "tekton.dev" }
+}
+
+extension ContainerRef {
+    /// A field of the container, falling back to the step template.
+    func field(_ path: String) -> ManifestNode? {
+        node.value(at: path) ?? template?.value(at: path)
+    }
+
+    var name: String { node["name"]?.stringValue ?? "" }
+
+    /// Resources: `resources` on containers, `computeResources` on Tekton steps.
+    var resources: ManifestNode? { field("resources") ?? field("computeResources") }
+    var resourcesPath: String { node["computeResources"] != nil ? "\(path).computeResources" : "\(path).resources" }
+}
+
+/// Kubernetes resource quantities (`500Gi`, `1.5T`, `300M`, `1e3`), in bytes or units.
+public enum Quantity {
+    static let suffixes: [(String, Double)] = [
+        ("Ki", 1024), ("Mi", 1_048_576), ("Gi", 1_073_741_824), ("Ti", 1_099_511_627_776),
+        ("Pi", 1_125_899_906_842_624), ("Ei", 1_152_921_504_606_846_976),
+        ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12), ("P", 1e15), ("E", 1e18), ("m", 1e-3),
+    ]
+
+    public static func value(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for (suffix, factor) in suffixes where trimmed.hasSuffix(suffix) {
+            guard let number = Double(trimmed.dropLast(suffix.count)), number >= 0 else { return nil }
+            return number * factor
+        }
+        guard let number = Double(trimmed), number >= 0 else { return nil }
+        return number
+    }
+
+    public static func value(_ node: ManifestNode?) -> Double? {
+        switch node {
+        case .string(let text)?: return value(text)
+        case .int(let number)?: return Double(number)
+        case .float(let text)?: return Double(text)
+        default: return nil
+        }
+    }
+}

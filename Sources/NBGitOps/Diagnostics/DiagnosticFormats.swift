@@ -1,0 +1,147 @@
+import Foundation
+
+/// How diagnostics are printed: like a compiler (text), one JSON object per line for tools,
+/// or a SARIF 2.1.0 log for code-scanning upload. All three come from the same `Diagnostic`
+/// records, in the same order, and are deterministic (sorted keys, no timestamps).
+public enum DiagnosticFormat: String, Sendable, CaseIterable {
+    case text
+    case json
+    case sarif
+}
+
+public enum DiagnosticFormatter {
+    public static let toolName = "nbgitops"
+    public static let sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
+
+    public static func format(_ diagnostics: [Diagnostic], as format: DiagnosticFormat) -> String {
+        switch format {
+        case .text: return text(diagnostics)
+        case .json: return jsonLines(diagnostics)
+        case .sarif: return sarif(diagnostics)
+        }
+    }
+
+    /// `file:line:col: severity[ID]: message` blocks and a count line.
+    public static func text(_ diagnostics: [Diagnostic]) -> String {
+        var text = ""
+        for diagnostic in diagnostics { text += diagnostic.rendered + "\n" }
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        let warnings = diagnostics.filter { $0.severity == .warning }.count
+        if errors > 0 || warnings > 0 { text += "\(errors) error(s), \(warnings) warning(s)\n" }
+        return text
+    }
+
+    // MARK: JSON lines
+
+    /// One JSON object per diagnostic and line: `id`, `severity`, `message`, `file`, `line`,
+    /// `column`, `help`, `notes`, `waived` (absent keys are omitted).
+    public static func jsonLines(_ diagnostics: [Diagnostic]) -> String {
+        diagnostics.map { serialize(jsonObject($0)) + "\n" }.joined()
+    }
+
+    static func jsonObject(_ diagnostic: Diagnostic) -> [String: Any] {
+        var object: [String: Any] = [
+            "id": diagnostic.id.rawValue, "severity": diagnostic.severity.rawValue, "message": diagnostic.message,
+        ]
+        if let location = diagnostic.location {
+            object["file"] = location.file
+            object["line"] = location.line
+            object["column"] = location.column
+        }
+        if let help = diagnostic.help { object["help"] = help }
+        if let reason = diagnostic.waiverReason { object["waived"] = reason }
+        if !diagnostic.notes.isEmpty {
+            object["notes"] = diagnostic.notes.map { note -> [String: Any] in
+                var entry: [String: Any] = ["message": note.message]
+                if let location = note.location {
+                    entry["file"] = location.file
+                    entry["line"] = location.line
+                    entry["column"] = location.column
+                }
+                return entry
+            }
+        }
+        return object
+    }
+
+    // MARK: SARIF 2.1.0
+
+    /// A SARIF 2.1.0 log with one run: every catalog rule as a reporting descriptor (with its
+    /// doc page as `helpUri`), every diagnostic as a result. Waived findings are `note`
+    /// results with an in-source suppression carrying the waiver's reason.
+    public static func sarif(_ diagnostics: [Diagnostic]) -> String {
+        let rules = RuleCatalog.all
+        var ruleIndex: [RuleID: Int] = [:]
+        for (index, rule) in rules.enumerated() { ruleIndex[rule.id] = index }
+        let descriptors: [[String: Any]] = rules.map { rule in
+            [
+                "id": rule.id.rawValue,
+                "shortDescription": ["text": rule.title],
+                "properties": ["docPage": RuleDocs.relativePath(rule.id)],
+                "defaultConfiguration": ["level": level(rule.severity)],
+            ]
+        }
+        let results: [[String: Any]] = diagnostics.map { diagnostic in
+            var message = diagnostic.message
+            if let help = diagnostic.help { message += "\nhelp: \(help)" }
+            var result: [String: Any] = [
+                "ruleId": diagnostic.id.rawValue,
+                "level": level(diagnostic.severity),
+                "message": ["text": message],
+            ]
+            if let index = ruleIndex[diagnostic.id] { result["ruleIndex"] = index }
+            if let location = diagnostic.location { result["locations"] = [physicalLocation(location, id: nil, message: nil)] }
+            let related = diagnostic.notes.enumerated().compactMap { index, note -> [String: Any]? in
+                guard let location = note.location else { return nil }
+                return physicalLocation(location, id: index, message: note.message)
+            }
+            if !related.isEmpty { result["relatedLocations"] = related }
+            if let reason = diagnostic.waiverReason {
+                result["suppressions"] = [["kind": "inSource", "justification": reason]]
+            }
+            return result
+        }
+        let log: [String: Any] = [
+            "$schema": sarifSchema,
+            "version": "2.1.0",
+            "runs": [
+                [
+                    "tool": ["driver": ["name": toolName, "rules": descriptors]],
+                    "columnKind": "unicodeCodePoints",
+                    "results": results,
+                ] as [String: Any]
+            ],
+        ]
+        return serialize(log, pretty: true) + "\n"
+    }
+
+    static func level(_ severity: DiagnosticSeverity) -> String {
+        switch severity {
+        case .error: return "error"
+        case .warning: return "warning"
+        case .note: return "note"
+        }
+    }
+
+    static func physicalLocation(_ location: SourceLocation, id: Int?, message: String?) -> [String: Any] {
+        let uri = location.file.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? location.file
+        var result: [String: Any] = [
+            "physicalLocation": [
+                "artifactLocation": ["uri": uri],
+                "region": ["startLine": max(1, location.line), "startColumn": max(1, location.column)],
+            ] as [String: Any]
+        ]
+        if let id { result["id"] = id }
+        if let message { result["message"] = ["text": message] }
+        return result
+    }
+
+    static func serialize(_ object: Any, pretty: Bool = false) -> String {
+        var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
+        if pretty { options.insert(.prettyPrinted) }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: options),
+            let text = String(data: data, encoding: .utf8)
+        else { return "{}" }
+        return text
+    }
+}
