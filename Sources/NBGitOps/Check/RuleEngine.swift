@@ -173,7 +173,12 @@ public enum RuleEngine {
             waive(&diagnostic, by: waiver)
         }
         for plan in plans {
-            let context = RuleContext(plan: plan, specs: specs)
+            // Flux keeps build objects in their own folder (`buildObjects`); the rules see them
+            // with everything else the environment applies.
+            var checked = plan
+            checked.objects = plan.objects + plan.buildObjects
+            checked.buildObjects = []
+            let context = RuleContext(plan: checked, specs: specs)
             for rule in rules {
                 context.currentRule = rule.id
                 context.currentSeverity = rule.severity

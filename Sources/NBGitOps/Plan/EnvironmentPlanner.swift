@@ -201,6 +201,14 @@ public enum EnvironmentPlanner {
     /// only in environments of those platforms, e.g. S2I builds, which exist only on OpenShift.
     static let platformsAnnotation = "nbgitops.dev/platforms"
 
+    /// Whether a job is planned on `platform` (an unknown platform name plans it nowhere;
+    /// reported by `targetsPlatform`).
+    static func isPlanned(_ job: NotebookValidationJob, on platform: Platform) -> Bool {
+        guard let list = job.annotations[platformsAnnotation] else { return true }
+        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return names.allSatisfy { Platform(rawValue: $0) != nil } && names.contains(platform.rawValue)
+    }
+
     static func targetsPlatform(_ job: NotebookValidationJob, context: PlanContext, diagnostics: DiagnosticCollector)
         -> Bool
     {

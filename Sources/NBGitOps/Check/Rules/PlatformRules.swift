@@ -14,7 +14,8 @@ enum PlatformRules {
         guard context.platform == .kubernetes else { return }
         let platform = context.environment.platform
         let note = DiagnosticNote("the platform is kubernetes: \(platform.origin)", at: platform.origin.location)
-        for job in context.specs.jobs {
+        // A job annotated nbgitops.dev/platforms without kubernetes is not planned here.
+        for job in context.specs.jobs where EnvironmentPlanner.isPlanned(job, on: .kubernetes) {
             guard let build = job.podConfig.buildConfig, build.enabled, build.strategy.value.lowercased() == "s2i" else {
                 continue
             }

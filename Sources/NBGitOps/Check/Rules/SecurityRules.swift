@@ -9,6 +9,83 @@ enum SecurityRules {
     static let podSecurityLevels = ["restricted", "baseline", "privileged"]
     static let sccLevels = ["restricted-v2", "nonroot-v2", "anyuid", "privileged"]
 
+    /// What an SCC admits, from the SCCs OpenShift ships (restricted-v2, nonroot-v2, anyuid,
+    /// privileged) and the one OpenShift Pipelines ships for buildah: `pipelines-scc` (runAsUser
+    /// RunAsAny, allowedCapabilities [SETFCAP], allowPrivilegeEscalation false, no privileged
+    /// containers, no host namespaces or hostPath, fsGroup MustRunAs). SCCs are not a chain:
+    /// pipelines-scc admits root with SETFCAP, which anyuid does not, and refuses privilege
+    /// escalation, which anyuid allows. `capRank` orders them for `security.privilegeCap` and
+    /// for over-grants (NBG251): pipelines-scc ranks with anyuid there (it adds one
+    /// capability and takes away escalation), below privileged.
+    struct SCC: Sendable {
+        var name: String
+        /// Index in `capLevels`.
+        var capRank: Int
+        /// Rank for over-grants: a grant ranked above the least SCC admitting the pods is excess.
+        var grantRank: Int
+        /// SCC priority: a granted SCC with a priority is tried first (anyuid: 10).
+        var priority: Int
+        var allowsUIDOutsideRange: Bool
+        var allowsRoot: Bool
+        var allowsEscalation: Bool
+        /// Capabilities pods may add beyond NET_BIND_SERVICE; nil: any.
+        var allowedCapabilities: Set<String>?
+        var allowsHostAndPrivileged: Bool
+        /// fsGroup MustRunAs: the pod gets the namespace's fsGroup as a supplemental group.
+        var assignsFSGroup: Bool
+
+        func admits(_ requirement: Requirement) -> Bool {
+            switch requirement {
+            case .nothing: return true
+            case .uidOutsideRange: return allowsUIDOutsideRange
+            case .root: return allowsRoot
+            case .escalation: return allowsEscalation
+            case .capabilities(let added): return allowedCapabilities.map { added.isSubset(of: $0) } ?? true
+            case .hostOrPrivileged: return allowsHostAndPrivileged
+            }
+        }
+
+        func admits(_ needs: [Need]) -> Bool { needs.allSatisfy { admits($0.requirement) } }
+    }
+
+    static let sccs: [SCC] = [
+        SCC(
+            name: "restricted-v2", capRank: 0, grantRank: 0, priority: 0, allowsUIDOutsideRange: false, allowsRoot: false,
+            allowsEscalation: false, allowedCapabilities: [], allowsHostAndPrivileged: false, assignsFSGroup: true),
+        SCC(
+            name: "nonroot-v2", capRank: 1, grantRank: 1, priority: 0, allowsUIDOutsideRange: true, allowsRoot: false,
+            allowsEscalation: false, allowedCapabilities: [], allowsHostAndPrivileged: false, assignsFSGroup: true),
+        SCC(
+            name: "anyuid", capRank: 2, grantRank: 2, priority: 10, allowsUIDOutsideRange: true, allowsRoot: true,
+            allowsEscalation: true, allowedCapabilities: [], allowsHostAndPrivileged: false, assignsFSGroup: false),
+        SCC(
+            name: "pipelines-scc", capRank: 3, grantRank: 2, priority: 0, allowsUIDOutsideRange: true, allowsRoot: true,
+            allowsEscalation: false, allowedCapabilities: ["SETFCAP"], allowsHostAndPrivileged: false,
+            assignsFSGroup: true),
+        SCC(
+            name: "privileged", capRank: 4, grantRank: 3, priority: 0, allowsUIDOutsideRange: true, allowsRoot: true,
+            allowsEscalation: true, allowedCapabilities: nil, allowsHostAndPrivileged: true, assignsFSGroup: false),
+    ]
+
+    /// `security.privilegeCap` values on OpenShift, least first.
+    static let capLevels = sccs.map(\.name)
+
+    static func scc(named name: String) -> SCC? {
+        let normalized = name == "restricted" ? "restricted-v2" : (name == "nonroot" ? "nonroot-v2" : name)
+        return sccs.first { $0.name == normalized }
+    }
+
+    /// The ClusterRoles that grant `use` of an SCC: OpenShift's `system:openshift:scc:<name>`
+    /// for its own SCCs, and OpenShift Pipelines' `pipelines-scc-clusterrole` for pipelines-scc
+    /// (no `system:openshift:scc:pipelines-scc` ClusterRole exists).
+    static func sccGranted(byClusterRole role: String) -> String? {
+        if role == "pipelines-scc-clusterrole" { return "pipelines-scc" }
+        let prefix = "system:openshift:scc:"
+        guard role.hasPrefix(prefix) else { return nil }
+        let name = String(role.dropFirst(prefix.count))
+        return name == "pipelines-scc" ? nil : name
+    }
+
     static func levels(_ platform: Platform) -> [String] {
         platform == .openshift ? sccLevels : podSecurityLevels
     }
@@ -24,6 +101,13 @@ enum SecurityRules {
         var level: Int
         var reason: String
         var location: SourceLocation?
+        /// What an SCC must allow for it (OpenShift).
+        var requirement: Requirement = .nothing
+    }
+
+    enum Requirement: Equatable {
+        case nothing, uidOutsideRange, root, escalation, hostOrPrivileged
+        case capabilities(Set<String>)
     }
 
     /// A security context field: the container's, its step template's, else the pod's.
@@ -42,24 +126,35 @@ enum SecurityRules {
 
     /// The most privileged need of a pod shape.
     static func need(_ unit: PodUnit, context: RuleContext) -> Need {
+        let all = needs(unit, context: context)
+        return all.max { $0.level < $1.level } ?? all[0]
+    }
+
+    /// Everything a pod shape needs beyond the default (the first entry is the default).
+    static func needs(_ unit: PodUnit, context: RuleContext) -> [Need] {
         let openshift = context.platform == .openshift
         var needs: [Need] = [Need(level: 0, reason: "nothing beyond the default", location: nil)]
         func at(_ object: PlannedObject, _ path: String) -> SourceLocation? { context.location(of: object, path: path) }
         for host in ["hostNetwork", "hostPID", "hostIPC"] where unit.podSpec[host]?.boolValue == true {
             needs.append(
-                Need(level: openshift ? 3 : 2, reason: "\(host): true", location: at(unit.object, "\(unit.podPath).\(host)")))
+                Need(
+                    level: openshift ? 3 : 2, reason: "\(host): true", location: at(unit.object, "\(unit.podPath).\(host)"),
+                    requirement: .hostOrPrivileged))
         }
         for (index, volume) in (unit.podSpec["volumes"]?.elements ?? []).enumerated() where volume["hostPath"] != nil {
             needs.append(
                 Need(
                     level: openshift ? 3 : 2, reason: "a hostPath volume",
-                    location: at(unit.object, "\(unit.podPath).volumes[\(index)]")))
+                    location: at(unit.object, "\(unit.podPath).volumes[\(index)]"), requirement: .hostOrPrivileged))
         }
         for container in unit.containers {
             let name = "container '\(container.name)'"
             if let (value, path, object) = securityField("privileged", container: container, unit: unit), value.boolValue == true
             {
-                needs.append(Need(level: openshift ? 3 : 2, reason: "\(name) is privileged", location: at(object, path)))
+                needs.append(
+                    Need(
+                        level: openshift ? 3 : 2, reason: "\(name) is privileged", location: at(object, path),
+                        requirement: .hostOrPrivileged))
             }
             if let (value, path, object) = securityField("capabilities.add", container: container, unit: unit) {
                 let added = (value.elements ?? []).compactMap(\.stringValue).map {
@@ -69,31 +164,37 @@ enum SecurityRules {
                 if !extra.isEmpty {
                     let level: Int
                     if openshift {
-                        level = 3  // only `privileged` allows adding capabilities (anyuid does not: seed 004)
+                        level = 3  // of the SCCs OpenShift ships only `privileged` adds capabilities (anyuid does not: seed 004); pipelines-scc admits SETFCAP (see `SCC`)
                     } else {
                         level = extra.allSatisfy { baselineCapabilities.contains($0) } ? 1 : 2
                     }
                     needs.append(
-                        Need(level: level, reason: "\(name) adds \(extra.joined(separator: ", "))", location: at(object, path)))
+                        Need(
+                            level: level, reason: "\(name) adds \(extra.joined(separator: ", "))", location: at(object, path),
+                            requirement: .capabilities(Set(extra))))
                 }
             }
             if let (value, path, object) = securityField("runAsUser", container: container, unit: unit), let uid = value.intValue
             {
                 if uid == 0 {
                     needs.append(
-                        Need(level: openshift ? 2 : 1, reason: "\(name) runs as root (runAsUser: 0)", location: at(object, path)))
+                        Need(
+                            level: openshift ? 2 : 1, reason: "\(name) runs as root (runAsUser: 0)", location: at(object, path),
+                            requirement: .root))
                 } else if openshift, !(context.environment.security.uidRange.value?.contains(uid) ?? false) {
                     needs.append(
                         Need(
                             level: 1, reason: "\(name) runs as UID \(uid), outside the namespace's UID range",
-                            location: at(object, path)))
+                            location: at(object, path), requirement: .uidOutsideRange))
                 }
             }
             if let (value, path, object) = securityField("allowPrivilegeEscalation", container: container, unit: unit),
                 value.boolValue == true
             {
                 needs.append(
-                    Need(level: openshift ? 2 : 1, reason: "\(name) allows privilege escalation", location: at(object, path)))
+                    Need(
+                        level: openshift ? 2 : 1, reason: "\(name) allows privilege escalation", location: at(object, path),
+                        requirement: .escalation))
             }
             if !openshift {
                 // Pod Security `restricted` requires all of these on every container.
@@ -117,11 +218,12 @@ enum SecurityRules {
                 }
             }
         }
-        return needs.max { $0.level < $1.level } ?? needs[0]
+        return needs
     }
 
-    /// SCCs granted to a ServiceAccount by RoleBindings in the plan (OpenShift): the binding's
-    /// ClusterRole `system:openshift:scc:<name>`, or a Role allowing `use` of the SCC.
+    /// SCCs granted to a ServiceAccount by RoleBindings in the plan (OpenShift): a ClusterRole
+    /// that grants an SCC (`system:openshift:scc:<name>`, `pipelines-scc-clusterrole`), or a
+    /// Role allowing `use` of the SCC. `level` is the SCC's `capRank`.
     static func grants(_ account: String, context: RuleContext) -> [(level: Int, name: String, object: PlannedObject)] {
         var result: [(Int, String, PlannedObject)] = []
         for binding in context.plan.objects where binding.kind == "RoleBinding" {
@@ -129,89 +231,181 @@ enum SecurityRules {
             guard subjects.contains(where: { $0["kind"]?.stringValue == "ServiceAccount" && $0["name"]?.stringValue == account })
             else { continue }
             let roleName = binding.manifest.value(at: "roleRef.name")?.stringValue ?? ""
-            var sccs: [String] = []
-            if roleName.hasPrefix("system:openshift:scc:") {
-                sccs.append(String(roleName.dropFirst("system:openshift:scc:".count)))
-            }
-            if binding.manifest.value(at: "roleRef.kind")?.stringValue == "Role",
-                let role = context.plan.objects.first(where: { $0.kind == "Role" && $0.name == roleName })
-            {
+            let roleKind = binding.manifest.value(at: "roleRef.kind")?.stringValue
+            var names: [String] = []
+            if roleKind == "ClusterRole", let granted = sccGranted(byClusterRole: roleName) { names.append(granted) }
+            if let role = context.plan.objects.first(where: {
+                $0.kind == (roleKind ?? "Role") && ($0.kind == "Role" || $0.kind == "ClusterRole") && $0.name == roleName
+            }) {
                 for rule in role.manifest["rules"]?.elements ?? [] {
                     let resources = (rule["resources"]?.elements ?? []).compactMap(\.stringValue)
                     let verbs = (rule["verbs"]?.elements ?? []).compactMap(\.stringValue)
                     guard resources.contains("securitycontextconstraints"), verbs.contains("use") || verbs.contains("*") else {
                         continue
                     }
-                    sccs += (rule["resourceNames"]?.elements ?? []).compactMap(\.stringValue)
+                    names += (rule["resourceNames"]?.elements ?? []).compactMap(\.stringValue)
                 }
             }
-            for scc in sccs {
-                let normalized = scc == "restricted" ? "restricted-v2" : (scc == "nonroot" ? "nonroot-v2" : scc)
-                if let level = sccLevels.firstIndex(of: normalized) { result.append((level, scc, binding)) }
+            for name in names {
+                if let scc = scc(named: name) { result.append((scc.capRank, name, binding)) }
             }
         }
         return result
     }
 
+    /// The SCC OpenShift admits a pod with among those usable by its account: SCCs with a
+    /// priority first (anyuid), then the most restrictive; nil when none admits the pod.
+    static func admittingSCC(_ needs: [Need], usable: [SCC]) -> SCC? {
+        usable.sorted { ($0.priority, -$0.capRank) > ($1.priority, -$1.capRank) }.first { $0.admits(needs) }
+    }
+
+    /// The SCCs a ServiceAccount may use in this environment: restricted-v2 (every account) and
+    /// the granted ones, up to `security.privilegeCap`.
+    static func usableSCCs(_ account: String, capRank: Int, context: RuleContext) -> [SCC] {
+        var result = [sccs[0]]
+        for grant in grants(account, context: context) where grant.level <= capRank {
+            if let scc = scc(named: grant.name), !result.contains(where: { $0.name == scc.name }) { result.append(scc) }
+        }
+        return result
+    }
+
+    /// The OpenShift cap (an index in `capLevels`), or nil after reporting an unknown value.
+    static func openshiftCapRank(_ context: RuleContext) -> Int? {
+        guard let text = context.environment.security.privilegeCap.value else { return capLevels.count - 1 }
+        return scc(named: text)?.capRank
+    }
+
+    /// Kubernetes: the Pod Security level a pod may reach: `security.privilegeCap`, else the
+    /// `enforce` label of its namespace when nbgitops emits the Namespace (the build namespace is
+    /// `baseline`), else `restricted`.
+    static func kubernetesCap(_ unit: PodUnit, context: RuleContext) -> (index: Int, why: String, location: SourceLocation?)
+    {
+        let cap = context.environment.security.privilegeCap
+        if let text = cap.value, let index = podSecurityLevels.firstIndex(of: text) {
+            return (index, "the environment caps privilege at \(text): \(cap.origin)", cap.origin.location)
+        }
+        if let namespace = unit.object.namespace,
+            let object = context.plan.objects.first(where: { $0.kind == "Namespace" && $0.name == namespace }),
+            let label = object.manifest.value(at: "metadata.labels")?["pod-security.kubernetes.io/enforce"]?.stringValue,
+            let index = podSecurityLevels.firstIndex(of: label)
+        {
+            return (
+                index, "namespace '\(namespace)' enforces Pod Security \(label)",
+                context.location(of: object, path: "metadata.labels")
+            )
+        }
+        return (0, "the environment caps privilege at restricted: \(cap.origin)", cap.origin.location)
+    }
+
     /// NBG250/NBG251: the least level each ServiceAccount's pods need, against the
     /// environment's cap and (OpenShift) the SCCs bound to the account.
     static let privilege = PlanRule(.privilegeCapped, alsoReports: [.privilegeExcess]) { context in
-        let names = levels(context.platform)
+        let openshift = context.platform == .openshift
         let cap = context.environment.security.privilegeCap
-        var capIndex = context.platform == .openshift ? names.count - 1 : 0
-        if let text = cap.value {
-            guard let index = names.firstIndex(of: text) else {
-                context.report(
-                    "security.privilegeCap '\(text)' is not a level of \(context.platform.rawValue) (\(names.joined(separator: ", ")))",
-                    at: cap.origin.location, help: "use one of \(names.joined(separator: ", "))", subject: nil)
-                return
-            }
-            capIndex = index
+        let allowed = openshift ? capLevels : podSecurityLevels
+        if let text = cap.value, (openshift ? scc(named: text) == nil : !podSecurityLevels.contains(text)) {
+            context.report(
+                "security.privilegeCap '\(text)' is not a level of \(context.platform.rawValue) (\(allowed.joined(separator: ", ")))",
+                at: cap.origin.location, help: "use one of \(allowed.joined(separator: ", "))", subject: nil)
+            return
         }
-        var byAccount: [String: (need: Need, unit: PodUnit)] = [:]
+        if openshift { checkOpenShift(context) } else { checkKubernetes(context) }
+    }
+
+    static func checkKubernetes(_ context: RuleContext) {
+        let names = podSecurityLevels
+        // Per account, the most privileged need that exceeds what its namespace allows.
         var order: [String] = []
+        var worst: [String: (need: Need, unit: PodUnit, cap: (index: Int, why: String, location: SourceLocation?))] = [:]
         for unit in context.units {
             let need = need(unit, context: context)
-            if let current = byAccount[unit.serviceAccount] {
-                if need.level > current.need.level { byAccount[unit.serviceAccount] = (need, unit) }
+            let cap = kubernetesCap(unit, context: context)
+            guard need.level > cap.index else { continue }
+            if let current = worst[unit.serviceAccount] {
+                if need.level > current.need.level { worst[unit.serviceAccount] = (need, unit, cap) }
             } else {
-                byAccount[unit.serviceAccount] = (need, unit)
+                worst[unit.serviceAccount] = (need, unit, cap)
                 order.append(unit.serviceAccount)
             }
         }
         for account in order {
-            guard let (need, unit) = byAccount[account] else { continue }
+            guard let (need, unit, cap) = worst[account] else { continue }
+            context.report(
+                "ServiceAccount '\(unit.serviceAccount)' runs \(unit.displayName), which needs Pod Security level \(names[need.level]) (\(need.reason)), but the environment allows only \(names[cap.index])",
+                at: need.location ?? unit.object.sources.first,
+                help: "drop what needs the privilege, or grant the account \(names[need.level]) and raise security.privilegeCap",
+                notes: [DiagnosticNote(cap.why, at: cap.location)], subject: context.subject(for: unit.object))
+        }
+    }
+
+    static func checkOpenShift(_ context: RuleContext) {
+        let names = sccLevels
+        let cap = context.environment.security.privilegeCap
+        let capRank = openshiftCapRank(context) ?? capLevels.count - 1
+        var order: [String] = []
+        var unitsOf: [String: [PodUnit]] = [:]
+        for unit in context.units {
+            if unitsOf[unit.serviceAccount] == nil { order.append(unit.serviceAccount) }
+            unitsOf[unit.serviceAccount, default: []].append(unit)
+        }
+        for account in order {
+            let units = unitsOf[account] ?? []
             let granted = grants(account, context: context)
-            let grantedIndex = context.platform == .openshift ? (granted.map(\.level).max() ?? 0) : names.count - 1
-            let effective = min(capIndex, grantedIndex)
-            if need.level > effective {
+            let usable = usableSCCs(account, capRank: capRank, context: context)
+            // The most privileged need among the pods no usable SCC admits.
+            var failing: (need: Need, unit: PodUnit)?
+            var leastGrantRank = 0
+            for unit in units {
+                let needs = needs(unit, context: context)
+                let need = needs.max { $0.level < $1.level } ?? needs[0]
+                // Over-grants are judged against the SCCs every cluster has (pipelines-scc exists
+                // only with OpenShift Pipelines), so a pipelines-scc grant is never suggested.
+                let least = sccs.first { $0.name != "pipelines-scc" && $0.admits(needs) }
+                leastGrantRank = max(leastGrantRank, least?.grantRank ?? 3)
+                if admittingSCC(needs, usable: usable) == nil, need.level > (failing?.need.level ?? -1) {
+                    failing = (need, unit)
+                }
+            }
+            if let (need, unit) = failing {
                 var notes: [DiagnosticNote] = []
-                let limitedByBinding = grantedIndex < capIndex
+                let best = granted.max { $0.level < $1.level }
+                // Limited by the bindings when the best grant is below the cap, else by the cap.
+                let limitedByBinding = (best?.level ?? 0) < capRank
+                let effective: String
                 if limitedByBinding {
-                    if let best = granted.max(by: { $0.level < $1.level }) {
+                    if let best {
                         notes.append(
                             DiagnosticNote(
                                 "the account is granted SCC \(best.name) here",
                                 at: context.location(of: best.object, path: "roleRef.name")))
+                        effective = best.level <= capRank ? best.name : capLevels[capRank]
                     } else {
                         notes.append(DiagnosticNote("no RoleBinding grants the account an SCC: it gets restricted-v2"))
+                        effective = "restricted-v2"
                     }
                 } else {
                     notes.append(
                         DiagnosticNote(
-                            "the environment caps privilege at \(names[capIndex]): \(cap.origin)", at: cap.origin.location))
+                            "the environment caps privilege at \(capLevels[capRank]): \(cap.origin)", at: cap.origin.location))
+                    effective = capLevels[capRank]
                 }
+                let setfcapOnly = need.requirement == .capabilities(["SETFCAP"])
                 context.report(
-                    "ServiceAccount '\(account)' runs \(unit.displayName), which needs \(context.platform == .openshift ? "SCC" : "Pod Security level") \(names[need.level]) (\(need.reason)), but \(limitedByBinding ? "is granted" : "the environment allows") only \(names[effective])",
+                    "ServiceAccount '\(account)' runs \(unit.displayName), which needs SCC \(names[need.level]) (\(need.reason)), but \(limitedByBinding ? "is granted" : "the environment allows") only \(effective)",
                     at: need.location ?? unit.object.sources.first,
-                    help: need.level == 3 && context.platform == .openshift
-                        ? "adding capabilities (buildah's SETFCAP) needs SCC privileged, anyuid is not enough (seed 004); prefer a rootless build (buildah --storage-driver=vfs without added capabilities, or S2I), or bind system:openshift:scc:privileged to this account only"
+                    help: need.level == 3
+                        ? "adding capabilities (buildah's SETFCAP) needs SCC privileged, anyuid is not enough (seed 004); prefer a rootless build (buildah --storage-driver=vfs without added capabilities, or S2I), "
+                            + (setfcapOnly
+                                ? "or with OpenShift Pipelines bind the ClusterRole pipelines-scc-clusterrole (SCC pipelines-scc: root with SETFCAP only) to this account only"
+                                : "or bind system:openshift:scc:privileged to this account only")
                         : "drop what needs the privilege, or grant the account \(names[need.level]) and raise security.privilegeCap",
                     notes: notes, subject: context.subject(for: unit.object))
-            } else if context.platform == .openshift {
-                for grant in granted where grant.level > need.level {
+            } else {
+                for grant in granted {
+                    guard let scc = scc(named: grant.name), scc.grantRank > leastGrantRank else { continue }
+                    let least = sccs.first { $0.name != "pipelines-scc" && $0.grantRank == leastGrantRank }?.name ?? names[0]
                     context.report(
-                        "RoleBinding '\(grant.object.name)' grants ServiceAccount '\(account)' SCC \(grant.name), but its pods need only \(names[need.level])",
+                        "RoleBinding '\(grant.object.name)' grants ServiceAccount '\(account)' SCC \(grant.name), but its pods need only \(least)",
                         at: context.location(of: grant.object, path: "roleRef.name"), rule: .privilegeExcess,
                         help: "bind the least SCC the pods need", subject: context.subject(for: grant.object))
                 }
@@ -250,18 +444,40 @@ enum SecurityRules {
         } else {
             user = "UIDs " + users.map { $0.map(String.init) ?? "default" }.joined(separator: "/")
         }
-        var groups: Set<Int> = []
-        for field in ["fsGroup", "runAsGroup"] {
-            if let gid = unit.podSpec.value(at: "securityContext.\(field)")?.intValue { groups.insert(gid) }
-        }
+        // Groups every process of the pod has: the pod's fsGroup and supplementalGroups, and
+        // each container's primary group (runAsGroup, the container's or the pod's).
+        var podGroups: Set<Int> = []
+        if let gid = unit.podSpec.value(at: "securityContext.fsGroup")?.intValue { podGroups.insert(gid) }
         for gid in unit.podSpec.value(at: "securityContext.supplementalGroups")?.elements ?? [] {
-            if let value = gid.intValue { groups.insert(value) }
+            if let value = gid.intValue { podGroups.insert(value) }
         }
-        if openshift, explicit.isEmpty, groups.isEmpty {
-            // restricted-v2 assigns the fsGroup from the namespace's range: shared by such pods.
-            groups.insert(context.environment.security.uidRange.value?.lowerBound ?? -1)
+        var admitting: SCC?
+        if openshift {
+            let needs = needs(unit, context: context)
+            let usable = usableSCCs(
+                unit.serviceAccount, capRank: openshiftCapRank(context) ?? capLevels.count - 1, context: context)
+            admitting = admittingSCC(needs, usable: usable)
+            // An SCC with fsGroup MustRunAs (restricted-v2, nonroot-v2, pipelines-scc) gives the
+            // pod the namespace's fsGroup: shared by every pod it admits.
+            if admitting?.assignsFSGroup == true, unit.podSpec.value(at: "securityContext.fsGroup") == nil {
+                podGroups.insert(context.environment.security.uidRange.value?.lowerBound ?? -1)
+            }
         }
-        return Identity(user: user, groups: groups, location: location)
+        var groups: Set<Int>?
+        for container in unit.containers {
+            var own = podGroups
+            if let (value, _, _) = securityField("runAsGroup", container: container, unit: unit), let gid = value.intValue {
+                own.insert(gid)
+            } else if openshift, admitting?.name == "restricted-v2",
+                securityField("runAsUser", container: container, unit: unit) == nil
+            {
+                // restricted-v2 runs the container as an assigned UID whose primary group is 0
+                // (why images make their directories group-0 writable).
+                own.insert(0)
+            }
+            groups = groups.map { $0.intersection(own) } ?? own
+        }
+        return Identity(user: user, groups: groups ?? podGroups, location: location)
     }
 
     /// NBG240: two pods (tasks, Jobs) use one claim as different users with no common group:
