@@ -93,8 +93,8 @@ struct CheckCommand: ParsableCommand {
             }
         }
         for difference in differences { text += difference.summary + "\n" }
-        // Object level, one line per environment (for a pull-request comment).
-        for difference in differences {
+        // Object level, one line per environment that changed (for a pull-request comment).
+        for difference in differences where !difference.isUpToDate {
             text += ObjectChangeSummary.summarize(difference, rendered: rendered[difference.environment] ?? [], root: prepared.outputRoot).line + "\n"
         }
         if !clean { text += "gitops output is out of date: run `nbgitops render` and commit the result\n" }

@@ -1,6 +1,6 @@
 /// The Argo CD `AppProject` of an environment: the Application may deploy from the
-/// environment's repository only, into the environment's namespace only, and only the kinds
-/// nbgitops emits there. Cluster-scoped kinds are listed one by one (in practice only the
+/// environment's repository only, into the namespaces nbgitops emits objects into (the
+/// environment's, and its build namespace) only, and only the kinds nbgitops emits there. Cluster-scoped kinds are listed one by one (in practice only the
 /// Namespace); there is no wildcard, so a spec can never smuggle a ClusterRole through Argo CD.
 public enum ArgoProjectPlanner {
     public static let apiVersion = "argoproj.io/v1alpha1"
@@ -36,6 +36,14 @@ public enum ArgoProjectPlanner {
         }
     }
 
+    /// The environment's namespace, then every other namespace an object is emitted into (the
+    /// build namespace `<namespace>-builds`), sorted: Argo CD refuses to sync an object whose
+    /// namespace is not a destination of its project.
+    static func destinationNamespaces(context: PlanContext, objects: [PlannedObject]) -> [String] {
+        let others = Set(objects.compactMap(\.namespace)).subtracting([context.namespace])
+        return [context.namespace] + others.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
     static func plan(context: PlanContext, objects: [PlannedObject]) -> [PlannedObject] {
         guard context.deliveryTool == .argocd else { return [] }
         let name = projectName(context)
@@ -44,12 +52,15 @@ public enum ArgoProjectPlanner {
         let spec = ManifestNode.object([
             (
                 "description",
-                .string("nbgitops environment \(context.environment.name): its namespace and the kinds nbgitops emits")
+                .string("nbgitops environment \(context.environment.name): its namespaces and the kinds nbgitops emits")
             ),
             ("sourceRepos", [.string(delivery.repositoryURL.value)]),
             (
                 "destinations",
-                [["server": "https://kubernetes.default.svc", "namespace": .string(context.namespace)]]
+                .list(
+                    destinationNamespaces(context: context, objects: objects).map {
+                        ["server": "https://kubernetes.default.svc", "namespace": .string($0)]
+                    })
             ),
             // An empty list denies every cluster-scoped kind; nbgitops emits at most the Namespace.
             ("clusterResourceWhitelist", .list(groupKinds(objects, clusterScoped: true).map(\.manifest))),

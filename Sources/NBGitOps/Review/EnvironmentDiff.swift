@@ -4,8 +4,9 @@ import Foundation
 /// and field by field.
 ///
 /// Objects are paired by a logical identity that survives what differs between environments
-/// by design: a validation Job by its NotebookValidationJob's name (the Job name carries a
-/// content hash), the environment's Namespace and delivery objects by kind, everything else by
+/// by design: a validation Job, and a build's PipelineRun or BuildConfig, by its
+/// NotebookValidationJob's name (their names carry a content hash), the environment's
+/// Namespaces and delivery objects by role, everything else by
 /// API group, kind and name without the environment's `namePrefix`.
 public struct EnvironmentDiff: Sendable {
     public enum Change: String, Sendable {
@@ -83,7 +84,8 @@ public struct EnvironmentDiff: Sendable {
         var ordered: [(String, Entry)] = []
         var byKey: [String: Entry] = [:]
         for (object, file) in Explainer.objectsWithFiles(plan) {
-            let identity = logicalName(object, prefix: plan.environment.naming.namePrefix.value)
+            let identity = logicalName(
+                object, prefix: plan.environment.naming.namePrefix.value, environment: plan.environment.name)
             let key = "\(ArgoProjectPlanner.group(ofAPIVersion: object.apiVersion))/\(object.kind)/\(identity)"
             guard byKey[key] == nil else { continue }
             let entry = Entry(object: object, file: file, identity: identity)
@@ -93,15 +95,25 @@ public struct EnvironmentDiff: Sendable {
         return (ordered, byKey)
     }
 
-    static func logicalName(_ object: PlannedObject, prefix: String) -> String {
+    static func logicalName(_ object: PlannedObject, prefix: String, environment: String = "") -> String {
         let component = object.manifest.value(at: "metadata.labels[\(PlanMetadata.componentKey)]")?.stringValue
         let managed = object.manifest.value(at: "metadata.labels[\(PlanMetadata.managedByKey)]")?.stringValue
         if object.kind == "Namespace", component == "namespace" { return "(environment namespace)" }
-        if component == "delivery" { return "(environment)" }
-        if object.kind == "Job", managed == PlanMetadata.managedByValue,
+        if component == "delivery" {
+            // Named after the environment: `<env>`, and `<env>-builds` for Flux's builds Kustomization.
+            if !environment.isEmpty, object.name.hasPrefix(environment) {
+                return "(environment)" + object.name.dropFirst(environment.count)
+            }
+            return "(environment)"
+        }
+        if object.kind == "Namespace", component == "build-namespace" { return "(environment build namespace)" }
+        if managed == PlanMetadata.managedByValue,
             let instance = object.manifest.value(at: "metadata.labels[\(PlanMetadata.instanceKey)]")?.stringValue
         {
-            return instance
+            // A validation Job, and a build's PipelineRun or BuildConfig: `<job>-<content hash>`.
+            if object.kind == "Job" { return instance }
+            let suffix = object.name.hasPrefix(instance + "-") ? object.name.dropFirst(instance.count + 1) : ""
+            if suffix.count == 8, suffix.allSatisfy(\.isHexDigit) { return instance }
         }
         if !prefix.isEmpty, managed == PlanMetadata.managedByValue, object.name.hasPrefix(prefix) {
             return String(object.name.dropFirst(prefix.count))

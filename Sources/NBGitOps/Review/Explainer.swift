@@ -33,6 +33,9 @@ public enum Explainer {
     public static func objectsWithFiles(_ plan: EnvironmentPlan) -> [(object: PlannedObject, file: String)] {
         let environment = plan.environment.name
         return plan.objects.map { ($0, "\(environment)/manifests/\(OutputLayout.manifestFileName($0))") }
+            + plan.buildObjects.map {
+                ($0, "\(environment)/\(OutputLayout.buildsFolderName)/\(OutputLayout.manifestFileName($0))")
+            }
             + plan.deliveryObjects.map { ($0, "\(environment)/delivery/\(OutputLayout.deliveryFileName($0))") }
             + plan.snippets.map { ($0, "\(environment)/delivery/\(OutputLayout.snippetFileName($0))") }
     }

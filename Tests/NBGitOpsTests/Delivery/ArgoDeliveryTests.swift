@@ -14,9 +14,15 @@ final class ArgoDeliveryTests: XCTestCase {
         XCTAssertEqual(project.name, "openshift-gpu")
         XCTAssertEqual(project.namespace, "openshift-gitops")
         let spec = try XCTUnwrap(project.manifest["spec"])
+        // The environment's namespace and the build namespace: every namespace an object goes to.
         XCTAssertEqual(
             spec["destinations"],
-            [["server": "https://kubernetes.default.svc", "namespace": "notebook-validation-gpu"]])
+            [
+                ["server": "https://kubernetes.default.svc", "namespace": "notebook-validation-gpu"],
+                ["server": "https://kubernetes.default.svc", "namespace": "notebook-validation-gpu-builds"],
+            ])
+        let destinations = Set((spec["destinations"]?.elements ?? []).compactMap { $0["namespace"]?.stringValue })
+        XCTAssertEqual(Set(plan.objects.compactMap(\.namespace)), destinations)
         XCTAssertEqual(spec["sourceRepos"], ["https://github.com/example-org/nbgitops-example.git"])
         XCTAssertEqual(spec["clusterResourceWhitelist"], [["group": "", "kind": "Namespace"]])
         let kinds = (spec["namespaceResourceWhitelist"]?.elements ?? []).map {
@@ -25,8 +31,9 @@ final class ArgoDeliveryTests: XCTestCase {
         XCTAssertEqual(
             kinds,
             [
-                "/ConfigMap", "/PersistentVolumeClaim", "/ServiceAccount", "batch/Job", "external-secrets.io/ExternalSecret",
-                "rbac.authorization.k8s.io/Role", "rbac.authorization.k8s.io/RoleBinding",
+                "/ConfigMap", "/PersistentVolumeClaim", "/ServiceAccount", "batch/Job", "build.openshift.io/BuildConfig",
+                "external-secrets.io/ExternalSecret", "image.openshift.io/ImageStream", "rbac.authorization.k8s.io/Role",
+                "rbac.authorization.k8s.io/RoleBinding", "tekton.dev/Pipeline", "tekton.dev/PipelineRun", "tekton.dev/Task",
             ])
         // Every emitted kind is allowed, nothing else, and no wildcard anywhere.
         let emitted = Set(plan.objects.map { "\(ArgoProjectPlanner.group(ofAPIVersion: $0.apiVersion))/\($0.kind)" })
@@ -39,7 +46,10 @@ final class ArgoDeliveryTests: XCTestCase {
 
     func testFluxEnvironmentsHaveNoArgoObjects() throws {
         let plan = try examplePlan("kubernetes")
-        XCTAssertEqual(plan.deliveryObjects.map(\.kind), ["GitRepository", "Kustomization"])
+        // The validation Kustomization and, since the example builds images, the builds one.
+        XCTAssertEqual(
+            plan.deliveryObjects.map { "\($0.kind)/\($0.name)" },
+            ["GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes"])
         XCTAssertTrue(plan.snippets.isEmpty)
     }
 
@@ -110,8 +120,14 @@ final class ArgoDeliveryTests: XCTestCase {
             encoding: .utf8)
         XCTAssertEqual(
             snippet.manifest.value(at: "data[resource.customizations.health.tekton.dev_PipelineRun]"), .string(script))
-        // No S2I objects in the example: no Build check.
-        XCTAssertEqual(snippet.manifest["data"]?.entries?.count, 1)
+        // The example has S2I builds (a Build check) and awaited ImageStream tags.
+        XCTAssertEqual(
+            snippet.manifest["data"]?.entries?.map(\.key),
+            [
+                "resource.customizations.health.build.openshift.io_Build",
+                "resource.customizations.health.image.openshift.io_ImageStream",
+                "resource.customizations.health.tekton.dev_PipelineRun",
+            ])
 
         let files = try XCTUnwrap(output.files["openshift-gpu"])
         let path = "openshift-gpu/delivery/configmap-argocd-cm-snippet.yaml"

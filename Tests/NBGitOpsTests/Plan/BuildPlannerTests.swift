@@ -421,10 +421,25 @@ final class BuildPlannerTests: XCTestCase {
         ])
         let (complete, completeDiagnostics) = Self.plan(try Self.specs(Self.tektonSpec()), Self.environment())
         XCTAssertFalse(completeDiagnostics.hasErrors)
-        // The Argo CD health checks are required too once builds are planned.
+        // The Argo CD health checks are required too once builds are planned: a Tekton build's
+        // ImageStream awaits no tag (its PipelineRun, a later wave, pushes it; the PipelineRun's
+        // health is what Argo CD waits for), so only the PipelineRun check is needed here.
+        XCTAssertFalse(
+            complete.objects.contains {
+                $0.kind == "ImageStream" && $0.manifest.value(at: "metadata.annotations[\(BuildPlanner.awaitTagAnnotation)]") != nil
+            })
         let missingHealth = DiagnosticCollector()
         _ = ArgoHealthPlanner.adding([:], to: complete, outputRoot: "gitops", diagnostics: missingHealth)
         XCTAssertEqual(missingHealth.sorted.map { $0.rendered.components(separatedBy: "\n")[0] }, [
+            "templates/argocd/health-pipelinerun.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/health-pipelinerun.lua is missing",
+        ])
+        // An awaited ImageStream tag (S2I) needs its check too.
+        var awaiting = complete
+        awaiting.objects.append(
+            BuildPlanner.imageStream(name: "s2i", namespace: "ns-builds", awaitTag: "nbgitops-0", wave: .build))
+        let missingTagHealth = DiagnosticCollector()
+        _ = ArgoHealthPlanner.adding([:], to: awaiting, outputRoot: "gitops", diagnostics: missingTagHealth)
+        XCTAssertEqual(missingTagHealth.sorted.map { $0.rendered.components(separatedBy: "\n")[0] }, [
             "templates/argocd/health-pipelinerun.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/health-pipelinerun.lua is missing",
             "templates/argocd/imagestream-health.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/imagestream-health.lua is missing",
         ])

@@ -13,8 +13,8 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertEqual(diff.removed, 0)
         let gpuJob = try XCTUnwrap(diff.objects.first { $0.kind == "Job" && $0.identity == "gpu-finetune" })
         XCTAssertEqual(gpuJob.change, .changed)
-        XCTAssertEqual(gpuJob.fromName, "gpu-finetune-1a5d2404")
-        XCTAssertEqual(gpuJob.toName, "gpu-finetune-0f697ff7")
+        XCTAssertEqual(gpuJob.fromName, "gpu-finetune-4b3c4bb8")
+        XCTAssertEqual(gpuJob.toName, "gpu-finetune-a1474971")
         XCTAssertEqual(
             gpuJob.fields.map(\.path),
             [
@@ -32,7 +32,7 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("--- openshift-gpu\n+++ openshift-rwx\n"), text)
         XCTAssertTrue(
             text.contains(
-                "~ Job/gpu-finetune  (gpu-finetune-1a5d2404 → gpu-finetune-0f697ff7)\n    metadata.name: \"gpu-finetune-1a5d2404\" → \"gpu-finetune-0f697ff7\"\n"
+                "~ Job/gpu-finetune  (gpu-finetune-4b3c4bb8 → gpu-finetune-a1474971)\n    metadata.name: \"gpu-finetune-4b3c4bb8\" → \"gpu-finetune-a1474971\"\n"
             ), text)
         XCTAssertTrue(text.contains("    spec.template.spec.tolerations[0].key: \"nvidia.com/gpu\" → (absent)\n"), text)
         XCTAssertTrue(
@@ -46,16 +46,36 @@ final class EnvironmentDiffTests: XCTestCase {
         let diff = EnvironmentDiff.compare(try XCTUnwrap(plans["openshift-rwx"]), try XCTUnwrap(plans["kubernetes"]))
         let removed = diff.objects.filter { $0.change == .removed }.map { "\($0.kind)/\($0.fromName ?? "")" }
         let added = diff.objects.filter { $0.change == .added }.map { "\($0.kind)/\($0.toName ?? "")" }
-        XCTAssertEqual(removed, ["Application/openshift-rwx", "AppProject/openshift-rwx", "ConfigMap/argocd-cm"])
-        XCTAssertEqual(added, ["GitRepository/kubernetes", "Kustomization/kubernetes"])
+        // OpenShift-only build objects (SCC and registry RoleBindings, ImageStreams, S2I builds and
+        // the jobs annotated nbgitops.dev/platforms: openshift) and the Argo CD objects leave; the
+        // Flux objects (with the builds Kustomization) arrive.
+        XCTAssertEqual(
+            removed,
+            [
+                "RoleBinding/nbgitops-buildah-image-builder", "RoleBinding/nbgitops-buildah-pipelines-scc",
+                "RoleBinding/nbgitops-image-puller", "ImageStream/fraud-features-build", "ImageStream/sales-forecast-build",
+                "BuildConfig/churn-retrain-s2i-7adec6e0", "BuildConfig/vision-eval-s2i-b3530dec",
+                "ImageStream/churn-retrain-s2i", "ImageStream/vision-eval-s2i", "Job/churn-retrain-s2i-18dc9984",
+                "Job/vision-eval-s2i-0877456a", "Application/openshift-rwx", "AppProject/openshift-rwx",
+                "ConfigMap/argocd-cm",
+            ])
+        XCTAssertEqual(added, ["GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes"])
+        // A build's PipelineRun (named by content hash) pairs with its counterpart by job, as do
+        // the build namespaces.
+        let run = try XCTUnwrap(diff.objects.first { $0.kind == "PipelineRun" && $0.identity == "fraud-features-build" })
+        XCTAssertEqual(run.change, .changed)
+        XCTAssertEqual(run.fromName, "fraud-features-build-f73b1854")
+        XCTAssertEqual(run.toName, "fraud-features-build-986b1953")
+        XCTAssertEqual(run.toFile, "kubernetes/builds/4-pipelinerun-fraud-features-build-986b1953.yaml")
+        XCTAssertFalse(diff.objects.contains { $0.kind == "Namespace" && $0.change != .changed })
 
         let json = try XCTUnwrap(
             JSONSerialization.jsonObject(with: Data(diff.renderJSON().utf8)) as? [String: Any])
         XCTAssertEqual(json["from"] as? String, "openshift-rwx")
         XCTAssertEqual(json["to"] as? String, "kubernetes")
         let summary = try XCTUnwrap(json["summary"] as? [String: Int])
-        XCTAssertEqual(summary["added"], 2)
-        XCTAssertEqual(summary["removed"], 3)
+        XCTAssertEqual(summary["added"], 3)
+        XCTAssertEqual(summary["removed"], 14)
         let objects = try XCTUnwrap(json["objects"] as? [[String: Any]])
         let namespace = try XCTUnwrap(objects.first { $0["kind"] as? String == "Namespace" })
         let fields = try XCTUnwrap(namespace["fields"] as? [[String: Any]])
@@ -69,7 +89,9 @@ final class EnvironmentDiffTests: XCTestCase {
         let plan = try examplePlan("kubernetes")
         let diff = EnvironmentDiff.compare(plan, plan)
         XCTAssertTrue(diff.objects.isEmpty)
-        XCTAssertEqual(diff.unchanged, plan.objects.count + plan.deliveryObjects.count + plan.snippets.count)
+        XCTAssertGreaterThan(plan.buildObjects.count, 0)
+        XCTAssertEqual(
+            diff.unchanged, plan.objects.count + plan.buildObjects.count + plan.deliveryObjects.count + plan.snippets.count)
         // Deterministic JSON: same bytes twice.
         XCTAssertEqual(diff.renderJSON(), EnvironmentDiff.compare(plan, plan).renderJSON())
     }

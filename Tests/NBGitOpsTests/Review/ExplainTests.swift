@@ -9,13 +9,13 @@ final class ExplainTests: XCTestCase {
         let plan = try examplePlan("openshift-gpu")
         let match = try XCTUnwrap(
             Explainer.find("Job/intro-statistics.spec.activeDeadlineSeconds", in: plan).success)
-        XCTAssertEqual(match.object.name, "intro-statistics-1b108a83")
+        XCTAssertEqual(match.object.name, "intro-statistics-bfc8f5d8")
         XCTAssertEqual(match.path, "spec.activeDeadlineSeconds")
         XCTAssertEqual(
             Explainer.render(match, environment: "openshift-gpu", outputRoot: "gitops"),
             """
-            Job/intro-statistics-1b108a83 in environment openshift-gpu
-              file:    gitops/openshift-gpu/manifests/4-job-intro-statistics-1b108a83.yaml
+            Job/intro-statistics-bfc8f5d8 in environment openshift-gpu
+              file:    gitops/openshift-gpu/manifests/5-job-intro-statistics-bfc8f5d8.yaml
               from:    examples/specs/01-public-basic.yaml:5:9
 
             spec.activeDeadlineSeconds: 1200
@@ -86,11 +86,11 @@ final class ExplainTests: XCTestCase {
         }
         XCTAssertEqual(kind, "Job")
         XCTAssertEqual(name, "nope")
-        XCTAssertEqual(candidates.count, 6)
+        XCTAssertEqual(candidates.count, 10)  // the ten jobs of examples/specs (S2I jobs included on OpenShift)
         XCTAssertEqual(
             Explainer.find("Job/intro-statistics.spec.nope", in: plan).failure,
             .noField(
-                object: "Job/intro-statistics-1b108a83", path: "spec.nope",
+                object: "Job/intro-statistics-bfc8f5d8", path: "spec.nope",
                 available: ["apiVersion", "kind", "metadata", "spec"]))
     }
 
