@@ -366,9 +366,15 @@ enum SecurityRules {
                     failing = (need, unit)
                 }
             }
-            if let (need, unit) = failing {
+            if let (worst, unit) = failing {
                 var notes: [DiagnosticNote] = []
                 let best = granted.max { $0.level < $1.level }
+                // Name what the best usable SCC refuses (pipelines-scc admits SETFCAP but not
+                // privilege escalation); the message's SCC is the least built-in one admitting all.
+                let bestUsable = usable.max { $0.capRank < $1.capRank } ?? sccs[0]
+                let refused = needs(unit, context: context).filter { !bestUsable.admits($0.requirement) }
+                var need = refused.max { $0.level < $1.level } ?? worst
+                need.level = worst.level
                 // Limited by the bindings when the best grant is below the cap, else by the cap.
                 let limitedByBinding = (best?.level ?? 0) < capRank
                 let effective: String

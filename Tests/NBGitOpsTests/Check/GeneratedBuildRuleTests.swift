@@ -1,0 +1,155 @@
+import Foundation
+import XCTest
+
+@testable import NBGitOps
+
+/// The rules over the builds nbgitops really generates (the repository's example): they pass
+/// in every environment, and each piece the rules rely on is load-bearing — remove it and the
+/// rule fires.
+final class GeneratedBuildRuleTests: XCTestCase {
+    func check(_ plan: EnvironmentPlan, specs: SpecSet) -> [Diagnostic] {
+        let diagnostics = DiagnosticCollector()
+        PlanChecker.check([plan], specs: specs, diagnostics: diagnostics)
+        return diagnostics.sorted.filter { $0.severity == .error }
+    }
+
+    func testTheExampleBuildsPassEveryRuleInEveryEnvironment() throws {
+        let output = try compileRepositoryExample()
+        XCTAssertEqual(output.plans.count, 3)
+        for plan in output.plans {
+            let errors = check(plan, specs: output.specs)
+            XCTAssertEqual(errors.map(\.rendered), [], plan.environment.name)
+        }
+    }
+
+    func testFluxBuildObjectsAreChecked() throws {
+        let output = try compileRepositoryExample()
+        let plan = try XCTUnwrap(output.plans.first { $0.environment.name == "kubernetes" })
+        XCTAssertFalse(plan.buildObjects.isEmpty)
+        XCTAssertFalse(plan.objects.contains { $0.kind == "PipelineRun" }, "Flux keeps builds in buildObjects")
+        // Group 0 is shared twice: the pod template's fsGroup 0 and every step's runAsGroup 0.
+        // Without both, the root buildah task and the 65534 generator share no group: NBG240
+        // must see the PipelineRun and its Tasks although they live in buildObjects.
+        func withoutSharedGroup(fsGroup: Bool, runAsGroup: Bool) -> EnvironmentPlan {
+            var broken = plan
+            broken.buildObjects = plan.buildObjects.map { object in
+                var object = object
+                var spec = object.manifest["spec"] ?? .map([])
+                if fsGroup, object.kind == "PipelineRun" {
+                    var template = spec["taskRunTemplate"] ?? .map([])
+                    template["podTemplate"] = nil
+                    spec["taskRunTemplate"] = template
+                }
+                if runAsGroup, object.kind == "Task", object.name == "nbgitops-buildah" {
+                    spec["steps"] = .list(
+                        (spec["steps"]?.elements ?? []).map { step in
+                            var step = step
+                            var context = step["securityContext"] ?? .map([])
+                            context["runAsGroup"] = nil
+                            step["securityContext"] = context
+                            return step
+                        })
+                }
+                object.manifest["spec"] = spec
+                return object
+            }
+            return broken
+        }
+        XCTAssertEqual(check(withoutSharedGroup(fsGroup: true, runAsGroup: false), specs: output.specs).map(\.rendered), [])
+        XCTAssertEqual(check(withoutSharedGroup(fsGroup: false, runAsGroup: true), specs: output.specs).map(\.rendered), [])
+        let errors = check(withoutSharedGroup(fsGroup: true, runAsGroup: true), specs: output.specs)
+        XCTAssertTrue(errors.contains { $0.id == .sharedVolumeUIDs }, "\(errors.map(\.rendered))")
+        XCTAssertTrue(
+            errors.contains { $0.message.contains("task 'build-image'") && $0.message.contains("as UID 0") },
+            "\(errors.map(\.rendered))")
+    }
+
+    func testKubernetesBuildNamespaceLabelIsTheCap() throws {
+        let output = try compileRepositoryExample()
+        let plan = try XCTUnwrap(output.plans.first { $0.environment.name == "kubernetes" })
+        // buildah (root, SETFCAP) needs Pod Security baseline: its namespace enforces baseline.
+        let namespace = try XCTUnwrap(plan.buildObjects.first { $0.kind == "Namespace" })
+        XCTAssertEqual(
+            namespace.manifest.value(at: "metadata.labels[pod-security.kubernetes.io/enforce]"), .string("baseline"))
+        var restricted = plan
+        restricted.buildObjects = plan.buildObjects.map { object in
+            guard object.kind == "Namespace" else { return object }
+            var object = object
+            var metadata = object.manifest["metadata"] ?? .map([])
+            var labels = metadata["labels"] ?? .map([])
+            labels["pod-security.kubernetes.io/enforce"] = "restricted"
+            metadata["labels"] = labels
+            object.manifest["metadata"] = metadata
+            return object
+        }
+        let errors = check(restricted, specs: output.specs)
+        let privilege = errors.filter { $0.id == .privilegeCapped }
+        XCTAssertEqual(privilege.count, 1, "\(errors.map(\.rendered))")
+        XCTAssertTrue(
+            privilege.first?.message.hasPrefix(
+                "ServiceAccount 'nbgitops-buildah' runs task 'build-image' of PipelineRun 'fraud-features-build-") ?? false,
+            "\(privilege.map(\.rendered))")
+        XCTAssertTrue(
+            privilege.first?.notes.contains { $0.message == "namespace 'notebook-validation-builds' enforces Pod Security restricted" }
+                ?? false, "\(privilege.map(\.rendered))")
+    }
+
+    func testOpenShiftBuildahNeedsItsPipelinesSCCBinding() throws {
+        let output = try compileRepositoryExample()
+        let plan = try XCTUnwrap(output.plans.first { $0.environment.name == "openshift-gpu" })
+        let binding = try XCTUnwrap(plan.objects.first { $0.name == "nbgitops-buildah-pipelines-scc" })
+        XCTAssertEqual(binding.manifest.value(at: "roleRef.name"), .string("pipelines-scc-clusterrole"))
+        var unbound = plan
+        unbound.objects.removeAll { $0.name == binding.name }
+        let errors = check(unbound, specs: output.specs).filter { $0.id == .privilegeCapped }
+        XCTAssertEqual(errors.count, 1, "\(errors.map(\.rendered))")
+        XCTAssertTrue(
+            errors.first?.message.hasSuffix(
+                "which needs SCC privileged (container 'build-and-push' adds SETFCAP), but is granted only restricted-v2") ?? false,
+            "\(errors.map(\.rendered))")
+        XCTAssertTrue(errors.first?.help?.contains("pipelines-scc-clusterrole") ?? false)
+        // Bound to anyuid instead (seed 004): still refused.
+        var anyuid = plan
+        anyuid.objects = plan.objects.map { object in
+            guard object.name == binding.name else { return object }
+            var object = object
+            var roleRef = object.manifest["roleRef"] ?? .map([])
+            roleRef["name"] = "system:openshift:scc:anyuid"
+            object.manifest["roleRef"] = roleRef
+            return object
+        }
+        let anyuidErrors = check(anyuid, specs: output.specs)
+        XCTAssertTrue(
+            anyuidErrors.contains { $0.id == .privilegeCapped && $0.message.hasSuffix("but is granted only anyuid") },
+            "\(anyuidErrors.map(\.rendered))")
+        // Under anyuid the root pod gets no fsGroup either: the files rule fires too.
+        XCTAssertTrue(anyuidErrors.contains { $0.id == .sharedVolumeUIDs }, "\(anyuidErrors.map(\.rendered))")
+    }
+
+    func testSCCClusterRoles() {
+        XCTAssertEqual(SecurityRules.sccGranted(byClusterRole: "pipelines-scc-clusterrole"), "pipelines-scc")
+        XCTAssertEqual(SecurityRules.sccGranted(byClusterRole: "system:openshift:scc:anyuid"), "anyuid")
+        XCTAssertEqual(SecurityRules.sccGranted(byClusterRole: "system:openshift:scc:privileged"), "privileged")
+        XCTAssertNil(SecurityRules.sccGranted(byClusterRole: "system:openshift:scc:pipelines-scc"))
+        XCTAssertNil(SecurityRules.sccGranted(byClusterRole: "edit"))
+        let pipelines = try? XCTUnwrap(SecurityRules.scc(named: "pipelines-scc"))
+        XCTAssertEqual(pipelines?.admits(.capabilities(["SETFCAP"])), true)
+        XCTAssertEqual(pipelines?.admits(.root), true)
+        XCTAssertEqual(pipelines?.admits(.capabilities(["SYS_ADMIN"])), false)
+        XCTAssertEqual(pipelines?.admits(.escalation), false)
+        XCTAssertEqual(pipelines?.admits(.hostOrPrivileged), false)
+        XCTAssertEqual(SecurityRules.scc(named: "anyuid")?.admits(.capabilities(["SETFCAP"])), false)
+    }
+
+    func testS2IJobsAnnotatedForOpenShiftAreNotS2IOnKubernetes() throws {
+        let output = try compileRepositoryExample()
+        let s2i = output.specs.jobs.filter { $0.podConfig.buildConfig?.strategy.value == "s2i" }
+        XCTAssertEqual(s2i.count, 2)
+        XCTAssertTrue(s2i.allSatisfy { !EnvironmentPlanner.isPlanned($0, on: .kubernetes) })
+        XCTAssertTrue(s2i.allSatisfy { EnvironmentPlanner.isPlanned($0, on: .openshift) })
+        let plan = try XCTUnwrap(output.plans.first { $0.environment.name == "kubernetes" })
+        let diagnostics = DiagnosticCollector()
+        PlanChecker.check([plan], specs: output.specs, diagnostics: diagnostics)
+        XCTAssertFalse(diagnostics.diagnostics.contains { $0.id == .s2iOnKubernetes })
+    }
+}
