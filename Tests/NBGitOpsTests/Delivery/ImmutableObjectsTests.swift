@@ -45,6 +45,18 @@ final class ImmutableObjectsTests: XCTestCase {
             argo.objects.allSatisfy { $0.manifest.value(at: "metadata.annotations[kustomize.toolkit.fluxcd.io/force]") == nil })
     }
 
+    /// The builds folder of a Flux environment: its PipelineRuns are immutable too (a changed
+    /// run is a new name, but Flux must never patch one), the rest is not forced.
+    func testFluxForcesImmutableBuildObjectsInTheBuildsFolder() throws {
+        let plan = try examplePlan("kubernetes")
+        let runs = plan.buildObjects.filter { $0.kind == "PipelineRun" }
+        XCTAssertEqual(runs.count, 2)
+        for object in plan.buildObjects {
+            let force = object.manifest.value(at: "metadata.annotations[kustomize.toolkit.fluxcd.io/force]")
+            XCTAssertEqual(force, object.kind == "PipelineRun" ? "enabled" : nil, "\(object.kind)/\(object.name)")
+        }
+    }
+
     func testFluxTimeoutOutlastsTheLongestJob() throws {
         let (plan, _) = F.plan(
             SpecSet(jobs: [F.job(name: "short", timeoutSeconds: 600), F.job(name: "long", line: 200, timeoutSeconds: 7200)]),
