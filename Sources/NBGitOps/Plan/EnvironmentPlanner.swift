@@ -8,7 +8,8 @@
 ///     for each ServiceAccount whose jobs call the cluster API (model validation);
 ///  2. PersistentVolumeClaims that jobs mount and nobody else provides (`AccessPlanner`,
 ///     `StoragePlanner`);
-///  3. the scripts ConfigMap every validation pod mounts;
+///  3. the scripts ConfigMap every validation pod mounts, and the NetworkPolicy that denies
+///     inbound traffic to validation pods (`NetworkPolicyPlanner`);
 ///  4. one Job per NotebookValidationJob (`ValidationJobPlanner`);
 /// plus the spec files' supporting objects, each in the wave of its kind (`PassthroughPlanner`),
 /// and the delivery objects that point Argo CD or Flux at the result (`DeliveryPlanner`).
@@ -46,6 +47,7 @@ public enum EnvironmentPlanner {
         if !jobs.isEmpty {
             let configMap = scriptsConfigMap(scripts, context: context, diagnostics: diagnostics)
             generated.append(configMap)
+            generated.append(NetworkPolicyPlanner.plan(context: context, diagnostics: diagnostics))
             let checksum = scriptsChecksum(scripts)
             for job in jobs {
                 let access =

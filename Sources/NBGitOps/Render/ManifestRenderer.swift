@@ -42,15 +42,18 @@ public enum ManifestRenderer {
 
     /// Position of `key` among `leadingKeys`, or `leadingKeys.count` for every other key.
     static func rank(_ key: String) -> Int {
-        switch key {
-        case "apiVersion": return 0
-        case "kind": return 1
-        case "metadata": return 2
-        case "name": return 3
-        case "namespace": return 4
-        case "spec": return 5
-        default: return leadingKeys.count
+        // By length first: most keys are none of these and need no string comparison.
+        switch key.utf8.count {
+        case 4:
+            if key == "kind" { return 1 }
+            if key == "name" { return 3 }
+            if key == "spec" { return 5 }
+        case 8: if key == "metadata" { return 2 }
+        case 9: if key == "namespace" { return 4 }
+        case 10: if key == "apiVersion" { return 0 }
+        default: break
         }
+        return leadingKeys.count
     }
 
     /// Renders documents into one YAML stream. The first document has no `---`; later ones do.
