@@ -25,4 +25,16 @@ final class FuzzRegressionTests: XCTestCase {
             XCTAssertEqual(result.lines.first ?? "renders", expected, file)
         }
     }
+
+    /// NBG113: a timeout the CRD's pattern admits but that overflows is an error, not the
+    /// 30-minute default.
+    func testOverflowingTimeoutIsReportedAndAUsableOneIsKept() {
+        let (_, bad) = decodeSpecs(jobSpec(extraSpec: "  timeout: 9999999h"))
+        XCTAssertEqual(
+            bad.first?.split(separator: "\n").first.map(String.init),
+            "spec.yaml:14:12: error[NBG113]: timeout '9999999h' is not a duration nbgitops can use (at most 596523h, about 68 years)")
+        let (good, none) = decodeSpecs(jobSpec(extraSpec: "  timeout: 596523h"))
+        XCTAssertEqual(none, [])
+        XCTAssertEqual(good.jobs.first?.timeoutSeconds.value, 596523 * 3600)
+    }
 }
