@@ -29,6 +29,14 @@ public enum ScalarResolver {
 
     /// The meaning Kubernetes gives a plain scalar.
     public static func resolve(_ text: String) -> ResolvedScalar {
+        // Fast path: every null and bool keyword is at most 5 bytes, and every int and float
+        // starts with a digit, sign or dot.
+        let utf8 = text.utf8
+        if utf8.count > 5, let first = utf8.first,
+            !((first >= 0x30 && first <= 0x39) || first == 0x2B || first == 0x2D || first == 0x2E)
+        {
+            return .string(text)
+        }
         if nulls.contains(text) { return .null }
         if let bool = booleans[text] { return .bool(bool) }
         if let int = parseInteger(text) { return .int(int) }

@@ -77,39 +77,52 @@ public enum ManifestRenderer {
 
 /// Owns a `yaml_emitter_t`; output is collected into a byte array.
 private final class Emitter {
-    private var emitter = yaml_emitter_t()
-    private(set) var output: [UInt8] = []
-    private var failed = false
+    /// The output and the failure flag live behind a pointer, as does the libyaml emitter:
+    /// they are touched once per event, and through a pointer Swift needs no dynamic
+    /// exclusivity check for each access (a class's stored `var` would).
+    private struct State {
+        var output: [UInt8] = []
+        var failed = false
+    }
+
+    private let emitter = UnsafeMutablePointer<yaml_emitter_t>.allocate(capacity: 1)
+    private let state = UnsafeMutablePointer<State>.allocate(capacity: 1)
+
+    var output: [UInt8] { state.pointee.output }
 
     init() {
-        output.reserveCapacity(4096)
-        yaml_emitter_initialize(&emitter)
-        yaml_emitter_set_unicode(&emitter, 1)
-        yaml_emitter_set_width(&emitter, -1)
-        yaml_emitter_set_indent(&emitter, 2)
-        yaml_emitter_set_break(&emitter, YAML_LN_BREAK)
-        let context = Unmanaged.passUnretained(self).toOpaque()
+        state.initialize(to: State())
+        state.pointee.output.reserveCapacity(4096)
+        emitter.initialize(to: yaml_emitter_t())
+        yaml_emitter_initialize(emitter)
+        yaml_emitter_set_unicode(emitter, 1)
+        yaml_emitter_set_width(emitter, -1)
+        yaml_emitter_set_indent(emitter, 2)
+        yaml_emitter_set_break(emitter, YAML_LN_BREAK)
         yaml_emitter_set_output(
-            &emitter,
+            emitter,
             { context, buffer, size in
                 guard let context, let buffer else { return 0 }
-                let this = Unmanaged<Emitter>.fromOpaque(context).takeUnretainedValue()
-                this.output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
+                let state = context.assumingMemoryBound(to: State.self)
+                state.pointee.output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
                 return 1
-            }, context)
+            }, UnsafeMutableRawPointer(state))
     }
 
     deinit {
-        yaml_emitter_delete(&emitter)
+        yaml_emitter_delete(emitter)
+        emitter.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     private func send(_ event: inout yaml_event_t) {
-        if failed {
+        if state.pointee.failed {
             yaml_event_delete(&event)
             return
         }
         // yaml_emitter_emit takes ownership of the event.
-        if yaml_emitter_emit(&emitter, &event) != 1 { failed = true }
+        if yaml_emitter_emit(emitter, &event) != 1 { state.pointee.failed = true }
     }
 
     func streamStart() {
@@ -122,7 +135,7 @@ private final class Emitter {
         var event = yaml_event_t()
         yaml_stream_end_event_initialize(&event)
         send(&event)
-        yaml_emitter_flush(&emitter)
+        yaml_emitter_flush(emitter)
     }
 
     func documentStart(implicit: Bool) {

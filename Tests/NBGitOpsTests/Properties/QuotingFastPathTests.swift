@@ -31,3 +31,21 @@ final class QuotingFastPathTests: XCTestCase {
         XCTAssertEqual(ManifestRenderer.canonicalOrder(sorted).map(\.key), ["apiVersion", "kind", "a", "b"])
     }
 }
+
+/// `ScalarResolver.resolve`'s fast path agrees with its full rules.
+final class ResolveFastPathTests: XCTestCase {
+    func testResolveOfLongTextNotStartingLikeANumberIsAString() {
+        let alphabet = Array("0123456789+-._:eExXoObBaAfFnNyYtTsSlLuUrRiI~<= Zz")
+        var generator = SeededGenerator(seed: 7)
+        for _ in 0..<100_000 {
+            let length = Int.random(in: 6...10, using: &generator)
+            let text = String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+            guard let first = text.utf8.first, !"0123456789+-.".utf8.contains(first) else { continue }
+            // The full rules, without the fast path: no keyword, integer or float.
+            XCTAssertFalse(ScalarResolver.nulls.contains(text) || ScalarResolver.booleans[text] != nil, text)
+            XCTAssertNil(ScalarResolver.parseInteger(text), text)
+            XCTAssertFalse(ScalarResolver.isFloat(text), text)
+            XCTAssertEqual(ScalarResolver.resolve(text), .string(text))
+        }
+    }
+}
