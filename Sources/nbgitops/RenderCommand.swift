@@ -23,6 +23,7 @@ struct RenderCommand: ParsableCommand {
             DiagnosticPrinter.print(diagnostics)
             throw ExitCode(1)
         }
+        ExitRetention.keepUntilExit(output)
         if selection.timings { DiagnosticPrinter.printTimings(output) }
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
         let report = OutputWriter(root: prepared.outputRoot).write(outputs, diagnostics: diagnostics)
@@ -59,6 +60,7 @@ struct CheckCommand: ParsableCommand {
             DiagnosticPrinter.print(diagnostics)
             throw ExitCode(1)
         }
+        ExitRetention.keepUntilExit(output)
         if selection.timings { DiagnosticPrinter.printTimings(output) }
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
         let differences = OutputComparator(root: prepared.outputRoot).compare(outputs, diagnostics: diagnostics)
