@@ -156,7 +156,12 @@ public enum ScalarResolver {
             guard isNumericByte(byte) else { return false }
             if byte >= 0x30 && byte <= 0x39 { digits += 1 }
         }
-        if digits == 0 { return ["-.inf", "+.inf", ".inf", ".nan"].contains(String(decoding: bytes, as: UTF8.self).lowercased()) }
+        if digits == 0 {
+            // YAML 1.1's float pattern `[-+]?([0-9][0-9_]*)?\.[0-9.]*` matches `.`, `..`, `-.`.
+            let unsigned = bytes.first == 0x2B || bytes.first == 0x2D ? bytes.dropFirst() : bytes[...]
+            if !unsigned.isEmpty && unsigned.allSatisfy({ $0 == 0x2E }) { return true }
+            return ["-.inf", "+.inf", ".inf", ".nan"].contains(String(decoding: bytes, as: UTF8.self).lowercased())
+        }
         return true
     }
 }
