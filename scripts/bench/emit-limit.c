@@ -140,7 +140,8 @@ int main(int argc, char **argv) {
         double start = now();
         for (size_t index = 0; index < count; index++) {
             /* nbgitops reserves 4 KiB per file up front; do the same. */
-            write_handler(&outputs[index], NULL, 0);
+            outputs[index].data = malloc(4096);
+            outputs[index].capacity = outputs[index].data ? 4096 : 0;
             if (!emit_file(&files[index], &outputs[index])) { fprintf(stderr, "emit failed\n"); return 1; }
         }
         double elapsed = now() - start;
