@@ -35,6 +35,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The fuzz target (load → decode → plan → check → render on one input). A replay driver
+        // by default; `scripts/fuzz` builds it with libFuzzer.
+        .executableTarget(
+            name: "nbgitops-fuzz",
+            dependencies: ["NBGitOps"],
+            path: "Sources/nbgitops-fuzz"
+        ),
         .testTarget(
             name: "NBGitOpsTests",
             dependencies: ["NBGitOps"],

@@ -171,3 +171,11 @@ enum DiagnosticPrinter {
         FileHandle.standardError.write(Data(("timings:\n" + text).utf8))
     }
 }
+
+/// Large compile results are left to the operating system at exit: freeing millions of tree
+/// nodes one by one costs seconds on big projects and buys nothing.
+enum ExitRetention {
+    nonisolated(unsafe) static var retained: [Any] = []
+
+    static func keepUntilExit(_ value: Any) { retained.append(value) }
+}

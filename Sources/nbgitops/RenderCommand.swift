@@ -28,6 +28,7 @@ struct RenderCommand: ParsableCommand {
             DiagnosticPrinter.print(diagnostics, options: selection)
             throw ExitCode(1)
         }
+        ExitRetention.keepUntilExit(output)
         if selection.timings { DiagnosticPrinter.printTimings(output) }
         if toStandardOutput {
             DiagnosticPrinter.print(diagnostics)
@@ -70,6 +71,7 @@ struct CheckCommand: ParsableCommand {
             DiagnosticPrinter.print(diagnostics, options: selection)
             throw ExitCode(1)
         }
+        ExitRetention.keepUntilExit(output)
         if selection.timings { DiagnosticPrinter.printTimings(output) }
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
         let differences = OutputComparator(root: prepared.outputRoot).compare(outputs, diagnostics: diagnostics)

@@ -125,7 +125,15 @@ struct JobContext {
         else { return nil }
         let golden = spec["goldenNotebook"] == nil ? nil : notebookSource("spec.goldenNotebook")
         let timeoutText = string("spec.timeout") ?? Located("30m", at: fallback)
-        let timeout = Durations.seconds(timeoutText.value) ?? 1800
+        let parsedTimeout = Durations.seconds(timeoutText.value)
+        if parsedTimeout == nil {
+            // The CRD's pattern admits it, but it overflows (or is not a duration): never
+            // fall back to the default silently.
+            diagnostics.error(
+                .duration, "timeout '\(timeoutText.value)' is not a duration nbgitops can use (at most 596523h, about 68 years)",
+                at: timeoutText.location, help: "write the timeout in h, m, s or ms, e.g. 2h30m")
+        }
+        let timeout = parsedTimeout ?? 1800
         let podConfig = decodePodConfig(image: image)
         return NotebookValidationJob(
             apiVersion: apiVersion, name: metadata.name, namespace: metadata.namespace, labels: metadata.labels,

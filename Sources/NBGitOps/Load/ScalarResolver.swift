@@ -29,6 +29,14 @@ public enum ScalarResolver {
 
     /// The meaning Kubernetes gives a plain scalar.
     public static func resolve(_ text: String) -> ResolvedScalar {
+        // Fast path: every null and bool keyword is at most 5 bytes, and every int and float
+        // starts with a digit, sign or dot.
+        let utf8 = text.utf8
+        if utf8.count > 5, let first = utf8.first,
+            !((first >= 0x30 && first <= 0x39) || first == 0x2B || first == 0x2D || first == 0x2E)
+        {
+            return .string(text)
+        }
         if nulls.contains(text) { return .null }
         if let bool = booleans[text] { return .bool(bool) }
         if let int = parseInteger(text) { return .int(int) }
@@ -39,6 +47,37 @@ public enum ScalarResolver {
     /// True when a plain (unquoted) rendering of `text` would be read as anything but this
     /// string by YAML 1.1, YAML 1.2 core, go-yaml or PyYAML. The emitter quotes these.
     public static func needsQuoting(_ text: String) -> Bool {
+        if text.isEmpty { return true }
+        // Fast paths (the renderer asks for every string); `needsQuotingByDefinition` is the
+        // definition and a property test holds them equal.
+        // 1. Text longer than any keyword (`false`) that does not start like a number, sign or
+        //    dot is a string to every reader: every non-string form starts with one of those.
+        let utf8 = text.utf8
+        if utf8.count > 5, let first = utf8.first,
+            !((first >= 0x30 && first <= 0x39) || first == 0x2B || first == 0x2D || first == 0x2E)
+        {
+            return false
+        }
+        // 2. Integers, floats, sexagesimals and timestamps use only `isNumericByte` bytes; with
+        //    any other byte only the keywords are left.
+        if !utf8.allSatisfy(isNumericByte) {
+            if utf8.count > 5 { return false }
+            if text == "<<" || text == "=" { return true }
+            guard let first = utf8.first else { return true }
+            switch first {
+            // The first bytes of the keywords: y n t f o (either case), `~`, `.`, `+`, `-`.
+            case 0x79, 0x59, 0x6E, 0x4E, 0x74, 0x54, 0x66, 0x46, 0x6F, 0x4F, 0x7E, 0x2E, 0x2B, 0x2D:
+                return nulls.contains(text) || booleans[text] != nil
+                    || [".inf", "-.inf", "+.inf", ".nan"].contains(text.lowercased())
+            default:
+                return false
+            }
+        }
+        return needsQuotingByDefinition(text)
+    }
+
+    /// The definition behind `needsQuoting`, without its fast paths.
+    static func needsQuotingByDefinition(_ text: String) -> Bool {
         if text.isEmpty { return true }
         if case .string = resolve(text) {} else { return true }
         if text == "<<" || text == "=" { return true }
@@ -51,6 +90,17 @@ public enum ScalarResolver {
         return false
     }
 
+    /// Bytes numbers, sexagesimals and timestamps are written with (loosely: with hex digits,
+    /// `0x`/`0o`/`0b` prefixes, exponents, `T`/`Z` and spaces).
+    static func isNumericByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x2B, 0x2D, 0x2E, 0x3A, 0x5F, 0x20, 0x54, 0x74, 0x5A, 0x7A, 0x65, 0x45,
+            0x78, 0x58, 0x6F, 0x4F, 0x62, 0x42, 0x61...0x66, 0x41...0x46:
+            return true
+        default: return false
+        }
+    }
+
     /// Integers in YAML 1.1 and 1.2 forms: decimal, `0x`, `0o`, `0b`, leading-zero octal, `_` digit groups.
     static func parseInteger(_ text: String) -> Int? {
         var body = Substring(text)
@@ -60,7 +110,7 @@ public enum ScalarResolver {
             body = body.dropFirst()
         }
         guard !body.isEmpty else { return nil }
-        let cleaned = body.replacingOccurrences(of: "_", with: "")
+        let cleaned = String(body.filter { $0 != "_" })
         guard !cleaned.isEmpty, !body.hasPrefix("_") else { return nil }
         var value: Int?
         if cleaned.hasPrefix("0x") { value = Int(cleaned.dropFirst(2), radix: 16) }
@@ -103,15 +153,15 @@ public enum ScalarResolver {
     static func looksNumericOrTimestamp(_ bytes: [UInt8]) -> Bool {
         var digits = 0
         for byte in bytes {
-            switch byte {
-            case 0x30...0x39: digits += 1
-            case 0x2B, 0x2D, 0x2E, 0x3A, 0x5F, 0x20, 0x54, 0x74, 0x5A, 0x7A, 0x65, 0x45,
-                0x78, 0x58, 0x6F, 0x4F, 0x62, 0x42, 0x61...0x66, 0x41...0x46:
-                continue
-            default: return false
-            }
+            guard isNumericByte(byte) else { return false }
+            if byte >= 0x30 && byte <= 0x39 { digits += 1 }
         }
-        if digits == 0 { return ["-.inf", "+.inf", ".inf", ".nan"].contains(String(decoding: bytes, as: UTF8.self).lowercased()) }
+        if digits == 0 {
+            // YAML 1.1's float pattern `[-+]?([0-9][0-9_]*)?\.[0-9.]*` matches `.`, `..`, `-.`.
+            let unsigned = bytes.first == 0x2B || bytes.first == 0x2D ? bytes.dropFirst() : bytes[...]
+            if !unsigned.isEmpty && unsigned.allSatisfy({ $0 == 0x2E }) { return true }
+            return ["-.inf", "+.inf", ".inf", ".nan"].contains(String(decoding: bytes, as: UTF8.self).lowercased())
+        }
         return true
     }
 }

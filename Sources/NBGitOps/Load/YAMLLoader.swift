@@ -32,6 +32,12 @@ public enum YAMLLoader {
                 at: .startOf(file), help: "split the file; spec files are expected to be small")
             return []
         }
+        if let offset = innerByteOrderMark(bytes) {
+            diagnostics.error(
+                .yamlEncoding, "byte order mark (U+FEFF) inside the text", at: location(ofOffset: offset, in: bytes, file: file),
+                help: "remove the invisible character; a byte order mark may only open the file")
+            return []
+        }
         let reader = EventReader(bytes: bytes, file: file, limits: limits)
         do {
             return try reader.readDocuments()
@@ -42,6 +48,38 @@ public enum YAMLLoader {
             diagnostics.error(.yamlSyntax, "\(error)", at: .startOf(file))
             return []
         }
+    }
+
+    /// The offset of the first UTF-8 byte order mark after the start of the file: invisible in
+    /// a review, it would silently become part of a name, ref or value.
+    static func innerByteOrderMark(_ bytes: [UInt8]) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer -> Int? in
+            guard buffer.count > 3 else { return nil }
+            var index = 1
+            while index + 2 < buffer.count {
+                if buffer[index] == 0xEF && buffer[index + 1] == 0xBB && buffer[index + 2] == 0xBF { return index }
+                index += 1
+            }
+            return nil
+        }
+    }
+
+    /// Line and column (1-based, columns in characters) of a byte offset.
+    static func location(ofOffset offset: Int, in bytes: [UInt8], file: String) -> SourceLocation {
+        var line = 1
+        var column = 1
+        var index = bytes.count > 2 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
+        let end = min(offset, bytes.count)
+        while index < end {
+            if bytes[index] == 0x0A {
+                line += 1
+                column = 1
+            } else if bytes[index] & 0xC0 != 0x80 {
+                column += 1
+            }
+            index += 1
+        }
+        return SourceLocation(file: file, line: line, column: column)
     }
 
     /// Reads and loads a file from disk.

@@ -170,15 +170,23 @@ public enum CompilerPipeline {
         lap("resolve")
         guard !diagnostics.hasErrors else { return nil }
 
-        // Plan.
-        let plans = environments.map {
-            EnvironmentPlanner.plan(
-                specs: specs, environment: $0, scripts: scripts, outputRoot: input.outputName,
-                buildTemplates: buildTemplates, diagnostics: diagnostics)
-        }.map {
-            ArgoHealthPlanner.adding(
-                healthScripts, to: $0, outputRoot: OutputLayout.normalizeRoot(input.outputName), diagnostics: diagnostics)
+        // Plan: environments are independent, so they are planned in parallel, each into its
+        // own collector; the diagnostics are merged in environment order (identical to a
+        // sequential run).
+        let outputName = input.outputName
+        let planned = Parallel.map(environments) { environment -> (EnvironmentPlan, DiagnosticCollector) in
+            let local = DiagnosticCollector(limit: diagnostics.limit)
+            let plan = EnvironmentPlanner.plan(
+                specs: specs, environment: environment, scripts: scripts, outputRoot: outputName,
+                buildTemplates: buildTemplates, diagnostics: local)
+            let withHealth = ArgoHealthPlanner.adding(
+                healthScripts, to: plan, outputRoot: OutputLayout.normalizeRoot(outputName), diagnostics: local)
+            return (withHealth, local)
         }
+        for (_, local) in planned {
+            for diagnostic in local.diagnostics { diagnostics.report(diagnostic) }
+        }
+        let plans = planned.map(\.0)
         lap("plan")
         guard !diagnostics.hasErrors else { return nil }
 

@@ -56,9 +56,11 @@ enum BuildPlanner {
         context.namespace + buildNamespaceSuffix
     }
 
+    /// - Parameter validationServiceAccounts: the ServiceAccount each job's validation pod runs
+    ///   as (by job name); on OpenShift exactly those of building jobs may pull the built images.
     static func plan(
         jobs: [NotebookValidationJob], scripts: [ScriptFile], templates: BuildTemplates, context: PlanContext,
-        diagnostics: DiagnosticCollector
+        validationServiceAccounts: [String: String] = [:], diagnostics: DiagnosticCollector
     ) -> Result {
         var result = Result()
         var tektonJobs: [(NotebookValidationJob, BuildConfigSpec)] = []
@@ -94,7 +96,11 @@ enum BuildPlanner {
             diagnostics: diagnostics)
         result.objects.append(namespaceObject(namespace, context: context))
         if context.platform == .openshift {
-            result.objects.append(imagePullerBinding(buildNamespace: namespace, context: context))
+            let pullers = Set((tektonJobs + s2iJobs).map {
+                validationServiceAccounts[$0.0.name.value] ?? context.derivedName(EnvironmentPlanner.defaultServiceAccountBase)
+            })
+            result.objects.append(
+                imagePullerBinding(buildNamespace: namespace, serviceAccounts: pullers.sorted(), context: context))
         }
         if let pull = context.environment.images.pullSecret.value { result.pullSecrets = [pull] }
 
@@ -142,18 +148,15 @@ enum BuildPlanner {
             wave: .namespace, sources: [])
     }
 
-    /// OpenShift: the validation namespace's ServiceAccounts may pull from the build
-    /// namespace's ImageStreams (and nothing else).
-    static func imagePullerBinding(buildNamespace: String, context: PlanContext) -> PlannedObject {
+    /// OpenShift: the ServiceAccounts that run validation pods of building jobs (and no other
+    /// account of the validation namespace) may pull from the build namespace's ImageStreams.
+    static func imagePullerBinding(buildNamespace: String, serviceAccounts: [String], context: PlanContext) -> PlannedObject {
         let name = context.derivedName("nbgitops-image-puller")
         return roleBinding(
             name: name, namespace: buildNamespace, clusterRole: "system:image-puller",
-            subjects: [
-                [
-                    "apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
-                    "name": .string("system:serviceaccounts:\(context.namespace)"),
-                ]
-            ])
+            subjects: serviceAccounts.map {
+                ["kind": "ServiceAccount", "name": .string($0), "namespace": .string(context.namespace)]
+            })
     }
 
     static func serviceAccount(name: String, namespace: String, automountToken: Bool) -> PlannedObject {

@@ -8,7 +8,8 @@
 ///     for each ServiceAccount whose jobs call the cluster API (model validation);
 ///  2. PersistentVolumeClaims that jobs mount and nobody else provides (`AccessPlanner`,
 ///     `StoragePlanner`);
-///  3. the scripts ConfigMap every validation pod mounts;
+///  3. the scripts ConfigMap every validation pod mounts, and the NetworkPolicy that denies
+///     inbound traffic to validation pods (`NetworkPolicyPlanner`);
 ///  4. image builds, for jobs with `buildConfig.enabled` (`BuildPlanner`: Tekton or S2I, in
 ///     the build namespace; under Flux in a folder and Kustomization of their own);
 ///  5. one Job per NotebookValidationJob (`ValidationJobPlanner`), running the built image
@@ -49,11 +50,13 @@ public enum EnvironmentPlanner {
             jobs: jobs, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
 
         let builds = BuildPlanner.plan(
-            jobs: jobs, scripts: scripts, templates: buildTemplates, context: context, diagnostics: diagnostics)
+            jobs: jobs, scripts: scripts, templates: buildTemplates, context: context,
+            validationServiceAccounts: accessPlan.access.mapValues(\.serviceAccountName), diagnostics: diagnostics)
 
         if !jobs.isEmpty {
             let configMap = scriptsConfigMap(scripts, context: context, diagnostics: diagnostics)
             generated.append(configMap)
+            generated.append(NetworkPolicyPlanner.plan(context: context, diagnostics: diagnostics))
             let checksum = scriptsChecksum(scripts)
             for job in jobs {
                 let access =

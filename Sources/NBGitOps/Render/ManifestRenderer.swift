@@ -1,4 +1,9 @@
 import CYAML
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The Render stage's emitter: typed manifest values → YAML bytes, through libyaml's event API.
 ///
@@ -12,12 +17,43 @@ public enum ManifestRenderer {
 
     /// Orders map keys canonically.
     public static func canonicalOrder(_ entries: [ManifestEntry]) -> [ManifestEntry] {
-        entries.sorted { lhs, rhs in
-            let l = leadingKeys.firstIndex(of: lhs.key) ?? leadingKeys.count
-            let r = leadingKeys.firstIndex(of: rhs.key) ?? leadingKeys.count
-            if l != r { return l < r }
-            return lhs.key.utf8.lexicographicallyPrecedes(rhs.key.utf8)
+        // Rank each key once (not per comparison), and skip the sort when already in order —
+        // the renderer calls this for every map of every object.
+        func precedes(_ lhs: String, _ lhsRank: Int, _ rhs: String, _ rhsRank: Int) -> Bool {
+            if lhsRank != rhsRank { return lhsRank < rhsRank }
+            return lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
         }
+        var sorted = true
+        var index = 1
+        while index < entries.count {
+            let previous = entries[index - 1].key
+            let current = entries[index].key
+            if precedes(current, rank(current), previous, rank(previous)) {
+                sorted = false
+                break
+            }
+            index += 1
+        }
+        if sorted { return entries }
+        return entries.map { (rank: rank($0.key), entry: $0) }
+            .sorted { precedes($0.entry.key, $0.rank, $1.entry.key, $1.rank) }
+            .map(\.entry)
+    }
+
+    /// Position of `key` among `leadingKeys`, or `leadingKeys.count` for every other key.
+    static func rank(_ key: String) -> Int {
+        // By length first: most keys are none of these and need no string comparison.
+        switch key.utf8.count {
+        case 4:
+            if key == "kind" { return 1 }
+            if key == "name" { return 3 }
+            if key == "spec" { return 5 }
+        case 8: if key == "metadata" { return 2 }
+        case 9: if key == "namespace" { return 4 }
+        case 10: if key == "apiVersion" { return 0 }
+        default: break
+        }
+        return leadingKeys.count
     }
 
     /// Renders documents into one YAML stream. The first document has no `---`; later ones do.
@@ -41,39 +77,52 @@ public enum ManifestRenderer {
 
 /// Owns a `yaml_emitter_t`; output is collected into a byte array.
 private final class Emitter {
-    private var emitter = yaml_emitter_t()
-    private(set) var output: [UInt8] = []
-    private var failed = false
+    /// The output and the failure flag live behind a pointer, as does the libyaml emitter:
+    /// they are touched once per event, and through a pointer Swift needs no dynamic
+    /// exclusivity check for each access (a class's stored `var` would).
+    private struct State {
+        var output: [UInt8] = []
+        var failed = false
+    }
+
+    private let emitter = UnsafeMutablePointer<yaml_emitter_t>.allocate(capacity: 1)
+    private let state = UnsafeMutablePointer<State>.allocate(capacity: 1)
+
+    var output: [UInt8] { state.pointee.output }
 
     init() {
-        output.reserveCapacity(4096)
-        yaml_emitter_initialize(&emitter)
-        yaml_emitter_set_unicode(&emitter, 1)
-        yaml_emitter_set_width(&emitter, -1)
-        yaml_emitter_set_indent(&emitter, 2)
-        yaml_emitter_set_break(&emitter, YAML_LN_BREAK)
-        let context = Unmanaged.passUnretained(self).toOpaque()
+        state.initialize(to: State())
+        state.pointee.output.reserveCapacity(4096)
+        emitter.initialize(to: yaml_emitter_t())
+        yaml_emitter_initialize(emitter)
+        yaml_emitter_set_unicode(emitter, 1)
+        yaml_emitter_set_width(emitter, -1)
+        yaml_emitter_set_indent(emitter, 2)
+        yaml_emitter_set_break(emitter, YAML_LN_BREAK)
         yaml_emitter_set_output(
-            &emitter,
+            emitter,
             { context, buffer, size in
                 guard let context, let buffer else { return 0 }
-                let this = Unmanaged<Emitter>.fromOpaque(context).takeUnretainedValue()
-                this.output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
+                let state = context.assumingMemoryBound(to: State.self)
+                state.pointee.output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
                 return 1
-            }, context)
+            }, UnsafeMutableRawPointer(state))
     }
 
     deinit {
-        yaml_emitter_delete(&emitter)
+        yaml_emitter_delete(emitter)
+        emitter.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     private func send(_ event: inout yaml_event_t) {
-        if failed {
+        if state.pointee.failed {
             yaml_event_delete(&event)
             return
         }
         // yaml_emitter_emit takes ownership of the event.
-        if yaml_emitter_emit(&emitter, &event) != 1 { failed = true }
+        if yaml_emitter_emit(emitter, &event) != 1 { state.pointee.failed = true }
     }
 
     func streamStart() {
@@ -86,7 +135,7 @@ private final class Emitter {
         var event = yaml_event_t()
         yaml_stream_end_event_initialize(&event)
         send(&event)
-        yaml_emitter_flush(&emitter)
+        yaml_emitter_flush(emitter)
     }
 
     func documentStart(implicit: Bool) {
@@ -104,15 +153,7 @@ private final class Emitter {
     func emit(_ node: ManifestNode) {
         switch node {
         case .string(let value):
-            let style: yaml_scalar_style_t
-            if value.utf8.contains(0x0A) {
-                style = YAML_LITERAL_SCALAR_STYLE
-            } else if ScalarResolver.needsQuoting(value) {
-                style = YAML_SINGLE_QUOTED_SCALAR_STYLE
-            } else {
-                style = YAML_PLAIN_SCALAR_STYLE
-            }
-            scalar(value, style: style)
+            emitString(value)
         case .int(let value): scalar(String(value), style: YAML_PLAIN_SCALAR_STYLE)
         case .float(let value): scalar(value, style: YAML_PLAIN_SCALAR_STYLE)
         case .bool(let value): scalar(value ? "true" : "false", style: YAML_PLAIN_SCALAR_STYLE)
@@ -130,7 +171,7 @@ private final class Emitter {
             yaml_mapping_start_event_initialize(&event, nil, nil, 1, entries.isEmpty ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE)
             send(&event)
             for entry in ManifestRenderer.canonicalOrder(entries) {
-                emit(.string(entry.key))
+                emitString(entry.key)  // not `.string(key)`: that would box every key
                 emit(entry.value)
             }
             var end = yaml_event_t()
@@ -139,20 +180,39 @@ private final class Emitter {
         }
     }
 
+    private func emitString(_ value: String) {
+        let style: yaml_scalar_style_t
+        if Self.containsNewline(value) {
+            style = YAML_LITERAL_SCALAR_STYLE
+        } else if ScalarResolver.needsQuoting(value) {
+            style = YAML_SINGLE_QUOTED_SCALAR_STYLE
+        } else {
+            style = YAML_PLAIN_SCALAR_STYLE
+        }
+        scalar(value, style: style)
+    }
+
+    private static func containsNewline(_ value: String) -> Bool {
+        if let found = value.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            guard let base = bytes.baseAddress else { return false }
+            return memchr(base, 0x0A, bytes.count) != nil
+        }) {
+            return found
+        }
+        return value.utf8.contains(0x0A)
+    }
+
     private func scalar(_ value: String, style: yaml_scalar_style_t) {
         var event = yaml_event_t()
         var text = value
         text.withUTF8 { bytes in
             // libyaml copies the value; the buffer only has to live for this call.
-            let base = bytes.baseAddress.map { UnsafeMutablePointer(mutating: $0) }
-            let empty: [UInt8] = [0]
-            if let base {
-                yaml_scalar_event_initialize(&event, nil, nil, base, Int32(bytes.count), 1, 1, style)
+            if let base = bytes.baseAddress {
+                yaml_scalar_event_initialize(
+                    &event, nil, nil, UnsafeMutablePointer(mutating: base), Int32(bytes.count), 1, 1, style)
             } else {
-                _ = empty.withUnsafeBufferPointer { pointer in
-                    yaml_scalar_event_initialize(
-                        &event, nil, nil, UnsafeMutablePointer(mutating: pointer.baseAddress), 0, 1, 1, style)
-                }
+                var empty: UInt8 = 0
+                yaml_scalar_event_initialize(&event, nil, nil, &empty, 0, 1, 1, style)
             }
         }
         send(&event)

@@ -32,7 +32,7 @@ final class ArgoDeliveryTests: XCTestCase {
             kinds,
             [
                 "/ConfigMap", "/PersistentVolumeClaim", "/ServiceAccount", "batch/Job", "build.openshift.io/BuildConfig",
-                "external-secrets.io/ExternalSecret", "image.openshift.io/ImageStream", "rbac.authorization.k8s.io/Role",
+                "external-secrets.io/ExternalSecret", "image.openshift.io/ImageStream", "networking.k8s.io/NetworkPolicy", "rbac.authorization.k8s.io/Role",
                 "rbac.authorization.k8s.io/RoleBinding", "tekton.dev/Pipeline", "tekton.dev/PipelineRun", "tekton.dev/Task",
             ])
         // Every emitted kind is allowed, nothing else, and no wildcard anywhere.

@@ -221,10 +221,13 @@ final class BuildPlannerTests: XCTestCase {
             binding.manifest.value(at: "subjects"),
             [["kind": "ServiceAccount", "name": .string(buildahAccount), "namespace": "nb-validation-builds"]])
         XCTAssertEqual(binding.namespace, "nb-validation-builds")
-        // The validation namespace's ServiceAccounts may pull from the build namespace.
+        // Exactly the ServiceAccount the building job's validation pod runs as may pull from the
+        // build namespace (not every account of the validation namespace).
         let puller = try XCTUnwrap(Self.objects(plan, kind: "RoleBinding").first { $0.name == "nb-nbgitops-image-puller" })
         XCTAssertEqual(puller.manifest.value(at: "roleRef.name"), "system:image-puller")
-        XCTAssertEqual(puller.manifest.value(at: "subjects[0].name"), "system:serviceaccounts:nb-validation")
+        XCTAssertEqual(
+            puller.manifest.value(at: "subjects"),
+            [["kind": "ServiceAccount", "name": "nb-notebook-validator", "namespace": "nb-validation"]])
     }
 
     func testOnlyTheBuildNamespaceIsBaselineOnKubernetes() throws {

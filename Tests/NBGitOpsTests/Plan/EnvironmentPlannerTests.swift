@@ -22,6 +22,7 @@ final class EnvironmentPlannerTests: XCTestCase {
                 "1 ServiceAccount/nb-notebook-validator",
                 "3 ConfigMap/churn-settings",
                 "3 ConfigMap/nb-nbgitops-scripts",
+                "3 NetworkPolicy/nb-notebook-validation-deny-ingress",
                 "5 InferenceService/sentiment",
             ])
         XCTAssertEqual(summary.filter { $0.hasPrefix("5 Job/") }.count, 2)

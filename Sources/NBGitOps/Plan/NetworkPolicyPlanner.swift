@@ -1,0 +1,32 @@
+/// The NetworkPolicy that isolates validation pods from inbound traffic.
+///
+/// A validation pod serves nothing: papermill talks to its kernel over loopback, which
+/// NetworkPolicy does not govern. So every inbound connection to it is denied. Outbound
+/// traffic is left alone (policyTypes lists only Ingress): the pods clone from git servers,
+/// pull packages and, for model validation, call the cluster API and model endpoints — which
+/// hosts those are is the user's, and a wrong egress guess would break validation silently.
+enum NetworkPolicyPlanner {
+    /// Base name of the policy (the environment's name prefix is added).
+    static let policyBase = "notebook-validation-deny-ingress"
+
+    static func plan(context: PlanContext, diagnostics: DiagnosticCollector) -> PlannedObject {
+        let name = context.derivedName(policyBase)
+        PlanNames.check(name, rule: .subdomain, what: "NetworkPolicy name", at: context.prefixLocation, diagnostics: diagnostics)
+        let manifest = PlanMetadata.object(
+            apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", name: name, namespace: context.namespace,
+            labels: PlanMetadata.labels(component: "network-policy"),
+            body: [
+                (
+                    "spec",
+                    [
+                        // The label every validation pod carries (ValidationJobPlanner).
+                        "podSelector": ["matchLabels": [PlanMetadata.nameKey: "notebook-validation"]],
+                        "policyTypes": ["Ingress"],
+                    ]
+                )
+            ])
+        return PlannedObject(
+            apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", name: name, namespace: context.namespace,
+            manifest: manifest, wave: .config, sources: [])
+    }
+}

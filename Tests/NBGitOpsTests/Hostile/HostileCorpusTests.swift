@@ -1,0 +1,240 @@
+import Foundation
+import XCTest
+
+@testable import NBGitOps
+
+/// Hostile and broken input: every case ends in its exact located diagnostic (or a correct
+/// render) within bounded time and memory.
+///
+/// Limits (README "Guarantees", `LoadLimits`): 16 MiB per file, 100 levels of nesting,
+/// 1 MiB per scalar, 2 million nodes per file; aliases, merge keys, non-core tags and inner
+/// byte order marks are refused. Every case here must finish in `timeBound` seconds (a debug
+/// build on a 2-core machine; `largeTimeBound` for the node-limit case) and the whole suite must stay under `memoryBound` of peak RSS.
+final class HostileCorpusTests: XCTestCase {
+    static let corpus = repositoryRoot + "/Tests/NBGitOpsTests/Fixtures/hostile"
+    static let timeBound = 5.0
+    /// For the 2-million-node case: about 6 s in a debug build, 0.5 s in release.
+    static let largeTimeBound = 30.0
+    static let memoryBound = 1 << 30
+
+    /// Runs the whole pipeline (load → … → render) on one spec file for two environments and
+    /// returns the first line of every diagnostic, in order, and the rendered files.
+    static func compile(path: String, display: String) -> (lines: [String], files: [String: [OutputFile]]?) {
+        let diagnostics = DiagnosticCollector()
+        let at = SourceLocation(file: "<test>", line: 1, column: 1)
+        let input = CompilerInput(
+            specFiles: [SpecFileFinder.Found(path: path, displayPath: display)],
+            environments: [
+                EnvironmentRequest(
+                    name: Located("openshift", at: at),
+                    overlays: ["openshift", "rwo", "gpu-taints", "argocd"].map { Located($0, at: at) }),
+                EnvironmentRequest(
+                    name: Located("kubernetes", at: at),
+                    overlays: ["kubernetes", "rwx", "flux"].map { Located($0, at: at) }),
+            ],
+            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
+        let output = CompilerPipeline.run(input, diagnostics: diagnostics)
+        let lines = diagnostics.sorted.map { String($0.rendered.split(separator: "\n", omittingEmptySubsequences: false).first ?? "") }
+        return (lines, output?.files)
+    }
+
+    static func expectations() throws -> [(file: String, expected: String)] {
+        let text = try String(contentsOfFile: corpus + "/EXPECTED", encoding: .utf8)
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+            let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }
+    }
+
+    func testEveryCorpusFileIsListedWithItsExpectation() throws {
+        let listed = Set(try Self.expectations().map(\.file))
+        let present = Set(try FileManager.default.contentsOfDirectory(atPath: Self.corpus).filter { $0.hasSuffix(".yaml") })
+        XCTAssertEqual(listed, present)
+        XCTAssertGreaterThanOrEqual(present.count, 40)
+    }
+
+    func testCorpusFilesEndInTheirExactDiagnosticOrACorrectRender() throws {
+        for (file, expected) in try Self.expectations() {
+            let start = Date()
+            let result = Self.compile(path: Self.corpus + "/" + file, display: "hostile/" + file)
+            let seconds = Date().timeIntervalSince(start)
+            XCTAssertLessThan(seconds, Self.timeBound, file)
+            if expected == "renders" {
+                XCTAssertEqual(result.lines.filter { $0.contains("error[") }, [], file)
+                XCTAssertNotNil(result.files, file)
+            } else {
+                XCTAssertEqual(result.lines.first, expected, file)
+                XCTAssertNil(result.files, "\(file): a run with errors must render nothing")
+            }
+        }
+        XCTAssertLessThan(peakResidentBytes(), Self.memoryBound)
+    }
+
+    /// Valid-but-odd inputs render into the same job as their plain twin, and their output
+    /// quotes what YAML 1.1 would misread.
+    func testOddButValidInputsRenderCorrectly() throws {
+        func jobFile(_ file: String) -> String? {
+            let files = Self.compile(path: Self.corpus + "/" + file, display: file).files?["kubernetes"] ?? []
+            return files.first { $0.path.contains("/5-job-") }.map { String(decoding: $0.bytes, as: UTF8.self) }
+        }
+        let crlf = try XCTUnwrap(jobFile("crlf.yaml"))
+        XCTAssertFalse(crlf.contains("\r"))
+        XCTAssertTrue(crlf.contains("\n  name: crlf-demo-"))
+        XCTAssertTrue(try XCTUnwrap(jobFile("bom-utf8.yaml")).contains("\n  name: bom-demo-"))
+        XCTAssertTrue(try XCTUnwrap(jobFile("bom-utf16le.yaml")).contains("\n  name: utf16-demo-"))
+        // "0755" as a name is a valid label; rendered, its derived names must stay strings.
+        let numeric = try XCTUnwrap(jobFile("quoted-numeric-name.yaml"))
+        XCTAssertTrue(numeric.contains("\n  name: '0755-"), numeric)
+    }
+
+    // MARK: - Generated inputs (too large or too odd for fixture files)
+
+    private func assertFirstDiagnostic(
+        _ bytes: [UInt8], _ expected: String?, name: String, timeBound: Double = timeBound,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-hostile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent(name).path
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        let start = Date()
+        let result = Self.compile(path: path, display: "hostile/" + name)
+        XCTAssertLessThan(Date().timeIntervalSince(start), timeBound, name, file: file, line: line)
+        XCTAssertEqual(result.lines.first, expected, name, file: file, line: line)
+        XCTAssertLessThan(peakResidentBytes(), Self.memoryBound, file: file, line: line)
+    }
+
+    func testTenThousandDeepFlowNesting() throws {
+        let bytes = Array(String(repeating: "[", count: 10_000).utf8) + Array(String(repeating: "]", count: 10_000).utf8)
+        try assertFirstDiagnostic(bytes, "hostile/deep-flow.yaml:1:101: error[NBG008]: nesting deeper than 100 levels", name: "deep-flow.yaml")
+    }
+
+    func testTenThousandDeepMappingNesting() throws {
+        let bytes = Array((String(repeating: "{a: ", count: 10_000) + "x" + String(repeating: "}", count: 10_000)).utf8)
+        try assertFirstDiagnostic(bytes, "hostile/deep-map.yaml:1:401: error[NBG008]: nesting deeper than 100 levels", name: "deep-map.yaml")
+    }
+
+    func testDeepBlockNesting() throws {
+        // Block style: each level one space deeper (10 000 levels would be 50 MB of indentation).
+        var text = ""
+        for depth in 0..<150 { text += String(repeating: " ", count: depth) + "a:\n" }
+        text += String(repeating: " ", count: 150) + "x\n"
+        try assertFirstDiagnostic(Array(text.utf8), "hostile/deep-block.yaml:101:101: error[NBG008]: nesting deeper than 100 levels", name: "deep-block.yaml")
+    }
+
+    func testHundredMegabyteScalarIsRefusedBeforeReading() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-hostile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("huge.yaml").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("value: ".utf8)))
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 100 << 20)  // a sparse 100 MiB file: one scalar of zeros
+        try handle.close()
+        let start = Date()
+        let result = Self.compile(path: path, display: "hostile/huge.yaml")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1.0)
+        XCTAssertEqual(result.lines.first, "hostile/huge.yaml:1:1: error[NBG008]: file is 104857600 bytes, over the 16777216-byte input limit")
+    }
+
+    func testHundredMegabyteScalarInMemoryIsRefused() {
+        let bytes = Array("value: ".utf8) + [UInt8](repeating: 0x61, count: 100 << 20)
+        let diagnostics = DiagnosticCollector()
+        XCTAssertEqual(YAMLLoader.load(bytes: bytes, file: "hostile/huge.yaml", diagnostics: diagnostics).count, 0)
+        XCTAssertEqual(
+            diagnostics.sorted.first?.rendered.split(separator: "\n").first.map(String.init),
+            "hostile/huge.yaml:1:1: error[NBG008]: file is 104857607 bytes, over the 16777216-byte input limit")
+    }
+
+    func testTwoMegabyteScalarIsOverTheScalarLimit() throws {
+        let bytes = Array("apiVersion: v1\nkind: ConfigMap\ndata:\n  big: ".utf8) + [UInt8](repeating: 0x61, count: 2 << 20) + [0x0A]
+        try assertFirstDiagnostic(
+            bytes, "hostile/big-scalar.yaml:4:8: error[NBG008]: scalar of 2097152 bytes is over the 1048576-byte limit", name: "big-scalar.yaml")
+    }
+
+    func testMoreThanTwoMillionNodesIsRefused() throws {
+        // `[0,0,0,…]`: two bytes a node, 4 MB for the 2 000 001 nodes that trip the limit.
+        var bytes: [UInt8] = [0x5B]
+        bytes.reserveCapacity(4_200_000)
+        for _ in 0..<2_000_001 { bytes += [0x30, 0x2C] }
+        bytes[bytes.count - 1] = 0x5D
+        try assertFirstDiagnostic(
+            bytes, "hostile/many-nodes.yaml:1:4000000: error[NBG008]: more than 2000000 YAML nodes in one file",
+            name: "many-nodes.yaml", timeBound: Self.largeTimeBound)
+    }
+
+    func testBillionLaughsAtScale() throws {
+        // Deeper than the fixture: 30 levels would expand to 10^30 nodes if aliases were followed.
+        var text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...30 { text += "l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        try assertFirstDiagnostic(Array(text.utf8), "hostile/laughs.yaml:2:10: error[NBG005]: aliases are not supported", name: "laughs.yaml")
+    }
+
+    func testManyEmptyDocumentsAreCheap() throws {
+        // 200 000 empty documents are no documents: nothing to report, nothing to plan.
+        let bytes = Array(String(repeating: "---\n", count: 200_000).utf8)
+        try assertFirstDiagnostic(bytes, nil, name: "many-documents.yaml")
+    }
+
+    func testSymlinkLeavingTheProjectIsRefused() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-hostile-\(UUID().uuidString)")
+        let project = base.appendingPathComponent("project")
+        try FileManager.default.createDirectory(at: project.appendingPathComponent("specs"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let outside = base.appendingPathComponent("outside.yaml")
+        XCTAssertTrue(FileManager.default.createFile(atPath: outside.path, contents: Data(jobSpec().utf8)))
+        try FileManager.default.createSymbolicLink(
+            atPath: project.appendingPathComponent("specs/link.yaml").path, withDestinationPath: outside.path)
+        let diagnostics = DiagnosticCollector()
+        let entry = Located("specs", at: SourceLocation(file: "nbgitops.yaml", line: 8, column: 5))
+        let found = SpecFileFinder.find([entry], baseDirectory: project.path, confineTo: project.path, diagnostics: diagnostics)
+        XCTAssertEqual(found.count, 0)
+        let first = try XCTUnwrap(diagnostics.sorted.first?.rendered)
+        XCTAssertTrue(first.hasPrefix("nbgitops.yaml:8:5: error[NBG"), first)
+        XCTAssertTrue(first.contains("link.yaml' resolves outside the project"), first)
+    }
+
+    func testOutputFolderEscapingTheProjectIsRefused() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-hostile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        for output in ["../escape", "/etc", "gitops/../../escape"] {
+            let file = base.appendingPathComponent("nbgitops.yaml")
+            let text = """
+                apiVersion: nbgitops.dev/v1alpha1
+                kind: Project
+                metadata:
+                  name: p
+                spec:
+                  specs: [specs]
+                  output: \(output)
+                  environments:
+                  - name: k
+                    overlays: [kubernetes]
+
+                """
+            XCTAssertTrue(FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8)))
+            let diagnostics = DiagnosticCollector()
+            XCTAssertNil(Project.load(path: file.path, diagnostics: diagnostics), output)
+            let first = try XCTUnwrap(diagnostics.sorted.first?.rendered)
+            XCTAssertTrue(
+                first.contains("nbgitops.yaml:7:11: error[NBG") && first.contains("output folder '\(output)' must be a relative path inside the project"),
+                first)
+        }
+    }
+
+    func testOutputPathsEscapingTheOutputFolderAreRefusedAsText() {
+        XCTAssertEqual(OutputPathRules.problem(withRelativePath: "env/../../etc/passwd"), "the path contains '..'")
+        XCTAssertEqual(OutputPathRules.problem(withRelativePath: "/etc/passwd"), "the path is absolute")
+        XCTAssertEqual(OutputPathRules.problem(withEnvironmentName: "../x"), "the environment name '../x' starts with '.'")
+        XCTAssertNil(OutputPathRules.problem(withRelativePath: "env/manifests/4-job-a.yaml"))
+    }
+}
+
+/// Peak resident set size of this process, in bytes.
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+}

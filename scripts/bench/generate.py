@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Writes a synthetic nbgitops project of N NotebookValidationJobs for scripts/bench.
+
+    generate.py DIR N [ENVIRONMENTS]      ENVIRONMENTS: 1 or 3 (default 3)
+
+Mixed features, cycling by index: public repo; private HTTPS + golden notebook pinned to a
+SHA; SSH; volumes (a claim declared in the spec, a ConfigMap, scratch); GPU requests; model
+validation (least-privilege Role). Specs are spread over N/10 files, ten documents each.
+Deterministic: the same N gives the same bytes.
+"""
+import os
+import sys
+
+
+def job(i):
+    name = f"nb-{i:05d}"
+    kind = i % 6
+    lines = [
+        "apiVersion: mlops.mlops.dev/v1alpha1",
+        "kind: NotebookValidationJob",
+        "metadata:",
+        f"  name: {name}",
+        "spec:",
+        "  notebook:",
+        "    git:",
+    ]
+    if kind == 2:
+        lines += [f"      url: git@github.com:example-org/repo-{i % 37}.git", "      ref: main",
+                  "      credentialsSecret: git-ssh-credentials"]
+    elif kind == 1:
+        lines += [f"      url: https://git.example.com/ml/repo-{i % 37}.git", "      ref: main",
+                  "      credentialsSecret: git-https-credentials"]
+    else:
+        lines += [f"      url: https://github.com/example-org/repo-{i % 37}.git", f"      ref: v1.{i % 11}.0"]
+    lines += [f"    path: notebooks/{name}.ipynb"]
+    if kind == 1:
+        lines += [
+            "  goldenNotebook:",
+            "    git:",
+            f"      url: https://git.example.com/ml/golden-{i % 13}.git",
+            f"      ref: {(i * 2654435761) % (1 << 32):08x}4f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d",
+            "      credentialsSecret: git-https-credentials",
+            f"    path: golden/{name}.ipynb",
+            "  comparisonConfig:",
+            "    strategy: normalized",
+            '    floatingPointTolerance: "0.001"',
+        ]
+    lines += ["  podConfig:", f"    containerImage: quay.io/jupyter/scipy-notebook:2024-05-{10 + i % 18}"]
+    if kind == 3:
+        lines += [
+            "    volumes:",
+            "    - name: output",
+            "      persistentVolumeClaim:",
+            f"        claimName: out-{name}",
+            "    - name: settings",
+            "      configMap:",
+            "        name: bench-settings",
+            "    - name: scratch",
+            "      emptyDir:",
+            "        sizeLimit: 2Gi",
+            "    volumeMounts:",
+            "    - name: output",
+            "      mountPath: /output",
+            "    - name: settings",
+            "      mountPath: /config",
+            "      readOnly: true",
+            "    - name: scratch",
+            "      mountPath: /scratch",
+        ]
+    if kind == 4:
+        lines += [
+            "    resources:",
+            "      requests:",
+            '        cpu: "2"',
+            "        memory: 8Gi",
+            '        nvidia.com/gpu: "1"',
+            "      limits:",
+            "        memory: 8Gi",
+            '        nvidia.com/gpu: "1"',
+        ]
+    else:
+        lines += ["    resources:", "      requests:", "        cpu: 500m", "        memory: 1Gi",
+                  "      limits:", "        memory: 2Gi"]
+    if kind == 5:
+        lines += [f"    serviceAccountName: checker-{i % 7}", "  modelValidation:", "    enabled: true",
+                  "    platform: kserve", "    targetModels:", f"    - model-{i % 5}"]
+    lines += [f"  timeout: {10 + i % 50}m"]
+    if kind == 3:
+        lines += ["---", "apiVersion: v1", "kind: PersistentVolumeClaim", "metadata:", f"  name: out-{name}",
+                  "spec:", "  accessModes:", "  - ReadWriteOnce", "  resources:", "    requests:",
+                  "      storage: 1Gi"]
+    return "\n".join(lines) + "\n"
+
+
+SHARED = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: bench-settings
+data:
+  settings.yaml: |
+    epochs: 1
+  shuffle: "yes"
+"""
+
+ENVIRONMENTS = [
+    ("openshift-gpu", "[openshift, rwo, gpu-taints, argocd, site.yaml]"),
+    ("openshift-rwx", "[openshift, rwx, argocd, site.yaml]"),
+    ("kubernetes", "[kubernetes, rwo, flux, site.yaml]"),
+]
+
+
+def main():
+    root, count = sys.argv[1], int(sys.argv[2])
+    env_count = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    os.makedirs(os.path.join(root, "specs"), exist_ok=True)
+    per_file = 10
+    for start in range(0, count, per_file):
+        docs = [job(i) for i in range(start, min(count, start + per_file))]
+        with open(os.path.join(root, "specs", f"jobs-{start // per_file:05d}.yaml"), "w") as handle:
+            handle.write("---\n".join(docs))
+    with open(os.path.join(root, "specs", "shared.yaml"), "w") as handle:
+        handle.write(SHARED)
+    with open(os.path.join(root, "site.yaml"), "w") as handle:
+        handle.write("apiVersion: nbgitops.dev/v1alpha1\nkind: Overlay\nmetadata:\n  name: site\nspec:\n"
+                     "  delivery:\n    repositoryURL: https://github.com/example-org/bench.git\n")
+    environments = "".join(f"  - name: {name}\n    overlays: {stack}\n" for name, stack in ENVIRONMENTS[:env_count])
+    with open(os.path.join(root, "nbgitops.yaml"), "w") as handle:
+        handle.write("apiVersion: nbgitops.dev/v1alpha1\nkind: Project\nmetadata:\n  name: bench\nspec:\n"
+                     "  specs: [specs]\n  output: gitops\n  environments:\n" + environments)
+
+
+if __name__ == "__main__":
+    main()
