@@ -55,8 +55,8 @@ final class EnvironmentDiffTests: XCTestCase {
                 "RoleBinding/nbgitops-buildah-image-builder", "RoleBinding/nbgitops-buildah-pipelines-scc",
                 "RoleBinding/nbgitops-image-puller", "ImageStream/fraud-features-build", "ImageStream/sales-forecast-build",
                 "BuildConfig/churn-retrain-s2i-7adec6e0", "BuildConfig/vision-eval-s2i-b3530dec",
-                "ImageStream/churn-retrain-s2i", "ImageStream/vision-eval-s2i", "Job/churn-retrain-s2i-18dc9984",
-                "Job/vision-eval-s2i-0877456a", "Application/openshift-rwx", "AppProject/openshift-rwx",
+                "ImageStream/churn-retrain-s2i", "ImageStream/vision-eval-s2i", "Job/churn-retrain-s2i-0f83f7a9",
+                "Job/vision-eval-s2i-21144642", "Application/openshift-rwx", "AppProject/openshift-rwx",
                 "ConfigMap/argocd-cm",
             ])
         XCTAssertEqual(added, ["GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes"])
