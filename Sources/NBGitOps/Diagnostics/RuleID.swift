@@ -96,6 +96,7 @@ extension RuleID {
     public static let s2iOnKubernetes: RuleID = "NBG270"
     public static let openshiftAPI: RuleID = "NBG271"
     public static let runtimeInstallNoHome: RuleID = "NBG272"
+    public static let sshCloneRandomUID: RuleID = "NBG273"
 }
 
 /// What a rule is about, for `nbgitops rules` and the docs.
@@ -183,5 +184,6 @@ public enum RuleCatalog {
         RuleDescription(.s2iOnKubernetes, .error, "an S2I build on a plain Kubernetes environment"),
         RuleDescription(.openshiftAPI, .error, "an OpenShift-only API group in a Kubernetes environment"),
         RuleDescription(.runtimeInstallNoHome, .error, "a runtime `pip install` under OpenShift's random UID with no writable HOME"),
+        RuleDescription(.sshCloneRandomUID, .warning, "an SSH clone on OpenShift with the default git image"),
     ]
 }
