@@ -73,6 +73,23 @@ struct PreparedRun {
 }
 
 enum RunPreparation {
+    /// Prepares and runs the pipeline for `render`/`check`; on any error prints the
+    /// diagnostics and exits 1 (nothing is written).
+    static func compile(
+        _ selection: SelectionOptions, diagnostics: DiagnosticCollector
+    ) throws -> (PreparedRun, CompilerOutput) {
+        guard let prepared = prepare(selection, diagnostics: diagnostics),
+            !diagnostics.hasErrors,
+            let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics)
+        else {
+            DiagnosticPrinter.print(diagnostics, options: selection)
+            throw ExitCode(1)
+        }
+        ExitRetention.keepUntilExit(output)
+        if selection.timings { DiagnosticPrinter.printTimings(output) }
+        return (prepared, output)
+    }
+
     static func prepare(_ options: SelectionOptions, diagnostics: DiagnosticCollector) -> PreparedRun? {
         let current = FileManager.default.currentDirectoryPath
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? current).deletingLastPathComponent().path

@@ -21,15 +21,7 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let diagnostics = DiagnosticCollector()
-        guard let prepared = RunPreparation.prepare(selection, diagnostics: diagnostics),
-            !diagnostics.hasErrors,
-            let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics)
-        else {
-            DiagnosticPrinter.print(diagnostics, options: selection)
-            throw ExitCode(1)
-        }
-        ExitRetention.keepUntilExit(output)
-        if selection.timings { DiagnosticPrinter.printTimings(output) }
+        let (prepared, output) = try RunPreparation.compile(selection, diagnostics: diagnostics)
         if toStandardOutput {
             DiagnosticPrinter.print(diagnostics)
             let objects = output.plans.flatMap(\.objects).map(\.manifest)
@@ -64,15 +56,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let diagnostics = DiagnosticCollector()
-        guard let prepared = RunPreparation.prepare(selection, diagnostics: diagnostics),
-            !diagnostics.hasErrors,
-            let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics)
-        else {
-            DiagnosticPrinter.print(diagnostics, options: selection)
-            throw ExitCode(1)
-        }
-        ExitRetention.keepUntilExit(output)
-        if selection.timings { DiagnosticPrinter.printTimings(output) }
+        let (prepared, output) = try RunPreparation.compile(selection, diagnostics: diagnostics)
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
         let differences = OutputComparator(root: prepared.outputRoot).compare(outputs, diagnostics: diagnostics)
         DiagnosticPrinter.print(diagnostics, options: selection)

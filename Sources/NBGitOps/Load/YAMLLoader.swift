@@ -358,19 +358,6 @@ private final class EventReader {
     }
 
     private func locationOf(offset: Int) -> SourceLocation {
-        var line = 1
-        var column = 1
-        var index = 0
-        let end = min(offset, bytes.count)
-        while index < end {
-            if bytes[index] == 0x0A {
-                line += 1
-                column = 1
-            } else if bytes[index] & 0xC0 != 0x80 {
-                column += 1
-            }
-            index += 1
-        }
-        return SourceLocation(file: file, line: line, column: column)
+        YAMLLoader.location(ofOffset: offset, in: bytes, file: file)
     }
 }
