@@ -140,15 +140,7 @@ public enum PodLayout {
 
     /// An absolute path with `//`, `.` and `..` resolved and no trailing `/`.
     public static func normalize(_ path: String) -> String {
-        var components: [Substring] = []
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch component {
-            case ".": continue
-            case "..": if !components.isEmpty { components.removeLast() }
-            default: components.append(component)
-            }
-        }
-        return "/" + components.joined(separator: "/")
+        Paths.normalizedAbsolute(path)
     }
 
     // MARK: Scripts

@@ -113,15 +113,8 @@ enum PlatformRules {
             var found: [(String, String)] = []
             strings(object.manifest, path: "", into: &found)
             for (path, text) in found {
-                var kind = secretKind(text)
-                // A container env literal whose name says it is a credential.
-                if kind == nil, path.hasSuffix(".value"), path.contains("env["),
-                    let name = object.manifest.value(at: String(path.dropLast(".value".count)) + ".name")?.stringValue,
-                    SecretHeuristics.looksLikeCredentialName(name), !text.isEmpty
-                {
-                    kind = "a literal value for env '\(name)'"
-                }
-                guard let kind else { continue }
+                // Credential-named env literals are refused while decoding (SecretScanner).
+                guard let kind = secretKind(text) else { continue }
                 context.report(
                     "\(object.kind) '\(object.name.value)' carries \(kind) at '\(path)'; secret values must never reach gitops/",
                     at: object.sourceMap.nearest(path) ?? object.location, help: help,
