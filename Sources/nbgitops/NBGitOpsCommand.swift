@@ -180,8 +180,9 @@ enum DiagnosticPrinter {
     static func printTimings(_ output: CompilerOutput) {
         var text = ""
         var total = 0.0
-        for (stage, seconds) in output.timings {
-            text += String(format: "  %-8@ %8.2f ms\n", stage as NSString, seconds * 1000)
+        for (stage, seconds, peakKiB) in output.timings {
+            text += String(
+                format: "  %-8@ %8.2f ms   peak RSS %5d MiB\n", stage as NSString, seconds * 1000, peakKiB / 1024)
             total += seconds
         }
         text += String(format: "  %-8@ %8.2f ms\n", "total" as NSString, total * 1000)

@@ -34,7 +34,8 @@ static int write_handler(void *context, unsigned char *bytes, size_t size) {
     return 1;
 }
 
-typedef struct { yaml_event_t *events; size_t count; unsigned char *bytes; size_t size; } file_t;
+/* header: the leading comment lines (nbgitops' one-line file header), copied as they are. */
+typedef struct { yaml_event_t *events; size_t count; unsigned char *bytes; size_t size, header; } file_t;
 
 static unsigned char *read_all(const char *path, size_t *size) {
     FILE *file = fopen(path, "rb");
@@ -52,6 +53,11 @@ static unsigned char *read_all(const char *path, size_t *size) {
 static int parse_file(file_t *out, const char *path) {
     out->bytes = read_all(path, &out->size);
     if (!out->bytes) { fprintf(stderr, "%s: cannot read\n", path); return 0; }
+    out->header = 0;
+    while (out->header < out->size && out->bytes[out->header] == '#') {
+        unsigned char *end = memchr(out->bytes + out->header, '\n', out->size - out->header);
+        out->header = end ? (size_t)(end - out->bytes) + 1 : out->size;
+    }
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, out->bytes, out->size);
@@ -98,7 +104,7 @@ static int emit_file(const file_t *file, buffer_t *buffer) {
     yaml_emitter_set_indent(&emitter, 2);
     yaml_emitter_set_break(&emitter, YAML_LN_BREAK);
     yaml_emitter_set_output(&emitter, write_handler, buffer);
-    int ok = 1;
+    int ok = write_handler(buffer, file->bytes, file->header);
     for (size_t index = 0; index < file->count && ok; index++) {
         yaml_event_t event;
         if (!rebuild(&file->events[index], &event) || !yaml_emitter_emit(&emitter, &event)) ok = 0;

@@ -60,13 +60,19 @@ public struct Finding: Sendable {
 public final class RuleContext: @unchecked Sendable {
     public let plan: EnvironmentPlan
     public let specs: SpecSet
+    let index: SpecIndex
     public private(set) var findings: [Finding] = []
     var currentRule: RuleID = "NBG000"
     var currentSeverity: DiagnosticSeverity = .error
 
-    public init(plan: EnvironmentPlan, specs: SpecSet) {
+    public convenience init(plan: EnvironmentPlan, specs: SpecSet) {
+        self.init(plan: plan, index: SpecIndex(specs))
+    }
+
+    init(plan: EnvironmentPlan, index: SpecIndex) {
         self.plan = plan
-        self.specs = specs
+        self.specs = index.specs
+        self.index = index
     }
 
     /// Every pod shape of the plan (computed once per environment).
@@ -94,13 +100,13 @@ public final class RuleContext: @unchecked Sendable {
     /// The supporting object a planned object was passed through from.
     public func supportingObject(for object: PlannedObject) -> SupportingObject? {
         guard let source = object.sources.first else { return nil }
-        return specs.supportingObjects.first { $0.location == source && $0.kind == object.kind }
+        return index.supportingObject(at: source, kind: object.kind)
     }
 
     /// The NotebookValidationJob a generated validation Job was planned from.
     public func job(for object: PlannedObject) -> NotebookValidationJob? {
         guard object.kind == "Job", let source = object.sources.first else { return nil }
-        return specs.jobs.first { $0.name.location == source }
+        return index.job(nameLocation: source)
     }
 
     /// The spec document an object came from (for waivers): a passed-through object's, a
@@ -110,15 +116,15 @@ public final class RuleContext: @unchecked Sendable {
         if let passed = supportingObject(for: object) { return DocumentKey(file: passed.file, index: passed.documentIndex) }
         if let job = job(for: object) { return DocumentKey(file: job.file, index: job.documentIndex) }
         guard let source = object.sources.first else { return nil }
-        return RuleEngine.document(at: source, specs: specs)
+        return index.document(at: source)
     }
 
     /// The job whose spec document holds a generated object's first source (builds planned
     /// from a job's `buildConfig`).
     func owningJob(of object: PlannedObject) -> NotebookValidationJob? {
         if let job = job(for: object) { return job }
-        guard let source = object.sources.first, let key = RuleEngine.document(at: source, specs: specs) else { return nil }
-        return specs.jobs.first { $0.file == key.file && $0.documentIndex == key.index }
+        guard let source = object.sources.first, let key = index.document(at: source) else { return nil }
+        return index.job(document: key)
     }
 
     public func subject(for job: NotebookValidationJob) -> DocumentKey {
@@ -161,30 +167,36 @@ public enum RuleEngine {
     ) {
         let waivable = Set(rules.flatMap(\.ids)).subtracting(unwaivable)
         let waivers = parseWaivers(specs, waivable: waivable, diagnostics: diagnostics)
+        let index = SpecIndex(specs)
         var used: Set<Waiver> = []
         // Plan-stage findings reported while planning (NBG126 for the validation jobs' claims)
         // are waivable like the Check stage's: their location names the spec document.
         diagnostics.transform { diagnostic in
             guard diagnostic.severity != .note, waivable.contains(diagnostic.id), let location = diagnostic.location,
-                let subject = document(at: location, specs: specs),
+                let subject = index.document(at: location),
                 let waiver = waivers.first(where: { $0.subject == subject && $0.rule == diagnostic.id })
             else { return }
             used.insert(waiver)
             waive(&diagnostic, by: waiver)
         }
-        for plan in plans {
+        // Environments are checked independently, in parallel; findings are merged in
+        // environment order, as a sequential run reports them.
+        let findingsByPlan = Parallel.map(plans) { plan -> [Finding] in
             // Flux keeps build objects in their own folder (`buildObjects`); the rules see them
             // with everything else the environment applies.
             var checked = plan
             checked.objects = plan.objects + plan.buildObjects
             checked.buildObjects = []
-            let context = RuleContext(plan: checked, specs: specs)
+            let context = RuleContext(plan: checked, index: index)
             for rule in rules {
                 context.currentRule = rule.id
                 context.currentSeverity = rule.severity
                 rule.check(context)
             }
-            for finding in context.findings {
+            return context.findings
+        }
+        for findings in findingsByPlan {
+            for finding in findings {
                 var diagnostic = finding.diagnostic
                 if let subject = finding.subject,
                     let waiver = waivers.first(where: { $0.subject == subject && $0.rule == diagnostic.id })
@@ -215,20 +227,6 @@ public enum RuleEngine {
         diagnostic.notes.append(DiagnosticNote("waived by annotation: \(waiver.reason)", at: waiver.location))
         diagnostic.help = nil
         diagnostic.waiverReason = waiver.reason
-    }
-
-    /// The spec document a location lies in: the last document of that file starting at or
-    /// before it.
-    static func document(at location: SourceLocation, specs: SpecSet) -> DocumentKey? {
-        var starts: [(SourceLocation, DocumentKey)] = []
-        for job in specs.jobs where job.file == location.file {
-            let start = job.sourceMap.locations.values.filter { $0.file == job.file }.min() ?? job.name.location
-            starts.append((min(start, job.name.location), DocumentKey(file: job.file, index: job.documentIndex)))
-        }
-        for object in specs.supportingObjects where object.file == location.file {
-            starts.append((object.location, DocumentKey(file: object.file, index: object.documentIndex)))
-        }
-        return starts.filter { $0.0 <= location }.max { $0.0 < $1.0 }?.1
     }
 
     /// Every waiver of every spec document; malformed ones are reported and dropped.

@@ -10,19 +10,35 @@ public enum SpecDecoder {
 
     /// Decodes every document of every file. Reports problems and skips what cannot be used.
     public static func decode(_ documents: [YAMLDocument], diagnostics: DiagnosticCollector) -> SpecSet {
-        var set = SpecSet()
-        for document in documents {
+        enum Decoded: Sendable {
+            case job(NotebookValidationJob)
+            case supporting(SupportingObject)
+            case none
+        }
+        // Documents decode independently: in parallel, each into its own collector, merged
+        // in document order (the diagnostics and the set are those of a sequential run).
+        let limit = diagnostics.limit
+        let decoded = Parallel.map(documents) { document -> (Decoded, [Diagnostic]) in
+            let local = DiagnosticCollector(limit: limit)
             guard document.root.pairs != nil else {
-                diagnostics.error(
+                local.error(
                     .documentKind, "document \(document.index) is \(document.root.kindDescription), expected a Kubernetes object (a mapping)",
                     at: document.root.location, help: "each YAML document must be a mapping with apiVersion, kind and metadata")
-                continue
+                return (.none, local.diagnostics)
             }
             let kind = document.root["kind"]?.scalar?.value
             if kind == jobKind {
-                if let job = decodeJob(document, diagnostics: diagnostics) { set.jobs.append(job) }
-            } else if let object = SupportingObjectDecoder.decode(document, diagnostics: diagnostics) {
-                set.supportingObjects.append(object)
+                return (decodeJob(document, diagnostics: local).map(Decoded.job) ?? .none, local.diagnostics)
+            }
+            return (SupportingObjectDecoder.decode(document, diagnostics: local).map(Decoded.supporting) ?? .none, local.diagnostics)
+        }
+        var set = SpecSet()
+        for (result, reported) in decoded {
+            for diagnostic in reported { diagnostics.report(diagnostic) }
+            switch result {
+            case .job(let job): set.jobs.append(job)
+            case .supporting(let object): set.supportingObjects.append(object)
+            case .none: break
             }
         }
         checkDuplicates(set, diagnostics: diagnostics)

@@ -14,11 +14,29 @@ public struct PlannedObject: Sendable {
     /// Where the main fields' values came from, keyed by manifest path
     /// (`spec.activeDeadlineSeconds`, `spec.template.spec.containers[0].image`). `explain`
     /// answers from the longest key that is a prefix of the asked path, else from `sources`.
-    public var provenance: [String: FieldOrigin]
+    ///
+    /// Computed on demand: only `explain` reads it, and building it for every object of
+    /// every environment on each render cost time and memory for nothing.
+    public var provenance: [String: FieldOrigin] {
+        get { provenanceSource() }
+        set { provenanceSource = { newValue } }
+    }
+    private var provenanceSource: @Sendable () -> [String: FieldOrigin]
 
     public init(
         apiVersion: String, kind: String, name: String, namespace: String?, manifest: ManifestNode, wave: SyncWave,
         sources: [SourceLocation], provenance: [String: FieldOrigin] = [:]
+    ) {
+        self.init(
+            apiVersion: apiVersion, kind: kind, name: name, namespace: namespace, manifest: manifest, wave: wave,
+            sources: sources, lazyProvenance: { provenance })
+    }
+
+    /// An object whose provenance is computed when first asked for (each time: it is asked
+    /// for rarely).
+    public init(
+        apiVersion: String, kind: String, name: String, namespace: String?, manifest: ManifestNode, wave: SyncWave,
+        sources: [SourceLocation], lazyProvenance: @escaping @Sendable () -> [String: FieldOrigin]
     ) {
         self.apiVersion = apiVersion
         self.kind = kind
@@ -27,7 +45,15 @@ public struct PlannedObject: Sendable {
         self.manifest = manifest
         self.wave = wave
         self.sources = sources
-        self.provenance = provenance
+        self.provenanceSource = lazyProvenance
+    }
+
+    /// Replaces the provenance by `transform` of it, applied on demand.
+    public mutating func deriveProvenance(
+        _ transform: @escaping @Sendable ([String: FieldOrigin]) -> [String: FieldOrigin]
+    ) {
+        let base = provenanceSource
+        provenanceSource = { transform(base()) }
     }
 }
 

@@ -122,32 +122,44 @@ public struct CompilerOutput: Sendable {
     public var plans: [EnvironmentPlan]
     /// Rendered files per environment name, paths relative to the output root.
     public var files: [String: [OutputFile]]
-    /// Seconds spent per stage, in stage order.
-    public var timings: [(stage: String, seconds: Double)]
+    /// Seconds spent per stage, in stage order, with the process's peak resident memory (KiB)
+    /// at the end of the stage (0 where the platform does not report it).
+    public var timings: [(stage: String, seconds: Double, peakKiB: Int)]
 }
 
 public enum CompilerPipeline {
     /// Runs load → decode → resolve → plan → check → render. Returns nil when any error was
     /// reported (nothing may then be written).
     public static func run(_ input: CompilerInput, diagnostics: DiagnosticCollector) -> CompilerOutput? {
-        var timings: [(String, Double)] = []
+        var timings: [(String, Double, Int)] = []
         var clock = Date()
         func lap(_ stage: String) {
             let now = Date()
-            timings.append((stage, now.timeIntervalSince(clock)))
+            timings.append((stage, now.timeIntervalSince(clock), peakResidentKiB()))
             clock = now
         }
 
-        // Load.
-        var documents: [YAMLDocument] = []
-        for file in input.specFiles {
-            documents += YAMLLoader.load(path: file.path, displayName: file.displayPath, limits: input.limits, diagnostics: diagnostics)
+        // Load and decode. The YAML trees live only in this scope: once decoded they are
+        // freed, before planning builds the (much larger) output trees.
+        let specs: SpecSet
+        do {
+            // Files load independently: in parallel, merged in file order.
+            let limits = input.limits
+            let loaded = Parallel.map(input.specFiles) { file -> ([YAMLDocument], [Diagnostic]) in
+                let local = DiagnosticCollector(limit: diagnostics.limit)
+                let documents = YAMLLoader.load(
+                    path: file.path, displayName: file.displayPath, limits: limits, diagnostics: local)
+                return (documents, local.diagnostics)
+            }
+            var documents: [YAMLDocument] = []
+            for (fileDocuments, reported) in loaded {
+                documents += fileDocuments
+                for diagnostic in reported { diagnostics.report(diagnostic) }
+            }
+            lap("load")
+            guard !diagnostics.hasErrors else { return nil }
+            specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         }
-        lap("load")
-        guard !diagnostics.hasErrors else { return nil }
-
-        // Decode.
-        let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         let scripts = input.resources.scripts(diagnostics: diagnostics)
         let buildTemplates = input.resources.buildTemplates(diagnostics: diagnostics)
         let healthScripts = input.resources.argoHealthScripts(diagnostics: diagnostics)
@@ -204,4 +216,21 @@ public enum CompilerPipeline {
         lap("render")
         return CompilerOutput(specs: specs, plans: plans, files: files, timings: timings)
     }
+}
+
+/// The process's peak resident set so far, in KiB (Linux reports `ru_maxrss` in KiB, Darwin
+/// in bytes).
+func peakResidentKiB() -> Int {
+    var usage = rusage()
+    #if os(Linux)
+        let who = RUSAGE_SELF.rawValue
+    #else
+        let who = RUSAGE_SELF
+    #endif
+    guard getrusage(who, &usage) == 0 else { return 0 }
+    #if os(Linux)
+        return Int(usage.ru_maxrss)
+    #else
+        return Int(usage.ru_maxrss) / 1024
+    #endif
 }

@@ -58,17 +58,26 @@ public enum EnvironmentPlanner {
             generated.append(configMap)
             generated.append(NetworkPolicyPlanner.plan(context: context, diagnostics: diagnostics))
             let checksum = scriptsChecksum(scripts)
-            for job in jobs {
-                let access =
-                    accessPlan.access[job.name.value]
-                    ?? ValidationJobPlanner.Access(
-                        serviceAccountName: context.derivedName(defaultServiceAccountBase), needsAPI: false)
-                generated.append(
-                    ValidationJobPlanner.plan(
-                        job: job, access: access, scriptsConfigMap: configMap.name, scriptsChecksum: checksum,
-                        context: context, builtImage: builds.images[job.name.value],
-                        imagePullSecrets: builds.images[job.name.value] == nil ? [] : builds.pullSecrets,
-                        diagnostics: diagnostics))
+            // Jobs are planned independently (in parallel, each into its own collector); the
+            // objects and diagnostics are merged in spec order, as a sequential run gives them.
+            let access = accessPlan.access
+            let images = builds.images
+            let pullSecrets = builds.pullSecrets
+            let limit = diagnostics.limit
+            let scriptsName = configMap.name
+            let defaultAccess = ValidationJobPlanner.Access(
+                serviceAccountName: context.derivedName(defaultServiceAccountBase), needsAPI: false)
+            let planned = Parallel.map(jobs) { job -> (PlannedObject, [Diagnostic]) in
+                let local = DiagnosticCollector(limit: limit)
+                let object = ValidationJobPlanner.plan(
+                    job: job, access: access[job.name.value] ?? defaultAccess, scriptsConfigMap: scriptsName,
+                    scriptsChecksum: checksum, context: context, builtImage: images[job.name.value],
+                    imagePullSecrets: images[job.name.value] == nil ? [] : pullSecrets, diagnostics: local)
+                return (object, local.diagnostics)
+            }
+            for (object, reported) in planned {
+                generated.append(object)
+                for diagnostic in reported { diagnostics.report(diagnostic) }
             }
         }
 
@@ -89,7 +98,8 @@ public enum EnvironmentPlanner {
         objects = ImmutableObjects.marked(objects, context: context)
         objects = objects.map { object in
             var object = object
-            object.provenance = FieldProvenance.common(object, context: context)
+            let snapshot = object
+            object.deriveProvenance { FieldProvenance.common(snapshot, base: $0, context: context) }
             return object
         }
         objects.sort(by: applyOrder)
@@ -102,7 +112,8 @@ public enum EnvironmentPlanner {
             var buildObjects = ImmutableObjects.marked(builds.objects, context: context)
             buildObjects = buildObjects.map { object in
                 var object = object
-                object.provenance = FieldProvenance.common(object, context: context)
+                let snapshot = object
+                object.deriveProvenance { FieldProvenance.common(snapshot, base: $0, context: context) }
                 return object
             }
             plan.buildObjects = buildObjects.sorted(by: applyOrder)

@@ -200,8 +200,8 @@ enum FieldProvenance {
     }
 
     /// Fields every object shares, added where the planner set nothing more specific.
-    static func common(_ object: PlannedObject, context: PlanContext) -> [String: FieldOrigin] {
-        var result = object.provenance
+    static func common(_ object: PlannedObject, base: [String: FieldOrigin], context: PlanContext) -> [String: FieldOrigin] {
+        var result = base
         if object.namespace != nil, result["metadata.namespace"] == nil {
             result["metadata.namespace"] = namespace(context)
         }

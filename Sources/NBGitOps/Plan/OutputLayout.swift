@@ -79,16 +79,14 @@ public enum OutputLayout {
     private static func folder(
         _ folder: String, objects: [PlannedObject], name: (PlannedObject) -> String
     ) -> [OutputFile] {
-        var files: [OutputFile] = []
-        var resources: [ManifestNode] = []
-        for object in objects {
-            let file = name(object)
-            resources.append(.string(file))
-            files.append(
-                OutputFile(
-                    path: "\(folder)/\(file)",
-                    bytes: FileHeader.line(sources: object.sources) + ManifestRenderer.render([object.manifest])))
+        let fileNames = objects.map(name)
+        // Objects render independently: in parallel, results in object order.
+        var files = Parallel.map(Array(zip(objects, fileNames))) { object, file in
+            OutputFile(
+                path: "\(folder)/\(file)",
+                bytes: FileHeader.line(sources: object.sources) + ManifestRenderer.render([object.manifest]))
         }
+        let resources = fileNames.map { ManifestNode.string($0) }
         let kustomization: ManifestNode = [
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
             "kind": "Kustomization",

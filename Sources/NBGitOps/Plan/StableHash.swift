@@ -22,3 +22,70 @@ public enum StableHash {
         String(hex(fnv1a64(bytes)).prefix(8))
     }
 }
+
+extension StableHash {
+    /// FNV-1a 64 over a manifest tree's structure, maps in the renderer's canonical key order:
+    /// trees that render to the same YAML hash alike, without rendering them. Each value is
+    /// written as a type tag, then its length-prefixed bytes, so no two trees share an encoding.
+    public static func structural(_ node: ManifestNode) -> UInt64 {
+        var hasher = StructuralHasher()
+        hasher.add(node)
+        return hasher.hash
+    }
+
+    /// The first 8 hex digits of `structural(node)`: the suffix of Job names.
+    public static func shortHex(_ node: ManifestNode) -> String {
+        String(hex(structural(node)).prefix(8))
+    }
+}
+
+private struct StructuralHasher {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func byte(_ value: UInt8) {
+        hash ^= UInt64(value)
+        hash = hash &* 0x0000_0100_0000_01b3
+    }
+
+    mutating func integer(_ value: Int) {
+        var bits = UInt64(bitPattern: Int64(value))
+        for _ in 0..<8 {
+            byte(UInt8(truncatingIfNeeded: bits))
+            bits >>= 8
+        }
+    }
+
+    mutating func text(_ value: String) {
+        integer(value.utf8.count)
+        for value in value.utf8 { byte(value) }
+    }
+
+    mutating func add(_ node: ManifestNode) {
+        switch node {
+        case .string(let value):
+            byte(1)
+            text(value)
+        case .int(let value):
+            byte(2)
+            integer(value)
+        case .float(let value):
+            byte(3)
+            text(value)
+        case .bool(let value):
+            byte(value ? 5 : 4)
+        case .null:
+            byte(6)
+        case .map(let entries):
+            byte(7)
+            integer(entries.count)
+            for entry in ManifestRenderer.canonicalOrder(entries) {
+                text(entry.key)
+                add(entry.value)
+            }
+        case .list(let elements):
+            byte(8)
+            integer(elements.count)
+            for element in elements { add(element) }
+        }
+    }
+}

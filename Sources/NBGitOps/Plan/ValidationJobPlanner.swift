@@ -56,7 +56,7 @@ enum ValidationJobPlanner {
             // No ttlSecondsAfterFinished: the delivery tool would re-create a deleted Job.
             ("template", template),
         ])
-        let name = "\(base)-\(StableHash.shortHex(ManifestRenderer.render([spec])))"
+        let name = "\(base)-\(StableHash.shortHex(spec))"
         PlanNames.check(
             name, rule: .label, what: "Job name", at: job.name.location,
             help:
@@ -72,7 +72,7 @@ enum ValidationJobPlanner {
         return PlannedObject(
             apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, manifest: manifest,
             wave: .workload, sources: [job.name.location],
-            provenance: FieldProvenance.validationJob(job, manifest: manifest, context: context))
+            lazyProvenance: { FieldProvenance.validationJob(job, manifest: manifest, context: context) })
     }
 
     // MARK: Pod

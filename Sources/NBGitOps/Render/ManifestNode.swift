@@ -104,6 +104,19 @@ extension ManifestNode {
     /// Looks up a dotted path with list indexes, e.g. `spec.template.spec.containers[0].image`.
     /// Keys that contain dots can be written in brackets: `metadata.labels[app.kubernetes.io/name]`.
     public func value(at path: String) -> ManifestNode? {
+        // The common case, a plain dotted path, walks the path's bytes without building
+        // component strings (rules look up thousands of these per environment).
+        let utf8 = path.utf8
+        if !utf8.contains(UInt8(ascii: "[")) {
+            if !utf8.contains(UInt8(ascii: ".")) { return path.isEmpty ? self : self[path] }
+            var current = self
+            for key in utf8.split(separator: UInt8(ascii: ".")) {
+                // Keys are short: `String` keeps them inline, without allocating.
+                guard let next = current[String(Substring(key))] else { return nil }
+                current = next
+            }
+            return current
+        }
         var current: ManifestNode? = self
         for component in ManifestPath.components(path) {
             switch component {

@@ -13,8 +13,11 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertEqual(diff.removed, 0)
         let gpuJob = try XCTUnwrap(diff.objects.first { $0.kind == "Job" && $0.identity == "gpu-finetune" })
         XCTAssertEqual(gpuJob.change, .changed)
-        XCTAssertEqual(gpuJob.fromName, "gpu-finetune-4b3c4bb8")
-        XCTAssertEqual(gpuJob.toName, "gpu-finetune-a1474971")
+        let gpuName = try exampleHashedName("Job", "gpu-finetune", in: "openshift-gpu")
+        let rwxName = try exampleHashedName("Job", "gpu-finetune", in: "openshift-rwx")
+        XCTAssertNotEqual(gpuName, rwxName)  // different content, different hash
+        XCTAssertEqual(gpuJob.fromName, gpuName)
+        XCTAssertEqual(gpuJob.toName, rwxName)
         XCTAssertEqual(
             gpuJob.fields.map(\.path),
             [
@@ -32,7 +35,7 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("--- openshift-gpu\n+++ openshift-rwx\n"), text)
         XCTAssertTrue(
             text.contains(
-                "~ Job/gpu-finetune  (gpu-finetune-4b3c4bb8 → gpu-finetune-a1474971)\n    metadata.name: \"gpu-finetune-4b3c4bb8\" → \"gpu-finetune-a1474971\"\n"
+                "~ Job/gpu-finetune  (\(gpuName) → \(rwxName))\n    metadata.name: \"\(gpuName)\" → \"\(rwxName)\"\n"
             ), text)
         XCTAssertTrue(text.contains("    spec.template.spec.tolerations[0].key: \"nvidia.com/gpu\" → (absent)\n"), text)
         XCTAssertTrue(
@@ -54,9 +57,12 @@ final class EnvironmentDiffTests: XCTestCase {
             [
                 "RoleBinding/nbgitops-buildah-image-builder", "RoleBinding/nbgitops-buildah-pipelines-scc",
                 "RoleBinding/nbgitops-image-puller", "ImageStream/fraud-features-build", "ImageStream/sales-forecast-build",
-                "BuildConfig/churn-retrain-s2i-7adec6e0", "BuildConfig/vision-eval-s2i-b3530dec",
-                "ImageStream/churn-retrain-s2i", "ImageStream/vision-eval-s2i", "Job/churn-retrain-s2i-0f83f7a9",
-                "Job/vision-eval-s2i-21144642", "Application/openshift-rwx", "AppProject/openshift-rwx",
+                "BuildConfig/\(try exampleHashedName("BuildConfig", "churn-retrain-s2i", in: "openshift-rwx"))",
+                "BuildConfig/\(try exampleHashedName("BuildConfig", "vision-eval-s2i", in: "openshift-rwx"))",
+                "ImageStream/churn-retrain-s2i", "ImageStream/vision-eval-s2i",
+                "Job/\(try exampleHashedName("Job", "churn-retrain-s2i", in: "openshift-rwx"))",
+                "Job/\(try exampleHashedName("Job", "vision-eval-s2i", in: "openshift-rwx"))",
+                "Application/openshift-rwx", "AppProject/openshift-rwx",
                 "ConfigMap/argocd-cm",
             ])
         XCTAssertEqual(added, ["GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes"])
@@ -64,9 +70,11 @@ final class EnvironmentDiffTests: XCTestCase {
         // the build namespaces.
         let run = try XCTUnwrap(diff.objects.first { $0.kind == "PipelineRun" && $0.identity == "fraud-features-build" })
         XCTAssertEqual(run.change, .changed)
-        XCTAssertEqual(run.fromName, "fraud-features-build-f73b1854")
-        XCTAssertEqual(run.toName, "fraud-features-build-986b1953")
-        XCTAssertEqual(run.toFile, "kubernetes/builds/4-pipelinerun-fraud-features-build-986b1953.yaml")
+        let fromRun = try exampleHashedName("PipelineRun", "fraud-features-build", in: "openshift-rwx")
+        let toRun = try exampleHashedName("PipelineRun", "fraud-features-build", in: "kubernetes")
+        XCTAssertEqual(run.fromName, fromRun)
+        XCTAssertEqual(run.toName, toRun)
+        XCTAssertEqual(run.toFile, "kubernetes/builds/4-pipelinerun-\(toRun).yaml")
         XCTAssertFalse(diff.objects.contains { $0.kind == "Namespace" && $0.change != .changed })
 
         let json = try XCTUnwrap(

@@ -9,13 +9,14 @@ final class ExplainTests: XCTestCase {
         let plan = try examplePlan("openshift-gpu")
         let match = try XCTUnwrap(
             Explainer.find("Job/intro-statistics.spec.activeDeadlineSeconds", in: plan).success)
-        XCTAssertEqual(match.object.name, "intro-statistics-bfc8f5d8")
+        let name = try exampleHashedName("Job", "intro-statistics", in: "openshift-gpu")
+        XCTAssertEqual(match.object.name, name)
         XCTAssertEqual(match.path, "spec.activeDeadlineSeconds")
         XCTAssertEqual(
             Explainer.render(match, environment: "openshift-gpu", outputRoot: "gitops"),
             """
-            Job/intro-statistics-bfc8f5d8 in environment openshift-gpu
-              file:    gitops/openshift-gpu/manifests/5-job-intro-statistics-bfc8f5d8.yaml
+            Job/\(name) in environment openshift-gpu
+              file:    gitops/openshift-gpu/manifests/5-job-\(name).yaml
               from:    examples/specs/01-public-basic.yaml:5:9
 
             spec.activeDeadlineSeconds: 1200
@@ -90,7 +91,7 @@ final class ExplainTests: XCTestCase {
         XCTAssertEqual(
             Explainer.find("Job/intro-statistics.spec.nope", in: plan).failure,
             .noField(
-                object: "Job/intro-statistics-bfc8f5d8", path: "spec.nope",
+                object: "Job/\(try exampleHashedName("Job", "intro-statistics", in: "openshift-gpu"))", path: "spec.nope",
                 available: ["apiVersion", "kind", "metadata", "spec"]))
     }
 

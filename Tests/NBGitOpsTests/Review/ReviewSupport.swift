@@ -37,3 +37,19 @@ extension Result {
         return nil
     }
 }
+
+/// The content-hashed name (`<base>-<8 hex>`) the repository example gives a `kind` object in
+/// `environment`. Tests name hashed objects through this, so a change to what a Job runs (and
+/// so to its hash) needs no new literals; the hash itself is covered by the hashing tests.
+func exampleHashedName(
+    _ kind: String, _ base: String, in environment: String, file: StaticString = #filePath, line: UInt = #line
+) throws -> String {
+    let plan = try examplePlan(environment, file: file, line: line)
+    let names = (plan.objects + plan.buildObjects).map(\.name).filter { name in
+        (plan.objects + plan.buildObjects).contains { $0.kind == kind && $0.name == name }
+            && name.hasPrefix(base + "-") && name.dropFirst(base.count + 1).count == 8
+            && name.dropFirst(base.count + 1).allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+    XCTAssertEqual(names.count, 1, "\(kind) \(base)-<hash> in \(environment): \(names)", file: file, line: line)
+    return try XCTUnwrap(names.first, file: file, line: line)
+}

@@ -66,12 +66,37 @@ enum PlatformRules {
         ("a Hugging Face token", try? NSRegularExpression(pattern: #"\bhf_[A-Za-z0-9]{30,}"#)),
         ("a Slack token", try? NSRegularExpression(pattern: #"\bxox[abpr]-[A-Za-z0-9-]{10,}"#)),
     ]
+    /// Literals one of which every token pattern contains (URL patterns need an `@`).
+    static let secretMarkers = [
+        "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "AKIA", "ASIA", "PRIVATE KEY-----", "hf_", "xox",
+    ]
+    /// Whether `text` could hold secret material: an `@` or one of `secretMarkers`, compared
+    /// byte for byte (no locale, no allocation for the common native string).
+    static func mayHoldSecret(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            if bytes.contains(UInt8(ascii: "@")) { return true }
+            return secretMarkerBytes.contains { marker in
+                guard let first = marker.first, bytes.count >= marker.count else { return false }
+                for start in 0...(bytes.count - marker.count) where bytes[start] == first {
+                    if bytes[start..<start + marker.count].elementsEqual(marker) { return true }
+                }
+                return false
+            }
+        }
+    }
+
+    static let secretMarkerBytes: [[UInt8]] = secretMarkers.map { Array($0.utf8) }
+
     /// `scheme://user:password@host` (or `scheme://token@host` for http(s)).
     static let credentialURL = try? NSRegularExpression(pattern: #"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]+:[^\s/@]+@[^\s/]+"#)
     static let tokenURL = try? NSRegularExpression(pattern: #"https?://[^\s/@:]{20,}@[^\s/]+"#)
 
     /// What kind of secret material a string holds, if any.
     static func secretKind(_ text: String) -> String? {
+        // Every pattern needs one of these literals; most strings have none (a cheap scan
+        // before the regular expressions, which dominate the Check stage otherwise).
+        guard mayHoldSecret(text) else { return nil }
         let range = NSRange(text.startIndex..., in: text)
         if credentialURL?.firstMatch(in: text, range: range) != nil { return "credentials inside a URL" }
         if tokenURL?.firstMatch(in: text, range: range) != nil { return "a token inside a URL" }

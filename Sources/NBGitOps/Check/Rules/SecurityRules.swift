@@ -112,13 +112,14 @@ enum SecurityRules {
 
     /// A security context field: the container's, its step template's, else the pod's.
     static func securityField(_ field: String, container: ContainerRef, unit: PodUnit) -> (ManifestNode, String, PlannedObject)? {
-        if let value = container.node.value(at: "securityContext.\(field)") {
+        // `field` may be dotted (`capabilities.drop`); looked up from the securityContext node.
+        if let value = container.node["securityContext"]?.value(at: field) {
             return (value, "\(container.path).securityContext.\(field)", container.object)
         }
-        if let value = container.template?.value(at: "securityContext.\(field)") {
+        if let value = container.template?["securityContext"]?.value(at: field) {
             return (value, "spec.stepTemplate.securityContext.\(field)", container.object)
         }
-        if let value = unit.podSpec.value(at: "securityContext.\(field)") {
+        if let value = unit.podSpec["securityContext"]?.value(at: field) {
             return (value, "\(unit.podPath).securityContext.\(field)", unit.object)
         }
         return nil
@@ -499,15 +500,23 @@ enum SecurityRules {
                 byClaim[use.claim, default: []].append((unit, use, id))
             }
         }
+        struct Who: Hashable {
+            var user: String
+            var groups: Set<Int>
+        }
         for claim in order {
             let entries = byClaim[claim] ?? []
+            // The last position of each distinct user/groups pair seen so far: pods of a claim
+            // are many, their identities few, so the search below stays linear in the pods.
+            var lastSeen: [Who: Int] = [:]
             for (position, entry) in entries.enumerated() {
+                defer { lastSeen[Who(user: entry.2.user, groups: entry.2.groups)] = position }
                 // Each user of the claim is reported once, against the nearest earlier one it conflicts with.
-                guard
-                    let first = entries[..<position].last(where: {
-                        $0.2.user != entry.2.user && $0.2.groups.isDisjoint(with: entry.2.groups)
-                    })
-                else { continue }
+                let conflicting = lastSeen.filter { who, _ in
+                    who.user != entry.2.user && who.groups.isDisjoint(with: entry.2.groups)
+                }
+                guard let nearest = conflicting.values.max() else { continue }
+                let first = entries[nearest]
                 let reportLocation = entry.2.location ?? StorageRules.location(entry.1, context: context)
                 context.report(
                     "\(entry.0.displayName) uses claim '\(claim)' as \(entry.2.user), but \(first.0.displayName) uses it as \(first.2.user), with no group in common; files one writes are unreadable by the other (permission denied)",
@@ -541,19 +550,21 @@ enum SecurityRules {
             var container: ContainerRef
             var user: String
             var groups: Set<Int>
-            var location: SourceLocation?
+            /// Where the user is set (looked up only when a finding is reported).
+            var object: PlannedObject
+            var path: String
+            func location(_ context: RuleContext) -> SourceLocation? { context.location(of: object, path: path) }
         }
         func member(_ container: ContainerRef) -> Member {
             var groups = podGroups
             if let gid = securityField("runAsGroup", container: container, unit: unit)?.0.intValue { groups.insert(gid) }
             if let (value, path, object) = securityField("runAsUser", container: container, unit: unit), let uid = value.intValue
             {
-                return Member(
-                    container: container, user: "UID \(uid)", groups: groups, location: context.location(of: object, path: path))
+                return Member(container: container, user: "UID \(uid)", groups: groups, object: object, path: path)
             }
             return Member(
-                container: container, user: "the default user", groups: groups,
-                location: context.location(of: container.object, path: container.path))
+                container: container, user: "the default user", groups: groups, object: container.object,
+                path: container.path)
         }
         // Volumes shared by two or more containers: for Tekton, the task's workspaces (every
         // step mounts them); for pods, writable emptyDir and PVC volumes mounted by several.
@@ -580,9 +591,9 @@ enum SecurityRules {
                 else { continue }
                 context.report(
                     "\(unit.displayName): container '\(entry.container.name)' uses \(what) as \(entry.user), but container '\(first.container.name)' uses it as \(first.user), with no group in common; files one writes are unreadable by the other (permission denied)",
-                    at: entry.location,
+                    at: entry.location(context),
                     help: "run the containers as the same user, or give the pod an fsGroup both share",
-                    notes: [DiagnosticNote("container '\(first.container.name)' is set here", at: first.location)],
+                    notes: [DiagnosticNote("container '\(first.container.name)' is set here", at: first.location(context))],
                     subject: context.subject(for: unit.object))
             }
         }
