@@ -75,13 +75,17 @@ struct PreparedRun {
 enum RunPreparation {
     /// Prepares and runs the pipeline for `render`/`check`; on any error prints the
     /// diagnostics and exits 1 (nothing is written).
+    /// `retainPlans`: keep the plans in the output (needed only to print objects); without
+    /// them each environment's trees are released once rendered, which bounds peak memory.
     static func compile(
-        _ selection: SelectionOptions, diagnostics: DiagnosticCollector
+        _ selection: SelectionOptions, retainPlans: Bool = false, diagnostics: DiagnosticCollector
     ) throws -> (PreparedRun, CompilerOutput) {
-        guard let prepared = prepare(selection, diagnostics: diagnostics),
-            !diagnostics.hasErrors,
-            let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics)
-        else {
+        guard var prepared = prepare(selection, diagnostics: diagnostics), !diagnostics.hasErrors else {
+            DiagnosticPrinter.print(diagnostics, options: selection)
+            throw ExitCode(1)
+        }
+        prepared.input.retainPlans = retainPlans
+        guard let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics) else {
             DiagnosticPrinter.print(diagnostics, options: selection)
             throw ExitCode(1)
         }

@@ -21,7 +21,8 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let diagnostics = DiagnosticCollector()
-        let (prepared, output) = try RunPreparation.compile(selection, diagnostics: diagnostics)
+        let (prepared, output) = try RunPreparation.compile(
+            selection, retainPlans: toStandardOutput, diagnostics: diagnostics)
         if toStandardOutput {
             DiagnosticPrinter.print(diagnostics)
             let objects = output.plans.flatMap(\.objects).map(\.manifest)

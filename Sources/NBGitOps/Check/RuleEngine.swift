@@ -69,13 +69,14 @@ public final class RuleContext: @unchecked Sendable {
         self.init(plan: plan, index: SpecIndex(specs))
     }
 
-    init(plan: EnvironmentPlan, index: SpecIndex) {
+    init(plan: EnvironmentPlan, index: SpecIndex, units: [PodUnit]? = nil) {
         self.plan = plan
         self.specs = index.specs
         self.index = index
+        if let units { self.units = units }
     }
 
-    /// Every pod shape of the plan (computed once per environment).
+    /// Every pod shape of the plan (computed once per environment, shared by the rules).
     public private(set) lazy var units: [PodUnit] = Workloads.units(plan)
 
     public var environment: Environment { plan.environment }
@@ -165,53 +166,9 @@ public enum RuleEngine {
     public static func run(
         _ plans: [EnvironmentPlan], specs: SpecSet, rules: [PlanRule] = PlanRules.all, diagnostics: DiagnosticCollector
     ) {
-        let waivable = Set(rules.flatMap(\.ids)).subtracting(unwaivable)
-        let waivers = parseWaivers(specs, waivable: waivable, diagnostics: diagnostics)
-        let index = SpecIndex(specs)
-        var used: Set<Waiver> = []
-        // Plan-stage findings reported while planning (NBG126 for the validation jobs' claims)
-        // are waivable like the Check stage's: their location names the spec document.
-        diagnostics.transform { diagnostic in
-            guard diagnostic.severity != .note, waivable.contains(diagnostic.id), let location = diagnostic.location,
-                let subject = index.document(at: location),
-                let waiver = waivers.first(where: { $0.subject == subject && $0.rule == diagnostic.id })
-            else { return }
-            used.insert(waiver)
-            waive(&diagnostic, by: waiver)
-        }
-        // Environments are checked independently, in parallel; findings are merged in
-        // environment order, as a sequential run reports them.
-        let findingsByPlan = Parallel.map(plans) { plan -> [Finding] in
-            // Flux keeps build objects in their own folder (`buildObjects`); the rules see them
-            // with everything else the environment applies.
-            var checked = plan
-            checked.objects = plan.objects + plan.buildObjects
-            checked.buildObjects = []
-            let context = RuleContext(plan: checked, index: index)
-            for rule in rules {
-                context.currentRule = rule.id
-                context.currentSeverity = rule.severity
-                rule.check(context)
-            }
-            return context.findings
-        }
-        for findings in findingsByPlan {
-            for finding in findings {
-                var diagnostic = finding.diagnostic
-                if let subject = finding.subject,
-                    let waiver = waivers.first(where: { $0.subject == subject && $0.rule == diagnostic.id })
-                {
-                    used.insert(waiver)
-                    waive(&diagnostic, by: waiver)
-                }
-                diagnostics.report(diagnostic)
-            }
-        }
-        for waiver in waivers where !used.contains(waiver) {
-            diagnostics.warning(
-                .waiverUnused, "waiver for \(waiver.rule.rawValue) matches no diagnostic of this object in any environment",
-                at: waiver.location, help: "remove the stale waiver so it cannot hide a future problem")
-        }
+        let session = RuleSession(specs: specs, rules: rules, diagnostics: diagnostics)
+        for plan in plans { session.check(plan) }
+        session.finish()
     }
 
     /// Rules whose findings the API server or the cluster would reject anyway (or that would
@@ -299,5 +256,92 @@ public enum RuleDocs {
         let path = (resources.path as NSString).appendingPathComponent(relativePath(id))
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return String(data: data, encoding: .utf8)
+    }
+}
+
+/// One run of the plan rules over the environments of a compile, one environment at a time
+/// (the pipeline plans, checks and renders an environment before the next, so only one
+/// environment's plan is in memory). Waivers are parsed once; `finish` reports the waivers
+/// that matched nothing in any environment.
+public final class RuleSession {
+    let rules: [PlanRule]
+    let diagnostics: DiagnosticCollector
+    let index: SpecIndex
+    let waivable: Set<RuleID>
+    let waivers: [RuleEngine.Waiver]
+    /// Waivers by document and rule (a finding looks its waiver up here).
+    let waiverLookup: [WaiverKey: RuleEngine.Waiver]
+    var used: Set<RuleEngine.Waiver> = []
+
+    struct WaiverKey: Hashable {
+        var subject: DocumentKey
+        var rule: RuleID
+    }
+
+    public init(specs: SpecSet, rules: [PlanRule] = PlanRules.all, diagnostics: DiagnosticCollector) {
+        self.rules = rules
+        self.diagnostics = diagnostics
+        self.index = SpecIndex(specs)
+        let waivable = Set(rules.flatMap(\.ids)).subtracting(RuleEngine.unwaivable)
+        self.waivable = waivable
+        let waivers = RuleEngine.parseWaivers(specs, waivable: waivable, diagnostics: diagnostics)
+        self.waivers = waivers
+        var lookup: [WaiverKey: RuleEngine.Waiver] = [:]
+        for waiver in waivers where lookup[WaiverKey(subject: waiver.subject, rule: waiver.rule)] == nil {
+            lookup[WaiverKey(subject: waiver.subject, rule: waiver.rule)] = waiver
+        }
+        self.waiverLookup = lookup
+    }
+
+    /// Checks one environment's plan and reports its findings, waived ones as notes.
+    public func check(_ plan: EnvironmentPlan) {
+        // Plan-stage findings reported while planning (NBG126 for the validation jobs' claims)
+        // are waivable like the Check stage's: their location names the spec document. (A
+        // waived diagnostic is a note, so a second pass leaves it alone.)
+        diagnostics.transform { diagnostic in
+            guard diagnostic.severity != .note, waivable.contains(diagnostic.id), let location = diagnostic.location,
+                let subject = self.index.document(at: location),
+                let waiver = waiverLookup[WaiverKey(subject: subject, rule: diagnostic.id)]
+            else { return }
+            used.insert(waiver)
+            RuleEngine.waive(&diagnostic, by: waiver)
+        }
+        // Flux keeps build objects in their own folder (`buildObjects`); the rules see them
+        // with everything else the environment applies.
+        var combined = plan
+        combined.objects = plan.objects + plan.buildObjects
+        combined.buildObjects = []
+        let checked = combined
+        let units = Workloads.units(checked)
+        let index = self.index
+        // Rules are independent: they run in parallel, each with its own context; findings
+        // are merged in rule order, as a sequential run reports them.
+        let findingsByRule = Parallel.map(rules) { rule -> [Finding] in
+            let context = RuleContext(plan: checked, index: index, units: units)
+            context.currentRule = rule.id
+            context.currentSeverity = rule.severity
+            rule.check(context)
+            return context.findings
+        }
+        for findings in findingsByRule {
+            for finding in findings {
+                var diagnostic = finding.diagnostic
+                if let subject = finding.subject, let waiver = waiverLookup[WaiverKey(subject: subject, rule: diagnostic.id)]
+                {
+                    used.insert(waiver)
+                    RuleEngine.waive(&diagnostic, by: waiver)
+                }
+                diagnostics.report(diagnostic)
+            }
+        }
+    }
+
+    /// Reports every waiver that waived nothing in any checked environment.
+    public func finish() {
+        for waiver in waivers where !used.contains(waiver) {
+            diagnostics.warning(
+                .waiverUnused, "waiver for \(waiver.rule.rawValue) matches no diagnostic of this object in any environment",
+                at: waiver.location, help: "remove the stale waiver so it cannot hide a future problem")
+        }
     }
 }

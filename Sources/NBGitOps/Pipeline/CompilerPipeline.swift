@@ -102,10 +102,13 @@ public struct CompilerInput: Sendable {
     /// The output folder as named in the project (used for delivery paths, e.g. `gitops`).
     public var outputName: String
     public var limits: LoadLimits
+    /// Whether `CompilerOutput.plans` holds the plans (`explain`, `diff`, `--stdout`, tests).
+    /// When false, each environment's plan is released once rendered.
+    public var retainPlans: Bool
 
     public init(
         specFiles: [SpecFileFinder.Found], environments: [EnvironmentRequest], baseDirectory: String,
-        resources: ResourceRoot, outputName: String, limits: LoadLimits = .standard
+        resources: ResourceRoot, outputName: String, limits: LoadLimits = .standard, retainPlans: Bool = true
     ) {
         self.specFiles = specFiles
         self.environments = environments
@@ -113,6 +116,7 @@ public struct CompilerInput: Sendable {
         self.resources = resources
         self.outputName = outputName
         self.limits = limits
+        self.retainPlans = retainPlans
     }
 }
 
@@ -182,38 +186,48 @@ public enum CompilerPipeline {
         lap("resolve")
         guard !diagnostics.hasErrors else { return nil }
 
-        // Plan: environments are independent, so they are planned in parallel, each into its
-        // own collector; the diagnostics are merged in environment order (identical to a
-        // sequential run).
+        // Plan, check and render one environment at a time, each stage parallel inside (jobs,
+        // rules, files): only one environment's object trees are alive at once, so peak
+        // memory does not grow with the number of environments. As with whole stages, an
+        // error stops the run before anything later: once any environment's plan or check
+        // has failed, the remaining environments are still planned (to report their errors)
+        // but neither checked nor rendered.
         let outputName = input.outputName
-        let planned = Parallel.map(environments) { environment -> (EnvironmentPlan, DiagnosticCollector) in
-            let local = DiagnosticCollector(limit: diagnostics.limit)
-            let plan = EnvironmentPlanner.plan(
-                specs: specs, environment: environment, scripts: scripts, outputRoot: outputName,
-                buildTemplates: buildTemplates, diagnostics: local)
-            let withHealth = ArgoHealthPlanner.adding(
-                healthScripts, to: plan, outputRoot: OutputLayout.normalizeRoot(outputName), diagnostics: local)
-            return (withHealth, local)
-        }
-        for (_, local) in planned {
-            for diagnostic in local.diagnostics { diagnostics.report(diagnostic) }
-        }
-        let plans = planned.map(\.0)
-        lap("plan")
-        guard !diagnostics.hasErrors else { return nil }
-
-        // Check.
-        PlanChecker.check(plans, specs: specs, diagnostics: diagnostics)
-        for plan in plans { DeliveryChecks.check(plan, diagnostics: diagnostics) }
-        lap("check")
-        guard !diagnostics.hasErrors else { return nil }
-
-        // Render.
+        let session = RuleSession(specs: specs, diagnostics: diagnostics)
+        var plans: [EnvironmentPlan] = []
         var files: [String: [OutputFile]] = [:]
-        for plan in plans {
+        var seconds = (plan: 0.0, check: 0.0, render: 0.0)
+        var failed = diagnostics.hasErrors
+        for environment in environments {
+            var started = Date()
+            let local = DiagnosticCollector(limit: diagnostics.limit)
+            let plan = ArgoHealthPlanner.adding(
+                healthScripts,
+                to: EnvironmentPlanner.plan(
+                    specs: specs, environment: environment, scripts: scripts, outputRoot: outputName,
+                    buildTemplates: buildTemplates, diagnostics: local),
+                outputRoot: OutputLayout.normalizeRoot(outputName), diagnostics: local)
+            for diagnostic in local.diagnostics { diagnostics.report(diagnostic) }
+            seconds.plan += Date().timeIntervalSince(started)
+            failed = failed || local.hasErrors
+            guard !failed else { continue }
+
+            started = Date()
+            session.check(plan)
+            DeliveryChecks.check(plan, diagnostics: diagnostics)
+            seconds.check += Date().timeIntervalSince(started)
+            failed = diagnostics.hasErrors
+            guard !failed else { continue }
+
+            started = Date()
             files[plan.environment.name] = OutputLayout.files(for: plan, outputRoot: input.outputName)
+            seconds.render += Date().timeIntervalSince(started)
+            if input.retainPlans { plans.append(plan) }
         }
-        lap("render")
+        if !failed { session.finish() }
+        let peak = peakResidentKiB()
+        timings += [("plan", seconds.plan, peak), ("check", seconds.check, peak), ("render", seconds.render, peak)]
+        guard !diagnostics.hasErrors else { return nil }
         return CompilerOutput(specs: specs, plans: plans, files: files, timings: timings)
     }
 }

@@ -4,7 +4,9 @@ import XCTest
 @testable import NBGitOps
 
 /// The repository's example (`nbgitops.yaml` over `examples/`) compiled in-process.
-func compileRepositoryExample(file: StaticString = #filePath, line: UInt = #line) throws -> CompilerOutput {
+func compileRepositoryExample(
+    retainPlans: Bool = true, file: StaticString = #filePath, line: UInt = #line
+) throws -> CompilerOutput {
     let diagnostics = DiagnosticCollector()
     let projectPath = (repositoryRoot as NSString).appendingPathComponent("nbgitops.yaml")
     let project = try XCTUnwrap(
@@ -14,7 +16,7 @@ func compileRepositoryExample(file: StaticString = #filePath, line: UInt = #line
         project.specs, baseDirectory: repositoryRoot, confineTo: repositoryRoot, diagnostics: diagnostics)
     let input = CompilerInput(
         specFiles: files, environments: project.environments, baseDirectory: repositoryRoot,
-        resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value)
+        resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value, retainPlans: retainPlans)
     return try XCTUnwrap(
         CompilerPipeline.run(input, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))", file: file,
         line: line)

@@ -1,0 +1,19 @@
+import XCTest
+
+@testable import NBGitOps
+
+/// The pipeline plans, checks and renders one environment at a time; without `retainPlans`
+/// (render and check) it keeps no plan, and the files are exactly those of a retaining run.
+final class StreamingPipelineTests: XCTestCase {
+    func testReleasingPlansChangesNoOutputByte() throws {
+        let retained = try compileRepositoryExample(retainPlans: true)
+        let released = try compileRepositoryExample(retainPlans: false)
+        XCTAssertEqual(retained.plans.map(\.environment.name), ["openshift-gpu", "openshift-rwx", "kubernetes"])
+        XCTAssertTrue(released.plans.isEmpty)
+        XCTAssertEqual(Set(retained.files.keys), Set(released.files.keys))
+        for (environment, files) in retained.files {
+            XCTAssertEqual(files, released.files[environment], environment)
+        }
+        XCTAssertEqual(released.timings.map(\.stage), ["load", "decode", "resolve", "plan", "check", "render"])
+    }
+}
