@@ -144,6 +144,7 @@ public enum EnvironmentPlanner {
             diagnostics: diagnostics)
         var labels = PlanMetadata.labels(component: "namespace")
         var annotations: [String: String] = [:]
+        var sources = namespace.origin.location.map { [$0] } ?? []
         switch context.platform {
         case .kubernetes:
             // Pod Security Admission: every pod nbgitops writes meets `restricted`. An overlay's
@@ -170,6 +171,7 @@ public enum EnvironmentPlanner {
                 annotations["openshift.io/sa.scc.uid-range"] = block
                 annotations["openshift.io/sa.scc.supplemental-groups"] = block
                 annotations["openshift.io/sa.scc.mcs"] = mcs
+                sources += [security.uidRange.origin.location, security.mcs.origin.location].compactMap { $0 }
             }
         }
         let manifest = PlanMetadata.object(
@@ -177,7 +179,7 @@ public enum EnvironmentPlanner {
             annotations: annotations, body: [])
         return PlannedObject(
             apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, manifest: manifest,
-            wave: .namespace, sources: namespace.origin.location.map { [$0] } ?? [],
+            wave: .namespace, sources: sources,
             provenance: FieldProvenance.namespaceObject(context))
     }
 

@@ -95,7 +95,7 @@ enum ValidationJobPlanner {
         ]
         var initContainers: [ManifestNode] = []
         let sources = [job.notebook] + (job.goldenNotebook.map { [$0] } ?? [])
-        if sources.contains(where: { $0.git.transport == .ssh && $0.git.credentialsSecret != nil }) {
+        if sources.contains(where: { $0.git.transport == .ssh }) {
             initContainers.append(passwdContainer(context: context))
             volumes.append(["name": .string(PodLayout.passwd.name), "emptyDir": [:]])
         }
@@ -230,14 +230,6 @@ enum ValidationJobPlanner {
             case .ssh:
                 environment.append(env("NBG_SSH_DIR", sshVolume.mountPath))
                 mounts.append(mount(sshVolume))
-                // OpenSSH needs a passwd entry for the UID: `git-passwd` wrote one.
-                mounts.append(
-                    .object([
-                        ("name", .string(PodLayout.passwd.name)),
-                        ("mountPath", "/etc/passwd"),
-                        ("subPath", .string(PodLayout.passwdFile)),
-                        ("readOnly", true),
-                    ]))
                 volume = [
                     "name": .string(sshVolume.name),
                     "secret": ["secretName": .string(secret), "defaultMode": 0o400],
@@ -246,6 +238,16 @@ enum ValidationJobPlanner {
                 // git:// has no authentication; the Check stage reports the useless secret.
                 break
             }
+        }
+        if source.git.transport == .ssh {
+            // OpenSSH needs a passwd entry for the UID: `git-passwd` wrote one.
+            mounts.append(
+                .object([
+                    ("name", .string(PodLayout.passwd.name)),
+                    ("mountPath", "/etc/passwd"),
+                    ("subPath", .string(PodLayout.passwdFile)),
+                    ("readOnly", true),
+                ]))
         }
         let container = ManifestNode.object([
             ("name", .string(name)),

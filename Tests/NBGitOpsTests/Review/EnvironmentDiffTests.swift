@@ -13,8 +13,8 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertEqual(diff.removed, 0)
         let gpuJob = try XCTUnwrap(diff.objects.first { $0.kind == "Job" && $0.identity == "gpu-finetune" })
         XCTAssertEqual(gpuJob.change, .changed)
-        XCTAssertEqual(gpuJob.fromName, "gpu-finetune-4b3c4bb8")
-        XCTAssertEqual(gpuJob.toName, "gpu-finetune-a1474971")
+        XCTAssertEqual(gpuJob.fromName, "gpu-finetune-7b3d5992")
+        XCTAssertEqual(gpuJob.toName, "gpu-finetune-b2a13e1a")
         XCTAssertEqual(
             gpuJob.fields.map(\.path),
             [
@@ -32,7 +32,7 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("--- openshift-gpu\n+++ openshift-rwx\n"), text)
         XCTAssertTrue(
             text.contains(
-                "~ Job/gpu-finetune  (gpu-finetune-4b3c4bb8 → gpu-finetune-a1474971)\n    metadata.name: \"gpu-finetune-4b3c4bb8\" → \"gpu-finetune-a1474971\"\n"
+                "~ Job/gpu-finetune  (gpu-finetune-7b3d5992 → gpu-finetune-b2a13e1a)\n    metadata.name: \"gpu-finetune-7b3d5992\" → \"gpu-finetune-b2a13e1a\"\n"
             ), text)
         XCTAssertTrue(text.contains("    spec.template.spec.tolerations[0].key: \"nvidia.com/gpu\" → (absent)\n"), text)
         XCTAssertTrue(
@@ -54,9 +54,9 @@ final class EnvironmentDiffTests: XCTestCase {
             [
                 "RoleBinding/nbgitops-buildah-image-builder", "RoleBinding/nbgitops-buildah-pipelines-scc",
                 "RoleBinding/nbgitops-image-puller", "ImageStream/fraud-features-build", "ImageStream/sales-forecast-build",
-                "BuildConfig/churn-retrain-s2i-7adec6e0", "BuildConfig/vision-eval-s2i-b3530dec",
-                "ImageStream/churn-retrain-s2i", "ImageStream/vision-eval-s2i", "Job/churn-retrain-s2i-0f83f7a9",
-                "Job/vision-eval-s2i-21144642", "Application/openshift-rwx", "AppProject/openshift-rwx",
+                "BuildConfig/churn-retrain-s2i-3a15b98e", "BuildConfig/vision-eval-s2i-b3530dec",
+                "ImageStream/churn-retrain-s2i", "ImageStream/vision-eval-s2i", "Job/churn-retrain-s2i-569d8719",
+                "Job/vision-eval-s2i-347bcd05", "Application/openshift-rwx", "AppProject/openshift-rwx",
                 "ConfigMap/argocd-cm",
             ])
         XCTAssertEqual(added, ["GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes"])
@@ -64,9 +64,9 @@ final class EnvironmentDiffTests: XCTestCase {
         // the build namespaces.
         let run = try XCTUnwrap(diff.objects.first { $0.kind == "PipelineRun" && $0.identity == "fraud-features-build" })
         XCTAssertEqual(run.change, .changed)
-        XCTAssertEqual(run.fromName, "fraud-features-build-f73b1854")
-        XCTAssertEqual(run.toName, "fraud-features-build-986b1953")
-        XCTAssertEqual(run.toFile, "kubernetes/builds/4-pipelinerun-fraud-features-build-986b1953.yaml")
+        XCTAssertEqual(run.fromName, "fraud-features-build-698e85a5")
+        XCTAssertEqual(run.toName, "fraud-features-build-e2a86bfb")
+        XCTAssertEqual(run.toFile, "kubernetes/builds/4-pipelinerun-fraud-features-build-e2a86bfb.yaml")
         XCTAssertFalse(diff.objects.contains { $0.kind == "Namespace" && $0.change != .changed })
 
         let json = try XCTUnwrap(

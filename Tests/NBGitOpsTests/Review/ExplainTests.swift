@@ -9,13 +9,13 @@ final class ExplainTests: XCTestCase {
         let plan = try examplePlan("openshift-gpu")
         let match = try XCTUnwrap(
             Explainer.find("Job/intro-statistics.spec.activeDeadlineSeconds", in: plan).success)
-        XCTAssertEqual(match.object.name, "intro-statistics-bfc8f5d8")
+        XCTAssertEqual(match.object.name, "intro-statistics-d353ac02")
         XCTAssertEqual(match.path, "spec.activeDeadlineSeconds")
         XCTAssertEqual(
             Explainer.render(match, environment: "openshift-gpu", outputRoot: "gitops"),
             """
-            Job/intro-statistics-bfc8f5d8 in environment openshift-gpu
-              file:    gitops/openshift-gpu/manifests/5-job-intro-statistics-bfc8f5d8.yaml
+            Job/intro-statistics-d353ac02 in environment openshift-gpu
+              file:    gitops/openshift-gpu/manifests/5-job-intro-statistics-d353ac02.yaml
               from:    examples/specs/01-public-basic.yaml:5:9
 
             spec.activeDeadlineSeconds: 1200
@@ -90,7 +90,7 @@ final class ExplainTests: XCTestCase {
         XCTAssertEqual(
             Explainer.find("Job/intro-statistics.spec.nope", in: plan).failure,
             .noField(
-                object: "Job/intro-statistics-bfc8f5d8", path: "spec.nope",
+                object: "Job/intro-statistics-d353ac02", path: "spec.nope",
                 available: ["apiVersion", "kind", "metadata", "spec"]))
     }
 
