@@ -116,3 +116,26 @@ final class ExplainTests: XCTestCase {
         XCTAssertFalse(Explainer.covers("spec.temp", "spec.template"))
     }
 }
+
+/// Fields the security gate's overlay settings shape say where they came from.
+final class SecurityGateExplainTests: XCTestCase {
+    func testDefaultedResourcesAndPinnedUIDNameTheirOverlayLines() throws {
+        let plan = try examplePlan("openshift-gpu")
+        // forecasting-ssh sets no resources: they are the site overlay's defaults.
+        let resources = try XCTUnwrap(
+            Explainer.find("Job/forecasting-ssh.spec.template.spec.containers[0].resources", in: plan).success)
+        let (_, resourcesOrigin) = try XCTUnwrap(Explainer.origin(of: try XCTUnwrap(resources.path), in: resources.object))
+        XCTAssertEqual(resourcesOrigin.field, "defaults.resources")
+        XCTAssertEqual(resourcesOrigin.origin.location?.file, "examples/overlays/site-defaults.yaml")
+        let context = try XCTUnwrap(
+            Explainer.find("Job/forecasting-ssh.spec.template.spec.securityContext", in: plan).success)
+        let (_, uidOrigin) = try XCTUnwrap(Explainer.origin(of: try XCTUnwrap(context.path), in: context.object))
+        XCTAssertEqual(uidOrigin.field, "security.uidRange")
+        XCTAssertEqual(uidOrigin.origin.location?.file, "examples/overlays/openshift-uids.yaml")
+        // The SSH clone follows the git-passwd container: initContainers[1] is the clone.
+        let clone = try XCTUnwrap(
+            Explainer.find("Job/forecasting-ssh.spec.template.spec.initContainers[1].image", in: plan).success)
+        let (_, cloneOrigin) = try XCTUnwrap(Explainer.origin(of: try XCTUnwrap(clone.path), in: clone.object))
+        XCTAssertEqual(cloneOrigin.field, "images.gitClone")
+    }
+}
