@@ -339,13 +339,19 @@ enum ValidationJobPlanner {
         var requests = result["requests"] ?? .map([])
         var limits = result["limits"] ?? .map([])
         for name in SpecDefaults.resourceNames {
+            var defaultedRequest = false
             if let value = defaults.requests[name]?.value, requests[name] == nil, limits[name] == nil {
                 requests[name] = .string(value)
+                defaultedRequest = true
             }
             if let value = defaults.limits[name]?.value, limits[name] == nil {
                 if let request = requests[name] {
                     guard let requested = Quantity.value(request), let limit = Quantity.value(value), requested <= limit
-                    else { continue }
+                    else {
+                        // Defaults that contradict each other (request above limit) add neither.
+                        if defaultedRequest { requests[name] = nil }
+                        continue
+                    }
                 }
                 limits[name] = .string(value)
             }

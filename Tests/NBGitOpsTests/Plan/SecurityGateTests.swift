@@ -54,6 +54,10 @@ final class SecurityGateTests: XCTestCase {
         XCTAssertEqual(
             ValidationJobPlanner.withDefaults(spec, defaults),
             ["requests": ["cpu": "4"], "limits": ["memory": "1Gi"]])
+        // Defaults that contradict each other (request above limit) never make an invalid pod.
+        let contradictory = SpecDefaults(
+            requests: ["memory": F.overlay("8Gi", line: 31)], limits: ["memory": F.overlay("4Gi", line: 33)])
+        XCTAssertNil(ValidationJobPlanner.withDefaults(nil, contradictory))
         // Without defaults the spec's resources are kept as they are.
         XCTAssertEqual(ValidationJobPlanner.withDefaults(spec, SpecDefaults()), spec)
         XCTAssertNil(ValidationJobPlanner.withDefaults(nil, SpecDefaults()))
