@@ -10,8 +10,12 @@
 #   NBG_CHECKOUT_DIR       required  target directory; created if missing. It must be empty,
 #                                    or hold a previous attempt of this script (has .git), which
 #                                    is wiped (init containers are retried with the same emptyDir).
-#   NBG_GIT_USERNAME       optional  HTTPS user name (from a Secret via secretKeyRef)
-#   NBG_GIT_PASSWORD       optional  HTTPS password or token (from a Secret via secretKeyRef).
+#   NBG_GIT_CREDENTIALS_DIR optional directory of a mounted Secret holding `password` (an
+#                                    HTTPS password or token) and optionally `username`; read
+#                                    into NBG_GIT_PASSWORD / NBG_GIT_USERNAME (how nbgitops
+#                                    passes HTTPS credentials: files, never env from a Secret).
+#   NBG_GIT_USERNAME       optional  HTTPS user name
+#   NBG_GIT_PASSWORD       optional  HTTPS password or token.
 #                                    With a password but no user name, "x-access-token" is sent
 #                                    (accepted by GitHub and GitLab for tokens), unless the URL
 #                                    itself carries a user name (https://user@host/...).
@@ -20,6 +24,12 @@
 #   NBG_RESOLVED_SHA_FILE  optional  file that receives the resolved commit SHA
 #                                    (e.g. /dev/termination-log).
 #   NBG_ALLOW_FILE_URL     tests only: "1" also accepts file:// URLs.
+#
+# Passwd mode: with NBG_PASSWD_FILE set, the script only writes that file - a copy of
+# /etc/passwd plus an entry for the current UID if it has none - and exits. nbgitops runs it
+# as an init container before SSH clones and mounts the file over /etc/passwd of the clone
+# containers (OpenSSH refuses to run for a UID without a passwd entry, as with the random
+# UIDs of OpenShift), so no container needs a writable root filesystem.
 #
 # Output: progress and errors on stderr; the resolved commit SHA as the last
 # line of stdout. Exit status 0 on success, non-zero (with a message) on failure.
@@ -35,6 +45,25 @@ die() { printf 'git-clone: error: %s\n' "$*" >&2; exit 1; }
 
 # Quote a string for safe inclusion in a shell command (GIT_SSH_COMMAND is run by a shell).
 shquote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+
+# --- passwd mode ---------------------------------------------------------------
+
+if [ -n "${NBG_PASSWD_FILE:-}" ]; then
+  uid=$(id -u)
+  gid=$(id -g)
+  passwd_home=${HOME:-/}
+  case "$passwd_home" in *:*|*"
+"*) die "HOME ('$passwd_home') cannot be written into a passwd entry" ;; esac
+  tmp_passwd="$NBG_PASSWD_FILE.tmp.$$"
+  cat /etc/passwd > "$tmp_passwd" 2>/dev/null || : > "$tmp_passwd"
+  if ! awk -F: -v uid="$uid" '$3 == uid { found = 1 } END { exit !found }' "$tmp_passwd"; then
+    printf 'nbgitops:x:%s:%s:nbgitops:%s:/sbin/nologin\n' "$uid" "$gid" "$passwd_home" >> "$tmp_passwd"
+  fi
+  chmod 0444 "$tmp_passwd" || die "cannot set the mode of $tmp_passwd"
+  mv -f "$tmp_passwd" "$NBG_PASSWD_FILE" || die "cannot write $NBG_PASSWD_FILE"
+  log "wrote $NBG_PASSWD_FILE with an entry for UID $uid"
+  exit 0
+fi
 
 # --- inputs ------------------------------------------------------------------
 
@@ -126,6 +155,21 @@ esac
 
 # --- HTTPS credentials -------------------------------------------------------------
 
+if [ -n "${NBG_GIT_CREDENTIALS_DIR:-}" ]; then
+  [ -d "$NBG_GIT_CREDENTIALS_DIR" ] || die "NBG_GIT_CREDENTIALS_DIR '$NBG_GIT_CREDENTIALS_DIR' is not a directory"
+  [ -r "$NBG_GIT_CREDENTIALS_DIR/password" ] ||
+    die "NBG_GIT_CREDENTIALS_DIR has no readable 'password' (the Secret needs the key password)"
+  # Command substitution reads through a pipe: the value is in no argv and on no other disk.
+  # CRs and the final newline of pasted values are dropped.
+  NBG_GIT_PASSWORD=$(tr -d '\r' < "$NBG_GIT_CREDENTIALS_DIR/password")
+  if [ -r "$NBG_GIT_CREDENTIALS_DIR/username" ]; then
+    NBG_GIT_USERNAME=$(tr -d '\r' < "$NBG_GIT_CREDENTIALS_DIR/username")
+  fi
+  if [ -z "$NBG_GIT_PASSWORD" ]; then
+    die "the 'password' in NBG_GIT_CREDENTIALS_DIR is empty"
+  fi
+fi
+
 if [ -n "${NBG_GIT_PASSWORD:-}" ]; then
   if [ "$transport" != http ]; then
     log "warning: NBG_GIT_PASSWORD is ignored for non-HTTP URLs"
@@ -169,21 +213,12 @@ if [ -n "${NBG_SSH_DIR:-}" ]; then
     [ -s "$NBG_SSH_DIR/known_hosts" ] ||
       die "NBG_SSH_DIR has no 'known_hosts' (or it is empty): refusing to connect to an unverified SSH host. Add the server's host key to the Secret under the key known_hosts."
     # OpenSSH's client exits with "No user exists for uid N" when the UID has no
-    # passwd entry, as with the random UIDs of OpenShift. Images that allow it make
-    # /etc/passwd group-writable for exactly this purpose.
+    # passwd entry (random or high UIDs). nbgitops mounts a passwd file written in
+    # passwd mode (NBG_PASSWD_FILE, above) over /etc/passwd; fail early and clearly
+    # if there is none.
     uid=$(id -u)
-    if command -v getent >/dev/null 2>&1; then
-      has_user() { getent passwd "$uid" >/dev/null 2>&1; }
-    else
-      has_user() { id -un >/dev/null 2>&1; }
-    fi
-    if ! has_user; then
-      if [ -w /etc/passwd ]; then
-        printf 'nbgitops:x:%s:%s:nbgitops:%s:/sbin/nologin\n' "$uid" "$(id -g)" "$home" >> /etc/passwd
-        log "added a passwd entry for UID $uid (needed by ssh)"
-      else
-        die "UID $uid has no passwd entry and /etc/passwd is not writable; OpenSSH refuses to run without one. Run with a UID known to the image, or use an image with a writable /etc/passwd or nss_wrapper."
-      fi
+    if ! awk -F: -v uid="$uid" '$3 == uid { found = 1 } END { exit !found }' /etc/passwd 2>/dev/null; then
+      die "UID $uid has no passwd entry; OpenSSH refuses to run without one. Run git-clone.sh with NBG_PASSWD_FILE first and mount that file over /etc/passwd (nbgitops' git-passwd init container does)."
     fi
     # Secret volumes are usually mode 0644 and owned by root; ssh refuses such keys,
     # so copy it to a private file. CRs are dropped and a final newline is added

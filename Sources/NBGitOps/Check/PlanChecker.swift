@@ -114,19 +114,6 @@ public enum PlanRules {
         PlatformRules.s2iOnKubernetes,
         PlatformRules.openshiftAPI,
         PodRules.runtimeInstall,
-        PlanRule(.sshCloneRandomUID) { context in
-            let gitImage = context.environment.images.gitClone
-            guard context.platform == .openshift, case .builtinDefault = gitImage.origin else { return }
-            for job in context.specs.jobs where EnvironmentPlanner.isPlanned(job, on: context.platform) {
-                for source in [job.notebook] + (job.goldenNotebook.map { [$0] } ?? []) where source.git.transport == .ssh {
-                    context.report(
-                        "'\(GitChecks.redacted(source.git.url.value))' is cloned over SSH on OpenShift, where the clone runs as a random UID; OpenSSH refuses to run without a passwd entry for it, and the default image \(gitImage.value) has no writable /etc/passwd to add one",
-                        at: source.git.url.location,
-                        help: "set images.gitClone in an overlay to an image whose /etc/passwd is group-writable (or that ships nss_wrapper), or clone over HTTPS with a token Secret",
-                        notes: [DiagnosticNote("the platform is openshift: \(context.environment.platform.origin)", at: context.environment.platform.origin.location)],
-                        subject: context.subject(for: job))
-                }
-            }
-        },
+        ResourceRules.resourcesUnset,
     ]
 }

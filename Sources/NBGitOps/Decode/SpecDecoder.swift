@@ -185,12 +185,27 @@ struct JobContext {
             path: notebookPath)
     }
 
+    /// NBG136: environment variables are inherited by every child process, printed by
+    /// debugging tools and crash reports, and visible in `/proc/<pid>/environ`; a read-only
+    /// Secret volume limits the value to the processes that open the file.
+    func secretAsEnv(_ message: String, at location: SourceLocation, secret: String) {
+        diagnostics.warning(
+            .secretAsEnv, message, at: location,
+            help: "mount it instead: podConfig.volumes [{name: \(secret), secret: {secretName: \(secret), defaultMode: 0440}}] and volumeMounts [{name: \(secret), mountPath: /var/run/secrets/\(secret), readOnly: true}], and read the files")
+    }
+
     func decodePodConfig(image: Located<String>) -> PodConfig {
         let base = "spec.podConfig"
         let pod = spec["podConfig"] ?? .map([])
         if image.value.trimmingCharacters(in: .whitespaces).isEmpty || image.value.contains(" ") {
             diagnostics.error(.fieldPattern, "'spec.podConfig.containerImage' is not an image reference", at: image.location,
                 help: "write an image such as quay.io/jupyter/minimal-notebook:2024-05-27")
+        } else if !image.value.contains("@sha256:") {
+            // A tag can be moved (or re-pushed); a digest names the exact image content.
+            diagnostics.warning(
+                .imageNotByDigest, "'spec.podConfig.containerImage' \(image.value) names a tag only; the image it runs can change without a change in git",
+                at: image.location,
+                help: "pin it by digest and keep the tag for readers: \(image.value)@sha256:<digest> (`skopeo inspect docker://\(image.value)` prints the digest)")
         }
         var serviceAccount = string("\(base).serviceAccountName")
         if let name = serviceAccount {
@@ -204,6 +219,11 @@ struct JobContext {
             guard let name = entry["name"]?.stringValue else { continue }
             let located = Located(name, at: location("\(base).env[\(index)].name"))
             envNames.append(located)
+            if let secret = entry.value(at: "valueFrom.secretKeyRef.name")?.stringValue {
+                secretAsEnv(
+                    "env '\(name)' reads Secret '\(secret)' into an environment variable of the notebook container",
+                    at: location("\(base).env[\(index)].valueFrom.secretKeyRef"), secret: secret)
+            }
             if let value = entry["value"]?.stringValue, !value.isEmpty, SecretHeuristics.looksLikeCredentialName(name) {
                 diagnostics.error(
                     .secretLiteral, "env '\(name)' carries a literal value that looks like a credential",
@@ -212,9 +232,19 @@ struct JobContext {
             }
         }
         var envFrom = pod["envFrom"]?.elements ?? []
+        for (index, source) in envFrom.enumerated() {
+            if let secret = source.value(at: "secretRef.name")?.stringValue {
+                secretAsEnv(
+                    "envFrom exposes every key of Secret '\(secret)' as environment variables of the notebook container",
+                    at: location("\(base).envFrom[\(index)].secretRef"), secret: secret)
+            }
+        }
         for (index, credential) in (pod["credentials"]?.elements ?? []).enumerated() {
             guard let name = credential.stringValue else { continue }
             NameChecks.checkSubdomain(Located(name, at: location("\(base).credentials[\(index)]")), what: "credentials", diagnostics: diagnostics)
+            secretAsEnv(
+                "credentials exposes every key of Secret '\(name)' as environment variables of the notebook container (the operator's envFrom sugar)",
+                at: location("\(base).credentials[\(index)]"), secret: name)
             envFrom.append(["secretRef": ["name": .string(name)]])
         }
         var nodeSelector: [String: String] = [:]

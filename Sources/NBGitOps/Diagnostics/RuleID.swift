@@ -52,6 +52,8 @@ extension RuleID {
     public static let envReserved: RuleID = "NBG133"
     public static let namespaceReplaced: RuleID = "NBG134"
     public static let passthroughKind: RuleID = "NBG135"
+    public static let secretAsEnv: RuleID = "NBG136"
+    public static let imageNotByDigest: RuleID = "NBG137"
 
     // Secrets.
     public static let secretLiteral: RuleID = "NBG140"
@@ -96,7 +98,9 @@ extension RuleID {
     public static let s2iOnKubernetes: RuleID = "NBG270"
     public static let openshiftAPI: RuleID = "NBG271"
     public static let runtimeInstallNoHome: RuleID = "NBG272"
-    public static let sshCloneRandomUID: RuleID = "NBG273"
+    public static let resourcesUnset: RuleID = "NBG274"
+    // NBG273 (retired, not reused): "an SSH clone on OpenShift with the default git image".
+    // SSH clones now get a passwd entry by construction (the `git-passwd` init container).
 }
 
 /// What a rule is about, for `nbgitops rules` and the docs.
@@ -152,6 +156,8 @@ public enum RuleCatalog {
         RuleDescription(.envReserved, .error, "a user env variable collides with one nbgitops sets"),
         RuleDescription(.namespaceReplaced, .warning, "a spec's namespace is replaced by the environment's namespace"),
         RuleDescription(.passthroughKind, .error, "a supporting object of a kind nbgitops cannot place"),
+        RuleDescription(.secretAsEnv, .warning, "a Secret reaches the notebook container as environment variables"),
+        RuleDescription(.imageNotByDigest, .warning, "a notebook image is named by tag only, not pinned by digest"),
         RuleDescription(.secretLiteral, .error, "literal secret material in an input"),
         RuleDescription(.buildUnavailable, .error, "a build strategy that is not available (kaniko, shipwright, custom; s2i outside OpenShift)"),
         RuleDescription(.buildRegistryMissing, .error, "a build on Kubernetes has no registry to push the image to"),
@@ -184,6 +190,6 @@ public enum RuleCatalog {
         RuleDescription(.s2iOnKubernetes, .error, "an S2I build on a plain Kubernetes environment"),
         RuleDescription(.openshiftAPI, .error, "an OpenShift-only API group in a Kubernetes environment"),
         RuleDescription(.runtimeInstallNoHome, .error, "a runtime `pip install` under OpenShift's random UID with no writable HOME"),
-        RuleDescription(.sshCloneRandomUID, .warning, "an SSH clone on OpenShift with the default git image"),
+        RuleDescription(.resourcesUnset, .warning, "a validation container has no CPU or memory request or limit, even after the environment's defaults"),
     ]
 }

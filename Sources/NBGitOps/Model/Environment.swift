@@ -14,6 +14,8 @@ public struct Environment: Sendable {
     /// What the cluster lets pods do (privilege cap, OpenShift UID range). Defaults to what
     /// nbgitops itself enforces: Pod Security `restricted` / SCC `restricted-v2`, no fixed UIDs.
     public var security = SecuritySettings()
+    /// Environment defaults for what specs leave unset (`defaults` of an overlay).
+    public var defaults = SpecDefaults()
 
     public init(
         name: String, overlays: [OverlayReference], platform: Traced<Platform>, storage: StorageSettings,
@@ -229,11 +231,52 @@ public struct SecuritySettings: Sendable {
     /// OpenShift's `openshift.io/sa.scc.uid-range` of the namespace (first UID, count).
     public var uidRange: Traced<ClosedRange<Int>?>
 
+    /// OpenShift's `openshift.io/sa.scc.mcs` of the namespace (`s0:c26,c15`). With `uidRange`
+    /// it pins the namespace's ranges: nbgitops writes the three annotations on the Namespace
+    /// (OpenShift's allocator then leaves it alone) and validation pods run as the range's
+    /// first UID.
+    public var mcs: Traced<String?>
+    /// The UID validation pods run as on Kubernetes (group 100, the Jupyter images' `users`).
+    public var runAsUser: Traced<Int>
+
     public init(
         privilegeCap: Traced<String?> = .byDefault(nil, "the platform's most restrictive level"),
-        uidRange: Traced<ClosedRange<Int>?> = .byDefault(nil, "no UID range declared")
+        uidRange: Traced<ClosedRange<Int>?> = .byDefault(nil, "no UID range declared"),
+        mcs: Traced<String?> = .byDefault(nil, "no MCS level declared"),
+        runAsUser: Traced<Int> = .byDefault(SecuritySettings.defaultRunAsUser, SecuritySettings.runAsUserReason)
     ) {
         self.privilegeCap = privilegeCap
         self.uidRange = uidRange
+        self.mcs = mcs
+        self.runAsUser = runAsUser
     }
+
+    /// High (≥ 10000, outside the UIDs of host accounts) and not the images' own 1000: the
+    /// Jupyter images make their directories writable by group 100, which pods keep.
+    public static let defaultRunAsUser = 10001
+    public static let runAsUserReason =
+        "a high UID no host account uses; group 100 keeps the Jupyter images' directories writable"
+
+    /// Whether the namespace's UID range is pinned (OpenShift, `uidRange` and `mcs` declared):
+    /// then pods may, and do, name the range's first UID.
+    public func pinnedUID(on platform: Platform) -> Int? {
+        guard platform == .openshift, mcs.value != nil, let range = uidRange.value else { return nil }
+        return range.lowerBound
+    }
+}
+
+/// `defaults` of an overlay: values used where a spec leaves a field unset (specs always win).
+public struct SpecDefaults: Sendable {
+    /// `resources.requests` / `resources.limits` of the notebook container, by resource name
+    /// (`cpu`, `memory`, `ephemeral-storage`), each remembering the overlay line that set it.
+    public var requests: [String: Traced<String>]
+    public var limits: [String: Traced<String>]
+
+    public init(requests: [String: Traced<String>] = [:], limits: [String: Traced<String>] = [:]) {
+        self.requests = requests
+        self.limits = limits
+    }
+
+    /// The resources a default may fill in.
+    public static let resourceNames = ["cpu", "memory", "ephemeral-storage"]
 }

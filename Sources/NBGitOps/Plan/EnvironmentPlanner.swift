@@ -154,6 +154,8 @@ public enum EnvironmentPlanner {
             notes: namespace.origin.location == nil ? [DiagnosticNote(namespace.origin.description)] : [],
             diagnostics: diagnostics)
         var labels = PlanMetadata.labels(component: "namespace")
+        var annotations: [String: String] = [:]
+        var sources = namespace.origin.location.map { [$0] } ?? []
         switch context.platform {
         case .kubernetes:
             // Pod Security Admission: every pod nbgitops writes meets `restricted`. An overlay's
@@ -171,12 +173,24 @@ public enum EnvironmentPlanner {
             if context.deliveryTool == .argocd {
                 labels["argocd.argoproj.io/managed-by"] = DeliveryPlanner.controllerNamespace(context)
             }
+            // A pinned UID range (security.uidRange + security.mcs): OpenShift's allocator skips
+            // a namespace that already has a uid-range, and restricted-v2 then admits the
+            // range's first UID, which validation pods name (a high UID checkov can see).
+            let security = context.environment.security
+            if let range = security.uidRange.value, let mcs = security.mcs.value {
+                let block = "\(range.lowerBound)/\(range.count)"
+                annotations["openshift.io/sa.scc.uid-range"] = block
+                annotations["openshift.io/sa.scc.supplemental-groups"] = block
+                annotations["openshift.io/sa.scc.mcs"] = mcs
+                sources += [security.uidRange.origin.location, security.mcs.origin.location].compactMap { $0 }
+            }
         }
         let manifest = PlanMetadata.object(
-            apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, labels: labels, body: [])
+            apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, labels: labels,
+            annotations: annotations, body: [])
         return PlannedObject(
             apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, manifest: manifest,
-            wave: .namespace, sources: namespace.origin.location.map { [$0] } ?? [],
+            wave: .namespace, sources: sources,
             provenance: FieldProvenance.namespaceObject(context))
     }
 

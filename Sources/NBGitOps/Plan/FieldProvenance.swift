@@ -28,6 +28,12 @@ enum FieldProvenance {
     {
         let environment = context.environment
         let pod = "spec.template.spec"
+        // SSH clones start with the `git-passwd` init container; the clones follow it.
+        let sources = [job.notebook] + (job.goldenNotebook.map { [$0] } ?? [])
+        let firstClone = sources.contains { $0.git.transport == .ssh } ? 1 : 0
+        let defaults = environment.defaults
+        let defaultOrigin = (defaults.requests.values.map(\.origin) + defaults.limits.values.map(\.origin))
+            .min { ($0.location ?? .startOf("")) < ($1.location ?? .startOf("")) }
         var result: [String: FieldOrigin] = [
             "": FieldOrigin(
                 .spec(job.name.location), field: "NotebookValidationJob",
@@ -52,22 +58,38 @@ enum FieldProvenance {
                 rule: "nbgitops' NBG_* and HOME variables first (from the notebook, golden, comparison and "
                     + "validation settings), then spec.podConfig.env",
                 absent: "no user variables"),
-            "\(pod).containers[0].resources": spec(
-                job, "spec.podConfig.resources", rule: "copied as written", absent: "no requests or limits"),
-            "\(pod).initContainers[0]": spec(
+            "\(pod).containers[0].resources":
+                job.sourceMap["spec.podConfig.resources"] == nil && defaultOrigin != nil
+                ? FieldOrigin(
+                    defaultOrigin ?? .builtinDefault(""), field: "defaults.resources",
+                    rule: "the environment's defaults.resources: the spec sets no resources")
+                : spec(
+                    job, "spec.podConfig.resources",
+                    rule: defaultOrigin == nil
+                        ? "copied as written"
+                        : "copied as written; defaults.resources fill only what the spec leaves unset",
+                    absent: "no requests or limits"),
+            "\(pod).initContainers[\(firstClone)]": spec(
                 job, "spec.notebook.git.url", rule: "git-clone.sh clones spec.notebook.git at its ref",
                 absent: "required field"),
-            "\(pod).initContainers[0].image": traced(
+            "\(pod).initContainers[\(firstClone)].image": traced(
                 environment.images.gitClone, field: "images.gitClone", rule: "the clone image needs git and ssh"),
             "\(pod).serviceAccountName": spec(
                 job, "spec.podConfig.serviceAccountName",
                 rule: "a named account is used as is; otherwise nbgitops' own least-privilege ServiceAccount",
                 absent: "nbgitops' least-privilege ServiceAccount (the CRD default 'default' is not used)"),
-            "\(pod).securityContext": traced(
-                environment.platform, field: "platform",
-                rule: environment.platform.value == .openshift
-                    ? "OpenShift restricted-v2: no fixed UID/fsGroup (random UIDs)"
-                    : "Pod Security restricted: runs as the Jupyter images' jovyan user (1000, group 100)"),
+            "\(pod).securityContext":
+                environment.platform.value == .kubernetes
+                ? traced(
+                    environment.security.runAsUser, field: "security.runAsUser",
+                    rule: "Pod Security restricted: runs as a high UID in group 100, the Jupyter images' users group")
+                : environment.security.pinnedUID(on: .openshift) != nil
+                    ? traced(
+                        environment.security.uidRange, field: "security.uidRange",
+                        rule: "OpenShift restricted-v2 with a pinned namespace range (uidRange + mcs): the range's first UID")
+                    : traced(
+                        environment.platform, field: "platform",
+                        rule: "OpenShift restricted-v2: no fixed UID/fsGroup (random UIDs)"),
             "\(pod).volumes": spec(
                 job, "spec.podConfig.volumes",
                 rule: "nbgitops' workspace, home, tmp and scripts volumes first, then spec.podConfig.volumes",
@@ -92,7 +114,7 @@ enum FieldProvenance {
             result["\(pod).containers[0].env[\(index)]"] = validateEnvironmentVariable(name, job: job)
         }
         if job.goldenNotebook != nil {
-            result["\(pod).initContainers[1]"] = spec(
+            result["\(pod).initContainers[\(firstClone + 1)]"] = spec(
                 job, "spec.goldenNotebook.git.url", rule: "git-clone.sh clones the golden notebook's repository",
                 absent: "required with goldenNotebook")
         }

@@ -72,10 +72,38 @@ public enum PodLayout {
         name: "nbgitops-golden-credentials", mountPath: "/etc/nbgitops/golden-ssh", readOnly: true,
         purpose: "the SSH key and known_hosts of the golden notebook repository")
 
+    /// HTTPS credentials (keys `username`, `password`) as files, read by `git-clone.sh` into a
+    /// credential helper: never environment variables, a command line or the shared workspace.
+    public static let gitHTTPSCredentials = ReservedVolume(
+        name: "nbgitops-git-https", mountPath: "/etc/nbgitops/git-https", readOnly: true,
+        purpose: "the HTTPS user name and token of the notebook repository")
+    public static let goldenHTTPSCredentials = ReservedVolume(
+        name: "nbgitops-golden-https", mountPath: "/etc/nbgitops/golden-https", readOnly: true,
+        purpose: "the HTTPS user name and token of the golden notebook repository")
+    /// SSH clones: a `passwd` file with an entry for the pod's UID (OpenSSH refuses to run
+    /// without one), written by the `git-passwd` init container and mounted read-only over
+    /// `/etc/passwd` of the clone containers, whose root filesystem stays read-only.
+    public static let passwd = ReservedVolume(
+        name: "nbgitops-passwd", mountPath: "/etc/nbgitops/passwd", readOnly: false,
+        purpose: "the passwd file giving the pod's UID an entry for OpenSSH")
+    /// Pods that call the cluster API (model validation): the files Kubernetes' token
+    /// automount would provide (a short-lived, audience-bound token, the cluster CA, the
+    /// namespace), projected explicitly and mounted only into the validation container.
+    public static let apiAccess = ReservedVolume(
+        name: "nbgitops-api-access", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true,
+        purpose: "the ServiceAccount token, cluster CA and namespace for calls to the cluster API")
+
     /// Every volume nbgitops may add, in the order they appear in a pod spec.
     public static let reservedVolumes: [ReservedVolume] = [
-        workspace, home, tmp, scripts, gitCredentials, goldenCredentials,
+        workspace, home, tmp, scripts, gitCredentials, goldenCredentials, gitHTTPSCredentials,
+        goldenHTTPSCredentials, passwd, apiAccess,
     ]
+
+    /// The file `git-passwd` writes into `passwd` and the clone containers mount over /etc/passwd.
+    public static let passwdFile = "passwd"
+    /// Validity of the projected API token; the kubelet renews it at 80 % of that, and client
+    /// libraries re-read the file (the same as for an automounted token).
+    public static let apiTokenExpirationSeconds = 600
 
     /// Volume names starting with this prefix are reserved for nbgitops (today's and future ones).
     public static let reservedVolumeNamePrefix = "nbgitops-"
@@ -123,6 +151,16 @@ public enum PodLayout {
         ReservedPath(
             path: goldenCredentials.mountPath, volume: goldenCredentials.name, allowsNestedMounts: false,
             purpose: goldenCredentials.purpose),
+        ReservedPath(
+            path: gitHTTPSCredentials.mountPath, volume: gitHTTPSCredentials.name, allowsNestedMounts: false,
+            purpose: gitHTTPSCredentials.purpose),
+        ReservedPath(
+            path: goldenHTTPSCredentials.mountPath, volume: goldenHTTPSCredentials.name, allowsNestedMounts: false,
+            purpose: goldenHTTPSCredentials.purpose),
+        ReservedPath(path: passwd.mountPath, volume: passwd.name, allowsNestedMounts: false, purpose: passwd.purpose),
+        ReservedPath(path: "/etc/passwd", volume: passwd.name, allowsNestedMounts: false, purpose: passwd.purpose),
+        ReservedPath(
+            path: apiAccess.mountPath, volume: apiAccess.name, allowsNestedMounts: false, purpose: apiAccess.purpose),
     ]
 
     /// The reserved path a user volume mount at `mountPath` collides with, if any: the same
@@ -156,6 +194,8 @@ public enum PodLayout {
     public static let validateContainerName = "validate"
     public static let gitCloneContainerName = "git-clone"
     public static let goldenCloneContainerName = "git-clone-golden"
+    /// SSH clones only: writes the passwd file (see `passwd`) before the clone containers run.
+    public static let passwdContainerName = "git-passwd"
 
     // MARK: Environment
 
@@ -213,10 +253,10 @@ public enum PodLayout {
 
     // MARK: Identity
 
-    /// UID and GIDs set on plain Kubernetes (the Jupyter Docker Stacks' `jovyan` user and
-    /// `users` group), so files on PVCs are owned and writable consistently across runs.
-    /// On OpenShift nothing is set: `restricted-v2` assigns the namespace's UID range.
-    public static let kubernetesRunAsUser = 1000
+    /// GIDs set on plain Kubernetes (the Jupyter Docker Stacks' `users` group, which owns the
+    /// images' conda and home directories), so files on PVCs are group-owned and writable
+    /// consistently across runs. The UID is `security.runAsUser` (default 10001). On OpenShift
+    /// no GID is set: `restricted-v2` assigns them from the namespace's ranges.
     public static let kubernetesRunAsGroup = 100
     public static let kubernetesFSGroup = 100
 }

@@ -94,28 +94,37 @@ enum ValidationJobPlanner {
             ],
         ]
         var initContainers: [ManifestNode] = []
+        let sources = [job.notebook] + (job.goldenNotebook.map { [$0] } ?? [])
+        if sources.contains(where: { $0.git.transport == .ssh }) {
+            initContainers.append(passwdContainer(context: context))
+            volumes.append(["name": .string(PodLayout.passwd.name), "emptyDir": [:]])
+        }
         let clone = cloneContainer(
             name: PodLayout.gitCloneContainerName, source: job.notebook, checkoutDirectory: PodLayout.checkoutDirectory,
-            sshVolume: PodLayout.gitCredentials, context: context)
+            sshVolume: PodLayout.gitCredentials, httpsVolume: PodLayout.gitHTTPSCredentials, context: context)
         initContainers.append(clone.container)
         if let volume = clone.volume { volumes.append(volume) }
         if let golden = job.goldenNotebook {
             let clone = cloneContainer(
                 name: PodLayout.goldenCloneContainerName, source: golden, checkoutDirectory: PodLayout.goldenDirectory,
-                sshVolume: PodLayout.goldenCredentials, context: context)
+                sshVolume: PodLayout.goldenCredentials, httpsVolume: PodLayout.goldenHTTPSCredentials, context: context)
             initContainers.append(clone.container)
             if let volume = clone.volume { volumes.append(volume) }
         }
+        if access.needsAPI { volumes.append(apiAccessVolume()) }
         volumes += pod.volumes.map(\.manifest)
 
         let validate = ManifestNode.object([
             ("name", .string(PodLayout.validateContainerName)),
             ("image", .string(builtImage ?? context.image(pod.containerImage.value))),
+            // A built image is pushed under a tag derived from the build's inputs; Always makes
+            // the kubelet check the registry, so a re-pushed tag is never run stale.
+            ("imagePullPolicy", builtImage == nil ? nil : "Always"),
             ("command", ["python3", .string(PodLayout.validateScriptPath)]),
             ("workingDir", .string(PodLayout.workingDirectory)),
             ("env", .list(validateEnvironment(job: job, diagnostics: diagnostics))),
             ("envFrom", pod.envFrom.isEmpty ? nil : .list(pod.envFrom)),
-            ("resources", placement.resources),
+            ("resources", withDefaults(placement.resources, context.environment.defaults)),
             ("securityContext", containerSecurityContext(readOnlyRootFilesystem: true)),
             ("terminationMessagePolicy", "FallbackToLogsOnError"),
             (
@@ -126,21 +135,22 @@ enum ValidationJobPlanner {
                         mount(PodLayout.home),
                         mount(PodLayout.tmp),
                         mount(PodLayout.scripts),
-                    ] + pod.volumeMounts.map(\.manifest))
+                    ] + (access.needsAPI ? [mount(PodLayout.apiAccess)] : []) + pod.volumeMounts.map(\.manifest))
             ),
         ])
 
         return .object([
             ("restartPolicy", "Never"),
             ("serviceAccountName", .string(access.serviceAccountName)),
-            // The token is mounted only into pods that call the API (least privilege).
-            ("automountServiceAccountToken", .bool(access.needsAPI)),
+            // Never automounted (it would reach every container); pods that call the API get
+            // the same files from an explicit projected volume in the validation container only.
+            ("automountServiceAccountToken", false),
             ("enableServiceLinks", false),
             (
                 "imagePullSecrets",
                 imagePullSecrets.isEmpty ? nil : .list(imagePullSecrets.map { ["name": .string($0)] })
             ),
-            ("securityContext", podSecurityContext(context.platform)),
+            ("securityContext", podSecurityContext(context.platform, security: context.environment.security)),
             ("nodeSelector", placement.nodeSelector.isEmpty ? nil : .strings(placement.nodeSelector)),
             ("affinity", pod.affinity),
             ("tolerations", placement.tolerations.isEmpty ? nil : .list(placement.tolerations)),
@@ -192,7 +202,7 @@ enum ValidationJobPlanner {
 
     static func cloneContainer(
         name: String, source: NotebookSource, checkoutDirectory: String, sshVolume: PodLayout.ReservedVolume,
-        context: PlanContext
+        httpsVolume: PodLayout.ReservedVolume, context: PlanContext
     ) -> (container: ManifestNode, volume: ManifestNode?) {
         var environment: [ManifestNode] = [
             env("NBG_GIT_URL", source.git.url.value),
@@ -206,13 +216,17 @@ enum ValidationJobPlanner {
             mount(PodLayout.workspace), mount(PodLayout.home), mount(PodLayout.tmp), mount(PodLayout.scripts),
         ]
         var volume: ManifestNode?
-        var readOnlyRoot = true
         if let secret = source.git.credentialsSecret?.value {
             switch source.git.transport {
             case .https, .http:
-                // Never a literal: the values stay in the Secret.
-                environment.append(secretEnv("NBG_GIT_USERNAME", secret: secret, key: "username"))
-                environment.append(secretEnv("NBG_GIT_PASSWORD", secret: secret, key: "password"))
+                // Files from a Secret volume in this container only (not environment variables,
+                // which every process of the container and `kubectl describe` tooling can see).
+                environment.append(env("NBG_GIT_CREDENTIALS_DIR", httpsVolume.mountPath))
+                mounts.append(mount(httpsVolume))
+                volume = [
+                    "name": .string(httpsVolume.name),
+                    "secret": ["secretName": .string(secret), "defaultMode": 0o400],
+                ]
             case .ssh:
                 environment.append(env("NBG_SSH_DIR", sshVolume.mountPath))
                 mounts.append(mount(sshVolume))
@@ -220,13 +234,20 @@ enum ValidationJobPlanner {
                     "name": .string(sshVolume.name),
                     "secret": ["secretName": .string(secret), "defaultMode": 0o400],
                 ]
-                // OpenSSH needs a passwd entry for the UID; under OpenShift's random UIDs
-                // git-clone.sh adds one to /etc/passwd, which must then be writable.
-                readOnlyRoot = false
             case .git:
                 // git:// has no authentication; the Check stage reports the useless secret.
                 break
             }
+        }
+        if source.git.transport == .ssh {
+            // OpenSSH needs a passwd entry for the UID: `git-passwd` wrote one.
+            mounts.append(
+                .object([
+                    ("name", .string(PodLayout.passwd.name)),
+                    ("mountPath", "/etc/passwd"),
+                    ("subPath", .string(PodLayout.passwdFile)),
+                    ("readOnly", true),
+                ]))
         }
         let container = ManifestNode.object([
             ("name", .string(name)),
@@ -241,25 +262,123 @@ enum ValidationJobPlanner {
                     "limits": ["cpu": "1", "memory": "1Gi"],
                 ]
             ),
-            ("securityContext", containerSecurityContext(readOnlyRootFilesystem: readOnlyRoot)),
+            ("securityContext", containerSecurityContext(readOnlyRootFilesystem: true)),
             ("terminationMessagePolicy", "FallbackToLogsOnError"),
             ("volumeMounts", .list(mounts)),
         ])
         return (container, volume)
     }
 
+    /// SSH clones: writes a copy of the image's /etc/passwd plus an entry for the pod's UID
+    /// into the `passwd` emptyDir (`git-clone.sh` with NBG_PASSWD_FILE), in the same image.
+    static func passwdContainer(context: PlanContext) -> ManifestNode {
+        .object([
+            ("name", .string(PodLayout.passwdContainerName)),
+            ("image", .string(context.image(context.environment.images.gitClone.value))),
+            ("command", ["sh", .string(PodLayout.gitCloneScriptPath)]),
+            (
+                "env",
+                .list([
+                    env("NBG_PASSWD_FILE", PodLayout.passwd.mountPath + "/" + PodLayout.passwdFile),
+                    env("HOME", PodLayout.homeDirectory),
+                ])
+            ),
+            (
+                "resources",
+                [
+                    "requests": ["cpu": "10m", "memory": "16Mi"],
+                    "limits": ["cpu": "100m", "memory": "64Mi"],
+                ]
+            ),
+            ("securityContext", containerSecurityContext(readOnlyRootFilesystem: true)),
+            ("terminationMessagePolicy", "FallbackToLogsOnError"),
+            ("volumeMounts", .list([mount(PodLayout.passwd), mount(PodLayout.scripts)])),
+        ])
+    }
+
+    /// The files the kubelet's token automount would provide, as an explicit projected volume.
+    static func apiAccessVolume() -> ManifestNode {
+        .object([
+            ("name", .string(PodLayout.apiAccess.name)),
+            (
+                "projected",
+                .object([
+                    ("defaultMode", 0o444),
+                    (
+                        "sources",
+                        .list([
+                            [
+                                "serviceAccountToken": [
+                                    "path": "token", "expirationSeconds": .int(PodLayout.apiTokenExpirationSeconds),
+                                ]
+                            ],
+                            ["configMap": ["name": "kube-root-ca.crt", "items": [["key": "ca.crt", "path": "ca.crt"]]]],
+                            [
+                                "downwardAPI": [
+                                    "items": [
+                                        ["path": "namespace", "fieldRef": ["apiVersion": "v1", "fieldPath": "metadata.namespace"]]
+                                    ]
+                                ]
+                            ],
+                        ])
+                    ),
+                ])
+            ),
+        ])
+    }
+
+    /// The spec's `resources` with the environment's `defaults.resources` filled in resource by
+    /// resource; the spec's values always win. A default request is added only where the spec
+    /// sets neither a request nor a limit for that resource (Kubernetes copies a lone limit into
+    /// the request); a default limit only where the spec sets no limit and its request is not
+    /// above the default (the API rejects a request above its limit). What stays unset is
+    /// reported by NBG274.
+    static func withDefaults(_ resources: ManifestNode?, _ defaults: SpecDefaults) -> ManifestNode? {
+        if defaults.requests.isEmpty && defaults.limits.isEmpty { return resources }
+        var result = resources ?? .map([])
+        var requests = result["requests"] ?? .map([])
+        var limits = result["limits"] ?? .map([])
+        for name in SpecDefaults.resourceNames {
+            var defaultedRequest = false
+            if let value = defaults.requests[name]?.value, requests[name] == nil, limits[name] == nil {
+                requests[name] = .string(value)
+                defaultedRequest = true
+            }
+            if let value = defaults.limits[name]?.value, limits[name] == nil {
+                if let request = requests[name] {
+                    guard let requested = Quantity.value(request), let limit = Quantity.value(value), requested <= limit
+                    else {
+                        // Defaults that contradict each other (request above limit) add neither.
+                        if defaultedRequest { requests[name] = nil }
+                        continue
+                    }
+                }
+                limits[name] = .string(value)
+            }
+        }
+        result["requests"] = requests.isEmptyCollection ? nil : requests
+        result["limits"] = limits.isEmptyCollection ? nil : limits
+        return result.isEmptyCollection ? nil : result
+    }
+
     // MARK: Security
 
     /// `restricted` Pod Security on both platforms. On OpenShift no IDs are written:
     /// `restricted-v2` assigns them and rejects pods that ask for others.
-    static func podSecurityContext(_ platform: Platform) -> ManifestNode {
+    static func podSecurityContext(_ platform: Platform, security: SecuritySettings) -> ManifestNode {
         switch platform {
         case .openshift:
-            return ["runAsNonRoot": true, "seccompProfile": ["type": "RuntimeDefault"]]
+            // A pinned UID range (see SecuritySettings.pinnedUID): the range's first UID, which
+            // restricted-v2's MustRunAsRange admits; otherwise the SCC assigns one.
+            return .object([
+                ("runAsNonRoot", true),
+                ("runAsUser", security.pinnedUID(on: platform).map { .int($0) }),
+                ("seccompProfile", ["type": "RuntimeDefault"]),
+            ])
         case .kubernetes:
             return [
                 "runAsNonRoot": true,
-                "runAsUser": .int(PodLayout.kubernetesRunAsUser),
+                "runAsUser": .int(security.runAsUser.value),
                 "runAsGroup": .int(PodLayout.kubernetesRunAsGroup),
                 "fsGroup": .int(PodLayout.kubernetesFSGroup),
                 "seccompProfile": ["type": "RuntimeDefault"],

@@ -8,7 +8,10 @@ public enum EnvironmentResolver {
         public static let workspaceSize = "5Gi"
         public static let gpuResource = "nvidia.com/gpu"
         /// Needs git and an ssh client; pinned, never a moving tag.
-        public static let gitCloneImage = "docker.io/alpine/git:2.47.2"
+        /// alpine/git 2.47.2 by its published (multi-arch) digest: pinned by content, so the
+        /// kubelet runs exactly this image whatever the tag later points at.
+        public static let gitCloneImage =
+            "docker.io/alpine/git:2.47.2@sha256:062a01ad7a0eb17cff382bc5e26086b4d710e56dfdfdf001109a49b6d9bd378c"
         public static let revision = "main"
     }
 
@@ -73,9 +76,23 @@ public enum EnvironmentResolver {
                 uidRange = Traced(parts[0]...(parts[0] + parts[1] - 1), origin)
             }
         }
+        var runAsUser: Traced<Int> = .byDefault(SecuritySettings.defaultRunAsUser, SecuritySettings.runAsUserReason)
+        if let (value, origin) = stack.lookup("security.runAsUser"), let uid = value.intValue { runAsUser = Traced(uid, origin) }
         resolved.security = SecuritySettings(
             privilegeCap: stack.optionalString("security.privilegeCap", why: "the platform's most restrictive level"),
-            uidRange: uidRange)
+            uidRange: uidRange,
+            mcs: stack.optionalString("security.mcs", why: "no MCS level declared"),
+            runAsUser: runAsUser)
+        var defaults = SpecDefaults()
+        for name in SpecDefaults.resourceNames {
+            if let (value, origin) = stack.lookup("defaults.resources.requests.\(name)"), let text = value.stringValue {
+                defaults.requests[name] = Traced(text, origin)
+            }
+            if let (value, origin) = stack.lookup("defaults.resources.limits.\(name)"), let text = value.stringValue {
+                defaults.limits[name] = Traced(text, origin)
+            }
+        }
+        resolved.defaults = defaults
         return resolved
     }
 }

@@ -67,18 +67,19 @@ final class ExampleGoldenTests: XCTestCase {
         for other in ["intro-statistics", "train-sentiment", "forecasting-ssh", "churn-model-regression"] {
             XCTAssertNil(try job(gpu, other).value(at: "spec.template.spec.tolerations"), other)
         }
-        // OpenShift: no fixed UID; Kubernetes: jovyan.
-        XCTAssertNil(gpuJob.value(at: "spec.template.spec.securityContext.runAsUser"))
+        // OpenShift: the first UID of the namespace range the example pins; Kubernetes: 10001.
+        XCTAssertEqual(gpuJob.value(at: "spec.template.spec.securityContext.runAsUser"), 1_000_680_000)
         let kubeJob = try job(try XCTUnwrap(plans["kubernetes"]), "intro-statistics")
-        XCTAssertEqual(kubeJob.value(at: "spec.template.spec.securityContext.runAsUser"), 1000)
+        XCTAssertEqual(kubeJob.value(at: "spec.template.spec.securityContext.runAsUser"), 10001)
         // Timeout becomes activeDeadlineSeconds.
         XCTAssertEqual(kubeJob.value(at: "spec.activeDeadlineSeconds"), 1200)
-        // HTTPS credentials by secretKeyRef, SSH by a 0400 secret volume.
+        // HTTPS and SSH credentials by 0400 secret volumes, no secret as env.
         let churn = try job(gpu, "churn-model-regression")
+        let httpsVolume = churn.value(at: "spec.template.spec.volumes")?.elements?.first { $0["name"] == "nbgitops-git-https" }
+        XCTAssertEqual(httpsVolume?.value(at: "secret.secretName"), "git-https-credentials")
+        XCTAssertEqual(httpsVolume?.value(at: "secret.defaultMode"), 256)
         let cloneEnv = churn.value(at: "spec.template.spec.initContainers[0].env")?.elements ?? []
-        let password = cloneEnv.first { $0["name"] == "NBG_GIT_PASSWORD" }
-        XCTAssertEqual(password?.value(at: "valueFrom.secretKeyRef.name"), "git-https-credentials")
-        XCTAssertNil(password?["value"])
+        XCTAssertNil(cloneEnv.first { $0["name"] == "NBG_GIT_PASSWORD" })
         let ssh = try job(gpu, "forecasting-ssh")
         let sshVolume = ssh.value(at: "spec.template.spec.volumes")?.elements?.first { $0["name"] == "nbgitops-git-credentials" }
         XCTAssertEqual(sshVolume?.value(at: "secret.defaultMode"), 256)

@@ -351,7 +351,7 @@ func integrationJobSpec(name: String = "integration-probe", labels: String = "  
           ref: main
         path: notebooks/probe.ipynb
       podConfig:
-        containerImage: quay.io/jupyter/minimal-notebook:2024-05-27
+        containerImage: quay.io/jupyter/minimal-notebook:2025-05-30@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
       timeout: 10m
 
     """

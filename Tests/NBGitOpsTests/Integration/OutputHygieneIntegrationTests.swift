@@ -66,9 +66,9 @@ final class OutputHygieneIntegrationTests: XCTestCase {
             (
                 "examples/specs/97-env-password.yaml",
                 integrationJobSpec(name: "env-password").replacingOccurrences(
-                    of: "    containerImage: quay.io/jupyter/minimal-notebook:2024-05-27\n",
+                    of: "    containerImage: quay.io/jupyter/minimal-notebook:2025-05-30@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2\n",
                     with:
-                        "    containerImage: quay.io/jupyter/minimal-notebook:2024-05-27\n    env:\n    - name: DB_PASSWORD\n      value: \(secretValues[2])\n"
+                        "    containerImage: quay.io/jupyter/minimal-notebook:2025-05-30@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2\n    env:\n    - name: DB_PASSWORD\n      value: \(secretValues[2])\n"
                 ),
                 "NBG140"
             ),

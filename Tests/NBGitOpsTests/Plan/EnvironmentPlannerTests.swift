@@ -31,9 +31,24 @@ final class EnvironmentPlannerTests: XCTestCase {
 
     func testOnlyModelValidationJobsGetATokenAndALeastPrivilegeRole() throws {
         let (plan, _) = F.plan()
-        XCTAssertEqual(
-            F.job(plan, instance: "train-sentiment")?.value(at: "spec.template.spec.automountServiceAccountToken"), true
-        )
+        // Never automounted; the model-validation pod gets a projected token in `validate` only.
+        let api = try XCTUnwrap(F.job(plan, instance: "train-sentiment")?.value(at: "spec.template.spec"))
+        XCTAssertEqual(api["automountServiceAccountToken"], false)
+        let volume = try XCTUnwrap(api["volumes"]?.elements?.first { $0["name"] == "nbgitops-api-access" })
+        XCTAssertEqual(volume.value(at: "projected.sources[0].serviceAccountToken.path"), "token")
+        XCTAssertEqual(volume.value(at: "projected.sources[0].serviceAccountToken.expirationSeconds"), 600)
+        XCTAssertEqual(volume.value(at: "projected.sources[1].configMap.name"), "kube-root-ca.crt")
+        XCTAssertEqual(volume.value(at: "projected.sources[1].configMap.items[0].path"), "ca.crt")
+        XCTAssertEqual(volume.value(at: "projected.sources[2].downwardAPI.items[0].fieldRef.fieldPath"), "metadata.namespace")
+        XCTAssertEqual(volume.value(at: "projected.sources[2].downwardAPI.items[0].path"), "namespace")
+        let mount = api.value(at: "containers[0].volumeMounts")?.elements?.first { $0["name"] == "nbgitops-api-access" }
+        XCTAssertEqual(mount?["mountPath"], "/var/run/secrets/kubernetes.io/serviceaccount")
+        XCTAssertEqual(mount?["readOnly"], true)
+        for container in api["initContainers"]?.elements ?? [] {
+            XCTAssertFalse(container["volumeMounts"]?.elements?.contains { $0["name"] == "nbgitops-api-access" } ?? false)
+        }
+        let plain = try XCTUnwrap(F.job(plan, instance: "churn-model")?.value(at: "spec.template.spec"))
+        XCTAssertFalse(plain["volumes"]?.elements?.contains { $0["name"] == "nbgitops-api-access" } ?? true)
         XCTAssertEqual(
             F.job(plan, instance: "churn-model")?.value(at: "spec.template.spec.automountServiceAccountToken"), false)
         XCTAssertEqual(

@@ -68,10 +68,10 @@ final class ValidationJobPlannerTests: XCTestCase {
         XCTAssertNil(namespace.value(at: "metadata.labels[pod-security.kubernetes.io/enforce]"))
     }
 
-    func testKubernetesPodsRunAsJovyanAndNamespaceEnforcesRestricted() throws {
+    func testKubernetesPodsRunAsAHighUIDInGroup100AndNamespaceEnforcesRestricted() throws {
         let (plan, _) = F.plan(F.richSpecs(), F.environment(name: "kind", platform: .kubernetes))
         let job = try XCTUnwrap(F.job(plan, instance: "churn-model"))
-        XCTAssertEqual(job.value(at: "spec.template.spec.securityContext.runAsUser"), 1000)
+        XCTAssertEqual(job.value(at: "spec.template.spec.securityContext.runAsUser"), 10001)
         XCTAssertEqual(job.value(at: "spec.template.spec.securityContext.runAsGroup"), 100)
         XCTAssertEqual(job.value(at: "spec.template.spec.securityContext.fsGroup"), 100)
         let namespace = try XCTUnwrap(F.object(plan, kind: "Namespace", name: "nb-validation"))
@@ -104,24 +104,32 @@ final class ValidationJobPlannerTests: XCTestCase {
 
     // MARK: Credentials
 
-    func testHTTPSCredentialsComeFromSecretKeyRefs() throws {
+    func testHTTPSCredentialsAreSecretFilesInTheCloneContainerOnly() throws {
         let (plan, _) = F.plan()
         let job = try XCTUnwrap(F.job(plan, instance: "train-sentiment"))
-        let clone = job.value(at: "spec.template.spec.initContainers[0]")
+        let spec = try XCTUnwrap(job.value(at: "spec.template.spec"))
+        let clone = spec.value(at: "initContainers[0]")
         XCTAssertEqual(clone?["name"], "git-clone")
-        for (variable, key) in [("NBG_GIT_USERNAME", "username"), ("NBG_GIT_PASSWORD", "password")] {
-            let entry = try XCTUnwrap(F.envValue(clone, variable), variable)
-            XCTAssertNil(entry["value"], "\(variable) must not be a literal")
-            XCTAssertEqual(entry.value(at: "valueFrom.secretKeyRef.name"), "github-token")
-            XCTAssertEqual(entry.value(at: "valueFrom.secretKeyRef.key"), .string(key))
+        XCTAssertEqual(F.envValue(clone, "NBG_GIT_CREDENTIALS_DIR")?["value"], "/etc/nbgitops/git-https")
+        for variable in ["NBG_GIT_USERNAME", "NBG_GIT_PASSWORD", "NBG_SSH_DIR"] {
+            XCTAssertNil(F.envValue(clone, variable), variable)
         }
-        XCTAssertNil(F.envValue(clone, "NBG_SSH_DIR"))
+        let volume = spec["volumes"]?.elements?.first { $0["name"] == "nbgitops-git-https" }
+        XCTAssertEqual(volume?.value(at: "secret.secretName"), "github-token")
+        XCTAssertEqual(volume?.value(at: "secret.defaultMode"), 256)
+        let mount = clone?["volumeMounts"]?.elements?.first { $0["name"] == "nbgitops-git-https" }
+        XCTAssertEqual(mount?["mountPath"], "/etc/nbgitops/git-https")
+        XCTAssertEqual(mount?["readOnly"], true)
+        // No secretKeyRef anywhere, and the Secret is mounted in no other container.
+        XCTAssertFalse(String(decoding: ManifestRenderer.render([job]), as: UTF8.self).contains("secretKeyRef"))
+        let validateMounts = spec.value(at: "containers[0].volumeMounts")?.elements ?? []
+        XCTAssertFalse(validateMounts.contains { $0["name"] == "nbgitops-git-https" })
     }
 
     func testSSHCredentialsAreAMountedSecretWithMode0400() throws {
         let (plan, _) = F.plan()
         let spec = try XCTUnwrap(F.job(plan, instance: "churn-model")?.value(at: "spec.template.spec"))
-        let clone = spec.value(at: "initContainers[0]")
+        let clone = spec.value(at: "initContainers[1]")
         XCTAssertEqual(F.envValue(clone, "NBG_SSH_DIR")?["value"], "/etc/nbgitops/git-ssh")
         XCTAssertNil(F.envValue(clone, "NBG_GIT_PASSWORD"))
         let volume = spec["volumes"]?.elements?.first { $0["name"] == "nbgitops-git-credentials" }
@@ -130,10 +138,36 @@ final class ValidationJobPlannerTests: XCTestCase {
         let mount = clone?["volumeMounts"]?.elements?.first { $0["name"] == "nbgitops-git-credentials" }
         XCTAssertEqual(mount?["readOnly"], true)
         // The golden notebook (HTTPS, no secret) is cloned by a second init container.
-        XCTAssertEqual(spec.value(at: "initContainers[1].name"), "git-clone-golden")
+        XCTAssertEqual(spec.value(at: "initContainers[2].name"), "git-clone-golden")
         XCTAssertEqual(
-            F.envValue(spec.value(at: "initContainers[1]"), "NBG_CHECKOUT_DIR")?["value"], "/workspace/golden")
-        XCTAssertNil(F.envValue(spec.value(at: "initContainers[1]"), "NBG_GIT_PASSWORD"))
+            F.envValue(spec.value(at: "initContainers[2]"), "NBG_CHECKOUT_DIR")?["value"], "/workspace/golden")
+        XCTAssertNil(F.envValue(spec.value(at: "initContainers[2]"), "NBG_GIT_PASSWORD"))
+    }
+
+    /// OpenSSH needs a passwd entry for the UID: `git-passwd` writes one into an emptyDir that
+    /// the SSH clone mounts over /etc/passwd, so every root filesystem stays read-only.
+    func testSSHClonesReadAPasswdFileAndKeepAReadOnlyRoot() throws {
+        let (plan, _) = F.plan()
+        let spec = try XCTUnwrap(F.job(plan, instance: "churn-model")?.value(at: "spec.template.spec"))
+        let writer = spec.value(at: "initContainers[0]")
+        XCTAssertEqual(writer?["name"], "git-passwd")
+        XCTAssertEqual(F.envValue(writer, "NBG_PASSWD_FILE")?["value"], "/etc/nbgitops/passwd/passwd")
+        XCTAssertEqual(writer?["image"], spec.value(at: "initContainers[1].image"))
+        let clone = spec.value(at: "initContainers[1]")
+        XCTAssertEqual(clone?["name"], "git-clone")
+        let passwdMount = clone?["volumeMounts"]?.elements?.first { $0["name"] == "nbgitops-passwd" }
+        XCTAssertEqual(passwdMount?["mountPath"], "/etc/passwd")
+        XCTAssertEqual(passwdMount?["subPath"], "passwd")
+        XCTAssertEqual(passwdMount?["readOnly"], true)
+        XCTAssertTrue(spec["volumes"]?.elements?.contains { $0["name"] == "nbgitops-passwd" && $0["emptyDir"] != nil } ?? false)
+        let containers = (spec["initContainers"]?.elements ?? []) + (spec["containers"]?.elements ?? [])
+        for container in containers {
+            XCTAssertEqual(container.value(at: "securityContext.readOnlyRootFilesystem"), true, container["name"]?.stringValue ?? "?")
+        }
+        // HTTPS-only pods have no passwd writer.
+        let https = try XCTUnwrap(F.job(plan, instance: "train-sentiment")?.value(at: "spec.template.spec"))
+        XCTAssertEqual(https.value(at: "initContainers[0].name"), "git-clone")
+        XCTAssertFalse(https["volumes"]?.elements?.contains { $0["name"] == "nbgitops-passwd" } ?? true)
     }
 
     func testNoEnvValueAnywhereLooksLikeACredential() throws {
@@ -242,11 +276,20 @@ final class ValidationJobPlannerTests: XCTestCase {
         let spec = try XCTUnwrap(F.job(plan, instance: "train-sentiment")?.value(at: "spec.template.spec"))
         let volumeNames = spec["volumes"]?.elements?.compactMap { $0["name"]?.stringValue }
         XCTAssertEqual(
-            volumeNames, ["nbgitops-workspace", "nbgitops-home", "nbgitops-tmp", "nbgitops-scripts", "model-output"])
+            volumeNames,
+            [
+                "nbgitops-workspace", "nbgitops-home", "nbgitops-tmp", "nbgitops-scripts", "nbgitops-git-https",
+                "nbgitops-api-access", "model-output",
+            ])
         XCTAssertEqual(spec.value(at: "volumes[3].configMap.defaultMode"), 365)
         XCTAssertEqual(spec.value(at: "volumes[3].configMap.name"), "nb-nbgitops-scripts")
         let mounts = spec.value(at: "containers[0].volumeMounts")?.elements?.compactMap { $0["mountPath"]?.stringValue }
-        XCTAssertEqual(mounts, ["/workspace", "/workspace/home", "/tmp", "/opt/nbgitops/scripts", "/models"])
+        XCTAssertEqual(
+            mounts,
+            [
+                "/workspace", "/workspace/home", "/tmp", "/opt/nbgitops/scripts",
+                "/var/run/secrets/kubernetes.io/serviceaccount", "/models",
+            ])
         XCTAssertEqual(
             spec.value(at: "containers[0].command"), ["python3", "/opt/nbgitops/scripts/validate-notebook.py"])
         XCTAssertEqual(spec.value(at: "initContainers[0].command"), ["sh", "/opt/nbgitops/scripts/git-clone.sh"])
@@ -272,13 +315,23 @@ final class ValidationJobPlannerTests: XCTestCase {
                 for mount in container["volumeMounts"]?.elements ?? [] {
                     guard let name = mount["name"]?.stringValue, let layout = reserved[name] else { continue }
                     seen.insert(name)
+                    if mount["subPath"] != nil {
+                        // The one file mount: the passwd file over /etc/passwd, read-only.
+                        XCTAssertEqual(name, PodLayout.passwd.name)
+                        XCTAssertEqual(mount["mountPath"], "/etc/passwd")
+                        XCTAssertEqual(mount["readOnly"], true)
+                        XCTAssertNotNil(PodLayout.collision(forMountPath: "/etc/passwd"))
+                        continue
+                    }
                     XCTAssertEqual(mount["mountPath"]?.stringValue, layout.mountPath, name)
                     XCTAssertEqual(mount["readOnly"]?.boolValue ?? false, layout.readOnly, name)
                     XCTAssertNotNil(PodLayout.collision(forMountPath: layout.mountPath), name)
                 }
             }
         }
-        XCTAssertEqual(seen, Set(PodLayout.reservedVolumes.map(\.name)).subtracting(["nbgitops-golden-credentials"]))
+        XCTAssertEqual(
+            seen,
+            Set(PodLayout.reservedVolumes.map(\.name)).subtracting(["nbgitops-golden-credentials", "nbgitops-golden-https"]))
     }
 
     func testReservedPathCollisions() {

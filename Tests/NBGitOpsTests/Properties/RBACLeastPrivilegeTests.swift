@@ -92,10 +92,12 @@ final class RBACLeastPrivilegeTests: XCTestCase {
         let rbac = objects.filter { ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"].contains($0.node["kind"]?.scalar?.value ?? "") }
         XCTAssertGreaterThanOrEqual(rbac.count, 6, "the example has a Role and a RoleBinding per environment")
         XCTAssertEqual(Self.problems(objects), [])
-        // Only pods that call the API mount a token.
+        // No pod automounts a token; only pods that call the API project one.
         for (file, object) in objects where object["kind"]?.scalar?.value == "Job" {
-            let token = object["spec"]?["template"]?["spec"]?["automountServiceAccountToken"]?.scalar?.value
-            XCTAssertEqual(token, file.contains("serving-smoke-test") ? "true" : "false", file)
+            let spec = object["spec"]?["template"]?["spec"]
+            XCTAssertEqual(spec?["automountServiceAccountToken"]?.scalar?.value, "false", file)
+            let projected = (spec?["volumes"]?.items ?? []).contains { $0["name"]?.scalar?.value == "nbgitops-api-access" }
+            XCTAssertEqual(projected, file.contains("serving-smoke-test"), file)
         }
     }
 

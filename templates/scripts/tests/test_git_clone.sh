@@ -38,7 +38,7 @@ mkdir -p "$HOME"
 export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.invalid
 export GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@example.invalid
 unset NBG_GIT_URL NBG_GIT_REF NBG_CHECKOUT_DIR NBG_GIT_USERNAME NBG_GIT_PASSWORD NBG_SSH_DIR \
-  NBG_RESOLVED_SHA_FILE NBG_ALLOW_FILE_URL GIT_CONFIG_COUNT GIT_DIR GIT_WORK_TREE 2>/dev/null
+  NBG_GIT_CREDENTIALS_DIR NBG_PASSWD_FILE NBG_RESOLVED_SHA_FILE NBG_ALLOW_FILE_URL GIT_CONFIG_COUNT GIT_DIR GIT_WORK_TREE 2>/dev/null
 
 # --- fixture repository ----------------------------------------------------------
 #   main:    c1 (tag light) - c2 (annotated tag v1.0) - c3 - c4
@@ -278,6 +278,27 @@ if [ -s "$T/port" ]; then
   (export NBG_GIT_PASSWORD="$TOKEN"; run_clone http-token NBG_GIT_URL="$HTTP_URL" NBG_GIT_REF="$c3")
   expect_head http-token "$c3"
 
+  # How nbgitops passes them: files of a Secret volume (NBG_GIT_CREDENTIALS_DIR), with the
+  # CRLF and final newline values pasted into Secrets often have.
+  mkdir -p "$T/https-secret"
+  printf 'alice\r\n' > "$T/https-secret/username"
+  printf '%s\r\n' "$PW" > "$T/https-secret/password"
+  chmod 0400 "$T/https-secret/username" "$T/https-secret/password"
+  : > "$T/git-argv.log"
+  run_clone http-files NBG_GIT_URL="$HTTP_URL" NBG_GIT_REF=main NBG_GIT_CREDENTIALS_DIR="$T/https-secret" \
+    PATH="$T/shim:$PATH" GIT_TRACE=1
+  expect_head http-files "$c4"
+  if ! grep -qF "$PW" "$T/http-files.err" "$T/http-files.out" "$T/git-argv.log" && ! grep -rqF "$PW" "$T/co/http-files" "$HOME"; then
+    ok "http-files: password absent from output, git argv, checkout and HOME"
+  else nok "http-files: password leaked"; fi
+  # A token alone (no username file) is sent as x-access-token.
+  mkdir -p "$T/https-token"; printf '%s\n' "$TOKEN" > "$T/https-token/password"
+  run_clone http-files-token NBG_GIT_URL="$HTTP_URL" NBG_GIT_REF="$c3" NBG_GIT_CREDENTIALS_DIR="$T/https-token"
+  expect_head http-files-token "$c3"
+  mkdir -p "$T/https-nopw"; printf 'alice\n' > "$T/https-nopw/username"
+  run_clone http-files-no-password NBG_GIT_URL="$HTTP_URL" NBG_GIT_REF=main NBG_GIT_CREDENTIALS_DIR="$T/https-nopw"
+  expect_fail http-files-no-password $? "no readable 'password'"
+
   (
     export NBG_GIT_USERNAME=alice NBG_GIT_PASSWORD=wrong-s3cr3t
     run_clone http-wrong-password NBG_GIT_URL="$HTTP_URL" NBG_GIT_REF=main GIT_TRACE=1
@@ -359,6 +380,18 @@ run_clone ssh-no-key NBG_GIT_URL="git@fakehost:$T/origin.git" NBG_GIT_REF=main N
   HOME="$SSH_HOME" PATH="$T/sshbin:$PATH" FAKE_SSH_LOG="$T/sshlog"
 expect_fail ssh-no-key $? "no readable 'ssh-privatekey'"
 
+# --- passwd mode ------------------------------------------------------------------------
+
+# The running UID has an entry: the file is a copy of /etc/passwd, mode 0444, nothing added.
+mkdir -p "$T/passwd-vol"
+env NBG_PASSWD_FILE="$T/passwd-vol/passwd" HOME="$T/home" sh "$SCRIPT" > "$T/passwd-known.out" 2> "$T/passwd-known.err"
+status=$?
+if [ "$status" -eq 0 ] && cmp -s /etc/passwd "$T/passwd-vol/passwd" && [ "$(stat -c %a "$T/passwd-vol/passwd")" = 444 ]; then
+  ok "passwd-known: a copy of /etc/passwd (mode 0444) for a UID that has an entry"
+else nok "passwd-known: status $status" "$T/passwd-known.err"; fi
+env NBG_PASSWD_FILE="$T/passwd-vol/passwd" HOME="/bad:home" sh "$SCRIPT" > /dev/null 2> "$T/passwd-badhome.err"
+expect_fail passwd-badhome $? "cannot be written into a passwd entry"
+
 # --- ownership and arbitrary UIDs (root only) ----------------------------------------
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -393,6 +426,17 @@ if [ "$(id -u)" -eq 0 ]; then
         NBG_SSH_DIR="$T/secret" PATH="$T/sshbin:$PATH" FAKE_SSH_LOG="$T/sshlog"
       expect_fail arbitrary-uid-ssh $? "no passwd entry"
     fi
+    # Passwd mode under that UID: the copy gains exactly one entry for it, with HOME.
+    mkdir -p "$T/uid-passwd"; chown 4242:4242 "$T/uid-passwd"
+    setpriv --reuid=4242 --regid=4242 --clear-groups env HOME="$T/uidhome" NBG_PASSWD_FILE="$T/uid-passwd/passwd" \
+      sh "$SCRIPT" > "$T/passwd-uid.out" 2> "$T/passwd-uid.err"
+    status=$?
+    want="nbgitops:x:4242:4242:nbgitops:$T/uidhome:/sbin/nologin"
+    if [ "$status" -eq 0 ] && [ "$(tail -n 1 "$T/uid-passwd/passwd")" = "$want" ] &&
+      [ "$(head -n 1 "$T/uid-passwd/passwd")" = "$(head -n 1 /etc/passwd)" ] &&
+      [ "$(grep -c ':4242:' "$T/uid-passwd/passwd")" = 1 ]; then
+      ok "passwd-uid: the copy has one entry for UID 4242"
+    else nok "passwd-uid: status $status, last line '$(tail -n 1 "$T/uid-passwd/passwd" 2>/dev/null)'" "$T/passwd-uid.err"; fi
   else
     skip "arbitrary UID tests (needs setpriv)"
   fi
