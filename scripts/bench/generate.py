@@ -45,7 +45,7 @@ def job(i):
             "    strategy: normalized",
             '    floatingPointTolerance: "0.001"',
         ]
-    lines += ["  podConfig:", f"    containerImage: quay.io/jupyter/scipy-notebook:2024-05-{10 + i % 18}"]
+    lines += ["  podConfig:", f"    containerImage: {IMAGES[i % len(IMAGES)]}"]
     if kind == 3:
         lines += [
             "    volumes:",
@@ -102,6 +102,14 @@ data:
   shuffle: "yes"
 """
 
+# Digest-pinned, as the project's examples are (NBG137 warns about tag-only images); the
+# digests are the examples' published ones (see README "Security gate").
+IMAGES = [
+    "quay.io/jupyter/scipy-notebook:2025-06-02@sha256:08e4c32e10df101bcee46fba936b728721cf574c5d0153157c806dc96e56d8cf",
+    "quay.io/jupyter/datascience-notebook:2025-06-02@sha256:2014f3b923d90d48dc45a9df5935efa97258ed557159a994921f4651d571b101",
+    "quay.io/jupyter/minimal-notebook:2025-05-30@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2",
+]
+
 ENVIRONMENTS = [
     ("openshift-gpu", "[openshift, rwo, gpu-taints, argocd, site.yaml]"),
     ("openshift-rwx", "[openshift, rwx, argocd, site.yaml]"),
@@ -122,7 +130,10 @@ def main():
         handle.write(SHARED)
     with open(os.path.join(root, "site.yaml"), "w") as handle:
         handle.write("apiVersion: nbgitops.dev/v1alpha1\nkind: Overlay\nmetadata:\n  name: site\nspec:\n"
-                     "  delivery:\n    repositoryURL: https://github.com/example-org/bench.git\n")
+                     "  delivery:\n    repositoryURL: https://github.com/example-org/bench.git\n"
+                     # Site defaults for specs without resources (NBG274 warns otherwise).
+                     "  defaults:\n    resources:\n      requests: {cpu: 500m, memory: 2Gi}\n"
+                     "      limits: {cpu: '2', memory: 4Gi}\n")
     environments = "".join(f"  - name: {name}\n    overlays: {stack}\n" for name, stack in ENVIRONMENTS[:env_count])
     with open(os.path.join(root, "nbgitops.yaml"), "w") as handle:
         handle.write("apiVersion: nbgitops.dev/v1alpha1\nkind: Project\nmetadata:\n  name: bench\nspec:\n"
