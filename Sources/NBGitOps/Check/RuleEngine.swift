@@ -79,6 +79,42 @@ public final class RuleContext: @unchecked Sendable {
     /// Every pod shape of the plan (computed once per environment, shared by the rules).
     public private(set) lazy var units: [PodUnit] = Workloads.units(plan)
 
+    /// The plan's RoleBindings by the ServiceAccounts among their subjects, in plan order.
+    private lazy var bindingsBySubject: [String: [PlannedObject]] = {
+        var result: [String: [PlannedObject]] = [:]
+        for binding in plan.objects where binding.kind == "RoleBinding" {
+            var named: Set<String> = []
+            for subject in binding.manifest["subjects"]?.elements ?? [] {
+                guard subject["kind"]?.stringValue == "ServiceAccount", let name = subject["name"]?.stringValue,
+                    named.insert(name).inserted
+                else { continue }
+                result[name, default: []].append(binding)
+            }
+        }
+        return result
+    }()
+
+    /// The plan's objects by kind and name (the first of each).
+    private lazy var objectsByKindAndName: [String: PlannedObject] = {
+        var result: [String: PlannedObject] = [:]
+        for object in plan.objects {
+            let key = object.kind + "/" + object.name
+            if result[key] == nil { result[key] = object }
+        }
+        return result
+    }()
+
+    /// The first object of the plan of kind `kind` named `name`.
+    public func object(kind: String, name: String) -> PlannedObject? { objectsByKindAndName[kind + "/" + name] }
+
+    /// RoleBindings of the plan with the ServiceAccount `account` among their subjects.
+    public func roleBindings(naming account: String) -> [PlannedObject] { bindingsBySubject[account] ?? [] }
+
+    /// The plan's Role or ClusterRole (`kind`) named `name`.
+    public func role(kind: String, name: String) -> PlannedObject? {
+        kind == "Role" || kind == "ClusterRole" ? object(kind: kind, name: name) : nil
+    }
+
     public var environment: Environment { plan.environment }
     public var platform: Platform { plan.environment.platform.value }
 

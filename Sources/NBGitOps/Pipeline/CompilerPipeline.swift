@@ -201,28 +201,37 @@ public enum CompilerPipeline {
         for environment in environments {
             var started = Date()
             let local = DiagnosticCollector(limit: diagnostics.limit)
-            let plan = ArgoHealthPlanner.adding(
-                healthScripts,
-                to: EnvironmentPlanner.plan(
-                    specs: specs, environment: environment, scripts: scripts, outputRoot: outputName,
-                    buildTemplates: buildTemplates, diagnostics: local),
-                outputRoot: OutputLayout.normalizeRoot(outputName), diagnostics: local)
+            // The plan lives in a box so that releasing it (freeing every tree node, a large
+            // cost at thousands of jobs) can happen on another thread, overlapping the next
+            // environment's work, instead of at the end of this iteration.
+            let box = PlanBox(
+                ArgoHealthPlanner.adding(
+                    healthScripts,
+                    to: EnvironmentPlanner.plan(
+                        specs: specs, environment: environment, scripts: scripts, outputRoot: outputName,
+                        buildTemplates: buildTemplates, diagnostics: local),
+                    outputRoot: OutputLayout.normalizeRoot(outputName), diagnostics: local))
+            defer { if !input.retainPlans { box.releaseInBackground() } }
             for diagnostic in local.diagnostics { diagnostics.report(diagnostic) }
             seconds.plan += Date().timeIntervalSince(started)
             failed = failed || local.hasErrors
             guard !failed else { continue }
 
             started = Date()
-            session.check(plan)
-            DeliveryChecks.check(plan, diagnostics: diagnostics)
+            box.use { plan in
+                session.check(plan)
+                DeliveryChecks.check(plan, diagnostics: diagnostics)
+            }
             seconds.check += Date().timeIntervalSince(started)
             failed = diagnostics.hasErrors
             guard !failed else { continue }
 
             started = Date()
-            files[plan.environment.name] = OutputLayout.files(for: plan, outputRoot: input.outputName)
+            box.use { plan in
+                files[plan.environment.name] = OutputLayout.files(for: plan, outputRoot: input.outputName)
+                if input.retainPlans { plans.append(plan) }
+            }
             seconds.render += Date().timeIntervalSince(started)
-            if input.retainPlans { plans.append(plan) }
         }
         if !failed { session.finish() }
         let peak = peakResidentKiB()
@@ -247,4 +256,22 @@ func peakResidentKiB() -> Int {
     #else
         return Int(usage.ru_maxrss) / 1024
     #endif
+}
+
+/// Holds one environment's plan for the pipeline loop, which reaches it only through `use`
+/// (no other strong reference outlives a stage); `releaseInBackground` then drops it on a
+/// utility queue, so the tree nodes are freed off the critical path.
+private final class PlanBox: @unchecked Sendable {
+    private static let disposal = DispatchQueue(label: "nbgitops.plan-disposal", qos: .utility)
+    private var stored: EnvironmentPlan?
+
+    init(_ plan: EnvironmentPlan) { stored = plan }
+
+    func use(_ body: (EnvironmentPlan) -> Void) {
+        if let stored { body(stored) }
+    }
+
+    func releaseInBackground() {
+        Self.disposal.async { self.stored = nil }
+    }
 }

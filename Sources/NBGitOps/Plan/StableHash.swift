@@ -56,8 +56,16 @@ private struct StructuralHasher {
     }
 
     mutating func text(_ value: String) {
-        integer(value.utf8.count)
-        for value in value.utf8 { byte(value) }
+        var value = value
+        value.withUTF8 { bytes in
+            integer(bytes.count)
+            var hash = self.hash
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+            self.hash = hash
+        }
     }
 
     mutating func add(_ node: ManifestNode) {

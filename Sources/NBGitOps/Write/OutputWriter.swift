@@ -243,12 +243,17 @@ private final class WriteTransaction {
             }
         }
 
-        // 2. New and changed files, then the ledger.
-        for file in plan.files where file.change != .unchanged {
+        // 2. New and changed files, then the ledger: their folders first (each looked at
+        //    once), then the files themselves, written in parallel (they are independent; the
+        //    first failure in file order is the one reported).
+        let changed = plan.files.filter { $0.change != .unchanged }
+        var folders: Set<String> = []
+        for file in changed {
             do {
                 var ancestor = ""
                 for component in file.relativePath.split(separator: "/").dropLast() {
                     ancestor = ancestor.isEmpty ? String(component) : ancestor + "/" + component
+                    guard folders.insert(ancestor).inserted else { continue }
                     let path = stagingPath + "/" + ancestor
                     switch try FileSystem.status(path)?.kind {
                     case nil: try FileSystem.makeDirectory(path)
@@ -258,10 +263,22 @@ private final class WriteTransaction {
                             operation: "create folder (\(kind.noun) is there)", path: path, code: EEXIST)
                     }
                 }
-                try FileSystem.createFile(stagingPath + "/" + file.relativePath, bytes: file.bytes)
             } catch let error as FileSystemError {
                 throw failure(error, file.relativePath)
             }
+        }
+        let written = Parallel.map(changed.map { ($0.relativePath, $0.bytes) }) { relative, bytes -> FileSystemError? in
+            do {
+                try FileSystem.createFile(stagingPath + "/" + relative, bytes: bytes)
+                return nil
+            } catch let error as FileSystemError {
+                return error
+            } catch {
+                return FileSystemError(operation: "create", path: stagingPath + "/" + relative, code: EIO)
+            }
+        }
+        for (file, error) in zip(changed, written) {
+            if let error { throw failure(error, file.relativePath) }
         }
         if !plan.ledgerIsCurrent {
             do {

@@ -70,23 +70,26 @@ enum PlatformRules {
     static let secretMarkers = [
         "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "AKIA", "ASIA", "PRIVATE KEY-----", "hf_", "xox",
     ]
-    /// Whether `text` could hold secret material: an `@` or one of `secretMarkers`, compared
-    /// byte for byte (no locale, no allocation for the common native string).
+    /// Whether `text` could hold secret material: a URL with an `@` (`://` and `@`; a
+    /// digest-pinned image has an `@` but no `://`) or one of `secretMarkers`, compared byte
+    /// for byte (no locale, no allocation for the common native string).
     static func mayHoldSecret(_ text: String) -> Bool {
         var text = text
         return text.withUTF8 { bytes in
-            if bytes.contains(UInt8(ascii: "@")) { return true }
-            return secretMarkerBytes.contains { marker in
+            func contains(_ marker: [UInt8]) -> Bool {
                 guard let first = marker.first, bytes.count >= marker.count else { return false }
                 for start in 0...(bytes.count - marker.count) where bytes[start] == first {
                     if bytes[start..<start + marker.count].elementsEqual(marker) { return true }
                 }
                 return false
             }
+            if bytes.contains(UInt8(ascii: "@")) && contains(schemeSeparator) { return true }
+            return secretMarkerBytes.contains(where: contains)
         }
     }
 
     static let secretMarkerBytes: [[UInt8]] = secretMarkers.map { Array($0.utf8) }
+    static let schemeSeparator = Array("://".utf8)
 
     /// `scheme://user:password@host` (or `scheme://token@host` for http(s)).
     static let credentialURL = try? NSRegularExpression(pattern: #"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]+:[^\s/@]+@[^\s/]+"#)

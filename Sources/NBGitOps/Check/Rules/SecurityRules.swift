@@ -227,17 +227,12 @@ enum SecurityRules {
     /// Role allowing `use` of the SCC. `level` is the SCC's `capRank`.
     static func grants(_ account: String, context: RuleContext) -> [(level: Int, name: String, object: PlannedObject)] {
         var result: [(Int, String, PlannedObject)] = []
-        for binding in context.plan.objects where binding.kind == "RoleBinding" {
-            let subjects = binding.manifest["subjects"]?.elements ?? []
-            guard subjects.contains(where: { $0["kind"]?.stringValue == "ServiceAccount" && $0["name"]?.stringValue == account })
-            else { continue }
+        for binding in context.roleBindings(naming: account) {
             let roleName = binding.manifest.value(at: "roleRef.name")?.stringValue ?? ""
             let roleKind = binding.manifest.value(at: "roleRef.kind")?.stringValue
             var names: [String] = []
             if roleKind == "ClusterRole", let granted = sccGranted(byClusterRole: roleName) { names.append(granted) }
-            if let role = context.plan.objects.first(where: {
-                $0.kind == (roleKind ?? "Role") && ($0.kind == "Role" || $0.kind == "ClusterRole") && $0.name == roleName
-            }) {
+            if let role = context.role(kind: roleKind ?? "Role", name: roleName) {
                 for rule in role.manifest["rules"]?.elements ?? [] {
                     let resources = (rule["resources"]?.elements ?? []).compactMap(\.stringValue)
                     let verbs = (rule["verbs"]?.elements ?? []).compactMap(\.stringValue)
@@ -286,7 +281,7 @@ enum SecurityRules {
             return (index, "the environment caps privilege at \(text): \(cap.origin)", cap.origin.location)
         }
         if let namespace = unit.object.namespace,
-            let object = context.plan.objects.first(where: { $0.kind == "Namespace" && $0.name == namespace }),
+            let object = context.object(kind: "Namespace", name: namespace),
             let label = object.manifest.value(at: "metadata.labels")?["pod-security.kubernetes.io/enforce"]?.stringValue,
             let index = podSecurityLevels.firstIndex(of: label)
         {

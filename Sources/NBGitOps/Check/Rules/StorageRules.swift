@@ -17,7 +17,7 @@ enum StorageRules {
     }
 
     static func claimObject(_ claim: String, context: RuleContext) -> PlannedObject? {
-        context.plan.objects.first { $0.kind == "PersistentVolumeClaim" && $0.name == claim }
+        context.object(kind: "PersistentVolumeClaim", name: claim)
     }
 
     /// Where a claim use was written: the job's `claimName` line for a validation Job.
