@@ -17,8 +17,12 @@ enum Parallel {
         return min(requested, max(1, cores))
     }()
 
+    /// Replaces `threads` while set (tests compare outputs across thread counts; they run one
+    /// at a time).
+    nonisolated(unsafe) static var threadOverride: Int?
+
     static func map<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform: @Sendable (Item) -> Result) -> [Result] {
-        let stripes = min(threads, items.count)
+        let stripes = min(threadOverride ?? threads, items.count)
         if stripes < 2 { return items.map(transform) }
         let results = ResultSlots<Result>(count: items.count)
         // `stripes` workers take the next item until none is left: uneven items (one slow

@@ -17,3 +17,16 @@ final class StreamingPipelineTests: XCTestCase {
         XCTAssertEqual(released.timings.map(\.stage), ["load", "decode", "resolve", "plan", "check", "render"])
     }
 }
+
+/// Every stage runs its items in parallel; the bytes must not depend on how many threads.
+final class ThreadCountIndependenceTests: XCTestCase {
+    func testOneThreadAndManyThreadsRenderTheSameBytes() throws {
+        defer { Parallel.threadOverride = nil }
+        Parallel.threadOverride = 1
+        let single = try compileRepositoryExample(retainPlans: false)
+        Parallel.threadOverride = 4
+        let many = try compileRepositoryExample(retainPlans: false)
+        XCTAssertFalse(single.files.isEmpty)
+        XCTAssertEqual(single.files, many.files)
+    }
+}
