@@ -57,6 +57,13 @@ public struct SchemaValidator {
             if case .int(let value)? = node.resolvedScalar {
                 return checkNumber(Double(value), .int(value), node, schema, path)
             }
+            // Digits that do not fit 64 bits are a number to the reader, not "a string".
+            if let scalar = node.scalar, scalar.isPlain, Self.isDecimalInteger(scalar.value) {
+                diagnostics.error(
+                    .fieldRange, "'\(path)' is out of range: \(scalar.value) does not fit a 64-bit integer",
+                    at: node.location, help: "use a value between \(Int.min) and \(Int.max)")
+                return nil
+            }
             typeError(node, expected: "an integer", path: path)
             return nil
         case .number?:
@@ -75,6 +82,12 @@ public struct SchemaValidator {
             if !schema.properties.isEmpty { return validateObject(node, schema, path) }
             return ManifestConversion.convert(node)
         }
+    }
+
+    /// `[-+]?[0-9]+`: what YAML reads as a decimal integer, whatever its size.
+    static func isDecimalInteger(_ text: String) -> Bool {
+        let digits = text.utf8.first == UInt8(ascii: "-") || text.utf8.first == UInt8(ascii: "+") ? text.utf8.dropFirst() : text.utf8[...]
+        return !digits.isEmpty && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
     private func typeError(_ node: YAMLNode, expected: String, path: String) {

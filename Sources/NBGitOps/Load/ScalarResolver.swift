@@ -112,14 +112,20 @@ public enum ScalarResolver {
         guard !body.isEmpty else { return nil }
         let cleaned = String(body.filter { $0 != "_" })
         guard !cleaned.isEmpty, !body.hasPrefix("_") else { return nil }
-        var value: Int?
-        if cleaned.hasPrefix("0x") { value = Int(cleaned.dropFirst(2), radix: 16) }
-        else if cleaned.hasPrefix("0o") { value = Int(cleaned.dropFirst(2), radix: 8) }
-        else if cleaned.hasPrefix("0b") { value = Int(cleaned.dropFirst(2), radix: 2) }
-        else if cleaned.count > 1 && cleaned.hasPrefix("0") { value = Int(cleaned.dropFirst(1), radix: 8) }
-        else if cleaned.allSatisfy({ $0.isASCII && $0.isNumber }) { value = Int(cleaned) }
+        // The magnitude as unsigned, so that -2^63 (whose magnitude is one more than Int.max)
+        // parses too.
+        var value: UInt?
+        if cleaned.hasPrefix("0x") { value = UInt(cleaned.dropFirst(2), radix: 16) }
+        else if cleaned.hasPrefix("0o") { value = UInt(cleaned.dropFirst(2), radix: 8) }
+        else if cleaned.hasPrefix("0b") { value = UInt(cleaned.dropFirst(2), radix: 2) }
+        else if cleaned.count > 1 && cleaned.hasPrefix("0") { value = UInt(cleaned.dropFirst(1), radix: 8) }
+        else if cleaned.allSatisfy({ $0.isASCII && $0.isNumber }) { value = UInt(cleaned) }
         guard let magnitude = value else { return nil }
-        return negative ? -magnitude : magnitude
+        if negative {
+            if magnitude == UInt(Int.max) + 1 { return Int.min }
+            return magnitude <= UInt(Int.max) ? -Int(magnitude) : nil
+        }
+        return magnitude <= UInt(Int.max) ? Int(magnitude) : nil
     }
 
     static func isFloat(_ text: String) -> Bool {
