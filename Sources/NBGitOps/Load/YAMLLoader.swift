@@ -338,8 +338,20 @@ private final class EventReader {
                 help: "YAML indentation must use spaces; replace the tab with spaces")
         }
         var message = problem
-        if let context { message = "\(problem) \(context)" }
-        return fail(.yamlSyntax, message, mark, help: "fix the YAML syntax at this position")
+        var notes: [DiagnosticNote] = []
+        if let context {
+            message = "\(problem) \(context)"
+            // Where what was being read began (an unterminated quote is only noticed at the
+            // end of the file; its opening quote is the place to look).
+            let start = parser.context_mark
+            if start.index != mark.index {
+                let what = context.replacingOccurrences(of: "while scanning ", with: "").replacingOccurrences(of: "while parsing ", with: "")
+                notes.append(DiagnosticNote("\(what) started here", at: location(start)))
+            }
+        }
+        return LoadFailure(
+            diagnostic: Diagnostic(
+                .yamlSyntax, .error, message, at: location(mark), help: "fix the YAML syntax at this position", notes: notes))
     }
 
     /// True when the line of `mark` has a tab before its first non-blank character, or the

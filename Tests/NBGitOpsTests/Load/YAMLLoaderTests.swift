@@ -84,6 +84,16 @@ final class YAMLLoaderTests: XCTestCase {
         XCTAssertEqual(documents.first?["b"]?.scalar?.value, "x")
         XCTAssertEqual(documents.first?["b"]?.location.line, 2)
     }
+
+    func testUnterminatedQuoteNamesWhereTheQuoteOpened() throws {
+        let diagnostics = DiagnosticCollector()
+        _ = YAMLLoader.load(bytes: Array("a: 1\nb: 'open\nc: 2\n".utf8), file: "quote.yaml", diagnostics: diagnostics)
+        let diagnostic = try XCTUnwrap(diagnostics.diagnostics.first)
+        XCTAssertEqual(diagnostic.id, .yamlSyntax)
+        XCTAssertEqual(diagnostic.location?.line, 4)  // noticed at the end of the file…
+        XCTAssertEqual(diagnostic.notes.map(\.message), ["a quoted scalar started here"])
+        XCTAssertEqual(diagnostic.notes.first?.location, SourceLocation(file: "quote.yaml", line: 2, column: 4))  // …opened here
+    }
 }
 
 extension YAMLDocument {
