@@ -438,14 +438,6 @@ enum SecurityRules {
             }
         }
         let explicit = Set(users.compactMap { $0 })
-        let user: String
-        if explicit.count == 1, !users.contains(where: { $0 == nil }), let uid = explicit.first {
-            user = "UID \(uid)"
-        } else if explicit.isEmpty {
-            user = openshift ? "the namespace's assigned UID" : "the image's default user"
-        } else {
-            user = "UIDs " + users.map { $0.map(String.init) ?? "default" }.joined(separator: "/")
-        }
         // Groups every process of the pod has: the pod's fsGroup and supplementalGroups, and
         // each container's primary group (runAsGroup, the container's or the pod's).
         var podGroups: Set<Int> = []
@@ -464,6 +456,18 @@ enum SecurityRules {
             if admitting?.assignsFSGroup == true, unit.podSpec.value(at: "securityContext.fsGroup") == nil {
                 podGroups.insert(context.environment.security.uidRange.value?.lowerBound ?? -1)
             }
+        }
+        let user: String
+        if explicit.count == 1, !users.contains(where: { $0 == nil }), let uid = explicit.first {
+            user = "UID \(uid)"
+        } else if explicit.isEmpty {
+            // On OpenShift a pod without runAsUser gets a UID from the namespace's range, unless
+            // the SCC admitting it lets it keep the image's user (anyuid, nonroot-v2, …).
+            user =
+                openshift && admitting?.allowsUIDOutsideRange != true
+                ? "the namespace's assigned UID" : "the image's default user"
+        } else {
+            user = "UIDs " + users.map { $0.map(String.init) ?? "default" }.joined(separator: "/")
         }
         var groups: Set<Int>?
         for container in unit.containers {
