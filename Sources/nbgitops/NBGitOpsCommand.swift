@@ -25,7 +25,8 @@ struct SelectionOptions: ParsableArguments {
     @Argument(help: "Spec files or folders for an ad-hoc environment (instead of the project file).")
     var specs: [String] = []
 
-    @Option(name: .customLong("overlay"), help: "Ad-hoc mode: an overlay (built-in name or file path); repeat to stack, later wins.")
+    @Option(
+        name: .customLong("overlay"), help: "Ad-hoc mode: an overlay (built-in name or file path); repeat to stack, later wins.")
     var overlays: [String] = []
 
     @Option(name: .customLong("output"), help: "Ad-hoc mode: the output folder.")
@@ -111,7 +112,9 @@ enum RunPreparation {
                 diagnostics.error(
                     .outputPath, "--output '\(output)' is outside the current folder",
                     at: SourceLocation(file: "<command line>", line: 1, column: 1),
-                    help: "the delivery objects name the output folder relative to the repository; run from the repository root and write inside it, e.g. --output gitops-adhoc")
+                    help:
+                        "the delivery objects name the output folder relative to the repository; run from the repository root and write inside it, e.g. --output gitops-adhoc"
+                )
                 return nil
             }
             let input = CompilerInput(
@@ -131,8 +134,12 @@ enum RunPreparation {
             let known = Set(environments.map(\.name.value))
             for name in options.environments where !known.contains(name) {
                 var help = "environments: \(known.sorted().joined(separator: ", "))"
-                if let suggestion = Suggestions.closest(to: name, in: Array(known)) { help = "did you mean '\(suggestion)'? " + help }
-                diagnostics.error(.environmentInvalid, "no environment named '\(name)' in \(project.file)", at: .startOf(project.file), help: help)
+                if let suggestion = Suggestions.closest(to: name, in: Array(known)) {
+                    help = "did you mean '\(suggestion)'? " + help
+                }
+                diagnostics.error(
+                    .environmentInvalid, "no environment named '\(name)' in \(project.file)", at: .startOf(project.file),
+                    help: help)
             }
             environments = environments.filter { options.environments.contains($0.name.value) }
         }

@@ -16,7 +16,9 @@ struct RenderCommand: ParsableCommand {
 
     @Flag(
         name: .customLong("stdout"),
-        help: "Write the environments' manifests (not the delivery objects) to standard output as one YAML stream; write no files. Used by the Argo CD plugin (argocd/cmp/plugin.yaml).")
+        help:
+            "Write the environments' manifests (not the delivery objects) to standard output as one YAML stream; write no files. Used by the Argo CD plugin (argocd/cmp/plugin.yaml)."
+    )
     var toStandardOutput = false
 
     func run() throws {
@@ -35,7 +37,8 @@ struct RenderCommand: ParsableCommand {
         guard report.succeeded, !diagnostics.hasErrors else { throw ExitCode(1) }
         var summary = ""
         for environment in report.environments {
-            summary += "\(environment.environment): \(environment.written.count) written, \(environment.unchanged.count) unchanged, \(environment.removed.count) removed\n"
+            summary +=
+                "\(environment.environment): \(environment.written.count) written, \(environment.unchanged.count) unchanged, \(environment.removed.count) removed\n"
         }
         FileHandle.standardError.write(Data(summary.utf8))
     }
@@ -71,7 +74,8 @@ struct CheckCommand: ParsableCommand {
                 difference, rendered: rendered[difference.environment] ?? [], root: prepared.outputRoot)
             let paired = Set(replacements.flatMap { [$0.oldPath, $0.newPath] })
             for replacement in replacements {
-                text += "replaced: \(replacement.oldPath) → \(replacement.newPath) (immutable Job: new content, new name; the old Job is pruned)\n"
+                text +=
+                    "replaced: \(replacement.oldPath) → \(replacement.newPath) (immutable Job: new content, new name; the old Job is pruned)\n"
                 if !quietDiff { text += replacement.diff }
             }
             for file in difference.files where !paired.contains(file.path) {
@@ -82,7 +86,10 @@ struct CheckCommand: ParsableCommand {
         for difference in differences { text += difference.summary + "\n" }
         // Object level, one line per environment that changed (for a pull-request comment).
         for difference in differences where !difference.isUpToDate {
-            text += ObjectChangeSummary.summarize(difference, rendered: rendered[difference.environment] ?? [], root: prepared.outputRoot).line + "\n"
+            text +=
+                ObjectChangeSummary.summarize(
+                    difference, rendered: rendered[difference.environment] ?? [], root: prepared.outputRoot
+                ).line + "\n"
         }
         if !clean { text += "gitops output is out of date: run `nbgitops render` and commit the result\n" }
         // With machine-readable diagnostics on standard output, the report goes to standard error.
@@ -115,14 +122,17 @@ struct RulesCommand: ParsableCommand {
             else {
                 print("\(rule.id.rawValue) (\(rule.severity.rawValue)): \(rule.title)")
                 FileHandle.standardError.write(
-                    Data("note: doc page \(RuleDocs.relativePath(rule.id)) not found; set NBGITOPS_HOME to the nbgitops checkout\n".utf8))
+                    Data(
+                        "note: doc page \(RuleDocs.relativePath(rule.id)) not found; set NBGITOPS_HOME to the nbgitops checkout\n"
+                            .utf8))
                 return
             }
             print(page, terminator: page.hasSuffix("\n") ? "" : "\n")
             return
         }
         for rule in RuleCatalog.all {
-            print("\(rule.id.rawValue)  \(rule.severity.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  \(rule.title)")
+            print(
+                "\(rule.id.rawValue)  \(rule.severity.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  \(rule.title)")
         }
     }
 }

@@ -33,13 +33,15 @@ public enum PlanChecker {
     static func checkReservedVolumes(_ job: NotebookValidationJob, diagnostics: DiagnosticCollector) {
         for volume in job.podConfig.volumes where PodLayout.isReservedVolumeName(volume.name.value) {
             diagnostics.error(
-                .volumeReserved, "volume name '\(volume.name.value)' uses the prefix '\(PodLayout.reservedVolumeNamePrefix)' reserved for nbgitops' own volumes",
+                .volumeReserved,
+                "volume name '\(volume.name.value)' uses the prefix '\(PodLayout.reservedVolumeNamePrefix)' reserved for nbgitops' own volumes",
                 at: volume.name.location, help: "rename the volume (and its volumeMounts)")
         }
         for mount in job.podConfig.volumeMounts {
             guard let reserved = PodLayout.collision(forMountPath: mount.mountPath.value) else { continue }
             diagnostics.error(
-                .volumeReserved, "mount path '\(mount.mountPath.value)' collides with \(reserved.path), where nbgitops mounts \(reserved.purpose)",
+                .volumeReserved,
+                "mount path '\(mount.mountPath.value)' collides with \(reserved.path), where nbgitops mounts \(reserved.purpose)",
                 at: mount.mountPath.location,
                 help: "mount the volume elsewhere, e.g. /mnt/\(mount.name.value)")
         }

@@ -86,7 +86,8 @@ public struct SchemaValidator {
 
     /// `[-+]?[0-9]+`: what YAML reads as a decimal integer, whatever its size.
     static func isDecimalInteger(_ text: String) -> Bool {
-        let digits = text.utf8.first == UInt8(ascii: "-") || text.utf8.first == UInt8(ascii: "+") ? text.utf8.dropFirst() : text.utf8[...]
+        let digits =
+            text.utf8.first == UInt8(ascii: "-") || text.utf8.first == UInt8(ascii: "+") ? text.utf8.dropFirst() : text.utf8[...]
         return !digits.isEmpty && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
@@ -241,11 +242,14 @@ public struct SchemaValidator {
         return "change the value to match \(pattern ?? "the pattern")"
     }
 
-    private func checkNumber(_ value: Double, _ result: ManifestNode, _ node: YAMLNode, _ schema: Schema, _ path: String) -> ManifestNode {
+    private func checkNumber(_ value: Double, _ result: ManifestNode, _ node: YAMLNode, _ schema: Schema, _ path: String)
+        -> ManifestNode
+    {
         if let minimum = schema.minimum, value < minimum {
             diagnostics.error(
                 .fieldRange, "'\(path)' must be at least \(Self.format(minimum)), found \(node.scalar?.value ?? "")",
-                at: node.location, help: "use a value from \(Self.format(minimum))\(schema.maximum.map { " to \(Self.format($0))" } ?? " up")")
+                at: node.location,
+                help: "use a value from \(Self.format(minimum))\(schema.maximum.map { " to \(Self.format($0))" } ?? " up")")
         }
         if let maximum = schema.maximum, value > maximum {
             diagnostics.error(
@@ -254,7 +258,9 @@ public struct SchemaValidator {
                 help: maximum == 511 ? "file modes are 0 to 0777 (511); write octal as 0644 or 0o644" : "use a smaller value")
         }
         if let values = schema.enumValues, let text = node.scalar?.value, !values.contains(text) {
-            diagnostics.error(.fieldEnum, "'\(path)' must be one of \(values.joined(separator: ", "))", at: node.location, help: "use an allowed value")
+            diagnostics.error(
+                .fieldEnum, "'\(path)' must be one of \(values.joined(separator: ", "))", at: node.location,
+                help: "use an allowed value")
         }
         return result
     }
@@ -300,7 +306,8 @@ public enum Suggestions {
     }
 
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.utf8), b = Array(b.utf8)
+        let a = Array(a.utf8)
+        let b = Array(b.utf8)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)

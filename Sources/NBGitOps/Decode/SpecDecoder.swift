@@ -22,7 +22,8 @@ public enum SpecDecoder {
             let local = DiagnosticCollector(limit: limit)
             guard document.root.pairs != nil else {
                 local.error(
-                    .documentKind, "document \(document.index) is \(document.root.kindDescription), expected a Kubernetes object (a mapping)",
+                    .documentKind,
+                    "document \(document.index) is \(document.root.kindDescription), expected a Kubernetes object (a mapping)",
                     at: document.root.location, help: "each YAML document must be a mapping with apiVersion, kind and metadata")
                 return (.none, local.diagnostics)
             }
@@ -30,7 +31,9 @@ public enum SpecDecoder {
             if kind == jobKind {
                 return (decodeJob(document, diagnostics: local).map(Decoded.job) ?? .none, local.diagnostics)
             }
-            return (SupportingObjectDecoder.decode(document, diagnostics: local).map(Decoded.supporting) ?? .none, local.diagnostics)
+            return (
+                SupportingObjectDecoder.decode(document, diagnostics: local).map(Decoded.supporting) ?? .none, local.diagnostics
+            )
         }
         var set = SpecSet()
         for (result, reported) in decoded {
@@ -74,7 +77,8 @@ public enum SpecDecoder {
         let root = document.root
         let errorsBefore = diagnostics.errorCount
         guard let schema = CRDSchemas.notebookValidationJobSpec else {
-            diagnostics.error(.documentKind, "the bundled NotebookValidationJob schema cannot be loaded", at: root.location,
+            diagnostics.error(
+                .documentKind, "the bundled NotebookValidationJob schema cannot be loaded", at: root.location,
                 help: "reinstall nbgitops; its resource bundle is missing")
             return nil
         }
@@ -89,15 +93,19 @@ public enum SpecDecoder {
         for pair in root.pairs ?? [] {
             guard let key = pair.key.scalar?.value else { continue }
             if !["apiVersion", "kind", "metadata", "spec"].contains(key) {
-                let help = key == "status"
+                let help =
+                    key == "status"
                     ? "status is written by a controller; remove it from the spec file"
-                    : Suggestions.closest(to: key, in: ["apiVersion", "kind", "metadata", "spec"]).map { "did you mean '\($0)'?" } ?? "remove it"
-                diagnostics.error(.fieldUnknown, "unknown field '\(key)' in NotebookValidationJob", at: pair.key.location, help: help)
+                    : Suggestions.closest(to: key, in: ["apiVersion", "kind", "metadata", "spec"]).map { "did you mean '\($0)'?" }
+                        ?? "remove it"
+                diagnostics.error(
+                    .fieldUnknown, "unknown field '\(key)' in NotebookValidationJob", at: pair.key.location, help: help)
             }
         }
         let metadata = MetadataDecoder.decode(root, kind: jobKind, nameRule: .dnsLabel, diagnostics: diagnostics)
         guard let specNode = root["spec"] else {
-            diagnostics.error(.fieldRequired, "missing required field 'spec' in NotebookValidationJob", at: root.location,
+            diagnostics.error(
+                .fieldRequired, "missing required field 'spec' in NotebookValidationJob", at: root.location,
                 help: "add a 'spec:' with notebook and podConfig")
             return nil
         }
@@ -166,7 +174,9 @@ struct JobContext {
         guard let schema = CRDSchemas.notebookValidationJobSpec?.properties[field] else { return .map([]) }
         var entries: [ManifestEntry] = []
         for key in schema.properties.keys.sorted() {
-            if let node = schema.properties[key]?.defaultValue { entries.append(ManifestEntry(key, ManifestConversion.convert(node))) }
+            if let node = schema.properties[key]?.defaultValue {
+                entries.append(ManifestEntry(key, ManifestConversion.convert(node)))
+            }
         }
         return .map(entries)
     }
@@ -191,25 +201,33 @@ struct JobContext {
     func secretAsEnv(_ message: String, at location: SourceLocation, secret: String) {
         diagnostics.warning(
             .secretAsEnv, message, at: location,
-            help: "mount it instead: podConfig.volumes [{name: \(secret), secret: {secretName: \(secret), defaultMode: 0440}}] and volumeMounts [{name: \(secret), mountPath: /var/run/secrets/\(secret), readOnly: true}], and read the files")
+            help:
+                "mount it instead: podConfig.volumes [{name: \(secret), secret: {secretName: \(secret), defaultMode: 0440}}] and volumeMounts [{name: \(secret), mountPath: /var/run/secrets/\(secret), readOnly: true}], and read the files"
+        )
     }
 
     func decodePodConfig(image: Located<String>) -> PodConfig {
         let base = "spec.podConfig"
         let pod = spec["podConfig"] ?? .map([])
         if image.value.trimmingCharacters(in: .whitespaces).isEmpty || image.value.contains(" ") {
-            diagnostics.error(.fieldPattern, "'spec.podConfig.containerImage' is not an image reference", at: image.location,
+            diagnostics.error(
+                .fieldPattern, "'spec.podConfig.containerImage' is not an image reference", at: image.location,
                 help: "write an image such as quay.io/jupyter/minimal-notebook:2024-05-27")
         } else if !image.value.contains("@sha256:") {
             // A tag can be moved (or re-pushed); a digest names the exact image content.
             diagnostics.warning(
-                .imageNotByDigest, "'spec.podConfig.containerImage' \(image.value) names a tag only; the image it runs can change without a change in git",
+                .imageNotByDigest,
+                "'spec.podConfig.containerImage' \(image.value) names a tag only; the image it runs can change without a change in git",
                 at: image.location,
-                help: "pin it by digest and keep the tag for readers: \(image.value)@sha256:<digest> (`skopeo inspect docker://\(image.value)` prints the digest)")
+                help:
+                    "pin it by digest and keep the tag for readers: \(image.value)@sha256:<digest> (`skopeo inspect docker://\(image.value)` prints the digest)"
+            )
         }
         var serviceAccount = string("\(base).serviceAccountName")
         if let name = serviceAccount {
-            if name.value == "default" { serviceAccount = nil } else {
+            if name.value == "default" {
+                serviceAccount = nil
+            } else {
                 NameChecks.checkSubdomain(name, what: "serviceAccountName", diagnostics: diagnostics)
             }
         }
@@ -241,7 +259,8 @@ struct JobContext {
         }
         for (index, credential) in (pod["credentials"]?.elements ?? []).enumerated() {
             guard let name = credential.stringValue else { continue }
-            NameChecks.checkSubdomain(Located(name, at: location("\(base).credentials[\(index)]")), what: "credentials", diagnostics: diagnostics)
+            NameChecks.checkSubdomain(
+                Located(name, at: location("\(base).credentials[\(index)]")), what: "credentials", diagnostics: diagnostics)
             secretAsEnv(
                 "credentials exposes every key of Secret '\(name)' as environment variables of the notebook container (the operator's envFrom sugar)",
                 at: location("\(base).credentials[\(index)]"), secret: name)
@@ -299,11 +318,14 @@ struct JobContext {
             for path in paths {
                 let parts = path.value.split(separator: "/", omittingEmptySubsequences: false)
                 if path.value.isEmpty || path.value.hasPrefix("/") || parts.contains("..")
-                    || path.value.contains(where: { $0.isWhitespace || $0 == "'" || $0 == "\"" || $0 == "$" || $0 == "`" || $0 == "\\" })
+                    || path.value.contains(where: {
+                        $0.isWhitespace || $0 == "'" || $0 == "\"" || $0 == "$" || $0 == "`" || $0 == "\\"
+                    })
                 {
                     diagnostics.error(
                         .fieldPattern, "build path '\(path.value)' must be a relative path inside the repository",
-                        at: path.location, help: "write a path such as notebooks/requirements.txt (no leading '/', no '..', no quotes or spaces)")
+                        at: path.location,
+                        help: "write a path such as notebooks/requirements.txt (no leading '/', no '..', no quotes or spaces)")
                 }
             }
             if spec.baseImage.value.isEmpty || spec.baseImage.value.contains(where: { $0.isWhitespace }) {
@@ -326,7 +348,8 @@ struct JobContext {
             let name = Located(nameText, at: location("\(path).name"))
             NameChecks.checkLabel(name, what: "volume name", diagnostics: diagnostics)
             if let first = seen[nameText] {
-                diagnostics.error(.volumeDuplicateName, "volume name '\(nameText)' is used twice", at: name.location,
+                diagnostics.error(
+                    .volumeDuplicateName, "volume name '\(nameText)' is used twice", at: name.location,
                     help: "give every volume a unique name", notes: [DiagnosticNote("first used here", at: first)])
             } else {
                 seen[nameText] = name.location
@@ -334,10 +357,12 @@ struct JobContext {
             let present = Self.volumeSources.filter { node[$0] != nil }
             if present.isEmpty && sourceMap.keyLocations["\(path).hostPath"] != nil { continue }
             guard present.count == 1, let kind = present.first else {
-                let message = present.isEmpty
+                let message =
+                    present.isEmpty
                     ? "volume '\(nameText)' has no source"
                     : "volume '\(nameText)' has \(present.count) sources (\(present.joined(separator: ", ")))"
-                diagnostics.error(.volumeSourceCount, message, at: location(path),
+                diagnostics.error(
+                    .volumeSourceCount, message, at: location(path),
                     help: "set exactly one of persistentVolumeClaim, configMap, secret or emptyDir")
                 continue
             }
@@ -346,7 +371,8 @@ struct JobContext {
             case "persistentVolumeClaim":
                 let claim = string("\(path).persistentVolumeClaim.claimName") ?? Located("", at: location(path))
                 NameChecks.checkSubdomain(claim, what: "claimName", diagnostics: diagnostics)
-                source = .persistentVolumeClaim(claimName: claim, readOnly: node["persistentVolumeClaim"]?["readOnly"]?.boolValue ?? false)
+                source = .persistentVolumeClaim(
+                    claimName: claim, readOnly: node["persistentVolumeClaim"]?["readOnly"]?.boolValue ?? false)
             case "configMap": source = .configMap(name: node["configMap"]?["name"]?.stringValue ?? "")
             case "secret": source = .secret(secretName: node["secret"]?["secretName"]?.stringValue ?? "")
             default: source = .emptyDir
@@ -359,7 +385,8 @@ struct JobContext {
                     guard let itemPath = item["path"]?.stringValue else { continue }
                     let parts = itemPath.split(separator: "/", omittingEmptySubsequences: false)
                     if parts.contains("..") || itemPath.hasPrefix("/") {
-                        diagnostics.error(.volumePath, "item path '\(itemPath)' escapes the volume", at: location("\(itemBase).path"),
+                        diagnostics.error(
+                            .volumePath, "item path '\(itemPath)' escapes the volume", at: location("\(itemBase).path"),
                             help: "use a relative path without a leading '/' or '..'")
                     }
                 }
@@ -390,25 +417,34 @@ struct JobContext {
             let mountPath = Located(mountText, at: location("\(path).mountPath"))
             if !declared.contains(nameText) {
                 var help = "declare a volume named '\(nameText)' under podConfig.volumes"
-                if let suggestion = Suggestions.closest(to: nameText, in: Array(declared)) { help = "did you mean '\(suggestion)'?" }
-                diagnostics.error(.volumeMountUndeclared, "volume mount names volume '\(nameText)', which is not declared", at: name.location, help: help)
+                if let suggestion = Suggestions.closest(to: nameText, in: Array(declared)) {
+                    help = "did you mean '\(suggestion)'?"
+                }
+                diagnostics.error(
+                    .volumeMountUndeclared, "volume mount names volume '\(nameText)', which is not declared", at: name.location,
+                    help: help)
             }
             if !mountText.hasPrefix("/") {
-                diagnostics.error(.volumePath, "mount path '\(mountText)' is not absolute", at: mountPath.location,
+                diagnostics.error(
+                    .volumePath, "mount path '\(mountText)' is not absolute", at: mountPath.location,
                     help: "write an absolute path such as /mnt/\(nameText)")
             }
             let normalized = Paths.normalizedAbsolute(mountText)
             if let first = paths[normalized] {
-                diagnostics.error(.volumeMountPathDuplicate, "mount path '\(mountText)' is used twice", at: mountPath.location,
+                diagnostics.error(
+                    .volumeMountPathDuplicate, "mount path '\(mountText)' is used twice", at: mountPath.location,
                     help: "mount each volume at its own path", notes: [DiagnosticNote("first used here", at: first)])
             } else {
                 paths[normalized] = mountPath.location
             }
-            if let subPath = node["subPath"]?.stringValue, subPath.hasPrefix("/") || subPath.split(separator: "/").contains("..") {
-                diagnostics.error(.volumePath, "subPath '\(subPath)' must be a relative path inside the volume",
+            if let subPath = node["subPath"]?.stringValue, subPath.hasPrefix("/") || subPath.split(separator: "/").contains("..")
+            {
+                diagnostics.error(
+                    .volumePath, "subPath '\(subPath)' must be a relative path inside the volume",
                     at: location("\(path).subPath"), help: "remove the leading '/' and any '..'")
             }
-            mounts.append(VolumeMountSpec(name: name, mountPath: mountPath, readOnly: node["readOnly"]?.boolValue ?? false, manifest: node))
+            mounts.append(
+                VolumeMountSpec(name: name, mountPath: mountPath, readOnly: node["readOnly"]?.boolValue ?? false, manifest: node))
         }
         return mounts
     }

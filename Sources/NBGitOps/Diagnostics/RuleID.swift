@@ -135,7 +135,9 @@ public enum RuleCatalog {
         RuleDescription(.fieldEnum, .error, "a value is not one of the allowed values"),
         RuleDescription(.fieldPattern, .error, "a string does not match the schema's pattern"),
         RuleDescription(.fieldRange, .error, "a value or length is outside the schema's bounds"),
-        RuleDescription(.ambiguousScalar, .error, "an unquoted value that YAML 1.1 reads as a bool, number or null where a string is expected"),
+        RuleDescription(
+            .ambiguousScalar, .error, "an unquoted value that YAML 1.1 reads as a bool, number or null where a string is expected"
+        ),
         RuleDescription(.gitURL, .error, "a git URL is invalid or carries credentials"),
         RuleDescription(.gitRef, .error, "a git ref is not a valid branch, tag or commit"),
         RuleDescription(.notebookPath, .error, "a notebook path is not a relative `.ipynb` path inside the repository"),
@@ -147,7 +149,9 @@ public enum RuleCatalog {
         RuleDescription(.volumeMountPathDuplicate, .error, "two volume mounts share a mount path"),
         RuleDescription(.volumeReserved, .error, "a volume name or mount path collides with one nbgitops uses"),
         RuleDescription(.volumeHostPath, .error, "hostPath volumes are refused"),
-        RuleDescription(.claimNotProvided, .warning, "a mounted PersistentVolumeClaim is neither declared, listed as existing, nor managed; it must pre-exist"),
+        RuleDescription(
+            .claimNotProvided, .warning,
+            "a mounted PersistentVolumeClaim is neither declared, listed as existing, nor managed; it must pre-exist"),
         RuleDescription(.volumeMode, .error, "a volume's defaultMode or an item's mode is outside 0-0777"),
         RuleDescription(.volumePath, .error, "a mount path is not absolute, or an items[].path or subPath escapes its volume"),
         RuleDescription(.nameInvalid, .error, "a name is not a valid DNS-1123 name"),
@@ -159,10 +163,13 @@ public enum RuleCatalog {
         RuleDescription(.secretAsEnv, .warning, "a Secret reaches the notebook container as environment variables"),
         RuleDescription(.imageNotByDigest, .warning, "a notebook image is named by tag only, not pinned by digest"),
         RuleDescription(.secretLiteral, .error, "literal secret material in an input"),
-        RuleDescription(.buildUnavailable, .error, "a build strategy that is not available (kaniko, shipwright, custom; s2i outside OpenShift)"),
+        RuleDescription(
+            .buildUnavailable, .error,
+            "a build strategy that is not available (kaniko, shipwright, custom; s2i outside OpenShift)"),
         RuleDescription(.buildRegistryMissing, .error, "a build on Kubernetes has no registry to push the image to"),
         RuleDescription(.buildSourceStrategy, .warning, "an S2I Source build needs a builder image with S2I scripts"),
-        RuleDescription(.buildTemplateInvalid, .error, "a build template in templates/tekton or templates/argocd is missing or invalid"),
+        RuleDescription(
+            .buildTemplateInvalid, .error, "a build template in templates/tekton or templates/argocd is missing or invalid"),
         RuleDescription(.overlayNotFound, .error, "an overlay cannot be found"),
         RuleDescription(.projectInvalid, .error, "the project file is invalid"),
         RuleDescription(.environmentInvalid, .error, "an environment's resolved settings are invalid"),
@@ -170,26 +177,37 @@ public enum RuleCatalog {
         RuleDescription(.deliveryPruneDisabled, .warning, "prune is off: superseded validation Jobs stay in the cluster"),
         RuleDescription(.outputPath, .error, "an output path escapes the output folder"),
         RuleDescription(.outputWrite, .error, "the output folder cannot be written"),
-        RuleDescription(.waiverInvalid, .error, "a `nbgitops.dev/waive` annotation is malformed, has no reason, or names an unknown rule"),
+        RuleDescription(
+            .waiverInvalid, .error, "a `nbgitops.dev/waive` annotation is malformed, has no reason, or names an unknown rule"),
         RuleDescription(.waiverUnused, .warning, "a waiver names a rule that reported nothing for its object"),
-        RuleDescription(.rwoConcurrentMount, .error, "a ReadWriteOnce claim is mounted by two or more workloads that can run at once"),
-        RuleDescription(.rwoMixedAccess, .error, "a ReadWriteOnce claim is mounted read-write by one workload and read-only by another"),
+        RuleDescription(
+            .rwoConcurrentMount, .error, "a ReadWriteOnce claim is mounted by two or more workloads that can run at once"),
+        RuleDescription(
+            .rwoMixedAccess, .error, "a ReadWriteOnce claim is mounted read-write by one workload and read-only by another"),
         RuleDescription(.gpuUntolerated, .error, "a pod requests the GPU resource but does not tolerate the GPU nodes' taints"),
         RuleDescription(.gpuRequestLimit, .error, "the GPU resource's request differs from its limit"),
-        RuleDescription(.gpuTolerationWithoutRequest, .warning, "a pod tolerates the GPU taints but requests no GPU (it can occupy a GPU node)"),
+        RuleDescription(
+            .gpuTolerationWithoutRequest, .warning,
+            "a pod tolerates the GPU taints but requests no GPU (it can occupy a GPU node)"),
         RuleDescription(.affinityAssistantUnreachable, .error, "a task pod's placement cannot reach Tekton's affinity assistant"),
-        RuleDescription(.affinityOverwritten, .error, "affinity in a podTemplate of a run with a PVC workspace (Tekton overwrites it)"),
-        RuleDescription(.workspacesPerTask, .error, "a task binds more than one PVC-backed workspace under coschedule: workspaces"),
+        RuleDescription(
+            .affinityOverwritten, .error, "affinity in a podTemplate of a run with a PVC workspace (Tekton overwrites it)"),
+        RuleDescription(
+            .workspacesPerTask, .error, "a task binds more than one PVC-backed workspace under coschedule: workspaces"),
         RuleDescription(.tektonBetaField, .error, "a tekton.dev/v1 object uses a v1beta1 field that v1 drops or ignores"),
         RuleDescription(.sharedVolumeUIDs, .error, "containers share a volume as different users with no common group"),
         RuleDescription(.uidOutsideRange, .error, "a fixed runAsUser/fsGroup on OpenShift outside the namespace's UID range"),
-        RuleDescription(.privilegeCapped, .error, "a ServiceAccount's pods need more privilege than the environment or its bindings allow"),
+        RuleDescription(
+            .privilegeCapped, .error, "a ServiceAccount's pods need more privilege than the environment or its bindings allow"),
         RuleDescription(.privilegeExcess, .warning, "a binding grants a ServiceAccount more privilege than its pods need"),
         RuleDescription(.claimTooSmall, .error, "a claim is smaller than what the specs declare will be written into it"),
         RuleDescription(.ephemeralStorageTooSmall, .error, "ephemeral storage is smaller than what a build declares it writes"),
         RuleDescription(.s2iOnKubernetes, .error, "an S2I build on a plain Kubernetes environment"),
         RuleDescription(.openshiftAPI, .error, "an OpenShift-only API group in a Kubernetes environment"),
-        RuleDescription(.runtimeInstallNoHome, .error, "a runtime `pip install` under OpenShift's random UID with no writable HOME"),
-        RuleDescription(.resourcesUnset, .warning, "a validation container has no CPU or memory request or limit, even after the environment's defaults"),
+        RuleDescription(
+            .runtimeInstallNoHome, .error, "a runtime `pip install` under OpenShift's random UID with no writable HOME"),
+        RuleDescription(
+            .resourcesUnset, .warning,
+            "a validation container has no CPU or memory request or limit, even after the environment's defaults"),
     ]
 }

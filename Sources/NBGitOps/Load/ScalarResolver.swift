@@ -115,11 +115,17 @@ public enum ScalarResolver {
         // The magnitude as unsigned, so that -2^63 (whose magnitude is one more than Int.max)
         // parses too.
         var value: UInt?
-        if cleaned.hasPrefix("0x") { value = UInt(cleaned.dropFirst(2), radix: 16) }
-        else if cleaned.hasPrefix("0o") { value = UInt(cleaned.dropFirst(2), radix: 8) }
-        else if cleaned.hasPrefix("0b") { value = UInt(cleaned.dropFirst(2), radix: 2) }
-        else if cleaned.count > 1 && cleaned.hasPrefix("0") { value = UInt(cleaned.dropFirst(1), radix: 8) }
-        else if cleaned.allSatisfy({ $0.isASCII && $0.isNumber }) { value = UInt(cleaned) }
+        if cleaned.hasPrefix("0x") {
+            value = UInt(cleaned.dropFirst(2), radix: 16)
+        } else if cleaned.hasPrefix("0o") {
+            value = UInt(cleaned.dropFirst(2), radix: 8)
+        } else if cleaned.hasPrefix("0b") {
+            value = UInt(cleaned.dropFirst(2), radix: 2)
+        } else if cleaned.count > 1 && cleaned.hasPrefix("0") {
+            value = UInt(cleaned.dropFirst(1), radix: 8)
+        } else if cleaned.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            value = UInt(cleaned)
+        }
         guard let magnitude = value else { return nil }
         if negative {
             if magnitude == UInt(Int.max) + 1 { return Int.min }
@@ -139,10 +145,14 @@ public enum ScalarResolver {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
-            if byte >= 0x30 && byte <= 0x39 { sawDigit = true }
-            else if byte == 0x5F && sawDigit {}
-            else if byte == 0x2E && !sawDot { sawDot = true }
-            else { break }
+            if byte >= 0x30 && byte <= 0x39 {
+                sawDigit = true
+            } else if byte == 0x5F && sawDigit {
+            } else if byte == 0x2E && !sawDot {
+                sawDot = true
+            } else {
+                break
+            }
             index += 1
         }
         guard sawDigit else { return false }

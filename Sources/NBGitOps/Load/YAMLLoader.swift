@@ -215,9 +215,10 @@ private final class EventReader {
                         .yamlLimit, "scalar of \(length) bytes is over the \(limits.maxScalarBytes)-byte limit",
                         event.start_mark, help: "keep large content (scripts, data) out of specs")
                 }
-                let text = scalarEvent.value.map {
-                    String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-                } ?? ""
+                let text =
+                    scalarEvent.value.map {
+                        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+                    } ?? ""
                 let style: ScalarStyle
                 switch scalarEvent.style {
                 case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
@@ -285,20 +286,23 @@ private final class EventReader {
             return
         }
         guard let scalar = node.scalar else {
-            throw LoadFailure(diagnostic: Diagnostic(
-                .yamlSyntax, .error, "mapping keys must be plain strings, found \(node.kindDescription)",
-                at: node.location))
+            throw LoadFailure(
+                diagnostic: Diagnostic(
+                    .yamlSyntax, .error, "mapping keys must be plain strings, found \(node.kindDescription)",
+                    at: node.location))
         }
         if scalar.isPlain && scalar.value == "<<" {
-            throw LoadFailure(diagnostic: Diagnostic(
-                .yamlMergeKey, .error, "merge keys (`<<`) are not supported", at: node.location,
-                help: "write the merged fields out in full"))
+            throw LoadFailure(
+                diagnostic: Diagnostic(
+                    .yamlMergeKey, .error, "merge keys (`<<`) are not supported", at: node.location,
+                    help: "write the merged fields out in full"))
         }
         if let first = top.keys[scalar.value] {
-            throw LoadFailure(diagnostic: Diagnostic(
-                .yamlDuplicateKey, .error, "duplicate key '\(scalar.value)'", at: node.location,
-                help: "remove one of the two entries; Kubernetes rejects duplicate keys under strict validation",
-                notes: [DiagnosticNote("first defined here", at: first)]))
+            throw LoadFailure(
+                diagnostic: Diagnostic(
+                    .yamlDuplicateKey, .error, "duplicate key '\(scalar.value)'", at: node.location,
+                    help: "remove one of the two entries; Kubernetes rejects duplicate keys under strict validation",
+                    notes: [DiagnosticNote("first defined here", at: first)]))
         }
         top.keys[scalar.value] = node.location
         top.pendingKey = node
@@ -328,9 +332,10 @@ private final class EventReader {
         if problem.contains("UTF-8") || problem.contains("control characters") || parser.error == YAML_READER_ERROR {
             // Reader errors have only an offset; compute line and column ourselves.
             let offset = Int(parser.problem_offset)
-            return LoadFailure(diagnostic: Diagnostic(
-                .yamlEncoding, .error, "input is not valid UTF-8 text (\(problem))", at: locationOf(offset: offset),
-                help: "save the file as UTF-8"))
+            return LoadFailure(
+                diagnostic: Diagnostic(
+                    .yamlEncoding, .error, "input is not valid UTF-8 text (\(problem))", at: locationOf(offset: offset),
+                    help: "save the file as UTF-8"))
         }
         if isTabInIndentation(mark) {
             return fail(
@@ -345,7 +350,8 @@ private final class EventReader {
             // end of the file; its opening quote is the place to look).
             let start = parser.context_mark
             if start.index != mark.index {
-                let what = context.replacingOccurrences(of: "while scanning ", with: "").replacingOccurrences(of: "while parsing ", with: "")
+                let what = context.replacingOccurrences(of: "while scanning ", with: "").replacingOccurrences(
+                    of: "while parsing ", with: "")
                 notes.append(DiagnosticNote("\(what) started here", at: location(start)))
             }
         }

@@ -175,13 +175,15 @@ public enum CompilerPipeline {
         for request in input.environments {
             var overlays: [Overlay] = []
             for name in request.overlays {
-                guard let reference = OverlayLoader.locate(
-                    name, baseDirectory: input.baseDirectory, resourceRoot: input.resources.path, diagnostics: diagnostics),
+                guard
+                    let reference = OverlayLoader.locate(
+                        name, baseDirectory: input.baseDirectory, resourceRoot: input.resources.path, diagnostics: diagnostics),
                     let overlay = OverlayLoader.load(reference, resourceRoot: input.resources.path, diagnostics: diagnostics)
                 else { continue }
                 overlays.append(overlay)
             }
-            environments.append(EnvironmentResolver.resolve(name: request.name.value, overlays: overlays, diagnostics: diagnostics))
+            environments.append(
+                EnvironmentResolver.resolve(name: request.name.value, overlays: overlays, diagnostics: diagnostics))
         }
         lap("resolve")
         guard !diagnostics.hasErrors else { return nil }

@@ -257,8 +257,7 @@ public enum EnvironmentPlanner {
     // MARK: Duplicates
 
     /// Drops later NotebookValidationJobs that reuse an earlier one's name (reported).
-    static func uniqueJobs(_ jobs: [NotebookValidationJob], diagnostics: DiagnosticCollector) -> [NotebookValidationJob]
-    {
+    static func uniqueJobs(_ jobs: [NotebookValidationJob], diagnostics: DiagnosticCollector) -> [NotebookValidationJob] {
         var seen: [String: NotebookValidationJob] = [:]
         var result: [NotebookValidationJob] = []
         for job in jobs {

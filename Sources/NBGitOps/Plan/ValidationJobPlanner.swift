@@ -316,7 +316,10 @@ enum ValidationJobPlanner {
                             [
                                 "downwardAPI": [
                                     "items": [
-                                        ["path": "namespace", "fieldRef": ["apiVersion": "v1", "fieldPath": "metadata.namespace"]]
+                                        [
+                                            "path": "namespace",
+                                            "fieldRef": ["apiVersion": "v1", "fieldPath": "metadata.namespace"],
+                                        ]
                                     ]
                                 ]
                             ],

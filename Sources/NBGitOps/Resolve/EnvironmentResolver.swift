@@ -17,12 +17,19 @@ public enum EnvironmentResolver {
 
     public static func resolve(name: String, overlays: [Overlay], diagnostics: DiagnosticCollector) -> Environment {
         let stack = LayerStack(overlays: overlays)
-        let platform = stack.enumValue("platform", Platform.kubernetes, Platform.init(rawValue:), why: "vanilla Kubernetes unless an overlay says openshift")
-        let accessMode = stack.enumValue("storage.accessMode", AccessMode.readWriteOnce, AccessMode.init(rawValue:), why: "ReadWriteOnce is available on every cluster")
-        let coschedule = stack.enumValue("tekton.coschedule", CoscheduleMode.workspaces, CoscheduleMode.init(rawValue:), why: "Tekton's default coschedule mode")
-        let tool = stack.enumValue("delivery.tool", DeliveryTool.argocd, DeliveryTool.init(rawValue:), why: "Argo CD unless an overlay says flux")
+        let platform = stack.enumValue(
+            "platform", Platform.kubernetes, Platform.init(rawValue:), why: "vanilla Kubernetes unless an overlay says openshift")
+        let accessMode = stack.enumValue(
+            "storage.accessMode", AccessMode.readWriteOnce, AccessMode.init(rawValue:),
+            why: "ReadWriteOnce is available on every cluster")
+        let coschedule = stack.enumValue(
+            "tekton.coschedule", CoscheduleMode.workspaces, CoscheduleMode.init(rawValue:),
+            why: "Tekton's default coschedule mode")
+        let tool = stack.enumValue(
+            "delivery.tool", DeliveryTool.argocd, DeliveryTool.init(rawValue:), why: "Argo CD unless an overlay says flux")
 
-        let taintsTraced: Traced<[Taint]> = stack.list("gpu.taints", why: "no GPU taints unless an overlay declares them") { node in
+        let taintsTraced: Traced<[Taint]> = stack.list("gpu.taints", why: "no GPU taints unless an overlay declares them") {
+            node in
             guard let key = node["key"]?.stringValue, let effect = node["effect"]?.stringValue else { return nil }
             return Taint(key: key, value: node["value"]?.stringValue, effect: effect)
         }
@@ -30,9 +37,13 @@ public enum EnvironmentResolver {
             guard let source = node["source"]?.stringValue, let mirror = node["mirror"]?.stringValue else { return nil }
             return ImageMirror(source: source, mirror: mirror)
         }
-        var syncOptions: Traced<[String]> = stack.list("delivery.syncOptions", why: DeliverySettings.syncOptionsReason) { $0.stringValue }
+        var syncOptions: Traced<[String]> = stack.list("delivery.syncOptions", why: DeliverySettings.syncOptionsReason) {
+            $0.stringValue
+        }
         if case .builtinDefault = syncOptions.origin { syncOptions.value = DeliverySettings.defaultSyncOptions }
-        let claims: Traced<[String]> = stack.list("storage.existingClaims", why: "no claims declared as pre-existing") { $0.stringValue }
+        let claims: Traced<[String]> = stack.list("storage.existingClaims", why: "no claims declared as pre-existing") {
+            $0.stringValue
+        }
 
         let environment = Environment(
             name: name,
@@ -42,9 +53,11 @@ public enum EnvironmentResolver {
                 accessMode: accessMode,
                 storageClassName: stack.optionalString("storage.storageClassName", why: "the cluster's default storage class"),
                 claimSize: stack.string("storage.claimSize", Defaults.claimSize, why: "room for typical notebook outputs"),
-                workspaceSize: stack.string("storage.workspaceSize", Defaults.workspaceSize, why: "room for a typical build context"),
+                workspaceSize: stack.string(
+                    "storage.workspaceSize", Defaults.workspaceSize, why: "room for a typical build context"),
                 existingClaims: claims,
-                manageAllClaims: stack.bool("storage.manageAllClaims", false, why: "claims not declared in specs are expected to pre-exist")),
+                manageAllClaims: stack.bool(
+                    "storage.manageAllClaims", false, why: "claims not declared in specs are expected to pre-exist")),
             gpu: GPUSettings(
                 resourceName: stack.string("gpu.resourceName", Defaults.gpuResource, why: "the NVIDIA device plugin's resource"),
                 taints: taintsTraced,
@@ -64,7 +77,8 @@ public enum EnvironmentResolver {
                 repositoryURL: stack.string("delivery.repositoryURL", "", why: "no repository configured"),
                 revision: stack.string("delivery.revision", Defaults.revision, why: "the main branch"),
                 path: stack.optionalString("delivery.path", why: "derived from the output folder"),
-                controllerNamespace: stack.optionalString("delivery.controllerNamespace", why: "the delivery tool's usual namespace on the platform"),
+                controllerNamespace: stack.optionalString(
+                    "delivery.controllerNamespace", why: "the delivery tool's usual namespace on the platform"),
                 prune: stack.bool("delivery.prune", true, why: DeliverySettings.pruneReason),
                 selfHeal: stack.bool("delivery.selfHeal", true, why: DeliverySettings.selfHealReason),
                 syncOptions: syncOptions))

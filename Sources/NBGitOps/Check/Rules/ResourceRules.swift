@@ -21,7 +21,8 @@ enum ResourceRules {
             context.report(
                 "the notebook container of '\(job.name.value)' has no \(missing.joined(separator: ", ")), even after the environment's defaults",
                 at: job.podConfig.containerImage.location,
-                help: "set spec.podConfig.resources (requests and limits for cpu and memory), or defaults.resources in an overlay of the environment",
+                help:
+                    "set spec.podConfig.resources (requests and limits for cpu and memory), or defaults.resources in an overlay of the environment",
                 notes: [note],
                 subject: context.subject(for: job))
         }

@@ -165,7 +165,9 @@ enum SecurityRules {
                 if !extra.isEmpty {
                     let level: Int
                     if openshift {
-                        level = 3  // of the SCCs OpenShift ships only `privileged` adds capabilities (anyuid does not: seed 004); pipelines-scc admits SETFCAP (see `SCC`)
+                        // Of the SCCs OpenShift ships only `privileged` adds capabilities (anyuid
+                        // does not: seed 004); pipelines-scc admits SETFCAP (see `SCC`).
+                        level = 3
                     } else {
                         level = extra.allSatisfy { baselineCapabilities.contains($0) } ? 1 : 2
                     }
@@ -274,8 +276,7 @@ enum SecurityRules {
     /// Kubernetes: the Pod Security level a pod may reach: `security.privilegeCap`, else the
     /// `enforce` label of its namespace when nbgitops emits the Namespace (the build namespace is
     /// `baseline`), else `restricted`.
-    static func kubernetesCap(_ unit: PodUnit, context: RuleContext) -> (index: Int, why: String, location: SourceLocation?)
-    {
+    static func kubernetesCap(_ unit: PodUnit, context: RuleContext) -> (index: Int, why: String, location: SourceLocation?) {
         let cap = context.environment.security.privilegeCap
         if let text = cap.value, let index = podSecurityLevels.firstIndex(of: text) {
             return (index, "the environment caps privilege at \(text): \(cap.origin)", cap.origin.location)
@@ -299,7 +300,7 @@ enum SecurityRules {
         let openshift = context.platform == .openshift
         let cap = context.environment.security.privilegeCap
         let allowed = openshift ? capLevels : podSecurityLevels
-        if let text = cap.value, (openshift ? scc(named: text) == nil : !podSecurityLevels.contains(text)) {
+        if let text = cap.value, openshift ? scc(named: text) == nil : !podSecurityLevels.contains(text) {
             context.report(
                 "security.privilegeCap '\(text)' is not a level of \(context.platform.rawValue) (\(allowed.joined(separator: ", ")))",
                 at: cap.origin.location, help: "use one of \(allowed.joined(separator: ", "))", subject: nil)
