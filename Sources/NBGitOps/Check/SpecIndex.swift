@@ -1,3 +1,5 @@
+import Foundation
+
 /// Lookups from planned objects and source locations back to spec documents, built once per
 /// run so that rules tracing thousands of objects stay linear (a scan of every spec per
 /// lookup made the Check stage quadratic in the number of jobs).
@@ -48,6 +50,20 @@ public final class SpecIndex: Sendable {
         self.documentStarts = starts.mapValues { entries in
             entries.enumerated().sorted { ($0.element.start, $1.offset) < ($1.element.start, $0.offset) }.map(\.element)
         }
+    }
+
+    private let memoLock = NSLock()
+    nonisolated(unsafe) private var memoValues: [String: any Sendable] = [:]
+
+    /// A value computed from the specs alone, once per run however many environments (and
+    /// parallel rules) ask for it.
+    func memo<Value: Sendable>(_ key: String, _ compute: () -> Value) -> Value {
+        memoLock.lock()
+        defer { memoLock.unlock() }
+        if let value = memoValues[key] as? Value { return value }
+        let value = compute()
+        memoValues[key] = value
+        return value
     }
 
     public func job(nameLocation: SourceLocation) -> NotebookValidationJob? {

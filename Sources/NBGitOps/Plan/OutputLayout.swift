@@ -80,11 +80,21 @@ public enum OutputLayout {
         _ folder: String, objects: [PlannedObject], name: (PlannedObject) -> String
     ) -> [OutputFile] {
         let fileNames = objects.map(name)
+        // Headers name the source files; most objects come from one file, shared by many
+        // objects, so each such header is built once.
+        var headerByFile: [String: [UInt8]] = [:]
+        let headers = objects.map { object -> [UInt8] in
+            guard let first = object.sources.first?.file, object.sources.allSatisfy({ $0.file == first }) else {
+                return FileHeader.line(sources: object.sources)
+            }
+            if let cached = headerByFile[first] { return cached }
+            let header = FileHeader.line(sources: object.sources)
+            headerByFile[first] = header
+            return header
+        }
         // Objects render independently: in parallel, results in object order.
-        var files = Parallel.map(Array(zip(objects, fileNames))) { object, file in
-            OutputFile(
-                path: "\(folder)/\(file)",
-                bytes: FileHeader.line(sources: object.sources) + ManifestRenderer.render([object.manifest]))
+        var files = Parallel.map(Array(zip(zip(objects, fileNames), headers))) { item, header in
+            OutputFile(path: "\(folder)/\(item.1)", bytes: ManifestRenderer.render([item.0.manifest], after: header))
         }
         let resources = fileNames.map { ManifestNode.string($0) }
         let kustomization: ManifestNode = [

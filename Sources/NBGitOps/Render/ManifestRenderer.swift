@@ -57,8 +57,9 @@ public enum ManifestRenderer {
     }
 
     /// Renders documents into one YAML stream. The first document has no `---`; later ones do.
-    public static func render(_ documents: [ManifestNode]) -> [UInt8] {
-        let emitter = Emitter()
+    /// `prefix` (a file's header comment line) starts the output, copied as it is.
+    public static func render(_ documents: [ManifestNode], after prefix: [UInt8] = []) -> [UInt8] {
+        let emitter = Emitter(prefix: prefix)
         emitter.streamStart()
         for (index, document) in documents.enumerated() {
             emitter.documentStart(implicit: index == 0)
@@ -90,9 +91,10 @@ private final class Emitter {
 
     var output: [UInt8] { state.pointee.output }
 
-    init() {
+    init(prefix: [UInt8]) {
         state.initialize(to: State())
-        state.pointee.output.reserveCapacity(4096)
+        state.pointee.output.reserveCapacity(4096 + prefix.count)
+        state.pointee.output += prefix
         emitter.initialize(to: yaml_emitter_t())
         yaml_emitter_initialize(emitter)
         yaml_emitter_set_unicode(emitter, 1)

@@ -200,6 +200,13 @@ struct OutputPlanner {
         let owned = Set(previousLedger.paths)
         let produced = Set(located.map(\.relative))
 
+        // The files to compare are read in parallel first (for a `check` or re-render of a
+        // large tree these reads are most of the work).
+        let comparedPaths = located.filter { owned.contains($0.relative) && snapshot.entries[$0.relative]?.kind == .file }
+            .map { root.appending($0.output) }
+        let contents = Parallel.map(comparedPaths) { path in Result { try FileSystem.readFile(path) } }
+        let previousContents = Dictionary(zip(comparedPaths, contents), uniquingKeysWith: { first, _ in first })
+
         var planned: [PlannedFile] = []
         for file in located {
             let outputPath = root.appending(file.output)
@@ -252,7 +259,7 @@ struct OutputPlanner {
                 continue
             }
             do {
-                let previous = try FileSystem.readFile(outputPath)
+                let previous = try (previousContents[outputPath] ?? Result { try FileSystem.readFile(outputPath) }).get()
                 let change: PlannedChange = previous == file.bytes ? .unchanged : .changed(previous: previous)
                 planned.append(
                     PlannedFile(relativePath: file.relative, outputPath: file.output, bytes: file.bytes, change: change)

@@ -121,33 +121,90 @@ enum PlatformRules {
         }
     }
 
+    /// Every string of a tree that holds secret material, as (path, kind), with paths as
+    /// `strings` writes them. A path is built only for a hit: almost no string is one.
+    static func secretStrings(_ node: ManifestNode, path: String) -> [(path: String, kind: String)] {
+        enum Step {
+            case key(String)
+            case index(Int)
+        }
+        var result: [(path: String, kind: String)] = []
+        var steps: [Step] = []
+        func pathText() -> String {
+            var text = path
+            for step in steps {
+                switch step {
+                case .key(let key): text = text.isEmpty ? key : text + SourceMap.component(key)
+                case .index(let index): text += "[\(index)]"
+                }
+            }
+            return text
+        }
+        func walk(_ node: ManifestNode) {
+            switch node {
+            case .string(let text):
+                if let kind = secretKind(text) { result.append((pathText(), kind)) }
+            case .map(let entries):
+                for entry in entries {
+                    steps.append(.key(entry.key))
+                    walk(entry.value)
+                    steps.removeLast()
+                }
+            case .list(let items):
+                for (index, item) in items.enumerated() {
+                    steps.append(.index(index))
+                    walk(item)
+                    steps.removeLast()
+                }
+            default: return
+            }
+        }
+        walk(node)
+        return result
+    }
+
+    /// What NBG140 finds in the specs themselves: the same in every environment, so computed
+    /// once per run (`SpecIndex.memo`) and reported in each.
+    struct SpecSecret: Sendable {
+        var message: String
+        var location: SourceLocation?
+        var subject: DocumentKey
+    }
+
+    static func specSecrets(_ specs: SpecSet) -> [SpecSecret] {
+        var result: [SpecSecret] = []
+        for job in specs.jobs {
+            // git URLs with credentials are refused while decoding (never reaching here).
+            for (path, kind) in secretStrings(job.document, path: "spec") {
+                result.append(
+                    SpecSecret(
+                        message:
+                            "NotebookValidationJob '\(job.name.value)' carries \(kind) at '\(path)'; secret values must never reach gitops/",
+                        location: job.sourceMap.nearest(path) ?? job.name.location,
+                        subject: DocumentKey(file: job.file, index: job.documentIndex)))
+            }
+        }
+        for object in specs.supportingObjects {
+            // Credential-named env literals are refused while decoding (SecretScanner).
+            for (path, kind) in secretStrings(object.manifest, path: "") {
+                result.append(
+                    SpecSecret(
+                        message:
+                            "\(object.kind) '\(object.name.value)' carries \(kind) at '\(path)'; secret values must never reach gitops/",
+                        location: object.sourceMap.nearest(path) ?? object.location,
+                        subject: DocumentKey(file: object.file, index: object.documentIndex)))
+            }
+        }
+        return result
+    }
+
     /// NBG140: literal secret material anywhere in a spec (every field, passed-through objects
     /// included) or in an overlay setting; the value is never echoed.
     static let secrets = PlanRule(.secretLiteral) { context in
         let help =
             "remove it: keep credentials in a Secret created outside git (or an ExternalSecret / SealedSecret) and reference it by name"
-        for job in context.specs.jobs {
-            var found: [(String, String)] = []
-            strings(job.document, path: "spec", into: &found)
-            for (path, text) in found {
-                // git URLs with credentials are refused while decoding (never reaching here).
-                guard let kind = secretKind(text) else { continue }
-                context.report(
-                    "NotebookValidationJob '\(job.name.value)' carries \(kind) at '\(path)'; secret values must never reach gitops/",
-                    at: job.sourceMap.nearest(path) ?? job.name.location, help: help, subject: context.subject(for: job))
-            }
-        }
-        for object in context.specs.supportingObjects {
-            var found: [(String, String)] = []
-            strings(object.manifest, path: "", into: &found)
-            for (path, text) in found {
-                // Credential-named env literals are refused while decoding (SecretScanner).
-                guard let kind = secretKind(text) else { continue }
-                context.report(
-                    "\(object.kind) '\(object.name.value)' carries \(kind) at '\(path)'; secret values must never reach gitops/",
-                    at: object.sourceMap.nearest(path) ?? object.location, help: help,
-                    subject: DocumentKey(file: object.file, index: object.documentIndex))
-            }
+        for found in context.index.memo("NBG140.specs", { specSecrets(context.specs) }) {
+            context.report(found.message, at: found.location, help: help, subject: found.subject)
         }
         let environment = context.environment
         var settings: [(String, String?, Origin)] = [
