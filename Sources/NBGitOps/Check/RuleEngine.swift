@@ -69,10 +69,14 @@ public final class RuleContext: @unchecked Sendable {
         self.init(plan: plan, index: SpecIndex(specs))
     }
 
-    init(plan: EnvironmentPlan, index: SpecIndex, units: [PodUnit]? = nil) {
+    /// `SecurityRules.needs` of each unit, by `PodUnit.position` (set by `RuleSession`).
+    let needsByUnit: [[SecurityRules.Need]]?
+
+    init(plan: EnvironmentPlan, index: SpecIndex, units: [PodUnit]? = nil, needsByUnit: [[SecurityRules.Need]]? = nil) {
         self.plan = plan
         self.specs = index.specs
         self.index = index
+        self.needsByUnit = needsByUnit
         if let units { self.units = units }
     }
 
@@ -348,12 +352,20 @@ public final class RuleSession {
         combined.objects = plan.objects + plan.buildObjects
         combined.buildObjects = []
         let checked = combined
-        let units = Workloads.units(checked)
+        var positioned = Workloads.units(checked)
+        for position in positioned.indices { positioned[position].position = position }
+        let units = positioned
         let index = self.index
+        // What each pod needs (privilege, capabilities, …): several rules ask, so it is
+        // computed once per unit, in parallel. `computeNeeds` reads only the plan, the
+        // environment and the immutable `SpecIndex` (no lazy state, no findings), so one
+        // context serves every thread.
+        let needsContext = RuleContext(plan: checked, index: index, units: units)
+        let needsByUnit = Parallel.map(units) { unit in SecurityRules.computeNeeds(unit, context: needsContext) }
         // Rules are independent: they run in parallel, each with its own context; findings
         // are merged in rule order, as a sequential run reports them.
         let findingsByRule = Parallel.map(rules) { rule -> [Finding] in
-            let context = RuleContext(plan: checked, index: index, units: units)
+            let context = RuleContext(plan: checked, index: index, units: units, needsByUnit: needsByUnit)
             context.currentRule = rule.id
             context.currentSeverity = rule.severity
             rule.check(context)

@@ -30,6 +30,9 @@ public struct PodUnit: Sendable {
     public var claims: [ClaimUse]
     /// The name this unit is shown with in messages.
     public var displayName: String
+    /// Its position in `RuleContext.units` (per-unit results computed once per environment
+    /// are looked up by it).
+    public var position = -1
 }
 
 public struct ContainerRef: Sendable {

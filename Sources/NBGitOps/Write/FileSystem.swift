@@ -141,6 +141,17 @@ enum FileSystem {
 
     /// Creates a new regular file (never replacing or following anything) holding `bytes`.
     /// `permissions` is filtered by the process umask, as `open` does.
+    /// Byte equality through `memcmp` (`Array.==` compares element by element).
+    static func sameBytes(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return lhs.withUnsafeBytes { left in
+            rhs.withUnsafeBytes { right in
+                guard let a = left.baseAddress, let b = right.baseAddress else { return true }
+                return memcmp(a, b, left.count) == 0
+            }
+        }
+    }
+
     static func createFile(_ path: String, bytes: [UInt8], permissions: UInt32 = 0o666) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(permissions))
         if descriptor < 0 { throw FileSystemError(operation: "create", path: path, code: errno) }

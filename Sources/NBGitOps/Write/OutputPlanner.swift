@@ -260,7 +260,8 @@ struct OutputPlanner {
             }
             do {
                 let previous = try (previousContents[outputPath] ?? Result { try FileSystem.readFile(outputPath) }).get()
-                let change: PlannedChange = previous == file.bytes ? .unchanged : .changed(previous: previous)
+                let change: PlannedChange =
+                    FileSystem.sameBytes(previous, file.bytes) ? .unchanged : .changed(previous: previous)
                 planned.append(
                     PlannedFile(relativePath: file.relative, outputPath: file.output, bytes: file.bytes, change: change)
                 )

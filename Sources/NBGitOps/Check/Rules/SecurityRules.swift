@@ -97,7 +97,7 @@ enum SecurityRules {
     ]
 
     /// Why a pod needs a level: the level's index, a reason and where it is written.
-    struct Need {
+    struct Need: Sendable {
         var level: Int
         var reason: String
         var location: SourceLocation?
@@ -105,7 +105,7 @@ enum SecurityRules {
         var requirement: Requirement = .nothing
     }
 
-    enum Requirement: Equatable {
+    enum Requirement: Equatable, Sendable {
         case nothing, uidOutsideRange, root, escalation, hostOrPrivileged
         case capabilities(Set<String>)
     }
@@ -132,7 +132,15 @@ enum SecurityRules {
     }
 
     /// Everything a pod shape needs beyond the default (the first entry is the default).
+    /// Computed once per unit and environment (several rules ask, some more than once).
     static func needs(_ unit: PodUnit, context: RuleContext) -> [Need] {
+        if let cached = context.needsByUnit, cached.indices.contains(unit.position) {
+            return cached[unit.position]
+        }
+        return computeNeeds(unit, context: context)
+    }
+
+    static func computeNeeds(_ unit: PodUnit, context: RuleContext) -> [Need] {
         let openshift = context.platform == .openshift
         var needs: [Need] = [Need(level: 0, reason: "nothing beyond the default", location: nil)]
         func at(_ object: PlannedObject, _ path: String) -> SourceLocation? { context.location(of: object, path: path) }
