@@ -273,7 +273,12 @@ private final class PlanBox: @unchecked Sendable {
         if let stored { body(stored) }
     }
 
+    /// With one thread allowed (`NBGITOPS_THREADS=1`) the plan is freed here, on this thread.
     func releaseInBackground() {
-        Self.disposal.async { self.stored = nil }
+        if (Parallel.threadOverride ?? Parallel.threads) < 2 {
+            stored = nil
+        } else {
+            Self.disposal.async { self.stored = nil }
+        }
     }
 }
