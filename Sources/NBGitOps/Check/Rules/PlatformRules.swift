@@ -172,30 +172,36 @@ enum PlatformRules {
     }
 
     static func specSecrets(_ specs: SpecSet) -> [SpecSecret] {
-        var result: [SpecSecret] = []
-        for job in specs.jobs {
-            // git URLs with credentials are refused while decoding (never reaching here).
-            for (path, kind) in secretStrings(job.document, path: "spec") {
-                result.append(
-                    SpecSecret(
-                        message:
-                            "NotebookValidationJob '\(job.name.value)' carries \(kind) at '\(path)'; secret values must never reach gitops/",
-                        location: job.sourceMap.nearest(path) ?? job.name.location,
-                        subject: DocumentKey(file: job.file, index: job.documentIndex)))
+        struct Document {
+            var what: String
+            var tree: ManifestNode
+            var root: String
+            var sourceMap: SourceMap
+            var fallback: SourceLocation
+            var subject: DocumentKey
+        }
+        // git URLs with credentials and credential-named env literals are refused while
+        // decoding (SecretScanner), so they never reach here.
+        let documents =
+            specs.jobs.map { job in
+                Document(
+                    what: "NotebookValidationJob '\(job.name.value)'", tree: job.document, root: "spec",
+                    sourceMap: job.sourceMap, fallback: job.name.location,
+                    subject: DocumentKey(file: job.file, index: job.documentIndex))
+            }
+            + specs.supportingObjects.map { object in
+                Document(
+                    what: "\(object.kind) '\(object.name.value)'", tree: object.manifest, root: "",
+                    sourceMap: object.sourceMap, fallback: object.location,
+                    subject: DocumentKey(file: object.file, index: object.documentIndex))
+            }
+        return documents.flatMap { document in
+            secretStrings(document.tree, path: document.root).map { path, kind in
+                SpecSecret(
+                    message: "\(document.what) carries \(kind) at '\(path)'; secret values must never reach gitops/",
+                    location: document.sourceMap.nearest(path) ?? document.fallback, subject: document.subject)
             }
         }
-        for object in specs.supportingObjects {
-            // Credential-named env literals are refused while decoding (SecretScanner).
-            for (path, kind) in secretStrings(object.manifest, path: "") {
-                result.append(
-                    SpecSecret(
-                        message:
-                            "\(object.kind) '\(object.name.value)' carries \(kind) at '\(path)'; secret values must never reach gitops/",
-                        location: object.sourceMap.nearest(path) ?? object.location,
-                        subject: DocumentKey(file: object.file, index: object.documentIndex)))
-            }
-        }
-        return result
     }
 
     /// NBG140: literal secret material anywhere in a spec (every field, passed-through objects
