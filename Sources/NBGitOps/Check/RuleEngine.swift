@@ -352,9 +352,7 @@ public final class RuleSession {
         combined.objects = plan.objects + plan.buildObjects
         combined.buildObjects = []
         let checked = combined
-        var positioned = Workloads.units(checked)
-        for position in positioned.indices { positioned[position].position = position }
-        let units = positioned
+        let units = Workloads.units(checked)
         let index = self.index
         // What each pod needs (privilege, capabilities, …): several rules ask, so it is
         // computed once per unit, in parallel. `computeNeeds` reads only the plan, the

@@ -30,8 +30,8 @@ public struct PodUnit: Sendable {
     public var claims: [ClaimUse]
     /// The name this unit is shown with in messages.
     public var displayName: String
-    /// Its position in `RuleContext.units` (per-unit results computed once per environment
-    /// are looked up by it).
+    /// Its position in the list `units(_:)` returns (per-unit results computed once per
+    /// environment are looked up by it).
     public var position = -1
 }
 
@@ -73,6 +73,7 @@ public enum Workloads {
             if object.isTekton && object.kind == "TaskRun" { units += taskRunUnits(object, plan: plan) }
             if object.kind == "InferenceService", let unit = inferenceServiceUnit(object) { units.append(unit) }
         }
+        for position in units.indices { units[position].position = position }
         return units
     }
 
@@ -110,10 +111,11 @@ public enum Workloads {
     /// A KServe InferenceService serving from `pvc://claim/path` (ADR-053): its predictor pod
     /// mounts the claim read-only, while the notebook that trains the model writes it.
     static func inferenceServiceUnit(_ object: PlannedObject) -> PodUnit? {
-        var found: [(String, String)] = []
-        PlatformRules.strings(object.manifest["spec"] ?? .map([]), path: "spec", into: &found)
+        let found = PlatformRules.strings(object.manifest["spec"] ?? .map([]), path: "spec") { text in
+            text.hasPrefix("pvc://") ? text : nil
+        }
         let claims = found.compactMap { path, text -> ClaimUse? in
-            guard path.hasSuffix("storageUri"), text.hasPrefix("pvc://") else { return nil }
+            guard path.hasSuffix("storageUri") else { return nil }
             let claim = text.dropFirst("pvc://".count).split(separator: "/").first.map(String.init) ?? ""
             guard !claim.isEmpty else { return nil }
             return ClaimUse(claim: claim, readOnly: true, object: object, path: path, isNamedClaim: true)

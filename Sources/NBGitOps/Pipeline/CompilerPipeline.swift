@@ -275,7 +275,7 @@ private final class PlanBox: @unchecked Sendable {
 
     /// With one thread allowed (`NBGITOPS_THREADS=1`) the plan is freed here, on this thread.
     func releaseInBackground() {
-        if (Parallel.threadOverride ?? Parallel.threads) < 2 {
+        if Parallel.effectiveThreads < 2 {
             stored = nil
         } else {
             Self.disposal.async { self.stored = nil }

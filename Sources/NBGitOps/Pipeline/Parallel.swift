@@ -21,8 +21,11 @@ enum Parallel {
     /// at a time).
     nonisolated(unsafe) static var threadOverride: Int?
 
+    /// The threads a `map` may use now.
+    static var effectiveThreads: Int { threadOverride ?? threads }
+
     static func map<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform: @Sendable (Item) -> Result) -> [Result] {
-        let stripes = min(threadOverride ?? threads, items.count)
+        let stripes = min(effectiveThreads, items.count)
         if stripes < 2 { return items.map(transform) }
         let results = ResultSlots<Result>(count: items.count)
         // `stripes` workers take the next item until none is left: uneven items (one slow

@@ -2,14 +2,18 @@
 /// (unlike `Hasher`, which Swift seeds per process). Used for content-derived names, where a
 /// collision only costs a needless re-run, so a cryptographic hash is not needed.
 public enum StableHash {
-    public static func fnv1a64<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// `seed`: the hash so far, to continue it over more bytes (the FNV offset basis to start).
+    public static func fnv1a64<Bytes: Sequence>(_ bytes: Bytes, seed: UInt64 = fnvOffsetBasis) -> UInt64
+    where Bytes.Element == UInt8 {
+        var hash = seed
         for byte in bytes {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }
         return hash
     }
+
+    public static let fnvOffsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
 
     /// The hash as 16 lowercase hex digits.
     public static func hex(_ hash: UInt64) -> String {
@@ -40,11 +44,10 @@ extension StableHash {
 }
 
 private struct StructuralHasher {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    var hash = StableHash.fnvOffsetBasis
 
     mutating func byte(_ value: UInt8) {
-        hash ^= UInt64(value)
-        hash = hash &* 0x0000_0100_0000_01b3
+        hash = StableHash.fnv1a64(CollectionOfOne(value), seed: hash)
     }
 
     mutating func integer(_ value: Int) {
@@ -59,12 +62,7 @@ private struct StructuralHasher {
         var value = value
         value.withUTF8 { bytes in
             integer(bytes.count)
-            var hash = self.hash
-            for byte in bytes {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x0000_0100_0000_01b3
-            }
-            self.hash = hash
+            hash = StableHash.fnv1a64(bytes, seed: hash)
         }
     }
 

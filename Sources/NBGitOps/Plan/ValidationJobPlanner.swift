@@ -217,26 +217,21 @@ enum ValidationJobPlanner {
         ]
         var volume: ManifestNode?
         if let secret = source.git.credentialsSecret?.value {
+            // Files from a Secret volume in this container only (not environment variables,
+            // which every process of the container and `kubectl describe` tooling can see).
+            let credentials: (variable: String, volume: PodLayout.ReservedVolume)?
             switch source.git.transport {
-            case .https, .http:
-                // Files from a Secret volume in this container only (not environment variables,
-                // which every process of the container and `kubectl describe` tooling can see).
-                environment.append(env("NBG_GIT_CREDENTIALS_DIR", httpsVolume.mountPath))
-                mounts.append(mount(httpsVolume))
+            case .https, .http: credentials = ("NBG_GIT_CREDENTIALS_DIR", httpsVolume)
+            case .ssh: credentials = ("NBG_SSH_DIR", sshVolume)
+            case .git: credentials = nil  // no authentication; the Check stage reports the useless secret
+            }
+            if let credentials {
+                environment.append(env(credentials.variable, credentials.volume.mountPath))
+                mounts.append(mount(credentials.volume))
                 volume = [
-                    "name": .string(httpsVolume.name),
+                    "name": .string(credentials.volume.name),
                     "secret": ["secretName": .string(secret), "defaultMode": 0o400],
                 ]
-            case .ssh:
-                environment.append(env("NBG_SSH_DIR", sshVolume.mountPath))
-                mounts.append(mount(sshVolume))
-                volume = [
-                    "name": .string(sshVolume.name),
-                    "secret": ["secretName": .string(secret), "defaultMode": 0o400],
-                ]
-            case .git:
-                // git:// has no authentication; the Check stage reports the useless secret.
-                break
             }
         }
         if source.git.transport == .ssh {

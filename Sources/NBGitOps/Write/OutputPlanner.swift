@@ -200,14 +200,9 @@ struct OutputPlanner {
         let owned = Set(previousLedger.paths)
         let produced = Set(located.map(\.relative))
 
-        // The files to compare are read in parallel first (for a `check` or re-render of a
-        // large tree these reads are most of the work).
-        let comparedPaths = located.filter { owned.contains($0.relative) && snapshot.entries[$0.relative]?.kind == .file }
-            .map { root.appending($0.output) }
-        let contents = Parallel.map(comparedPaths) { path in Result { try FileSystem.readFile(path) } }
-        let previousContents = Dictionary(zip(comparedPaths, contents), uniquingKeysWith: { first, _ in first })
-
         var planned: [PlannedFile] = []
+        // Owned files already on disk: compared with what was rendered after this loop.
+        var compared: [(relative: String, output: String, bytes: [UInt8], path: String)] = []
         for file in located {
             let outputPath = root.appending(file.output)
             // Every existing ancestor must be a real folder, or an owned file this run removes
@@ -258,15 +253,21 @@ struct OutputPlanner {
                     at: .startOf(outputPath), help: "remove '\(outputPath)'; nbgitops only replaces files it wrote")
                 continue
             }
-            do {
-                let previous = try (previousContents[outputPath] ?? Result { try FileSystem.readFile(outputPath) }).get()
+            compared.append((file.relative, file.output, file.bytes, outputPath))
+        }
+        // Read in parallel (for a `check` or re-render of a large tree these reads are most of
+        // the work); results in file order.
+        let previousContents = Parallel.map(compared.map(\.path)) { path in Result { try FileSystem.readFile(path) } }
+        for (file, read) in zip(compared, previousContents) {
+            switch read {
+            case .success(let previous):
                 let change: PlannedChange =
                     FileSystem.sameBytes(previous, file.bytes) ? .unchanged : .changed(previous: previous)
                 planned.append(
                     PlannedFile(relativePath: file.relative, outputPath: file.output, bytes: file.bytes, change: change)
                 )
-            } catch {
-                diagnostics.error(.outputWrite, "\(error)", at: .startOf(outputPath))
+            case .failure(let error):
+                diagnostics.error(.outputWrite, "\(error)", at: .startOf(file.path))
             }
         }
 

@@ -107,29 +107,20 @@ enum PlatformRules {
         return nil
     }
 
-    /// Every string of a tree with its path (`spec.template.spec.containers[0].args[1]`).
-    static func strings(_ node: ManifestNode, path: String, into result: inout [(String, String)]) {
-        switch node {
-        case .string(let text): result.append((path, text))
-        case .map(let entries):
-            for entry in entries {
-                strings(entry.value, path: path.isEmpty ? entry.key : path + SourceMap.component(entry.key), into: &result)
-            }
-        case .list(let items):
-            for (index, item) in items.enumerated() { strings(item, path: "\(path)[\(index)]", into: &result) }
-        default: return
-        }
+    /// One step of a path into a tree: a map key or a list index.
+    enum PathStep {
+        case key(String)
+        case index(Int)
     }
 
-    /// Every string of a tree that holds secret material, as (path, kind), with paths as
-    /// `strings` writes them. A path is built only for a hit: almost no string is one.
-    static func secretStrings(_ node: ManifestNode, path: String) -> [(path: String, kind: String)] {
-        enum Step {
-            case key(String)
-            case index(Int)
-        }
-        var result: [(path: String, kind: String)] = []
-        var steps: [Step] = []
+    /// Every string of a tree that `match` accepts, with its path
+    /// (`spec.template.spec.containers[0].args[1]`) and what `match` made of it. A path is
+    /// built only for an accepted string: scans such as NBG140's accept almost none.
+    static func strings<Value>(
+        _ node: ManifestNode, path: String, matching match: (String) -> Value?
+    ) -> [(path: String, value: Value)] {
+        var result: [(path: String, value: Value)] = []
+        var steps: [PathStep] = []
         func pathText() -> String {
             var text = path
             for step in steps {
@@ -143,7 +134,7 @@ enum PlatformRules {
         func walk(_ node: ManifestNode) {
             switch node {
             case .string(let text):
-                if let kind = secretKind(text) { result.append((pathText(), kind)) }
+                if let value = match(text) { result.append((pathText(), value)) }
             case .map(let entries):
                 for entry in entries {
                     steps.append(.key(entry.key))
@@ -196,7 +187,7 @@ enum PlatformRules {
                     subject: DocumentKey(file: object.file, index: object.documentIndex))
             }
         return documents.flatMap { document in
-            secretStrings(document.tree, path: document.root).map { path, kind in
+            strings(document.tree, path: document.root, matching: secretKind).map { path, kind in
                 SpecSecret(
                     message: "\(document.what) carries \(kind) at '\(path)'; secret values must never reach gitops/",
                     location: document.sourceMap.nearest(path) ?? document.fallback, subject: document.subject)
