@@ -42,12 +42,12 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
                 second.stderrLines.contains("\(environment): 0 written, \(count) unchanged, 0 removed"), "\(second)")
         }
         // Same bytes, same inodes, same mtimes, for files and folders alike.
-        assertIntegrationTreesEqual(before, project.snapshot(), "second render:")
+        assertSameTree(before, project.snapshot(), "second render:")
 
         let check = try project.run(["check"])
         XCTAssertEqual(check.status, 0, "\(check)")
         XCTAssertEqual(check.stdout, upToDateText(project))
-        assertIntegrationTreesEqual(before, project.snapshot(), "check:")
+        assertSameTree(before, project.snapshot(), "check:")
     }
 
     func testCheckReportsAHandEditWithAUnifiedDiff() throws {
@@ -89,7 +89,7 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
             + "kubernetes objects: no changes\n"
             + "gitops output is out of date: run `nbgitops render` and commit the result\n"
         XCTAssertEqual(check.stdout, expected)
-        assertIntegrationTreesEqual(before, project.snapshot(), "check must write nothing:")
+        assertSameTree(before, project.snapshot(), "check must write nothing:")
 
         let quiet = try project.run(["check", "--quiet-diff"])
         XCTAssertEqual(quiet.status, 1, "\(quiet)")
@@ -147,7 +147,7 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
         let before = project.snapshot()
         let unchanged = try project.run(["render"])
         XCTAssertEqual(unchanged.status, 0, "\(unchanged)")
-        assertIntegrationTreesEqual(before, project.snapshot(), "render with foreign files:")
+        assertSameTree(before, project.snapshot(), "render with foreign files:")
         let check = try project.run(["check"])
         XCTAssertEqual(check.status, 0, "\(check)")
         XCTAssertFalse(check.stdout.contains("zz-hand-written"), check.stdout)
@@ -186,7 +186,7 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
         XCTAssertTrue(
             unknown.stderrLines.contains("1 error(s), 0 warning(s)") || unknown.stderr.contains("1 error(s), "), "\(unknown)")
         XCTAssertFalse(unknown.stderr.contains(" written, "), "no write summary after an error:\n\(unknown)")
-        assertIntegrationTreesEqual(before, project.snapshot(), "render with an unknown field:")
+        assertSameTree(before, project.snapshot(), "render with an unknown field:")
         let checkUnknown = try project.run(["check"])
         XCTAssertEqual(checkUnknown.status, 1, "\(checkUnknown)")
         XCTAssertEqual(checkUnknown.locatedErrors.first, unknown.stderrLines.first)
@@ -201,7 +201,7 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
         XCTAssertEqual(
             broken.stderrLines.first,
             "examples/specs/91-broken.yaml:7:1: error[NBG002]: found unexpected end of stream while scanning a quoted scalar")
-        assertIntegrationTreesEqual(before, project.snapshot(), "render with broken YAML:")
+        assertSameTree(before, project.snapshot(), "render with broken YAML:")
         try project.remove("examples/specs/91-broken.yaml")
 
         // An error in one environment's overlay stack stops every environment.
@@ -213,7 +213,7 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
         XCTAssertTrue(
             overlay.locatedErrors.contains { $0.hasPrefix("nbgitops.yaml:") && $0.contains("error[NBG160]") }, "\(overlay)")
         XCTAssertTrue(overlay.stderr.contains("'rwo'"), "expected a did-you-mean for rwoo:\n\(overlay)")
-        assertIntegrationTreesEqual(before, project.snapshot(), "render with an unknown overlay:")
+        assertSameTree(before, project.snapshot(), "render with an unknown overlay:")
     }
 
     func testAdHocModeWritesTheNamedEnvironment() throws {

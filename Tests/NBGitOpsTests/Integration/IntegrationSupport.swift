@@ -141,52 +141,6 @@ enum IntegrationCLI {
 /// Only here so `Bundle(for:)` can find the test bundle.
 final class IntegrationBundleMarker {}
 
-/// What the tests observe of one directory entry, never following links.
-struct IntegrationEntry: Equatable, CustomStringConvertible {
-    enum Kind: Equatable {
-        case file([UInt8])
-        case directory
-        case symbolicLink(String)
-        case other
-    }
-
-    var kind: Kind
-    var inode: UInt64
-    var modificationSeconds: Int
-    var modificationNanoseconds: Int
-
-    var description: String {
-        let what: String
-        switch kind {
-        case .file(let bytes): what = "file(\(bytes.count) bytes)"
-        case .directory: what = "dir"
-        case .symbolicLink(let target): what = "link → \(target)"
-        case .other: what = "other"
-        }
-        return "\(what) inode=\(inode) mtime=\(modificationSeconds).\(modificationNanoseconds)"
-    }
-
-    static func observe(_ path: String) -> IntegrationEntry? {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return nil }
-        let kind: Kind
-        switch UInt32(info.st_mode) & 0o170000 {
-        case 0o100000: kind = .file(FileManager.default.contents(atPath: path).map { Array($0) } ?? [])
-        case 0o040000: kind = .directory
-        case 0o120000: kind = .symbolicLink((try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?")
-        default: kind = .other
-        }
-        #if canImport(Darwin)
-            let time = info.st_mtimespec
-        #else
-            let time = info.st_mtim
-        #endif
-        return IntegrationEntry(
-            kind: kind, inode: UInt64(info.st_ino), modificationSeconds: Int(time.tv_sec),
-            modificationNanoseconds: Int(time.tv_nsec))
-    }
-}
-
 /// A throw-away copy of the repository's example project (nbgitops.yaml, examples/, overlays/,
 /// templates/) in a temporary folder outside the repository; removed when released.
 final class IntegrationProject {
@@ -261,8 +215,8 @@ final class IntegrationProject {
     }
 
     /// Every entry below `relative` (default `gitops`), keyed by path relative to it.
-    func snapshot(_ relative: String = "gitops") -> [String: IntegrationEntry] {
-        integrationSnapshot(of: path(relative))
+    func snapshot(_ relative: String = "gitops") -> [String: ObservedEntry] {
+        treeSnapshot(of: path(relative))
     }
 
     /// Regular files below `relative` with their bytes, keyed by path relative to it.
@@ -271,42 +225,13 @@ final class IntegrationProject {
     }
 }
 
-/// Every entry below `folder`, keyed by relative path (the folder itself is not included).
-func integrationSnapshot(of folder: String) -> [String: IntegrationEntry] {
-    var result: [String: IntegrationEntry] = [:]
-    func walk(_ absolute: String, _ relative: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: absolute) else { return }
-        for name in names {
-            let full = absolute + "/" + name
-            let key = relative.isEmpty ? name : relative + "/" + name
-            guard let entry = IntegrationEntry.observe(full) else { continue }
-            result[key] = entry
-            if entry.kind == .directory { walk(full, key) }
-        }
-    }
-    walk(folder, "")
-    return result
-}
-
 /// Regular files below `folder` with their bytes.
 func integrationFiles(of folder: String) -> [String: [UInt8]] {
     var result: [String: [UInt8]] = [:]
-    for (key, entry) in integrationSnapshot(of: folder) {
+    for (key, entry) in treeSnapshot(of: folder) {
         if case .file(let bytes) = entry.kind { result[key] = bytes }
     }
     return result
-}
-
-/// Fails with a readable list of entries that differ (bytes, inode or mtime).
-func assertIntegrationTreesEqual(
-    _ before: [String: IntegrationEntry], _ after: [String: IntegrationEntry], _ message: String = "",
-    file: StaticString = #filePath, line: UInt = #line
-) {
-    var problems: [String] = []
-    for key in Set(before.keys).union(after.keys).sorted() where before[key] != after[key] {
-        problems.append("  \(key): \(before[key]?.description ?? "absent") → \(after[key]?.description ?? "absent")")
-    }
-    XCTAssert(problems.isEmpty, "\(message) tree changed:\n" + problems.joined(separator: "\n"), file: file, line: line)
 }
 
 /// Fails with the paths whose bytes differ, and the first differing line of each.

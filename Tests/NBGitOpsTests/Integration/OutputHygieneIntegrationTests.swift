@@ -93,7 +93,7 @@ final class OutputHygieneIntegrationTests: XCTestCase {
                 XCTAssertFalse(run.stdout.contains(value) || run.stderr.contains(value), "render echoed '\(value)'")
                 XCTAssertFalse(check.stdout.contains(value) || check.stderr.contains(value), "check echoed '\(value)'")
             }
-            assertIntegrationTreesEqual(before, project.snapshot(), "\(item.file):")
+            assertSameTree(before, project.snapshot(), "\(item.file):")
             try project.remove(item.file)
         }
 

@@ -47,10 +47,9 @@ func exampleHashedName(
     _ kind: String, _ base: String, in environment: String, file: StaticString = #filePath, line: UInt = #line
 ) throws -> String {
     let plan = try examplePlan(environment, file: file, line: line)
-    let names = (plan.objects + plan.buildObjects).map(\.name).filter { name in
-        (plan.objects + plan.buildObjects).contains { $0.kind == kind && $0.name == name }
-            && name.hasPrefix(base + "-") && name.dropFirst(base.count + 1).count == 8
-            && name.dropFirst(base.count + 1).allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    let names = (plan.objects + plan.buildObjects).filter { $0.kind == kind }.map(\.name).filter { name in
+        let hash = name.dropFirst(base.count + 1)
+        return name.hasPrefix(base + "-") && hash.count == 8 && hash.allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
     XCTAssertEqual(names.count, 1, "\(kind) \(base)-<hash> in \(environment): \(names)", file: file, line: line)
     return try XCTUnwrap(names.first, file: file, line: line)
