@@ -21,12 +21,13 @@ let package = Package(
         .target(
             name: "NBGitOps",
             dependencies: ["CYAML"],
-            resources: [
-                .copy("Resources/notebookvalidationjob-crd.yaml"),
-                .copy("Resources/nbgitops-schemas.yaml"),
-            ],
-            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")],
+            // Resources/*.yaml (the schemas the decoder uses) are compiled into the library as
+            // strings: an installed or copied binary never looks for a resource bundle.
+            plugins: ["EmbedResources"]
         ),
+        .executableTarget(name: "nbgitops-embed", path: "Sources/nbgitops-embed"),
+        .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["nbgitops-embed"]),
         // Thin command-line front.
         .executableTarget(
             name: "nbgitops",

@@ -20,15 +20,18 @@ enum FuzzHarness {
 
     /// Built once: the environments every input is planned for.
     nonisolated(unsafe) static var fixture: Fixture? = {
-        let current = FileManager.default.currentDirectoryPath
-        guard let root = ResourceRoot.discover(startingPoints: [current, #filePath]) else {
-            FileHandle.standardError.write(Data("nbgitops-fuzz: cannot find overlays/ and templates/; set NBGITOPS_HOME\n".utf8))
+        let diagnostics = DiagnosticCollector()
+        guard
+            let root = ResourceRoot.locate(
+                home: ProcessInfo.processInfo.environment["NBGITOPS_HOME"], executable: #filePath,
+                diagnostics: diagnostics)
+        else {
+            FileHandle.standardError.write(Data(DiagnosticFormatter.text(diagnostics.sorted).utf8))
             return nil
         }
-        let diagnostics = DiagnosticCollector()
         let stacks: [(String, [String])] = [
-            ("openshift-gpu", ["openshift", "rwo", "gpu-taints", "argocd"]),
-            ("kubernetes", ["kubernetes", "rwx", "flux"]),
+            ("openshift-gpu", ["openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml"]),
+            ("kubernetes", ["kubernetes", "rwx", "flux", "examples/overlays/repository.yaml"]),
         ]
         var environments: [Environment] = []
         for (name, overlayNames) in stacks {
@@ -61,10 +64,10 @@ enum FuzzHarness {
         guard !diagnostics.hasErrors else { return diagnostics }
         for environment in fixture.environments {
             let plan = EnvironmentPlanner.plan(
-                specs: specs, environment: environment, scripts: fixture.scripts, outputRoot: "gitops", diagnostics: diagnostics)
+                specs: specs, environment: environment, scripts: fixture.scripts, delivery: .project(outputPath: "gitops"), diagnostics: diagnostics)
             PlanChecker.check(plan, specs: specs, diagnostics: diagnostics)
             // Render even when planning reported problems: the renderer must cope with any plan.
-            _ = OutputLayout.files(for: plan, outputRoot: "gitops")
+            _ = OutputLayout.files(for: plan)
         }
         return diagnostics
     }

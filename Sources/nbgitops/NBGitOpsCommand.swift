@@ -11,13 +11,30 @@ struct NBGitOpsCommand: ParsableCommand {
             nbgitops reads notebook-validation specs (the NotebookValidationJob resource of the notebook \
             validator operator) and stacked environment overlays, and writes a deterministic folder of \
             Kubernetes manifests per environment for Argo CD or Flux to apply.
+
+            The project file nbgitops.yaml is searched upward from the current folder, stopping at the \
+            root of the git work tree; `nbgitops init` creates one.
+
+            Exit status: 0 success; 1 errors were reported (nothing written); 2 `check` found the \
+            output out of date; 64 the command line is invalid.
             """,
+        version: NBGitOpsVersion.current,
         subcommands: [
-            RenderCommand.self, CheckCommand.self, ExplainCommand.self, DiffCommand.self, SchemaCommand.self,
-            RulesCommand.self,
+            InitCommand.self, RenderCommand.self, CheckCommand.self, ExplainCommand.self, DiffCommand.self,
+            SchemaCommand.self, RulesCommand.self,
         ],
         defaultSubcommand: nil
     )
+}
+
+/// The exit codes nbgitops documents (README "Exit status", `nbgitops --help`).
+enum ExitStatus {
+    /// Errors were reported; nothing was written.
+    static let diagnostics = ExitCode(1)
+    /// `check`: the output folder differs from a fresh render.
+    static let drift = ExitCode(2)
+    /// The command line is invalid (`EX_USAGE`).
+    static let usage = ExitCode(64)
 }
 
 /// Options shared by `render` and `check`: which inputs and environments.
@@ -29,30 +46,30 @@ struct SelectionOptions: ParsableArguments {
         name: .customLong("overlay"), help: "Ad-hoc mode: an overlay (built-in name or file path); repeat to stack, later wins.")
     var overlays: [String] = []
 
-    @Option(name: .customLong("output"), help: "Ad-hoc mode: the output folder.")
+    @Option(name: .customLong("output"), help: "Ad-hoc mode: the output folder (anywhere; default ./gitops).")
     var output: String?
 
     @Option(name: .customLong("name"), help: "Ad-hoc mode: the environment's name (its folder under --output).")
     var adHocName: String = "default"
 
-    @Option(name: .customLong("config"), help: "The project file (default: ./nbgitops.yaml).")
+    @Option(
+        name: .customLong("config"),
+        help: "The project file (default: nbgitops.yaml in the current folder or the nearest parent, up to the git root).")
     var config: String?
 
     @Option(name: .customLong("env"), help: "Only these environments of the project file (repeatable).")
     var environments: [String] = []
 
+    @Option(
+        name: .customLong("repo-root"),
+        help:
+            "The repository root the delivery objects' paths are relative to (default: the git work tree holding the project, or the current folder ad hoc).")
+    var repositoryRoot: String?
+
     @Flag(name: .customLong("timings"), help: "Print the time each stage took to standard error.")
     var timings = false
 
-    @Option(
-        name: .customLong("diagnostics-format"),
-        help: "How diagnostics are printed: text (standard error), json (one object per line) or sarif (SARIF 2.1.0).")
-    var diagnosticsFormat: DiagnosticFormat = .text
-
-    @Option(
-        name: .customLong("diagnostics-output"),
-        help: "Write json/sarif diagnostics to this file instead of standard output.")
-    var diagnosticsOutput: String?
+    @OptionGroup var report: ReportOptions
 
     func validate() throws {
         if !specs.isEmpty {
@@ -65,12 +82,42 @@ struct SelectionOptions: ParsableArguments {
             throw ValidationError("--overlay and --output are for ad-hoc mode: name spec files too")
         }
     }
+
+    /// The request for `Invocation.prepare`, with this process's facts.
+    var request: InvocationRequest {
+        var request = InvocationRequest.forThisProcess()
+        request.specs = specs
+        request.overlays = overlays
+        request.output = output
+        request.adHocName = adHocName
+        request.config = config
+        request.environments = environments
+        request.repositoryRoot = repositoryRoot
+        return request
+    }
 }
 
-/// A compile job ready to run: the pipeline input plus where output goes.
-struct PreparedRun {
-    var input: CompilerInput
-    var outputRoot: String
+/// How diagnostics are printed.
+struct ReportOptions: ParsableArguments {
+    @Option(
+        name: .customLong("diagnostics-format"),
+        help: "How diagnostics are printed: text (standard error), json (one object per line) or sarif (SARIF 2.1.0).")
+    var diagnosticsFormat: DiagnosticFormat = .text
+
+    @Option(
+        name: .customLong("diagnostics-output"),
+        help: "Write json/sarif diagnostics to this file instead of standard output.")
+    var diagnosticsOutput: String?
+}
+
+extension InvocationRequest {
+    /// The current folder, `NBGITOPS_HOME` and the running executable.
+    static func forThisProcess() -> InvocationRequest {
+        InvocationRequest(
+            currentDirectory: FileManager.default.currentDirectoryPath,
+            resourceHome: ProcessInfo.processInfo.environment["NBGITOPS_HOME"],
+            executablePath: ResourceRoot.currentExecutablePath())
+    }
 }
 
 enum RunPreparation {
@@ -79,90 +126,21 @@ enum RunPreparation {
     /// `retainPlans`: keep the plans in the output (needed only to print objects); without
     /// them each environment's trees are released once rendered, which bounds peak memory.
     static func compile(
-        _ selection: SelectionOptions, retainPlans: Bool = false, diagnostics: DiagnosticCollector
+        _ request: InvocationRequest, report: ReportOptions, timings: Bool = false, retainPlans: Bool = false,
+        diagnostics: DiagnosticCollector
     ) throws -> (PreparedRun, CompilerOutput) {
-        guard var prepared = prepare(selection, diagnostics: diagnostics), !diagnostics.hasErrors else {
-            DiagnosticPrinter.print(diagnostics, options: selection)
-            throw ExitCode(1)
+        guard var prepared = Invocation.prepare(request, diagnostics: diagnostics), !diagnostics.hasErrors else {
+            DiagnosticPrinter.print(diagnostics, report: report)
+            throw ExitStatus.diagnostics
         }
         prepared.input.retainPlans = retainPlans
         guard let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics) else {
-            DiagnosticPrinter.print(diagnostics, options: selection)
-            throw ExitCode(1)
+            DiagnosticPrinter.print(diagnostics, report: report, sourceRoot: prepared.sourceRoot)
+            throw ExitStatus.diagnostics
         }
         ExitRetention.keepUntilExit(output)
-        if selection.timings { DiagnosticPrinter.printTimings(output) }
+        if timings { DiagnosticPrinter.printTimings(output) }
         return (prepared, output)
-    }
-
-    static func prepare(_ options: SelectionOptions, diagnostics: DiagnosticCollector) -> PreparedRun? {
-        let current = FileManager.default.currentDirectoryPath
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? current).deletingLastPathComponent().path
-        if !options.specs.isEmpty {
-            guard let resources = ResourceRoot.discover(startingPoints: [current, executable]) else {
-                reportMissingResources(diagnostics)
-                return nil
-            }
-            let entries = options.specs.map { Located($0, at: SourceLocation(file: "<command line>", line: 1, column: 1)) }
-            let files = SpecFileFinder.find(entries, baseDirectory: current, confineTo: nil, diagnostics: diagnostics)
-            let overlays = options.overlays.map { Located($0, at: SourceLocation(file: "<command line>", line: 1, column: 1)) }
-            let name = Located(options.adHocName, at: SourceLocation(file: "<command line>", line: 1, column: 1))
-            let output = options.output ?? "gitops"
-            guard let outputName = repositoryRelative(output, current: current) else {
-                diagnostics.error(
-                    .outputPath, "--output '\(output)' is outside the current folder",
-                    at: SourceLocation(file: "<command line>", line: 1, column: 1),
-                    help:
-                        "the delivery objects name the output folder relative to the repository; run from the repository root and write inside it, e.g. --output gitops-adhoc"
-                )
-                return nil
-            }
-            let input = CompilerInput(
-                specFiles: files, environments: [EnvironmentRequest(name: name, overlays: overlays)],
-                baseDirectory: current, resources: resources, outputName: outputName)
-            return PreparedRun(input: input, outputRoot: output)
-        }
-        let configPath = options.config ?? (current as NSString).appendingPathComponent(Project.defaultFileName)
-        guard let project = Project.load(path: configPath, diagnostics: diagnostics) else { return nil }
-        let base = project.baseDirectory.isEmpty ? current : project.baseDirectory
-        guard let resources = ResourceRoot.discover(startingPoints: [base, current, executable]) else {
-            reportMissingResources(diagnostics)
-            return nil
-        }
-        var environments = project.environments
-        if !options.environments.isEmpty {
-            let known = Set(environments.map(\.name.value))
-            for name in options.environments where !known.contains(name) {
-                var help = "environments: \(known.sorted().joined(separator: ", "))"
-                if let suggestion = Suggestions.closest(to: name, in: Array(known)) {
-                    help = "did you mean '\(suggestion)'? " + help
-                }
-                diagnostics.error(
-                    .environmentInvalid, "no environment named '\(name)' in \(project.file)", at: .startOf(project.file),
-                    help: help)
-            }
-            environments = environments.filter { options.environments.contains($0.name.value) }
-        }
-        let files = SpecFileFinder.find(project.specs, baseDirectory: base, confineTo: base, diagnostics: diagnostics)
-        let input = CompilerInput(
-            specFiles: files, environments: environments, baseDirectory: base, resources: resources,
-            outputName: project.output.value)
-        return PreparedRun(input: input, outputRoot: (base as NSString).appendingPathComponent(project.output.value))
-    }
-
-    /// `path` relative to `current` when it lies inside it (lexically), else nil.
-    static func repositoryRelative(_ path: String, current: String) -> String? {
-        let absolute = path.hasPrefix("/") ? path : (current as NSString).appendingPathComponent(path)
-        let standardized = URL(fileURLWithPath: absolute).standardized.path
-        let base = URL(fileURLWithPath: current).standardized.path
-        guard standardized.hasPrefix(base + "/") else { return nil }
-        return String(standardized.dropFirst(base.count + 1))
-    }
-
-    static func reportMissingResources(_ diagnostics: DiagnosticCollector) {
-        diagnostics.error(
-            .ioRead, "cannot find nbgitops' overlays/ and templates/ folders", at: nil,
-            help: "run from the nbgitops checkout or set NBGITOPS_HOME to the folder that holds overlays/ and templates/")
     }
 }
 
@@ -171,17 +149,24 @@ extension DiagnosticFormat: ExpressibleByArgument {}
 /// Prints diagnostics: text to standard error like a compiler; json and sarif to standard
 /// output (or `--diagnostics-output`), where tools read them.
 enum DiagnosticPrinter {
-    static func print(_ diagnostics: DiagnosticCollector, options: SelectionOptions? = nil) {
-        let format = options?.diagnosticsFormat ?? .text
-        let text = DiagnosticFormatter.format(diagnostics.sorted, as: format)
+    /// `standardOutputTaken`: standard output carries something else (`render --stdout`), so
+    /// json/sarif without `--diagnostics-output` go to standard error.
+    static func print(
+        _ diagnostics: DiagnosticCollector, report: ReportOptions? = nil, sourceRoot: String = "",
+        standardOutputTaken: Bool = false
+    ) {
+        let format = report?.diagnosticsFormat ?? .text
+        let text = DiagnosticFormatter.format(diagnostics.sorted, as: format, sourceRoot: sourceRoot)
         switch format {
         case .text:
             FileHandle.standardError.write(Data(text.utf8))
         case .json, .sarif:
-            if let path = options?.diagnosticsOutput {
+            if let path = report?.diagnosticsOutput {
                 if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) {
                     FileHandle.standardError.write(Data("error: cannot write \(path)\n".utf8))
                 }
+            } else if standardOutputTaken {
+                FileHandle.standardError.write(Data(text.utf8))
             } else {
                 FileHandle.standardOutput.write(Data(text.utf8))
             }

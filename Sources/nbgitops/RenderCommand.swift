@@ -23,24 +23,45 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let diagnostics = DiagnosticCollector()
+        let request = selection.request
+        if toStandardOutput { try Self.requireOneEnvironment(request) }
         let (prepared, output) = try RunPreparation.compile(
-            selection, retainPlans: toStandardOutput, diagnostics: diagnostics)
+            request, report: selection.report, timings: selection.timings, retainPlans: toStandardOutput,
+            diagnostics: diagnostics)
         if toStandardOutput {
-            DiagnosticPrinter.print(diagnostics)
+            DiagnosticPrinter.print(
+                diagnostics, report: selection.report, sourceRoot: prepared.sourceRoot, standardOutputTaken: true)
             let objects = output.plans.flatMap(\.objects).map(\.manifest)
             FileHandle.standardOutput.write(Data(ManifestRenderer.render(objects)))
             return
         }
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
         let report = OutputWriter(root: prepared.outputRoot).write(outputs, diagnostics: diagnostics)
-        DiagnosticPrinter.print(diagnostics, options: selection)
-        guard report.succeeded, !diagnostics.hasErrors else { throw ExitCode(1) }
+        DiagnosticPrinter.print(diagnostics, report: selection.report, sourceRoot: prepared.sourceRoot)
+        guard report.succeeded, !diagnostics.hasErrors else { throw ExitStatus.diagnostics }
         var summary = ""
         for environment in report.environments {
             summary +=
                 "\(environment.environment): \(environment.written.count) written, \(environment.unchanged.count) unchanged, \(environment.removed.count) removed\n"
         }
         FileHandle.standardError.write(Data(summary.utf8))
+    }
+
+    /// `--stdout` prints one environment's manifests as one stream (what an Argo CD plugin
+    /// applies): a project with several environments must name one with `--env`.
+    static func requireOneEnvironment(_ request: InvocationRequest) throws {
+        guard !request.isAdHoc, request.environments.count != 1 else { return }
+        if request.environments.count > 1 {
+            throw ValidationError("--stdout prints one environment; pass --env once, not \(request.environments.count) times")
+        }
+        let diagnostics = DiagnosticCollector()
+        guard let prepared = Invocation.prepare(request, diagnostics: diagnostics) else { return }
+        let names = prepared.input.environments.map(\.name.value)
+        if names.count > 1 {
+            throw ValidationError(
+                "--stdout prints one environment and \(prepared.projectFile ?? "the project") has \(names.count): pass --env NAME (one of \(names.joined(separator: ", ")))"
+            )
+        }
     }
 }
 
@@ -50,7 +71,8 @@ struct CheckCommand: ParsableCommand {
         abstract: "Check that the output folders are exactly what render would write.",
         discussion: """
             Writes nothing. Exits 0 when every selected environment's folder is byte-identical to a \
-            fresh render, 1 otherwise (with the files that differ and a unified diff).
+            fresh render; 2 when it differs (with the files that differ and a unified diff whose paths \
+            apply with `git apply` from the repository root); 1 when errors were reported.
             """)
 
     @OptionGroup var selection: SelectionOptions
@@ -60,10 +82,12 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let diagnostics = DiagnosticCollector()
-        let (prepared, output) = try RunPreparation.compile(selection, diagnostics: diagnostics)
+        let (prepared, output) = try RunPreparation.compile(
+            selection.request, report: selection.report, timings: selection.timings, diagnostics: diagnostics)
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
-        let differences = OutputComparator(root: prepared.outputRoot).compare(outputs, diagnostics: diagnostics)
-        DiagnosticPrinter.print(diagnostics, options: selection)
+        let comparator = OutputComparator(root: prepared.outputRoot, repositoryPath: prepared.input.delivery.outputPath)
+        let differences = comparator.compare(outputs, diagnostics: diagnostics)
+        DiagnosticPrinter.print(diagnostics, report: selection.report, sourceRoot: prepared.sourceRoot)
         var text = ""
         var clean = !diagnostics.hasErrors && differences.count == outputs.count
         let rendered = Dictionary(uniqueKeysWithValues: outputs.map { ($0.environment, $0.files) })
@@ -71,7 +95,8 @@ struct CheckCommand: ParsableCommand {
             if !difference.isUpToDate { clean = false }
             // A validation Job with new content has a new name: one diff, old content → new.
             let replacements = ObjectChangeSummary.replacements(
-                difference, rendered: rendered[difference.environment] ?? [], root: prepared.outputRoot)
+                difference, rendered: rendered[difference.environment] ?? [], root: prepared.outputRoot,
+                patchPath: comparator.patchPath)
             let paired = Set(replacements.flatMap { [$0.oldPath, $0.newPath] })
             for replacement in replacements {
                 text +=
@@ -93,12 +118,13 @@ struct CheckCommand: ParsableCommand {
         }
         if !clean { text += "gitops output is out of date: run `nbgitops render` and commit the result\n" }
         // With machine-readable diagnostics on standard output, the report goes to standard error.
-        if selection.diagnosticsFormat == .text || selection.diagnosticsOutput != nil {
+        if selection.report.diagnosticsFormat == .text || selection.report.diagnosticsOutput != nil {
             print(text, terminator: "")
         } else {
             FileHandle.standardError.write(Data(text.utf8))
         }
-        if !clean { throw ExitCode(1) }
+        if diagnostics.hasErrors { throw ExitStatus.diagnostics }
+        if !clean { throw ExitStatus.drift }
     }
 }
 
@@ -115,16 +141,17 @@ struct RulesCommand: ParsableCommand {
             guard let rule = RuleCatalog.all.first(where: { $0.id.rawValue == ruleID.uppercased() }) else {
                 throw ValidationError("no rule '\(ruleID)'; run `nbgitops rules` for the list")
             }
-            let current = FileManager.default.currentDirectoryPath
-            let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? current).deletingLastPathComponent().path
-            guard let resources = ResourceRoot.discover(startingPoints: [current, executable]),
+            let request = InvocationRequest.forThisProcess()
+            let diagnostics = DiagnosticCollector()
+            guard
+                let resources = ResourceRoot.locate(
+                    home: request.resourceHome, executable: request.executablePath, diagnostics: diagnostics),
                 let page = RuleDocs.page(rule.id, resources: resources)
             else {
                 print("\(rule.id.rawValue) (\(rule.severity.rawValue)): \(rule.title)")
+                DiagnosticPrinter.print(diagnostics)
                 FileHandle.standardError.write(
-                    Data(
-                        "note: doc page \(RuleDocs.relativePath(rule.id)) not found; set NBGITOPS_HOME to the nbgitops checkout\n"
-                            .utf8))
+                    Data("note: doc page \(RuleDocs.relativePath(rule.id)) not found; see \(NBGitOpsVersion.ruleHelpURI(rule.id))\n".utf8))
                 return
             }
             print(page, terminator: page.hasSuffix("\n") ? "" : "\n")
@@ -134,5 +161,47 @@ struct RulesCommand: ParsableCommand {
             print(
                 "\(rule.id.rawValue)  \(rule.severity.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  \(rule.title)")
         }
+    }
+}
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Write a starter nbgitops project into a folder (default: the current one).",
+        discussion: """
+            Writes nbgitops.yaml with two environments (openshift: OpenShift + Argo CD; kubernetes: \
+            Kubernetes + Flux), overlays/site.yaml (the repository URL, namespace and defaults, \
+            commented), specs/example.yaml and .github/workflows/nbgitops.yml (the nbgitops action \
+            checking gitops/ on every pull request). Never overwrites a file. Without \
+            --repository-url, render stops at overlays/site.yaml with NBG166 until the URL is set.
+            """)
+
+    @Argument(help: "The folder to write into (created if missing).")
+    var directory: String = "."
+
+    @Option(
+        name: .customLong("repository-url"),
+        help: "The URL Argo CD and Flux clone (https://… or ssh://…), written into overlays/site.yaml.")
+    var repositoryURL: String?
+
+    func run() throws {
+        let request = InvocationRequest.forThisProcess()
+        let diagnostics = DiagnosticCollector()
+        guard
+            let resources = ResourceRoot.locate(
+                home: request.resourceHome, executable: request.executablePath, diagnostics: diagnostics),
+            let files = ProjectScaffold.files(resources: resources, repositoryURL: repositoryURL, diagnostics: diagnostics),
+            ProjectScaffold.write(files, into: directory, diagnostics: diagnostics)
+        else {
+            DiagnosticPrinter.print(diagnostics)
+            throw ExitStatus.diagnostics
+        }
+        var text = ""
+        for file in files { text += "created \((directory as NSString).appendingPathComponent(file.path))\n" }
+        text +=
+            repositoryURL == nil
+            ? "next: set delivery.repositoryURL in overlays/site.yaml, then run `nbgitops render`\n"
+            : "next: run `nbgitops render`, then commit gitops/\n"
+        FileHandle.standardError.write(Data(text.utf8))
     }
 }

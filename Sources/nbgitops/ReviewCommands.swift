@@ -4,22 +4,27 @@ import NBGitOps
 
 /// `--config` alone: the review commands name environments as arguments.
 struct ProjectOptions: ParsableArguments {
-    @Option(name: .customLong("config"), help: "The project file (default: ./nbgitops.yaml).")
+    @Option(
+        name: .customLong("config"),
+        help: "The project file (default: nbgitops.yaml in the current folder or the nearest parent, up to the git root).")
     var config: String?
+
+    @Option(name: .customLong("repo-root"), help: "The repository root (default: the git work tree holding the project).")
+    var repositoryRoot: String?
 
     /// Compiles the named environments of the project; prints diagnostics and exits 1 on errors.
     func compile(environments: [String]) throws -> (CompilerOutput, PreparedRun) {
-        var arguments: [String] = []
-        if let config { arguments += ["--config", config] }
-        for environment in environments { arguments += ["--env", environment] }
-        let selection = try SelectionOptions.parse(arguments)
+        var request = InvocationRequest.forThisProcess()
+        request.config = config
+        request.environments = environments
+        request.repositoryRoot = repositoryRoot
         let diagnostics = DiagnosticCollector()
-        guard let prepared = RunPreparation.prepare(selection, diagnostics: diagnostics),
+        guard let prepared = Invocation.prepare(request, diagnostics: diagnostics),
             !diagnostics.hasErrors,
             let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics)
         else {
             DiagnosticPrinter.print(diagnostics)
-            throw ExitCode(1)
+            throw ExitStatus.diagnostics
         }
         if !diagnostics.diagnostics.isEmpty { DiagnosticPrinter.print(diagnostics) }
         return (output, prepared)
@@ -50,8 +55,7 @@ struct ExplainCommand: ParsableCommand {
         guard let plan = output.plans.first(where: { $0.environment.name == environment }) else { throw ExitCode(1) }
         switch Explainer.find(target, in: plan) {
         case .success(let match):
-            let root = OverlayLoader.displayPath(prepared.outputRoot)
-            print(Explainer.render(match, environment: environment, outputRoot: root), terminator: "")
+            print(Explainer.render(match, environment: environment, outputRoot: prepared.displayOutputRoot), terminator: "")
         case .failure(let failure):
             FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
             throw ExitCode(1)

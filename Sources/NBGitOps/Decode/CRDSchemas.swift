@@ -1,6 +1,7 @@
 import Foundation
 
-/// The schemas nbgitops decodes against, loaded once per process from bundled resources.
+/// The schemas nbgitops decodes against, parsed once per process from the resource files
+/// compiled into the library (`Resources/*.yaml`, embedded by the EmbedResources plugin).
 public enum CRDSchemas {
     /// `spec` schema of the operator's NotebookValidationJob CRD (v1alpha1).
     public static let notebookValidationJobSpec: Schema? = loadNotebookValidationJobSpec()
@@ -11,19 +12,16 @@ public enum CRDSchemas {
     public static let projectSpec: Schema? = ownSchemas?["projectSpec"].map(Schema.parse)
 
     private static let ownSchemas: YAMLNode? = {
-        guard let url = Bundle.module.url(forResource: "nbgitops-schemas", withExtension: "yaml"),
-            let data = try? Data(contentsOf: url)
-        else { return nil }
+        guard let text = EmbeddedResources.files["nbgitops-schemas.yaml"] else { return nil }
         let diagnostics = DiagnosticCollector()
-        return YAMLLoader.load(bytes: [UInt8](data), file: "nbgitops-schemas.yaml", diagnostics: diagnostics).first?.root
+        return YAMLLoader.load(bytes: Array(text.utf8), file: "nbgitops-schemas.yaml", diagnostics: diagnostics).first?.root
     }()
 
     private static func loadNotebookValidationJobSpec() -> Schema? {
-        guard let url = Bundle.module.url(forResource: "notebookvalidationjob-crd", withExtension: "yaml"),
-            let data = try? Data(contentsOf: url)
-        else { return nil }
+        guard let text = EmbeddedResources.files["notebookvalidationjob-crd.yaml"] else { return nil }
         let diagnostics = DiagnosticCollector()
-        let documents = YAMLLoader.load(bytes: [UInt8](data), file: "notebookvalidationjob-crd.yaml", diagnostics: diagnostics)
+        let documents = YAMLLoader.load(
+            bytes: Array(text.utf8), file: "notebookvalidationjob-crd.yaml", diagnostics: diagnostics)
         guard let root = documents.first?.root,
             let version = root["spec"]?["versions"]?.items?.first(where: { $0["name"]?.scalar?.value == "v1alpha1" }),
             let spec = version["schema"]?["openAPIV3Schema"]?["properties"]?["spec"]

@@ -13,11 +13,14 @@ public enum DiagnosticFormatter {
     public static let toolName = "nbgitops"
     public static let sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
 
-    public static func format(_ diagnostics: [Diagnostic], as format: DiagnosticFormat) -> String {
+    /// - Parameter sourceRoot: the folder file paths are relative to, as a path relative to the
+    ///   repository root (`""` when they already are): SARIF artifact URIs are prefixed with it,
+    ///   so code scanning places results of a project kept in a sub-folder on the right files.
+    public static func format(_ diagnostics: [Diagnostic], as format: DiagnosticFormat, sourceRoot: String = "") -> String {
         switch format {
         case .text: return text(diagnostics)
         case .json: return jsonLines(diagnostics)
-        case .sarif: return sarif(diagnostics)
+        case .sarif: return sarif(diagnostics, sourceRoot: sourceRoot)
         }
     }
 
@@ -68,8 +71,11 @@ public enum DiagnosticFormatter {
 
     /// A SARIF 2.1.0 log with one run: every catalog rule as a reporting descriptor (with its
     /// doc page as `helpUri`), every diagnostic as a result. Waived findings are `note`
-    /// results with an in-source suppression carrying the waiver's reason.
-    public static func sarif(_ diagnostics: [Diagnostic]) -> String {
+    /// results with an in-source suppression carrying the waiver's reason. The driver names
+    /// nbgitops' version and home; locations that are not files (`<command line>`,
+    /// `<environment>`) are left out rather than sent as artifact URIs.
+    public static func sarif(_ diagnostics: [Diagnostic], sourceRoot: String = "") -> String {
+        let prefix = sourceRoot.isEmpty || sourceRoot == "." ? "" : sourceRoot + "/"
         let rules = RuleCatalog.all
         var ruleIndex: [RuleID: Int] = [:]
         for (index, rule) in rules.enumerated() { ruleIndex[rule.id] = index }
@@ -77,6 +83,7 @@ public enum DiagnosticFormatter {
             [
                 "id": rule.id.rawValue,
                 "shortDescription": ["text": rule.title],
+                "helpUri": NBGitOpsVersion.ruleHelpURI(rule.id),
                 "properties": ["docPage": RuleDocs.relativePath(rule.id)],
                 "defaultConfiguration": ["level": level(rule.severity)],
             ]
@@ -90,10 +97,12 @@ public enum DiagnosticFormatter {
                 "message": ["text": message],
             ]
             if let index = ruleIndex[diagnostic.id] { result["ruleIndex"] = index }
-            if let location = diagnostic.location { result["locations"] = [physicalLocation(location, id: nil, message: nil)] }
+            if let location = diagnostic.location, isFile(location) {
+                result["locations"] = [physicalLocation(location, prefix: prefix, id: nil, message: nil)]
+            }
             let related = diagnostic.notes.enumerated().compactMap { index, note -> [String: Any]? in
-                guard let location = note.location else { return nil }
-                return physicalLocation(location, id: index, message: note.message)
+                guard let location = note.location, isFile(location) else { return nil }
+                return physicalLocation(location, prefix: prefix, id: index, message: note.message)
             }
             if !related.isEmpty { result["relatedLocations"] = related }
             if let reason = diagnostic.waiverReason {
@@ -106,7 +115,13 @@ public enum DiagnosticFormatter {
             "version": "2.1.0",
             "runs": [
                 [
-                    "tool": ["driver": ["name": toolName, "rules": descriptors]],
+                    "tool": [
+                        "driver": [
+                            "name": toolName, "version": NBGitOpsVersion.current,
+                            "semanticVersion": NBGitOpsVersion.current,
+                            "informationUri": NBGitOpsVersion.informationURI, "rules": descriptors,
+                        ] as [String: Any]
+                    ],
                     "columnKind": "unicodeCodePoints",
                     "results": results,
                 ] as [String: Any]
@@ -123,8 +138,12 @@ public enum DiagnosticFormatter {
         }
     }
 
-    static func physicalLocation(_ location: SourceLocation, id: Int?, message: String?) -> [String: Any] {
-        let uri = location.file.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? location.file
+    /// Whether a location names a file (not `<command line>` or `<environment>`).
+    static func isFile(_ location: SourceLocation) -> Bool { !location.file.hasPrefix("<") }
+
+    static func physicalLocation(_ location: SourceLocation, prefix: String, id: Int?, message: String?) -> [String: Any] {
+        let file = location.file.hasPrefix("/") ? location.file : prefix + location.file
+        let uri = file.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? file
         var result: [String: Any] = [
             "physicalLocation": [
                 "artifactLocation": ["uri": uri],

@@ -69,11 +69,15 @@ extension RuleID {
     public static let projectInvalid: RuleID = "NBG161"
     public static let environmentInvalid: RuleID = "NBG162"
     public static let specNotFound: RuleID = "NBG163"
+    public static let resourcesMissing: RuleID = "NBG164"
     public static let deliveryPruneDisabled: RuleID = "NBG165"
+    public static let deliveryIncomplete: RuleID = "NBG166"
+    public static let deliverySkipped: RuleID = "NBG167"
 
     // Output (Write stage).
     public static let outputPath: RuleID = "NBG170"
     public static let outputWrite: RuleID = "NBG171"
+    public static let outputUnownedGenerated: RuleID = "NBG172"
 
     // Waivers (`nbgitops.dev/waive` annotations).
     public static let waiverInvalid: RuleID = "NBG180"
@@ -174,9 +178,20 @@ public enum RuleCatalog {
         RuleDescription(.projectInvalid, .error, "the project file is invalid"),
         RuleDescription(.environmentInvalid, .error, "an environment's resolved settings are invalid"),
         RuleDescription(.specNotFound, .error, "a spec file or folder named by the project does not exist"),
+        RuleDescription(
+            .resourcesMissing, .error,
+            "nbgitops' own resources (overlays/, templates/, docs/) are missing, or NBGITOPS_HOME does not hold them"),
         RuleDescription(.deliveryPruneDisabled, .warning, "prune is off: superseded validation Jobs stay in the cluster"),
+        RuleDescription(
+            .deliveryIncomplete, .error,
+            "a delivery setting Argo CD or Flux needs is missing or invalid (repository URL, revision, path)"),
+        RuleDescription(
+            .deliverySkipped, .warning, "an ad-hoc render names no repository, so it has no delivery objects"),
         RuleDescription(.outputPath, .error, "an output path escapes the output folder"),
         RuleDescription(.outputWrite, .error, "the output folder cannot be written"),
+        RuleDescription(
+            .outputUnownedGenerated, .warning,
+            "a file in an output folder carries nbgitops' header but its ownership ledger does not list it"),
         RuleDescription(
             .waiverInvalid, .error, "a `nbgitops.dev/waive` annotation is malformed, has no reason, or names an unknown rule"),
         RuleDescription(.waiverUnused, .warning, "a waiver names a rule that reported nothing for its object"),

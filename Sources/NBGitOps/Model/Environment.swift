@@ -2,6 +2,8 @@
 /// Every value remembers which overlay file and line set it, or that it is a built-in default.
 public struct Environment: Sendable {
     public var name: String
+    /// Where the environment is defined (its name in the project file, or the command line).
+    public var definedAt: SourceLocation? = nil
     /// The overlays in stacking order (later ones override earlier ones field by field).
     public var overlays: [OverlayReference]
     public var platform: Traced<Platform>
@@ -37,13 +39,18 @@ public struct Environment: Sendable {
 /// An overlay as named in a stack: a built-in name or a file path, and the file it resolved to.
 public struct OverlayReference: Sendable, Hashable {
     public var name: String
+    /// The file as shown in messages and origins (`overlays/rwo.yaml` for built-ins, a path
+    /// relative to the project folder otherwise).
     public var file: String
     public var isBuiltin: Bool
+    /// The path to read a user overlay from (nil: `file`, relative to the current folder).
+    public var path: String?
 
-    public init(name: String, file: String, isBuiltin: Bool) {
+    public init(name: String, file: String, isBuiltin: Bool, path: String? = nil) {
         self.name = name
         self.file = file
         self.isBuiltin = isBuiltin
+        self.path = path
     }
 }
 

@@ -14,81 +14,29 @@ import Foundation
 // reported, so a run with errors never reaches `write`. The file system is read here (inputs)
 // and written only by the executable through `Write/`.
 
-/// Where the compiler's own resources live: `overlays/` (built-in overlays) and `templates/`
-/// (scripts and YAML bodies).
-public struct ResourceRoot: Sendable {
-    public var path: String
+/// Where the delivery objects point: the output folder as a path inside the repository that
+/// Argo CD or Flux clone.
+public struct DeliveryTarget: Sendable, Hashable {
+    /// The output folder relative to the repository root (`gitops`, `""` for the root itself);
+    /// nil when the output lies outside the repository (a preview into `/tmp`): delivery
+    /// objects then need `delivery.path` from an overlay.
+    public var outputPath: String?
+    /// The repository root (absolute), for messages.
+    public var repositoryRoot: String
+    /// Project renders must deliver: a missing or invalid delivery setting is an error
+    /// (`NBG166`). Ad-hoc renders deliver only when an overlay names the repository, and
+    /// otherwise leave the delivery objects out with a warning (`NBG167`).
+    public var required: Bool
 
-    public init(path: String) {
-        self.path = path
+    public init(outputPath: String?, repositoryRoot: String, required: Bool) {
+        self.outputPath = outputPath
+        self.repositoryRoot = repositoryRoot
+        self.required = required
     }
 
-    public static func isValid(_ path: String) -> Bool {
-        let manager = FileManager.default
-        var isDirectory: ObjCBool = false
-        return manager.fileExists(atPath: (path as NSString).appendingPathComponent("overlays"), isDirectory: &isDirectory)
-            && isDirectory.boolValue
-            && manager.fileExists(atPath: (path as NSString).appendingPathComponent("templates/scripts"))
-    }
-
-    /// `NBGITOPS_HOME`, else the first of `startingPoints` or their ancestors holding both folders.
-    public static func discover(startingPoints: [String]) -> ResourceRoot? {
-        if let home = ProcessInfo.processInfo.environment["NBGITOPS_HOME"], isValid(home) {
-            return ResourceRoot(path: home)
-        }
-        for start in startingPoints {
-            var current = URL(fileURLWithPath: start).standardizedFileURL
-            for _ in 0..<12 {
-                if isValid(current.path) { return ResourceRoot(path: current.path) }
-                let parent = current.deletingLastPathComponent()
-                if parent.path == current.path { break }
-                current = parent
-            }
-        }
-        return nil
-    }
-
-    /// The pod scripts shipped in `templates/scripts/` (top level only; tests excluded).
-    public func scripts(diagnostics: DiagnosticCollector) -> [ScriptFile] {
-        let folder = (path as NSString).appendingPathComponent("templates/scripts")
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0.hasSuffix(".sh") || $0.hasSuffix(".py") }.sorted()
-        return names.compactMap { name in
-            let file = (folder as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                diagnostics.error(.ioRead, "cannot read template script", at: .startOf("templates/scripts/\(name)"))
-                return nil
-            }
-            return ScriptFile(name: name, contents: text)
-        }
-    }
-
-    /// The image-build templates: Tekton Tasks and scripts in `templates/tekton/`, Argo CD
-    /// health checks in `templates/argocd/`. Missing folders give empty templates (the Plan
-    /// stage reports NBG153 only when a job actually builds).
-    public func buildTemplates(diagnostics: DiagnosticCollector) -> BuildTemplates {
-        var templates = BuildTemplates()
-        let manager = FileManager.default
-        let tekton = (path as NSString).appendingPathComponent("templates/tekton")
-        for name in ((try? manager.contentsOfDirectory(atPath: tekton)) ?? []).sorted() {
-            let file = (tekton as NSString).appendingPathComponent(name)
-            let display = "templates/tekton/\(name)"
-            if name.hasSuffix(".yaml") {
-                for document in YAMLLoader.load(path: file, displayName: display, diagnostics: diagnostics) {
-                    templates.tasks.append(
-                        BuildTemplates.Template(
-                            file: display, manifest: ManifestConversion.convert(document.root)))
-                }
-            } else if name.hasSuffix(".sh"), let text = Self.text(file) {
-                templates.scripts.append(ScriptFile(name: name, contents: text))
-            }
-        }
-        return templates
-    }
-
-    private static func text(_ file: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: file) else { return nil }
-        return String(data: data, encoding: .utf8)
+    /// A project rendering into `outputPath` of its repository.
+    public static func project(outputPath: String) -> DeliveryTarget {
+        DeliveryTarget(outputPath: outputPath, repositoryRoot: ".", required: true)
     }
 }
 
@@ -99,8 +47,8 @@ public struct CompilerInput: Sendable {
     /// The folder overlay paths are relative to.
     public var baseDirectory: String
     public var resources: ResourceRoot
-    /// The output folder as named in the project (used for delivery paths, e.g. `gitops`).
-    public var outputName: String
+    /// Where the delivery objects point (the output folder inside the repository).
+    public var delivery: DeliveryTarget
     public var limits: LoadLimits
     /// Whether `CompilerOutput.plans` holds the plans (`explain`, `diff`, `--stdout`, tests).
     /// When false, each environment's plan is released once rendered.
@@ -108,15 +56,25 @@ public struct CompilerInput: Sendable {
 
     public init(
         specFiles: [SpecFileFinder.Found], environments: [EnvironmentRequest], baseDirectory: String,
-        resources: ResourceRoot, outputName: String, limits: LoadLimits = .standard, retainPlans: Bool = true
+        resources: ResourceRoot, delivery: DeliveryTarget, limits: LoadLimits = .standard, retainPlans: Bool = true
     ) {
         self.specFiles = specFiles
         self.environments = environments
         self.baseDirectory = baseDirectory
         self.resources = resources
-        self.outputName = outputName
+        self.delivery = delivery
         self.limits = limits
         self.retainPlans = retainPlans
+    }
+
+    /// A project's run whose output folder is `outputName` inside the repository (tests).
+    public init(
+        specFiles: [SpecFileFinder.Found], environments: [EnvironmentRequest], baseDirectory: String,
+        resources: ResourceRoot, outputName: String, limits: LoadLimits = .standard, retainPlans: Bool = true
+    ) {
+        self.init(
+            specFiles: specFiles, environments: environments, baseDirectory: baseDirectory, resources: resources,
+            delivery: .project(outputPath: outputName), limits: limits, retainPlans: retainPlans)
     }
 }
 
@@ -183,7 +141,8 @@ public enum CompilerPipeline {
                 overlays.append(overlay)
             }
             environments.append(
-                EnvironmentResolver.resolve(name: request.name.value, overlays: overlays, diagnostics: diagnostics))
+                EnvironmentResolver.resolve(
+                    name: request.name.value, overlays: overlays, definedAt: request.name.location, diagnostics: diagnostics))
         }
         lap("resolve")
         guard !diagnostics.hasErrors else { return nil }
@@ -194,7 +153,6 @@ public enum CompilerPipeline {
         // error stops the run before anything later: once any environment's plan or check
         // has failed, the remaining environments are still planned (to report their errors)
         // but neither checked nor rendered.
-        let outputName = input.outputName
         let session = RuleSession(specs: specs, diagnostics: diagnostics)
         var plans: [EnvironmentPlan] = []
         var files: [String: [OutputFile]] = [:]
@@ -210,9 +168,9 @@ public enum CompilerPipeline {
                 ArgoHealthPlanner.adding(
                     healthScripts,
                     to: EnvironmentPlanner.plan(
-                        specs: specs, environment: environment, scripts: scripts, outputRoot: outputName,
+                        specs: specs, environment: environment, scripts: scripts, delivery: input.delivery,
                         buildTemplates: buildTemplates, diagnostics: local),
-                    outputRoot: OutputLayout.normalizeRoot(outputName), diagnostics: local))
+                    delivery: input.delivery, diagnostics: local))
             defer { if !input.retainPlans { box.releaseInBackground() } }
             for diagnostic in local.diagnostics { diagnostics.report(diagnostic) }
             seconds.plan += Date().timeIntervalSince(started)
@@ -230,7 +188,7 @@ public enum CompilerPipeline {
 
             started = Date()
             box.use { plan in
-                files[plan.environment.name] = OutputLayout.files(for: plan, outputRoot: input.outputName)
+                files[plan.environment.name] = OutputLayout.files(for: plan)
                 if input.retainPlans { plans.append(plan) }
             }
             seconds.render += Date().timeIntervalSince(started)

@@ -45,11 +45,13 @@ public enum ArgoHealthPlanner {
 
     /// Adds the `argocd-cm` snippet to an Argo CD environment's plan. `scripts` maps file names
     /// of `templates/argocd/` to their text; a missing script is a located error (NBG153).
+    /// An environment without delivery objects (an ad-hoc preview naming no repository) gets
+    /// no snippet either.
     public static func adding(
-        _ scripts: [String: String], to plan: EnvironmentPlan, outputRoot: String, diagnostics: DiagnosticCollector
+        _ scripts: [String: String], to plan: EnvironmentPlan, delivery: DeliveryTarget, diagnostics: DiagnosticCollector
     ) -> EnvironmentPlan {
-        let context = PlanContext(environment: plan.environment, outputRoot: outputRoot)
-        guard context.deliveryTool == .argocd else { return plan }
+        let context = PlanContext(environment: plan.environment, delivery: delivery)
+        guard context.deliveryTool == .argocd, !plan.deliveryObjects.isEmpty else { return plan }
         var data: [String: String] = [:]
         var sources: [SourceLocation] = []
         for check in checks(for: plan.objects) {

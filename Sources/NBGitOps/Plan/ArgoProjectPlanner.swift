@@ -44,7 +44,7 @@ public enum ArgoProjectPlanner {
         return [context.namespace] + others.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
-    static func plan(context: PlanContext, objects: [PlannedObject]) -> [PlannedObject] {
+    static func plan(context: PlanContext, repositoryURL: String, objects: [PlannedObject]) -> [PlannedObject] {
         guard context.deliveryTool == .argocd else { return [] }
         let name = projectName(context)
         let namespace = DeliveryPlanner.controllerNamespace(context)
@@ -54,7 +54,7 @@ public enum ArgoProjectPlanner {
                 "description",
                 .string("nbgitops environment \(context.environment.name): its namespaces and the kinds nbgitops emits")
             ),
-            ("sourceRepos", [.string(delivery.repositoryURL.value)]),
+            ("sourceRepos", [.string(repositoryURL)]),
             (
                 "destinations",
                 .list(

@@ -271,11 +271,15 @@ enum BuildPlanner {
         let name = base + buildNamespaceSuffix
         // The builds folder sits next to the manifests folder the validation Kustomization
         // applies (also when an overlay set delivery.path to `<somewhere>/manifests`).
-        let manifests = DeliveryPlanner.manifestsPath(context)
-        let folder =
-            manifests.hasSuffix("/manifests")
-            ? String(manifests.dropLast("manifests".count)) + OutputLayout.buildsFolderName
-            : OutputLayout.buildsFolder(environment: context.environment.name, outputRoot: context.outputRoot)
+        guard let manifests = DeliveryPlanner.manifestsPath(context) else { return nil }
+        let folder: String
+        if manifests.hasSuffix("/manifests") {
+            folder = String(manifests.dropLast("manifests".count)) + OutputLayout.buildsFolderName
+        } else if let output = context.delivery.outputPath {
+            folder = OutputLayout.buildsFolder(environment: context.environment.name, outputRoot: output)
+        } else {
+            return nil
+        }
         var checks: [ManifestNode] = []
         if result.usesTekton {
             checks.append([

@@ -17,8 +17,10 @@ public enum DeliveryPlanner {
         }
     }
 
-    /// The manifests folder inside the repository, without leading `./` or `/`.
-    static func manifestsPath(_ context: PlanContext) -> String {
+    /// The manifests folder inside the repository, without leading `./` or `/`: `delivery.path`
+    /// when an overlay sets it, else `<output>/<env>/manifests`; nil when neither is known (the
+    /// output lies outside the repository).
+    static func manifestsPath(_ context: PlanContext) -> String? {
         if let path = context.environment.delivery.path.value {
             var trimmed = Substring(path)
             while trimmed.hasPrefix("./") { trimmed = trimmed.dropFirst(2) }
@@ -26,7 +28,104 @@ public enum DeliveryPlanner {
             while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
             return trimmed.isEmpty ? "." : String(trimmed)
         }
-        return OutputLayout.manifestsFolder(environment: context.environment.name, outputRoot: context.outputRoot)
+        guard let output = context.delivery.outputPath else { return nil }
+        return OutputLayout.manifestsFolder(environment: context.environment.name, outputRoot: output)
+    }
+
+    /// What Argo CD and Flux need to find an environment's manifests, checked.
+    struct Coordinates {
+        var repositoryURL: String
+        var revision: String
+        var path: String
+    }
+
+    /// The checked repository URL, revision and path, or nil when there are to be no delivery
+    /// objects. Every setting Argo CD or Flux needs must be present and valid: a project's
+    /// environment gets a located error (`NBG166`) naming the overlay that sets, or should set,
+    /// it; an ad-hoc render that names no repository is a preview and gets no delivery
+    /// objects, with a warning (`NBG167`).
+    static func coordinates(_ context: PlanContext, diagnostics: DiagnosticCollector) -> Coordinates? {
+        let environment = context.environment
+        let delivery = environment.delivery
+        let tool = context.deliveryTool == .argocd ? "Argo CD's Application" : "Flux's GitRepository"
+        let url = delivery.repositoryURL
+        guard !url.value.allSatisfy(\.isWhitespace) else {
+            if !context.delivery.required && url.origin.location == nil {
+                diagnostics.warning(
+                    .deliverySkipped,
+                    "environment '\(environment.name)' gets no delivery objects: no overlay sets delivery.repositoryURL",
+                    at: environment.definedAt,
+                    help:
+                        "a preview renders the manifests only; add an overlay that sets delivery.repositoryURL (and delivery.revision) for the \(tool)"
+                )
+                return nil
+            }
+            reportMissingURL(context, tool: tool, diagnostics: diagnostics)
+            return nil
+        }
+        let errors = diagnostics.errorCount
+        let urlLocation = url.origin.location ?? environment.definedAt
+        if let transport = GitChecks.checkURL(Located(url.value, at: urlLocation ?? .startOf("<unknown>")), diagnostics: diagnostics),
+            context.deliveryTool == .flux, transport != .https, transport != .http, !url.value.hasPrefix("ssh://")
+        {
+            diagnostics.error(
+                .deliveryIncomplete,
+                "Flux's GitRepository accepts only http://, https:// and ssh:// URLs, not '\(url.value)'",
+                at: urlLocation, help: "write the repository as ssh://git@host/org/repo.git or https://host/org/repo.git")
+        }
+        let revision = delivery.revision
+        if revision.value.isEmpty {
+            diagnostics.error(
+                .deliveryIncomplete, "delivery.revision is empty: \(tool) needs the branch, tag or commit to follow",
+                at: revision.origin.location ?? environment.definedAt, help: "set delivery.revision, e.g. main")
+        } else {
+            GitChecks.checkRef(
+                Located(revision.value, at: revision.origin.location ?? environment.definedAt ?? .startOf("<unknown>")),
+                diagnostics: diagnostics)
+        }
+        if let path = delivery.path.value,
+            path.split(separator: "/").contains("..") || path.utf8.contains(0) || path.contains("\\")
+        {
+            diagnostics.error(
+                .deliveryIncomplete, "delivery.path '\(path)' must be a folder inside the repository",
+                at: delivery.path.origin.location, help: "write a path relative to the repository root, e.g. gitops/site/manifests")
+        }
+        let path = manifestsPath(context)
+        if path == nil {
+            diagnostics.error(
+                .outputPath,
+                "environment '\(environment.name)': the output folder is outside the repository root '\(context.delivery.repositoryRoot)', so \(tool) cannot be pointed at it",
+                at: url.origin.location ?? environment.definedAt,
+                help:
+                    "render into a folder inside the repository, pass --repo-root for the repository the output belongs to, or set delivery.path in an overlay"
+            )
+        }
+        guard diagnostics.errorCount == errors, let path else { return nil }
+        return Coordinates(repositoryURL: url.value, revision: revision.value, path: path)
+    }
+
+    /// No (or an empty) `delivery.repositoryURL` in a project: a located error at the empty
+    /// value, or at the environment, naming the overlay of its stack that should set it.
+    static func reportMissingURL(_ context: PlanContext, tool: String, diagnostics: DiagnosticCollector) {
+        let environment = context.environment
+        let url = environment.delivery.repositoryURL
+        let example = "e.g. https://github.com/org/repo.git (`git remote get-url origin` prints it)"
+        if case .overlay(let name, let location) = url.origin {
+            diagnostics.error(
+                .deliveryIncomplete,
+                "delivery.repositoryURL is empty in overlay '\(name)': \(tool) of environment '\(environment.name)' needs the repository to clone",
+                at: location, help: "set it to the URL Argo CD or Flux clones, \(example)")
+            return
+        }
+        let own = environment.overlays.last { !$0.isBuiltin }
+        let stack = environment.overlays.map(\.name).joined(separator: ", ")
+        diagnostics.error(
+            .deliveryIncomplete,
+            "environment '\(environment.name)' has no delivery.repositoryURL: \(tool) needs the repository to clone",
+            at: environment.definedAt,
+            help: own.map { "set delivery.repositoryURL in \($0.file), \(example)" }
+                ?? "add an overlay file that sets delivery.repositoryURL to the stack, \(example)",
+            notes: [DiagnosticNote("no overlay of the stack (\(stack.isEmpty ? "none" : stack)) sets it")])
     }
 
     /// How Flux should follow a revision: a full commit SHA pins a commit, `refs/tags/x` or a
@@ -55,9 +154,9 @@ public enum DeliveryPlanner {
         return parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
     }
 
-    static func plan(context: PlanContext, objects: [PlannedObject], diagnostics: DiagnosticCollector)
-        -> [PlannedObject]
-    {
+    static func plan(
+        context: PlanContext, coordinates: Coordinates, objects: [PlannedObject], diagnostics: DiagnosticCollector
+    ) -> [PlannedObject] {
         let delivery = context.environment.delivery
         let name = context.derivedName(context.environment.name)
         PlanNames.check(
@@ -67,7 +166,7 @@ public enum DeliveryPlanner {
         PlanNames.check(
             namespace, rule: .label, what: "delivery controller namespace",
             at: delivery.controllerNamespace.origin.location, diagnostics: diagnostics)
-        let path = manifestsPath(context)
+        let path = coordinates.path
         let labels = PlanMetadata.labels(component: "delivery")
         let sources = [delivery.repositoryURL.origin.location].compactMap { $0 }
 
@@ -77,8 +176,8 @@ public enum DeliveryPlanner {
                 // The environment's own AppProject (ArgoProjectPlanner), never `default`.
                 "project": .string(ArgoProjectPlanner.projectName(context)),
                 "source": [
-                    "repoURL": .string(delivery.repositoryURL.value),
-                    "targetRevision": .string(delivery.revision.value),
+                    "repoURL": .string(coordinates.repositoryURL),
+                    "targetRevision": .string(coordinates.revision),
                     "path": .string(path),
                 ],
                 "destination": [
@@ -103,7 +202,7 @@ public enum DeliveryPlanner {
             ]
         case .flux:
             let reference: ManifestNode
-            switch fluxReference(delivery.revision.value) {
+            switch fluxReference(coordinates.revision) {
             case .branch(let branch): reference = ["branch": .string(branch)]
             case .tag(let tag): reference = ["tag": .string(tag)]
             case .commit(let sha): reference = ["commit": .string(sha)]
@@ -114,7 +213,7 @@ public enum DeliveryPlanner {
                 body: [
                     (
                         "spec",
-                        ["url": .string(delivery.repositoryURL.value), "ref": reference, "interval": "5m"]
+                        ["url": .string(coordinates.repositoryURL), "ref": reference, "interval": "5m"]
                     )
                 ])
             let kustomization = PlanMetadata.object(

@@ -27,14 +27,14 @@ public enum EnvironmentPlanner {
 
     /// - Parameters:
     ///   - scripts: the top-level `*.sh`/`*.py` files of `templates/scripts/`.
-    ///   - outputRoot: the output folder relative to the repository root (`gitops`); the
-    ///     delivery objects point at `<outputRoot>/<environment>/manifests` unless the
-    ///     environment sets `delivery.path`.
+    ///   - delivery: the output folder inside the repository (`gitops`); the delivery objects
+    ///     point at `<output>/<environment>/manifests` unless the environment sets
+    ///     `delivery.path`.
     public static func plan(
-        specs: SpecSet, environment: Environment, scripts: [ScriptFile], outputRoot: String,
+        specs: SpecSet, environment: Environment, scripts: [ScriptFile], delivery: DeliveryTarget,
         buildTemplates: BuildTemplates = BuildTemplates(), diagnostics: DiagnosticCollector
     ) -> EnvironmentPlan {
-        let context = PlanContext(environment: environment, outputRoot: OutputLayout.normalizeRoot(outputRoot))
+        let context = PlanContext(environment: environment, delivery: delivery)
         var generated: [PlannedObject] = []
 
         generated.append(namespaceObject(context, diagnostics: diagnostics))
@@ -104,9 +104,12 @@ public enum EnvironmentPlanner {
         }
         objects.sort(by: applyOrder)
 
-        var delivery =
-            DeliveryPlanner.plan(context: context, objects: objects, diagnostics: diagnostics)
-            + ArgoProjectPlanner.plan(context: context, objects: objects)
+        var delivery: [PlannedObject] = []
+        if let coordinates = DeliveryPlanner.coordinates(context, diagnostics: diagnostics) {
+            delivery =
+                DeliveryPlanner.plan(context: context, coordinates: coordinates, objects: objects, diagnostics: diagnostics)
+                + ArgoProjectPlanner.plan(context: context, repositoryURL: coordinates.repositoryURL, objects: objects)
+        }
         var plan = EnvironmentPlan(environment: environment, objects: objects, deliveryObjects: delivery)
         if separateBuilds {
             var buildObjects = ImmutableObjects.marked(builds.objects, context: context)

@@ -22,10 +22,10 @@ public enum OutputLayout {
 
     /// The files of one environment, rendered through `ManifestRenderer`, in a stable order.
     ///
-    /// `outputRoot` is the folder the returned paths are relative to; it is not part of them.
-    /// (The repository path the delivery objects point at was fixed when the plan was made:
-    /// `EnvironmentPlanner.plan(…, outputRoot:…)`.)
-    public static func files(for plan: EnvironmentPlan, outputRoot: String) -> [OutputFile] {
+    /// The returned paths are relative to the output folder. (The repository path the
+    /// delivery objects point at was fixed when the plan was made:
+    /// `EnvironmentPlanner.plan(…, delivery:…)`.)
+    public static func files(for plan: EnvironmentPlan) -> [OutputFile] {
         let environment = plan.environment.name
         var files: [OutputFile] = []
         files += folder("\(environment)/manifests", objects: plan.objects) { manifestFileName($0) }

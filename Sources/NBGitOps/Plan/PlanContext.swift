@@ -1,8 +1,8 @@
 /// What every planner of one environment needs to know, computed once.
 struct PlanContext: Sendable {
     var environment: Environment
-    /// The output folder relative to the repository root (`gitops`), normalised.
-    var outputRoot: String
+    /// Where the delivery objects point: the output folder inside the repository.
+    var delivery: DeliveryTarget
 
     var namespace: String { environment.naming.namespace.value }
     var prefix: String { environment.naming.namePrefix.value }

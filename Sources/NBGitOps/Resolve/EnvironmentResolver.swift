@@ -15,7 +15,9 @@ public enum EnvironmentResolver {
         public static let revision = "main"
     }
 
-    public static func resolve(name: String, overlays: [Overlay], diagnostics: DiagnosticCollector) -> Environment {
+    public static func resolve(
+        name: String, overlays: [Overlay], definedAt: SourceLocation? = nil, diagnostics: DiagnosticCollector
+    ) -> Environment {
         let stack = LayerStack(overlays: overlays)
         let platform = stack.enumValue(
             "platform", Platform.kubernetes, Platform.init(rawValue:), why: "vanilla Kubernetes unless an overlay says openshift")
@@ -83,6 +85,7 @@ public enum EnvironmentResolver {
                 selfHeal: stack.bool("delivery.selfHeal", true, why: DeliverySettings.selfHealReason),
                 syncOptions: syncOptions))
         var resolved = environment
+        resolved.definedAt = definedAt
         var uidRange: Traced<ClosedRange<Int>?> = .byDefault(nil, "no UID range declared")
         if let (value, origin) = stack.lookup("security.uidRange"), let text = value.stringValue {
             let parts = text.split(separator: "/").compactMap { Int($0) }

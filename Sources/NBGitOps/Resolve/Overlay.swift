@@ -47,12 +47,14 @@ public enum OverlayLoader {
             return nil
         }
         let name = ((text as NSString).lastPathComponent as NSString).deletingPathExtension
-        return OverlayReference(name: name, file: displayPath(file), isBuiltin: false)
+        return OverlayReference(name: name, file: displayPath(file, relativeTo: baseDirectory), isBuiltin: false, path: file)
     }
 
     /// Loads and validates an overlay file.
     public static func load(_ reference: OverlayReference, resourceRoot: String, diagnostics: DiagnosticCollector) -> Overlay? {
-        let path = reference.isBuiltin ? (resourceRoot as NSString).appendingPathComponent(reference.file) : reference.file
+        let path =
+            reference.isBuiltin
+            ? (resourceRoot as NSString).appendingPathComponent(reference.file) : (reference.path ?? reference.file)
         let documents = YAMLLoader.load(path: path, displayName: reference.file, diagnostics: diagnostics)
         guard let document = documents.first else {
             if !diagnostics.hasErrors {
@@ -74,14 +76,25 @@ public enum OverlayLoader {
         return Overlay(reference: reference, spec: spec, sourceMap: validator.sourceMap)
     }
 
-    /// A path as shown in messages: relative to the current directory when inside it.
-    public static func displayPath(_ path: String) -> String {
+    /// A path as shown in messages and file headers: relative to `base` (the project folder,
+    /// or the current folder ad hoc) when inside it, else as given. Never relative to the
+    /// folder a command happens to run from, so output does not depend on it.
+    public static func displayPath(_ path: String, relativeTo base: String) -> String {
         let current = FileManager.default.currentDirectoryPath
-        // Lexical only: a symlinked spec is named by its link, not by its target.
-        let absolute = path.hasPrefix("/") ? path : (current as NSString).appendingPathComponent(path)
-        let standardized = URL(fileURLWithPath: absolute).standardized.path
-        if standardized.hasPrefix(current + "/") { return String(standardized.dropFirst(current.count + 1)) }
+        func standardized(_ path: String) -> String {
+            // Lexical only: a symlinked spec is named by its link, not by its target.
+            URL(fileURLWithPath: path.hasPrefix("/") ? path : (current as NSString).appendingPathComponent(path)).standardized
+                .path
+        }
+        let file = standardized(path)
+        let folder = standardized(base)
+        if file.hasPrefix(folder + "/") { return String(file.dropFirst(folder.count + 1)) }
         return path
+    }
+
+    /// `displayPath(_:relativeTo:)` against the current folder.
+    public static func displayPath(_ path: String) -> String {
+        displayPath(path, relativeTo: FileManager.default.currentDirectoryPath)
     }
 }
 

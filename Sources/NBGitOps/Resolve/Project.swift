@@ -26,9 +26,11 @@ public struct Project: Sendable {
     public var output: Located<String>
     public var environments: [EnvironmentRequest]
 
-    /// Loads and validates a project file.
-    public static func load(path: String, diagnostics: DiagnosticCollector) -> Project? {
-        let display = OverlayLoader.displayPath(path)
+    /// Loads and validates a project file. Its path is shown relative to `displayBase` (the
+    /// project folder: `nbgitops.yaml`), like every input of the project.
+    public static func load(path: String, displayBase: String? = nil, diagnostics: DiagnosticCollector) -> Project? {
+        let display =
+            displayBase.map { OverlayLoader.displayPath(path, relativeTo: $0) } ?? OverlayLoader.displayPath(path)
         let documents = YAMLLoader.load(path: path, displayName: display, diagnostics: diagnostics)
         guard let document = documents.first else {
             if !diagnostics.hasErrors {
@@ -111,7 +113,7 @@ public enum SpecFileFinder {
                 candidates.append(path)
             }
             for candidate in candidates.sorted() {
-                let display = OverlayLoader.displayPath(candidate)
+                let display = OverlayLoader.displayPath(candidate, relativeTo: baseDirectory)
                 if let realRoot {
                     let real = URL(fileURLWithPath: candidate).standardizedFileURL.resolvingSymlinksInPath().path
                     if real != realRoot && !real.hasPrefix(realRoot + "/") {

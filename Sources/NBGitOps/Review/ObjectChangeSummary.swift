@@ -54,13 +54,13 @@ public struct ObjectChangeSummary: Sendable, Hashable {
             let bytes: [UInt8]?
             switch file.kind {
             case .added, .changed: bytes = renderedByPath[file.path]
-            case .removed: bytes = try? FileSystem.readFile(root + "/" + file.path)
+            case .removed, .unowned: bytes = try? FileSystem.readFile(root + "/" + file.path)
             }
             guard let bytes, let name = objectName(bytes, file: file.path) else { continue }
             switch file.kind {
             case .added: summary.added.append(name)
             case .changed: summary.changed.append(name)
-            case .removed: summary.removed.append(name)
+            case .removed, .unowned: summary.removed.append(name)
             }
         }
         return summary
@@ -68,9 +68,12 @@ public struct ObjectChangeSummary: Sendable, Hashable {
 
     /// Removed and added Job files of the same NotebookValidationJob (label
     /// `app.kubernetes.io/instance`) in the same folder, in path order of the new file.
-    public static func replacements(_ difference: EnvironmentDifference, rendered: [OutputFile], root: String)
-        -> [Replacement]
-    {
+    /// `patchPath` turns an output-root path into the path the diffs name (see
+    /// `OutputComparator.patchPath`).
+    public static func replacements(
+        _ difference: EnvironmentDifference, rendered: [OutputFile], root: String,
+        patchPath: (String) -> String = { $0 }
+    ) -> [Replacement] {
         let renderedByPath = Dictionary(rendered.map { ($0.path, $0.bytes) }, uniquingKeysWith: { first, _ in first })
         func folder(_ path: String) -> Substring { path[..<(path.lastIndex(of: "/") ?? path.startIndex)] }
         var removedJobs: [String: (path: String, name: String, bytes: [UInt8])] = [:]
@@ -85,10 +88,8 @@ public struct ObjectChangeSummary: Sendable, Hashable {
             guard let bytes = renderedByPath[file.path], let job = jobIdentity(bytes, file: file.path),
                 let old = removedJobs.removeValue(forKey: "\(folder(file.path))|\(job.instance)")
             else { continue }
-            var diff = UnifiedDiff.render(old: old.bytes, new: bytes, path: file.path)
-            if diff.hasPrefix("--- a/\(file.path)\n") {
-                diff = "--- a/\(old.path)\n" + diff.dropFirst("--- a/\(file.path)\n".utf8.count)
-            }
+            let diff = UnifiedDiff.gitPatch(
+                old: old.bytes, new: bytes, path: patchPath(file.path), oldPath: patchPath(old.path))
             result.append(
                 Replacement(oldPath: old.path, newPath: file.path, oldName: old.name, newName: job.name, diff: diff))
         }

@@ -4,6 +4,9 @@ public struct FileDifference: Sendable, Hashable {
         case added
         case changed
         case removed
+        /// A stale file with nbgitops' header that the ledger does not list (`NBG172`):
+        /// `render` leaves it, `check` reports it; its diff deletes it.
+        case unowned = "unowned generated"
     }
 
     /// Relative to the output root (`dev/manifests/job.yaml`).
@@ -29,6 +32,8 @@ public struct EnvironmentDifference: Sendable, Hashable {
     /// Owned files on disk that the render no longer produces (a write would delete them).
     public var removed: [String]
     public var unchanged: [String]
+    /// Files with nbgitops' generated header that the ledger does not list (`NBG172`).
+    public var unownedGenerated: [String]
     /// The ownership ledger would be rewritten even if no file changes (it lists a file that
     /// is gone, or it is missing).
     public var ledgerOutOfDate: Bool
@@ -37,8 +42,9 @@ public struct EnvironmentDifference: Sendable, Hashable {
 
     public init(
         environment: String, added: [String], changed: [String], removed: [String], unchanged: [String],
-        ledgerOutOfDate: Bool, files: [FileDifference]
+        ledgerOutOfDate: Bool, files: [FileDifference], unownedGenerated: [String] = []
     ) {
+        self.unownedGenerated = unownedGenerated
         self.environment = environment
         self.added = added
         self.changed = changed
@@ -50,7 +56,7 @@ public struct EnvironmentDifference: Sendable, Hashable {
 
     /// True when a write would touch nothing.
     public var isUpToDate: Bool {
-        added.isEmpty && changed.isEmpty && removed.isEmpty && !ledgerOutOfDate
+        added.isEmpty && changed.isEmpty && removed.isEmpty && unownedGenerated.isEmpty && !ledgerOutOfDate
     }
 
     /// One line for the environment: `dev: 1 added, 2 changed, 1 removed, 3 unchanged` or
@@ -62,6 +68,7 @@ public struct EnvironmentDifference: Sendable, Hashable {
         if !added.isEmpty { parts.append("\(added.count) added") }
         if !changed.isEmpty { parts.append("\(changed.count) changed") }
         if !removed.isEmpty { parts.append("\(removed.count) removed") }
+        if !unownedGenerated.isEmpty { parts.append("\(unownedGenerated.count) unowned generated") }
         if parts.isEmpty { parts.append("ownership ledger out of date") }
         if !unchanged.isEmpty { parts.append("\(unchanged.count) unchanged") }
         return "\(environment): " + parts.joined(separator: ", ")
@@ -76,10 +83,22 @@ public struct OutputComparator: Sendable {
     public var root: String
     /// Unchanged lines shown around each change in the diffs.
     public var contextLines: Int
+    /// The output root's path inside the repository (`gitops`, `""` for the root itself):
+    /// the diffs name files by repository path, so they apply with `git apply` from the
+    /// repository root. Nil when the output lies outside the repository: paths are then
+    /// relative to the output root.
+    public var repositoryPath: String?
 
-    public init(root: String, contextLines: Int = 3) {
+    public init(root: String, repositoryPath: String? = nil, contextLines: Int = 3) {
         self.root = root
+        self.repositoryPath = repositoryPath
         self.contextLines = contextLines
+    }
+
+    /// `path` (relative to the output root) as the diffs name it.
+    public func patchPath(_ path: String) -> String {
+        guard let repositoryPath, !repositoryPath.isEmpty else { return path }
+        return repositoryPath + "/" + path
     }
 
     /// The difference for one environment, or nil when an error was reported (unsafe path,
@@ -119,15 +138,16 @@ public struct OutputComparator: Sendable {
                 differences.append(
                     FileDifference(
                         path: file.outputPath, kind: .added,
-                        diff: UnifiedDiff.render(
-                            old: nil, new: file.bytes, path: file.outputPath, contextLines: contextLines)))
+                        diff: UnifiedDiff.gitPatch(
+                            old: nil, new: file.bytes, path: patchPath(file.outputPath), contextLines: contextLines)))
             case .changed(let previous):
                 changed.append(file.outputPath)
                 differences.append(
                     FileDifference(
                         path: file.outputPath, kind: .changed,
-                        diff: UnifiedDiff.render(
-                            old: previous, new: file.bytes, path: file.outputPath, contextLines: contextLines)))
+                        diff: UnifiedDiff.gitPatch(
+                            old: previous, new: file.bytes, path: patchPath(file.outputPath),
+                            contextLines: contextLines)))
             case .unchanged:
                 unchanged.append(file.outputPath)
             }
@@ -140,15 +160,27 @@ public struct OutputComparator: Sendable {
             if plan.snapshot.entries[relative]?.kind != .file {
                 diff = "Removed \(outputPath) (not a regular file)\n"
             } else if let previous = try? FileSystem.readFile(plan.folderPath + "/" + relative) {
-                diff = UnifiedDiff.render(old: previous, new: nil, path: outputPath, contextLines: contextLines)
+                diff = UnifiedDiff.gitPatch(
+                    old: previous, new: nil, path: patchPath(outputPath), contextLines: contextLines)
             } else {
                 diff = "Removed \(outputPath) (content not readable)\n"
             }
             differences.append(FileDifference(path: outputPath, kind: .removed, diff: diff))
         }
+        var unowned: [String] = []
+        for relative in plan.unownedGenerated {
+            let outputPath = plan.outputPath(relative)
+            unowned.append(outputPath)
+            let previous = try? FileSystem.readFile(plan.folderPath + "/" + relative)
+            differences.append(
+                FileDifference(
+                    path: outputPath, kind: .unowned,
+                    diff: UnifiedDiff.gitPatch(
+                        old: previous ?? [], new: nil, path: patchPath(outputPath), contextLines: contextLines)))
+        }
         return EnvironmentDifference(
             environment: environment, added: added, changed: changed, removed: removed, unchanged: unchanged,
             ledgerOutOfDate: !plan.ledgerIsCurrent,
-            files: differences.sorted { precedesInByteOrder($0.path, $1.path) })
+            files: differences.sorted { precedesInByteOrder($0.path, $1.path) }, unownedGenerated: unowned)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The output root folder as the user named it, checked once per run.
 struct OutputRoot {
     /// The path with trailing slashes removed (`gitops/` → `gitops`), used for every call and
@@ -117,6 +119,10 @@ struct EnvironmentWritePlan {
     /// disk; relative to the environment folder, sorted.
     var stale: [String]
     var ledger: OwnershipLedger
+    /// Regular files that start with nbgitops' generated header but that neither the ledger
+    /// lists nor this render produces (stale files a branch switch left): never deleted,
+    /// reported (`NBG172`); relative to the environment folder, sorted.
+    var unownedGenerated: [String] = []
     /// Whether the ledger on disk already has exactly the new ledger's bytes.
     var ledgerIsCurrent: Bool
 
@@ -285,12 +291,35 @@ struct OutputPlanner {
             }
         }
 
+        let unownedGenerated = snapshot.order.filter { path in
+            snapshot.entries[path]?.kind == .file && !owned.contains(path) && !produced.contains(path)
+                && path != OwnershipLedger.fileName && Self.startsWithHeader(folderPath + "/" + path)
+        }
+        for path in unownedGenerated {
+            diagnostics.warning(
+                .outputUnownedGenerated,
+                "'\(environment)/\(path)' carries nbgitops' generated header but the ownership ledger does not list it (a stale file?); it is left in place",
+                at: .startOf(folderPath + "/" + path),
+                help:
+                    "delete it if it is stale (a branch switch or merge can leave one behind), or remove its header if it is meant to stay; `nbgitops check` counts it as drift")
+        }
+
         guard diagnostics.errorCount == errorsBefore else { return nil }
         let ledger = OwnershipLedger(paths: produced)
         return EnvironmentWritePlan(
             environment: environment, folderPath: folderPath, snapshot: snapshot,
             files: planned.sorted { precedesInByteOrder($0.relativePath, $1.relativePath) },
-            stale: stale, ledger: ledger, ledgerIsCurrent: previousLedgerBytes == ledger.bytes)
+            stale: stale, ledger: ledger, unownedGenerated: unownedGenerated,
+            ledgerIsCurrent: previousLedgerBytes == ledger.bytes)
+    }
+
+    /// Whether the file at `path` begins with `FileHeader.prefix` (only its first bytes are read).
+    static func startsWithHeader(_ path: String) -> Bool {
+        let header = Array(FileHeader.prefix.utf8)
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: header.count) else { return false }
+        return [UInt8](data) == header
     }
 
     /// Validates the rendered paths as text and strips the `<env>/` prefix. Reports unsafe,

@@ -27,6 +27,27 @@ public enum UnifiedDiff {
         return output
     }
 
+    /// A git patch for one file: `diff --git` with the extended header git writes for new,
+    /// deleted and renamed files, then the unified diff. `path` and `oldPath` are repository
+    /// paths, so the patch applies with `git apply` from the repository root. `oldPath`: the
+    /// file's previous path when it was renamed (a validation Job replaced under a new name).
+    public static func gitPatch(
+        old: [UInt8]?, new: [UInt8]?, path: String, oldPath: String? = nil, contextLines: Int = 3
+    ) -> String {
+        let source = oldPath ?? path
+        if old == new && source == path { return "" }
+        var header = "diff --git a/\(source) b/\(path)\n"
+        if old == nil { header += "new file mode 100644\n" }
+        if new == nil { header += "deleted file mode 100644\n" }
+        if source != path { header += "rename from \(source)\nrename to \(path)\n" }
+        if old == new { return header }
+        var body = render(old: old, new: new, path: path, contextLines: contextLines)
+        if source != path, body.hasPrefix("--- a/\(path)\n") {
+            body = "--- a/\(source)\n" + body.dropFirst("--- a/\(path)\n".utf8.count)
+        }
+        return header + body
+    }
+
     /// Content a text diff cannot show faithfully: a NUL byte or invalid UTF-8.
     static func isBinary(_ bytes: [UInt8]) -> Bool {
         bytes.contains(0) || String(validating: bytes, as: UTF8.self) == nil

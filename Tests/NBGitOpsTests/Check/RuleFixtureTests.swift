@@ -68,7 +68,7 @@ final class RuleFixtureTests: XCTestCase {
         let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         if !diagnostics.hasErrors {
             let plan = EnvironmentPlanner.plan(
-                specs: specs, environment: environment(header), scripts: PlanFixtures.scripts, outputRoot: "gitops",
+                specs: specs, environment: environment(header), scripts: PlanFixtures.scripts, delivery: .project(outputPath: "gitops"),
                 diagnostics: diagnostics)
             PlanChecker.check([plan], specs: specs, diagnostics: diagnostics)
         }

@@ -16,7 +16,7 @@ final class SSHClonePasswdTests: XCTestCase {
         let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         XCTAssertFalse(diagnostics.hasErrors, "\(diagnostics.sorted.map(\.rendered))")
         var loaded: [Overlay] = []
-        for name in overlays {
+        for name in overlays + ["examples/overlays/repository.yaml"] {
             let reference = try XCTUnwrap(OverlayLoader.locate(
                 Located(name, at: .startOf("test")), baseDirectory: repositoryRoot, resourceRoot: repositoryRoot,
                 diagnostics: diagnostics))
@@ -25,7 +25,7 @@ final class SSHClonePasswdTests: XCTestCase {
         let environment = EnvironmentResolver.resolve(name: "env", overlays: loaded, diagnostics: diagnostics)
         let plan = EnvironmentPlanner.plan(
             specs: specs, environment: environment, scripts: [ScriptFile(name: "git-clone.sh", contents: "#!/bin/sh\n")],
-            outputRoot: "gitops", diagnostics: diagnostics)
+            delivery: .project(outputPath: "gitops"), diagnostics: diagnostics)
         PlanChecker.check(plan, specs: specs, diagnostics: diagnostics)
         return (plan, diagnostics)
     }

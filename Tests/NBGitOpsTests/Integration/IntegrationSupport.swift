@@ -151,7 +151,7 @@ final class IntegrationProject {
         return url.path
     }()
 
-    static let projectParts = ["nbgitops.yaml", "examples", "overlays", "templates"]
+    static let projectParts = ["nbgitops.yaml", "examples", "overlays", "templates", "docs"]
 
     /// The temporary folder holding the project folder and anything a test puts next to it.
     let base: String

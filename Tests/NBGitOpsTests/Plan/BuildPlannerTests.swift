@@ -69,7 +69,7 @@ final class BuildPlannerTests: XCTestCase {
         let setup = DiagnosticCollector()
         let plan = EnvironmentPlanner.plan(
             specs: specs, environment: environment, scripts: resources.scripts(diagnostics: setup),
-            outputRoot: "gitops", buildTemplates: templates ?? resources.buildTemplates(diagnostics: setup),
+            delivery: .project(outputPath: "gitops"), buildTemplates: templates ?? resources.buildTemplates(diagnostics: setup),
             diagnostics: diagnostics)
         XCTAssertFalse(setup.hasErrors, "\(setup.sorted.map(\.rendered))")
         return (plan, diagnostics)
@@ -330,7 +330,7 @@ final class BuildPlannerTests: XCTestCase {
         XCTAssertEqual(F.jobs(plan).map(wave), ["5", "5"])
         let healthDiagnostics = DiagnosticCollector()
         let withHealth = ArgoHealthPlanner.adding(
-            Self.argoHealthScripts(), to: plan, outputRoot: "gitops", diagnostics: healthDiagnostics)
+            Self.argoHealthScripts(), to: plan, delivery: .project(outputPath: "gitops"), diagnostics: healthDiagnostics)
         XCTAssertFalse(healthDiagnostics.hasErrors)
         let health = try XCTUnwrap(withHealth.snippets.first)
         XCTAssertEqual(health.name, "argocd-cm")
@@ -345,7 +345,7 @@ final class BuildPlannerTests: XCTestCase {
             ])
         XCTAssertTrue(data.last?.value.stringValue?.contains("condition.type == \"Succeeded\"") ?? false)
         XCTAssertFalse(plan.deliveryObjects.contains { $0.name == "argocd-cm" }, "not applied with the delivery folder")
-        let files = OutputLayout.files(for: withHealth, outputRoot: "gitops")
+        let files = OutputLayout.files(for: withHealth)
         let kustomization = try XCTUnwrap(files.first { $0.path == "openshift-gpu/delivery/kustomization.yaml" })
         XCTAssertFalse(String(decoding: kustomization.bytes, as: UTF8.self).contains("argocd-cm"))
         XCTAssertTrue(files.contains { $0.path.hasPrefix("openshift-gpu/delivery/") && $0.path.contains("argocd-cm") })
@@ -379,11 +379,11 @@ final class BuildPlannerTests: XCTestCase {
         XCTAssertEqual(builds.value(at: "spec.timeout"), "25m0s", "the 15m build timeout plus 10 minutes")
         XCTAssertEqual(kustomizations[1].manifest.value(at: "spec.dependsOn"), [["name": "nb-kubernetes-builds"]])
         XCTAssertEqual(kustomizations[1].manifest.value(at: "spec.path"), "./gitops/kubernetes/manifests")
-        let paths = OutputLayout.files(for: plan, outputRoot: "gitops").map(\.path)
+        let paths = OutputLayout.files(for: plan).map(\.path)
         XCTAssertTrue(paths.contains("kubernetes/builds/kustomization.yaml"))
         XCTAssertTrue(paths.contains { $0.hasPrefix("kubernetes/builds/4-pipelinerun-nb-sales-") })
         let fluxHealth = ArgoHealthPlanner.adding(
-            Self.argoHealthScripts(), to: plan, outputRoot: "gitops", diagnostics: DiagnosticCollector())
+            Self.argoHealthScripts(), to: plan, delivery: .project(outputPath: "gitops"), diagnostics: DiagnosticCollector())
         XCTAssertTrue(fluxHealth.snippets.isEmpty, "Flux needs no controller customisation")
 
         // Without builds nothing changes: one folder, one Kustomization.
@@ -432,7 +432,7 @@ final class BuildPlannerTests: XCTestCase {
                 $0.kind == "ImageStream" && $0.manifest.value(at: "metadata.annotations[\(BuildPlanner.awaitTagAnnotation)]") != nil
             })
         let missingHealth = DiagnosticCollector()
-        _ = ArgoHealthPlanner.adding([:], to: complete, outputRoot: "gitops", diagnostics: missingHealth)
+        _ = ArgoHealthPlanner.adding([:], to: complete, delivery: .project(outputPath: "gitops"), diagnostics: missingHealth)
         XCTAssertEqual(missingHealth.sorted.map { $0.rendered.components(separatedBy: "\n")[0] }, [
             "templates/argocd/health-pipelinerun.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/health-pipelinerun.lua is missing",
         ])
@@ -441,7 +441,7 @@ final class BuildPlannerTests: XCTestCase {
         awaiting.objects.append(
             BuildPlanner.imageStream(name: "s2i", namespace: "ns-builds", awaitTag: "nbgitops-0", wave: .build))
         let missingTagHealth = DiagnosticCollector()
-        _ = ArgoHealthPlanner.adding([:], to: awaiting, outputRoot: "gitops", diagnostics: missingTagHealth)
+        _ = ArgoHealthPlanner.adding([:], to: awaiting, delivery: .project(outputPath: "gitops"), diagnostics: missingTagHealth)
         XCTAssertEqual(missingTagHealth.sorted.map { $0.rendered.components(separatedBy: "\n")[0] }, [
             "templates/argocd/health-pipelinerun.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/health-pipelinerun.lua is missing",
             "templates/argocd/imagestream-health.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/imagestream-health.lua is missing",

@@ -189,7 +189,7 @@ final class EnvironmentPlannerTests: XCTestCase {
     }
 
     func testArgoApplication() throws {
-        let (plan, _) = F.plan(F.richSpecs(), F.environment(), outputRoot: "./gitops/")
+        let (plan, _) = F.plan(F.richSpecs(), F.environment(), delivery: .project(outputPath: "./gitops/"))
         XCTAssertEqual(plan.deliveryObjects.map(\.kind), ["Application", "AppProject"])
         let app = try XCTUnwrap(plan.deliveryObjects.first?.manifest)
         XCTAssertEqual(app.value(at: "spec.project"), "nb-openshift-gpu")
@@ -233,7 +233,7 @@ final class EnvironmentPlannerTests: XCTestCase {
 
     func testKustomizationsListEveryFileInApplyOrder() throws {
         let (plan, _) = F.plan(F.richSpecs(), F.environment(manageAllClaims: true))
-        let files = OutputLayout.files(for: plan, outputRoot: "gitops")
+        let files = OutputLayout.files(for: plan)
         for folder in ["openshift-gpu/manifests", "openshift-gpu/delivery"] {
             let inFolder = files.filter { $0.path.hasPrefix(folder + "/") }.map {
                 String($0.path.dropFirst(folder.count + 1))
@@ -256,7 +256,7 @@ final class EnvironmentPlannerTests: XCTestCase {
 
     func testRenderingIsDeterministic() {
         func render(_ specs: SpecSet) -> [OutputFile] {
-            OutputLayout.files(for: F.plan(specs, F.environment(manageAllClaims: true)).0, outputRoot: "gitops")
+            OutputLayout.files(for: F.plan(specs, F.environment(manageAllClaims: true)).0)
         }
         let first = render(F.richSpecs())
         XCTAssertEqual(first, render(F.richSpecs()))
@@ -281,7 +281,7 @@ final class EnvironmentPlannerTests: XCTestCase {
         let diagnostics = DiagnosticCollector()
         let changed = EnvironmentPlanner.plan(
             specs: F.richSpecs(), environment: F.environment(),
-            scripts: F.scripts + [ScriptFile(name: "extra.py", contents: "pass\n")], outputRoot: "gitops",
+            scripts: F.scripts + [ScriptFile(name: "extra.py", contents: "pass\n")], delivery: .project(outputPath: "gitops"),
             diagnostics: diagnostics)
         XCTAssertTrue(before.isDisjoint(with: Set(F.jobs(changed).map(\.name))))
     }

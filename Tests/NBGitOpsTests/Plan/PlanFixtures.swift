@@ -162,11 +162,11 @@ enum PlanFixtures {
     }
 
     static func plan(
-        _ specs: SpecSet = richSpecs(), _ environment: Environment = environment(), outputRoot: String = "gitops"
+        _ specs: SpecSet = richSpecs(), _ environment: Environment = environment(), delivery: DeliveryTarget = .project(outputPath: "gitops")
     ) -> (EnvironmentPlan, DiagnosticCollector) {
         let diagnostics = DiagnosticCollector()
         let plan = EnvironmentPlanner.plan(
-            specs: specs, environment: environment, scripts: scripts, outputRoot: outputRoot, diagnostics: diagnostics)
+            specs: specs, environment: environment, scripts: scripts, delivery: delivery, diagnostics: diagnostics)
         return (plan, diagnostics)
     }
 

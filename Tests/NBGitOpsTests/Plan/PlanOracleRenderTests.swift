@@ -39,7 +39,7 @@ final class PlanOracleRenderTests: XCTestCase {
         for sample in Self.sampleEnvironments() {
             let (plan, diagnostics) = F.plan(F.richSpecs(), sample)
             XCTAssertFalse(diagnostics.hasErrors, diagnostics.sorted.map(\.rendered).joined(separator: "\n"))
-            let files = OutputLayout.files(for: plan, outputRoot: "gitops")
+            let files = OutputLayout.files(for: plan)
             try F.write(files, under: directory)
             count += files.count
         }

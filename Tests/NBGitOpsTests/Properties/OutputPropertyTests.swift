@@ -23,8 +23,8 @@ final class OutputPropertyTests: XCTestCase {
             environments: [
                 EnvironmentRequest(
                     name: Located("openshift", at: at),
-                    overlays: ["openshift", "rwo", "gpu-taints", "argocd"].map { Located($0, at: at) }),
-                EnvironmentRequest(name: Located("kubernetes", at: at), overlays: ["kubernetes", "rwx", "flux"].map { Located($0, at: at) }),
+                    overlays: ["openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml"].map { Located($0, at: at) }),
+                EnvironmentRequest(name: Located("kubernetes", at: at), overlays: ["kubernetes", "rwx", "flux", "examples/overlays/repository.yaml"].map { Located($0, at: at) }),
             ],
             baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
         let diagnostics = DiagnosticCollector()

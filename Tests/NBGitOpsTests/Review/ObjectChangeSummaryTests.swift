@@ -67,6 +67,9 @@ final class ObjectReplacementTests: XCTestCase {
         XCTAssertEqual(
             replacements.first?.diff,
             """
+            diff --git a/dev/manifests/4-job-intro-aaaa.yaml b/dev/manifests/4-job-intro-bbbb.yaml
+            rename from dev/manifests/4-job-intro-aaaa.yaml
+            rename to dev/manifests/4-job-intro-bbbb.yaml
             --- a/dev/manifests/4-job-intro-aaaa.yaml
             +++ b/dev/manifests/4-job-intro-bbbb.yaml
             @@ -1,8 +1,8 @@

@@ -42,6 +42,7 @@ final class WriteComparatorTests: XCTestCase {
             difference.files.map(\.diff),
             [
                 """
+                diff --git a/dev/config.yaml b/dev/config.yaml
                 --- a/dev/config.yaml
                 +++ b/dev/config.yaml
                 @@ -1,4 +1,4 @@
@@ -53,6 +54,8 @@ final class WriteComparatorTests: XCTestCase {
 
                 """,
                 """
+                diff --git a/dev/new.yaml b/dev/new.yaml
+                new file mode 100644
                 --- /dev/null
                 +++ b/dev/new.yaml
                 @@ -0,0 +1,2 @@
@@ -61,6 +64,8 @@ final class WriteComparatorTests: XCTestCase {
 
                 """,
                 """
+                diff --git a/dev/old.yaml b/dev/old.yaml
+                deleted file mode 100644
                 --- a/dev/old.yaml
                 +++ /dev/null
                 @@ -1 +0,0 @@
