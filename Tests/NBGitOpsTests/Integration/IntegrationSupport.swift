@@ -78,11 +78,13 @@ enum IntegrationCLI {
 
     /// Runs the executable with `arguments` in `directory`; kills it after `timeout` seconds.
     /// Output goes to files, not pipes, so a chatty run can never block on a full pipe.
+    /// `unsetting`: variables removed from the inherited environment (`NBGITOPS_HOME`);
+    /// `executable`: another binary to run (an installed copy, `git`).
     static func run(
         _ arguments: [String], in directory: String, environment extra: [String: String] = [:],
-        timeout: TimeInterval = 120
+        unsetting: [String] = [], executable other: URL? = nil, timeout: TimeInterval = 120
     ) throws -> CLIRun {
-        let executable = try requireExecutable()
+        let executable = try other ?? requireExecutable()
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
             "nbgitops-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -99,6 +101,7 @@ enum IntegrationCLI {
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var environment = ProcessInfo.processInfo.environment
+        for key in unsetting { environment[key] = nil }
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
         process.standardInput = FileHandle.nullDevice
