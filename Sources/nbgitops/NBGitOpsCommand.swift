@@ -106,7 +106,7 @@ struct ReportOptions: ParsableArguments {
 
     @Option(
         name: .customLong("diagnostics-output"),
-        help: "Write json/sarif diagnostics to this file instead of standard output.")
+        help: "Write json/sarif diagnostics to this file instead of standard output (the text form still goes to standard error).")
     var diagnosticsOutput: String?
 }
 
@@ -165,6 +165,9 @@ enum DiagnosticPrinter {
                 if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) {
                     FileHandle.standardError.write(Data("error: cannot write \(path)\n".utf8))
                 }
+                // The file is for tools; the log (CI, a terminal) still gets the compiler text.
+                FileHandle.standardError.write(
+                    Data(DiagnosticFormatter.format(diagnostics.sorted, as: .text, sourceRoot: sourceRoot).utf8))
             } else if standardOutputTaken {
                 FileHandle.standardError.write(Data(text.utf8))
             } else {

@@ -13,7 +13,11 @@ struct ProjectOptions: ParsableArguments {
     var repositoryRoot: String?
 
     /// Compiles the named environments of the project; prints diagnostics and exits 1 on errors.
-    func compile(environments: [String]) throws -> (CompilerOutput, PreparedRun) {
+    /// `printingWarnings: false` leaves warnings to the caller (`explain` prints only those
+    /// about the object asked for).
+    func compile(environments: [String], printingWarnings: Bool = true) throws -> (
+        CompilerOutput, PreparedRun, DiagnosticCollector
+    ) {
         var request = InvocationRequest.forThisProcess()
         request.config = config
         request.environments = environments
@@ -26,8 +30,8 @@ struct ProjectOptions: ParsableArguments {
             DiagnosticPrinter.print(diagnostics)
             throw ExitStatus.diagnostics
         }
-        if !diagnostics.diagnostics.isEmpty { DiagnosticPrinter.print(diagnostics) }
-        return (output, prepared)
+        if printingWarnings && !diagnostics.diagnostics.isEmpty { DiagnosticPrinter.print(diagnostics) }
+        return (output, prepared, diagnostics)
     }
 }
 
@@ -51,11 +55,22 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var project: ProjectOptions
 
     func run() throws {
-        let (output, prepared) = try project.compile(environments: [environment])
+        let (output, prepared, diagnostics) = try project.compile(environments: [environment], printingWarnings: false)
         guard let plan = output.plans.first(where: { $0.environment.name == environment }) else { throw ExitCode(1) }
         switch Explainer.find(target, in: plan) {
         case .success(let match):
             print(Explainer.render(match, environment: environment, outputRoot: prepared.displayOutputRoot), terminator: "")
+            // Only the warnings about this object's inputs; the rest is `render`'s business.
+            let (about, others) = Explainer.diagnostics(diagnostics.sorted, about: match.object)
+            if !about.isEmpty {
+                let collector = DiagnosticCollector()
+                for diagnostic in about { collector.report(diagnostic) }
+                DiagnosticPrinter.print(collector)
+            }
+            if others > 0 {
+                FileHandle.standardError.write(
+                    Data("note: \(others) diagnostic(s) about other inputs not shown; `nbgitops check` prints them\n".utf8))
+            }
         case .failure(let failure):
             FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
             throw ExitCode(1)
@@ -90,7 +105,7 @@ struct DiffCommand: ParsableCommand {
     @OptionGroup var project: ProjectOptions
 
     func run() throws {
-        let (output, _) = try project.compile(environments: [from, to])
+        let (output, _, _) = try project.compile(environments: [from, to])
         guard let a = output.plans.first(where: { $0.environment.name == from }),
             let b = output.plans.first(where: { $0.environment.name == to })
         else { throw ExitCode(1) }

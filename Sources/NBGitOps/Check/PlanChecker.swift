@@ -81,6 +81,7 @@ public enum PlanRules {
         },
         PodRules.passthroughVolumes,
         StorageRules.undeclaredClaims,
+        SecretReferenceRules.unprovidedSecrets,
         PlanRule(.objectDuplicate) { context in
             let collector = DiagnosticCollector()
             PlanChecker.checkDerivedNameCollisions(context.plan, diagnostics: collector)

@@ -145,7 +145,10 @@ public enum GitChecks {
                 help: "use '/' separators without empty components")
             return
         }
-        if !text.hasSuffix(".ipynb") || components.last == ".ipynb" {
+        // The schema's pattern (NBG105) already refuses most such paths at this very value: one
+        // mistake, one error.
+        let schemaRefused = diagnostics.diagnostics.contains { $0.severity == .error && $0.location == path.location }
+        if !schemaRefused && (!text.hasSuffix(".ipynb") || components.last == ".ipynb") {
             diagnostics.error(.notebookPath, "notebook path '\(text)' does not name a .ipynb file", at: path.location,
                 help: "point at a notebook file ending in .ipynb")
         }

@@ -113,6 +113,7 @@ public struct SchemaValidator {
         }
         var entries: [ManifestEntry] = []
         var present = Set<String>()
+        var suggested = Set<String>()
         for pair in pairs {
             guard let key = pair.key.scalar?.value else { continue }
             let childPath = path.isEmpty ? key : "\(path).\(key)"
@@ -129,7 +130,9 @@ public struct SchemaValidator {
                 continue
             } else {
                 if let hook = unknownFieldHook, hook(childPath, pair.key, diagnostics) { continue }
-                reportUnknown(key, at: pair.key.location, path: path, known: Array(schema.properties.keys))
+                if let suggestion = reportUnknown(key, at: pair.key.location, path: path, known: Array(schema.properties.keys)) {
+                    suggested.insert(suggestion)
+                }
                 continue
             }
             // An explicit null is the same as an absent field.
@@ -139,7 +142,9 @@ public struct SchemaValidator {
                 entries.append(ManifestEntry(key, value))
             }
         }
-        for key in schema.required where !present.contains(key) {
+        // A misspelt required field is one mistake: NBG102 ("did you mean 'notebook'?") says it,
+        // so no NBG103 for the field it suggests.
+        for key in schema.required where !present.contains(key) && !suggested.contains(key) {
             diagnostics.error(
                 .fieldRequired, "missing required field '\(key)' in '\(path.isEmpty ? subject : path)'",
                 at: node.location, help: Self.requiredHelp(key: key, schema: schema.properties[key]))
@@ -161,15 +166,19 @@ public struct SchemaValidator {
         }
     }
 
-    private func reportUnknown(_ key: String, at location: SourceLocation, path: String, known: [String]) {
+    /// Reports NBG102; returns the field it suggests instead, if any.
+    @discardableResult
+    private func reportUnknown(_ key: String, at location: SourceLocation, path: String, known: [String]) -> String? {
         var help = "remove it"
-        if let suggestion = Suggestions.closest(to: key, in: known) {
+        let suggestion = Suggestions.closest(to: key, in: known)
+        if let suggestion {
             help = "did you mean '\(suggestion)'?"
         } else if !known.isEmpty && known.count <= 12 {
             help = "remove it; known fields here: \(known.sorted().joined(separator: ", "))"
         }
         diagnostics.error(
             .fieldUnknown, "unknown field '\(key)' in '\(path.isEmpty ? subject : path)'", at: location, help: help)
+        return suggestion
     }
 
     private mutating func validateArray(_ node: YAMLNode, _ schema: Schema, _ path: String) -> ManifestNode? {

@@ -44,6 +44,7 @@ extension RuleID {
     public static let claimNotProvided: RuleID = "NBG126"
     public static let volumeMode: RuleID = "NBG127"
     public static let volumePath: RuleID = "NBG128"
+    public static let secretNotProvided: RuleID = "NBG129"
 
     // Names and objects.
     public static let nameInvalid: RuleID = "NBG130"
@@ -158,6 +159,9 @@ public enum RuleCatalog {
             "a mounted PersistentVolumeClaim is neither declared, listed as existing, nor managed; it must pre-exist"),
         RuleDescription(.volumeMode, .error, "a volume's defaultMode or an item's mode is outside 0-0777"),
         RuleDescription(.volumePath, .error, "a mount path is not absolute, or an items[].path or subPath escapes its volume"),
+        RuleDescription(
+            .secretNotProvided, .warning,
+            "a referenced Secret is created by nothing in git and not listed in security.existingSecrets; it must pre-exist"),
         RuleDescription(.nameInvalid, .error, "a name is not a valid DNS-1123 name"),
         RuleDescription(.nameTooLong, .error, "a derived object name would exceed Kubernetes' length limit"),
         RuleDescription(.objectDuplicate, .error, "two inputs define the same object"),

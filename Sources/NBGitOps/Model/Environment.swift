@@ -245,18 +245,25 @@ public struct SecuritySettings: Sendable {
     public var mcs: Traced<String?>
     /// The UID validation pods run as on Kubernetes (group 100, the Jupyter images' `users`).
     public var runAsUser: Traced<Int>
+    /// Secrets created outside git (by hand, Vault, a sealed-secrets controller in another
+    /// repository) that pods may reference without warning NBG129.
+    public var existingSecrets: Traced<[String]>
 
     public init(
         privilegeCap: Traced<String?> = .byDefault(nil, "the platform's most restrictive level"),
         uidRange: Traced<ClosedRange<Int>?> = .byDefault(nil, "no UID range declared"),
         mcs: Traced<String?> = .byDefault(nil, "no MCS level declared"),
-        runAsUser: Traced<Int> = .byDefault(SecuritySettings.defaultRunAsUser, SecuritySettings.runAsUserReason)
+        runAsUser: Traced<Int> = .byDefault(SecuritySettings.defaultRunAsUser, SecuritySettings.runAsUserReason),
+        existingSecrets: Traced<[String]> = .byDefault([], SecuritySettings.existingSecretsReason)
     ) {
+        self.existingSecrets = existingSecrets
         self.privilegeCap = privilegeCap
         self.uidRange = uidRange
         self.mcs = mcs
         self.runAsUser = runAsUser
     }
+
+    public static let existingSecretsReason = "no Secrets declared as created outside git"
 
     /// High (≥ 10000, outside the UIDs of host accounts) and not the images' own 1000: the
     /// Jupyter images make their directories writable by group 100, which pods keep.

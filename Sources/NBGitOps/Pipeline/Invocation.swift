@@ -100,13 +100,9 @@ public enum Invocation {
         let repository = repositoryRoot(request, searchingFrom: base)
         let outputRoot = absolute(project.output.value, in: base)
         let files = SpecFileFinder.find(project.specs, baseDirectory: base, confineTo: base, diagnostics: diagnostics)
+        // An output folder outside the repository is fine until a delivery object must name it:
+        // the delivery planner reports that (NBG170) unless an overlay sets delivery.path.
         let outputPath = relative(outputRoot, to: repository)
-        if outputPath == nil {
-            diagnostics.error(
-                .outputPath,
-                "the output folder '\(outputRoot)' is outside the repository root '\(repository)', so the delivery objects cannot name it",
-                at: project.output.location, help: "pass the repository root with --repo-root")
-        }
         let input = CompilerInput(
             specFiles: files, environments: environments, baseDirectory: base, resources: resources,
             delivery: DeliveryTarget(outputPath: outputPath, repositoryRoot: repository, required: true))

@@ -242,7 +242,9 @@ enum FieldProvenance {
         }
         if context.deliveryTool == .argocd {
             result["metadata.annotations[\(PlanMetadata.argoSyncWave)]"] = FieldOrigin(
-                .builtinDefault("apply order: namespace 0, RBAC 1, storage 2, config 3, workloads 4"),
+                .builtinDefault(
+                    "apply order: namespace 0, RBAC 1, storage 2, config 3, image builds 4, validation Jobs 5; this \(object.kind) is wave \(object.wave.rawValue)"
+                ),
                 field: "kind \(object.kind)")
         }
         return result

@@ -32,7 +32,11 @@ public enum OutputLayout {
         if !plan.buildObjects.isEmpty {
             files += folder("\(environment)/\(buildsFolderName)", objects: plan.buildObjects) { manifestFileName($0) }
         }
-        files += folder("\(environment)/delivery", objects: plan.deliveryObjects) { deliveryFileName($0) }
+        // No delivery tool (or an ad-hoc render without a repository): no delivery folder at all,
+        // rather than an empty kustomization.
+        if !plan.deliveryObjects.isEmpty {
+            files += folder("\(environment)/delivery", objects: plan.deliveryObjects) { deliveryFileName($0) }
+        }
         // Snippets: next to the delivery objects, in no kustomization (merged by hand).
         for snippet in plan.snippets {
             files.append(

@@ -99,7 +99,10 @@ public enum EnvironmentResolver {
             privilegeCap: stack.optionalString("security.privilegeCap", why: "the platform's most restrictive level"),
             uidRange: uidRange,
             mcs: stack.optionalString("security.mcs", why: "no MCS level declared"),
-            runAsUser: runAsUser)
+            runAsUser: runAsUser,
+            existingSecrets: stack.list("security.existingSecrets", why: SecuritySettings.existingSecretsReason) {
+                $0.stringValue
+            })
         var defaults = SpecDefaults()
         for name in SpecDefaults.resourceNames {
             if let (value, origin) = stack.lookup("defaults.resources.requests.\(name)"), let text = value.stringValue {

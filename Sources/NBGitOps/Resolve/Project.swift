@@ -22,7 +22,8 @@ public struct Project: Sendable {
     /// The folder paths in the project file are relative to.
     public var baseDirectory: String
     public var specs: [Located<String>]
-    /// Output folder, relative to `baseDirectory` (default `gitops`).
+    /// Output folder, absolute or relative to `baseDirectory` (default `gitops`); anywhere but
+    /// the project folder or a folder holding it.
     public var output: Located<String>
     public var environments: [EnvironmentRequest]
 
@@ -70,9 +71,19 @@ public struct Project: Sendable {
             environments.append(EnvironmentRequest(name: name, overlays: overlays))
         }
         let output = located("spec.output") ?? Located("gitops", at: root.location)
-        if output.value.hasPrefix("/") || output.value.split(separator: "/").contains("..") || output.value.isEmpty {
-            diagnostics.error(.outputPath, "output folder '\(output.value)' must be a relative path inside the project", at: output.location,
-                help: "use a folder such as gitops")
+        // The output may be anywhere (another checkout, a preview folder), but never the project
+        // folder itself or a folder that holds it: environment folders would land among the specs.
+        var base = (path as NSString).deletingLastPathComponent
+        if !base.hasPrefix("/") { base = FileManager.default.currentDirectoryPath + "/" + base }
+        let standardBase = (base as NSString).standardizingPath
+        let outputRoot = ((output.value.hasPrefix("/") ? output.value : standardBase + "/" + output.value) as NSString)
+            .standardizingPath
+        if output.value.isEmpty || output.value.utf8.contains(0) || outputRoot == standardBase
+            || standardBase.hasPrefix(outputRoot == "/" ? "/" : outputRoot + "/")
+        {
+            diagnostics.error(
+                .outputPath, "output folder '\(output.value)' must be a folder of its own, not the project folder or one holding it",
+                at: output.location, help: "use a folder such as gitops")
             return nil
         }
         return Project(

@@ -14,7 +14,7 @@ public enum Explainer {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case malformedTarget(String)
         case noObject(kind: String, name: String, candidates: [String])
-        case noField(object: String, path: String, available: [String])
+        case noField(object: String, path: String, available: [String], suggestion: String?)
 
         public var description: String {
             switch self {
@@ -23,8 +23,9 @@ public enum Explainer {
             case .noObject(let kind, let name, let candidates):
                 let list = candidates.isEmpty ? "none" : candidates.joined(separator: ", ")
                 return "no \(kind) named '\(name)' in this environment; \(kind) objects: \(list)"
-            case .noField(let object, let path, let available):
-                return "\(object) has no field '\(path)'; its top-level fields: \(available.joined(separator: ", "))"
+            case .noField(let object, let path, let available, let suggestion):
+                let hint = suggestion.map { "did you mean '\($0)'? " } ?? ""
+                return "\(object) has no field '\(path)'; \(hint)its top-level fields: \(available.joined(separator: ", "))"
             }
         }
     }
@@ -40,12 +41,16 @@ public enum Explainer {
             + plan.snippets.map { ($0, "\(environment)/delivery/\(OutputLayout.snippetFileName($0))") }
     }
 
-    /// Names a target may use for an object: its name, and for validation Jobs the
-    /// NotebookValidationJob's name (the Job name adds a content hash).
+    /// Kinds whose names add a content hash to the spec's name (they are immutable or run once
+    /// per content): validation Jobs, Tekton PipelineRuns, S2I BuildConfigs.
+    static let hashedKinds: Set<String> = ["Job", "PipelineRun", "BuildConfig"]
+
+    /// Names a target may use for an object: its name, and for the hashed kinds the name of the
+    /// spec that made it (`app.kubernetes.io/instance`, the name without the hash).
     static func aliases(_ object: PlannedObject) -> [String] {
         var names = [object.name]
         if let instance = object.manifest.value(at: "metadata.labels[app.kubernetes.io/instance]")?.stringValue,
-            object.kind == "Job", instance != object.name
+            hashedKinds.contains(object.kind), instance != object.name
         {
             names.append(instance)
         }
@@ -88,9 +93,35 @@ public enum Explainer {
         if let path = match.path, match.object.manifest.value(at: path) == nil {
             let top = match.object.manifest.entries.map { ManifestRenderer.canonicalOrder($0).map(\.key) } ?? []
             return .failure(
-                .noField(object: "\(match.object.kind)/\(match.object.name)", path: path, available: top))
+                .noField(
+                    object: "\(match.object.kind)/\(match.object.name)", path: path, available: top,
+                    suggestion: nearestPath(to: path, in: match.object.manifest)))
         }
         return .success(match)
+    }
+
+    /// The diagnostics located in one of the object's input files (the spec, overlay or
+    /// passed-through document that made it), and how many others there are.
+    public static func diagnostics(_ all: [Diagnostic], about object: PlannedObject) -> (about: [Diagnostic], others: Int) {
+        let files = Set(object.sources.map(\.file))
+        let about = all.filter { diagnostic in diagnostic.location.map { files.contains($0.file) } ?? false }
+        return (about, all.count - about.count)
+    }
+
+    /// The existing field path closest to `path`: among the leaves and the collections above
+    /// them, the one at the least edit distance, if it is close enough to be a slip.
+    static func nearestPath(to path: String, in manifest: ManifestNode) -> String? {
+        var candidates: Set<String> = []
+        for leaf in ManifestFlattening.leaves(manifest) {
+            var prefix = leaf.path
+            candidates.insert(prefix)
+            // Every ancestor too (`spec.template.spec.containers[0]`, `spec.template.spec`, …).
+            while let cut = prefix.lastIndex(where: { $0 == "." || $0 == "[" }) {
+                prefix = String(prefix[..<cut])
+                if prefix.isEmpty || !candidates.insert(prefix).inserted { break }
+            }
+        }
+        return Suggestions.closest(to: path, in: candidates.sorted(by: FieldPathOrder.precedes))
     }
 
     /// The provenance entry explaining `path`: the entry for the path itself, else for its
@@ -128,13 +159,13 @@ public enum Explainer {
             return text
         }
         text += "\nfields:\n"
-        let keys = object.provenance.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let keys = object.provenance.keys.sorted(by: FieldPathOrder.precedes)
         for key in keys {
             guard let origin = object.provenance[key] else { continue }
             let value = key.isEmpty ? nil : object.manifest.value(at: key)
             if !key.isEmpty && value == nil { continue }
             text += "  \(key.isEmpty ? "(object)" : key)"
-            if let value { text += " = \(ManifestFlattening.inline(value))" }
+            if let value { text += " = \(ManifestFlattening.inline(value, expandingSmallMaps: true))" }
             text += "\n" + lines(origin, indent: "      ")
         }
         return text
@@ -177,5 +208,34 @@ extension String {
         var text = self
         while text.hasSuffix("\n") { text.removeLast() }
         return text
+    }
+}
+
+/// Field paths in reading order: text compared byte by byte, but a run of digits (a list index)
+/// compared as a number, so `containers[2]` comes before `containers[10]`.
+public enum FieldPathOrder {
+    public static func precedes(_ a: String, _ b: String) -> Bool {
+        var left = Array(a.utf8)[...]
+        var right = Array(b.utf8)[...]
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        while let x = left.first, let y = right.first {
+            if isDigit(x) && isDigit(y) {
+                let leftDigits = left.prefix(while: isDigit)
+                let rightDigits = right.prefix(while: isDigit)
+                // Compare as numbers without overflow: strip leading zeros, then length, then digits.
+                let leftValue = leftDigits.drop(while: { $0 == UInt8(ascii: "0") })
+                let rightValue = rightDigits.drop(while: { $0 == UInt8(ascii: "0") })
+                if leftValue.count != rightValue.count { return leftValue.count < rightValue.count }
+                if !leftValue.elementsEqual(rightValue) { return leftValue.lexicographicallyPrecedes(rightValue) }
+                if leftDigits.count != rightDigits.count { return leftDigits.count < rightDigits.count }
+                left = left.dropFirst(leftDigits.count)
+                right = right.dropFirst(rightDigits.count)
+                continue
+            }
+            if x != y { return x < y }
+            left = left.dropFirst()
+            right = right.dropFirst()
+        }
+        return left.isEmpty && !right.isEmpty
     }
 }

@@ -31,8 +31,16 @@ public enum ManifestFlattening {
 
     /// A value on one line: strings JSON-quoted (a multi-line string shows its first line and
     /// its line count), numbers and booleans as written, collections by size.
-    public static func inline(_ node: ManifestNode?) -> String {
+    /// `expandingSmallMaps`: a map of at most four scalar values is shown whole
+    /// (`{cpu: "1", memory: "2Gi"}`) instead of by its size.
+    public static func inline(_ node: ManifestNode?, expandingSmallMaps: Bool = false) -> String {
         guard let node else { return "(absent)" }
+        if expandingSmallMaps, case .map(let entries) = node, !entries.isEmpty, entries.count <= 4,
+            entries.allSatisfy({ !$0.value.isCollection })
+        {
+            let shown = ManifestRenderer.canonicalOrder(entries).map { "\($0.key): \(inline($0.value))" }
+            return "{" + shown.joined(separator: ", ") + "}"
+        }
         switch node {
         case .string(let text):
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -67,5 +75,15 @@ public enum ManifestFlattening {
             }
         }
         return result + "\""
+    }
+}
+
+extension ManifestNode {
+    /// A map or a list (of any size).
+    fileprivate var isCollection: Bool {
+        switch self {
+        case .map, .list: return true
+        default: return false
+        }
     }
 }

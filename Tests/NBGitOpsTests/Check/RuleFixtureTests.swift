@@ -19,7 +19,8 @@ final class RuleFixtureTests: XCTestCase {
     }
 
     /// The environment a fixture asks for: `platform=`, `coschedule=`, `accessMode=`,
-    /// `manageAllClaims=`, `existingClaims=a,b`, `privilegeCap=`, `uidRange=first/size`.
+    /// `manageAllClaims=`, `existingClaims=a,b`, `privilegeCap=`, `uidRange=first/size`,
+    /// `repositoryURL=`, `existingSecrets=a,b`.
     static func environment(_ header: [String: String]) -> Environment {
         var environment = PlanFixtures.environment(
             platform: Platform(rawValue: header["platform"] ?? "openshift") ?? .openshift,
@@ -41,6 +42,9 @@ final class RuleFixtureTests: XCTestCase {
             }
         }
         if let url = header["repositoryURL"] { environment.delivery.repositoryURL = PlanFixtures.overlay(url, line: 18) }
+        if let secrets = header["existingSecrets"] {
+            environment.security.existingSecrets = PlanFixtures.overlay(secrets.split(separator: ",").map(String.init), line: 24)
+        }
         return environment
     }
 

@@ -133,6 +133,30 @@ final class SpecDecoderTests: XCTestCase {
             "spec.yaml:16:25: error[NBG105]: build path '../secrets.txt' must be a relative path inside the repository")
     }
 
+    /// One mistake, one error: a misspelt required field is NBG102 with a suggestion, not also
+    /// NBG103 for the field it was meant to be; a `.py` notebook path is the schema's NBG105 only.
+    func testOneMistakeGivesOneError() {
+        let misspelt = jobSpec().replacingOccurrences(of: "  notebook:\n", with: "  notebok:\n")
+        let (_, typo) = decodeSpecs(misspelt)
+        XCTAssertEqual(typo.count, 1, "\(typo)")
+        XCTAssertEqual(
+            typo.first?.components(separatedBy: "\n"),
+            ["spec.yaml:6:3: error[NBG102]: unknown field 'notebok' in 'spec'", "  help: did you mean 'notebook'?"])
+        // A field that is really missing (nothing suggests it) is still NBG103.
+        let missing = jobSpec().replacingOccurrences(of: "  notebook:\n", with: "  unrelatedThing:\n")
+        let (_, both) = decodeSpecs(missing)
+        XCTAssertTrue(both.contains { $0.contains("error[NBG103]: missing required field 'notebook' in 'spec'") }, "\(both)")
+
+        let python = jobSpec().replacingOccurrences(of: "notebooks/demo.ipynb", with: "notebooks/demo.py")
+        let (_, path) = decodeSpecs(python)
+        XCTAssertEqual(path.count, 1, "\(path)")
+        XCTAssertTrue(path.first?.hasPrefix("spec.yaml:10:11: error[NBG105]: 'spec.notebook.path' value 'notebooks/demo.py'") ?? false, "\(path)")
+        // A path the pattern accepts but that names no notebook file is still NBG112.
+        let (_, bare) = decodeSpecs(jobSpec().replacingOccurrences(of: "notebooks/demo.ipynb", with: "notebooks/.ipynb"))
+        XCTAssertEqual(bare.count, 1, "\(bare)")
+        XCTAssertTrue(bare.first?.contains("error[NBG112]: notebook path 'notebooks/.ipynb' does not name a .ipynb file") ?? false, "\(bare)")
+    }
+
     func testSecretWithLiteralDataIsRefusedWithoutEchoingIt() {
         let text = jobSpec() + "\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: hunter2\n"
         let messages = decodeSpecs(text).1

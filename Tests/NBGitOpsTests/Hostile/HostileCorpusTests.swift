@@ -195,11 +195,13 @@ final class HostileCorpusTests: XCTestCase {
         XCTAssertTrue(first.contains("link.yaml' resolves outside the project"), first)
     }
 
-    func testOutputFolderEscapingTheProjectIsRefused() throws {
+    func testOutputFolderHoldingTheProjectIsRefused() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-hostile-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: base) }
-        for output in ["../escape", "/etc", "gitops/../../escape"] {
+        // Any folder of its own is allowed (a preview folder, another checkout); the project
+        // folder itself or one holding it is not: environment folders would land among the specs.
+        for output in [".", "..", "gitops/../..", "/", "./"] {
             let file = base.appendingPathComponent("nbgitops.yaml")
             let text = """
                 apiVersion: nbgitops.dev/v1alpha1
@@ -219,8 +221,29 @@ final class HostileCorpusTests: XCTestCase {
             XCTAssertNil(Project.load(path: file.path, diagnostics: diagnostics), output)
             let first = try XCTUnwrap(diagnostics.sorted.first?.rendered)
             XCTAssertTrue(
-                first.contains("nbgitops.yaml:7:11: error[NBG") && first.contains("output folder '\(output)' must be a relative path inside the project"),
+                first.contains("nbgitops.yaml:7:11: error[NBG170]")
+                    && first.contains("output folder '\(output)' must be a folder of its own, not the project folder or one holding it"),
                 first)
+        }
+        for output in ["../escape", "/tmp/preview", "gitops/../elsewhere"] {
+            let file = base.appendingPathComponent("nbgitops.yaml")
+            let text = """
+                apiVersion: nbgitops.dev/v1alpha1
+                kind: Project
+                metadata:
+                  name: p
+                spec:
+                  specs: [specs]
+                  output: \(output)
+                  environments:
+                  - name: k
+                    overlays: [kubernetes]
+
+                """
+            XCTAssertTrue(FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8)))
+            let diagnostics = DiagnosticCollector()
+            XCTAssertEqual(Project.load(path: file.path, diagnostics: diagnostics)?.output.value, output)
+            XCTAssertFalse(diagnostics.hasErrors, diagnostics.sorted.map(\.rendered).joined(separator: "\n"))
         }
     }
 

@@ -92,7 +92,69 @@ final class ExplainTests: XCTestCase {
             Explainer.find("Job/intro-statistics.spec.nope", in: plan).failure,
             .noField(
                 object: "Job/\(try exampleHashedName("Job", "intro-statistics", in: "openshift-gpu"))", path: "spec.nope",
-                available: ["apiVersion", "kind", "metadata", "spec"]))
+                available: ["apiVersion", "kind", "metadata", "spec"], suggestion: nil))
+        // A slip of the field path suggests the nearest existing path.
+        guard
+            case .noField(_, _, _, let suggestion)? = Explainer.find(
+                "Job/intro-statistics.spec.activeDeadlineSecond", in: plan
+            ).failure
+        else { return XCTFail("expected noField") }
+        XCTAssertEqual(suggestion, "spec.activeDeadlineSeconds")
+        guard
+            case .noField(_, _, _, let nested)? = Explainer.find(
+                "Job/intro-statistics.spec.template.spec.containers[0].imag", in: plan
+            ).failure
+        else { return XCTFail("expected noField") }
+        XCTAssertEqual(nested, "spec.template.spec.containers[0].image")
+        XCTAssertTrue(
+            "\(try XCTUnwrap(Explainer.find("Job/intro-statistics.spec.activeDeadlineSecond", in: plan).failure))"
+                .contains("did you mean 'spec.activeDeadlineSeconds'?"))
+    }
+
+    func testPipelineRunsAndBuildConfigsAreFoundByTheirSpecsName() throws {
+        let kubernetes = try examplePlan("kubernetes")
+        let run = try XCTUnwrap(Explainer.find("PipelineRun/fraud-features-build.spec.params", in: kubernetes).success)
+        XCTAssertEqual(run.object.kind, "PipelineRun")
+        XCTAssertTrue(run.object.name.hasPrefix("fraud-features-build-"), run.object.name)
+        XCTAssertNotEqual(run.object.name, "fraud-features-build")
+        XCTAssertEqual(run.path, "spec.params")
+        let openshift = try examplePlan("openshift-gpu")
+        let build = try XCTUnwrap(Explainer.find("BuildConfig/churn-retrain-s2i", in: openshift).success)
+        XCTAssertTrue(build.object.name.hasPrefix("churn-retrain-s2i-"), build.object.name)
+        XCTAssertNil(build.path)
+        // The ImageStream of the same spec keeps its plain name.
+        XCTAssertEqual(
+            Explainer.find("ImageStream/churn-retrain-s2i", in: openshift).success?.object.name, "churn-retrain-s2i")
+    }
+
+    func testFieldPathsSortListIndicesNumerically() {
+        let paths = ["a.b[10].c", "a.b[2].c", "a.b[1]", "a.b", "a.c", "a.b[02]", "a.b[9]"]
+        XCTAssertEqual(
+            paths.sorted(by: FieldPathOrder.precedes), ["a.b", "a.b[1]", "a.b[2].c", "a.b[02]", "a.b[9]", "a.b[10].c", "a.c"])
+        XCTAssertFalse(FieldPathOrder.precedes("x", "x"))
+        XCTAssertTrue(FieldPathOrder.precedes("x", "x[0]"))
+    }
+
+    func testSmallMapsShowTheirValues() {
+        let small: ManifestNode = ["cpu": "1", "memory": "2Gi"]
+        XCTAssertEqual(ManifestFlattening.inline(small, expandingSmallMaps: true), "{cpu: \"1\", memory: \"2Gi\"}")
+        XCTAssertEqual(ManifestFlattening.inline(small), "{2 keys}")
+        let nested: ManifestNode = ["requests": ["cpu": "1"]]
+        XCTAssertEqual(ManifestFlattening.inline(nested, expandingSmallMaps: true), "{1 keys}")
+        let large: ManifestNode = ["a": "1", "b": "2", "c": "3", "d": "4", "e": "5"]
+        XCTAssertEqual(ManifestFlattening.inline(large, expandingSmallMaps: true), "{5 keys}")
+    }
+
+    func testOnlyDiagnosticsAboutTheObjectAreKept() throws {
+        let plan = try examplePlan("openshift-gpu")
+        let match = try XCTUnwrap(Explainer.find("Job/intro-statistics", in: plan).success)
+        let mine = Diagnostic(
+            "NBG274", .warning, "about it", at: SourceLocation(file: "examples/specs/01-public-basic.yaml", line: 20, column: 3))
+        let other = Diagnostic(
+            "NBG126", .warning, "elsewhere", at: SourceLocation(file: "examples/specs/05-gpu.yaml", line: 29, column: 20))
+        let (about, others) = Explainer.diagnostics([mine, other], about: match.object)
+        XCTAssertEqual(about, [mine])
+        XCTAssertEqual(others, 1)
     }
 
     func testLongestNameWinsForNamesWithDots() {

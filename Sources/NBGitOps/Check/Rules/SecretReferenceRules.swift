@@ -1,0 +1,150 @@
+import Foundation
+
+/// Secrets by reference only: nbgitops never writes credentials, so every Secret a pod, build or
+/// ServiceAccount names must come from somewhere else. NBG129 says so when nothing in git creates
+/// it (like NBG126 for claims): the first run otherwise fails in the cluster with
+/// `CreateContainerConfigError` / `FailedMount`, long after review.
+enum SecretReferenceRules {
+    /// One place an object names a Secret.
+    struct Reference {
+        var name: String
+        var namespace: String
+        var object: PlannedObject
+        /// Manifest path of the field holding the name.
+        var path: String
+    }
+
+    /// NBG129: a Secret referenced by the plan, created by no object in it (a Secret, a
+    /// SealedSecret, an ExternalSecret) and not listed in `security.existingSecrets`.
+    static let unprovidedSecrets = PlanRule(.secretNotProvided) { context in
+        let environment = context.environment
+        let objects = context.plan.objects + context.plan.buildObjects
+        let created = createdSecrets(objects, defaultNamespace: environment.naming.namespace.value)
+        let existing = environment.security.existingSecrets
+        var reported: Set<String> = []
+        for object in objects {
+            let namespace = object.namespace ?? environment.naming.namespace.value
+            for reference in references(in: object, namespace: namespace) {
+                let key = reference.namespace + "/" + reference.name
+                if created.contains(key) || existing.value.contains(reference.name) { continue }
+                guard reported.insert(key).inserted else { continue }
+                context.report(
+                    "Secret '\(reference.name)' named by \(object.kind)/\(object.name) (\(reference.path)) is created by nothing in git; "
+                        + "it must exist in namespace '\(reference.namespace)' before the pod runs",
+                    at: location(of: reference, context: context),
+                    help:
+                        "create it in the cluster (kubectl create secret …, a sealed or external secret), then list it in security.existingSecrets of an overlay; never commit its values",
+                    notes: [
+                        DiagnosticNote(
+                            "security.existingSecrets: \(existing.value.isEmpty ? "none" : existing.value.joined(separator: ", ")) (\(existing.origin))",
+                            at: existing.origin.location)
+                    ],
+                    subject: context.subject(for: object))
+            }
+        }
+    }
+
+    /// `namespace/name` of every Secret the objects create.
+    static func createdSecrets(_ objects: [PlannedObject], defaultNamespace: String) -> Set<String> {
+        var result: Set<String> = []
+        for object in objects {
+            let namespace = object.namespace ?? defaultNamespace
+            switch object.kind {
+            case "Secret":
+                result.insert(namespace + "/" + object.name)
+            case "SealedSecret":
+                // bitnami-labs/sealed-secrets: the controller writes spec.template's name, else the object's.
+                let name = object.manifest.value(at: "spec.template.metadata.name")?.stringValue ?? object.name
+                result.insert(namespace + "/" + name)
+            case "ExternalSecret":
+                // external-secrets.io: spec.target.name, else the ExternalSecret's own name.
+                let name = object.manifest.value(at: "spec.target.name")?.stringValue ?? object.name
+                result.insert(namespace + "/" + name)
+            default:
+                continue
+            }
+        }
+        return result
+    }
+
+    /// Every required Secret reference of one manifest: volumes (`secret.secretName`), projected
+    /// sources and Tekton workspaces (`secret.name` / `secret.secretName`), `envFrom.secretRef`,
+    /// `env.valueFrom.secretKeyRef`, `imagePullSecrets`, a ServiceAccount's `secrets`, and
+    /// BuildConfig `pushSecret` / `pullSecret` / `sourceSecret`. `optional: true` ones are skipped.
+    static func references(in object: PlannedObject, namespace: String) -> [Reference] {
+        var result: [Reference] = []
+        func add(_ node: ManifestNode?, key: String, path: String) {
+            guard let node, node["optional"] != .bool(true), let name = node[key]?.stringValue, !name.isEmpty else {
+                return
+            }
+            result.append(Reference(name: name, namespace: namespace, object: object, path: path + "." + key))
+        }
+        func walk(_ node: ManifestNode, path: String) {
+            switch node {
+            case .map(let entries):
+                for entry in entries {
+                    let child = ManifestFlattening.join(path, key: entry.key)
+                    switch entry.key {
+                    case "secret":
+                        // A volume's `secretName`, or a projected source's / Tekton workspace's name.
+                        if entry.value["secretName"] != nil {
+                            add(entry.value, key: "secretName", path: child)
+                        } else {
+                            add(entry.value, key: "name", path: child)
+                        }
+                    case "secretRef", "secretKeyRef", "pushSecret", "pullSecret", "sourceSecret":
+                        add(entry.value, key: "name", path: child)
+                    case "imagePullSecrets":
+                        for (index, element) in (entry.value.elements ?? []).enumerated() {
+                            add(element, key: "name", path: child + "[\(index)]")
+                        }
+                    case "secrets" where path.isEmpty && object.kind == "ServiceAccount":
+                        for (index, element) in (entry.value.elements ?? []).enumerated() {
+                            add(element, key: "name", path: child + "[\(index)]")
+                        }
+                    case "metadata" where path.isEmpty:
+                        continue
+                    default:
+                        break
+                    }
+                    walk(entry.value, path: child)
+                }
+            case .list(let elements):
+                for (index, element) in elements.enumerated() { walk(element, path: path + "[\(index)]") }
+            default:
+                break
+            }
+        }
+        // A Secret's own data and a ConfigMap's files hold no references.
+        guard object.kind != "Secret", object.kind != "ConfigMap" else { return [] }
+        walk(object.manifest, path: "")
+        return result
+    }
+
+    /// The input line that named the Secret: the overlay's `images.pushSecret`/`pullSecret`, the
+    /// spec's `credentialsSecret` or Secret volume, or the field of a passed-through object.
+    static func location(of reference: Reference, context: RuleContext) -> SourceLocation? {
+        let images = context.environment.images
+        if context.supportingObject(for: reference.object) == nil {
+            if images.pushSecret.value == reference.name, let location = images.pushSecret.origin.location { return location }
+            if images.pullSecret.value == reference.name, let location = images.pullSecret.origin.location { return location }
+            if let job = context.owningJob(of: reference.object) {
+                if let credentials = job.notebook.git.credentialsSecret, credentials.value == reference.name {
+                    return credentials.location
+                }
+                for (index, volume) in job.podConfig.volumes.enumerated() {
+                    if case .secret(let secretName) = volume.source, secretName == reference.name {
+                        return job.sourceMap.nearest("spec.podConfig.volumes[\(index)].secret.secretName") ?? volume.name.location
+                    }
+                }
+                for (index, source) in job.podConfig.envFrom.enumerated()
+                where source.value(at: "secretRef.name")?.stringValue == reference.name {
+                    return context.location(
+                        of: reference.object, path: reference.path, specPath: "spec.podConfig.envFrom[\(index)]")
+                }
+                return context.location(of: reference.object, path: reference.path, specPath: "spec.podConfig")
+            }
+        }
+        return context.location(of: reference.object, path: reference.path)
+    }
+}
