@@ -46,23 +46,6 @@ public enum PlanChecker {
                 help: "mount the volume elsewhere, e.g. /mnt/\(mount.name.value)")
         }
     }
-
-    /// Two inputs that derive the same object name would overwrite each other.
-    static func checkDerivedNameCollisions(_ plan: EnvironmentPlan, diagnostics: DiagnosticCollector) {
-        var seen: [String: PlannedObject] = [:]
-        for object in plan.objects {
-            let key = "\(object.apiVersion)/\(object.kind)/\(object.namespace ?? "")/\(object.name)"
-            if let first = seen[key] {
-                diagnostics.error(
-                    .objectDuplicate,
-                    "\(object.kind) '\(object.name)' would be emitted twice in environment '\(plan.environment.name)'",
-                    at: object.sources.first, help: "rename one of the inputs so their derived names differ",
-                    notes: first.sources.first.map { [DiagnosticNote("the other one comes from here", at: $0)] } ?? [])
-            } else {
-                seen[key] = object
-            }
-        }
-    }
 }
 
 /// Every plan rule, in id order.
@@ -82,14 +65,9 @@ public enum PlanRules {
         PodRules.passthroughVolumes,
         StorageRules.undeclaredClaims,
         SecretReferenceRules.unprovidedSecrets,
-        PlanRule(.objectDuplicate) { context in
-            let collector = DiagnosticCollector()
-            PlanChecker.checkDerivedNameCollisions(context.plan, diagnostics: collector)
-            for diagnostic in collector.diagnostics {
-                context.report(
-                    diagnostic.message, at: diagnostic.location, help: diagnostic.help, notes: diagnostic.notes, subject: nil)
-            }
-        },
+        // NBG132 (an object emitted twice) is reported where duplicates are removed: the
+        // decoder for specs and passed-through objects, the planner for a passed-through object
+        // shadowing a generated one. Nothing duplicated reaches this stage.
         PlanRule(.namespaceReplaced) { context in
             let collector = DiagnosticCollector()
             PlanChecker.checkNamespaces(context.plan, specs: context.specs, diagnostics: collector)

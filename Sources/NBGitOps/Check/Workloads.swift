@@ -275,6 +275,31 @@ public enum Quantity {
         ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12), ("P", 1e15), ("E", 1e18), ("m", 1e-3),
     ]
 
+    /// Whether `text` is a Kubernetes quantity as the API server parses it
+    /// (k8s.io/apimachinery/pkg/api/resource/quantity.go: a signed decimal number, then a binary
+    /// suffix Ki…Ei, a decimal suffix n u m k M G T P E, or an exponent e±N).
+    public static func isValid(_ text: String) -> Bool {
+        var bytes = Array(text.utf8)[...]
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        if let sign = bytes.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        let whole = bytes.prefix(while: isDigit)
+        bytes = bytes.dropFirst(whole.count)
+        var fraction = 0
+        if bytes.first == UInt8(ascii: ".") {
+            bytes = bytes.dropFirst()
+            fraction = bytes.prefix(while: isDigit).count
+            bytes = bytes.dropFirst(fraction)
+        }
+        guard whole.count + fraction > 0 else { return false }
+        let suffix = String(decoding: bytes, as: UTF8.self)
+        if ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E"].contains(suffix) { return true }
+        var exponent = bytes
+        guard let e = exponent.first, e == UInt8(ascii: "e") || e == UInt8(ascii: "E") else { return false }
+        exponent = exponent.dropFirst()
+        if let sign = exponent.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { exponent = exponent.dropFirst() }
+        return !exponent.isEmpty && exponent.allSatisfy(isDigit)
+    }
+
     public static func value(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         for (suffix, factor) in suffixes where trimmed.hasSuffix(suffix) {

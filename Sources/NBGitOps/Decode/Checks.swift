@@ -39,6 +39,8 @@ public enum GitChecks {
     @discardableResult
     static func checkURL(_ url: Located<String>, diagnostics: DiagnosticCollector) -> GitTransport? {
         let text = url.value
+        // The schema's pattern (NBG105) already refused this value: one mistake, one error.
+        if diagnostics.hasError(at: url.location) { return nil }
         if text.contains(where: { $0.isWhitespace }) {
             diagnostics.error(.gitURL, "git URL contains whitespace", at: url.location, help: "remove the spaces")
             return nil
@@ -77,7 +79,7 @@ public enum GitChecks {
         switch scheme {
         case "https": return .https
         case "http":
-            diagnostics.warning(.gitURL, "git URL uses plain http; credentials and content travel unencrypted", at: url.location,
+            diagnostics.warning(.gitPlainHTTP, "git URL uses plain http; credentials and content travel unencrypted", at: url.location,
                 help: "use https://")
             return .http
         case "ssh": return .ssh
@@ -121,7 +123,7 @@ public enum GitChecks {
             return
         }
         if hex && text.count >= 7 && text.count < 40 && text.contains(where: { $0.isNumber }) && text.contains(where: { $0.isLetter }) {
-            diagnostics.warning(.gitRef, "git ref '\(text)' looks like an abbreviated commit SHA; it is fetched as a branch or tag name",
+            diagnostics.warning(.gitRefAbbreviated, "git ref '\(text)' looks like an abbreviated commit SHA; it is fetched as a branch or tag name",
                 at: ref.location, help: "write the full 40-character commit SHA")
         }
     }
@@ -147,8 +149,7 @@ public enum GitChecks {
         }
         // The schema's pattern (NBG105) already refuses most such paths at this very value: one
         // mistake, one error.
-        let schemaRefused = diagnostics.diagnostics.contains { $0.severity == .error && $0.location == path.location }
-        if !schemaRefused && (!text.hasSuffix(".ipynb") || components.last == ".ipynb") {
+        if !diagnostics.hasError(at: path.location) && (!text.hasSuffix(".ipynb") || components.last == ".ipynb") {
             diagnostics.error(.notebookPath, "notebook path '\(text)' does not name a .ipynb file", at: path.location,
                 help: "point at a notebook file ending in .ipynb")
         }

@@ -57,9 +57,15 @@ public final class Schema: @unchecked Sendable {
         self.compiledPattern = pattern.flatMap { try? NSRegularExpression(pattern: $0) }
     }
 
-    /// Whether `text` matches the schema's pattern (true when there is none).
+    /// Whether the schema's pattern, if any, is a regular expression NSRegularExpression accepts.
+    public var patternCompiles: Bool { pattern == nil || compiledPattern != nil }
+
+    /// Whether `text` matches the schema's pattern (true when there is none). A pattern that
+    /// does not compile matches nothing: fail closed (the validator reports it, and a test
+    /// compiles every bundled pattern).
     public func matchesPattern(_ text: String) -> Bool {
-        guard let compiledPattern else { return true }
+        guard pattern != nil else { return true }
+        guard let compiledPattern else { return false }
         let range = NSRange(text.startIndex..<text.endIndex, in: text)
         return compiledPattern.firstMatch(in: text, options: [], range: range) != nil
     }

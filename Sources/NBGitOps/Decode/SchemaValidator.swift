@@ -218,7 +218,12 @@ public struct SchemaValidator {
             }
             diagnostics.error(.fieldEnum, "'\(path)' must be one of \(shown), found '\(text)'", at: node.location, help: help)
         }
-        if !schema.matchesPattern(text) {
+        if !schema.patternCompiles {
+            diagnostics.error(
+                .fieldPattern,
+                "'\(path)' cannot be checked: the schema's pattern \(schema.pattern ?? "") is not a regular expression nbgitops can compile",
+                at: node.location, help: "fix the pattern in the CRD or schema; until then no value is accepted")
+        } else if !schema.matchesPattern(text) {
             diagnostics.error(
                 .fieldPattern, "'\(path)' value '\(Self.shortened(text))' does not match the pattern \(schema.pattern ?? "")",
                 at: node.location, help: Self.patternHelp(path: path, pattern: schema.pattern))

@@ -274,6 +274,16 @@ struct JobContext {
         let mounts = decodeMounts(pod["volumeMounts"]?.elements ?? [], base: base, volumes: volumes)
         let build = decodeBuildConfig(pod["buildConfig"], base: "\(base).buildConfig")
         let resources = pod["resources"]
+        // NBG114: a quantity the API server would refuse (`cpu: lots`, `memory: 4GB`), at its line.
+        for field in ["requests", "limits"] {
+            for entry in resources?[field]?.entries ?? [] {
+                guard case .string(let text) = entry.value, !Quantity.isValid(text) else { continue }
+                diagnostics.error(
+                    .quantity, "resources.\(field).\(entry.key) '\(text)' is not a Kubernetes quantity",
+                    at: location("\(base).resources.\(field)" + SourceMap.component(entry.key)),
+                    help: "write a number with an optional suffix: 500m or 2 (CPU), 512Mi or 4Gi (memory), \"1\" (GPUs)")
+            }
+        }
         return PodConfig(
             containerImage: image, serviceAccountName: serviceAccount, env: env, envNames: envNames, envFrom: envFrom,
             resources: resources?.isEmptyCollection == true ? nil : resources, nodeSelector: nodeSelector,
@@ -390,6 +400,13 @@ struct JobContext {
                             help: "use a relative path without a leading '/' or '..'")
                     }
                 }
+            }
+            if case .string(let limit)? = node["emptyDir"]?["sizeLimit"], !Quantity.isValid(limit),
+                !diagnostics.hasError(at: location("\(path).emptyDir.sizeLimit"))
+            {
+                diagnostics.error(
+                    .quantity, "emptyDir sizeLimit '\(limit)' is not a Kubernetes quantity",
+                    at: location("\(path).emptyDir.sizeLimit"), help: "write a size such as 500Mi or 20Gi")
             }
             volumes.append(VolumeSpec(name: name, source: source, manifest: node))
         }

@@ -73,6 +73,13 @@ public final class DiagnosticCollector: @unchecked Sendable {
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
 
+    /// Whether an error was already reported at `location`: later checks of the same value
+    /// stay quiet (one mistake, one error — the schema's NBG105 and a semantic check alike).
+    public func hasError(at location: SourceLocation?) -> Bool {
+        guard let location else { return false }
+        return diagnostics.contains { $0.severity == .error && $0.location == location }
+    }
+
     /// Rewrites reported diagnostics in place (the Check stage turns waived findings of the
     /// Plan stage into notes).
     public func transform(_ body: (inout Diagnostic) -> Void) {

@@ -33,6 +33,8 @@ extension RuleID {
     public static let notebookPath: RuleID = "NBG112"
     public static let duration: RuleID = "NBG113"
     public static let quantity: RuleID = "NBG114"
+    public static let gitPlainHTTP: RuleID = "NBG115"
+    public static let gitRefAbbreviated: RuleID = "NBG116"
 
     // Volumes (the operator's webhook rules, ADR-053).
     public static let volumeDuplicateName: RuleID = "NBG120"
@@ -148,6 +150,8 @@ public enum RuleCatalog {
         RuleDescription(.notebookPath, .error, "a notebook path is not a relative `.ipynb` path inside the repository"),
         RuleDescription(.duration, .error, "a duration cannot be parsed"),
         RuleDescription(.quantity, .error, "a resource quantity cannot be parsed"),
+        RuleDescription(.gitPlainHTTP, .warning, "a git URL uses plain http"),
+        RuleDescription(.gitRefAbbreviated, .warning, "a git ref looks like an abbreviated commit SHA"),
         RuleDescription(.volumeDuplicateName, .error, "two volumes share a name"),
         RuleDescription(.volumeSourceCount, .error, "a volume does not have exactly one source"),
         RuleDescription(.volumeMountUndeclared, .error, "a volume mount names an undeclared volume"),

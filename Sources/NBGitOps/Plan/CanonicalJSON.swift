@@ -67,6 +67,14 @@ public enum CanonicalJSON {
         return sign + body
     }
 
+    /// `value` as a JSON string literal: the one JSON string escaper of nbgitops (CanonicalJSON
+    /// for scripts, `ManifestFlattening` for `explain`/`diff`), so both agree on every byte.
+    public static func quoted(_ value: String) -> String {
+        var output = ""
+        writeString(value, into: &output)
+        return output
+    }
+
     private static func writeString(_ value: String, into output: inout String) {
         output += "\""
         for scalar in value.unicodeScalars {

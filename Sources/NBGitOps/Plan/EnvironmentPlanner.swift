@@ -39,7 +39,7 @@ public enum EnvironmentPlanner {
 
         generated.append(namespaceObject(context, diagnostics: diagnostics))
 
-        let jobs = uniqueJobs(specs.jobs, diagnostics: diagnostics).filter {
+        let jobs = uniqueJobs(specs.jobs).filter {
             targetsPlatform($0, context: context, diagnostics: diagnostics)
         }
         let passthrough = specs.supportingObjects
@@ -259,23 +259,11 @@ public enum EnvironmentPlanner {
 
     // MARK: Duplicates
 
-    /// Drops later NotebookValidationJobs that reuse an earlier one's name (reported).
-    static func uniqueJobs(_ jobs: [NotebookValidationJob], diagnostics: DiagnosticCollector) -> [NotebookValidationJob] {
-        var seen: [String: NotebookValidationJob] = [:]
-        var result: [NotebookValidationJob] = []
-        for job in jobs {
-            if let first = seen[job.name.value] {
-                diagnostics.error(
-                    .objectDuplicate, "NotebookValidationJob '\(job.name.value)' is defined twice",
-                    at: job.name.location,
-                    help: "rename one of them; the name identifies the job's Job and labels",
-                    notes: [DiagnosticNote("first defined here", at: first.name.location)])
-                continue
-            }
-            seen[job.name.value] = job
-            result.append(job)
-        }
-        return result
+    /// Drops later NotebookValidationJobs that reuse an earlier one's name. The decoder has
+    /// already reported them (NBG132, once); this only keeps a direct caller's plan sane.
+    static func uniqueJobs(_ jobs: [NotebookValidationJob]) -> [NotebookValidationJob] {
+        var seen: Set<String> = []
+        return jobs.filter { seen.insert($0.name.value).inserted }
     }
 
     /// Drops objects that repeat an earlier object's kind, namespace and name (reported at

@@ -91,6 +91,14 @@ public enum EnvironmentResolver {
             let parts = text.split(separator: "/").compactMap { Int($0) }
             if parts.count == 2, parts[1] > 0, parts[0] <= Int.max - parts[1] {
                 uidRange = Traced(parts[0]...(parts[0] + parts[1] - 1), origin)
+            } else {
+                // The schema's pattern admits `first/0` and numbers past Int: refuse them here
+                // rather than silently checking against no range at all.
+                diagnostics.error(
+                    .fieldRange,
+                    "security.uidRange '\(text)' is not a UID range: it needs a first UID and a size of at least 1 that stay below \(Int.max)",
+                    at: origin.location,
+                    help: "copy openshift.io/sa.scc.uid-range from the namespace (`oc get ns NAME -o yaml`), e.g. 1000680000/10000")
             }
         }
         var runAsUser: Traced<Int> = .byDefault(SecuritySettings.defaultRunAsUser, SecuritySettings.runAsUserReason)

@@ -22,8 +22,11 @@ final class RuleFixtureTests: XCTestCase {
     /// `manageAllClaims=`, `existingClaims=a,b`, `privilegeCap=`, `uidRange=first/size`,
     /// `repositoryURL=`, `existingSecrets=a,b`.
     static func environment(_ header: [String: String]) -> Environment {
+        let platform = Platform(rawValue: header["platform"] ?? "openshift") ?? .openshift
         var environment = PlanFixtures.environment(
-            platform: Platform(rawValue: header["platform"] ?? "openshift") ?? .openshift,
+            // Named for what it is: a Kubernetes fixture must not call itself 'openshift-gpu'.
+            name: platform == .kubernetes ? "kubernetes" : "openshift-gpu",
+            platform: platform,
             manageAllClaims: header["manageAllClaims"] == "true",
             existingClaims: header["existingClaims"].map { $0.split(separator: ",").map(String.init) } ?? [])
         environment.gpu.taints = PlanFixtures.overlay(

@@ -129,6 +129,11 @@ final class AdoptionIntegrationTests: XCTestCase {
         XCTAssertEqual(check.status, 0, "\(check)")
         XCTAssertTrue(check.stdout.contains("openshift: up to date"), "\(check)")
 
+        // Shell completion comes from swift-argument-parser.
+        let completion = try run(installed, ["--generate-completion-script", "bash"], in: scratch)
+        XCTAssertEqual(completion.status, 0, "\(completion)")
+        XCTAssertTrue(completion.stdout.contains("_nbgitops"), String(completion.stdout.prefix(300)))
+
         // The schema is compiled in; the rule pages come from share/.
         let schema = try run(installed, ["schema"], in: scratch)
         XCTAssertEqual(schema.status, 0, "\(schema)")

@@ -286,10 +286,13 @@ final class EnvironmentPlannerTests: XCTestCase {
         XCTAssertTrue(before.isDisjoint(with: Set(F.jobs(changed).map(\.name))))
     }
 
-    func testDuplicateJobNamesAreReported() {
+    /// Duplicate jobs are reported once, by the decoder; the planner only keeps the first.
+    func testDuplicateJobNamesAreReportedOnceByTheDecoder() {
+        let (_, messages) = decodeSpecs(jobSpec() + "\n---\n" + jobSpec())
+        XCTAssertEqual(messages.filter { $0.contains("error[NBG132]") }.count, 1, "\(messages)")
+        XCTAssertTrue(messages.first?.hasPrefix("spec.yaml:19:9: error[NBG132]: NotebookValidationJob 'demo' is defined twice") ?? false, "\(messages)")
         let (plan, diagnostics) = F.plan(SpecSet(jobs: [F.job(), F.job(line: 200)]))
-        let error = diagnostics.diagnostics.first { $0.id == .objectDuplicate }
-        XCTAssertEqual(error?.location, F.job(line: 200).name.location)
+        XCTAssertFalse(diagnostics.diagnostics.contains { $0.id == .objectDuplicate }, "not again while planning")
         XCTAssertEqual(F.jobs(plan).count, 1)
     }
 

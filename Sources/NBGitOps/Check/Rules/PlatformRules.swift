@@ -9,22 +9,13 @@ enum PlatformRules {
         "quota.openshift.io", "oauth.openshift.io", "operator.openshift.io",
     ]
 
-    /// NBG270: Source-to-Image needs OpenShift's build controller.
+    /// NBG270: Source-to-Image needs OpenShift's build controller (passed-through BuildConfigs).
     static let s2iOnKubernetes = PlanRule(.s2iOnKubernetes) { context in
         guard context.platform == .kubernetes else { return }
         let platform = context.environment.platform
         let note = DiagnosticNote("the platform is kubernetes: \(platform.origin)", at: platform.origin.location)
-        // A job annotated nbgitops.dev/platforms without kubernetes is not planned here.
-        for job in context.specs.jobs where EnvironmentPlanner.isPlanned(job, on: .kubernetes) {
-            guard let build = job.podConfig.buildConfig, build.enabled, build.strategy.value.lowercased() == "s2i" else {
-                continue
-            }
-            context.report(
-                "NotebookValidationJob '\(job.name.value)' builds with S2I, which needs OpenShift's build controller; environment '\(context.environment.name)' is plain Kubernetes",
-                at: build.strategy.location,
-                help: "use the tekton build strategy (buildah or kaniko) on Kubernetes, or target an OpenShift environment",
-                notes: [note], subject: context.subject(for: job))
-        }
+        // A spec's `strategy: s2i` on Kubernetes is the planner's NBG150 (the job's build is
+        // never planned); this rule is for BuildConfigs passed through from spec files.
         for object in context.plan.objects where object.kind == "BuildConfig" {
             let type = object.manifest.value(at: "spec.strategy.type")?.stringValue
             guard type == "Source" || object.manifest.value(at: "spec.strategy.sourceStrategy") != nil else { continue }
