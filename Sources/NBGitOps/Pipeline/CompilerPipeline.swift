@@ -53,6 +53,8 @@ public struct CompilerInput: Sendable {
     /// Whether `CompilerOutput.plans` holds the plans (`explain`, `diff`, `--stdout`, tests).
     /// When false, each environment's plan is released once rendered.
     public var retainPlans: Bool
+    /// At most this many threads for the run's stages (nil: one per core, or `NBGITOPS_THREADS`).
+    public var threads: Int? = nil
 
     public init(
         specFiles: [SpecFileFinder.Found], environments: [EnvironmentRequest], baseDirectory: String,
@@ -93,6 +95,10 @@ public enum CompilerPipeline {
     /// Runs load → decode → resolve → plan → check → render. Returns nil when any error was
     /// reported (nothing may then be written).
     public static func run(_ input: CompilerInput, diagnostics: DiagnosticCollector) -> CompilerOutput? {
+        Parallel.withLimit(input.threads) { runStages(input, diagnostics: diagnostics) }
+    }
+
+    private static func runStages(_ input: CompilerInput, diagnostics: DiagnosticCollector) -> CompilerOutput? {
         var timings: [(String, Double, Int)] = []
         var clock = Date()
         func lap(_ stage: String) {

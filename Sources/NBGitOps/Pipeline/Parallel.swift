@@ -17,12 +17,19 @@ enum Parallel {
         return min(requested, max(1, cores))
     }()
 
-    /// Replaces `threads` while set (tests compare outputs across thread counts; they run one
-    /// at a time).
-    nonisolated(unsafe) static var threadOverride: Int?
+    /// The thread cap of the run in progress (`CompilerInput.threads`), scoped to it with
+    /// `withLimit`: no global mutable state, so concurrent runs with different caps do not
+    /// see each other's. Work started on `map`'s worker threads falls back to `threads`.
+    @TaskLocal static var limit: Int?
+
+    /// Runs `body` with at most `threads` threads for every `map` it starts (nil: the default).
+    static func withLimit<Result>(_ threads: Int?, _ body: () throws -> Result) rethrows -> Result {
+        guard let threads else { return try body() }
+        return try $limit.withValue(max(1, threads), operation: body)
+    }
 
     /// The threads a `map` may use now.
-    static var effectiveThreads: Int { threadOverride ?? threads }
+    static var effectiveThreads: Int { limit ?? threads }
 
     static func map<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform: @Sendable (Item) -> Result) -> [Result] {
         let stripes = min(effectiveThreads, items.count)

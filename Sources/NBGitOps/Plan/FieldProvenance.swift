@@ -23,14 +23,15 @@ enum FieldProvenance {
 
     // MARK: Per kind
 
-    static func validationJob(_ job: NotebookValidationJob, manifest: ManifestNode, context: PlanContext)
-        -> [String: FieldOrigin]
-    {
+    /// `placement` and `initContainers` are what the planner recorded while it built the pod:
+    /// which toleration and nodeSelector key came from the spec or the GPU settings, and what
+    /// each init container is for. Nothing here is inferred from the manifest's shape.
+    static func validationJob(
+        _ job: NotebookValidationJob, manifest: ManifestNode, context: PlanContext, placement: GPUPlacement,
+        initContainers: [ValidationJobPlanner.InitContainerRole]
+    ) -> [String: FieldOrigin] {
         let environment = context.environment
         let pod = "spec.template.spec"
-        // SSH clones start with the `git-passwd` init container; the clones follow it.
-        let sources = [job.notebook] + (job.goldenNotebook.map { [$0] } ?? [])
-        let firstClone = sources.contains { $0.git.transport == .ssh } ? 1 : 0
         let defaults = environment.defaults
         let defaultOrigin = (defaults.requests.values.map(\.origin) + defaults.limits.values.map(\.origin))
             .min { ($0.location ?? .startOf("")) < ($1.location ?? .startOf("")) }
@@ -69,11 +70,6 @@ enum FieldProvenance {
                         ? "copied as written"
                         : "copied as written; defaults.resources fill only what the spec leaves unset",
                     absent: "no requests or limits"),
-            "\(pod).initContainers[\(firstClone)]": spec(
-                job, "spec.notebook.git.url", rule: "git-clone.sh clones spec.notebook.git at its ref",
-                absent: "required field"),
-            "\(pod).initContainers[\(firstClone)].image": traced(
-                environment.images.gitClone, field: "images.gitClone", rule: "the clone image needs git and ssh"),
             "\(pod).serviceAccountName": spec(
                 job, "spec.podConfig.serviceAccountName",
                 rule: "a named account is used as is; otherwise nbgitops' own least-privilege ServiceAccount",
@@ -97,26 +93,70 @@ enum FieldProvenance {
             "spec.template.metadata.annotations[\(PlanMetadata.scriptsChecksum)]": FieldOrigin(
                 .builtinDefault("hash of templates/scripts/: new scripts give new Jobs")),
         ]
-        if manifest.value(at: "\(pod).tolerations") != nil {
-            result["\(pod).tolerations"] = traced(
-                environment.gpu.taints, field: "gpu.taints",
-                rule: "pods that request \(environment.gpu.resourceName.value) tolerate exactly the environment's "
-                    + "GPU taints; spec.podConfig.tolerations are kept")
+        for (index, role) in initContainers.enumerated() {
+            let path = "\(pod).initContainers[\(index)]"
+            switch role {
+            case .passwd:
+                result[path] = FieldOrigin(
+                    .builtinDefault("an SSH clone needs a passwd entry for the pod's UID (ssh refuses to run without one)"),
+                    field: "spec.notebook.git.url", rule: "git-passwd writes /etc/passwd for the clone containers")
+                result[path + ".image"] = traced(
+                    environment.images.gitClone, field: "images.gitClone", rule: "the clone image runs the passwd step")
+            case .clone:
+                result[path] = spec(
+                    job, "spec.notebook.git.url", rule: "git-clone.sh clones spec.notebook.git at its ref",
+                    absent: "required field")
+                result[path + ".image"] = traced(
+                    environment.images.gitClone, field: "images.gitClone", rule: "the clone image needs git and ssh")
+            case .goldenClone:
+                result[path] = spec(
+                    job, "spec.goldenNotebook.git.url", rule: "git-clone.sh clones the golden notebook's repository",
+                    absent: "required with goldenNotebook")
+                result[path + ".image"] = traced(
+                    environment.images.gitClone, field: "images.gitClone", rule: "the clone image needs git and ssh")
+            }
         }
-        if manifest.value(at: "\(pod).nodeSelector") != nil {
-            result["\(pod).nodeSelector"] = traced(
-                environment.gpu.nodeSelector, field: "gpu.nodeSelector",
-                rule: "GPU pods get the environment's GPU node labels; spec.podConfig.nodeSelector is merged")
+        let gpuRule =
+            "pods that request \(environment.gpu.resourceName.value) tolerate exactly the environment's GPU taints"
+        let taints = environment.gpu.taints
+        for (index, source) in placement.tolerationSources.enumerated() {
+            let path = "\(pod).tolerations[\(index)]"
+            switch source {
+            case .spec(let specIndex):
+                result[path] = spec(
+                    job, "spec.podConfig.tolerations[\(specIndex)]", rule: "the spec's toleration, copied as written",
+                    absent: "the spec's toleration")
+            case .gpu(let taintIndex):
+                result[path] = FieldOrigin(
+                    taints.origin, field: "gpu.taints[\(taintIndex)]", rule: gpuRule + " (one toleration per taint)")
+            }
+        }
+        if !placement.tolerationSources.isEmpty {
+            let fromGPU = placement.tolerationSources.contains { if case .gpu = $0 { return true } else { return false } }
+            result["\(pod).tolerations"] =
+                fromGPU
+                ? FieldOrigin(taints.origin, field: "gpu.taints", rule: gpuRule + "; spec.podConfig.tolerations are kept first")
+                : spec(
+                    job, "spec.podConfig.tolerations", rule: "the spec's tolerations, copied as written",
+                    absent: "the spec's tolerations")
+        }
+        for (key, source) in placement.nodeSelectorSources {
+            let path = ManifestFlattening.join("\(pod).nodeSelector", key: key)
+            switch source {
+            case .spec:
+                result[path] = spec(
+                    job, "spec.podConfig.nodeSelector" + SourceMap.component(key), rule: "the spec's node label",
+                    absent: "the spec's node label")
+            case .gpu:
+                result[path] = traced(
+                    environment.gpu.nodeSelector, field: "gpu.nodeSelector",
+                    rule: "GPU pods get the environment's GPU node labels (the spec's own keys win)")
+            }
         }
         let env = manifest.value(at: "\(pod).containers[0].env")?.elements ?? []
         for (index, variable) in env.enumerated() {
             guard let name = variable["name"]?.stringValue else { continue }
             result["\(pod).containers[0].env[\(index)]"] = validateEnvironmentVariable(name, job: job)
-        }
-        if job.goldenNotebook != nil {
-            result["\(pod).initContainers[\(firstClone + 1)]"] = spec(
-                job, "spec.goldenNotebook.git.url", rule: "git-clone.sh clones the golden notebook's repository",
-                absent: "required with goldenNotebook")
         }
         return result
     }

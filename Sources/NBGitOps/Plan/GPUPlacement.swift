@@ -10,6 +10,14 @@
 /// no equal limit. A GPU given only under `requests` is therefore copied to `limits` here; a
 /// limit that differs from the request is left for the Check stage to report.
 struct GPUPlacement {
+    /// Who put an entry into the pod's placement, recorded as it is added (for `explain`).
+    enum Source: Sendable, Equatable {
+        /// The spec's own entry (`spec.podConfig.tolerations[index]`, or a nodeSelector key).
+        case spec(index: Int)
+        /// Added for the environment's GPU nodes (`gpu.taints[index]`, or a `gpu.nodeSelector` key).
+        case gpu(index: Int)
+    }
+
     var requestsGPU: Bool
     /// The container's `resources`, with a requests-only GPU copied to limits.
     var resources: ManifestNode?
@@ -17,6 +25,10 @@ struct GPUPlacement {
     var nodeSelector: [String: String]
     /// The user's tolerations, then one per GPU taint the user does not already tolerate.
     var tolerations: [ManifestNode]
+    /// Parallel to `tolerations`: where each came from.
+    var tolerationSources: [Source]
+    /// For each key of `nodeSelector`: the spec's or the GPU nodes'.
+    var nodeSelectorSources: [String: Source]
 
     init(podConfig: PodConfig, gpu: GPUSettings) {
         let resourceName = gpu.resourceName.value
@@ -27,6 +39,9 @@ struct GPUPlacement {
 
         nodeSelector = podConfig.nodeSelector
         tolerations = podConfig.tolerations
+        tolerationSources = podConfig.tolerations.indices.map { Source.spec(index: $0) }
+        nodeSelectorSources = [:]
+        for key in podConfig.nodeSelector.keys { nodeSelectorSources[key] = .spec(index: 0) }
         guard requestsGPU else {
             self.resources = resources
             return
@@ -39,9 +54,12 @@ struct GPUPlacement {
         self.resources = resources
         for (key, value) in gpu.nodeSelector.value where nodeSelector[key] == nil {
             nodeSelector[key] = value
+            nodeSelectorSources[key] = .gpu(index: 0)
         }
-        for taint in gpu.taints.value where !tolerations.contains(where: { Self.tolerates($0, taint) }) {
+        for (index, taint) in gpu.taints.value.enumerated()
+        where !tolerations.contains(where: { Self.tolerates($0, taint) }) {
             tolerations.append(Self.toleration(for: taint))
+            tolerationSources.append(.gpu(index: index))
         }
     }
 

@@ -20,7 +20,9 @@ enum NetworkPolicyPlanner {
                     "spec",
                     [
                         // The label every validation pod carries (ValidationJobPlanner).
-                        "podSelector": ["matchLabels": [PlanMetadata.nameKey: "notebook-validation"]],
+                        "podSelector": [
+                            "matchLabels": [PlanMetadata.nameKey: .string(PlanMetadata.validationPodName)]
+                        ],
                         "policyTypes": ["Ingress"],
                     ]
                 )

@@ -25,6 +25,8 @@ enum PlanMetadata {
     static let managedByValue = "nbgitops"
     static let nameKey = "app.kubernetes.io/name"
     static let instanceKey = "app.kubernetes.io/instance"
+    /// `app.kubernetes.io/name` of every validation pod: the NetworkPolicy selects them by it.
+    static let validationPodName = "notebook-validation"
     static let componentKey = "app.kubernetes.io/component"
     /// Argo CD's apply-order annotation; its value must be a string.
     static let argoSyncWave = "argocd.argoproj.io/sync-wave"

@@ -16,6 +16,20 @@ enum ValidationJobPlanner {
         var needsAPI: Bool
     }
 
+    /// What one init container of the validation pod is for, recorded as it is added.
+    enum InitContainerRole: Sendable, Equatable {
+        case passwd
+        case clone
+        case goldenClone
+    }
+
+    /// The pod spec with what was recorded while building it (the origins `explain` shows).
+    struct PodBuild {
+        var spec: ManifestNode
+        var placement: GPUPlacement
+        var initContainers: [InitContainerRole]
+    }
+
     /// Characters the name suffix (`-` + 8 hex digits) takes.
     static let hashSuffixLength = 9
 
@@ -30,10 +44,13 @@ enum ValidationJobPlanner {
     ) -> PlannedObject {
         let base = context.derivedName(job.name.value)
         let podLabels: [String: String] = [
-            PlanMetadata.nameKey: "notebook-validation",
+            PlanMetadata.nameKey: PlanMetadata.validationPodName,
             PlanMetadata.instanceKey: job.name.value,
             PlanMetadata.managedByKey: PlanMetadata.managedByValue,
         ]
+        let pod = podSpec(
+            job: job, access: access, scriptsConfigMap: scriptsConfigMap, context: context,
+            builtImage: builtImage, imagePullSecrets: imagePullSecrets, diagnostics: diagnostics)
         let template = ManifestNode.object([
             (
                 "metadata",
@@ -42,12 +59,7 @@ enum ValidationJobPlanner {
                     ("annotations", .strings([PlanMetadata.scriptsChecksum: scriptsChecksum])),
                 ])
             ),
-            (
-                "spec",
-                podSpec(
-                    job: job, access: access, scriptsConfigMap: scriptsConfigMap, context: context,
-                    builtImage: builtImage, imagePullSecrets: imagePullSecrets, diagnostics: diagnostics)
-            ),
+            ("spec", pod.spec),
         ])
         let spec = ManifestNode.object([
             // One attempt: a failed validation is a result, not a flake to retry.
@@ -72,7 +84,10 @@ enum ValidationJobPlanner {
         return PlannedObject(
             apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, manifest: manifest,
             wave: .workload, sources: [job.name.location],
-            lazyProvenance: { FieldProvenance.validationJob(job, manifest: manifest, context: context) })
+            lazyProvenance: { [placement = pod.placement, roles = pod.initContainers] in
+                FieldProvenance.validationJob(
+                    job, manifest: manifest, context: context, placement: placement, initContainers: roles)
+            })
     }
 
     // MARK: Pod
@@ -80,7 +95,7 @@ enum ValidationJobPlanner {
     static func podSpec(
         job: NotebookValidationJob, access: Access, scriptsConfigMap: String, context: PlanContext,
         builtImage: String? = nil, imagePullSecrets: [String] = [], diagnostics: DiagnosticCollector
-    ) -> ManifestNode {
+    ) -> PodBuild {
         let pod = job.podConfig
         let placement = GPUPlacement(podConfig: pod, gpu: context.environment.gpu)
 
@@ -94,21 +109,25 @@ enum ValidationJobPlanner {
             ],
         ]
         var initContainers: [ManifestNode] = []
+        var roles: [InitContainerRole] = []
         let sources = [job.notebook] + (job.goldenNotebook.map { [$0] } ?? [])
         if sources.contains(where: { $0.git.transport == .ssh }) {
             initContainers.append(passwdContainer(context: context))
+            roles.append(.passwd)
             volumes.append(["name": .string(PodLayout.passwd.name), "emptyDir": [:]])
         }
         let clone = cloneContainer(
             name: PodLayout.gitCloneContainerName, source: job.notebook, checkoutDirectory: PodLayout.checkoutDirectory,
             sshVolume: PodLayout.gitCredentials, httpsVolume: PodLayout.gitHTTPSCredentials, context: context)
         initContainers.append(clone.container)
+        roles.append(.clone)
         if let volume = clone.volume { volumes.append(volume) }
         if let golden = job.goldenNotebook {
             let clone = cloneContainer(
                 name: PodLayout.goldenCloneContainerName, source: golden, checkoutDirectory: PodLayout.goldenDirectory,
                 sshVolume: PodLayout.goldenCredentials, httpsVolume: PodLayout.goldenHTTPSCredentials, context: context)
             initContainers.append(clone.container)
+            roles.append(.goldenClone)
             if let volume = clone.volume { volumes.append(volume) }
         }
         if access.needsAPI { volumes.append(apiAccessVolume()) }
@@ -139,7 +158,7 @@ enum ValidationJobPlanner {
             ),
         ])
 
-        return .object([
+        let spec = ManifestNode.object([
             ("restartPolicy", "Never"),
             ("serviceAccountName", .string(access.serviceAccountName)),
             // Never automounted (it would reach every container); pods that call the API get
@@ -158,6 +177,7 @@ enum ValidationJobPlanner {
             ("containers", .list([validate])),
             ("volumes", .list(volumes)),
         ])
+        return PodBuild(spec: spec, placement: placement, initContainers: roles)
     }
 
     /// nbgitops' variables first, then the user's (a user name equal to a reserved one is an

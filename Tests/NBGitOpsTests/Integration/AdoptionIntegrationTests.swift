@@ -39,7 +39,7 @@ final class AdoptionIntegrationTests: XCTestCase {
         let run = try IntegrationCLI.run(
             ["git", "-c", "user.name=nbgitops", "-c", "user.email=nbgitops@example.invalid"] + arguments, in: folder,
             executable: URL(fileURLWithPath: "/usr/bin/env"))
-        if run.status == 127 { throw XCTSkip("git is not installed: \(run.stderr)") }
+        if run.status == 127 { throw RequiredTool.missing("git is not installed: \(run.stderr)") }
         return run
     }
 

@@ -69,7 +69,7 @@ enum IntegrationCLI {
     /// The executable, or an `XCTSkip` saying how to get it.
     static func requireExecutable() throws -> URL {
         guard let executable else {
-            throw XCTSkip(
+            throw RequiredTool.missing(
                 "no built `nbgitops` executable next to the test bundle; run `swift build --build-tests` first "
                     + "or set NBGITOPS_EXECUTABLE")
         }

@@ -21,11 +21,8 @@ final class StreamingPipelineTests: XCTestCase {
 /// Every stage runs its items in parallel; the bytes must not depend on how many threads.
 final class ThreadCountIndependenceTests: XCTestCase {
     func testOneThreadAndManyThreadsRenderTheSameBytes() throws {
-        defer { Parallel.threadOverride = nil }
-        Parallel.threadOverride = 1
-        let single = try compileRepositoryExample(retainPlans: false)
-        Parallel.threadOverride = 4
-        let many = try compileRepositoryExample(retainPlans: false)
+        let single = try compileRepositoryExample(retainPlans: false, threads: 1)
+        let many = try compileRepositoryExample(retainPlans: false, threads: 4)
         XCTAssertFalse(single.files.isEmpty)
         XCTAssertEqual(single.files, many.files)
     }

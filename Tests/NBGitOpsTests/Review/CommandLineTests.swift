@@ -11,7 +11,7 @@ final class CommandLineTests: XCTestCase {
 
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
-            throw XCTSkip("\(Self.executable) is not built (swift build --product nbgitops)")
+            throw RequiredTool.missing("\(Self.executable) is not built (swift build --product nbgitops)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)

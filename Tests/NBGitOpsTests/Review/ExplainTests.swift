@@ -31,13 +31,14 @@ final class ExplainTests: XCTestCase {
         let match = try XCTUnwrap(
             Explainer.find("Job/gpu-finetune.spec.template.spec.tolerations[0].key", in: plan).success)
         let (key, origin) = try XCTUnwrap(Explainer.origin(of: try XCTUnwrap(match.path), in: match.object))
-        XCTAssertEqual(key, "spec.template.spec.tolerations")
+        XCTAssertEqual(key, "spec.template.spec.tolerations[0]", "recorded per toleration as the planner added it")
+        XCTAssertEqual(origin.field, "gpu.taints[0]")
         XCTAssertEqual(
             origin.origin,
             .overlay(name: "gpu-taints", SourceLocation(file: "overlays/gpu-taints.yaml", line: 11, column: 5)))
         let text = Explainer.render(match, environment: "openshift-gpu", outputRoot: "gitops")
         XCTAssertTrue(text.contains("spec.template.spec.tolerations[0].key: \"nvidia.com/gpu\"\n"), text)
-        XCTAssertTrue(text.contains("(explained by spec.template.spec.tolerations)"), text)
+        XCTAssertTrue(text.contains("(explained by spec.template.spec.tolerations[0])"), text)
 
         let application = try XCTUnwrap(
             Explainer.find("Application/openshift-gpu.spec.source.repoURL", in: plan).success)
@@ -177,5 +178,97 @@ final class ExplainTests: XCTestCase {
         XCTAssertTrue(Explainer.covers("spec.list", "spec.list[0]"))
         XCTAssertTrue(Explainer.covers("", "anything"))
         XCTAssertFalse(Explainer.covers("spec.temp", "spec.template"))
+    }
+}
+
+/// `explain` answers from what the planner recorded while building the pod (issue 11), not from
+/// the manifest's shape: a CPU spec's own toleration is the spec's, not `gpu.taints`'.
+final class ConstructionProvenanceTests: XCTestCase {
+    static let overlays = ["openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml"]
+
+    func spec(podConfig: String, url: String = "https://github.com/org/repo.git", golden: Bool = false) -> String {
+        """
+        apiVersion: mlops.mlops.dev/v1alpha1
+        kind: NotebookValidationJob
+        metadata:
+          name: demo
+        spec:
+          notebook:
+            git:
+              url: \(url)
+              ref: main
+            path: notebooks/demo.ipynb
+        """ + (golden ? "\n  goldenNotebook:\n    git:\n      url: https://github.com/org/golden.git\n      ref: main\n    path: golden.ipynb" : "")
+            + """
+
+              podConfig:
+                containerImage: quay.io/jupyter/minimal-notebook:2025-05-30@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
+            \(podConfig)
+            """
+    }
+
+    func testACPUSpecsOwnTolerationIsTheSpecs() throws {
+        let plan = try compileSpecThroughPipeline(
+            spec(
+                podConfig: """
+                        tolerations:
+                        - {key: dedicated, operator: Equal, value: batch, effect: NoSchedule}
+                        nodeSelector:
+                          pool: batch
+                    """), overlays: Self.overlays)
+        let match = try XCTUnwrap(Explainer.find("Job/demo.spec.template.spec.tolerations", in: plan).success)
+        let (key, origin) = try XCTUnwrap(Explainer.origin(of: "spec.template.spec.tolerations", in: match.object))
+        XCTAssertEqual(key, "spec.template.spec.tolerations")
+        XCTAssertEqual(origin.field, "spec.podConfig.tolerations")
+        XCTAssertEqual(origin.origin.location?.file, "spec.yaml")
+        let text = Explainer.render(match, environment: "test", outputRoot: "gitops")
+        XCTAssertFalse(text.contains("gpu-taints"), text)
+        XCTAssertTrue(text.contains("origin: set in spec spec.yaml:"), text)
+        let entry = try XCTUnwrap(Explainer.origin(of: "spec.template.spec.tolerations[0].key", in: match.object))
+        XCTAssertEqual(entry.origin.field, "spec.podConfig.tolerations[0]")
+        let selector = try XCTUnwrap(Explainer.origin(of: "spec.template.spec.nodeSelector.pool", in: match.object))
+        XCTAssertEqual(selector.origin.field, "spec.podConfig.nodeSelector.pool")
+        XCTAssertEqual(selector.origin.origin.location?.file, "spec.yaml")
+    }
+
+    func testAGPUSpecMixesItsOwnAndTheGPUTolerationsEntryByEntry() throws {
+        let plan = try compileSpecThroughPipeline(
+            spec(
+                podConfig: """
+                        resources:
+                          limits: {nvidia.com/gpu: "1", cpu: "2", memory: 4Gi}
+                          requests: {nvidia.com/gpu: "1", cpu: "1", memory: 2Gi}
+                        tolerations:
+                        - {key: dedicated, operator: Equal, value: batch, effect: NoSchedule}
+                    """), overlays: Self.overlays)
+        let job = try XCTUnwrap(Explainer.find("Job/demo", in: plan).success).object
+        XCTAssertEqual(
+            Explainer.origin(of: "spec.template.spec.tolerations[0]", in: job)?.origin.field, "spec.podConfig.tolerations[0]")
+        let added = try XCTUnwrap(Explainer.origin(of: "spec.template.spec.tolerations[1].key", in: job))
+        XCTAssertEqual(added.origin.field, "gpu.taints[0]")
+        XCTAssertEqual(added.origin.origin.location?.file, "overlays/gpu-taints.yaml")
+    }
+
+    /// Init-container indexes come from the planner: with an SSH clone the passwd step is 0, the
+    /// clone 1 and the golden clone 2.
+    func testInitContainerOriginsFollowThePlannersOrder() throws {
+        let plan = try compileSpecThroughPipeline(
+            spec(
+                podConfig: "", url: "git@github.com:org/repo.git", golden: true
+            ).replacingOccurrences(of: "      ref: main\n    path: notebooks", with: "      ref: main\n      credentialsSecret: git-ssh\n    path: notebooks"),
+            overlays: Self.overlays)
+        let job = try XCTUnwrap(Explainer.find("Job/demo", in: plan).success).object
+        let names = (job.manifest.value(at: "spec.template.spec.initContainers")?.elements ?? []).compactMap {
+            $0["name"]?.stringValue
+        }
+        XCTAssertEqual(names.count, 3, "\(names)")
+        XCTAssertEqual(Explainer.origin(of: "spec.template.spec.initContainers[0]", in: job)?.origin.field, "spec.notebook.git.url")
+        XCTAssertTrue(
+            Explainer.origin(of: "spec.template.spec.initContainers[0]", in: job)?.origin.rule?.contains("git-passwd") ?? false)
+        XCTAssertEqual(
+            Explainer.origin(of: "spec.template.spec.initContainers[1]", in: job)?.origin.rule,
+            "git-clone.sh clones spec.notebook.git at its ref")
+        XCTAssertEqual(
+            Explainer.origin(of: "spec.template.spec.initContainers[2]", in: job)?.origin.field, "spec.goldenNotebook.git.url")
     }
 }

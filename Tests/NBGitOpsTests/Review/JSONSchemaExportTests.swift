@@ -6,7 +6,8 @@ import XCTest
 /// `nbgitops schema`: generated from the decoder's schemas; every example validates against it
 /// (with the oracle venv's python jsonschema), and a wrong overlay does not.
 final class JSONSchemaExportTests: XCTestCase {
-    static let python = "/work/main/.venv-oracle/bin/python"
+    /// The manifest oracle's venv in the checkout (`.ci/run` creates it before the tests).
+    static let python = repositoryRoot + "/.venv-oracle/bin/python"
 
     func testSchemaMirrorsTheDecoderSchemas() throws {
         let all = JSONSchemaExport.schema(.all)
@@ -32,7 +33,8 @@ final class JSONSchemaExportTests: XCTestCase {
 
     func testEveryExampleValidatesAndABadOverlayDoesNot() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.python) else {
-            throw XCTSkip("the oracle venv (\(Self.python)) with jsonschema is not available")
+            throw RequiredTool.missing(
+                "the oracle venv (\(Self.python)) with jsonschema is not available; run ../shared/tools/manifest-oracle/manifest-oracle once")
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-schema-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -5,7 +5,7 @@ import XCTest
 
 /// The repository's example (`nbgitops.yaml` over `examples/`) compiled in-process.
 func compileRepositoryExample(
-    retainPlans: Bool = true, file: StaticString = #filePath, line: UInt = #line
+    retainPlans: Bool = true, threads: Int? = nil, file: StaticString = #filePath, line: UInt = #line
 ) throws -> CompilerOutput {
     let diagnostics = DiagnosticCollector()
     let projectPath = (repositoryRoot as NSString).appendingPathComponent("nbgitops.yaml")
@@ -14,9 +14,10 @@ func compileRepositoryExample(
         file: file, line: line)
     let files = SpecFileFinder.find(
         project.specs, baseDirectory: repositoryRoot, confineTo: repositoryRoot, diagnostics: diagnostics)
-    let input = CompilerInput(
+    var input = CompilerInput(
         specFiles: files, environments: project.environments, baseDirectory: repositoryRoot,
         resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value, retainPlans: retainPlans)
+    input.threads = threads
     return try XCTUnwrap(
         CompilerPipeline.run(input, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))", file: file,
         line: line)
@@ -53,4 +54,27 @@ func exampleHashedName(
     }
     XCTAssertEqual(names.count, 1, "\(kind) \(base)-<hash> in \(environment): \(names)", file: file, line: line)
     return try XCTUnwrap(names.first, file: file, line: line)
+}
+
+/// Compiles one spec text through the real pipeline (`CompilerPipeline.run`) in an environment
+/// stacked from real overlay files (built-in names or repository paths); returns its plan.
+func compileSpecThroughPipeline(
+    _ text: String, overlays: [String], environment: String = "test", file: StaticString = #filePath,
+    line: UInt = #line
+) throws -> EnvironmentPlan {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-pipeline-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("spec.yaml").path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let at = SourceLocation(file: "<test>", line: 1, column: 1)
+    let input = CompilerInput(
+        specFiles: [SpecFileFinder.Found(path: path, displayPath: "spec.yaml")],
+        environments: [EnvironmentRequest(name: Located(environment, at: at), overlays: overlays.map { Located($0, at: at) })],
+        baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
+    let diagnostics = DiagnosticCollector()
+    let output = try XCTUnwrap(
+        CompilerPipeline.run(input, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))", file: file,
+        line: line)
+    return try XCTUnwrap(output.plans.first, file: file, line: line)
 }
