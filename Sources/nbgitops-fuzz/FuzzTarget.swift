@@ -38,7 +38,9 @@ enum FuzzHarness {
             var overlays: [Overlay] = []
             for overlayName in overlayNames {
                 let located = Located(overlayName, at: SourceLocation(file: "<fuzz>", line: 1, column: 1))
-                guard let reference = OverlayLoader.locate(located, baseDirectory: root.path, resourceRoot: root.path, diagnostics: diagnostics),
+                guard
+                    let reference = OverlayLoader.locate(
+                        located, baseDirectory: root.path, resourceRoot: root.path, diagnostics: diagnostics),
                     let overlay = OverlayLoader.load(reference, resourceRoot: root.path, diagnostics: diagnostics)
                 else { continue }
                 overlays.append(overlay)
@@ -64,7 +66,8 @@ enum FuzzHarness {
         guard !diagnostics.hasErrors else { return diagnostics }
         for environment in fixture.environments {
             let plan = EnvironmentPlanner.plan(
-                specs: specs, environment: environment, scripts: fixture.scripts, delivery: .project(outputPath: "gitops"), diagnostics: diagnostics)
+                specs: specs, environment: environment, scripts: fixture.scripts, delivery: .project(outputPath: "gitops"),
+                diagnostics: diagnostics)
             PlanChecker.check(plan, specs: specs, diagnostics: diagnostics)
             // Render even when planning reported problems: the renderer must cope with any plan.
             _ = OutputLayout.files(for: plan)
@@ -81,26 +84,26 @@ func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 }
 
 #if NBGITOPS_LIBFUZZER
-/// libFuzzer's own driver (in the runtime `-sanitize=fuzzer` links).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<Int32>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
-) -> Int32
+    /// libFuzzer's own driver (in the runtime `-sanitize=fuzzer` links).
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func llvmFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<Int32>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+    ) -> Int32
 #endif
 
 @main
 struct FuzzMain {
     static func main() {
         #if NBGITOPS_LIBFUZZER
-        // SwiftPM names an executable's entry point itself, so libFuzzer's `main` is not used;
-        // hand over to its driver instead.
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzTestOneInput))
+            // SwiftPM names an executable's entry point itself, so libFuzzer's `main` is not used;
+            // hand over to its driver instead.
+            var argc = CommandLine.argc
+            var argv = CommandLine.unsafeArgv
+            exit(llvmFuzzerRunDriver(&argc, &argv, fuzzTestOneInput))
         #else
-        replay(Array(CommandLine.arguments.dropFirst()))
+            replay(Array(CommandLine.arguments.dropFirst()))
         #endif
     }
 

@@ -63,7 +63,8 @@ struct SelectionOptions: ParsableArguments {
     @Option(
         name: .customLong("repo-root"),
         help:
-            "The repository root the delivery objects' paths are relative to (default: the git work tree holding the project, or the current folder ad hoc).")
+            "The repository root the delivery objects' paths are relative to (default: the git work tree holding the project, or the current folder ad hoc)."
+    )
     var repositoryRoot: String?
 
     @Flag(name: .customLong("timings"), help: "Print the time each stage took to standard error.")
@@ -106,7 +107,8 @@ struct ReportOptions: ParsableArguments {
 
     @Option(
         name: .customLong("diagnostics-output"),
-        help: "Write json/sarif diagnostics to this file instead of standard output (the text form still goes to standard error).")
+        help: "Write json/sarif diagnostics to this file instead of standard output (the text form still goes to standard error)."
+    )
     var diagnosticsOutput: String?
 }
 

@@ -151,7 +151,9 @@ struct RulesCommand: ParsableCommand {
                 print("\(rule.id.rawValue) (\(rule.severity.rawValue)): \(rule.title)")
                 DiagnosticPrinter.print(diagnostics)
                 FileHandle.standardError.write(
-                    Data("note: doc page \(RuleDocs.relativePath(rule.id)) not found; see \(NBGitOpsVersion.ruleHelpURI(rule.id))\n".utf8))
+                    Data(
+                        "note: doc page \(RuleDocs.relativePath(rule.id)) not found; see \(NBGitOpsVersion.ruleHelpURI(rule.id))\n"
+                            .utf8))
                 // Resources that cannot be found are an installation error (NBG164), not a shrug.
                 if diagnostics.hasErrors { throw ExitStatus.diagnostics }
                 return

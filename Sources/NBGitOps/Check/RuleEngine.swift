@@ -77,14 +77,37 @@ public final class RuleContext: @unchecked Sendable {
         self.specs = index.specs
         self.index = index
         self.needsByUnit = needsByUnit
-        if let units { self.units = units }
+        if let units { self.unitsStorage = units }
     }
 
     /// Every pod shape of the plan (computed once per environment, shared by the rules).
-    public private(set) lazy var units: [PodUnit] = Workloads.units(plan)
+    public var units: [PodUnit] { cached(\.unitsStorage) { Workloads.units($0.plan) } }
+
+    /// Guards the caches below and `findings`: one context may be read by several threads
+    /// (`SecurityRules.computeNeeds` runs per unit in parallel over one shared context).
+    private let stateLock = NSLock()
+    private var unitsStorage: [PodUnit]?
+    private var bindingsStorage: [String: [PlannedObject]]?
+    private var objectsStorage: [String: PlannedObject]?
+
+    /// The cached value at `key`, computed once under the lock.
+    private func cached<Value>(
+        _ key: ReferenceWritableKeyPath<RuleContext, Value?>, _ compute: (RuleContext) -> Value
+    ) -> Value {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        if let value = self[keyPath: key] { return value }
+        let value = compute(self)
+        self[keyPath: key] = value
+        return value
+    }
 
     /// The plan's RoleBindings by the ServiceAccounts among their subjects, in plan order.
-    private lazy var bindingsBySubject: [String: [PlannedObject]] = {
+    private var bindingsBySubject: [String: [PlannedObject]] {
+        cached(\.bindingsStorage) { context in Self.bindings(of: context.plan) }
+    }
+
+    private static func bindings(of plan: EnvironmentPlan) -> [String: [PlannedObject]] {
         var result: [String: [PlannedObject]] = [:]
         for binding in plan.objects where binding.kind == "RoleBinding" {
             var named: Set<String> = []
@@ -96,17 +119,19 @@ public final class RuleContext: @unchecked Sendable {
             }
         }
         return result
-    }()
+    }
 
     /// The plan's objects by kind and name (the first of each).
-    private lazy var objectsByKindAndName: [String: PlannedObject] = {
-        var result: [String: PlannedObject] = [:]
-        for object in plan.objects {
-            let key = object.kind + "/" + object.name
-            if result[key] == nil { result[key] = object }
+    private var objectsByKindAndName: [String: PlannedObject] {
+        cached(\.objectsStorage) { context in
+            var result: [String: PlannedObject] = [:]
+            for object in context.plan.objects {
+                let key = object.kind + "/" + object.name
+                if result[key] == nil { result[key] = object }
+            }
+            return result
         }
-        return result
-    }()
+    }
 
     /// The first object of the plan of kind `kind` named `name`.
     public func object(kind: String, name: String) -> PlannedObject? { objectsByKindAndName[kind + "/" + name] }
@@ -130,6 +155,8 @@ public final class RuleContext: @unchecked Sendable {
     ) {
         let id = rule ?? currentRule
         let catalogSeverity = rule.flatMap { id in RuleCatalog.all.first { $0.id == id }?.severity } ?? currentSeverity
+        stateLock.lock()
+        defer { stateLock.unlock() }
         findings.append(
             Finding(
                 diagnostic: Diagnostic(id, severity ?? catalogSeverity, message, at: location, help: help, notes: notes),

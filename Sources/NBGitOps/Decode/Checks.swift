@@ -21,12 +21,14 @@ public enum NameChecks {
         guard !isDNSSubdomain(name.value) else { return }
         diagnostics.error(
             .nameInvalid, "\(what) '\(name.value)' is not a valid Kubernetes name", at: name.location,
-            help: "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)")
+            help:
+                "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)")
     }
 
     static func checkLabel(_ name: Located<String>, what: String, diagnostics: DiagnosticCollector) {
         guard !isDNSLabel(name.value) else { return }
-        let help = name.value.utf8.count > 63
+        let help =
+            name.value.utf8.count > 63
             ? "shorten it to at most 63 characters"
             : "use lowercase letters, digits and '-', starting and ending with a letter or digit"
         diagnostics.error(.nameInvalid, "\(what) '\(name.value)' is not a valid DNS-1123 label", at: name.location, help: help)
@@ -51,7 +53,8 @@ public enum GitChecks {
             guard let colon = rest.firstIndex(of: ":"), colon != rest.startIndex,
                 rest.index(after: colon) != rest.endIndex
             else {
-                diagnostics.error(.gitURL, "git URL '\(text)' is not of the form git@host:path", at: url.location,
+                diagnostics.error(
+                    .gitURL, "git URL '\(text)' is not of the form git@host:path", at: url.location,
                     help: "write it as git@github.com:org/repo.git or ssh://git@github.com/org/repo.git")
                 return nil
             }
@@ -60,7 +63,8 @@ public enum GitChecks {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty
         else {
-            diagnostics.error(.gitURL, "git URL '\(redacted(text))' cannot be parsed", at: url.location,
+            diagnostics.error(
+                .gitURL, "git URL '\(redacted(text))' cannot be parsed", at: url.location,
                 help: "write a URL such as https://github.com/org/repo.git")
             return nil
         }
@@ -72,20 +76,23 @@ public enum GitChecks {
         }
         let path = components.path
         if path.isEmpty || path == "/" {
-            diagnostics.error(.gitURL, "git URL '\(text)' names no repository", at: url.location,
+            diagnostics.error(
+                .gitURL, "git URL '\(text)' names no repository", at: url.location,
                 help: "add the repository path, e.g. https://\(host)/org/repo.git")
             return nil
         }
         switch scheme {
         case "https": return .https
         case "http":
-            diagnostics.warning(.gitPlainHTTP, "git URL uses plain http; credentials and content travel unencrypted", at: url.location,
+            diagnostics.warning(
+                .gitPlainHTTP, "git URL uses plain http; credentials and content travel unencrypted", at: url.location,
                 help: "use https://")
             return .http
         case "ssh": return .ssh
         case "git": return .git
         default:
-            diagnostics.error(.gitURL, "git URL scheme '\(scheme)' is not supported", at: url.location,
+            diagnostics.error(
+                .gitURL, "git URL scheme '\(scheme)' is not supported", at: url.location,
                 help: "use https://, ssh:// or git@host:path")
             return nil
         }
@@ -108,22 +115,37 @@ public enum GitChecks {
             return
         }
         var problem: String?
-        if text.isEmpty { problem = "is empty" }
-        else if text.hasPrefix("-") { problem = "starts with '-'" }
-        else if text.hasPrefix("/") || text.hasSuffix("/") { problem = "starts or ends with '/'" }
-        else if text.hasSuffix(".") || text.hasSuffix(".lock") { problem = "ends with '.' or '.lock'" }
-        else if text.contains("..") || text.contains("//") || text.contains("@{") { problem = "contains '..', '//' or '@{'" }
-        else if text == "@" { problem = "is '@'" }
-        else if let bad = text.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F || " ~^:?*[\\".unicodeScalars.contains($0) }) {
+        if text.isEmpty {
+            problem = "is empty"
+        } else if text.hasPrefix("-") {
+            problem = "starts with '-'"
+        } else if text.hasPrefix("/") || text.hasSuffix("/") {
+            problem = "starts or ends with '/'"
+        } else if text.hasSuffix(".") || text.hasSuffix(".lock") {
+            problem = "ends with '.' or '.lock'"
+        } else if text.contains("..") || text.contains("//") || text.contains("@{") {
+            problem = "contains '..', '//' or '@{'"
+        } else if text == "@" {
+            problem = "is '@'"
+        } else if let bad = text.unicodeScalars.first(where: {
+            $0.value < 0x20 || $0.value == 0x7F || " ~^:?*[\\".unicodeScalars.contains($0)
+        }) {
             problem = "contains the character '\(bad.value < 0x20 ? "control" : String(bad))'"
-        } else if text.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { problem = "has a component starting with '.'" }
+        } else if text.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
+            problem = "has a component starting with '.'"
+        }
         if let problem {
-            diagnostics.error(.gitRef, "git ref '\(text)' \(problem)", at: ref.location,
+            diagnostics.error(
+                .gitRef, "git ref '\(text)' \(problem)", at: ref.location,
                 help: "use a branch or tag name, or a full 40-character commit SHA")
             return
         }
-        if hex && text.count >= 7 && text.count < 40 && text.contains(where: { $0.isNumber }) && text.contains(where: { $0.isLetter }) {
-            diagnostics.warning(.gitRefAbbreviated, "git ref '\(text)' looks like an abbreviated commit SHA; it is fetched as a branch or tag name",
+        if hex && text.count >= 7 && text.count < 40 && text.contains(where: { $0.isNumber })
+            && text.contains(where: { $0.isLetter })
+        {
+            diagnostics.warning(
+                .gitRefAbbreviated,
+                "git ref '\(text)' looks like an abbreviated commit SHA; it is fetched as a branch or tag name",
                 at: ref.location, help: "write the full 40-character commit SHA")
         }
     }
@@ -132,25 +154,29 @@ public enum GitChecks {
     static func checkNotebookPath(_ path: Located<String>, diagnostics: DiagnosticCollector) {
         let text = path.value
         if text.hasPrefix("/") {
-            diagnostics.error(.notebookPath, "notebook path '\(text)' is absolute", at: path.location,
+            diagnostics.error(
+                .notebookPath, "notebook path '\(text)' is absolute", at: path.location,
                 help: "write the path relative to the repository root, e.g. notebooks/analysis.ipynb")
             return
         }
         let components = text.split(separator: "/", omittingEmptySubsequences: false)
         if components.contains("..") {
-            diagnostics.error(.notebookPath, "notebook path '\(text)' escapes the repository", at: path.location,
+            diagnostics.error(
+                .notebookPath, "notebook path '\(text)' escapes the repository", at: path.location,
                 help: "remove '..'; the notebook must be inside the cloned repository")
             return
         }
         if text.contains("\\") || text.contains("\0") || components.contains("") {
-            diagnostics.error(.notebookPath, "notebook path '\(text)' is not a clean relative path", at: path.location,
+            diagnostics.error(
+                .notebookPath, "notebook path '\(text)' is not a clean relative path", at: path.location,
                 help: "use '/' separators without empty components")
             return
         }
         // The schema's pattern (NBG105) already refuses most such paths at this very value: one
         // mistake, one error.
         if !diagnostics.hasError(at: path.location) && (!text.hasSuffix(".ipynb") || components.last == ".ipynb") {
-            diagnostics.error(.notebookPath, "notebook path '\(text)' does not name a .ipynb file", at: path.location,
+            diagnostics.error(
+                .notebookPath, "notebook path '\(text)' does not name a .ipynb file", at: path.location,
                 help: "point at a notebook file ending in .ipynb")
         }
     }
@@ -174,11 +200,21 @@ public enum Durations {
             guard let value = Double(number) else { return nil }
             let rest = text[index...]
             let factor: Double
-            if rest.hasPrefix("ms") { factor = 0.001; index = text.index(index, offsetBy: 2) }
-            else if character == "s" { factor = 1; index = text.index(after: index) }
-            else if character == "m" { factor = 60; index = text.index(after: index) }
-            else if character == "h" { factor = 3600; index = text.index(after: index) }
-            else { return nil }
+            if rest.hasPrefix("ms") {
+                factor = 0.001
+                index = text.index(index, offsetBy: 2)
+            } else if character == "s" {
+                factor = 1
+                index = text.index(after: index)
+            } else if character == "m" {
+                factor = 60
+                index = text.index(after: index)
+            } else if character == "h" {
+                factor = 3600
+                index = text.index(after: index)
+            } else {
+                return nil
+            }
             total += value * factor
             number = ""
             sawUnit = true
@@ -190,7 +226,9 @@ public enum Durations {
 
 /// Heuristics for secret material written where it must not be.
 public enum SecretHeuristics {
-    static let credentialWords = ["PASSWORD", "PASSWD", "TOKEN", "SECRET", "APIKEY", "API_KEY", "ACCESS_KEY", "PRIVATE_KEY", "CREDENTIAL"]
+    static let credentialWords = [
+        "PASSWORD", "PASSWD", "TOKEN", "SECRET", "APIKEY", "API_KEY", "ACCESS_KEY", "PRIVATE_KEY", "CREDENTIAL",
+    ]
 
     public static func looksLikeCredentialName(_ name: String) -> Bool {
         let upper = name.uppercased()

@@ -16,12 +16,14 @@ enum MetadataDecoder {
 
     static func decode(_ root: YAMLNode, kind: String, nameRule: NameRule, diagnostics: DiagnosticCollector) -> DecodedMetadata? {
         guard let metadata = root["metadata"] else {
-            diagnostics.error(.fieldRequired, "missing required field 'metadata' in \(kind)", at: root.location,
+            diagnostics.error(
+                .fieldRequired, "missing required field 'metadata' in \(kind)", at: root.location,
                 help: "add metadata: with a name")
             return nil
         }
         guard let pairs = metadata.pairs else {
-            diagnostics.error(.fieldType, "'metadata' must be a mapping, found \(metadata.kindDescription)", at: metadata.location,
+            diagnostics.error(
+                .fieldType, "'metadata' must be a mapping, found \(metadata.kindDescription)", at: metadata.location,
                 help: "write metadata as a mapping with name: ...")
             return nil
         }
@@ -37,7 +39,8 @@ enum MetadataDecoder {
                     diagnostics.error(
                         pair.value.scalar == nil ? .fieldType : .ambiguousScalar,
                         "'metadata.\(key)' must be a string, found \(pair.value.kindDescription)", at: pair.value.location,
-                        help: pair.value.scalar == nil ? "write a plain name" : "quote the value: \"\(pair.value.scalar?.value ?? "")\"")
+                        help: pair.value.scalar == nil
+                            ? "write a plain name" : "quote the value: \"\(pair.value.scalar?.value ?? "")\"")
                     continue
                 }
                 let located = Located(text, at: pair.value.location)
@@ -45,14 +48,16 @@ enum MetadataDecoder {
             case "labels", "annotations":
                 guard let entries = pair.value.pairs else {
                     if case .null? = pair.value.resolvedScalar { continue }
-                    diagnostics.error(.fieldType, "'metadata.\(key)' must be a mapping, found \(pair.value.kindDescription)",
+                    diagnostics.error(
+                        .fieldType, "'metadata.\(key)' must be a mapping, found \(pair.value.kindDescription)",
                         at: pair.value.location, help: "write \(key) as key: value lines")
                     continue
                 }
                 for entry in entries {
                     guard let entryKey = entry.key.scalar?.value else { continue }
                     guard case .string(let value)? = entry.value.resolvedScalar else {
-                        diagnostics.error(.ambiguousScalar,
+                        diagnostics.error(
+                            .ambiguousScalar,
                             "'metadata.\(key).\(entryKey)' must be a string, found \(entry.value.kindDescription)",
                             at: entry.value.location, help: "quote the value: \"\(entry.value.scalar?.value ?? "")\"")
                         continue
@@ -60,14 +65,16 @@ enum MetadataDecoder {
                     if key == "labels" { labels[entryKey] = value } else { annotations[entryKey] = value }
                 }
             default:
-                diagnostics.error(.fieldUnknown, "unknown field '\(key)' in 'metadata'", at: pair.key.location,
+                diagnostics.error(
+                    .fieldUnknown, "unknown field '\(key)' in 'metadata'", at: pair.key.location,
                     help: Suggestions.closest(to: key, in: knownFields).map { "did you mean '\($0)'?" }
                         ?? "spec files carry only name, namespace, labels and annotations")
             }
         }
         guard let name else {
             if metadata.pair("name") != nil { return nil }
-            diagnostics.error(.fieldRequired, "missing required field 'name' in 'metadata'", at: metadata.location,
+            diagnostics.error(
+                .fieldRequired, "missing required field 'name' in 'metadata'", at: metadata.location,
                 help: "add name: <lowercase-name>")
             return nil
         }

@@ -27,32 +27,43 @@ enum SupportingObjectDecoder {
         guard let apiVersionNode = root["apiVersion"], case .string(let apiVersion)? = apiVersionNode.resolvedScalar,
             !apiVersion.isEmpty
         else {
-            diagnostics.error(.documentKind, "document has no apiVersion", at: root.location,
+            diagnostics.error(
+                .documentKind, "document has no apiVersion", at: root.location,
                 help: "every document needs apiVersion, kind and metadata.name")
             return nil
         }
         guard let kindNode = root["kind"], case .string(let kind)? = kindNode.resolvedScalar, !kind.isEmpty else {
-            diagnostics.error(.documentKind, "document has no kind", at: root.location,
+            diagnostics.error(
+                .documentKind, "document has no kind", at: root.location,
                 help: "every document needs apiVersion, kind and metadata.name")
             return nil
         }
         let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
         let key = "\(group)/\(kind)"
         if clusterScopedKinds.contains(key) {
-            diagnostics.error(.passthroughKind, "\(kind) is cluster-scoped; nbgitops only places namespaced objects from spec files",
-                at: kindNode.location, help: "manage cluster-scoped objects outside nbgitops (nbgitops emits the Namespace itself)")
+            diagnostics.error(
+                .passthroughKind, "\(kind) is cluster-scoped; nbgitops only places namespaced objects from spec files",
+                at: kindNode.location,
+                help: "manage cluster-scoped objects outside nbgitops (nbgitops emits the Namespace itself)")
             return nil
         }
         if group == "tekton.dev" && apiVersion.hasSuffix("v1beta1") {
-            diagnostics.error(.passthroughKind, "\(apiVersion) \(kind) is deprecated; Tekton v1 moved its fields",
-                at: apiVersionNode.location, help: "convert it to tekton.dev/v1 (spec.taskRunTemplate.serviceAccountName, spec.timeouts, spec.taskRunTemplate.podTemplate)")
+            diagnostics.error(
+                .passthroughKind, "\(apiVersion) \(kind) is deprecated; Tekton v1 moved its fields",
+                at: apiVersionNode.location,
+                help:
+                    "convert it to tekton.dev/v1 (spec.taskRunTemplate.serviceAccountName, spec.timeouts, spec.taskRunTemplate.podTemplate)"
+            )
             return nil
         }
         guard namespacedKinds.contains(key) else {
             let known = namespacedKinds.map { $0.split(separator: "/").last.map(String.init) ?? $0 }
             var help = "supported kinds: \(Set(known).sorted().joined(separator: ", "))"
-            if let suggestion = Suggestions.closest(to: kind, in: Array(Set(known))) { help = "did you mean '\(suggestion)'? " + help }
-            diagnostics.error(.passthroughKind, "\(apiVersion) \(kind) is not a kind nbgitops can place", at: kindNode.location, help: help)
+            if let suggestion = Suggestions.closest(to: kind, in: Array(Set(known))) {
+                help = "did you mean '\(suggestion)'? " + help
+            }
+            diagnostics.error(
+                .passthroughKind, "\(apiVersion) \(kind) is not a kind nbgitops can place", at: kindNode.location, help: help)
             return nil
         }
         guard let metadata = MetadataDecoder.decode(root, kind: kind, nameRule: .dnsSubdomain, diagnostics: diagnostics) else {
@@ -64,7 +75,8 @@ enum SupportingObjectDecoder {
             return nil
         }
         if let status = root.pair("status") {
-            diagnostics.error(.fieldUnknown, "'status' in a spec file", at: status.key.location,
+            diagnostics.error(
+                .fieldUnknown, "'status' in a spec file", at: status.key.location,
                 help: "status is written by the cluster; remove it")
             return nil
         }
@@ -92,9 +104,12 @@ enum SupportingObjectDecoder {
             if isEmpty { continue }
             clean = false
             diagnostics.error(
-                .secretLiteral, "Secret '\(root["metadata"]?["name"]?.scalar?.value ?? "")' carries literal \(field); secret values must never reach gitops/",
+                .secretLiteral,
+                "Secret '\(root["metadata"]?["name"]?.scalar?.value ?? "")' carries literal \(field); secret values must never reach gitops/",
                 at: pair.key.location,
-                help: "create the Secret outside git, or commit an ExternalSecret (external-secrets.io) or SealedSecret instead, and reference it by name")
+                help:
+                    "create the Secret outside git, or commit an ExternalSecret (external-secrets.io) or SealedSecret instead, and reference it by name"
+            )
         }
         return clean
     }
@@ -145,7 +160,9 @@ enum SecretScanner {
                 {
                     diagnostics.error(
                         .secretLiteral, "field '\(key)' carries a literal credential", at: pair.value.location,
-                        help: "keep the value in a Secret (created outside git, or through an ExternalSecret/SealedSecret) and reference it by name")
+                        help:
+                            "keep the value in a Secret (created outside git, or through an ExternalSecret/SealedSecret) and reference it by name"
+                    )
                 }
                 walk(pair.value, diagnostics: diagnostics)
             }

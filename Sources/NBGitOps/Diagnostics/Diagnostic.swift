@@ -1,3 +1,5 @@
+import Foundation
+
 /// How bad a diagnostic is. Errors stop the pipeline before anything is written.
 public enum DiagnosticSeverity: String, Sendable, Hashable, Codable {
     case error
@@ -61,8 +63,18 @@ public struct Diagnostic: Hashable, Sendable {
 
 /// Collects the diagnostics of a run. Stages report into it; the pipeline stops between
 /// stages once an error was reported.
+/// Thread-safe: every access goes through one lock, so stages that report from several
+/// threads (or a rule context shared by `Parallel.map`) cannot race.
 public final class DiagnosticCollector: @unchecked Sendable {
-    public private(set) var diagnostics: [Diagnostic] = []
+    private let lock = NSLock()
+    private var stored: [Diagnostic] = []
+
+    /// Every diagnostic reported so far, in report order.
+    public var diagnostics: [Diagnostic] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
     /// Bounds the output for pathological inputs (one bad file can make thousands of errors).
     public let limit: Int
 
@@ -71,7 +83,7 @@ public final class DiagnosticCollector: @unchecked Sendable {
     }
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
-    public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
+    public var errorCount: Int { diagnostics.lazy.filter { $0.severity == .error }.count }
 
     /// Whether an error was already reported at `location`: later checks of the same value
     /// stay quiet (one mistake, one error — the schema's NBG105 and a semantic check alike).
@@ -83,13 +95,17 @@ public final class DiagnosticCollector: @unchecked Sendable {
     /// Rewrites reported diagnostics in place (the Check stage turns waived findings of the
     /// Plan stage into notes).
     public func transform(_ body: (inout Diagnostic) -> Void) {
-        for index in diagnostics.indices { body(&diagnostics[index]) }
+        lock.lock()
+        defer { lock.unlock() }
+        for index in stored.indices { body(&stored[index]) }
     }
 
     public func report(_ diagnostic: Diagnostic) {
-        guard diagnostics.count < limit else { return }
-        if diagnostics.contains(diagnostic) { return }
-        diagnostics.append(diagnostic)
+        lock.lock()
+        defer { lock.unlock() }
+        guard stored.count < limit else { return }
+        if stored.contains(diagnostic) { return }
+        stored.append(diagnostic)
     }
 
     public func error(

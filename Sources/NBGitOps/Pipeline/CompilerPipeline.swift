@@ -229,20 +229,33 @@ func peakResidentKiB() -> Int {
 /// utility queue, so the tree nodes are freed off the critical path.
 private final class PlanBox: @unchecked Sendable {
     private static let disposal = DispatchQueue(label: "nbgitops.plan-disposal", qos: .utility)
+    /// Guards `stored`: the disposal queue clears it while the pipeline thread may read it.
+    private let lock = NSLock()
     private var stored: EnvironmentPlan?
 
     init(_ plan: EnvironmentPlan) { stored = plan }
 
     func use(_ body: (EnvironmentPlan) -> Void) {
-        if let stored { body(stored) }
+        lock.lock()
+        let plan = stored
+        lock.unlock()
+        if let plan { body(plan) }
+    }
+
+    private func clear() {
+        lock.lock()
+        let plan = stored
+        stored = nil
+        lock.unlock()
+        withExtendedLifetime(plan) {}  // the last reference dies here, outside the lock
     }
 
     /// With one thread allowed (`NBGITOPS_THREADS=1`) the plan is freed here, on this thread.
     func releaseInBackground() {
         if Parallel.effectiveThreads < 2 {
-            stored = nil
+            clear()
         } else {
-            Self.disposal.async { self.stored = nil }
+            Self.disposal.async { self.clear() }
         }
     }
 }

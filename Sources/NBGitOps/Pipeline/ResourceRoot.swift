@@ -154,4 +154,3 @@ public struct ResourceRoot: Sendable, Hashable {
         return String(data: data, encoding: .utf8)
     }
 }
-

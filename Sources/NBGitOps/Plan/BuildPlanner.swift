@@ -96,9 +96,11 @@ enum BuildPlanner {
             diagnostics: diagnostics)
         result.objects.append(namespaceObject(namespace, context: context))
         if context.platform == .openshift {
-            let pullers = Set((tektonJobs + s2iJobs).map {
-                validationServiceAccounts[$0.0.name.value] ?? context.derivedName(EnvironmentPlanner.defaultServiceAccountBase)
-            })
+            let pullers = Set(
+                (tektonJobs + s2iJobs).map {
+                    validationServiceAccounts[$0.0.name.value]
+                        ?? context.derivedName(EnvironmentPlanner.defaultServiceAccountBase)
+                })
             result.objects.append(
                 imagePullerBinding(buildNamespace: namespace, serviceAccounts: pullers.sorted(), context: context))
         }

@@ -65,7 +65,8 @@ public enum DeliveryPlanner {
         }
         let errors = diagnostics.errorCount
         let urlLocation = url.origin.location ?? environment.definedAt
-        if let transport = GitChecks.checkURL(Located(url.value, at: urlLocation ?? .startOf("<unknown>")), diagnostics: diagnostics),
+        if let transport = GitChecks.checkURL(
+            Located(url.value, at: urlLocation ?? .startOf("<unknown>")), diagnostics: diagnostics),
             context.deliveryTool == .flux, transport != .https, transport != .http, !url.value.hasPrefix("ssh://")
         {
             diagnostics.error(
@@ -88,7 +89,8 @@ public enum DeliveryPlanner {
         {
             diagnostics.error(
                 .deliveryIncomplete, "delivery.path '\(path)' must be a folder inside the repository",
-                at: delivery.path.origin.location, help: "write a path relative to the repository root, e.g. gitops/site/manifests")
+                at: delivery.path.origin.location,
+                help: "write a path relative to the repository root, e.g. gitops/site/manifests")
         }
         let path = manifestsPath(context)
         if path == nil {
@@ -188,7 +190,10 @@ public enum DeliveryPlanner {
                 // PruneLast=true: delete removed objects only after the rest is applied and healthy.
                 "syncPolicy": .object([
                     ("automated", ["prune": .bool(delivery.prune.value), "selfHeal": .bool(delivery.selfHeal.value)]),
-                    ("syncOptions", delivery.syncOptions.value.isEmpty ? nil : .list(delivery.syncOptions.value.map { .string($0) })),
+                    (
+                        "syncOptions",
+                        delivery.syncOptions.value.isEmpty ? nil : .list(delivery.syncOptions.value.map { .string($0) })
+                    ),
                 ]),
             ]
             let manifest = PlanMetadata.object(

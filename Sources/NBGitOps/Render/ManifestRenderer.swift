@@ -1,8 +1,9 @@
 import CYAML
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The Render stage's emitter: typed manifest values → YAML bytes, through libyaml's event API.
@@ -162,7 +163,8 @@ private final class Emitter {
         case .null: scalar("null", style: YAML_PLAIN_SCALAR_STYLE)
         case .list(let elements):
             var event = yaml_event_t()
-            yaml_sequence_start_event_initialize(&event, nil, nil, 1, elements.isEmpty ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE)
+            yaml_sequence_start_event_initialize(
+                &event, nil, nil, 1, elements.isEmpty ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE)
             send(&event)
             for element in elements { emit(element) }
             var end = yaml_event_t()
@@ -170,7 +172,8 @@ private final class Emitter {
             send(&end)
         case .map(let entries):
             var event = yaml_event_t()
-            yaml_mapping_start_event_initialize(&event, nil, nil, 1, entries.isEmpty ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE)
+            yaml_mapping_start_event_initialize(
+                &event, nil, nil, 1, entries.isEmpty ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE)
             send(&event)
             for entry in ManifestRenderer.canonicalOrder(entries) {
                 emitString(entry.key)  // not `.string(key)`: that would box every key

@@ -98,7 +98,8 @@ public enum EnvironmentResolver {
                     .fieldRange,
                     "security.uidRange '\(text)' is not a UID range: it needs a first UID and a size of at least 1 that stay below \(Int.max)",
                     at: origin.location,
-                    help: "copy openshift.io/sa.scc.uid-range from the namespace (`oc get ns NAME -o yaml`), e.g. 1000680000/10000")
+                    help:
+                        "copy openshift.io/sa.scc.uid-range from the namespace (`oc get ns NAME -o yaml`), e.g. 1000680000/10000")
             }
         }
         var runAsUser: Traced<Int> = .byDefault(SecuritySettings.defaultRunAsUser, SecuritySettings.runAsUserReason)

@@ -30,7 +30,8 @@ public enum OverlayLoader {
         let text = nameOrPath.value
         let isPath = text.contains("/") || text.hasSuffix(".yaml") || text.hasSuffix(".yml")
         if !isPath {
-            let file = ((resourceRoot as NSString).appendingPathComponent("overlays") as NSString).appendingPathComponent("\(text).yaml")
+            let file = ((resourceRoot as NSString).appendingPathComponent("overlays") as NSString).appendingPathComponent(
+                "\(text).yaml")
             guard FileManager.default.fileExists(atPath: file) else {
                 let builtins = builtinNames(resourceRoot: resourceRoot)
                 var help = "built-in overlays: \(builtins.joined(separator: ", ")); or give a path to an overlay file"
@@ -42,7 +43,8 @@ public enum OverlayLoader {
         }
         let file = text.hasPrefix("/") ? text : (baseDirectory as NSString).appendingPathComponent(text)
         guard FileManager.default.fileExists(atPath: file) else {
-            diagnostics.error(.overlayNotFound, "overlay file '\(text)' does not exist", at: nameOrPath.location,
+            diagnostics.error(
+                .overlayNotFound, "overlay file '\(text)' does not exist", at: nameOrPath.location,
                 help: "check the path (relative to the project file), or use a built-in overlay name")
             return nil
         }
@@ -58,13 +60,15 @@ public enum OverlayLoader {
         let documents = YAMLLoader.load(path: path, displayName: reference.file, diagnostics: diagnostics)
         guard let document = documents.first else {
             if !diagnostics.hasErrors {
-                diagnostics.error(.documentKind, "overlay file is empty", at: .startOf(reference.file),
+                diagnostics.error(
+                    .documentKind, "overlay file is empty", at: .startOf(reference.file),
                     help: "an overlay is one document: apiVersion: \(apiVersion), kind: \(kind), spec: {...}")
             }
             return nil
         }
         if documents.count > 1 {
-            diagnostics.error(.documentKind, "an overlay file holds exactly one document", at: documents[1].root.location,
+            diagnostics.error(
+                .documentKind, "an overlay file holds exactly one document", at: documents[1].root.location,
                 help: "put each overlay in its own file")
         }
         guard let root = OwnDocument.check(document, kind: kind, diagnostics: diagnostics),
@@ -103,28 +107,36 @@ enum OwnDocument {
     static func check(_ document: YAMLDocument, kind: String, diagnostics: DiagnosticCollector) -> YAMLNode? {
         let root = document.root
         guard let pairs = root.pairs else {
-            diagnostics.error(.documentKind, "expected a mapping, found \(root.kindDescription)", at: root.location,
+            diagnostics.error(
+                .documentKind, "expected a mapping, found \(root.kindDescription)", at: root.location,
                 help: "write apiVersion: \(OverlayLoader.apiVersion), kind: \(kind), spec: {...}")
             return nil
         }
         let before = diagnostics.errorCount
         if root["apiVersion"]?.scalar?.value != OverlayLoader.apiVersion {
-            diagnostics.error(.documentKind, "apiVersion must be \(OverlayLoader.apiVersion)", at: root["apiVersion"]?.location ?? root.location,
+            diagnostics.error(
+                .documentKind, "apiVersion must be \(OverlayLoader.apiVersion)",
+                at: root["apiVersion"]?.location ?? root.location,
                 help: "set apiVersion: \(OverlayLoader.apiVersion)")
         }
         if root["kind"]?.scalar?.value != kind {
-            diagnostics.error(.documentKind, "kind must be \(kind)", at: root["kind"]?.location ?? root.location,
+            diagnostics.error(
+                .documentKind, "kind must be \(kind)", at: root["kind"]?.location ?? root.location,
                 help: "set kind: \(kind)")
         }
         for pair in pairs {
             guard let key = pair.key.scalar?.value, !["apiVersion", "kind", "metadata", "spec"].contains(key) else { continue }
-            diagnostics.error(.fieldUnknown, "unknown field '\(key)' in \(kind)", at: pair.key.location,
-                help: Suggestions.closest(to: key, in: ["apiVersion", "kind", "metadata", "spec"]).map { "did you mean '\($0)'?" } ?? "remove it")
+            diagnostics.error(
+                .fieldUnknown, "unknown field '\(key)' in \(kind)", at: pair.key.location,
+                help: Suggestions.closest(to: key, in: ["apiVersion", "kind", "metadata", "spec"]).map { "did you mean '\($0)'?" }
+                    ?? "remove it")
         }
         if let metadata = root["metadata"] {
             for pair in metadata.pairs ?? [] {
                 guard let key = pair.key.scalar?.value, !["name", "annotations", "labels"].contains(key) else { continue }
-                diagnostics.error(.fieldUnknown, "unknown field '\(key)' in 'metadata'", at: pair.key.location, help: "use name, labels or annotations")
+                diagnostics.error(
+                    .fieldUnknown, "unknown field '\(key)' in 'metadata'", at: pair.key.location,
+                    help: "use name, labels or annotations")
             }
         }
         return diagnostics.errorCount == before ? root : nil

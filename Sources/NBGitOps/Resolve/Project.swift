@@ -35,7 +35,8 @@ public struct Project: Sendable {
         let documents = YAMLLoader.load(path: path, displayName: display, diagnostics: diagnostics)
         guard let document = documents.first else {
             if !diagnostics.hasErrors {
-                diagnostics.error(.projectInvalid, "project file is empty", at: .startOf(display),
+                diagnostics.error(
+                    .projectInvalid, "project file is empty", at: .startOf(display),
                     help: "see the README for the nbgitops.yaml format")
             }
             return nil
@@ -44,7 +45,8 @@ public struct Project: Sendable {
             let schema = CRDSchemas.projectSpec
         else { return nil }
         guard let specNode = root["spec"] else {
-            diagnostics.error(.fieldRequired, "missing required field 'spec' in Project", at: root.location,
+            diagnostics.error(
+                .fieldRequired, "missing required field 'spec' in Project", at: root.location,
                 help: "add spec: with specs and environments")
             return nil
         }
@@ -61,7 +63,8 @@ public struct Project: Sendable {
         for index in (spec["environments"]?.elements ?? []).indices {
             guard let name = located("spec.environments[\(index)].name") else { continue }
             if let first = seen[name.value] {
-                diagnostics.error(.projectInvalid, "environment '\(name.value)' is defined twice", at: name.location,
+                diagnostics.error(
+                    .projectInvalid, "environment '\(name.value)' is defined twice", at: name.location,
                     help: "give every environment a unique name", notes: [DiagnosticNote("first defined here", at: first)])
                 continue
             }
@@ -82,7 +85,8 @@ public struct Project: Sendable {
             || standardBase.hasPrefix(outputRoot == "/" ? "/" : outputRoot + "/")
         {
             diagnostics.error(
-                .outputPath, "output folder '\(output.value)' must be a folder of its own, not the project folder or one holding it",
+                .outputPath,
+                "output folder '\(output.value)' must be a folder of its own, not the project folder or one holding it",
                 at: output.location, help: "use a folder such as gitops")
             return nil
         }
@@ -112,7 +116,8 @@ public enum SpecFileFinder {
             let path = entry.value.hasPrefix("/") ? entry.value : (baseDirectory as NSString).appendingPathComponent(entry.value)
             var isDirectory: ObjCBool = false
             guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                diagnostics.error(.specNotFound, "spec path '\(entry.value)' does not exist", at: entry.location,
+                diagnostics.error(
+                    .specNotFound, "spec path '\(entry.value)' does not exist", at: entry.location,
                     help: "check the path; it is relative to the project file")
                 continue
             }
@@ -128,7 +133,8 @@ public enum SpecFileFinder {
                 if let realRoot {
                     let real = URL(fileURLWithPath: candidate).standardizedFileURL.resolvingSymlinksInPath().path
                     if real != realRoot && !real.hasPrefix(realRoot + "/") {
-                        diagnostics.error(.specNotFound, "spec file '\(display)' resolves outside the project (\(real))",
+                        diagnostics.error(
+                            .specNotFound, "spec file '\(display)' resolves outside the project (\(real))",
                             at: entry.location, help: "keep spec files inside the project; symlinks may not leave it")
                         continue
                     }

@@ -301,7 +301,8 @@ struct OutputPlanner {
                 "'\(environment)/\(path)' carries nbgitops' generated header but the ownership ledger does not list it (a stale file?); it is left in place",
                 at: .startOf(folderPath + "/" + path),
                 help:
-                    "delete it if it is stale (a branch switch or merge can leave one behind), or remove its header if it is meant to stay; `nbgitops check` counts it as drift")
+                    "delete it if it is stale (a branch switch or merge can leave one behind), or remove its header if it is meant to stay; `nbgitops check` counts it as drift"
+            )
         }
 
         guard diagnostics.errorCount == errorsBefore else { return nil }
