@@ -116,3 +116,17 @@ final class OutputDefectTests: XCTestCase {
         XCTAssertFalse(project.exists("gitops"))
     }
 }
+
+/// NBG001 through the real pipeline: a spec path that cannot be read as a file.
+final class UnreadableInputTests: XCTestCase {
+    func testAnUnreadableSpecIsALocatedNBG001() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-io-\(UUID().uuidString)")
+        // A folder where a file is expected: reading it fails on every platform, even as root.
+        let path = folder.appendingPathComponent("spec.yaml").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = HostileCorpusTests.compile(path: path, display: "spec.yaml").lines
+        XCTAssertEqual(lines.count, 1, "\(lines)")
+        XCTAssertTrue(lines.first?.hasPrefix("spec.yaml:1:1: error[NBG001]: ") ?? false, "\(lines)")
+    }
+}

@@ -62,12 +62,20 @@ final class RuleFixtureTests: XCTestCase {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             guard line.hasPrefix("#") else { break }
             if line.hasPrefix("# expect: ") { expected.append(String(line.dropFirst("# expect: ".count))) }
+            if line.hasPrefix("# overlays: ") {
+                header["overlays"] = String(line.dropFirst("# overlays: ".count))
+            }
             if line.hasPrefix("# env: ") {
                 for pair in line.dropFirst("# env: ".count).split(separator: " ") {
                     let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
                     if parts.count == 2 { header[parts[0]] = parts[1] }
                 }
             }
+        }
+        // `# overlays: a, b, …` (built-in names or repository paths): the fixture goes through
+        // the real pipeline, `CompilerPipeline.run`, in an environment stacked from those files.
+        if let overlays = header["overlays"] {
+            return (pipelineDiagnostics(path: path, display: "\(display)/\(name)", overlays: overlays), expected)
         }
         let diagnostics = DiagnosticCollector()
         let documents = YAMLLoader.load(
@@ -80,6 +88,22 @@ final class RuleFixtureTests: XCTestCase {
             PlanChecker.check([plan], specs: specs, diagnostics: diagnostics)
         }
         return (diagnostics.sorted, expected)
+    }
+
+    /// The diagnostics of compiling one fixture file with `CompilerPipeline.run` in the
+    /// environment `overlays` (comma-separated) names.
+    static func pipelineDiagnostics(path: String, display: String, overlays: String) -> [Diagnostic] {
+        let at = SourceLocation(file: "<fixture>", line: 1, column: 1)
+        let names = overlays.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let input = CompilerInput(
+            specFiles: [SpecFileFinder.Found(path: path, displayPath: display)],
+            environments: [
+                EnvironmentRequest(name: Located("fixture", at: at), overlays: names.map { Located($0, at: at) })
+            ],
+            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
+        let diagnostics = DiagnosticCollector()
+        _ = CompilerPipeline.run(input, diagnostics: diagnostics)
+        return diagnostics.sorted
     }
 
     func testFailingFixturesReportTheExactDiagnostic() {
