@@ -238,12 +238,10 @@ public enum RuleEngine {
         session.finish()
     }
 
-    /// Rules whose findings the API server or the cluster would reject anyway (or that would
-    /// corrupt the output): a waiver cannot make such an object work.
-    public static let unwaivable: Set<RuleID> = [
-        .volumeReserved, .volumeDuplicateName, .volumeSourceCount, .volumeMountUndeclared, .volumeMountPathDuplicate,
-        .volumeHostPath, .volumeMode, .volumePath, .nameInvalid, .nameTooLong, .objectDuplicate, .gpuRequestLimit,
-    ]
+    /// Check-stage rules no waiver can turn off (from the registry, `RuleCatalog`).
+    public static var unwaivable: Set<RuleID> {
+        Set(RuleCatalog.all.filter { $0.stage == .check && !$0.waivable }.map(\.id))
+    }
 
     static func waive(_ diagnostic: inout Diagnostic, by waiver: Waiver) {
         diagnostic.severity = .note
@@ -349,7 +347,8 @@ public final class RuleSession {
         self.rules = rules
         self.diagnostics = diagnostics
         self.index = SpecIndex(specs)
-        let waivable = Set(rules.flatMap(\.ids)).subtracting(RuleEngine.unwaivable)
+        // The registry says which rules a waiver may name; only those this session runs apply.
+        let waivable = Set(rules.flatMap(\.ids)).intersection(RuleCatalog.waivableIDs)
         self.waivable = waivable
         let waivers = RuleEngine.parseWaivers(specs, waivable: waivable, diagnostics: diagnostics)
         self.waivers = waivers

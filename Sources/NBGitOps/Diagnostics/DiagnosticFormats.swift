@@ -84,7 +84,9 @@ public enum DiagnosticFormatter {
                 "id": rule.id.rawValue,
                 "shortDescription": ["text": rule.title],
                 "helpUri": NBGitOpsVersion.ruleHelpURI(rule.id),
-                "properties": ["docPage": RuleDocs.relativePath(rule.id)],
+                "properties": [
+                    "docPage": RuleDocs.relativePath(rule.id), "stage": rule.stage.rawValue, "waivable": rule.waivable,
+                ],
                 "defaultConfiguration": ["level": level(rule.severity)],
             ]
         }

@@ -111,20 +111,70 @@ extension RuleID {
 }
 
 /// What a rule is about, for `nbgitops rules` and the docs.
+/// The compiler stage that reports a rule.
+public enum RuleStage: String, Sendable, Hashable, CaseIterable {
+    case load, decode, resolve, plan, check, write
+}
+
 public struct RuleDescription: Sendable, Hashable {
     public var id: RuleID
     public var severity: DiagnosticSeverity
     public var title: String
+    /// Where it is reported (`RuleCatalog.stages`).
+    public var stage: RuleStage
+    /// Whether a `nbgitops.dev/waive` annotation can turn it into a note: Check-stage rules
+    /// whose objects would still work, never the ones the API server rejects anyway.
+    public var waivable: Bool
 
     public init(_ id: RuleID, _ severity: DiagnosticSeverity, _ title: String) {
         self.id = id
         self.severity = severity
         self.title = title
+        let stage = RuleCatalog.stages[id] ?? .decode
+        self.stage = stage
+        self.waivable = stage == .check && !RuleCatalog.unwaivable.contains(id)
     }
 }
 
-/// Every rule the compiler can report, in id order.
+/// The one registry of rules: id, severity, title, stage and waivability. `nbgitops rules`,
+/// waivers, the doc-page tests and SARIF all read it.
 public enum RuleCatalog {
+    /// Stages other than decode (the default for NBG1xx).
+    static let stages: [RuleID: RuleStage] = {
+        var result: [RuleID: RuleStage] = [:]
+        for id in ["NBG001", "NBG002", "NBG003", "NBG004", "NBG005", "NBG006", "NBG007", "NBG008", "NBG009"] {
+            result[RuleID(stringLiteral: id)] = .load
+        }
+        // The plan rules (`PlanRules.all`), run by the Check stage over each environment's plan.
+        for id in [
+            "NBG120", "NBG121", "NBG122", "NBG123", "NBG124", "NBG125", "NBG126", "NBG127", "NBG128", "NBG129",
+            "NBG130", "NBG134", "NBG140", "NBG180", "NBG181", "NBG200", "NBG201", "NBG210", "NBG211", "NBG212",
+            "NBG220", "NBG221", "NBG222", "NBG230", "NBG240", "NBG241", "NBG250", "NBG251", "NBG260", "NBG261",
+            "NBG270", "NBG271", "NBG272", "NBG274",
+        ] {
+            result[RuleID(stringLiteral: id)] = .check
+        }
+        // Reported while planning (names derived, builds, delivery objects).
+        for id in ["NBG131", "NBG132", "NBG133", "NBG151", "NBG152", "NBG153", "NBG165", "NBG166", "NBG167"] {
+            result[RuleID(stringLiteral: id)] = .plan
+        }
+        for id in ["NBG160", "NBG161", "NBG162", "NBG163", "NBG164"] { result[RuleID(stringLiteral: id)] = .resolve }
+        for id in ["NBG170", "NBG171", "NBG172"] { result[RuleID(stringLiteral: id)] = .write }
+        return result
+    }()
+
+    /// Check-stage rules whose findings the API server or the cluster would reject anyway (or
+    /// that would corrupt the output): a waiver cannot make such an object work. Waivers
+    /// themselves (NBG180, NBG181) cannot be waived.
+    static let unwaivable: Set<RuleID> = [
+        .volumeReserved, .volumeDuplicateName, .volumeSourceCount, .volumeMountUndeclared, .volumeMountPathDuplicate,
+        .volumeHostPath, .volumeMode, .volumePath, .nameInvalid, .nameTooLong, .objectDuplicate, .gpuRequestLimit,
+        .waiverInvalid, .waiverUnused,
+    ]
+
+    /// The rules a waiver may name.
+    public static var waivableIDs: Set<RuleID> { Set(all.filter(\.waivable).map(\.id)) }
+
     public static let all: [RuleDescription] = [
         RuleDescription(.ioRead, .error, "an input file cannot be read"),
         RuleDescription(.yamlSyntax, .error, "malformed YAML"),

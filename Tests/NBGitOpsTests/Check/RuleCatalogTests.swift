@@ -126,3 +126,61 @@ final class RuleCatalogTests: XCTestCase {
         XCTAssertEqual(RuleDocs.relativePath(.rwoConcurrentMount), "docs/rules/NBG200.md")
     }
 }
+
+/// Stage and waivability live in the registry, and agree with the engine and the doc pages.
+final class RuleRegistryTests: XCTestCase {
+    func testEveryPlanRuleIsACheckStageRuleInTheRegistry() {
+        for id in Set(PlanRules.all.flatMap(\.ids)) {
+            XCTAssertEqual(RuleCatalog.all.first { $0.id == id }?.stage, .check, id.rawValue)
+        }
+    }
+
+    /// SARIF reads the registry too: each rule descriptor carries its stage and waivability.
+    func testSARIFDescriptorsCarryStageAndWaivability() throws {
+        let text = DiagnosticFormatter.format([], as: .sarif, sourceRoot: "")
+        let log = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let runs = try XCTUnwrap(log["runs"] as? [[String: Any]])
+        let driver = try XCTUnwrap((runs.first?["tool"] as? [String: Any])?["driver"] as? [String: Any])
+        let rules = try XCTUnwrap(driver["rules"] as? [[String: Any]])
+        XCTAssertEqual(rules.count, RuleCatalog.all.count)
+        let secret = try XCTUnwrap(rules.first { $0["id"] as? String == "NBG129" }?["properties"] as? [String: Any])
+        XCTAssertEqual(secret["stage"] as? String, "check")
+        XCTAssertEqual(secret["waivable"] as? Bool, true)
+        let load = try XCTUnwrap(rules.first { $0["id"] as? String == "NBG002" }?["properties"] as? [String: Any])
+        XCTAssertEqual(load["stage"] as? String, "load")
+        XCTAssertEqual(load["waivable"] as? Bool, false)
+    }
+
+    func testWaivableRulesAreTheJudgementRules() {
+        XCTAssertEqual(
+            RuleCatalog.waivableIDs.map(\.rawValue).sorted(),
+            [
+                "NBG126", "NBG129", "NBG134", "NBG140", "NBG200", "NBG201", "NBG210", "NBG212", "NBG220", "NBG221",
+                "NBG222", "NBG230", "NBG240", "NBG241", "NBG250", "NBG251", "NBG260", "NBG261", "NBG270", "NBG271",
+                "NBG272", "NBG274",
+            ])
+        XCTAssertTrue(RuleEngine.unwaivable.contains(.gpuRequestLimit))
+        XCTAssertFalse(RuleCatalog.all.contains { $0.waivable && $0.stage != .check })
+    }
+
+    /// Each doc page's "Stage:" line names the registry's stage (plan/check pages say
+    /// "plan/check": the rules run over the plan in the Check stage).
+    func testDocPagesNameTheRegistrysStage() {
+        let resources = ResourceRoot(path: repositoryRoot)
+        var mismatches: [String] = []
+        for rule in RuleCatalog.all {
+            guard let page = RuleDocs.page(rule.id, resources: resources),
+                let line = page.split(separator: "\n").first(where: { $0.contains("Stage: ") })
+            else { continue }
+            let stage = line.components(separatedBy: "Stage: ").last?.split(separator: ".").first.map(String.init) ?? ""
+            // A rule reported in several stages lists them all ("decode/check"); the registry's
+            // must be among them (plan and check are one family: rules over the plan).
+            let text = stage.lowercased()
+            let accepted = rule.stage == .check || rule.stage == .plan ? ["check", "plan"] : [rule.stage.rawValue]
+            if !accepted.contains(where: { text.contains($0) }) {
+                mismatches.append("\(rule.id.rawValue): page says '\(stage)', registry \(rule.stage.rawValue)")
+            }
+        }
+        XCTAssertEqual(mismatches, [])
+    }
+}
