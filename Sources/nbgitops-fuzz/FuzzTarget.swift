@@ -1,8 +1,9 @@
 import Foundation
 import NBGitOps
 
-// The fuzz target: one input is one spec file, run through load → decode → plan → check →
-// render for two environments (OpenShift with GPU taints and Argo CD; Kubernetes with Flux).
+// The fuzz target: one input is one spec file, compiled by the real pipeline
+// (`CompilerPipeline.run`: load → decode → resolve → plan → check → render) for two
+// environments (OpenShift with GPU taints and Argo CD; Kubernetes with Flux).
 // Any crash, hang or unbounded allocation here is a bug: hostile input must end in a located
 // diagnostic or a correct render.
 //
@@ -13,13 +14,8 @@ import NBGitOps
 //   `main` and calls `LLVMFuzzerTestOneInput`.
 
 enum FuzzHarness {
-    struct Fixture {
-        var environments: [Environment]
-        var scripts: [ScriptFile]
-    }
-
-    /// Built once: the environments every input is planned for.
-    nonisolated(unsafe) static var fixture: Fixture? = {
+    /// Located once: the resource root (built-in overlays, templates) every input compiles with.
+    nonisolated(unsafe) static let resources: ResourceRoot? = {
         let diagnostics = DiagnosticCollector()
         guard
             let root = ResourceRoot.locate(
@@ -29,49 +25,29 @@ enum FuzzHarness {
             FileHandle.standardError.write(Data(DiagnosticFormatter.text(diagnostics.sorted).utf8))
             return nil
         }
-        let stacks: [(String, [String])] = [
-            ("openshift-gpu", ["openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml"]),
-            ("kubernetes", ["kubernetes", "rwx", "flux", "examples/overlays/repository.yaml"]),
-        ]
-        var environments: [Environment] = []
-        for (name, overlayNames) in stacks {
-            var overlays: [Overlay] = []
-            for overlayName in overlayNames {
-                let located = Located(overlayName, at: SourceLocation(file: "<fuzz>", line: 1, column: 1))
-                guard
-                    let reference = OverlayLoader.locate(
-                        located, baseDirectory: root.path, resourceRoot: root.path, diagnostics: diagnostics),
-                    let overlay = OverlayLoader.load(reference, resourceRoot: root.path, diagnostics: diagnostics)
-                else { continue }
-                overlays.append(overlay)
-            }
-            environments.append(EnvironmentResolver.resolve(name: name, overlays: overlays, diagnostics: diagnostics))
-        }
-        let scripts = root.scripts(diagnostics: diagnostics)
-        guard !diagnostics.hasErrors else {
-            FileHandle.standardError.write(Data("nbgitops-fuzz: the built-in overlays do not load\n".utf8))
-            return nil
-        }
-        return Fixture(environments: environments, scripts: scripts)
+        return root
     }()
 
-    /// Runs one input; returns the diagnostics (for the replay driver).
+    /// The two environments every input is compiled for, as overlay stacks.
+    static let stacks: [(String, [String])] = [
+        ("openshift-gpu", ["openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml"]),
+        ("kubernetes", ["kubernetes", "rwx", "flux", "examples/overlays/repository.yaml"]),
+    ]
+
+    /// Runs one input through `CompilerPipeline.run`, exactly as `nbgitops render` compiles a
+    /// project's spec file; returns the diagnostics (for the replay driver).
     @discardableResult
     static func run(_ bytes: [UInt8]) -> DiagnosticCollector {
         let diagnostics = DiagnosticCollector()
-        guard let fixture else { return diagnostics }
-        let documents = YAMLLoader.load(bytes: bytes, file: "fuzz.yaml", diagnostics: diagnostics)
-        guard !diagnostics.hasErrors else { return diagnostics }
-        let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
-        guard !diagnostics.hasErrors else { return diagnostics }
-        for environment in fixture.environments {
-            let plan = EnvironmentPlanner.plan(
-                specs: specs, environment: environment, scripts: fixture.scripts, delivery: .project(outputPath: "gitops"),
-                diagnostics: diagnostics)
-            PlanChecker.check(plan, specs: specs, diagnostics: diagnostics)
-            // Render even when planning reported problems: the renderer must cope with any plan.
-            _ = OutputLayout.files(for: plan)
-        }
+        guard let resources else { return diagnostics }
+        let at = SourceLocation(file: "<fuzz>", line: 1, column: 1)
+        let input = CompilerInput(
+            specFiles: [SpecFileFinder.Found(path: "fuzz.yaml", displayPath: "fuzz.yaml", contents: bytes)],
+            environments: stacks.map { name, overlays in
+                EnvironmentRequest(name: Located(name, at: at), overlays: overlays.map { Located($0, at: at) })
+            },
+            baseDirectory: resources.path, resources: resources, outputName: "gitops", retainPlans: false)
+        _ = CompilerPipeline.run(input, diagnostics: diagnostics)
         return diagnostics
     }
 }

@@ -96,5 +96,6 @@ public enum PlanRules {
         PlatformRules.openshiftAPI,
         PodRules.runtimeInstall,
         ResourceRules.resourcesUnset,
+        DeliveryRules.pruneDisabled,
     ]
 }

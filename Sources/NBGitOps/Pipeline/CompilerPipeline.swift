@@ -115,8 +115,11 @@ public enum CompilerPipeline {
             let limits = input.limits
             let loaded = Parallel.map(input.specFiles) { file -> ([YAMLDocument], [Diagnostic]) in
                 let local = DiagnosticCollector(limit: diagnostics.limit)
-                let documents = YAMLLoader.load(
-                    path: file.path, displayName: file.displayPath, limits: limits, diagnostics: local)
+                let documents =
+                    file.contents.map {
+                        YAMLLoader.load(bytes: $0, file: file.displayPath, limits: limits, diagnostics: local)
+                    }
+                    ?? YAMLLoader.load(path: file.path, displayName: file.displayPath, limits: limits, diagnostics: local)
                 return (documents, local.diagnostics)
             }
             var documents: [YAMLDocument] = []
@@ -128,9 +131,7 @@ public enum CompilerPipeline {
             guard !diagnostics.hasErrors else { return nil }
             specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         }
-        let scripts = input.resources.scripts(diagnostics: diagnostics)
-        let buildTemplates = input.resources.buildTemplates(diagnostics: diagnostics)
-        let healthScripts = input.resources.argoHealthScripts(diagnostics: diagnostics)
+        let planResources = PlanResources.load(from: input.resources, diagnostics: diagnostics)
         lap("decode")
         guard !diagnostics.hasErrors else { return nil }
 
@@ -171,12 +172,9 @@ public enum CompilerPipeline {
             // cost at thousands of jobs) can happen on another thread, overlapping the next
             // environment's work, instead of at the end of this iteration.
             let box = PlanBox(
-                ArgoHealthPlanner.adding(
-                    healthScripts,
-                    to: EnvironmentPlanner.plan(
-                        specs: specs, environment: environment, scripts: scripts, delivery: input.delivery,
-                        buildTemplates: buildTemplates, diagnostics: local),
-                    delivery: input.delivery, diagnostics: local))
+                EnvironmentPlanner.plan(
+                    specs: specs, environment: environment, resources: planResources, delivery: input.delivery,
+                    diagnostics: local))
             defer { if !input.retainPlans { box.releaseInBackground() } }
             for diagnostic in local.diagnostics { diagnostics.report(diagnostic) }
             seconds.plan += Date().timeIntervalSince(started)
@@ -184,10 +182,7 @@ public enum CompilerPipeline {
             guard !failed else { continue }
 
             started = Date()
-            box.use { plan in
-                session.check(plan)
-                DeliveryChecks.check(plan, diagnostics: diagnostics)
-            }
+            box.use { plan in session.check(plan) }
             seconds.check += Date().timeIntervalSince(started)
             failed = diagnostics.hasErrors
             guard !failed else { continue }

@@ -17,3 +17,28 @@ extension ResourceRoot {
         return result
     }
 }
+
+/// What the Plan stage reads from nbgitops' own resource folder: the pod scripts, the YAML
+/// bodies of the build objects and the Argo CD health checks. Loaded once per run
+/// (`load(from:diagnostics:)`); every caller of `EnvironmentPlanner.plan` passes the whole set,
+/// so no caller gets a plan without, say, its `argocd-cm` health snippet.
+public struct PlanResources: Sendable {
+    /// The top-level `*.sh`/`*.py` files of `templates/scripts/`.
+    public var scripts: [ScriptFile]
+    /// `templates/tekton/` and `templates/openshift/` bodies.
+    public var buildTemplates: BuildTemplates
+    /// `templates/argocd/*.lua` by file name.
+    public var argoHealthChecks: [String: String]
+
+    public init(scripts: [ScriptFile], buildTemplates: BuildTemplates = BuildTemplates(), argoHealthChecks: [String: String]) {
+        self.scripts = scripts
+        self.buildTemplates = buildTemplates
+        self.argoHealthChecks = argoHealthChecks
+    }
+
+    public static func load(from root: ResourceRoot, diagnostics: DiagnosticCollector) -> PlanResources {
+        PlanResources(
+            scripts: root.scripts(diagnostics: diagnostics), buildTemplates: root.buildTemplates(diagnostics: diagnostics),
+            argoHealthChecks: root.argoHealthScripts(diagnostics: diagnostics))
+    }
+}

@@ -26,13 +26,28 @@ public enum EnvironmentPlanner {
     public static let scriptsConfigMapBase = "nbgitops-scripts"
 
     /// - Parameters:
-    ///   - scripts: the top-level `*.sh`/`*.py` files of `templates/scripts/`.
+    ///   - resources: the pod scripts, build bodies and Argo CD health checks (`PlanResources`).
     ///   - delivery: the output folder inside the repository (`gitops`); the delivery objects
     ///     point at `<output>/<environment>/manifests` unless the environment sets
     ///     `delivery.path`.
     public static func plan(
+        specs: SpecSet, environment: Environment, resources: PlanResources, delivery: DeliveryTarget,
+        diagnostics: DiagnosticCollector
+    ) -> EnvironmentPlan {
+        // The health checks Argo CD lacks for what the plan holds: part of the plan, not glue
+        // added by the pipeline, so every caller gets the same plan.
+        ArgoHealthPlanner.adding(
+            resources.argoHealthChecks,
+            to: objects(
+                specs: specs, environment: environment, scripts: resources.scripts, delivery: delivery,
+                buildTemplates: resources.buildTemplates, diagnostics: diagnostics),
+            delivery: delivery, diagnostics: diagnostics)
+    }
+
+    /// Everything but the controller snippets.
+    static func objects(
         specs: SpecSet, environment: Environment, scripts: [ScriptFile], delivery: DeliveryTarget,
-        buildTemplates: BuildTemplates = BuildTemplates(), diagnostics: DiagnosticCollector
+        buildTemplates: BuildTemplates, diagnostics: DiagnosticCollector
     ) -> EnvironmentPlan {
         let context = PlanContext(environment: environment, delivery: delivery)
         var generated: [PlannedObject] = []
@@ -134,7 +149,6 @@ public enum EnvironmentPlanner {
             }
             plan.deliveryObjects = delivery
         }
-        // Argo CD health checks for builds come from ArgoHealthPlanner (argocd-cm snippet).
         return plan
     }
 

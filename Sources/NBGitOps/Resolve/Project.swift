@@ -104,6 +104,14 @@ public enum SpecFileFinder {
         public var path: String
         /// Path shown in diagnostics.
         public var displayPath: String
+        /// The file's bytes when they come from memory (the fuzz target) rather than `path`.
+        public var contents: [UInt8]?
+
+        public init(path: String, displayPath: String, contents: [UInt8]? = nil) {
+            self.path = path
+            self.displayPath = displayPath
+            self.contents = contents
+        }
     }
 
     public static func find(

@@ -19,7 +19,6 @@ final class RuleCatalogTests: XCTestCase {
         .environmentInvalid: "CLIEndToEndIntegrationTests.testUnknownEnvironmentFailsWithTheKnownOnes",
         .specNotFound: "HostileInputIntegrationTests",
         .resourcesMissing: "AdoptionIntegrationTests.testAMissingShareFolderIsALocatedErrorNotACrash",
-        .deliveryPruneDisabled: "DeliveryChecksTests",
         .deliveryIncomplete: "AdoptionIntegrationTests.testInstalledCopyInitRendersAndChecksInAnUnrelatedRepository",
         .deliverySkipped: "AdoptionIntegrationTests.testOutputOutsideTheRepository",
         .outputPath: "AdoptionIntegrationTests.testOutputOutsideTheRepository, HostileCorpusTests",

@@ -8,9 +8,9 @@ import XCTest
 ///   NBGxxx-fail.yaml   first lines `# expect: <exact first line of a diagnostic>` (one or more)
 ///   NBGxxx-pass.yaml   no diagnostic of rule NBGxxx (notes of waived findings allowed)
 ///
-/// Both may start with `# env: key=value ...` to shape the environment (see `environment`).
-/// The fixture is decoded, planned and checked exactly as `nbgitops render` does, with the
-/// environment built from `PlanFixtures` (its overlay lines are in overlays/gpu.yaml).
+/// Each starts with `# overlays: …`, the real overlay files its environment stacks (most use
+/// `Fixtures/overlays/rules.yaml` plus one file per setting under test); the fixture is
+/// compiled by `CompilerPipeline.run`, exactly as `nbgitops render` compiles a project.
 final class RuleFixtureTests: XCTestCase {
     static let folder = repositoryRoot + "/Tests/NBGitOpsTests/Fixtures/rules"
 
@@ -18,76 +18,27 @@ final class RuleFixtureTests: XCTestCase {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
     }
 
-    /// The environment a fixture asks for: `platform=`, `coschedule=`, `accessMode=`,
-    /// `manageAllClaims=`, `existingClaims=a,b`, `privilegeCap=`, `uidRange=first/size`,
-    /// `repositoryURL=`, `existingSecrets=a,b`.
-    static func environment(_ header: [String: String]) -> Environment {
-        let platform = Platform(rawValue: header["platform"] ?? "openshift") ?? .openshift
-        var environment = PlanFixtures.environment(
-            // Named for what it is: a Kubernetes fixture must not call itself 'openshift-gpu'.
-            name: platform == .kubernetes ? "kubernetes" : "openshift-gpu",
-            platform: platform,
-            manageAllClaims: header["manageAllClaims"] == "true",
-            existingClaims: header["existingClaims"].map { $0.split(separator: ",").map(String.init) } ?? [])
-        environment.gpu.taints = PlanFixtures.overlay(
-            [Taint(key: "nvidia.com/gpu", value: "true", effect: "NoSchedule")], line: 8)
-        if let mode = header["coschedule"].flatMap(CoscheduleMode.init(rawValue:)) {
-            environment.tekton.coschedule = PlanFixtures.overlay(mode, line: 20)
-        }
-        if let mode = header["accessMode"].flatMap(AccessMode.init(rawValue:)) {
-            environment.storage.accessMode = PlanFixtures.overlay(mode, line: 3)
-        }
-        if let cap = header["privilegeCap"] { environment.security.privilegeCap = PlanFixtures.overlay(cap, line: 22) }
-        if let range = header["uidRange"] {
-            let parts = range.split(separator: "/").compactMap { Int($0) }
-            if parts.count == 2 {
-                environment.security.uidRange = PlanFixtures.overlay(parts[0]...(parts[0] + parts[1] - 1), line: 23)
-            }
-        }
-        if let url = header["repositoryURL"] { environment.delivery.repositoryURL = PlanFixtures.overlay(url, line: 18) }
-        if let secrets = header["existingSecrets"] {
-            environment.security.existingSecrets = PlanFixtures.overlay(secrets.split(separator: ",").map(String.init), line: 24)
-        }
-        return environment
-    }
-
-    /// Decode → plan → check, like the pipeline; returns every rendered diagnostic.
+    /// Compiles the fixture with `CompilerPipeline.run` in the environment its
+    /// `# overlays: a, b, …` line stacks (built-in overlay names or repository paths, e.g.
+    /// `Tests/NBGitOpsTests/Fixtures/overlays/rules.yaml`); returns every diagnostic, sorted.
     static func run(_ name: String, in folder: String = folder, display: String = "rules") -> (
         diagnostics: [Diagnostic], expected: [String]
     ) {
         let path = folder + "/" + name
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        var header: [String: String] = [:]
+        var overlays: String?
         var expected: [String] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             guard line.hasPrefix("#") else { break }
             if line.hasPrefix("# expect: ") { expected.append(String(line.dropFirst("# expect: ".count))) }
-            if line.hasPrefix("# overlays: ") {
-                header["overlays"] = String(line.dropFirst("# overlays: ".count))
-            }
-            if line.hasPrefix("# env: ") {
-                for pair in line.dropFirst("# env: ".count).split(separator: " ") {
-                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                    if parts.count == 2 { header[parts[0]] = parts[1] }
-                }
-            }
+            if line.hasPrefix("# overlays: ") { overlays = String(line.dropFirst("# overlays: ".count)) }
         }
-        // `# overlays: a, b, …` (built-in names or repository paths): the fixture goes through
-        // the real pipeline, `CompilerPipeline.run`, in an environment stacked from those files.
-        if let overlays = header["overlays"] {
-            return (pipelineDiagnostics(path: path, display: "\(display)/\(name)", overlays: overlays), expected)
+        guard let overlays else {
+            XCTFail("\(name): no '# overlays:' line names the environment it compiles in")
+            return ([], expected)
         }
-        let diagnostics = DiagnosticCollector()
-        let documents = YAMLLoader.load(
-            bytes: Array(text.utf8), file: "\(display)/\(name)", limits: .standard, diagnostics: diagnostics)
-        let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
-        if !diagnostics.hasErrors {
-            let plan = EnvironmentPlanner.plan(
-                specs: specs, environment: environment(header), scripts: PlanFixtures.scripts, delivery: .project(outputPath: "gitops"),
-                diagnostics: diagnostics)
-            PlanChecker.check([plan], specs: specs, diagnostics: diagnostics)
-        }
-        return (diagnostics.sorted, expected)
+        let got = pipelineDiagnostics(path: path, display: "\(display)/\(name)", overlays: overlays)
+        return (got, expected)
     }
 
     /// The diagnostics of compiling one fixture file with `CompilerPipeline.run` in the
@@ -95,10 +46,12 @@ final class RuleFixtureTests: XCTestCase {
     static func pipelineDiagnostics(path: String, display: String, overlays: String) -> [Diagnostic] {
         let at = SourceLocation(file: "<fixture>", line: 1, column: 1)
         let names = overlays.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        // Named after its platform overlay ('kubernetes' / 'openshift'), as messages quote it.
+        let environment = names.first.flatMap { Platform(rawValue: $0)?.rawValue } ?? "fixture"
         let input = CompilerInput(
             specFiles: [SpecFileFinder.Found(path: path, displayPath: display)],
             environments: [
-                EnvironmentRequest(name: Located("fixture", at: at), overlays: names.map { Located($0, at: at) })
+                EnvironmentRequest(name: Located(environment, at: at), overlays: names.map { Located($0, at: at) })
             ],
             baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
         let diagnostics = DiagnosticCollector()

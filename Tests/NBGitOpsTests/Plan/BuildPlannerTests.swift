@@ -67,9 +67,10 @@ final class BuildPlannerTests: XCTestCase {
     {
         let diagnostics = DiagnosticCollector()
         let setup = DiagnosticCollector()
+        var planResources = PlanResources.load(from: resources, diagnostics: setup)
+        if let templates { planResources.buildTemplates = templates }
         let plan = EnvironmentPlanner.plan(
-            specs: specs, environment: environment, scripts: resources.scripts(diagnostics: setup),
-            delivery: .project(outputPath: "gitops"), buildTemplates: templates ?? resources.buildTemplates(diagnostics: setup),
+            specs: specs, environment: environment, resources: planResources, delivery: .project(outputPath: "gitops"),
             diagnostics: diagnostics)
         XCTAssertFalse(setup.hasErrors, "\(setup.sorted.map(\.rendered))")
         return (plan, diagnostics)

@@ -242,7 +242,10 @@ final class EnvironmentPlannerTests: XCTestCase {
             let (documents, diagnostics) = loadYAML(String(decoding: kustomization.bytes, as: UTF8.self))
             XCTAssertFalse(diagnostics.hasErrors)
             let resources = documents.first?.root["resources"]?.items?.compactMap { $0.scalar?.value } ?? []
-            XCTAssertEqual(resources, inFolder.filter { $0 != "kustomization.yaml" }, folder)
+            // Controller snippets (argocd-cm) sit beside the delivery objects, listed nowhere.
+            let snippets = plan.snippets.map(OutputLayout.snippetFileName)
+            XCTAssertEqual(resources, inFolder.filter { $0 != "kustomization.yaml" && !snippets.contains($0) }, folder)
+            if folder.hasSuffix("delivery") { XCTAssertEqual(snippets, ["configmap-argocd-cm-snippet.yaml"]) }
             XCTAssertFalse(resources.isEmpty)
         }
         let manifests = files.map(\.path).filter {
@@ -281,7 +284,7 @@ final class EnvironmentPlannerTests: XCTestCase {
         let diagnostics = DiagnosticCollector()
         let changed = EnvironmentPlanner.plan(
             specs: F.richSpecs(), environment: F.environment(),
-            scripts: F.scripts + [ScriptFile(name: "extra.py", contents: "pass\n")], delivery: .project(outputPath: "gitops"),
+            resources: F.resources(scripts: F.scripts + [ScriptFile(name: "extra.py", contents: "pass\n")]), delivery: .project(outputPath: "gitops"),
             diagnostics: diagnostics)
         XCTAssertTrue(before.isDisjoint(with: Set(F.jobs(changed).map(\.name))))
     }

@@ -113,6 +113,17 @@ enum PlanFixtures {
         "limits": ["memory": "16Gi", "nvidia.com/gpu": "1"],
     ]
 
+    /// The Argo CD health checks of the repository's `templates/argocd/` (every plan of an
+    /// Argo CD environment carries them).
+    static let argoHealthChecks = ResourceRoot(path: repositoryRoot).argoHealthScripts(diagnostics: DiagnosticCollector())
+
+    /// The Plan stage's resources: these test `scripts` (or others) with the real health checks.
+    static func resources(scripts: [ScriptFile] = scripts, buildTemplates: BuildTemplates = BuildTemplates())
+        -> PlanResources
+    {
+        PlanResources(scripts: scripts, buildTemplates: buildTemplates, argoHealthChecks: argoHealthChecks)
+    }
+
     static let scripts = [
         ScriptFile(name: "validate-notebook.py", contents: "#!/usr/bin/env python3\nprint('validate')\n"),
         ScriptFile(name: "git-clone.sh", contents: "#!/bin/sh\nset -eu\necho clone\n"),
@@ -166,7 +177,7 @@ enum PlanFixtures {
     ) -> (EnvironmentPlan, DiagnosticCollector) {
         let diagnostics = DiagnosticCollector()
         let plan = EnvironmentPlanner.plan(
-            specs: specs, environment: environment, scripts: scripts, delivery: delivery, diagnostics: diagnostics)
+            specs: specs, environment: environment, resources: resources(), delivery: delivery, diagnostics: diagnostics)
         return (plan, diagnostics)
     }
 

@@ -3,27 +3,33 @@ import XCTest
 
 @testable import NBGitOps
 
-/// Renders sample environments (both platforms × both delivery tools) into a folder so the
-/// strict manifest oracle can check them:
+/// Compiles the example specs with `CompilerPipeline.run` for every platform × delivery tool
+/// (the two combinations `gitops/` lacks included) into a folder, so the strict manifest
+/// oracle can check them:
 ///
 ///     NBG_PLAN_RENDER_DIR=/tmp/plan-out swift test --filter PlanOracleRenderTests
 ///     /work/shared/tools/manifest-oracle/manifest-oracle validate /tmp/plan-out
 ///
-/// With `NBG_PLAN_ORACLE=<path to manifest-oracle>` the test runs the oracle itself and fails
-/// on any oracle error.
+/// With `NBG_PLAN_ORACLE=<path to manifest-oracle>` (set by `.ci/run`) the test runs the
+/// oracle itself and fails on any oracle error.
 final class PlanOracleRenderTests: XCTestCase {
-    typealias F = PlanFixtures
-
-    static func sampleEnvironments() -> [Environment] {
-        var result: [Environment] = []
+    /// Each environment: its name and the real overlay files it stacks.
+    static func sampleEnvironments() -> [(name: String, overlays: [String])] {
+        var result: [(String, [String])] = []
         for platform in Platform.allCases {
             for tool in DeliveryTool.allCases {
+                let site =
+                    platform == .openshift
+                    ? ["rwo", "gpu-taints", "examples/overlays/gpu-cluster.yaml", "examples/overlays/openshift-uids.yaml"]
+                    : ["rwx", "examples/overlays/registry.yaml"]
                 result.append(
-                    F.environment(
-                        name: "\(platform.rawValue)-\(tool.rawValue)", platform: platform, tool: tool,
-                        manageAllClaims: true, storageClassName: platform == .openshift ? "gp3-csi" : nil,
-                        mirrors: [ImageMirror(source: "docker.io", mirror: "registry.example.com/dockerhub")],
-                        revision: tool == .flux ? "v1.2.3" : "main"))
+                    (
+                        "\(platform.rawValue)-\(tool.rawValue)",
+                        [platform.rawValue, tool.rawValue] + site + [
+                            "examples/overlays/repository.yaml", "examples/overlays/site-defaults.yaml",
+                            "Tests/NBGitOpsTests/Fixtures/overlays/mirrors.yaml",
+                        ]
+                    ))
             }
         }
         return result
@@ -35,15 +41,29 @@ final class PlanOracleRenderTests: XCTestCase {
             fileURLWithPath: environment["NBG_PLAN_RENDER_DIR"]
                 ?? NSTemporaryDirectory() + "nbgitops-plan-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: directory)
+        let at = SourceLocation(file: "<test>", line: 1, column: 1)
+        let diagnostics = DiagnosticCollector()
+        let specs = SpecFileFinder.find(
+            [Located("examples/specs", at: at)], baseDirectory: repositoryRoot, confineTo: nil, diagnostics: diagnostics)
+        let input = CompilerInput(
+            specFiles: specs,
+            environments: Self.sampleEnvironments().map { sample in
+                EnvironmentRequest(name: Located(sample.name, at: at), overlays: sample.overlays.map { Located($0, at: at) })
+            },
+            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
+        let compiled = try XCTUnwrap(
+            CompilerPipeline.run(input, diagnostics: diagnostics), diagnostics.sorted.map(\.rendered).joined(separator: "\n"))
+        XCTAssertFalse(diagnostics.hasErrors)
         var count = 0
-        for sample in Self.sampleEnvironments() {
-            let (plan, diagnostics) = F.plan(F.richSpecs(), sample)
-            XCTAssertFalse(diagnostics.hasErrors, diagnostics.sorted.map(\.rendered).joined(separator: "\n"))
-            let files = OutputLayout.files(for: plan)
-            try F.write(files, under: directory)
+        for (name, files) in compiled.files {
+            try PlanFixtures.write(files, under: directory.appendingPathComponent(name))
             count += files.count
         }
-        XCTAssertGreaterThan(count, 4 * 10)
+        XCTAssertEqual(compiled.files.count, 4)
+        // The mirror overlay reached the rendered Jobs.
+        XCTAssertTrue(
+            compiled.files.values.joined().contains { String(decoding: $0.bytes, as: UTF8.self).contains("registry.example.com/dockerhub") })
+        XCTAssertGreaterThan(count, 4 * 30)
 
         // `.ci/run` names the oracle; elsewhere the render alone is checked (or the test fails
         // under NBGITOPS_REQUIRE_TOOLS=1, so CI cannot drop the oracle run unnoticed).
