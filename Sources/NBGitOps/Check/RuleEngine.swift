@@ -219,7 +219,6 @@ public final class RuleContext: @unchecked Sendable {
 
 /// Runs the plan rules over every environment's plan and applies waivers.
 public enum RuleEngine {
-    public static let waiveAnnotation = "nbgitops.dev/waive"
 
     /// A parsed waiver entry.
     public struct Waiver: Sendable, Hashable {
@@ -254,14 +253,14 @@ public enum RuleEngine {
     /// Every waiver of every spec document; malformed ones are reported and dropped.
     static func parseWaivers(_ specs: SpecSet, waivable: Set<RuleID>, diagnostics: DiagnosticCollector) -> [Waiver] {
         var documents: [(DocumentKey, String, SourceLocation)] = []
-        let key = "metadata.annotations" + SourceMap.component(waiveAnnotation)
+        let key = "metadata.annotations" + SourceMap.component(AnnotationKey.waive)
         for job in specs.jobs {
-            guard let text = job.annotations[waiveAnnotation] else { continue }
+            guard let text = job.annotations[AnnotationKey.waive] else { continue }
             documents.append(
                 (DocumentKey(file: job.file, index: job.documentIndex), text, job.sourceMap[key] ?? job.name.location))
         }
         for object in specs.supportingObjects {
-            guard let text = object.manifest["metadata"]?["annotations"]?[waiveAnnotation]?.stringValue else { continue }
+            guard let text = object.manifest["metadata"]?["annotations"]?[AnnotationKey.waive]?.stringValue else { continue }
             documents.append(
                 (DocumentKey(file: object.file, index: object.documentIndex), text, object.sourceMap[key] ?? object.location))
         }
@@ -271,7 +270,7 @@ public enum RuleEngine {
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             if entries.isEmpty {
                 diagnostics.error(
-                    .waiverInvalid, "empty \(waiveAnnotation) annotation", at: location,
+                    .waiverInvalid, "empty \(AnnotationKey.waive) annotation", at: location,
                     help: "write 'RULE-ID: reason', e.g. 'NBG212: this pod reserves a GPU node on purpose'")
             }
             for entry in entries {

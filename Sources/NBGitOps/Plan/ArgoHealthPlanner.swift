@@ -28,8 +28,6 @@ public enum ArgoHealthPlanner {
     public static let imageStream = Check(
         group: "image.openshift.io", kind: "ImageStream", file: "imagestream-health.lua")
     public static let all = [pipelineRun, build, imageStream]
-    /// The annotation naming the tag an ImageStream's health waits for.
-    public static let awaitTagAnnotation = BuildPlanner.awaitTagAnnotation
 
     public static let configMapName = "argocd-cm"
 
@@ -38,7 +36,7 @@ public enum ArgoHealthPlanner {
     public static func checks(for objects: [PlannedObject]) -> [Check] {
         let usesS2I = objects.contains { ArgoProjectPlanner.group(ofAPIVersion: $0.apiVersion) == build.group }
         let awaitsTags = objects.contains {
-            $0.kind == imageStream.kind && $0.manifest.value(at: "metadata.annotations[\(awaitTagAnnotation)]") != nil
+            $0.kind == imageStream.kind && $0.manifest.value(at: "metadata.annotations[\(AnnotationKey.awaitTag)]") != nil
         }
         return [pipelineRun] + (usesS2I ? [build] : []) + (awaitsTags ? [imageStream] : [])
     }
@@ -70,7 +68,7 @@ public enum ArgoHealthPlanner {
         let manifest = PlanMetadata.object(
             apiVersion: "v1", kind: "ConfigMap", name: configMapName, namespace: namespace,
             // Argo CD reads argocd-cm only with this label.
-            labels: ["app.kubernetes.io/part-of": "argocd"], body: [("data", .strings(data))])
+            labels: [LabelKey.partOf: "argocd"], body: [("data", .strings(data))])
         var plan = plan
         plan.snippets.append(
             PlannedObject(

@@ -97,7 +97,6 @@ public enum ArgoProjectPlanner {
 /// every immutable object `kustomize.toolkit.fluxcd.io/force: enabled`: Flux then recreates it
 /// when an apply is refused as immutable, and only then.
 public enum ImmutableObjects {
-    public static let fluxForce = "kustomize.toolkit.fluxcd.io/force"
 
     /// `group/kind` of the immutable kinds nbgitops may emit.
     public static let kinds: Set<String> = [
@@ -123,8 +122,8 @@ public enum ImmutableObjects {
         return objects.map { object in
             guard isImmutable(object) else { return object }
             var object = object
-            object.manifest = PlanMetadata.setting("annotations", fluxForce, to: "enabled", in: object.manifest)
-            object.provenance["metadata.annotations[\(fluxForce)]"] = FieldOrigin(
+            object.manifest = PlanMetadata.setting("annotations", AnnotationKey.fluxForce, to: "enabled", in: object.manifest)
+            object.provenance["metadata.annotations[\(AnnotationKey.fluxForce)]"] = FieldOrigin(
                 .builtinDefault("Flux recreates an immutable object when an apply is refused"),
                 field: "delivery.tool", rule: "flux: immutable kinds (Job, PipelineRun, TaskRun, Build) get force")
             return object

@@ -19,7 +19,6 @@
 /// - Under both, and even without the health checks: the tag is unique per build input, so
 ///   the kubelet cannot start the validation container before the build pushed that tag.
 enum BuildPlanner {
-    static let awaitTagAnnotation = "nbgitops.dev/await-tag"
     static let openShiftRegistry = "image-registry.openshift-image-registry.svc:5000"
     static let buildNamespaceSuffix = "-builds"
     /// Runs git-clone and the Dockerfile generator: no SCC or API access beyond the defaults.
@@ -27,8 +26,6 @@ enum BuildPlanner {
     /// Runs buildah only: the one ServiceAccount bound to `pipelines-scc` (OpenShift).
     static let buildahServiceAccountBase = "nbgitops-buildah"
     static let buildScriptsConfigMapBase = "nbgitops-build-scripts"
-    /// Stops OpenShift Pipelines' pruner from deleting a finished run the delivery tool would re-create.
-    static let pruneSkipAnnotation = "operator.tekton.dev/prune.skip"
 
     /// What the builds of one environment produced.
     struct Result {
@@ -132,15 +129,16 @@ enum BuildPlanner {
     /// The build namespace: Pod Security `baseline` (what buildah needs, never `privileged`).
     static func namespaceObject(_ namespace: String, context: PlanContext) -> PlannedObject {
         var labels = PlanMetadata.labels(component: "build-namespace")
-        labels["pod-security.kubernetes.io/enforce"] = "baseline"
-        labels["pod-security.kubernetes.io/enforce-version"] = "latest"
-        labels["pod-security.kubernetes.io/audit"] = "baseline"
-        labels["pod-security.kubernetes.io/warn"] = "baseline"
+        let level = PodSecurityLevel.baseline.rawValue
+        labels[LabelKey.podSecurityEnforce] = level
+        labels[LabelKey.podSecurityEnforceVersion] = "latest"
+        labels[LabelKey.podSecurityAudit] = level
+        labels[LabelKey.podSecurityWarn] = level
         if context.platform == .openshift {
             // Keep OpenShift's label syncer from lowering or raising the level set here.
             labels["security.openshift.io/scc.podSecurityLabelSync"] = "false"
             if context.deliveryTool == .argocd {
-                labels["argocd.argoproj.io/managed-by"] = DeliveryPlanner.controllerNamespace(context)
+                labels[LabelKey.argoManagedBy] = DeliveryPlanner.controllerNamespace(context)
             }
         }
         let manifest = PlanMetadata.object(
@@ -220,7 +218,7 @@ enum BuildPlanner {
         let manifest = PlanMetadata.object(
             apiVersion: "image.openshift.io/v1", kind: "ImageStream", name: name, namespace: namespace,
             labels: PlanMetadata.labels(component: "build"),
-            annotations: awaitTag.map { [awaitTagAnnotation: $0] } ?? [:],
+            annotations: awaitTag.map { [AnnotationKey.awaitTag: $0] } ?? [:],
             body: [("spec", ["lookupPolicy": ["local": true]])])
         return PlannedObject(
             apiVersion: "image.openshift.io/v1", kind: "ImageStream", name: name, namespace: namespace,
@@ -229,7 +227,7 @@ enum BuildPlanner {
 
     /// The tag of a build: `nbgitops-` + the hash of everything the build reads.
     static func tag(_ inputs: ManifestNode) -> String {
-        "nbgitops-" + StableHash.shortHex(ManifestRenderer.render([inputs]))
+        ImageTag.prefix + StableHash.shortHex(ManifestRenderer.render([inputs]))
     }
 
     /// A duration as Go prints it (`15m0s`, `1h30m0s`, `45s`): Tekton and Flux parse it.
@@ -295,7 +293,7 @@ enum BuildPlanner {
                 "apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
                 "current":
                     .string(
-                        "!('\(awaitTagAnnotation)' in metadata.?annotations.orValue({})) || status.?tags.orValue([]).exists(t, t.tag == metadata.annotations['\(awaitTagAnnotation)'] && size(t.?items.orValue([])) > 0)"
+                        "!('\(AnnotationKey.awaitTag)' in metadata.?annotations.orValue({})) || status.?tags.orValue([]).exists(t, t.tag == metadata.annotations['\(AnnotationKey.awaitTag)'] && size(t.?items.orValue([])) > 0)"
                     ),
             ])
         }

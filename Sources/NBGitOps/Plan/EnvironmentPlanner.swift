@@ -106,7 +106,7 @@ public enum EnvironmentPlanner {
             objects = objects.map { object in
                 var object = object
                 object.manifest = PlanMetadata.setting(
-                    "annotations", PlanMetadata.argoSyncWave, to: String(object.wave.rawValue), in: object.manifest)
+                    "annotations", AnnotationKey.argoSyncWave, to: String(object.wave.rawValue), in: object.manifest)
                 return object
             }
         }
@@ -178,17 +178,16 @@ public enum EnvironmentPlanner {
             // Pod Security Admission: every pod nbgitops writes meets `restricted`. An overlay's
             // `security.privilegeCap` (baseline, privileged) raises the enforced level, which the
             // privilege rule (NBG250) checks passed-through pods and builds against.
-            let cap = context.environment.security.privilegeCap.value
-            let level = cap.flatMap { ["baseline", "privileged"].contains($0) ? $0 : nil } ?? "restricted"
-            labels["pod-security.kubernetes.io/enforce"] = level
-            labels["pod-security.kubernetes.io/enforce-version"] = "latest"
-            labels["pod-security.kubernetes.io/audit"] = "restricted"
-            labels["pod-security.kubernetes.io/warn"] = "restricted"
+            let cap = context.environment.security.privilegeCap.value.flatMap(PodSecurityLevel.init(rawValue:))
+            labels[LabelKey.podSecurityEnforce] = (cap ?? .restricted).rawValue
+            labels[LabelKey.podSecurityEnforceVersion] = "latest"
+            labels[LabelKey.podSecurityAudit] = PodSecurityLevel.restricted.rawValue
+            labels[LabelKey.podSecurityWarn] = PodSecurityLevel.restricted.rawValue
         case .openshift:
             // SCC restricted-v2 applies. OpenShift GitOps' default Argo CD instance only
             // manages namespaces labelled for it.
             if context.deliveryTool == .argocd {
-                labels["argocd.argoproj.io/managed-by"] = DeliveryPlanner.controllerNamespace(context)
+                labels[LabelKey.argoManagedBy] = DeliveryPlanner.controllerNamespace(context)
             }
             // A pinned UID range (security.uidRange + security.mcs): OpenShift's allocator skips
             // a namespace that already has a uid-range, and restricted-v2 then admits the
@@ -242,14 +241,10 @@ public enum EnvironmentPlanner {
 
     // MARK: Platform selection
 
-    /// A job annotated `nbgitops.dev/platforms: openshift` (a comma-separated list) is planned
-    /// only in environments of those platforms, e.g. S2I builds, which exist only on OpenShift.
-    static let platformsAnnotation = "nbgitops.dev/platforms"
-
     /// Whether a job is planned on `platform` (an unknown platform name plans it nowhere;
     /// reported by `targetsPlatform`).
     static func isPlanned(_ job: NotebookValidationJob, on platform: Platform) -> Bool {
-        guard let list = job.annotations[platformsAnnotation] else { return true }
+        guard let list = job.annotations[AnnotationKey.platforms] else { return true }
         let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         return names.allSatisfy { Platform(rawValue: $0) != nil } && names.contains(platform.rawValue)
     }
@@ -257,13 +252,13 @@ public enum EnvironmentPlanner {
     static func targetsPlatform(_ job: NotebookValidationJob, context: PlanContext, diagnostics: DiagnosticCollector)
         -> Bool
     {
-        guard let list = job.annotations[platformsAnnotation] else { return true }
+        guard let list = job.annotations[AnnotationKey.platforms] else { return true }
         let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let unknown = names.filter { Platform(rawValue: $0) == nil }
         if !unknown.isEmpty || names.isEmpty {
             diagnostics.error(
                 .fieldPattern,
-                "annotation \(platformsAnnotation) of '\(job.name.value)' names unknown platforms: '\(list)'",
+                "annotation \(AnnotationKey.platforms) of '\(job.name.value)' names unknown platforms: '\(list)'",
                 at: job.sourceMap.nearest("metadata.annotations") ?? job.name.location,
                 help: "write a comma-separated list of \(Platform.allCases.map(\.rawValue).joined(separator: ", "))")
             return false

@@ -21,7 +21,7 @@ enum NetworkPolicyPlanner {
                     [
                         // The label every validation pod carries (ValidationJobPlanner).
                         "podSelector": [
-                            "matchLabels": [PlanMetadata.nameKey: .string(PlanMetadata.validationPodName)]
+                            "matchLabels": [LabelKey.name: .string(LabelValue.validationPod)]
                         ],
                         "policyTypes": ["Ingress"],
                     ]

@@ -21,25 +21,13 @@ struct PlanContext: Sendable {
 
 /// Labels, annotations and object skeletons shared by the planners.
 enum PlanMetadata {
-    static let managedByKey = "app.kubernetes.io/managed-by"
-    static let managedByValue = "nbgitops"
-    static let nameKey = "app.kubernetes.io/name"
-    static let instanceKey = "app.kubernetes.io/instance"
-    /// `app.kubernetes.io/name` of every validation pod: the NetworkPolicy selects them by it.
-    static let validationPodName = "notebook-validation"
-    static let componentKey = "app.kubernetes.io/component"
-    /// Argo CD's apply-order annotation; its value must be a string.
-    static let argoSyncWave = "argocd.argoproj.io/sync-wave"
-    static let argoSyncOptions = "argocd.argoproj.io/sync-options"
-    static let fluxPrune = "kustomize.toolkit.fluxcd.io/prune"
-    /// Hash of the scripts ConfigMap on each Job's pod template: new scripts give new Jobs.
-    static let scriptsChecksum = "nbgitops.dev/scripts-checksum"
+    // The keys and values themselves are in Model/Vocabulary.swift (LabelKey, AnnotationKey).
 
     /// Labels of every object nbgitops creates itself (not of passed-through ones).
     static func labels(component: String, extra: [String: String] = [:]) -> [String: String] {
         var labels = extra
-        labels[managedByKey] = managedByValue
-        labels[componentKey] = component
+        labels[LabelKey.managedBy] = LabelValue.managedBy
+        labels[LabelKey.component] = component
         return labels
     }
 

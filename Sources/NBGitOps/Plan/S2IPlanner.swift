@@ -28,7 +28,7 @@ enum S2IPlanner {
             else { continue }
             let specWithoutTag = spec(job: job, build: build, outputTag: "\(stream):TAG", context: context, diagnostics: nil)
             let tag = BuildPlanner.tag(["buildConfig": specWithoutTag, "repository": .string(output.repository)])
-            let name = "\(context.derivedName(job.name.value))-\(tag.dropFirst("nbgitops-".count))"
+            let name = "\(context.derivedName(job.name.value))-\((ImageTag.inputHash(of: tag) ?? ""))"
             PlanNames.check(
                 name, rule: .label, what: "BuildConfig name", at: job.name.location,
                 help: "shorten metadata.name; OpenShift labels build pods with the BuildConfig name (at most 63 characters)",
@@ -36,7 +36,7 @@ enum S2IPlanner {
             let spec = spec(job: job, build: build, outputTag: "\(stream):\(tag)", context: context, diagnostics: diagnostics)
             let manifest = PlanMetadata.object(
                 apiVersion: "build.openshift.io/v1", kind: "BuildConfig", name: name, namespace: namespace,
-                labels: PlanMetadata.labels(component: "build", extra: [PlanMetadata.instanceKey: job.name.value]),
+                labels: PlanMetadata.labels(component: "build", extra: [LabelKey.instance: job.name.value]),
                 body: [("spec", spec)])
             result.objects.append(
                 BuildPlanner.imageStream(name: stream, namespace: namespace, awaitTag: tag, wave: .build))

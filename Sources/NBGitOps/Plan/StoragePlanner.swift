@@ -53,8 +53,8 @@ enum StoragePlanner {
             name, rule: .subdomain, what: "PersistentVolumeClaim name", at: sources.first, diagnostics: diagnostics)
         var annotations: [String: String] = [:]
         switch context.deliveryTool {
-        case .argocd: annotations[PlanMetadata.argoSyncOptions] = "Prune=false"
-        case .flux: annotations[PlanMetadata.fluxPrune] = "disabled"
+        case .argocd: annotations[AnnotationKey.argoSyncOptions] = "Prune=false"
+        case .flux: annotations[AnnotationKey.fluxPrune] = "disabled"
         }
         let spec = ManifestNode.object([
             ("accessModes", [.string(storage.accessMode.value.rawValue)]),

@@ -93,7 +93,7 @@ enum TektonPlanner {
             let tag = BuildPlanner.tag(inputs)
             let image = "\(output.repository):\(tag)"
             // Same length budget as the validation Job's name (Tekton labels pods with it).
-            let runName = "\(context.derivedName(job.name.value))-\(tag.dropFirst("nbgitops-".count))"
+            let runName = "\(context.derivedName(job.name.value))-\((ImageTag.inputHash(of: tag) ?? ""))"
             PlanNames.check(
                 runName, rule: .label, what: "PipelineRun name", at: job.name.location,
                 help:
@@ -104,8 +104,8 @@ enum TektonPlanner {
                 internalPush: internalPush, context: context)
             let manifest = PlanMetadata.object(
                 apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace,
-                labels: PlanMetadata.labels(component: "build", extra: [PlanMetadata.instanceKey: job.name.value]),
-                annotations: [BuildPlanner.pruneSkipAnnotation: "true"],
+                labels: PlanMetadata.labels(component: "build", extra: [LabelKey.instance: job.name.value]),
+                annotations: [AnnotationKey.tektonPruneSkip: "true"],
                 body: [("spec", spec)])
             result.objects.append(pipeline)
             if let stream = output.imageStream {
@@ -322,7 +322,7 @@ enum TektonPlanner {
         ]
         let manifest = PlanMetadata.object(
             apiVersion: "tekton.dev/v1", kind: "Pipeline", name: name, namespace: namespace,
-            labels: PlanMetadata.labels(component: "build", extra: [PlanMetadata.instanceKey: job.name.value]),
+            labels: PlanMetadata.labels(component: "build", extra: [LabelKey.instance: job.name.value]),
             body: [("spec", spec)])
         return PlannedObject(
             apiVersion: "tekton.dev/v1", kind: "Pipeline", name: name, namespace: namespace, manifest: manifest,

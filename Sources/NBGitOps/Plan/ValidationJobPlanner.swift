@@ -44,9 +44,9 @@ enum ValidationJobPlanner {
     ) -> PlannedObject {
         let base = context.derivedName(job.name.value)
         let podLabels: [String: String] = [
-            PlanMetadata.nameKey: PlanMetadata.validationPodName,
-            PlanMetadata.instanceKey: job.name.value,
-            PlanMetadata.managedByKey: PlanMetadata.managedByValue,
+            LabelKey.name: LabelValue.validationPod,
+            LabelKey.instance: job.name.value,
+            LabelKey.managedBy: LabelValue.managedBy,
         ]
         let pod = podSpec(
             job: job, access: access, scriptsConfigMap: scriptsConfigMap, context: context,
@@ -56,7 +56,7 @@ enum ValidationJobPlanner {
                 "metadata",
                 .object([
                     ("labels", .strings(podLabels)),
-                    ("annotations", .strings([PlanMetadata.scriptsChecksum: scriptsChecksum])),
+                    ("annotations", .strings([AnnotationKey.scriptsChecksum: scriptsChecksum])),
                 ])
             ),
             ("spec", pod.spec),

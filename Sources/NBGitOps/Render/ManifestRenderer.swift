@@ -41,19 +41,19 @@ public enum ManifestRenderer {
             .map(\.entry)
     }
 
+    /// `leadingKeys` grouped by UTF-8 length (index = length), derived from the one table above:
+    /// most keys have a length no leading key has and need no string comparison.
+    private static let leadingKeysByLength: [[(key: String, rank: Int)]] = {
+        var table = Array(repeating: [(key: String, rank: Int)](), count: (leadingKeys.map(\.utf8.count).max() ?? 0) + 1)
+        for (rank, key) in leadingKeys.enumerated() { table[key.utf8.count].append((key, rank)) }
+        return table
+    }()
+
     /// Position of `key` among `leadingKeys`, or `leadingKeys.count` for every other key.
     static func rank(_ key: String) -> Int {
-        // By length first: most keys are none of these and need no string comparison.
-        switch key.utf8.count {
-        case 4:
-            if key == "kind" { return 1 }
-            if key == "name" { return 3 }
-            if key == "spec" { return 5 }
-        case 8: if key == "metadata" { return 2 }
-        case 9: if key == "namespace" { return 4 }
-        case 10: if key == "apiVersion" { return 0 }
-        default: break
-        }
+        let length = key.utf8.count
+        guard length < leadingKeysByLength.count else { return leadingKeys.count }
+        for candidate in leadingKeysByLength[length] where candidate.key == key { return candidate.rank }
         return leadingKeys.count
     }
 

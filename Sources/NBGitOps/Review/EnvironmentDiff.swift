@@ -96,8 +96,8 @@ public struct EnvironmentDiff: Sendable {
     }
 
     static func logicalName(_ object: PlannedObject, prefix: String, environment: String = "") -> String {
-        let component = object.manifest.value(at: "metadata.labels[\(PlanMetadata.componentKey)]")?.stringValue
-        let managed = object.manifest.value(at: "metadata.labels[\(PlanMetadata.managedByKey)]")?.stringValue
+        let component = object.manifest.value(at: "metadata.labels[\(LabelKey.component)]")?.stringValue
+        let managed = object.manifest.value(at: "metadata.labels[\(LabelKey.managedBy)]")?.stringValue
         if object.kind == "Namespace", component == "namespace" { return "(environment namespace)" }
         if component == "delivery" {
             // Named after the environment: `<env>`, and `<env>-builds` for Flux's builds Kustomization.
@@ -107,15 +107,15 @@ public struct EnvironmentDiff: Sendable {
             return "(environment)"
         }
         if object.kind == "Namespace", component == "build-namespace" { return "(environment build namespace)" }
-        if managed == PlanMetadata.managedByValue,
-            let instance = object.manifest.value(at: "metadata.labels[\(PlanMetadata.instanceKey)]")?.stringValue
+        if managed == LabelValue.managedBy,
+            let instance = object.manifest.value(at: "metadata.labels[\(LabelKey.instance)]")?.stringValue
         {
             // A validation Job, and a build's PipelineRun or BuildConfig: `<job>-<content hash>`.
             if object.kind == "Job" { return instance }
             let suffix = object.name.hasPrefix(instance + "-") ? object.name.dropFirst(instance.count + 1) : ""
             if suffix.count == 8, suffix.allSatisfy(\.isHexDigit) { return instance }
         }
-        if !prefix.isEmpty, managed == PlanMetadata.managedByValue, object.name.hasPrefix(prefix) {
+        if !prefix.isEmpty, managed == LabelValue.managedBy, object.name.hasPrefix(prefix) {
             return String(object.name.dropFirst(prefix.count))
         }
         return object.name

@@ -101,7 +101,7 @@ public struct ObjectChangeSummary: Sendable, Hashable {
         guard let root = YAMLLoader.load(bytes: bytes, file: file, diagnostics: diagnostics).first?.root,
             root["kind"]?.scalar?.value == "Job",
             let name = root["metadata"]?["name"]?.scalar?.value,
-            let instance = root["metadata"]?["labels"]?["app.kubernetes.io/instance"]?.scalar?.value
+            let instance = root["metadata"]?["labels"]?[LabelKey.instance]?.scalar?.value
         else { return nil }
         return (name, instance)
     }

@@ -7,8 +7,8 @@ final class ReservedVolumeTests: XCTestCase {
         let (set, decodeMessages) = decodeSpecs(jobSpec(extraPodConfig: podConfig))
         XCTAssertEqual(decodeMessages, [])
         let diagnostics = DiagnosticCollector()
-        for job in set.jobs { PlanChecker.checkReservedVolumes(job, diagnostics: diagnostics) }
-        return diagnostics.sorted.map { $0.rendered.components(separatedBy: "\n")[0] }
+        PlanChecker.check(PlanFixtures.plan(set).0, specs: set, diagnostics: diagnostics)
+        return diagnostics.sorted.filter { $0.id == .volumeReserved }.map { $0.rendered.components(separatedBy: "\n")[0] }
     }
 
     func testReservedNamesAndPathsAreErrors() {

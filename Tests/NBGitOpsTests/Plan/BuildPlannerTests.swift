@@ -430,7 +430,7 @@ final class BuildPlannerTests: XCTestCase {
         // health is what Argo CD waits for), so only the PipelineRun check is needed here.
         XCTAssertFalse(
             complete.objects.contains {
-                $0.kind == "ImageStream" && $0.manifest.value(at: "metadata.annotations[\(BuildPlanner.awaitTagAnnotation)]") != nil
+                $0.kind == "ImageStream" && $0.manifest.value(at: "metadata.annotations[\(AnnotationKey.awaitTag)]") != nil
             })
         let missingHealth = DiagnosticCollector()
         _ = ArgoHealthPlanner.adding([:], to: complete, delivery: .project(outputPath: "gitops"), diagnostics: missingHealth)

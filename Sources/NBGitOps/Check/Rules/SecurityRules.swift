@@ -6,8 +6,33 @@ import Foundation
 enum SecurityRules {
     // MARK: Levels
 
-    static let podSecurityLevels = ["restricted", "baseline", "privileged"]
-    static let sccLevels = ["restricted-v2", "nonroot-v2", "anyuid", "privileged"]
+    static let podSecurityLevels = PodSecurityLevel.allCases.map(\.rawValue)
+    /// The SCCs a pod's needs are ranked on (OpenShift): the ladder of SCCs OpenShift ships.
+    static let sccNeedLadder: [OpenShiftSCC] = [.restrictedV2, .nonrootV2, .anyuid, .privileged]
+    static let sccLevels = sccNeedLadder.map(\.rawValue)
+
+    /// A privilege a pod needs, said once for both platforms: the least Pod Security level
+    /// (Kubernetes) and the least SCC of the ladder (OpenShift) that allow it.
+    struct Privilege: Sendable {
+        var podSecurity: PodSecurityLevel
+        var scc: OpenShiftSCC
+
+        static let none = Privilege(podSecurity: .restricted, scc: .restrictedV2)
+        /// Host namespaces, hostPath, privileged containers.
+        static let hostOrPrivileged = Privilege(podSecurity: .privileged, scc: .privileged)
+        /// Root, privilege escalation.
+        static let root = Privilege(podSecurity: .baseline, scc: .anyuid)
+        /// A fixed UID outside the namespace's range (OpenShift only).
+        static let uidOutsideRange = Privilege(podSecurity: .restricted, scc: .nonrootV2)
+        /// Missing `restricted` fields (Kubernetes only).
+        static let notRestricted = Privilege(podSecurity: .baseline, scc: .restrictedV2)
+
+        /// Its index in the platform's ladder (`levels(platform)`).
+        func level(on platform: Platform) -> Int {
+            platform == .openshift
+                ? (sccNeedLadder.firstIndex(of: scc) ?? sccNeedLadder.count - 1) : podSecurity.rank
+        }
+    }
 
     /// What an SCC admits, from the SCCs OpenShift ships (restricted-v2, nonroot-v2, anyuid,
     /// privileged) and the one OpenShift Pipelines ships for buildah: `pipelines-scc` (runAsUser
@@ -18,9 +43,10 @@ enum SecurityRules {
     /// for over-grants (NBG251): pipelines-scc ranks with anyuid there (it adds one
     /// capability and takes away escalation), below privileged.
     struct SCC: Sendable {
-        var name: String
-        /// Index in `capLevels`.
-        var capRank: Int
+        var constraint: OpenShiftSCC
+        var name: String { constraint.rawValue }
+        /// Index in `capLevels` (the order of `OpenShiftSCC`).
+        var capRank: Int { constraint.rank }
         /// Rank for over-grants: a grant ranked above the least SCC admitting the pods is excess.
         var grantRank: Int
         /// SCC priority: a granted SCC with a priority is tried first (anyuid: 10).
@@ -50,20 +76,20 @@ enum SecurityRules {
 
     static let sccs: [SCC] = [
         SCC(
-            name: "restricted-v2", capRank: 0, grantRank: 0, priority: 0, allowsUIDOutsideRange: false, allowsRoot: false,
+            constraint: .restrictedV2, grantRank: 0, priority: 0, allowsUIDOutsideRange: false, allowsRoot: false,
             allowsEscalation: false, allowedCapabilities: [], allowsHostAndPrivileged: false, assignsFSGroup: true),
         SCC(
-            name: "nonroot-v2", capRank: 1, grantRank: 1, priority: 0, allowsUIDOutsideRange: true, allowsRoot: false,
+            constraint: .nonrootV2, grantRank: 1, priority: 0, allowsUIDOutsideRange: true, allowsRoot: false,
             allowsEscalation: false, allowedCapabilities: [], allowsHostAndPrivileged: false, assignsFSGroup: true),
         SCC(
-            name: "anyuid", capRank: 2, grantRank: 2, priority: 10, allowsUIDOutsideRange: true, allowsRoot: true,
+            constraint: .anyuid, grantRank: 2, priority: 10, allowsUIDOutsideRange: true, allowsRoot: true,
             allowsEscalation: true, allowedCapabilities: [], allowsHostAndPrivileged: false, assignsFSGroup: false),
         SCC(
-            name: "pipelines-scc", capRank: 3, grantRank: 2, priority: 0, allowsUIDOutsideRange: true, allowsRoot: true,
+            constraint: .pipelinesSCC, grantRank: 2, priority: 0, allowsUIDOutsideRange: true, allowsRoot: true,
             allowsEscalation: false, allowedCapabilities: ["SETFCAP"], allowsHostAndPrivileged: false,
             assignsFSGroup: true),
         SCC(
-            name: "privileged", capRank: 4, grantRank: 3, priority: 0, allowsUIDOutsideRange: true, allowsRoot: true,
+            constraint: .privileged, grantRank: 3, priority: 0, allowsUIDOutsideRange: true, allowsRoot: true,
             allowsEscalation: true, allowedCapabilities: nil, allowsHostAndPrivileged: true, assignsFSGroup: false),
     ]
 
@@ -71,8 +97,8 @@ enum SecurityRules {
     static let capLevels = sccs.map(\.name)
 
     static func scc(named name: String) -> SCC? {
-        let normalized = name == "restricted" ? "restricted-v2" : (name == "nonroot" ? "nonroot-v2" : name)
-        return sccs.first { $0.name == normalized }
+        guard let constraint = OpenShiftSCC(named: name) else { return nil }
+        return sccs.first { $0.constraint == constraint }
     }
 
     /// The ClusterRoles that grant `use` of an SCC: OpenShift's `system:openshift:scc:<name>`
@@ -98,11 +124,22 @@ enum SecurityRules {
 
     /// Why a pod needs a level: the level's index, a reason and where it is written.
     struct Need: Sendable {
+        /// Index in the platform's ladder (`Privilege.level(on:)`).
         var level: Int
         var reason: String
         var location: SourceLocation?
         /// What an SCC must allow for it (OpenShift).
         var requirement: Requirement = .nothing
+
+        init(
+            _ privilege: Privilege, on platform: Platform, reason: String, location: SourceLocation?,
+            requirement: Requirement = .nothing
+        ) {
+            self.level = privilege.level(on: platform)
+            self.reason = reason
+            self.location = location
+            self.requirement = requirement
+        }
     }
 
     enum Requirement: Equatable, Sendable {
@@ -141,19 +178,21 @@ enum SecurityRules {
     }
 
     static func computeNeeds(_ unit: PodUnit, context: RuleContext) -> [Need] {
-        let openshift = context.platform == .openshift
-        var needs: [Need] = [Need(level: 0, reason: "nothing beyond the default", location: nil)]
+        let platform = context.platform
+        let openshift = platform == .openshift
+        var needs: [Need] = [Need(.none, on: platform, reason: "nothing beyond the default", location: nil)]
         func at(_ object: PlannedObject, _ path: String) -> SourceLocation? { context.location(of: object, path: path) }
         for host in ["hostNetwork", "hostPID", "hostIPC"] where unit.podSpec[host]?.boolValue == true {
             needs.append(
                 Need(
-                    level: openshift ? 3 : 2, reason: "\(host): true", location: at(unit.object, "\(unit.podPath).\(host)"),
+                    .hostOrPrivileged, on: platform, reason: "\(host): true",
+                    location: at(unit.object, "\(unit.podPath).\(host)"),
                     requirement: .hostOrPrivileged))
         }
         for (index, volume) in (unit.podSpec["volumes"]?.elements ?? []).enumerated() where volume["hostPath"] != nil {
             needs.append(
                 Need(
-                    level: openshift ? 3 : 2, reason: "a hostPath volume",
+                    .hostOrPrivileged, on: platform, reason: "a hostPath volume",
                     location: at(unit.object, "\(unit.podPath).volumes[\(index)]"), requirement: .hostOrPrivileged))
         }
         for container in unit.containers {
@@ -162,7 +201,7 @@ enum SecurityRules {
             {
                 needs.append(
                     Need(
-                        level: openshift ? 3 : 2, reason: "\(name) is privileged", location: at(object, path),
+                        .hostOrPrivileged, on: platform, reason: "\(name) is privileged", location: at(object, path),
                         requirement: .hostOrPrivileged))
             }
             if let (value, path, object) = securityField("capabilities.add", container: container, unit: unit) {
@@ -171,17 +210,16 @@ enum SecurityRules {
                 }
                 let extra = added.filter { $0 != "NET_BIND_SERVICE" }
                 if !extra.isEmpty {
-                    let level: Int
-                    if openshift {
-                        // Of the SCCs OpenShift ships only `privileged` adds capabilities (anyuid
-                        // does not: seed 004); pipelines-scc admits SETFCAP (see `SCC`).
-                        level = 3
-                    } else {
-                        level = extra.allSatisfy { baselineCapabilities.contains($0) } ? 1 : 2
-                    }
+                    // Of the SCCs OpenShift ships only `privileged` adds capabilities (anyuid
+                    // does not: seed 004); pipelines-scc admits SETFCAP (see `SCC`). Pod
+                    // Security `baseline` allows a fixed set.
+                    let privilege = Privilege(
+                        podSecurity: extra.allSatisfy { baselineCapabilities.contains($0) } ? .baseline : .privileged,
+                        scc: .privileged)
                     needs.append(
                         Need(
-                            level: level, reason: "\(name) adds \(extra.joined(separator: ", "))", location: at(object, path),
+                            privilege, on: platform, reason: "\(name) adds \(extra.joined(separator: ", "))",
+                            location: at(object, path),
                             requirement: .capabilities(Set(extra))))
                 }
             }
@@ -190,12 +228,13 @@ enum SecurityRules {
                 if uid == 0 {
                     needs.append(
                         Need(
-                            level: openshift ? 2 : 1, reason: "\(name) runs as root (runAsUser: 0)", location: at(object, path),
+                            .root, on: platform, reason: "\(name) runs as root (runAsUser: 0)", location: at(object, path),
                             requirement: .root))
                 } else if openshift, !(context.environment.security.uidRange.value?.contains(uid) ?? false) {
                     needs.append(
                         Need(
-                            level: 1, reason: "\(name) runs as UID \(uid), outside the namespace's UID range",
+                            .uidOutsideRange, on: platform,
+                            reason: "\(name) runs as UID \(uid), outside the namespace's UID range",
                             location: at(object, path), requirement: .uidOutsideRange))
                 }
             }
@@ -204,7 +243,7 @@ enum SecurityRules {
             {
                 needs.append(
                     Need(
-                        level: openshift ? 2 : 1, reason: "\(name) allows privilege escalation", location: at(object, path),
+                        .root, on: platform, reason: "\(name) allows privilege escalation", location: at(object, path),
                         requirement: .escalation))
             }
             if !openshift {
@@ -224,7 +263,7 @@ enum SecurityRules {
                 if !missing.isEmpty {
                     needs.append(
                         Need(
-                            level: 1, reason: "\(name) lacks \(missing.joined(separator: ", "))",
+                            .notRestricted, on: platform, reason: "\(name) lacks \(missing.joined(separator: ", "))",
                             location: at(container.object, container.path)))
                 }
             }
@@ -291,7 +330,7 @@ enum SecurityRules {
         }
         if let namespace = unit.object.namespace,
             let object = context.object(kind: "Namespace", name: namespace),
-            let label = object.manifest.value(at: "metadata.labels")?["pod-security.kubernetes.io/enforce"]?.stringValue,
+            let label = object.manifest.value(at: "metadata.labels")?[LabelKey.podSecurityEnforce]?.stringValue,
             let index = podSecurityLevels.firstIndex(of: label)
         {
             return (
@@ -404,7 +443,7 @@ enum SecurityRules {
                 context.report(
                     "ServiceAccount '\(account)' runs \(unit.displayName), which needs SCC \(names[need.level]) (\(need.reason)), but \(limitedByBinding ? "is granted" : "the environment allows") only \(effective)",
                     at: need.location ?? unit.object.sources.first,
-                    help: need.level == 3
+                    help: need.level == Privilege.hostOrPrivileged.level(on: .openshift)
                         ? "adding capabilities (buildah's SETFCAP) needs SCC privileged, anyuid is not enough (seed 004); prefer a rootless build (buildah --storage-driver=vfs without added capabilities, or S2I), "
                             + (setfcapOnly
                                 ? "or with OpenShift Pipelines bind the ClusterRole pipelines-scc-clusterrole (SCC pipelines-scc: root with SETFCAP only) to this account only"
@@ -613,7 +652,9 @@ enum SecurityRules {
         guard context.platform == .openshift else { return }
         let range = context.environment.security.uidRange
         for unit in context.units where context.job(for: unit.object) == nil {
-            if grants(unit.serviceAccount, context: context).contains(where: { $0.level >= 1 }) { continue }
+            if grants(unit.serviceAccount, context: context).contains(where: { $0.level >= OpenShiftSCC.nonrootV2.rank }) {
+                continue
+            }
             var fields: [(ManifestNode, String, PlannedObject)] = []
             for field in ["runAsUser", "runAsGroup", "fsGroup"] {
                 if let value = unit.podSpec.value(at: "securityContext.\(field)") {

@@ -3,7 +3,6 @@ import Foundation
 /// Claims: who mounts them at the same time (ADR-040), who provides them, and whether they
 /// are big enough for what the specs say will be written into them (seed 004).
 enum StorageRules {
-    static let writesAnnotation = "nbgitops.dev/writes"
 
     /// The access mode of a claim: the passed-through PVC's first mode, else the environment's.
     static func accessMode(_ claim: String, context: RuleContext) -> (mode: String, origin: String, location: SourceLocation?) {
@@ -157,14 +156,14 @@ enum StorageRules {
             let object = unit.object
             let job = context.job(for: object)
             let annotation =
-                job?.annotations[writesAnnotation]
-                ?? object.manifest.value(at: "metadata.annotations")?[writesAnnotation]?.stringValue
+                job?.annotations[AnnotationKey.writes]
+                ?? object.manifest.value(at: "metadata.annotations")?[AnnotationKey.writes]?.stringValue
             guard let annotation else { continue }
-            let annotationPath = "metadata.annotations" + SourceMap.component(writesAnnotation)
+            let annotationPath = "metadata.annotations" + SourceMap.component(AnnotationKey.writes)
             let annotationLocation = job?.sourceMap[annotationPath] ?? context.location(of: object, path: annotationPath)
             guard let declared = declarations(annotation) else {
                 context.report(
-                    "\(writesAnnotation) must be 'target=size' entries, e.g. 'models=500Gi'", at: annotationLocation,
+                    "\(AnnotationKey.writes) must be 'target=size' entries, e.g. 'models=500Gi'", at: annotationLocation,
                     help: "name a volume, claim or workspace and a quantity", subject: context.subject(for: object))
                 continue
             }
@@ -180,7 +179,7 @@ enum StorageRules {
         let subject = context.subject(for: unit.object)
         func tooSmall(_ what: String, _ size: String, _ sizeLocation: SourceLocation?, rule: RuleID) {
             let message =
-                "\(what) holds \(size), but \(declaration.target) is declared to receive \(declaration.text) (\(writesAnnotation))"
+                "\(what) holds \(size), but \(declaration.target) is declared to receive \(declaration.text) (\(AnnotationKey.writes))"
             let note = DiagnosticNote("the size is set here", at: sizeLocation)
             if rule == .claimTooSmall {
                 context.report(

@@ -1,0 +1,37 @@
+/// Rules over what a NotebookValidationJob spec itself asks for, run with the other plan rules.
+enum JobSpecRules {
+    /// NBG124: user volumes and mounts must not collide with the ones nbgitops puts in every
+    /// validation pod (ADR-053's "volume name collision" risk). The reserved set comes from
+    /// `PodLayout`, the same values the planner uses, so it cannot drift.
+    static let reservedVolumes = PlanRule(.volumeReserved) { context in
+        for job in context.specs.jobs {
+            let subject = context.subject(for: job)
+            for volume in job.podConfig.volumes where PodLayout.isReservedVolumeName(volume.name.value) {
+                context.report(
+                    "volume name '\(volume.name.value)' uses the prefix '\(PodLayout.reservedVolumeNamePrefix)' reserved for nbgitops' own volumes",
+                    at: volume.name.location, help: "rename the volume (and its volumeMounts)", subject: subject)
+            }
+            for mount in job.podConfig.volumeMounts {
+                guard let reserved = PodLayout.collision(forMountPath: mount.mountPath.value) else { continue }
+                context.report(
+                    "mount path '\(mount.mountPath.value)' collides with \(reserved.path), where nbgitops mounts \(reserved.purpose)",
+                    at: mount.mountPath.location, help: "mount the volume elsewhere, e.g. /mnt/\(mount.name.value)",
+                    subject: subject)
+            }
+        }
+    }
+
+    /// NBG134: a spec's own `metadata.namespace` does not decide where it lands: the
+    /// environment does.
+    static let namespaceReplaced = PlanRule(.namespaceReplaced) { context in
+        let target = context.environment.naming.namespace
+        for job in context.specs.jobs {
+            guard let namespace = job.namespace, namespace.value != target.value else { continue }
+            context.report(
+                "namespace '\(namespace.value)' is replaced by environment '\(context.plan.environment.name)''s namespace '\(target.value)'",
+                at: namespace.location, help: "remove metadata.namespace from the spec, or set naming.namespace in an overlay",
+                notes: [DiagnosticNote("the environment's namespace is \(target.origin)", at: target.origin.location)],
+                subject: context.subject(for: job))
+        }
+    }
+}
