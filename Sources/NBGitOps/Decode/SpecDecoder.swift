@@ -10,39 +10,30 @@ public enum SpecDecoder {
 
     /// Decodes every document of every file. Reports problems and skips what cannot be used.
     public static func decode(_ documents: [YAMLDocument], diagnostics: DiagnosticCollector) -> SpecSet {
-        enum Decoded: Sendable {
-            case job(NotebookValidationJob)
-            case supporting(SupportingObject)
-            case none
-        }
         // Documents decode independently: in parallel, each into its own collector, merged
         // in document order (the diagnostics and the set are those of a sequential run).
         let limit = diagnostics.limit
-        let decoded = Parallel.map(documents) { document -> (Decoded, [Diagnostic]) in
+        let decoded = Parallel.map(documents) { document -> (DecodedSpec?, [Diagnostic]) in
             let local = DiagnosticCollector(limit: limit)
             guard document.root.pairs != nil else {
                 local.error(
                     .documentKind,
                     "document \(document.index) is \(document.root.kindDescription), expected a Kubernetes object (a mapping)",
                     at: document.root.location, help: "each YAML document must be a mapping with apiVersion, kind and metadata")
-                return (.none, local.diagnostics)
+                return (nil, local.diagnostics)
             }
+            // A spec kind nbgitops compiles goes to its decoder (`SpecKinds`); any other
+            // Kubernetes object is passed through.
             let kind = document.root["kind"]?.scalar?.value
-            if kind == jobKind {
-                return (decodeJob(document, diagnostics: local).map(Decoded.job) ?? .none, local.diagnostics)
+            if let specKind = SpecKinds.entry(forKind: kind) {
+                return (specKind.decode(document, local), local.diagnostics)
             }
-            return (
-                SupportingObjectDecoder.decode(document, diagnostics: local).map(Decoded.supporting) ?? .none, local.diagnostics
-            )
+            return (SupportingObjectDecoder.decode(document, diagnostics: local).map(DecodedSpec.supporting), local.diagnostics)
         }
         var set = SpecSet()
         for (result, reported) in decoded {
             for diagnostic in reported { diagnostics.report(diagnostic) }
-            switch result {
-            case .job(let job): set.jobs.append(job)
-            case .supporting(let object): set.supportingObjects.append(object)
-            case .none: break
-            }
+            result?.add(to: &set)
         }
         checkDuplicates(set, diagnostics: diagnostics)
         return set

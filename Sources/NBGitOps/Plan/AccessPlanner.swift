@@ -8,56 +8,27 @@
 enum AccessPlanner {
     struct Result {
         var objects: [PlannedObject]
-        /// By NotebookValidationJob name.
+        /// By `WorkloadUnit.key`.
         var access: [String: ValidationJobPlanner.Access]
     }
 
-    /// One permission: verbs on one resource of one API group.
-    struct Permission: Hashable {
-        var apiGroup: String
-        var resource: String
-        var verbs: [String]
-    }
-
-    /// Platforms whose models are KServe `InferenceService`s.
-    static let kservePlatforms: Set<String> = ["kserve", "openshift-ai"]
-
-    /// What a job needs from the API; empty when it needs nothing.
-    static func permissions(for job: NotebookValidationJob) -> [Permission] {
-        guard let model = job.modelValidation, model["enabled"]?.boolValue ?? true else { return [] }
-        let platform = model["platform"]?.stringValue ?? "kserve"
-        if kservePlatforms.contains(platform) {
-            return [
-                Permission(
-                    apiGroup: "serving.kserve.io", resource: "inferenceservices", verbs: ["get", "list", "watch"])
-            ]
-        }
-        // Other serving platforms are reached through plain Services backed by pods.
-        return [
-            Permission(apiGroup: "", resource: "pods", verbs: ["get", "list"]),
-            Permission(apiGroup: "", resource: "services", verbs: ["get", "list"]),
-        ]
-    }
-
     static func plan(
-        jobs: [NotebookValidationJob], supportingObjects: [SupportingObject], context: PlanContext,
+        units: [WorkloadUnit], supportingObjects: [SupportingObject], context: PlanContext,
         diagnostics: DiagnosticCollector
     ) -> Result {
         let defaultName = context.derivedName(EnvironmentPlanner.defaultServiceAccountBase)
         var access: [String: ValidationJobPlanner.Access] = [:]
-        var permissionsByAccount: [String: Set<Permission>] = [:]
+        var permissionsByAccount: [String: Set<APIPermission>] = [:]
         var sourcesByAccount: [String: [SourceLocation]] = [:]
         var userNamed: Set<String> = []
 
-        for job in jobs {
-            let account = job.podConfig.serviceAccountName?.value ?? defaultName
-            if job.podConfig.serviceAccountName != nil { userNamed.insert(account) }
-            let permissions = permissions(for: job)
-            access[job.name.value] = ValidationJobPlanner.Access(
-                serviceAccountName: account, needsAPI: !permissions.isEmpty)
-            permissionsByAccount[account, default: []].formUnion(permissions)
-            sourcesByAccount[account, default: []].append(
-                job.podConfig.serviceAccountName?.location ?? job.name.location)
+        for unit in units {
+            let account = unit.serviceAccount?.value ?? defaultName
+            if unit.serviceAccount != nil { userNamed.insert(account) }
+            access[unit.key] = ValidationJobPlanner.Access(
+                serviceAccountName: account, needsAPI: !unit.permissions.isEmpty)
+            permissionsByAccount[account, default: []].formUnion(unit.permissions)
+            sourcesByAccount[account, default: []].append(unit.serviceAccount?.location ?? unit.specName.location)
         }
 
         let passedThrough = Set(supportingObjects.filter { $0.kind == "ServiceAccount" }.map(\.name.value))
@@ -93,7 +64,7 @@ enum AccessPlanner {
     }
 
     /// Rules grouped by API group and verbs, resources sorted: stable and minimal.
-    static func rules(_ permissions: Set<Permission>) -> [ManifestNode] {
+    static func rules(_ permissions: Set<APIPermission>) -> [ManifestNode] {
         var grouped: [String: (group: String, verbs: [String], resources: Set<String>)] = [:]
         for permission in permissions {
             let verbs = permission.verbs.sorted()
@@ -111,7 +82,7 @@ enum AccessPlanner {
     }
 
     static func roleAndBinding(
-        name: String, account: String, permissions: Set<Permission>, sources: [SourceLocation], context: PlanContext
+        name: String, account: String, permissions: Set<APIPermission>, sources: [SourceLocation], context: PlanContext
     ) -> [PlannedObject] {
         let labels = PlanMetadata.labels(component: "notebook-validation")
         let role = PlanMetadata.object(

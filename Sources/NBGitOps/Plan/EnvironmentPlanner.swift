@@ -54,47 +54,25 @@ public enum EnvironmentPlanner {
 
         generated.append(namespaceObject(context, diagnostics: diagnostics))
 
-        let jobs = uniqueJobs(specs.jobs).filter {
-            targetsPlatform($0, context: context, diagnostics: diagnostics)
-        }
+        // Each spec kind selects what it plans here and names its workload units; identity,
+        // API access and storage are planned once over the units of every kind, then each
+        // kind's planner adds its objects (`KindPlan`).
+        let jobs = NotebookValidationPlanner.select(specs, context: context, diagnostics: diagnostics)
         let passthrough = specs.supportingObjects
+        let units = jobs.flatMap(\.workloadUnits)
         let accessPlan = AccessPlanner.plan(
-            jobs: jobs, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
+            units: units, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
         generated += accessPlan.objects
         generated += StoragePlanner.plan(
-            jobs: jobs, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
+            units: units, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
 
-        let builds = BuildPlanner.plan(
-            jobs: jobs, scripts: scripts, templates: buildTemplates, context: context,
-            validationServiceAccounts: accessPlan.access.mapValues(\.serviceAccountName), diagnostics: diagnostics)
-
-        if !jobs.isEmpty {
-            let configMap = scriptsConfigMap(scripts, context: context, diagnostics: diagnostics)
-            generated.append(configMap)
-            generated.append(NetworkPolicyPlanner.plan(context: context, diagnostics: diagnostics))
-            let checksum = scriptsChecksum(scripts)
-            // Jobs are planned independently (in parallel, each into its own collector); the
-            // objects and diagnostics are merged in spec order, as a sequential run gives them.
-            let access = accessPlan.access
-            let images = builds.images
-            let pullSecrets = builds.pullSecrets
-            let limit = diagnostics.limit
-            let scriptsName = configMap.name
-            let defaultAccess = ValidationJobPlanner.Access(
-                serviceAccountName: context.derivedName(defaultServiceAccountBase), needsAPI: false)
-            let planned = Parallel.map(jobs) { job -> (PlannedObject, [Diagnostic]) in
-                let local = DiagnosticCollector(limit: limit)
-                let object = ValidationJobPlanner.plan(
-                    job: job, access: access[job.name.value] ?? defaultAccess, scriptsConfigMap: scriptsName,
-                    scriptsChecksum: checksum, context: context, builtImage: images[job.name.value],
-                    imagePullSecrets: images[job.name.value] == nil ? [] : pullSecrets, diagnostics: local)
-                return (object, local.diagnostics)
-            }
-            for (object, reported) in planned {
-                generated.append(object)
-                for diagnostic in reported { diagnostics.report(diagnostic) }
-            }
-        }
+        let kindPlans = [
+            NotebookValidationPlanner.plan(
+                jobs: jobs, access: accessPlan, scripts: scripts, buildTemplates: buildTemplates, context: context,
+                diagnostics: diagnostics)
+        ]
+        generated += kindPlans.flatMap(\.objects)
+        let builds = kindPlans.compactMap(\.builds).first ?? BuildPlanner.Result()
 
         // Flux applies builds from their own folder and Kustomization; Argo CD orders them
         // by sync wave in the one folder.

@@ -14,7 +14,7 @@ enum StoragePlanner {
     static let claimNotProvided: RuleID = .claimNotProvided
 
     static func plan(
-        jobs: [NotebookValidationJob], supportingObjects: [SupportingObject], context: PlanContext,
+        units: [WorkloadUnit], supportingObjects: [SupportingObject], context: PlanContext,
         diagnostics: DiagnosticCollector
     ) -> [PlannedObject] {
         let storage = context.environment.storage
@@ -22,9 +22,8 @@ enum StoragePlanner {
         let existing = Set(storage.existingClaims.value)
         var claimSources: [String: [SourceLocation]] = [:]
 
-        for job in jobs {
-            for volume in job.podConfig.volumes {
-                guard case .persistentVolumeClaim(let claim, _) = volume.source else { continue }
+        for unit in units {
+            for claim in unit.claims {
                 if declared.contains(claim.value) || existing.contains(claim.value) { continue }
                 if storage.manageAllClaims.value {
                     claimSources[claim.value, default: []].append(claim.location)

@@ -1,0 +1,59 @@
+/// What one spec kind's planner adds to an environment's plan.
+struct KindPlan {
+    /// Objects of the environment's manifests folder.
+    var objects: [PlannedObject]
+    /// The image builds the kind plans (Flux applies them from a folder of their own).
+    var builds: BuildPlanner.Result?
+}
+
+/// The planner of the NotebookValidationJob kind: image builds, the scripts ConfigMap, the
+/// NetworkPolicy and one validation Job per spec. Identity and storage come from the shared
+/// planners (`AccessPlanner`, `StoragePlanner`) over the jobs' `WorkloadUnit`s.
+enum NotebookValidationPlanner {
+    /// The jobs planned in this environment: one per name, on the platforms they target.
+    static func select(_ specs: SpecSet, context: PlanContext, diagnostics: DiagnosticCollector) -> [NotebookValidationJob] {
+        EnvironmentPlanner.uniqueJobs(specs.jobs).filter {
+            EnvironmentPlanner.targetsPlatform($0, context: context, diagnostics: diagnostics)
+        }
+    }
+
+    static func plan(
+        jobs: [NotebookValidationJob], access accessPlan: AccessPlanner.Result, scripts: [ScriptFile],
+        buildTemplates: BuildTemplates, context: PlanContext, diagnostics: DiagnosticCollector
+    ) -> KindPlan {
+        let accessByJob = Dictionary(
+            jobs.compactMap { job in accessPlan.access[job.unitKey].map { (job.name.value, $0) } },
+            uniquingKeysWith: { first, _ in first })
+        let builds = BuildPlanner.plan(
+            jobs: jobs, scripts: scripts, templates: buildTemplates, context: context,
+            validationServiceAccounts: accessByJob.mapValues(\.serviceAccountName), diagnostics: diagnostics)
+        guard !jobs.isEmpty else { return KindPlan(objects: [], builds: builds) }
+
+        var objects: [PlannedObject] = []
+        let configMap = EnvironmentPlanner.scriptsConfigMap(scripts, context: context, diagnostics: diagnostics)
+        objects.append(configMap)
+        objects.append(NetworkPolicyPlanner.plan(context: context, diagnostics: diagnostics))
+        let checksum = EnvironmentPlanner.scriptsChecksum(scripts)
+        // Jobs are planned independently (in parallel, each into its own collector); the
+        // objects and diagnostics are merged in spec order, as a sequential run gives them.
+        let images = builds.images
+        let pullSecrets = builds.pullSecrets
+        let limit = diagnostics.limit
+        let scriptsName = configMap.name
+        let defaultAccess = ValidationJobPlanner.Access(
+            serviceAccountName: context.derivedName(EnvironmentPlanner.defaultServiceAccountBase), needsAPI: false)
+        let planned = Parallel.map(jobs) { job -> (PlannedObject, [Diagnostic]) in
+            let local = DiagnosticCollector(limit: limit)
+            let object = ValidationJobPlanner.plan(
+                job: job, access: accessByJob[job.name.value] ?? defaultAccess, scriptsConfigMap: scriptsName,
+                scriptsChecksum: checksum, context: context, builtImage: images[job.name.value],
+                imagePullSecrets: images[job.name.value] == nil ? [] : pullSecrets, diagnostics: local)
+            return (object, local.diagnostics)
+        }
+        for (object, reported) in planned {
+            objects.append(object)
+            for diagnostic in reported { diagnostics.report(diagnostic) }
+        }
+        return KindPlan(objects: objects, builds: builds)
+    }
+}
