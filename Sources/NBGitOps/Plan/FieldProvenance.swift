@@ -23,17 +23,18 @@ enum FieldProvenance {
 
     // MARK: Per kind
 
-    /// `placement` and `initContainers` are what the planner recorded while it built the pod:
-    /// which toleration and nodeSelector key came from the spec or the GPU settings, and what
-    /// each init container is for. Nothing here is inferred from the manifest's shape.
+    /// Lowers what the planner recorded while it built the pod (`ValidationJobPlanner.PodBuild`:
+    /// which toleration and nodeSelector key came from the spec or the GPU settings, what each
+    /// init container is for, where the image, each defaulted resource, env variable, volume and
+    /// mount came from) to a path → origin map. Nothing here is inferred from the manifest.
     static func validationJob(
-        _ job: NotebookValidationJob, manifest: ManifestNode, context: PlanContext, placement: GPUPlacement,
-        initContainers: [ValidationJobPlanner.InitContainerRole]
+        _ job: NotebookValidationJob, context: PlanContext, pod record: ValidationJobPlanner.PodBuild
     ) -> [String: FieldOrigin] {
         let environment = context.environment
         let pod = "spec.template.spec"
-        let defaults = environment.defaults
-        let defaultOrigin = (defaults.requests.values.map(\.origin) + defaults.limits.values.map(\.origin))
+        let placement = record.placement
+        let initContainers = record.initContainers
+        let defaultOrigin = record.defaultedResources.values.map(\.origin)
             .min { ($0.location ?? .startOf("")) < ($1.location ?? .startOf("")) }
         var result: [String: FieldOrigin] = [
             "": FieldOrigin(
@@ -49,18 +50,14 @@ enum FieldProvenance {
                 absent: "the CRD's default spec.timeout: 30m"),
             "spec.backoffLimit": FieldOrigin(
                 .builtinDefault("one attempt: a failed validation is a result, not a flake to retry")),
-            "\(pod).containers[0].image": spec(
-                job, "spec.podConfig.containerImage",
-                rule: environment.images.mirrors.value.isEmpty
-                    ? nil : "images.mirrors rewrite the registry prefix (\(environment.images.mirrors.origin))",
-                absent: "required field"),
+            "\(pod).containers[0].image": image(job, record.image, environment: environment),
             "\(pod).containers[0].env": spec(
                 job, "spec.podConfig.env",
                 rule: "nbgitops' NBG_* and HOME variables first (from the notebook, golden, comparison and "
                     + "validation settings), then spec.podConfig.env",
                 absent: "no user variables"),
             "\(pod).containers[0].resources":
-                job.sourceMap["spec.podConfig.resources"] == nil && defaultOrigin != nil
+                job.podConfig.resources == nil && defaultOrigin != nil
                 ? FieldOrigin(
                     defaultOrigin ?? .builtinDefault(""), field: "defaults.resources",
                     rule: "the environment's defaults.resources: the spec sets no resources")
@@ -93,6 +90,22 @@ enum FieldProvenance {
             "spec.template.metadata.annotations[\(AnnotationKey.scriptsChecksum)]": FieldOrigin(
                 .builtinDefault("hash of templates/scripts/: new scripts give new Jobs")),
         ]
+        for (key, traced) in record.defaultedResources {
+            result["\(pod).containers[0].resources.\(key)"] = FieldOrigin(
+                traced.origin, field: "defaults.resources.\(key)",
+                rule: key.hasPrefix("requests")
+                    ? "filled in: the spec sets neither a request nor a limit for it"
+                    : "filled in: the spec sets no limit for it (and its request is not above the default)")
+        }
+        for (index, source) in record.env.enumerated() {
+            result["\(pod).containers[0].env[\(index)]"] = entry(source, job: job, list: "env")
+        }
+        for (index, source) in record.volumes.enumerated() {
+            result["\(pod).volumes[\(index)]"] = entry(source, job: job, list: "volumes")
+        }
+        for (index, source) in record.volumeMounts.enumerated() {
+            result["\(pod).containers[0].volumeMounts[\(index)]"] = entry(source, job: job, list: "volumeMounts")
+        }
         for (index, role) in initContainers.enumerated() {
             let path = "\(pod).initContainers[\(index)]"
             switch role {
@@ -153,12 +166,60 @@ enum FieldProvenance {
                     rule: "GPU pods get the environment's GPU node labels (the spec's own keys win)")
             }
         }
-        let env = manifest.value(at: "\(pod).containers[0].env")?.elements ?? []
-        for (index, variable) in env.enumerated() {
-            guard let name = variable["name"]?.stringValue else { continue }
-            result["\(pod).containers[0].env[\(index)]"] = validateEnvironmentVariable(name, job: job)
-        }
         return result
+    }
+
+    static func image(
+        _ job: NotebookValidationJob, _ source: ValidationJobPlanner.ImageSource, environment: Environment
+    ) -> FieldOrigin {
+        switch source {
+        case .built:
+            let build = job.podConfig.buildConfig
+            return FieldOrigin(
+                build.map { .spec($0.location) } ?? .builtinDefault("the job's in-cluster build"),
+                field: "spec.podConfig.buildConfig",
+                rule: "the image the in-cluster build pushes, tagged nbgitops-<hash of the build's inputs>, "
+                    + "pulled Always (spec.podConfig.containerImage is not run)")
+        case .spec(let mirrored):
+            return spec(
+                job, "spec.podConfig.containerImage",
+                rule: mirrored ? "images.mirrors rewrite the registry prefix (\(environment.images.mirrors.origin))" : nil,
+                absent: "required field")
+        }
+    }
+
+    /// One entry of the validation pod's env, volumes or volumeMounts.
+    static func entry(
+        _ source: ValidationJobPlanner.EntrySource, job: NotebookValidationJob, list: String
+    ) -> FieldOrigin {
+        switch source {
+        case .own(let name):
+            if list == "env" { return validateEnvironmentVariable(name, job: job) }
+            return FieldOrigin(
+                .builtinDefault("nbgitops' own '\(name)' (writable workspace, HOME and /tmp under any UID; the scripts)"))
+        case .spec(let index):
+            if list == "env" {
+                let names = job.podConfig.envNames
+                let location = names.indices.contains(index) ? names[index].location : job.name.location
+                return FieldOrigin(
+                    .spec(location), field: "spec.podConfig.env[\(index)]",
+                    rule: "user variables follow nbgitops' own; a reserved name is an error")
+            }
+            return spec(
+                job, "spec.podConfig.\(list)[\(index)]", rule: "the spec's entry, copied as written after nbgitops' own",
+                absent: "the spec's entry")
+        case .gitCredentials(let golden):
+            let source = golden ? job.goldenNotebook : job.notebook
+            let field = golden ? "spec.goldenNotebook.git.credentialsSecret" : "spec.notebook.git.credentialsSecret"
+            return FieldOrigin(
+                source?.git.credentialsSecret.map { .spec($0.location) } ?? .builtinDefault("the clone's credentials"),
+                field: field, rule: "the Secret, by name, mounted read-only (0400) in its clone container only")
+        case .apiAccess:
+            return spec(
+                job, "spec.modelValidation",
+                rule: "a projected ServiceAccount token, mounted in the validation container only (no automount)",
+                absent: "model validation")
+        }
     }
 
     /// One variable of the validate container: which spec field it carries.

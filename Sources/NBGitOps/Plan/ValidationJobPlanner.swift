@@ -23,11 +23,38 @@ enum ValidationJobPlanner {
         case goldenClone
     }
 
+    /// Where one entry of a list the planner assembles (env, volumes, volumeMounts) came from,
+    /// recorded as it is appended.
+    enum EntrySource: Sendable, Equatable {
+        /// nbgitops' own entry (the name of the variable, volume or mount).
+        case own(String)
+        /// The spec's list entry at this index.
+        case spec(Int)
+        /// The Secret volume of a clone's credentials (`golden`: the golden notebook's).
+        case gitCredentials(golden: Bool)
+        /// The projected API token of a job that calls the cluster API.
+        case apiAccess
+    }
+
+    /// What the validate container runs.
+    enum ImageSource: Sendable, Equatable {
+        /// The in-cluster build's output, pulled Always.
+        case built
+        /// `spec.podConfig.containerImage`, rewritten by `images.mirrors` when `mirrored`.
+        case spec(mirrored: Bool)
+    }
+
     /// The pod spec with what was recorded while building it (the origins `explain` shows).
     struct PodBuild {
         var spec: ManifestNode
         var placement: GPUPlacement
         var initContainers: [InitContainerRole]
+        var image: ImageSource
+        /// `requests.cpu`-style keys the environment's `defaults.resources` filled in.
+        var defaultedResources: [String: Traced<String>]
+        var env: [EntrySource]
+        var volumes: [EntrySource]
+        var volumeMounts: [EntrySource]
     }
 
     /// Characters the name suffix (`-` + 8 hex digits) takes.
@@ -84,9 +111,14 @@ enum ValidationJobPlanner {
         return PlannedObject(
             apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, manifest: manifest,
             wave: .workload, sources: [job.name.location],
-            lazyProvenance: { [placement = pod.placement, roles = pod.initContainers] in
-                FieldProvenance.validationJob(
-                    job, manifest: manifest, context: context, placement: placement, initContainers: roles)
+            lazyProvenance: {
+                [
+                    record = PodBuild(
+                        spec: [:], placement: pod.placement, initContainers: pod.initContainers, image: pod.image,
+                        defaultedResources: pod.defaultedResources, env: pod.env, volumes: pod.volumes,
+                        volumeMounts: pod.volumeMounts)
+                ] in
+                FieldProvenance.validationJob(job, context: context, pod: record)
             })
     }
 
@@ -108,6 +140,9 @@ enum ValidationJobPlanner {
                 "configMap": ["name": .string(scriptsConfigMap), "defaultMode": 0o555],
             ],
         ]
+        var volumeSources: [EntrySource] = [PodLayout.workspace, PodLayout.home, PodLayout.tmp, PodLayout.scripts].map {
+            .own($0.name)
+        }
         var initContainers: [ManifestNode] = []
         var roles: [InitContainerRole] = []
         let sources = [job.notebook] + (job.goldenNotebook.map { [$0] } ?? [])
@@ -115,46 +150,63 @@ enum ValidationJobPlanner {
             initContainers.append(passwdContainer(context: context))
             roles.append(.passwd)
             volumes.append(["name": .string(PodLayout.passwd.name), "emptyDir": [:]])
+            volumeSources.append(.own(PodLayout.passwd.name))
         }
         let clone = cloneContainer(
             name: PodLayout.gitCloneContainerName, source: job.notebook, checkoutDirectory: PodLayout.checkoutDirectory,
             sshVolume: PodLayout.gitCredentials, httpsVolume: PodLayout.gitHTTPSCredentials, context: context)
         initContainers.append(clone.container)
         roles.append(.clone)
-        if let volume = clone.volume { volumes.append(volume) }
+        if let volume = clone.volume {
+            volumes.append(volume)
+            volumeSources.append(.gitCredentials(golden: false))
+        }
         if let golden = job.goldenNotebook {
             let clone = cloneContainer(
                 name: PodLayout.goldenCloneContainerName, source: golden, checkoutDirectory: PodLayout.goldenDirectory,
                 sshVolume: PodLayout.goldenCredentials, httpsVolume: PodLayout.goldenHTTPSCredentials, context: context)
             initContainers.append(clone.container)
             roles.append(.goldenClone)
-            if let volume = clone.volume { volumes.append(volume) }
+            if let volume = clone.volume {
+                volumes.append(volume)
+                volumeSources.append(.gitCredentials(golden: true))
+            }
         }
-        if access.needsAPI { volumes.append(apiAccessVolume()) }
+        if access.needsAPI {
+            volumes.append(apiAccessVolume())
+            volumeSources.append(.apiAccess)
+        }
         volumes += pod.volumes.map(\.manifest)
+        volumeSources += pod.volumes.indices.map { .spec($0) }
+        let specImage = pod.containerImage.value
+        let image = builtImage ?? context.image(specImage)
+        let imageSource: ImageSource = builtImage == nil ? .spec(mirrored: image != specImage) : .built
+        var defaultedResources: [String: Traced<String>] = [:]
+        let resources = withDefaults(
+            placement.resources, context.environment.defaults, defaulted: &defaultedResources)
+        let environment = validateEnvironment(job: job, diagnostics: diagnostics)
+        let ownMounts =
+            [PodLayout.workspace, PodLayout.home, PodLayout.tmp, PodLayout.scripts]
+            + (access.needsAPI ? [PodLayout.apiAccess] : [])
+        let mountSources: [EntrySource] =
+            ownMounts.map { .own($0.name) } + pod.volumeMounts.indices.map { .spec($0) }
 
         let validate = ManifestNode.object([
             ("name", .string(PodLayout.validateContainerName)),
-            ("image", .string(builtImage ?? context.image(pod.containerImage.value))),
+            ("image", .string(image)),
             // A built image is pushed under a tag derived from the build's inputs; Always makes
             // the kubelet check the registry, so a re-pushed tag is never run stale.
             ("imagePullPolicy", builtImage == nil ? nil : "Always"),
             ("command", ["python3", .string(PodLayout.validateScriptPath)]),
             ("workingDir", .string(PodLayout.workingDirectory)),
-            ("env", .list(validateEnvironment(job: job, diagnostics: diagnostics))),
+            ("env", .list(environment.map(\.variable))),
             ("envFrom", pod.envFrom.isEmpty ? nil : .list(pod.envFrom)),
-            ("resources", withDefaults(placement.resources, context.environment.defaults)),
+            ("resources", resources),
             ("securityContext", containerSecurityContext(readOnlyRootFilesystem: true)),
             ("terminationMessagePolicy", "FallbackToLogsOnError"),
             (
                 "volumeMounts",
-                .list(
-                    [
-                        mount(PodLayout.workspace),
-                        mount(PodLayout.home),
-                        mount(PodLayout.tmp),
-                        mount(PodLayout.scripts),
-                    ] + (access.needsAPI ? [mount(PodLayout.apiAccess)] : []) + pod.volumeMounts.map(\.manifest))
+                .list(ownMounts.map(mount) + pod.volumeMounts.map(\.manifest))
             ),
         ])
 
@@ -177,12 +229,17 @@ enum ValidationJobPlanner {
             ("containers", .list([validate])),
             ("volumes", .list(volumes)),
         ])
-        return PodBuild(spec: spec, placement: placement, initContainers: roles)
+        return PodBuild(
+            spec: spec, placement: placement, initContainers: roles, image: imageSource,
+            defaultedResources: defaultedResources, env: environment.map(\.source), volumes: volumeSources,
+            volumeMounts: mountSources)
     }
 
     /// nbgitops' variables first, then the user's (a user name equal to a reserved one is an
     /// error and is dropped, so the list stays unique as server-side apply requires).
-    static func validateEnvironment(job: NotebookValidationJob, diagnostics: DiagnosticCollector) -> [ManifestNode] {
+    static func validateEnvironment(job: NotebookValidationJob, diagnostics: DiagnosticCollector) -> [(
+        variable: ManifestNode, source: EntrySource
+    )] {
         let notebookFile = job.notebook.path.value.split(separator: "/").last.map(String.init) ?? "notebook.ipynb"
         var own: [(String, String)] = [
             ("NBG_NOTEBOOK", PodLayout.checkoutDirectory + "/" + job.notebook.path.value),
@@ -196,7 +253,7 @@ enum ValidationJobPlanner {
         own.append(("NBG_REPORT_FILE", PodLayout.reportFile))
         own += PodLayout.homeEnvironment
 
-        var result = own.map { env($0.0, $0.1) }
+        var result = own.map { (variable: env($0.0, $0.1), source: EntrySource.own($0.0)) }
         for (index, variable) in job.podConfig.env.enumerated() {
             let name = variable["name"]?.stringValue ?? ""
             if PodLayout.isReservedEnvName(name) {
@@ -213,7 +270,7 @@ enum ValidationJobPlanner {
                     notes: [DiagnosticNote("reserved names: \(PodLayout.reservedEnvNames.joined(separator: ", "))")])
                 continue
             }
-            result.append(variable)
+            result.append((variable, .spec(index)))
         }
         return result
     }
@@ -352,26 +409,41 @@ enum ValidationJobPlanner {
     /// above the default (the API rejects a request above its limit). What stays unset is
     /// reported by NBG274.
     static func withDefaults(_ resources: ManifestNode?, _ defaults: SpecDefaults) -> ManifestNode? {
+        var defaulted: [String: Traced<String>] = [:]
+        return withDefaults(resources, defaults, defaulted: &defaulted)
+    }
+
+    /// As above, recording in `defaulted` each `requests.<name>` / `limits.<name>` a default
+    /// filled in, with the overlay line that set it.
+    static func withDefaults(
+        _ resources: ManifestNode?, _ defaults: SpecDefaults, defaulted: inout [String: Traced<String>]
+    ) -> ManifestNode? {
         if defaults.requests.isEmpty && defaults.limits.isEmpty { return resources }
         var result = resources ?? .map([])
         var requests = result["requests"] ?? .map([])
         var limits = result["limits"] ?? .map([])
         for name in SpecDefaults.resourceNames {
             var defaultedRequest = false
-            if let value = defaults.requests[name]?.value, requests[name] == nil, limits[name] == nil {
-                requests[name] = .string(value)
+            if let traced = defaults.requests[name], requests[name] == nil, limits[name] == nil {
+                requests[name] = .string(traced.value)
+                defaulted["requests.\(name)"] = traced
                 defaultedRequest = true
             }
-            if let value = defaults.limits[name]?.value, limits[name] == nil {
+            if let traced = defaults.limits[name], limits[name] == nil {
+                let value = traced.value
                 if let request = requests[name] {
                     guard let requested = Quantity.value(request), let limit = Quantity.value(value), requested <= limit
                     else {
                         // Defaults that contradict each other (request above limit) add neither.
-                        if defaultedRequest { requests[name] = nil }
+                        if defaultedRequest {
+                            requests[name] = nil
+                            defaulted["requests.\(name)"] = nil
+                        }
                         continue
                     }
                 }
                 limits[name] = .string(value)
+                defaulted["limits.\(name)"] = traced
             }
         }
         result["requests"] = requests.isEmptyCollection ? nil : requests

@@ -271,4 +271,79 @@ final class ConstructionProvenanceTests: XCTestCase {
         XCTAssertEqual(
             Explainer.origin(of: "spec.template.spec.initContainers[2]", in: job)?.origin.field, "spec.goldenNotebook.git.url")
     }
+
+    /// The image of a job with an in-cluster build is the build's output: explain names
+    /// spec.podConfig.buildConfig, not containerImage (which the pod does not run).
+    func testABuiltImageIsAttributedToTheBuild() throws {
+        let plan = try compileSpecThroughPipeline(
+            spec(
+                podConfig: """
+                        buildConfig:
+                          enabled: true
+                          strategy: tekton
+                          baseImage: quay.io/jupyter/minimal-notebook:2025-05-30@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
+                          requirementsFile: requirements.txt
+                          fallbackStrategy: fail
+                    """), overlays: Self.overlays)
+        let job = try XCTUnwrap(Explainer.find("Job/demo", in: plan).success).object
+        let image = try XCTUnwrap(Explainer.origin(of: "spec.template.spec.containers[0].image", in: job)).origin
+        XCTAssertEqual(image.field, "spec.podConfig.buildConfig")
+        XCTAssertEqual(image.origin.location?.line, 14)  // the buildConfig mapping
+        XCTAssertTrue(image.rule?.contains("pulled Always") ?? false)
+    }
+
+    /// Each resource a default filled in names the overlay line; the spec's own values name the spec.
+    func testDefaultedResourcesNameTheOverlayFieldByField() throws {
+        let plan = try compileSpecThroughPipeline(
+            spec(
+                podConfig: """
+                        resources:
+                          limits: {memory: 8Gi}
+                    """), overlays: Self.overlays + ["examples/overlays/site-defaults.yaml"])
+        let job = try XCTUnwrap(Explainer.find("Job/demo", in: plan).success).object
+        let cpu = try XCTUnwrap(Explainer.origin(of: "spec.template.spec.containers[0].resources.requests.cpu", in: job))
+        XCTAssertEqual(cpu.key, "spec.template.spec.containers[0].resources.requests.cpu")
+        XCTAssertEqual(cpu.origin.field, "defaults.resources.requests.cpu")
+        XCTAssertEqual(cpu.origin.origin.location?.file, "examples/overlays/site-defaults.yaml")
+        let limit = try XCTUnwrap(Explainer.origin(of: "spec.template.spec.containers[0].resources.limits.cpu", in: job))
+        XCTAssertEqual(limit.origin.field, "defaults.resources.limits.cpu")
+        // memory: the spec's limit (Kubernetes copies it into the request; no default is added).
+        let memory = try XCTUnwrap(Explainer.origin(of: "spec.template.spec.containers[0].resources.limits.memory", in: job))
+        XCTAssertEqual(memory.origin.field, "spec.podConfig.resources")
+        XCTAssertNil(Explainer.origin(of: "spec.template.spec.containers[0].resources.requests.memory", in: job)?.origin.field
+            .map { $0.hasPrefix("defaults") ? $0 : nil } ?? nil)
+    }
+
+    /// Volumes, mounts and env entries are attributed by what the planner appended, index by index.
+    func testVolumesMountsAndEnvAreAttributedEntryByEntry() throws {
+        let plan = try compileSpecThroughPipeline(
+            spec(
+                podConfig: """
+                        env:
+                        - {name: DATASET, value: s3://bucket/data.csv}
+                        volumes:
+                        - name: data
+                          emptyDir: {}
+                        volumeMounts:
+                        - {name: data, mountPath: /data}
+                    """, url: "git@github.com:org/private.git"), overlays: Self.overlays)
+        let job = try XCTUnwrap(Explainer.find("Job/demo", in: plan).success).object
+        let volumes = job.manifest.value(at: "spec.template.spec.volumes")?.elements ?? []
+        let dataIndex = try XCTUnwrap(volumes.firstIndex { $0["name"]?.stringValue == "data" })
+        XCTAssertEqual(
+            Explainer.origin(of: "spec.template.spec.volumes[\(dataIndex)]", in: job)?.origin.field, "spec.podConfig.volumes[0]")
+        XCTAssertEqual(
+            Explainer.origin(of: "spec.template.spec.volumes[0]", in: job)?.origin.origin,
+            .builtinDefault("nbgitops' own 'nbgitops-workspace' (writable workspace, HOME and /tmp under any UID; the scripts)"))
+        let mounts = job.manifest.value(at: "spec.template.spec.containers[0].volumeMounts")?.elements ?? []
+        let mountIndex = try XCTUnwrap(mounts.firstIndex { $0["name"]?.stringValue == "data" })
+        XCTAssertEqual(
+            Explainer.origin(of: "spec.template.spec.containers[0].volumeMounts[\(mountIndex)]", in: job)?.origin.field,
+            "spec.podConfig.volumeMounts[0]")
+        let env = job.manifest.value(at: "spec.template.spec.containers[0].env")?.elements ?? []
+        let envIndex = try XCTUnwrap(env.firstIndex { $0["name"]?.stringValue == "DATASET" })
+        let variable = try XCTUnwrap(Explainer.origin(of: "spec.template.spec.containers[0].env[\(envIndex)]", in: job))
+        XCTAssertEqual(variable.origin.field, "spec.podConfig.env[0]")
+        XCTAssertEqual(variable.origin.origin.location?.file, "spec.yaml")
+    }
 }
