@@ -360,17 +360,6 @@ public final class RuleSession {
 
     /// Checks one environment's plan and reports its findings, waived ones as notes.
     public func check(_ plan: EnvironmentPlan) {
-        // Plan-stage findings reported while planning (NBG126 for the validation jobs' claims)
-        // are waivable like the Check stage's: their location names the spec document. (A
-        // waived diagnostic is a note, so a second pass leaves it alone.)
-        diagnostics.transform { diagnostic in
-            guard diagnostic.severity != .note, waivable.contains(diagnostic.id), let location = diagnostic.location,
-                let subject = self.index.document(at: location),
-                let waiver = waiverLookup[WaiverKey(subject: subject, rule: diagnostic.id)]
-            else { return }
-            used.insert(waiver)
-            RuleEngine.waive(&diagnostic, by: waiver)
-        }
         // Flux keeps build objects in their own folder (`buildObjects`); the rules see them
         // with everything else the environment applies.
         var combined = plan

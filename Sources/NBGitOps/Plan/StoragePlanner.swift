@@ -10,9 +10,6 @@
 /// Claims nbgitops creates hold what notebooks write (trained models, ADR-053), so they are
 /// marked to survive pruning: removing a job from the specs must not delete its data.
 enum StoragePlanner {
-    /// The warning for a claim nobody provides (to be registered in `RuleCatalog`).
-    static let claimNotProvided: RuleID = .claimNotProvided
-
     static func plan(
         units: [WorkloadUnit], supportingObjects: [SupportingObject], context: PlanContext,
         diagnostics: DiagnosticCollector
@@ -23,19 +20,9 @@ enum StoragePlanner {
         var claimSources: [String: [SourceLocation]] = [:]
 
         for unit in units {
-            for claim in unit.claims {
-                if declared.contains(claim.value) || existing.contains(claim.value) { continue }
-                if storage.manageAllClaims.value {
-                    claimSources[claim.value, default: []].append(claim.location)
-                } else {
-                    diagnostics.warning(
-                        claimNotProvided,
-                        "PersistentVolumeClaim '\(claim.value)' is not created by nbgitops; it must exist in namespace '\(context.namespace)' before the job runs",
-                        at: claim.location,
-                        help: "pass a PersistentVolumeClaim through the specs, list the claim in the environment's "
-                            + "storage.existingClaims, or set storage.manageAllClaims: true",
-                        notes: [DiagnosticNote("storage.manageAllClaims is false: \(storage.manageAllClaims.origin)")])
-                }
+            for claim in unit.claims where !declared.contains(claim.value) && !existing.contains(claim.value) {
+                // A claim nobody provides is NBG126 (StorageRules.undeclaredClaims, Check stage).
+                if storage.manageAllClaims.value { claimSources[claim.value, default: []].append(claim.location) }
             }
         }
 

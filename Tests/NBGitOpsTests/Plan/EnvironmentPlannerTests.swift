@@ -140,15 +140,23 @@ final class EnvironmentPlannerTests: XCTestCase {
 
     // MARK: Storage
 
+    /// NBG126 is a Check-stage rule (StorageRules.undeclaredClaims): the planner emits no claim
+    /// and reports nothing; the rule over the plan reports the claim at the spec's claimName.
     func testUndeclaredClaimIsAWarningWhenClaimsAreNotManaged() {
-        let (plan, diagnostics) = F.plan(F.richSpecs(), F.environment(manageAllClaims: false))
+        let (plan, planning) = F.plan(F.richSpecs(), F.environment(manageAllClaims: false))
         XCTAssertFalse(plan.objects.contains { $0.kind == "PersistentVolumeClaim" })
+        XCTAssertFalse(planning.diagnostics.contains { $0.id.rawValue == "NBG126" })
+        let diagnostics = DiagnosticCollector()
+        PlanChecker.check(plan, specs: F.richSpecs(), diagnostics: diagnostics)
         let warning = diagnostics.diagnostics.first { $0.id.rawValue == "NBG126" }
         XCTAssertEqual(warning?.severity, .warning)
         XCTAssertEqual(warning?.location, F.at(52, 22))  // the claimName of richSpecs' PVC volume
-        XCTAssertFalse(diagnostics.hasErrors)
+        XCTAssertFalse(planning.hasErrors)
 
-        let (_, listed) = F.plan(F.richSpecs(), F.environment(existingClaims: ["trained-models"]))
+        let listed = DiagnosticCollector()
+        PlanChecker.check(
+            F.plan(F.richSpecs(), F.environment(existingClaims: ["trained-models"])).0, specs: F.richSpecs(),
+            diagnostics: listed)
         XCTAssertFalse(listed.diagnostics.contains { $0.id.rawValue == "NBG126" })
     }
 

@@ -90,6 +90,25 @@ enum StorageRules {
     static let undeclaredClaims = PlanRule(.claimNotProvided) { context in
         let storage = context.environment.storage
         let existing = Set(storage.existingClaims.value)
+        // The validation jobs' claims: provided by a passed-through PersistentVolumeClaim, the
+        // environment's storage.existingClaims, or nbgitops (storage.manageAllClaims).
+        let declared = Set(context.specs.supportingObjects.filter { $0.kind == "PersistentVolumeClaim" }.map(\.name.value))
+        // Only the jobs planned in this environment (a job may target one platform).
+        let planned = Set(context.plan.objects.lazy.filter { $0.kind == "Job" }.compactMap { context.job(for: $0)?.name.value })
+        for job in context.specs.jobs where planned.contains(job.name.value) {
+            for claim in job.workloadUnits.flatMap(\.claims) {
+                if declared.contains(claim.value) || existing.contains(claim.value) || storage.manageAllClaims.value {
+                    continue
+                }
+                context.report(
+                    "PersistentVolumeClaim '\(claim.value)' is not created by nbgitops; it must exist in namespace '\(context.environment.naming.namespace.value)' before the job runs",
+                    at: claim.location,
+                    help: "pass a PersistentVolumeClaim through the specs, list the claim in the environment's "
+                        + "storage.existingClaims, or set storage.manageAllClaims: true",
+                    notes: [DiagnosticNote("storage.manageAllClaims is false: \(storage.manageAllClaims.origin)")],
+                    subject: context.subject(for: job))
+            }
+        }
         var seen: Set<String> = []
         for unit in context.units where context.job(for: unit.object) == nil {
             for use in unit.claims where use.isNamedClaim {
