@@ -174,7 +174,7 @@ public enum CompilerPipeline {
             let box = PlanBox(
                 EnvironmentPlanner.plan(
                     specs: specs, environment: environment, resources: planResources, delivery: input.delivery,
-                    diagnostics: local))
+                    recordProvenance: input.retainPlans, diagnostics: local))
             defer { if !input.retainPlans { box.releaseInBackground() } }
             for diagnostic in local.diagnostics { diagnostics.report(diagnostic) }
             seconds.plan += Date().timeIntervalSince(started)

@@ -27,12 +27,14 @@ public enum EnvironmentPlanner {
 
     /// - Parameters:
     ///   - resources: the pod scripts, build bodies and Argo CD health checks (`PlanResources`).
+    ///   - recordProvenance: keep each field's origin for `explain` (off for plans that are
+    ///     rendered and dropped).
     ///   - delivery: the output folder inside the repository (`gitops`); the delivery objects
     ///     point at `<output>/<environment>/manifests` unless the environment sets
     ///     `delivery.path`.
     public static func plan(
         specs: SpecSet, environment: Environment, resources: PlanResources, delivery: DeliveryTarget,
-        diagnostics: DiagnosticCollector
+        recordProvenance: Bool = true, diagnostics: DiagnosticCollector
     ) -> EnvironmentPlan {
         // The health checks Argo CD lacks for what the plan holds: part of the plan, not glue
         // added by the pipeline, so every caller gets the same plan.
@@ -40,16 +42,20 @@ public enum EnvironmentPlanner {
             resources.argoHealthChecks,
             to: objects(
                 specs: specs, environment: environment, scripts: resources.scripts, delivery: delivery,
-                buildTemplates: resources.buildTemplates, diagnostics: diagnostics),
+                buildTemplates: resources.buildTemplates, recordProvenance: recordProvenance, diagnostics: diagnostics),
             delivery: delivery, diagnostics: diagnostics)
     }
 
     /// Everything but the controller snippets.
     static func objects(
         specs: SpecSet, environment: Environment, scripts: [ScriptFile], delivery: DeliveryTarget,
-        buildTemplates: BuildTemplates, diagnostics: DiagnosticCollector
+        buildTemplates: BuildTemplates, recordProvenance: Bool, diagnostics: DiagnosticCollector
     ) -> EnvironmentPlan {
-        let context = PlanContext(environment: environment, delivery: delivery)
+        let context = {
+            var context = PlanContext(environment: environment, delivery: delivery)
+            context.recordsProvenance = recordProvenance
+            return context
+        }()
         var generated: [PlannedObject] = []
 
         generated.append(namespaceObject(context, diagnostics: diagnostics))
@@ -92,7 +98,9 @@ public enum EnvironmentPlanner {
         objects = objects.map { object in
             var object = object
             let snapshot = object
-            object.deriveProvenance { FieldProvenance.common(snapshot, base: $0, context: context) }
+            if context.recordsProvenance {
+                object.deriveProvenance { FieldProvenance.common(snapshot, base: $0, context: context) }
+            }
             return object
         }
         objects.sort(by: applyOrder)
@@ -109,7 +117,9 @@ public enum EnvironmentPlanner {
             buildObjects = buildObjects.map { object in
                 var object = object
                 let snapshot = object
-                object.deriveProvenance { FieldProvenance.common(snapshot, base: $0, context: context) }
+                if context.recordsProvenance {
+                    object.deriveProvenance { FieldProvenance.common(snapshot, base: $0, context: context) }
+                }
                 return object
             }
             plan.buildObjects = buildObjects.sorted(by: applyOrder)

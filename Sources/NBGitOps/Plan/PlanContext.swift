@@ -3,6 +3,10 @@ struct PlanContext: Sendable {
     var environment: Environment
     /// Where the delivery objects point: the output folder inside the repository.
     var delivery: DeliveryTarget
+    /// Whether objects keep what their construction recorded for `explain` (their
+    /// provenance). Off when the plan is only rendered and released (`render`, `check`): the
+    /// records of thousands of jobs would stay alive for nothing.
+    var recordsProvenance = true
 
     var namespace: String { environment.naming.namespace.value }
     var prefix: String { environment.naming.namePrefix.value }

@@ -108,18 +108,18 @@ enum ValidationJobPlanner {
         let manifest = PlanMetadata.object(
             apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, labels: labels,
             annotations: job.annotations, body: [("spec", spec)])
+        guard context.recordsProvenance else {
+            return PlannedObject(
+                apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, manifest: manifest,
+                wave: .workload, sources: [job.name.location], provenance: [:])
+        }
+        let record = PodBuild(
+            spec: [:], placement: pod.placement, initContainers: pod.initContainers, image: pod.image,
+            defaultedResources: pod.defaultedResources, env: pod.env, volumes: pod.volumes, volumeMounts: pod.volumeMounts)
         return PlannedObject(
             apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, manifest: manifest,
             wave: .workload, sources: [job.name.location],
-            lazyProvenance: {
-                [
-                    record = PodBuild(
-                        spec: [:], placement: pod.placement, initContainers: pod.initContainers, image: pod.image,
-                        defaultedResources: pod.defaultedResources, env: pod.env, volumes: pod.volumes,
-                        volumeMounts: pod.volumeMounts)
-                ] in
-                FieldProvenance.validationJob(job, context: context, pod: record)
-            })
+            lazyProvenance: { FieldProvenance.validationJob(job, context: context, pod: record) })
     }
 
     // MARK: Pod
