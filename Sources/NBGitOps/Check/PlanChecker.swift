@@ -41,6 +41,7 @@ public enum PlanRules {
         SecurityRules.privilege,
         StorageRules.capacity,
         PlatformRules.s2iOnKubernetes,
+        BuildRules.sourceStrategy,
         PlatformRules.openshiftAPI,
         PodRules.runtimeInstall,
         ResourceRules.resourcesUnset,

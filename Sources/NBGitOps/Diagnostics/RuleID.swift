@@ -148,14 +148,15 @@ public enum RuleCatalog {
         // The plan rules (`PlanRules.all`), run by the Check stage over each environment's plan.
         for id in [
             "NBG120", "NBG121", "NBG122", "NBG123", "NBG124", "NBG125", "NBG126", "NBG127", "NBG128", "NBG129",
-            "NBG130", "NBG134", "NBG140", "NBG165", "NBG180", "NBG181", "NBG200", "NBG201", "NBG210", "NBG211", "NBG212",
+            "NBG130", "NBG134", "NBG140", "NBG152", "NBG165", "NBG180", "NBG181", "NBG200", "NBG201", "NBG210", "NBG211",
+            "NBG212",
             "NBG220", "NBG221", "NBG222", "NBG230", "NBG240", "NBG241", "NBG250", "NBG251", "NBG260", "NBG261",
             "NBG270", "NBG271", "NBG272", "NBG274",
         ] {
             result[RuleID(stringLiteral: id)] = .check
         }
         // Reported while planning (names derived, builds, delivery objects).
-        for id in ["NBG131", "NBG132", "NBG133", "NBG151", "NBG152", "NBG153", "NBG166", "NBG167"] {
+        for id in ["NBG131", "NBG132", "NBG133", "NBG151", "NBG153", "NBG166", "NBG167"] {
             result[RuleID(stringLiteral: id)] = .plan
         }
         for id in ["NBG160", "NBG161", "NBG162", "NBG163", "NBG164"] { result[RuleID(stringLiteral: id)] = .resolve }

@@ -171,28 +171,63 @@ public enum DeliveryPlanner {
         let path = coordinates.path
         let labels = PlanMetadata.labels(component: "delivery")
         let sources = [delivery.repositoryURL.origin.location].compactMap { $0 }
+        func traced<Value>(_ value: Traced<Value>, _ field: String, rule: String? = nil) -> FieldOrigin {
+            FieldProvenance.traced(value, field: field, rule: rule)
+        }
+        let pathRule = "unset: <output>/<environment>/manifests"
+        var record = FieldRecord(context)
+        record.note("", traced(delivery.tool, "delivery.tool"))
+        record.note(
+            "metadata.namespace",
+            traced(
+                delivery.controllerNamespace, "delivery.controllerNamespace",
+                rule: "unset: openshift-gitops (Argo CD on OpenShift), argocd, or flux-system"))
 
         switch context.deliveryTool {
         case .argocd:
             let spec: ManifestNode = [
                 // The environment's own AppProject (ArgoProjectPlanner), never `default`.
-                "project": .string(ArgoProjectPlanner.projectName(context)),
+                "project": record.set(
+                    "spec.project", .string(ArgoProjectPlanner.projectName(context)),
+                    from: FieldOrigin(
+                        .builtinDefault(
+                            "the environment's own AppProject, restricted to the namespace and kinds nbgitops emits"))),
                 "source": [
-                    "repoURL": .string(coordinates.repositoryURL),
-                    "targetRevision": .string(coordinates.revision),
-                    "path": .string(path),
+                    "repoURL": record.set(
+                        "spec.source.repoURL", .string(coordinates.repositoryURL),
+                        from: traced(delivery.repositoryURL, "delivery.repositoryURL")),
+                    "targetRevision": record.set(
+                        "spec.source.targetRevision", .string(coordinates.revision),
+                        from: traced(delivery.revision, "delivery.revision")),
+                    "path": record.set(
+                        "spec.source.path", .string(path), from: traced(delivery.path, "delivery.path", rule: pathRule)),
                 ],
                 "destination": [
                     "server": "https://kubernetes.default.svc",
-                    "namespace": .string(context.namespace),
+                    "namespace": record.set(
+                        "spec.destination.namespace", .string(context.namespace),
+                        from: FieldProvenance.namespace(context)),
                 ],
                 // Per overlay (delivery.prune/selfHeal/syncOptions); defaults prune + selfHeal +
                 // PruneLast=true: delete removed objects only after the rest is applied and healthy.
                 "syncPolicy": .object([
-                    ("automated", ["prune": .bool(delivery.prune.value), "selfHeal": .bool(delivery.selfHeal.value)]),
+                    (
+                        "automated",
+                        [
+                            "prune": record.set(
+                                "spec.syncPolicy.automated.prune", .bool(delivery.prune.value),
+                                from: traced(delivery.prune, "delivery.prune")),
+                            "selfHeal": record.set(
+                                "spec.syncPolicy.automated.selfHeal", .bool(delivery.selfHeal.value),
+                                from: traced(delivery.selfHeal, "delivery.selfHeal")),
+                        ]
+                    ),
                     (
                         "syncOptions",
-                        delivery.syncOptions.value.isEmpty ? nil : .list(delivery.syncOptions.value.map { .string($0) })
+                        record.setIfPresent(
+                            "spec.syncPolicy.syncOptions",
+                            delivery.syncOptions.value.isEmpty ? nil : .list(delivery.syncOptions.value.map { .string($0) }),
+                            from: traced(delivery.syncOptions, "delivery.syncOptions"))
                     ),
                 ]),
             ]
@@ -202,10 +237,11 @@ public enum DeliveryPlanner {
             return [
                 PlannedObject(
                     apiVersion: "argoproj.io/v1alpha1", kind: "Application", name: name, namespace: namespace,
-                    manifest: manifest, wave: .workload, sources: sources,
-                    provenance: FieldProvenance.delivery(context, kind: "Application"))
+                    manifest: manifest, wave: .workload, sources: sources, provenance: record.origins)
             ]
         case .flux:
+            var repositoryRecord = record
+            var kustomizationRecord = record
             let reference: ManifestNode
             switch fluxReference(coordinates.revision) {
             case .branch(let branch): reference = ["branch": .string(branch)]
@@ -218,7 +254,18 @@ public enum DeliveryPlanner {
                 body: [
                     (
                         "spec",
-                        ["url": .string(coordinates.repositoryURL), "ref": reference, "interval": "5m"]
+                        [
+                            "url": repositoryRecord.set(
+                                "spec.url", .string(coordinates.repositoryURL),
+                                from: traced(delivery.repositoryURL, "delivery.repositoryURL")),
+                            "ref": repositoryRecord.set(
+                                "spec.ref", reference,
+                                from: traced(
+                                    delivery.revision, "delivery.revision",
+                                    rule: "a 40-hex SHA → commit; refs/tags/x or a version like v1.2 → tag; "
+                                        + "anything else → branch")),
+                            "interval": "5m",
+                        ]
                     )
                 ])
             let kustomization = PlanMetadata.object(
@@ -229,25 +276,35 @@ public enum DeliveryPlanner {
                         "spec",
                         [
                             "sourceRef": ["kind": "GitRepository", "name": .string(name)],
-                            "path": .string(path == "." ? "./" : "./" + path),
-                            "prune": .bool(delivery.prune.value),
+                            "path": kustomizationRecord.set(
+                                "spec.path", .string(path == "." ? "./" : "./" + path),
+                                from: traced(delivery.path, "delivery.path", rule: pathRule)),
+                            "prune": kustomizationRecord.set(
+                                "spec.prune", .bool(delivery.prune.value), from: traced(delivery.prune, "delivery.prune")),
                             // Wait for the applied objects (Jobs included) to become ready.
-                            "wait": true,
+                            "wait": kustomizationRecord.set(
+                                "spec.wait", true,
+                                from: FieldOrigin(
+                                    .builtinDefault(
+                                        "health-check every applied object; a failed validation Job fails the Kustomization"))),
                             "interval": "10m",
                             // Long enough for the slowest Job to finish (wait: true health-checks it).
-                            "timeout": .string(ImmutableObjects.fluxTimeout(objects)),
+                            "timeout": kustomizationRecord.set(
+                                "spec.timeout", .string(ImmutableObjects.fluxTimeout(objects)),
+                                from: FieldOrigin(
+                                    .builtinDefault("the longest Job's activeDeadlineSeconds + 5 minutes, at least 5m"),
+                                    rule: "wait: true health-checks Jobs until they finish")),
                         ]
                     )
                 ])
             return [
                 PlannedObject(
                     apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", name: name, namespace: namespace,
-                    manifest: repository, wave: .config, sources: sources,
-                    provenance: FieldProvenance.delivery(context, kind: "GitRepository")),
+                    manifest: repository, wave: .config, sources: sources, provenance: repositoryRecord.origins),
                 PlannedObject(
                     apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name,
                     namespace: namespace, manifest: kustomization, wave: .workload, sources: sources,
-                    provenance: FieldProvenance.delivery(context, kind: "Kustomization")),
+                    provenance: kustomizationRecord.origins),
             ]
         }
     }

@@ -91,6 +91,18 @@ public enum EnvironmentPlanner {
                 var object = object
                 object.manifest = PlanMetadata.setting(
                     "annotations", AnnotationKey.argoSyncWave, to: String(object.wave.rawValue), in: object.manifest)
+                if context.recordsProvenance {
+                    let origin = FieldOrigin(
+                        .builtinDefault(
+                            "apply order: namespace 0, RBAC 1, storage 2, config 3, image builds 4, validation Jobs 5; "
+                                + "this \(object.kind) is wave \(object.wave.rawValue)"),
+                        field: "kind \(object.kind)")
+                    object.deriveProvenance { base in
+                        var origins = base
+                        origins["metadata.annotations[\(AnnotationKey.argoSyncWave)]"] = origin
+                        return origins
+                    }
+                }
                 return object
             }
         }
@@ -161,6 +173,16 @@ public enum EnvironmentPlanner {
         var labels = PlanMetadata.labels(component: "namespace")
         var annotations: [String: String] = [:]
         var sources = namespace.origin.location.map { [$0] } ?? []
+        let environment = context.environment
+        var record = FieldRecord(context)
+        record.note("metadata.name", FieldProvenance.traced(namespace, field: "naming.namespace"))
+        record.note(
+            "metadata.labels",
+            FieldProvenance.traced(
+                environment.platform, field: "platform",
+                rule: context.platform == .kubernetes
+                    ? "Pod Security Admission labels: every pod nbgitops writes meets restricted"
+                    : "OpenShift: SCC restricted-v2 applies; Argo CD's managed-by label when Argo CD delivers"))
         switch context.platform {
         case .kubernetes:
             // Pod Security Admission: every pod nbgitops writes meets `restricted`. An overlay's
@@ -168,6 +190,13 @@ public enum EnvironmentPlanner {
             // privilege rule (NBG250) checks passed-through pods and builds against.
             let cap = context.environment.security.privilegeCap.value.flatMap(PodSecurityLevel.init(rawValue:))
             labels[LabelKey.podSecurityEnforce] = (cap ?? .restricted).rawValue
+            if cap != nil {
+                record.note(
+                    "metadata.labels[\(LabelKey.podSecurityEnforce)]",
+                    FieldProvenance.traced(
+                        environment.security.privilegeCap, field: "security.privilegeCap",
+                        rule: "the enforced level is the cap; audit and warn stay restricted"))
+            }
             labels[LabelKey.podSecurityEnforceVersion] = "latest"
             labels[LabelKey.podSecurityAudit] = PodSecurityLevel.restricted.rawValue
             labels[LabelKey.podSecurityWarn] = PodSecurityLevel.restricted.rawValue
@@ -176,6 +205,11 @@ public enum EnvironmentPlanner {
             // manages namespaces labelled for it.
             if context.deliveryTool == .argocd {
                 labels[LabelKey.argoManagedBy] = DeliveryPlanner.controllerNamespace(context)
+                record.note(
+                    "metadata.labels[\(LabelKey.argoManagedBy)]",
+                    FieldProvenance.traced(
+                        environment.delivery.controllerNamespace, field: "delivery.controllerNamespace",
+                        rule: "OpenShift GitOps' Argo CD manages only namespaces labelled for its instance"))
             }
             // A pinned UID range (security.uidRange + security.mcs): OpenShift's allocator skips
             // a namespace that already has a uid-range, and restricted-v2 then admits the
@@ -186,6 +220,15 @@ public enum EnvironmentPlanner {
                 annotations["openshift.io/sa.scc.uid-range"] = block
                 annotations["openshift.io/sa.scc.supplemental-groups"] = block
                 annotations["openshift.io/sa.scc.mcs"] = mcs
+                let pinned = "OpenShift's allocator keeps a namespace's pinned range; restricted-v2 admits its first UID"
+                for key in ["openshift.io/sa.scc.uid-range", "openshift.io/sa.scc.supplemental-groups"] {
+                    record.note(
+                        "metadata.annotations[\(key)]",
+                        FieldProvenance.traced(security.uidRange, field: "security.uidRange", rule: pinned))
+                }
+                record.note(
+                    "metadata.annotations[openshift.io/sa.scc.mcs]",
+                    FieldProvenance.traced(security.mcs, field: "security.mcs", rule: pinned))
                 sources += [security.uidRange.origin.location, security.mcs.origin.location].compactMap { $0 }
             }
         }
@@ -194,8 +237,7 @@ public enum EnvironmentPlanner {
             annotations: annotations, body: [])
         return PlannedObject(
             apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, manifest: manifest,
-            wave: .namespace, sources: sources,
-            provenance: FieldProvenance.namespaceObject(context))
+            wave: .namespace, sources: sources, provenance: record.origins)
     }
 
     // MARK: Scripts ConfigMap
@@ -215,7 +257,14 @@ public enum EnvironmentPlanner {
             body: [("data", .strings(data))])
         return PlannedObject(
             apiVersion: "v1", kind: "ConfigMap", name: name, namespace: context.namespace, manifest: manifest,
-            wave: .config, sources: [])
+            wave: .config, sources: [],
+            provenance: context.recordsProvenance
+                ? [
+                    "": FieldOrigin(.builtinDefault("the validation pods' scripts")),
+                    "data": FieldOrigin(
+                        .builtinDefault("the files of templates/scripts/"),
+                        rule: "mounted read-only at \(PodLayout.scripts.mountPath); their hash is on every pod template"),
+                ] : [:])
     }
 
     /// Hash of the script files (sorted by name), stamped on every pod template.

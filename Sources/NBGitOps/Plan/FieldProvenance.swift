@@ -57,7 +57,7 @@ enum FieldProvenance {
                     + "validation settings), then spec.podConfig.env",
                 absent: "no user variables"),
             "\(pod).containers[0].resources":
-                job.podConfig.resources == nil && defaultOrigin != nil
+                job.podConfig.resources == nil
                 ? FieldOrigin(
                     defaultOrigin ?? .builtinDefault(""), field: "defaults.resources",
                     rule: "the environment's defaults.resources: the spec sets no resources")
@@ -66,7 +66,7 @@ enum FieldProvenance {
                     rule: defaultOrigin == nil
                         ? "copied as written"
                         : "copied as written; defaults.resources fill only what the spec leaves unset",
-                    absent: "no requests or limits"),
+                    absent: "the spec's resources"),
             "\(pod).serviceAccountName": spec(
                 job, "spec.podConfig.serviceAccountName",
                 rule: "a named account is used as is; otherwise nbgitops' own least-privilege ServiceAccount",
@@ -90,6 +90,10 @@ enum FieldProvenance {
             "spec.template.metadata.annotations[\(AnnotationKey.scriptsChecksum)]": FieldOrigin(
                 .builtinDefault("hash of templates/scripts/: new scripts give new Jobs")),
         ]
+        if job.podConfig.resources == nil && defaultOrigin == nil {
+            // No requests or limits at all: the container has no resources field to explain.
+            result["\(pod).containers[0].resources"] = nil
+        }
         for (key, traced) in record.defaultedResources {
             result["\(pod).containers[0].resources.\(key)"] = FieldOrigin(
                 traced.origin, field: "defaults.resources.\(key)",
@@ -256,97 +260,17 @@ enum FieldProvenance {
                 "set by nbgitops for validate-notebook.py (report file, writable HOME and caches under any UID)"))
     }
 
-    static func namespaceObject(_ context: PlanContext) -> [String: FieldOrigin] {
-        [
-            "metadata.name": traced(context.environment.naming.namespace, field: "naming.namespace"),
-            "metadata.labels": traced(
-                context.environment.platform, field: "platform",
-                rule: context.platform == .kubernetes
-                    ? "Pod Security Admission labels: every pod nbgitops writes meets restricted"
-                    : "OpenShift: SCC restricted-v2 applies; Argo CD's managed-by label when Argo CD delivers"),
-        ]
-    }
-
-    static func claim(_ context: PlanContext, sources: [SourceLocation]) -> [String: FieldOrigin] {
-        let storage = context.environment.storage
-        var result: [String: FieldOrigin] = [
-            "spec.accessModes": traced(storage.accessMode, field: "storage.accessMode"),
-            "spec.resources.requests.storage": traced(storage.claimSize, field: "storage.claimSize"),
-            "spec.storageClassName": traced(storage.storageClassName, field: "storage.storageClassName"),
-        ]
-        if let first = sources.first {
-            result[""] = FieldOrigin(
-                .spec(first), field: "spec.podConfig.volumes",
-                rule: "a claim a job mounts that no spec object provides and the environment does not list "
-                    + "in storage.existingClaims")
-        }
-        return result
-    }
-
-    static func delivery(_ context: PlanContext, kind: String) -> [String: FieldOrigin] {
-        let delivery = context.environment.delivery
-        var result: [String: FieldOrigin] = [
-            "": traced(delivery.tool, field: "delivery.tool"),
-            "metadata.namespace": traced(
-                delivery.controllerNamespace, field: "delivery.controllerNamespace",
-                rule: "unset: openshift-gitops (Argo CD on OpenShift), argocd, or flux-system"),
-        ]
-        let pathRule = "unset: <output>/<environment>/manifests"
-        switch kind {
-        case "Application":
-            result["spec.project"] = FieldOrigin(
-                .builtinDefault("the environment's own AppProject, restricted to the namespace and kinds nbgitops emits"))
-            result["spec.source.repoURL"] = traced(delivery.repositoryURL, field: "delivery.repositoryURL")
-            result["spec.source.targetRevision"] = traced(delivery.revision, field: "delivery.revision")
-            result["spec.source.path"] = traced(delivery.path, field: "delivery.path", rule: pathRule)
-            result["spec.destination.namespace"] = namespace(context)
-            result["spec.syncPolicy.automated.prune"] = traced(delivery.prune, field: "delivery.prune")
-            result["spec.syncPolicy.automated.selfHeal"] = traced(delivery.selfHeal, field: "delivery.selfHeal")
-            result["spec.syncPolicy.syncOptions"] = traced(delivery.syncOptions, field: "delivery.syncOptions")
-        case "GitRepository":
-            result["spec.url"] = traced(delivery.repositoryURL, field: "delivery.repositoryURL")
-            result["spec.ref"] = traced(
-                delivery.revision, field: "delivery.revision",
-                rule: "a 40-hex SHA → commit; refs/tags/x or a version like v1.2 → tag; anything else → branch")
-        case "Kustomization":
-            result["spec.path"] = traced(delivery.path, field: "delivery.path", rule: pathRule)
-            result["spec.prune"] = traced(delivery.prune, field: "delivery.prune")
-            result["spec.timeout"] = FieldOrigin(
-                .builtinDefault("the longest Job's activeDeadlineSeconds + 5 minutes, at least 5m"),
-                rule: "wait: true health-checks Jobs until they finish")
-            result["spec.wait"] = FieldOrigin(
-                .builtinDefault("health-check every applied object; a failed validation Job fails the Kustomization"))
-        default:
-            break
-        }
-        return result
-    }
-
-    /// Fields every object shares, added where the planner set nothing more specific.
+    /// Fields every object shares, added where the planner recorded nothing more specific: the
+    /// namespace, and for a generated object without a record of its own the input it came from.
     static func common(_ object: PlannedObject, base: [String: FieldOrigin], context: PlanContext) -> [String: FieldOrigin] {
         var result = base
         if object.namespace != nil, result["metadata.namespace"] == nil {
             result["metadata.namespace"] = namespace(context)
         }
-        if result[""] == nil, let first = object.sources.first {
-            result[""] = FieldOrigin(
-                .spec(first), field: object.kind,
-                rule: object.manifest.value(at: "metadata.labels[\(LabelKey.managedBy)]") == nil
-                    ? "supporting object from a spec file: copied, moved to the environment's namespace, images mirrored"
-                    : "generated from this input")
-        }
         if result[""] == nil {
-            let component = object.manifest.value(at: "metadata.labels[\(LabelKey.component)]")?.stringValue
-            result[""] = FieldOrigin(
-                .builtinDefault("generated by nbgitops itself" + (component.map { " (\($0))" } ?? "")),
-                rule: component == "validation-scripts" ? "data: the files of templates/scripts/" : nil)
-        }
-        if context.deliveryTool == .argocd {
-            result["metadata.annotations[\(AnnotationKey.argoSyncWave)]"] = FieldOrigin(
-                .builtinDefault(
-                    "apply order: namespace 0, RBAC 1, storage 2, config 3, image builds 4, validation Jobs 5; this \(object.kind) is wave \(object.wave.rawValue)"
-                ),
-                field: "kind \(object.kind)")
+            result[""] =
+                object.sources.first.map { FieldOrigin(.spec($0), field: object.kind, rule: "generated from this input") }
+                ?? FieldOrigin(.builtinDefault("generated by nbgitops itself"))
         }
         return result
     }

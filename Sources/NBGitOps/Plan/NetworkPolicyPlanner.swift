@@ -29,6 +29,14 @@ enum NetworkPolicyPlanner {
             ])
         return PlannedObject(
             apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", name: name, namespace: context.namespace,
-            manifest: manifest, wave: .config, sources: [])
+            manifest: manifest, wave: .config, sources: [],
+            provenance: context.recordsProvenance
+                ? [
+                    "": FieldOrigin(
+                        .builtinDefault("validation pods serve nothing: every inbound connection is denied"),
+                        rule: "egress is left alone (git, packages, model endpoints are the user's)"),
+                    "spec.podSelector": FieldOrigin(
+                        .builtinDefault("the label every validation pod carries (\(LabelKey.name): \(LabelValue.validationPod))")),
+                ] : [:])
     }
 }

@@ -32,7 +32,14 @@ public enum PassthroughPlanner {
             }
             return PlannedObject(
                 apiVersion: object.apiVersion, kind: object.kind, name: object.name.value, namespace: namespace,
-                manifest: manifest, wave: wave(forKind: object.kind), sources: [object.location])
+                manifest: manifest, wave: wave(forKind: object.kind), sources: [object.location],
+                provenance: context.recordsProvenance
+                    ? [
+                        "": FieldOrigin(
+                            .spec(object.location), field: object.kind,
+                            rule: "supporting object from a spec file: copied, moved to the environment's namespace, "
+                                + "images mirrored")
+                    ] : [:])
         }
     }
 }

@@ -26,14 +26,30 @@ enum S2IPlanner {
                     diagnostics: diagnostics),
                 let stream = output.imageStream
             else { continue }
-            let specWithoutTag = spec(job: job, build: build, outputTag: "\(stream):TAG", context: context, diagnostics: nil)
+            var hashed = FieldRecord(keeps: false)
+            let specWithoutTag = spec(
+                job: job, build: build, outputTag: "\(stream):TAG", context: context, record: &hashed)
             let tag = BuildPlanner.tag(["buildConfig": specWithoutTag, "repository": .string(output.repository)])
             let name = "\(context.derivedName(job.name.value))-\((ImageTag.inputHash(of: tag) ?? ""))"
             PlanNames.check(
                 name, rule: .label, what: "BuildConfig name", at: job.name.location,
                 help: "shorten metadata.name; OpenShift labels build pods with the BuildConfig name (at most 63 characters)",
                 diagnostics: diagnostics)
-            let spec = spec(job: job, build: build, outputTag: "\(stream):\(tag)", context: context, diagnostics: diagnostics)
+            var record = FieldRecord(context)
+            record.note(
+                "",
+                FieldOrigin(
+                    .spec(build.strategy.location), field: "spec.podConfig.buildConfig.strategy",
+                    rule: "strategy: s2i → an ImageStream and a BuildConfig per job in the build namespace (OpenShift only)"))
+            record.note(
+                "metadata.name",
+                FieldOrigin(
+                    .spec(job.name.location), field: "metadata.name",
+                    rule: "namePrefix + metadata.name + '-' + 8 hex digits hashing the build's inputs: the ConfigChange "
+                        + "trigger builds exactly once per input"))
+            var specRecord = FieldRecord(context)
+            let spec = spec(job: job, build: build, outputTag: "\(stream):\(tag)", context: context, record: &specRecord)
+            record.merge(specRecord, under: "spec")
             let manifest = PlanMetadata.object(
                 apiVersion: "build.openshift.io/v1", kind: "BuildConfig", name: name, namespace: namespace,
                 labels: PlanMetadata.labels(component: "build", extra: [LabelKey.instance: job.name.value]),
@@ -43,7 +59,7 @@ enum S2IPlanner {
             result.objects.append(
                 PlannedObject(
                     apiVersion: "build.openshift.io/v1", kind: "BuildConfig", name: name, namespace: namespace,
-                    manifest: manifest, wave: .build, sources: [build.strategy.location]))
+                    manifest: manifest, wave: .build, sources: [build.strategy.location], provenance: record.origins))
             result.images[job.name.value] = "\(output.repository):\(tag)"
         }
     }
@@ -61,43 +77,97 @@ enum S2IPlanner {
         return .source
     }
 
+    /// The BuildConfig's spec; `record` receives each field's origin (paths relative to `spec`).
     static func spec(
         job: NotebookValidationJob, build: BuildConfigSpec, outputTag: String, context: PlanContext,
-        diagnostics: DiagnosticCollector?
+        record: inout FieldRecord
     ) -> ManifestNode {
+        func buildField(_ name: String, rule: String? = nil, absent: String) -> FieldOrigin {
+            FieldProvenance.spec(job, "spec.podConfig.buildConfig.\(name)", rule: rule, absent: absent)
+        }
+        let git = job.notebook.git
         let baseImage = context.image(build.baseImage.value)
+        let baseImageOrigin = buildField(
+            "baseImage",
+            rule: context.mirrors.isEmpty
+                ? nil : "images.mirrors rewrite the registry prefix (\(context.environment.images.mirrors.origin))",
+            absent: "the CRD default quay.io/jupyter/minimal-notebook:latest")
         var source: [(String, ManifestNode?)] = [
             ("type", "Git"),
-            ("git", ["uri": .string(job.notebook.git.url.value), "ref": .string(job.notebook.git.ref.value)]),
-            ("sourceSecret", job.notebook.git.credentialsSecret.map { ["name": .string($0.value)] }),
+            (
+                "git",
+                [
+                    "uri": record.set(
+                        "source.git.uri", .string(git.url.value),
+                        from: FieldOrigin(.spec(git.url.location), field: "spec.notebook.git.url")),
+                    "ref": record.set(
+                        "source.git.ref", .string(git.ref.value),
+                        from: FieldOrigin(.spec(git.ref.location), field: "spec.notebook.git.ref")),
+                ]
+            ),
+            (
+                "sourceSecret",
+                record.setIfPresent(
+                    "source.sourceSecret", git.credentialsSecret.map { ["name": .string($0.value)] },
+                    from: FieldOrigin(
+                        git.credentialsSecret.map { .spec($0.location) } ?? .builtinDefault("no credentials"),
+                        field: "spec.notebook.git.credentialsSecret",
+                        rule: "by name; the Secret must exist in the build namespace too"))
+            ),
         ]
         let strategyNode: ManifestNode
         switch strategy(build) {
         case .dockerfilePath(let path):
-            strategyNode = ["type": "Docker", "dockerStrategy": ["dockerfilePath": .string(path), "noCache": true]]
+            strategyNode = record.set(
+                "strategy", ["type": "Docker", "dockerStrategy": ["dockerfilePath": .string(path), "noCache": true]],
+                from: buildField(
+                    "dockerfile", rule: "an explicit dockerfile → Docker strategy with that dockerfilePath",
+                    absent: "the spec's Dockerfile"))
         case .inlineDockerfile:
-            source.append(("dockerfile", .string(inlineDockerfile(job: job, build: build, baseImage: baseImage))))
-            strategyNode = ["type": "Docker", "dockerStrategy": ["noCache": true]]
+            source.append(
+                (
+                    "dockerfile",
+                    record.set(
+                        "source.dockerfile", .string(inlineDockerfile(job: job, build: build, baseImage: baseImage)),
+                        from: FieldOrigin(
+                            baseImageOrigin.origin, field: "spec.podConfig.buildConfig.baseImage",
+                            rule: "generated: FROM the base image, papermill and nbformat, then the first requirements "
+                                + "file of requirementsFile → requirementsSources → the default chain"))
+                ))
+            strategyNode = record.set(
+                "strategy", ["type": "Docker", "dockerStrategy": ["noCache": true]],
+                from: buildField(
+                    "autoGenerateRequirements",
+                    rule: "requirements to install and no preferDockerfile → Docker strategy with the inline Dockerfile",
+                    absent: "the CRD default autoGenerateRequirements: true"))
         case .source:
-            diagnostics?.warning(
-                .buildSourceStrategy,
-                "job '\(job.name.value)' gets an S2I Source build from '\(build.baseImage.value)', which works only if that image is an S2I builder (has assemble scripts)",
-                at: build.baseImage.location,
-                help:
-                    "set buildConfig.dockerfile, or autoGenerateRequirements: true (without preferDockerfile) for a generated Dockerfile"
-            )
-            strategyNode = [
-                "type": "Source", "sourceStrategy": ["from": ["kind": "DockerImage", "name": .string(baseImage)]],
-            ]
+            // Whether the base image is an S2I builder is the Check stage's question (NBG152).
+            strategyNode = record.set(
+                "strategy",
+                ["type": "Source", "sourceStrategy": ["from": ["kind": "DockerImage", "name": .string(baseImage)]]],
+                from: FieldOrigin(
+                    baseImageOrigin.origin, field: "spec.podConfig.buildConfig.baseImage",
+                    rule: "no Dockerfile and nothing to install → S2I Source strategy from the base image"))
         }
         return [
-            "runPolicy": "Serial",
-            "completionDeadlineSeconds": .int(build.timeoutSeconds.value),
+            "runPolicy": record.set(
+                "runPolicy", "Serial", from: FieldOrigin(.builtinDefault("one build of a BuildConfig at a time"))),
+            "completionDeadlineSeconds": record.set(
+                "completionDeadlineSeconds", .int(build.timeoutSeconds.value),
+                from: buildField(
+                    "timeout", rule: "Go duration → whole seconds, rounded up", absent: "the CRD default timeout: 15m")),
             "source": .object(source),
             "strategy": strategyNode,
-            "output": ["to": ["kind": "ImageStreamTag", "name": .string(outputTag)]],
+            "output": record.set(
+                "output", ["to": ["kind": "ImageStreamTag", "name": .string(outputTag)]],
+                from: FieldOrigin(
+                    .builtinDefault("the job's ImageStream, tag nbgitops-<hash of the build's inputs>"),
+                    rule: "a tag no other input pushes; the ImageStream's nbgitops.dev/await-tag waits for it")),
             // Builds once, when this (content-named) BuildConfig is created.
-            "triggers": [["type": "ConfigChange"]],
+            "triggers": record.set(
+                "triggers", [["type": "ConfigChange"]],
+                from: FieldOrigin(
+                    .builtinDefault("ConfigChange: builds once, when this content-named BuildConfig is created"))),
         ]
     }
 

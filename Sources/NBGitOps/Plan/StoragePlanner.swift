@@ -42,10 +42,43 @@ enum StoragePlanner {
         case .argocd: annotations[AnnotationKey.argoSyncOptions] = "Prune=false"
         case .flux: annotations[AnnotationKey.fluxPrune] = "disabled"
         }
+        var record = FieldRecord(context)
+        if let first = sources.first {
+            record.note(
+                "",
+                FieldOrigin(
+                    .spec(first), field: "spec.podConfig.volumes",
+                    rule: "a claim a job mounts that no spec object provides and the environment does not list "
+                        + "in storage.existingClaims"))
+        }
+        record.note(
+            "metadata.annotations",
+            FieldProvenance.traced(
+                context.environment.delivery.tool, field: "delivery.tool",
+                rule: "never pruned: the claim holds the notebooks' data"))
         let spec = ManifestNode.object([
-            ("accessModes", [.string(storage.accessMode.value.rawValue)]),
-            ("storageClassName", storage.storageClassName.value.map { .string($0) }),
-            ("resources", ["requests": ["storage": .string(storage.claimSize.value)]]),
+            (
+                "accessModes",
+                record.set(
+                    "spec.accessModes", [.string(storage.accessMode.value.rawValue)],
+                    from: FieldProvenance.traced(storage.accessMode, field: "storage.accessMode"))
+            ),
+            (
+                "storageClassName",
+                record.setIfPresent(
+                    "spec.storageClassName", storage.storageClassName.value.map { .string($0) },
+                    from: FieldProvenance.traced(storage.storageClassName, field: "storage.storageClassName"))
+            ),
+            (
+                "resources",
+                [
+                    "requests": [
+                        "storage": record.set(
+                            "spec.resources.requests.storage", .string(storage.claimSize.value),
+                            from: FieldProvenance.traced(storage.claimSize, field: "storage.claimSize"))
+                    ]
+                ]
+            ),
         ])
         let manifest = PlanMetadata.object(
             apiVersion: "v1", kind: "PersistentVolumeClaim", name: name, namespace: context.namespace,
@@ -53,7 +86,6 @@ enum StoragePlanner {
             body: [("spec", spec)])
         return PlannedObject(
             apiVersion: "v1", kind: "PersistentVolumeClaim", name: name, namespace: context.namespace,
-            manifest: manifest, wave: .storage, sources: sources,
-            provenance: FieldProvenance.claim(context, sources: sources))
+            manifest: manifest, wave: .storage, sources: sources, provenance: record.origins)
     }
 }

@@ -83,12 +83,13 @@ enum TektonPlanner {
                 pipelineName, rule: .subdomain, what: "Pipeline name", at: job.name.location, diagnostics: diagnostics)
             let pipeline = self.pipeline(
                 name: pipelineName, job: job, namespace: namespace, tasks: tasks, context: context, internalPush: internalPush)
+            var hashed = FieldRecord(keeps: false)
             let inputs: ManifestNode = [
                 "tasks": taskInputs,
                 "pipeline": pipeline.manifest["spec"] ?? .null,
                 "run": runSpec(
                     job: job, build: build, pipeline: pipelineName, image: output.repository, builder: builder,
-                    buildah: buildah, internalPush: internalPush, context: context),
+                    buildah: buildah, internalPush: internalPush, context: context, record: &hashed),
             ]
             let tag = BuildPlanner.tag(inputs)
             let image = "\(output.repository):\(tag)"
@@ -99,9 +100,25 @@ enum TektonPlanner {
                 help:
                     "shorten metadata.name to at most \(max(1, 63 - ValidationJobPlanner.hashSuffixLength - context.prefix.utf8.count)) characters; Tekton labels pods with the PipelineRun name",
                 diagnostics: diagnostics)
+            var record = FieldRecord(context)
+            record.note(
+                "",
+                FieldOrigin(
+                    .spec(build.strategy.location), field: "spec.podConfig.buildConfig.strategy",
+                    rule:
+                        "strategy: tekton → per job a Pipeline and a PipelineRun of nbgitops' three Tasks, in the build namespace"
+                ))
+            record.note(
+                "metadata.name",
+                FieldOrigin(
+                    .spec(job.name.location), field: "metadata.name",
+                    rule: "namePrefix + metadata.name + '-' + 8 hex digits hashing every build input: "
+                        + "a changed input gives a new run, an unchanged one never re-runs"))
+            var specRecord = FieldRecord(context)
             let spec = runSpec(
                 job: job, build: build, pipeline: pipelineName, image: image, builder: builder, buildah: buildah,
-                internalPush: internalPush, context: context)
+                internalPush: internalPush, context: context, record: &specRecord)
+            record.merge(specRecord, under: "spec")
             let manifest = PlanMetadata.object(
                 apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace,
                 labels: PlanMetadata.labels(component: "build", extra: [LabelKey.instance: job.name.value]),
@@ -115,7 +132,7 @@ enum TektonPlanner {
             result.objects.append(
                 PlannedObject(
                     apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace,
-                    manifest: manifest, wave: .build, sources: [build.strategy.location]))
+                    manifest: manifest, wave: .build, sources: [build.strategy.location], provenance: record.origins))
             result.images[job.name.value] = image
         }
     }
@@ -147,6 +164,13 @@ enum TektonPlanner {
                 return nil
             }
             let name = context.derivedName(templateName)
+            let isBuildah = templateName == buildahTask
+            var record = FieldRecord(context)
+            record.note(
+                "",
+                FieldOrigin(
+                    .spec(.startOf(template.file)), field: template.file,
+                    rule: "nbgitops' Task body, renamed, with the environment's images and the platform's step security"))
             var manifest = template.manifest
             var metadata = manifest["metadata"] ?? .map([])
             metadata["name"] = .string(name)
@@ -154,27 +178,49 @@ enum TektonPlanner {
             metadata["labels"] = .strings(PlanMetadata.labels(component: "build"))
             manifest["metadata"] = metadata
             var spec = manifest["spec"] ?? .map([])
+            let mirrorRule =
+                context.mirrors.isEmpty
+                ? nil : "images.mirrors rewrite the registry prefix (\(context.environment.images.mirrors.origin))"
             spec["steps"] = .list(
-                steps.map { step in
+                steps.enumerated().map { index, step in
                     var step = step
-                    let isBuildah = templateName == buildahTask
+                    let path = "spec.steps[\(index)]"
                     if isBuildah {
-                        step["image"] = .string(context.image(step["image"]?.stringValue ?? ""))
+                        step["image"] = record.set(
+                            path + ".image", .string(context.image(step["image"]?.stringValue ?? "")),
+                            from: FieldOrigin(
+                                .spec(.startOf(template.file)), field: template.file,
+                                rule: mirrorRule ?? "the buildah image the Task body names"))
                     } else {
                         // The clone image has git, ssh and a POSIX shell: both scripts run in it.
-                        step["image"] = .string(context.image(context.environment.images.gitClone.value))
+                        step["image"] = record.set(
+                            path + ".image", .string(context.image(context.environment.images.gitClone.value)),
+                            from: FieldProvenance.traced(
+                                context.environment.images.gitClone, field: "images.gitClone",
+                                rule: mirrorRule ?? "the clone image has git, ssh and a POSIX shell: both scripts run in it"))
                     }
-                    step["securityContext"] = stepSecurityContext(buildah: isBuildah, platform: context.platform)
+                    step["securityContext"] = record.set(
+                        path + ".securityContext", stepSecurityContext(buildah: isBuildah, platform: context.platform),
+                        from: FieldProvenance.traced(
+                            context.environment.platform, field: "platform",
+                            rule: isBuildah
+                                ? "buildah runs as root with only SETFCAP added, never privileged (seed 004)"
+                                : "non-root, no capabilities, group 0: each Task reads what the previous one wrote (seed 001)"))
                     return step
                 })
             if let volumes = spec["volumes"]?.elements {
                 spec["volumes"] = .list(
-                    volumes.map { volume in
+                    volumes.enumerated().map { index, volume in
                         guard volume["name"]?.stringValue == buildScriptsVolume, var configMap = volume["configMap"] else {
                             return volume
                         }
                         var volume = volume
-                        configMap["name"] = .string(context.derivedName(BuildPlanner.buildScriptsConfigMapBase))
+                        configMap["name"] = record.set(
+                            "spec.volumes[\(index)].configMap.name",
+                            .string(context.derivedName(BuildPlanner.buildScriptsConfigMapBase)),
+                            from: FieldOrigin(
+                                .builtinDefault("the build scripts ConfigMap (git-clone.sh, generate-dockerfile.sh)"),
+                                rule: "namePrefix + nbgitops-build-scripts"))
                         volume["configMap"] = configMap
                         return volume
                     })
@@ -185,7 +231,7 @@ enum TektonPlanner {
                     templateName: templateName, name: name,
                     object: PlannedObject(
                         apiVersion: "tekton.dev/v1", kind: "Task", name: name, namespace: namespace, manifest: manifest,
-                        wave: .config, sources: [.startOf(template.file)])))
+                        wave: .config, sources: [.startOf(template.file)], provenance: record.origins)))
         }
         return planned
     }
@@ -232,7 +278,14 @@ enum TektonPlanner {
             labels: PlanMetadata.labels(component: "build-scripts"), body: [("data", .strings(data))])
         return PlannedObject(
             apiVersion: "v1", kind: "ConfigMap", name: name, namespace: namespace, manifest: manifest, wave: .config,
-            sources: [])
+            sources: [],
+            provenance: context.recordsProvenance
+                ? [
+                    "": FieldOrigin(
+                        .builtinDefault("the build Tasks' scripts"),
+                        rule: "git-clone.sh from templates/scripts/ (shared with the validation Job), "
+                            + "generate-dockerfile.sh from templates/tekton/")
+                ] : [:])
     }
 
     // MARK: Pipeline and run
@@ -286,9 +339,21 @@ enum TektonPlanner {
             "base-image", "notebook-path", "dockerfile", "requirements-file", "requirements-sources",
             "auto-generate-requirements", "prefer-dockerfile", "fallback-strategy",
         ]
+        var record = FieldRecord(context)
+        record.note(
+            "",
+            FieldOrigin(
+                .spec(job.name.location), field: "spec.podConfig.buildConfig",
+                rule: "one Pipeline per job: clone → generate-dockerfile → build-image"))
+        let credentialsOrigin = FieldOrigin(
+            job.notebook.git.credentialsSecret.map { .spec($0.location) } ?? .builtinDefault("no clone credentials"),
+            field: "spec.notebook.git.credentialsSecret",
+            rule: "a credentials workspace only when the clone needs one (basic-auth for HTTPS, ssh-directory for SSH)")
         let spec: ManifestNode = [
-            "params": .list(pipelineParams.map { ["name": .string($0), "type": "string"] }),
-            "workspaces": .list(workspaces),
+            "params": record.set(
+                "spec.params", .list(pipelineParams.map { ["name": .string($0), "type": "string"] }),
+                from: FieldOrigin(.builtinDefault("the parameters of nbgitops' three Tasks"))),
+            "workspaces": record.set("spec.workspaces", .list(workspaces), from: credentialsOrigin),
             "tasks": [
                 [
                     "name": "clone",
@@ -326,67 +391,178 @@ enum TektonPlanner {
             body: [("spec", spec)])
         return PlannedObject(
             apiVersion: "tekton.dev/v1", kind: "Pipeline", name: name, namespace: namespace, manifest: manifest,
-            wave: .config, sources: [job.name.location])
+            wave: .config, sources: [job.name.location], provenance: record.origins)
     }
 
+    /// The PipelineRun's spec; `record` receives each field's origin (paths relative to `spec`).
     static func runSpec(
         job: NotebookValidationJob, build: BuildConfigSpec, pipeline: String, image: String, builder: String,
-        buildah: String, internalPush: Bool, context: PlanContext
+        buildah: String, internalPush: Bool, context: PlanContext, record: inout FieldRecord
     ) -> ManifestNode {
-        let values: [String: String] = [
-            "url": job.notebook.git.url.value,
-            "revision": job.notebook.git.ref.value,
-            "base-image": context.image(build.baseImage.value),
-            "notebook-path": job.notebook.path.value,
-            "dockerfile": build.dockerfile?.value ?? "",
-            "requirements-file": build.requirementsFile?.value ?? "",
-            "requirements-sources": build.requirementsSources.map(\.value).joined(separator: "\n"),
-            "auto-generate-requirements": build.autoGenerateRequirements ? "true" : "false",
-            "prefer-dockerfile": build.preferDockerfile ? "true" : "false",
-            "fallback-strategy": build.fallbackStrategy,
-            "image": image,
-            "push-with-service-account-token": internalPush ? "true" : "false",
+        let environment = context.environment
+        func buildField(_ name: String, rule: String? = nil, absent: String) -> FieldOrigin {
+            FieldProvenance.spec(job, "spec.podConfig.buildConfig.\(name)", rule: rule, absent: absent)
+        }
+        let git = job.notebook.git
+        let values: [String: (String, FieldOrigin)] = [
+            "url": (git.url.value, FieldOrigin(.spec(git.url.location), field: "spec.notebook.git.url")),
+            "revision": (git.ref.value, FieldOrigin(.spec(git.ref.location), field: "spec.notebook.git.ref")),
+            "base-image": (
+                context.image(build.baseImage.value),
+                buildField(
+                    "baseImage",
+                    rule: context.mirrors.isEmpty
+                        ? nil : "images.mirrors rewrite the registry prefix (\(environment.images.mirrors.origin))",
+                    absent: "the CRD default quay.io/jupyter/minimal-notebook:latest")
+            ),
+            "notebook-path": (
+                job.notebook.path.value,
+                FieldOrigin(
+                    .spec(job.notebook.path.location), field: "spec.notebook.path",
+                    rule: "the generator looks for requirements next to the notebook")
+            ),
+            "dockerfile": (build.dockerfile?.value ?? "", buildField("dockerfile", absent: "no Dockerfile: one is generated")),
+            "requirements-file": (
+                build.requirementsFile?.value ?? "", buildField("requirementsFile", absent: "the default search chain")
+            ),
+            "requirements-sources": (
+                build.requirementsSources.map(\.value).joined(separator: "\n"),
+                buildField("requirementsSources", rule: "one path per line, tried in order", absent: "none")
+            ),
+            "auto-generate-requirements": (
+                build.autoGenerateRequirements ? "true" : "false",
+                buildField("autoGenerateRequirements", absent: "the CRD default true")
+            ),
+            "prefer-dockerfile": (
+                build.preferDockerfile ? "true" : "false", buildField("preferDockerfile", absent: "the CRD default false")
+            ),
+            "fallback-strategy": (build.fallbackStrategy, buildField("fallbackStrategy", absent: "the CRD default warn")),
+            "image": (
+                image,
+                FieldOrigin(
+                    environment.images.registry.origin, field: "images.registry",
+                    rule: "<registry>/<namePrefix><job>:nbgitops-<hash of the build's inputs> (unset on OpenShift: "
+                        + "the build namespace's ImageStream in the internal registry)")
+            ),
+            "push-with-service-account-token": (
+                internalPush ? "true" : "false",
+                FieldOrigin(
+                    environment.images.registry.origin, field: "images.registry",
+                    rule: "true only when the OpenShift internal registry receives the push (the buildah account's token)")
+            ),
         ]
-        let storage = context.environment.storage
+        let params = record.list(
+            "params",
+            pipelineParams.map { name in
+                let (value, origin) = values[name] ?? ("", FieldOrigin(.builtinDefault("an empty parameter")))
+                return (["name": .string(name), "value": .string(value)], origin)
+            },
+            whole: FieldOrigin(
+                .spec(build.location), field: "spec.podConfig.buildConfig",
+                rule: "every Pipeline parameter, from the notebook's git source and the buildConfig"))
+        let storage = environment.storage
         // One PVC per run (ADR-040): ReadWriteOnce suffices, whatever the environment offers.
-        var workspaces: [ManifestNode] = [
-            [
-                "name": "source",
-                "volumeClaimTemplate": [
-                    "spec": .object([
-                        ("accessModes", ["ReadWriteOnce"]),
-                        ("storageClassName", storage.storageClassName.value.map { .string($0) }),
-                        ("resources", ["requests": ["storage": .string(storage.workspaceSize.value)]]),
-                    ])
-                ],
-            ]
+        let claimSpec = ManifestNode.object([
+            ("accessModes", ["ReadWriteOnce"]),
+            (
+                "storageClassName",
+                record.setIfPresent(
+                    "workspaces[0].volumeClaimTemplate.spec.storageClassName",
+                    storage.storageClassName.value.map { .string($0) },
+                    from: FieldProvenance.traced(storage.storageClassName, field: "storage.storageClassName"))
+            ),
+            (
+                "resources",
+                [
+                    "requests": [
+                        "storage": record.set(
+                            "workspaces[0].volumeClaimTemplate.spec.resources.requests.storage",
+                            .string(storage.workspaceSize.value),
+                            from: FieldProvenance.traced(storage.workspaceSize, field: "storage.workspaceSize"))
+                    ]
+                ]
+            ),
+        ])
+        var workspaces: [(ManifestNode, FieldOrigin)] = [
+            (
+                ["name": "source", "volumeClaimTemplate": ["spec": claimSpec]],
+                FieldOrigin(
+                    .builtinDefault("a volumeClaimTemplate: each run gets its own ReadWriteOnce PVC that no other run mounts"),
+                    rule: "ADR-040 (seed 000): one workspace PVC shared by concurrent builds made them fail at random")
+            )
         ]
+        let credentialsOrigin = FieldOrigin(
+            git.credentialsSecret.map { .spec($0.location) } ?? .builtinDefault("no credentials"),
+            field: "spec.notebook.git.credentialsSecret", rule: "the Secret, by name, bound to the clone Task only")
         switch credentials(job) {
         case .basicAuth(let secret):
-            workspaces.append(["name": "basic-auth", "secret": ["secretName": .string(secret)]])
+            workspaces.append((["name": "basic-auth", "secret": ["secretName": .string(secret)]], credentialsOrigin))
         case .ssh(let secret):
-            workspaces.append(["name": "ssh-directory", "secret": ["secretName": .string(secret), "defaultMode": 0o440]])
+            workspaces.append(
+                (["name": "ssh-directory", "secret": ["secretName": .string(secret), "defaultMode": 0o440]], credentialsOrigin)
+            )
         case .none: break
         }
-        if !internalPush, let push = context.environment.images.pushSecret.value {
-            workspaces.append(["name": "dockerconfig", "secret": ["secretName": .string(push)]])
+        if !internalPush, let push = environment.images.pushSecret.value {
+            workspaces.append(
+                (
+                    ["name": "dockerconfig", "secret": ["secretName": .string(push)]],
+                    FieldProvenance.traced(
+                        environment.images.pushSecret, field: "images.pushSecret",
+                        rule: "the push credentials, by name, bound to the buildah Task only")
+                ))
         }
-        var template: [(String, ManifestNode?)] = [("serviceAccountName", .string(builder))]
+        let workspaceList = record.list(
+            "workspaces", workspaces,
+            whole: FieldOrigin(
+                .builtinDefault("the source workspace, then the clone's and the push's credentials when there are any")))
+        var template: [(String, ManifestNode?)] = [
+            (
+                "serviceAccountName",
+                record.set(
+                    "taskRunTemplate.serviceAccountName", .string(builder),
+                    from: FieldOrigin(
+                        .builtinDefault("nbgitops' build ServiceAccount: no token, no SCC beyond restricted"),
+                        rule: "the clone and generator Tasks run as it; buildah gets its own (taskRunSpecs)"))
+            )
+        ]
         if context.platform == .kubernetes {
             // fsGroup 0: the PVC's root is group 0 and group-writable for every step. Safe for
             // the affinity assistant too (it receives this securityContext).
-            template.append(("podTemplate", ["securityContext": ["fsGroup": 0]]))
+            template.append(
+                (
+                    "podTemplate",
+                    record.set(
+                        "taskRunTemplate.podTemplate", ["securityContext": ["fsGroup": 0]],
+                        from: FieldProvenance.traced(
+                            environment.platform, field: "platform",
+                            rule: "Kubernetes: fsGroup 0 makes the workspace group-writable for every step's UID "
+                                + "(OpenShift: no securityContext, which would reach the affinity assistant)"))
+                ))
         }
         return [
-            "pipelineRef": ["name": .string(pipeline)],
-            "params": .list(pipelineParams.map { ["name": .string($0), "value": .string(values[$0] ?? "")] }),
-            "workspaces": .list(workspaces),
-            "taskRunTemplate": .object(template),
+            "pipelineRef": record.set(
+                "pipelineRef", ["name": .string(pipeline)],
+                from: FieldOrigin(.spec(job.name.location), field: "metadata.name", rule: "the job's own Pipeline")),
+            "params": params,
+            "workspaces": workspaceList,
+            "taskRunTemplate": record.set(
+                "taskRunTemplate", .object(template),
+                from: FieldOrigin(
+                    .builtinDefault("pod settings in taskRunTemplate (Tekton v1 ignores spec.podTemplate)"),
+                    rule: "seed 001: a podTemplate at the wrong level is silently dropped")),
             // Only the buildah Task runs as the ServiceAccount that may use pipelines-scc.
-            "taskRunSpecs": [
-                ["pipelineTaskName": .string(buildImagePipelineTask), "serviceAccountName": .string(buildah)]
+            "taskRunSpecs": record.set(
+                "taskRunSpecs",
+                [["pipelineTaskName": .string(buildImagePipelineTask), "serviceAccountName": .string(buildah)]],
+                from: FieldOrigin(
+                    .builtinDefault("only the build-image Task runs as the buildah ServiceAccount (SETFCAP, pipelines-scc)"))),
+            "timeouts": [
+                "pipeline": record.set(
+                    "timeouts.pipeline", .string(BuildPlanner.goDuration(build.timeoutSeconds.value)),
+                    from: buildField(
+                        "timeout", rule: "a Go duration (Tekton parses it)", absent: "the CRD default timeout: 15m"))
             ],
-            "timeouts": ["pipeline": .string(BuildPlanner.goDuration(build.timeoutSeconds.value))],
         ]
     }
 }

@@ -55,7 +55,10 @@ final class RuleFixtureTests: XCTestCase {
             ],
             baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
         let diagnostics = DiagnosticCollector()
-        _ = CompilerPipeline.run(input, diagnostics: diagnostics)
+        if let output = CompilerPipeline.run(input, diagnostics: diagnostics) {
+            // Whatever compiles, its provenance records name fields its manifests have.
+            _ = BuildProvenanceTests.checkRecordsResolve(output.plans, context: display)
+        }
         return diagnostics.sorted
     }
 
