@@ -15,23 +15,34 @@ import Foundation
 /// for an unknown rule, or for a rule that is checked while decoding is an error (`NBG180`);
 /// one that waived nothing in any environment is a warning (`NBG181`).
 public struct PlanRule: Sendable {
-    public var id: RuleID
-    /// Further ids the check reports (closely related findings computed together).
+    /// The rule's id, severity, title and waivability (stage: check).
+    public var description: RuleDescription
+    /// Further rules of this file computed by the same check (`NBG251` with `NBG250`).
+    public var alsoDescribes: [RuleDescription]
+    /// Ids of rules described elsewhere that this check also reports (the decode stage's
+    /// volume rules, applied to passed-through pods).
     public var alsoReports: [RuleID]
     public var check: @Sendable (RuleContext) -> Void
 
-    public init(_ id: RuleID, alsoReports: [RuleID] = [], check: @escaping @Sendable (RuleContext) -> Void) {
-        self.id = id
+    public init(
+        _ id: RuleID, _ severity: DiagnosticSeverity, _ title: String, waivable: Bool = true,
+        alsoDescribes: [RuleDescription] = [], alsoReports: [RuleID] = [],
+        check: @escaping @Sendable (RuleContext) -> Void
+    ) {
+        self.description = .check(id, severity, title, waivable: waivable)
+        self.alsoDescribes = alsoDescribes
         self.alsoReports = alsoReports
         self.check = check
     }
 
+    public var id: RuleID { description.id }
+    /// The descriptions this rule contributes to the registry.
+    public var descriptions: [RuleDescription] { [description] + alsoDescribes }
     /// Every id this rule can report.
-    public var ids: [RuleID] { [id] + alsoReports }
+    public var ids: [RuleID] { [id] + alsoDescribes.map(\.id) + alsoReports }
 
-    public var description: RuleDescription? { RuleCatalog.all.first { $0.id == id } }
-    public var severity: DiagnosticSeverity { description?.severity ?? .error }
-    public var title: String { description?.title ?? "" }
+    public var severity: DiagnosticSeverity { description.severity }
+    public var title: String { description.title }
     /// The rule's doc page, relative to the resource root.
     public var docPage: String { RuleDocs.relativePath(id) }
 }

@@ -64,22 +64,57 @@ final class RuleCatalogTests: XCTestCase {
         }
     }
 
-    /// Every `RuleID` constant is in the catalog (no id can be emitted unregistered) and every
-    /// catalog entry is a declared constant.
+    /// Every `RuleID` constant declared anywhere in the library (RuleID.swift, the rule files of
+    /// Check/Rules/) is in the catalog (no id can be emitted unregistered), and every catalog
+    /// entry is a declared constant.
     func testEveryDeclaredRuleIDIsCatalogued() throws {
-        let source = try String(
-            contentsOfFile: repositoryRoot + "/Sources/NBGitOps/Diagnostics/RuleID.swift", encoding: .utf8)
-        var declared: Set<String> = []
-        for line in source.split(separator: "\n") {
-            guard line.contains("public static let"), line.contains(": RuleID = \""),
-                let start = line.range(of: "= \"")
-            else { continue }
-            declared.insert(String(line[start.upperBound...].prefix(6)))
+        var declared: [String: [String]] = [:]
+        for (file, source) in try librarySources() {
+            for line in source.split(separator: "\n") {
+                guard line.contains("public static let"), line.contains(": RuleID = \""),
+                    let start = line.range(of: "= \"")
+                else { continue }
+                declared[String(line[start.upperBound...].prefix(6)), default: []].append(file)
+            }
         }
         let catalogued = Set(RuleCatalog.all.map(\.id.rawValue))
-        XCTAssertEqual(declared.subtracting(catalogued).sorted(), [], "declared but not catalogued")
-        XCTAssertEqual(catalogued.subtracting(declared).sorted(), [], "catalogued but not declared")
+        XCTAssertEqual(Set(declared.keys).subtracting(catalogued).sorted(), [], "declared but not catalogued")
+        XCTAssertEqual(catalogued.subtracting(declared.keys).sorted(), [], "catalogued but not declared")
         XCTAssertEqual(catalogued.count, RuleCatalog.all.count, "an id is catalogued twice")
+        XCTAssertEqual(declared.filter { $0.value.count > 1 }.keys.sorted(), [], "an id is declared twice")
+    }
+
+    /// A plan rule is one file: the file of Check/Rules/ that defines the `PlanRule` declares its
+    /// id (and those it also describes); the registry takes severity, title and waivability
+    /// from the `PlanRule` itself.
+    func testEveryPlanRuleIsDeclaredInItsOwnFile() throws {
+        let sources = try librarySources().filter { $0.file.hasPrefix("Check/Rules/") }
+        for rule in PlanRules.all {
+            for id in rule.descriptions.map(\.id) {
+                let files = sources.filter { $0.source.contains(": RuleID = \"\(id.rawValue)\"") }.map(\.file)
+                XCTAssertEqual(files.count, 1, "\(id.rawValue) is declared in \(files), not in one rule file")
+                let defining = sources.first { $0.file == files.first }?.source ?? ""
+                let name = defining.split(separator: "\n").first { $0.contains(": RuleID = \"\(id.rawValue)\"") }
+                    .flatMap { $0.split(separator: " ").first { $0.hasSuffix(":") } }.map { String($0.dropLast()) } ?? "?"
+                XCTAssertTrue(defining.contains("PlanRule(\n        .\(name),") || defining.contains(".check(.\(name),"),
+                    "\(id.rawValue) (\(name)) is declared in \(files) but its PlanRule is elsewhere")
+            }
+        }
+        XCTAssertFalse(
+            try String(contentsOfFile: repositoryRoot + "/Sources/NBGitOps/Diagnostics/RuleID.swift", encoding: .utf8)
+                .contains("unwaivable"), "waivability lives in each rule's description, not in a side table")
+    }
+
+    /// The library's Swift files, relative to Sources/NBGitOps/.
+    func librarySources() throws -> [(file: String, source: String)] {
+        let root = repositoryRoot + "/Sources/NBGitOps/"
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        var result: [(String, String)] = []
+        while let path = enumerator?.nextObject() as? String {
+            guard path.hasSuffix(".swift") else { continue }
+            result.append((path, try String(contentsOfFile: root + path, encoding: .utf8)))
+        }
+        return result.sorted { $0.0 < $1.0 }
     }
 
     func testEveryCatalogRuleHasADocPageAndEveryPageARule() throws {

@@ -468,7 +468,9 @@ final class BuildPlannerTests: XCTestCase {
         let (source, warnings) = try buildConfig("      strategy: s2i\n      autoGenerateRequirements: false")
         XCTAssertEqual(source.value(at: "spec.strategy.type"), "Source")
         XCTAssertEqual(source.value(at: "spec.strategy.sourceStrategy.from.name"), "quay.io/jupyter/minimal-notebook:latest")
-        XCTAssertEqual(warnings.first?.components(separatedBy: "\n").first?.contains("warning[NBG152]"), true, "\(warnings)")
+        // Whether the base image is an S2I builder is the Check stage's finding (NBG152, its
+        // fixtures run through CompilerPipeline.run); the planner reports nothing.
+        XCTAssertEqual(warnings, [])
 
         let (secret, _) = try {
             let (plan, _) = Self.plan(

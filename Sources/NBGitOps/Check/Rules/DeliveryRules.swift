@@ -1,9 +1,16 @@
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let deliveryPruneDisabled: RuleID = "NBG165"
+}
+
 /// Check-stage rules about how the delivery tool (Argo CD or Flux) applies an environment.
 enum DeliveryRules {
     /// Validation Jobs are immutable, so a changed validation is a Job with a new name; only
     /// prune deletes the superseded one. With prune off, every change leaves a Job (and its
     /// pods) behind. Environment-wide (the overlay line), so no spec's waiver applies.
-    static let pruneDisabled = PlanRule(.deliveryPruneDisabled) { context in
+    static let pruneDisabled = PlanRule(
+        .deliveryPruneDisabled, .warning, "prune is off: superseded validation Jobs stay in the cluster", waivable: false
+    ) { context in
         let plan = context.plan
         let prune = plan.environment.delivery.prune
         guard !prune.value, plan.objects.contains(where: ImmutableObjects.isImmutable) else { return }

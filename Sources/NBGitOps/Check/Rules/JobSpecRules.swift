@@ -1,9 +1,17 @@
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let volumeReserved: RuleID = "NBG124"
+    public static let namespaceReplaced: RuleID = "NBG134"
+}
+
 /// Rules over what a NotebookValidationJob spec itself asks for, run with the other plan rules.
 enum JobSpecRules {
     /// NBG124: user volumes and mounts must not collide with the ones nbgitops puts in every
     /// validation pod (ADR-053's "volume name collision" risk). The reserved set comes from
     /// `PodLayout`, the same values the planner uses, so it cannot drift.
-    static let reservedVolumes = PlanRule(.volumeReserved) { context in
+    static let reservedVolumes = PlanRule(
+        .volumeReserved, .error, "a volume name or mount path collides with one nbgitops uses", waivable: false
+    ) { context in
         for job in context.specs.jobs {
             let subject = context.subject(for: job)
             for volume in job.podConfig.volumes where PodLayout.isReservedVolumeName(volume.name.value) {
@@ -23,7 +31,9 @@ enum JobSpecRules {
 
     /// NBG134: a spec's own `metadata.namespace` does not decide where it lands: the
     /// environment does.
-    static let namespaceReplaced = PlanRule(.namespaceReplaced) { context in
+    static let namespaceReplaced = PlanRule(
+        .namespaceReplaced, .warning, "a spec's namespace is replaced by the environment's namespace"
+    ) { context in
         let target = context.environment.naming.namespace
         for job in context.specs.jobs {
             guard let namespace = job.namespace, namespace.value != target.value else { continue }

@@ -1,5 +1,12 @@
 import Foundation
 
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let secretLiteral: RuleID = "NBG140"
+    public static let s2iOnKubernetes: RuleID = "NBG270"
+    public static let openshiftAPI: RuleID = "NBG271"
+}
+
 /// Platform rules (ADR-023, seed 003) and literal secrets anywhere in specs or overlays.
 enum PlatformRules {
     /// API groups only OpenShift serves.
@@ -10,7 +17,9 @@ enum PlatformRules {
     ]
 
     /// NBG270: Source-to-Image needs OpenShift's build controller (passed-through BuildConfigs).
-    static let s2iOnKubernetes = PlanRule(.s2iOnKubernetes) { context in
+    static let s2iOnKubernetes = PlanRule(
+        .s2iOnKubernetes, .error, "an S2I build on a plain Kubernetes environment"
+    ) { context in
         guard context.platform == .kubernetes else { return }
         let platform = context.environment.platform
         let note = DiagnosticNote("the platform is kubernetes: \(platform.origin)", at: platform.origin.location)
@@ -29,7 +38,9 @@ enum PlatformRules {
 
     /// NBG271: objects of OpenShift-only API groups cannot be applied to Kubernetes (the sync
     /// fails with "no matches for kind").
-    static let openshiftAPI = PlanRule(.openshiftAPI) { context in
+    static let openshiftAPI = PlanRule(
+        .openshiftAPI, .error, "an OpenShift-only API group in a Kubernetes environment"
+    ) { context in
         guard context.platform == .kubernetes else { return }
         let platform = context.environment.platform
         for object in context.plan.objects where openshiftGroups.contains(object.group) {
@@ -188,7 +199,9 @@ enum PlatformRules {
 
     /// NBG140: literal secret material anywhere in a spec (every field, passed-through objects
     /// included) or in an overlay setting; the value is never echoed.
-    static let secrets = PlanRule(.secretLiteral) { context in
+    static let secrets = PlanRule(
+        .secretLiteral, .error, "literal secret material in an input"
+    ) { context in
         let help =
             "remove it: keep credentials in a Secret created outside git (or an ExternalSecret / SealedSecret) and reference it by name"
         for found in context.index.memo("NBG140.specs", { specSecrets(context.specs) }) {

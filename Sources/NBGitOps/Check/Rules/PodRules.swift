@@ -1,5 +1,14 @@
 import Foundation
 
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let volumeHostPath: RuleID = "NBG125"
+    public static let gpuUntolerated: RuleID = "NBG210"
+    public static let gpuRequestLimit: RuleID = "NBG211"
+    public static let gpuTolerationWithoutRequest: RuleID = "NBG212"
+    public static let runtimeInstallNoHome: RuleID = "NBG272"
+}
+
 /// Rules over pod shapes: GPU placement (seed 001), the volume rules of ADR-053 for pods that
 /// nbgitops did not build itself, and runtime installs under OpenShift's random UID (seed 003).
 enum PodRules {
@@ -25,7 +34,9 @@ enum PodRules {
     }
 
     /// NBG210: a GPU pod that does not tolerate the GPU nodes' taints stays Pending forever.
-    static let gpuUntolerated = PlanRule(.gpuUntolerated) { context in
+    static let gpuUntolerated = PlanRule(
+        .gpuUntolerated, .error, "a pod requests the GPU resource but does not tolerate the GPU nodes' taints"
+    ) { context in
         let resource = context.environment.gpu.resourceName.value
         let taints = blockingTaints(context)
         guard !taints.isEmpty else { return }
@@ -48,7 +59,9 @@ enum PodRules {
 
     /// NBG211: extended resources cannot be overcommitted; the API server rejects a pod whose
     /// GPU request differs from its limit.
-    static let gpuRequestLimit = PlanRule(.gpuRequestLimit) { context in
+    static let gpuRequestLimit = PlanRule(
+        .gpuRequestLimit, .error, "the GPU resource's request differs from its limit", waivable: false
+    ) { context in
         let resource = context.environment.gpu.resourceName.value
         guard !resource.isEmpty else { return }
         for unit in context.units {
@@ -79,7 +92,9 @@ enum PodRules {
 
     /// NBG212: a pod that tolerates the GPU taints without requesting a GPU can land on a GPU
     /// node and take its CPU and memory from the pods that need the GPU.
-    static let gpuTolerationWithoutRequest = PlanRule(.gpuTolerationWithoutRequest) { context in
+    static let gpuTolerationWithoutRequest = PlanRule(
+        .gpuTolerationWithoutRequest, .warning, "a pod tolerates the GPU taints but requests no GPU (it can occupy a GPU node)"
+    ) { context in
         let resource = context.environment.gpu.resourceName.value
         let taints = blockingTaints(context)
         guard !taints.isEmpty else { return }
@@ -105,7 +120,7 @@ enum PodRules {
     /// ADR-053's volume rules (checked for specs while decoding) applied to the pods of
     /// passed-through workloads and Tekton podTemplates.
     static let passthroughVolumes = PlanRule(
-        .volumeHostPath,
+        .volumeHostPath, .error, "hostPath volumes are refused", waivable: false,
         alsoReports: [
             .volumeDuplicateName, .volumeSourceCount, .volumeMountUndeclared, .volumeMountPathDuplicate, .volumeMode,
             .volumePath, .nameInvalid,
@@ -214,7 +229,9 @@ enum PodRules {
 
     /// NBG272: under OpenShift's restricted-v2 a pod runs as a random UID with no writable
     /// home and read-only image directories, so a runtime `pip install` fails (ADR-023).
-    static let runtimeInstall = PlanRule(.runtimeInstallNoHome) { context in
+    static let runtimeInstall = PlanRule(
+        .runtimeInstallNoHome, .error, "a runtime `pip install` under OpenShift's random UID with no writable HOME"
+    ) { context in
         guard context.platform == .openshift else { return }
         for unit in context.units where context.job(for: unit.object) == nil {
             for container in unit.containers {

@@ -1,3 +1,8 @@
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let resourcesUnset: RuleID = "NBG274"
+}
+
 /// NBG274: a notebook container without CPU and memory requests and limits, after the
 /// environment's `defaults.resources` were applied. Without requests the scheduler places it
 /// anywhere and it is evicted first; without limits one notebook can take a node's memory or
@@ -5,7 +10,10 @@
 enum ResourceRules {
     static let kinds: [(String, String)] = [("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory")]
 
-    static let resourcesUnset = PlanRule(.resourcesUnset) { context in
+    static let resourcesUnset = PlanRule(
+        .resourcesUnset, .warning,
+        "a validation container has no CPU or memory request or limit, even after the environment's defaults"
+    ) { context in
         let defaults = context.environment.defaults
         for job in context.specs.jobs where EnvironmentPlanner.isPlanned(job, on: context.platform) {
             let effective = ValidationJobPlanner.withDefaults(job.podConfig.resources, defaults)

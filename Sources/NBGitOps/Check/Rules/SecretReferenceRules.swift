@@ -1,5 +1,10 @@
 import Foundation
 
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let secretNotProvided: RuleID = "NBG129"
+}
+
 /// Secrets by reference only: nbgitops never writes credentials, so every Secret a pod, build or
 /// ServiceAccount names must come from somewhere else. NBG129 says so when nothing in git creates
 /// it (like NBG126 for claims): the first run otherwise fails in the cluster with
@@ -16,7 +21,10 @@ enum SecretReferenceRules {
 
     /// NBG129: a Secret referenced by the plan, created by no object in it (a Secret, a
     /// SealedSecret, an ExternalSecret) and not listed in `security.existingSecrets`.
-    static let unprovidedSecrets = PlanRule(.secretNotProvided) { context in
+    static let unprovidedSecrets = PlanRule(
+        .secretNotProvided, .warning,
+        "a referenced Secret is created by nothing in git and not listed in security.existingSecrets; it must pre-exist"
+    ) { context in
         let environment = context.environment
         let objects = context.plan.objects + context.plan.buildObjects
         let created = createdSecrets(objects, defaultNamespace: environment.naming.namespace.value)

@@ -1,5 +1,13 @@
 import Foundation
 
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let sharedVolumeUIDs: RuleID = "NBG240"
+    public static let uidOutsideRange: RuleID = "NBG241"
+    public static let privilegeCapped: RuleID = "NBG250"
+    public static let privilegeExcess: RuleID = "NBG251"
+}
+
 /// Identities and privilege (seeds 001, 003, 004): who owns the files on a shared claim, fixed
 /// UIDs under OpenShift's restricted SCC, and the least Pod Security level or SCC each
 /// ServiceAccount needs for the pods it runs.
@@ -343,7 +351,10 @@ enum SecurityRules {
 
     /// NBG250/NBG251: the least level each ServiceAccount's pods need, against the
     /// environment's cap and (OpenShift) the SCCs bound to the account.
-    static let privilege = PlanRule(.privilegeCapped, alsoReports: [.privilegeExcess]) { context in
+    static let privilege = PlanRule(
+        .privilegeCapped, .error, "a ServiceAccount's pods need more privilege than the environment or its bindings allow",
+        alsoDescribes: [.check(.privilegeExcess, .warning, "a binding grants a ServiceAccount more privilege than its pods need")]
+    ) { context in
         let openshift = context.platform == .openshift
         let cap = context.environment.security.privilegeCap
         let allowed = openshift ? capLevels : podSecurityLevels
@@ -537,7 +548,9 @@ enum SecurityRules {
     /// NBG240: two pods (tasks, Jobs) use one claim as different users with no common group:
     /// files one writes (mode 0644/0600, owned by its UID) the other cannot read or replace
     /// (seed 001: a root build task's OCI archive unreadable by the push task; seed 004).
-    static let sharedVolumeUIDs = PlanRule(.sharedVolumeUIDs) { context in
+    static let sharedVolumeUIDs = PlanRule(
+        .sharedVolumeUIDs, .error, "containers share a volume as different users with no common group"
+    ) { context in
         var byClaim: [String: [(PodUnit, ClaimUse, Identity)]] = [:]
         var order: [String] = []
         for unit in context.units {
@@ -648,7 +661,9 @@ enum SecurityRules {
 
     /// NBG241: under OpenShift's restricted-v2 (MustRunAsRange) a fixed runAsUser, runAsGroup
     /// or fsGroup outside the namespace's range is rejected at admission.
-    static let uidRange = PlanRule(.uidOutsideRange) { context in
+    static let uidRange = PlanRule(
+        .uidOutsideRange, .error, "a fixed runAsUser/fsGroup on OpenShift outside the namespace's UID range"
+    ) { context in
         guard context.platform == .openshift else { return }
         let range = context.environment.security.uidRange
         for unit in context.units where context.job(for: unit.object) == nil {

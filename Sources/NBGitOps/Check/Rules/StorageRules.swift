@@ -1,5 +1,14 @@
 import Foundation
 
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let claimNotProvided: RuleID = "NBG126"
+    public static let rwoConcurrentMount: RuleID = "NBG200"
+    public static let rwoMixedAccess: RuleID = "NBG201"
+    public static let claimTooSmall: RuleID = "NBG260"
+    public static let ephemeralStorageTooSmall: RuleID = "NBG261"
+}
+
 /// Claims: who mounts them at the same time (ADR-040), who provides them, and whether they
 /// are big enough for what the specs say will be written into them (seed 004).
 enum StorageRules {
@@ -31,10 +40,14 @@ enum StorageRules {
 
     /// NBG200/NBG201: a ReadWriteOnce claim attaches to one node; every workload nbgitops
     /// emits can run at once (all Jobs start when applied; builds run when triggered).
-    static let concurrentMounts = PlanRule(.rwoConcurrentMount) { context in
+    static let concurrentMounts = PlanRule(
+        .rwoConcurrentMount, .error, "a ReadWriteOnce claim is mounted by two or more workloads that can run at once"
+    ) { context in
         checkConcurrency(context, mixed: false)
     }
-    static let mixedAccess = PlanRule(.rwoMixedAccess) { context in
+    static let mixedAccess = PlanRule(
+        .rwoMixedAccess, .error, "a ReadWriteOnce claim is mounted read-write by one workload and read-only by another"
+    ) { context in
         checkConcurrency(context, mixed: true)
     }
 
@@ -87,7 +100,10 @@ enum StorageRules {
     /// NBG126 for claims of passed-through workloads and Tekton runs (validation Jobs are
     /// handled while planning): nobody creates the claim, so it must pre-exist; an error when
     /// the environment says nbgitops manages every claim.
-    static let undeclaredClaims = PlanRule(.claimNotProvided) { context in
+    static let undeclaredClaims = PlanRule(
+        .claimNotProvided, .warning,
+        "a mounted PersistentVolumeClaim is neither declared, listed as existing, nor managed; it must pre-exist"
+    ) { context in
         let storage = context.environment.storage
         let existing = Set(storage.existingClaims.value)
         // The validation jobs' claims: provided by a passed-through PersistentVolumeClaim, the
@@ -170,7 +186,12 @@ enum StorageRules {
     }
 
     /// NBG260/NBG261: a declared write larger than the claim, emptyDir or ephemeral storage.
-    static let capacity = PlanRule(.claimTooSmall, alsoReports: [.ephemeralStorageTooSmall]) { context in
+    static let capacity = PlanRule(
+        .claimTooSmall, .error, "a claim is smaller than what the specs declare will be written into it",
+        alsoDescribes: [
+            .check(.ephemeralStorageTooSmall, .error, "ephemeral storage is smaller than what a build declares it writes")
+        ]
+    ) { context in
         for unit in context.units {
             let object = unit.object
             let job = context.job(for: object)

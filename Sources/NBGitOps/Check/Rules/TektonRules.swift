@@ -1,5 +1,13 @@
 import Foundation
 
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let affinityAssistantUnreachable: RuleID = "NBG220"
+    public static let affinityOverwritten: RuleID = "NBG221"
+    public static let workspacesPerTask: RuleID = "NBG222"
+    public static let tektonBetaField: RuleID = "NBG230"
+}
+
 /// Tekton rules (seeds 001 and 004): the affinity assistant under the cluster's `coschedule`
 /// mode, and v1beta1 fields in tekton.dev/v1 objects, which v1 drops with only a warning.
 enum TektonRules {
@@ -23,7 +31,9 @@ enum TektonRules {
     /// NBG230: v1 objects with v1beta1 fields. `kubectl apply` only warns (`unknown field
     /// "spec.podTemplate"`) and the setting is silently lost (seed 001; seed 004's
     /// `spec.serviceAccountName`).
-    static let betaFieldsInV1 = PlanRule(.tektonBetaField) { context in
+    static let betaFieldsInV1 = PlanRule(
+        .tektonBetaField, .error, "a tekton.dev/v1 object uses a v1beta1 field that v1 drops or ignores"
+    ) { context in
         for object in context.plan.objects + context.plan.deliveryObjects where object.apiVersion == "tekton.dev/v1" {
             var found: [(String, String)] = []
             for (path, replacement) in betaFields[object.kind] ?? [] where object.manifest.value(at: path) != nil {
@@ -77,7 +87,9 @@ enum TektonRules {
     /// assistant is placed by the run-level `taskRunTemplate.podTemplate` only, so placement
     /// given only in `taskRunSpecs`, or a GPU task under a run-level template that does not
     /// tolerate the GPU taints, leaves pods Pending ("didn't match pod affinity rules").
-    static let assistantUnreachable = PlanRule(.affinityAssistantUnreachable) { context in
+    static let assistantUnreachable = PlanRule(
+        .affinityAssistantUnreachable, .error, "a task pod's placement cannot reach Tekton's affinity assistant"
+    ) { context in
         let mode = context.environment.tekton.coschedule
         guard mode.value != .disabled else { return }
         let modeNote = DiagnosticNote(
@@ -120,7 +132,9 @@ enum TektonRules {
     }
 
     /// NBG221: Tekton replaces a task pod's affinity with the affinity assistant's.
-    static let affinityOverwritten = PlanRule(.affinityOverwritten) { context in
+    static let affinityOverwritten = PlanRule(
+        .affinityOverwritten, .error, "affinity in a podTemplate of a run with a PVC workspace (Tekton overwrites it)"
+    ) { context in
         guard context.environment.tekton.coschedule.value != .disabled else { return }
         for run in pipelineRuns(context) where !pvcBindings(run).isEmpty {
             var paths = ["spec.taskRunTemplate.podTemplate.affinity"]
@@ -139,7 +153,9 @@ enum TektonRules {
 
     /// NBG222: under `coschedule: workspaces` each PVC-backed workspace gets its own affinity
     /// assistant, possibly on different nodes; a task bound to two of them cannot be placed.
-    static let workspacesPerTask = PlanRule(.workspacesPerTask) { context in
+    static let workspacesPerTask = PlanRule(
+        .workspacesPerTask, .error, "a task binds more than one PVC-backed workspace under coschedule: workspaces"
+    ) { context in
         let mode = context.environment.tekton.coschedule
         guard mode.value == .workspaces else { return }
         for run in pipelineRuns(context) {
