@@ -25,6 +25,7 @@ public enum PlanRules {
         // NBG132 (an object emitted twice) is reported where duplicates are removed: the
         // decoder for specs and passed-through objects, the planner for a passed-through object
         // shadowing a generated one. Nothing duplicated reaches this stage.
+        JobSpecRules.reservedEnvironment,
         JobSpecRules.namespaceReplaced,
         PlatformRules.secrets,
         StorageRules.concurrentMounts,
@@ -41,6 +42,7 @@ public enum PlanRules {
         SecurityRules.privilege,
         StorageRules.capacity,
         PlatformRules.s2iOnKubernetes,
+        BuildRules.unbuildable,
         BuildRules.sourceStrategy,
         PlatformRules.openshiftAPI,
         PodRules.runtimeInstall,

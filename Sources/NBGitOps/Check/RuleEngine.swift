@@ -182,6 +182,12 @@ public final class RuleContext: @unchecked Sendable {
         return index.supportingObject(at: source, kind: object.kind)
     }
 
+    /// The jobs planned in this environment (a job may target one platform only).
+    public var plannedJobs: [NotebookValidationJob] {
+        let planned = Set(plan.objects.lazy.filter { $0.kind == "Job" }.compactMap { self.job(for: $0)?.name.value })
+        return specs.jobs.filter { planned.contains($0.name.value) }
+    }
+
     /// The NotebookValidationJob a generated validation Job was planned from.
     public func job(for object: PlannedObject) -> NotebookValidationJob? {
         guard object.kind == "Job", let source = object.sources.first else { return nil }

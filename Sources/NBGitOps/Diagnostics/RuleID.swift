@@ -48,7 +48,6 @@ extension RuleID {
     public static let nameInvalid: RuleID = "NBG130"
     public static let nameTooLong: RuleID = "NBG131"
     public static let objectDuplicate: RuleID = "NBG132"
-    public static let envReserved: RuleID = "NBG133"
     public static let passthroughKind: RuleID = "NBG135"
     public static let secretAsEnv: RuleID = "NBG136"
     public static let imageNotByDigest: RuleID = "NBG137"
@@ -57,7 +56,6 @@ extension RuleID {
 
     // Builds.
     public static let buildUnavailable: RuleID = "NBG150"
-    public static let buildRegistryMissing: RuleID = "NBG151"
     public static let buildTemplateInvalid: RuleID = "NBG153"
 
     // Overlays, environments and the project file (Resolve stage).
@@ -171,15 +169,12 @@ public enum RuleCatalog {
         RuleDescription(.nameInvalid, .error, "a name is not a valid DNS-1123 name", stage: .check),
         RuleDescription(.nameTooLong, .error, "a derived object name would exceed Kubernetes' length limit", stage: .plan),
         RuleDescription(.objectDuplicate, .error, "two inputs define the same object", stage: .plan),
-        RuleDescription(.envReserved, .error, "a user env variable collides with one nbgitops sets", stage: .plan),
         RuleDescription(.passthroughKind, .error, "a supporting object of a kind nbgitops cannot place"),
         RuleDescription(.secretAsEnv, .warning, "a Secret reaches the notebook container as environment variables"),
         RuleDescription(.imageNotByDigest, .warning, "a notebook image is named by tag only, not pinned by digest"),
         RuleDescription(
             .buildUnavailable, .error,
             "a build strategy that is not available (kaniko, shipwright, custom; s2i outside OpenShift)"),
-        RuleDescription(
-            .buildRegistryMissing, .error, "a build on Kubernetes has no registry to push the image to", stage: .plan),
         RuleDescription(
             .buildTemplateInvalid, .error, "a build template in templates/tekton or templates/argocd is missing or invalid",
             stage: .plan),

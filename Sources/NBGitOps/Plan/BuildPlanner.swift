@@ -68,16 +68,8 @@ enum BuildPlanner {
             case "tekton":
                 tektonJobs.append((job, build))
             case "s2i":
-                if context.platform == .openshift {
-                    s2iJobs.append((job, build))
-                } else {
-                    diagnostics.error(
-                        .buildUnavailable,
-                        "build strategy 's2i' needs OpenShift, but environment '\(context.environment.name)' is \(context.platform.rawValue)",
-                        at: build.strategy.location,
-                        help: "use strategy: tekton, which builds on Kubernetes and OpenShift alike",
-                        notes: [platformNote(context)])
-                }
+                // S2I outside OpenShift is the Check stage's error (NBG150, BuildRules.unbuildable).
+                if context.platform == .openshift { s2iJobs.append((job, build)) }
             default:
                 // kaniko, shipwright, custom: reported by the Decode stage (NBG150).
                 continue
@@ -120,11 +112,6 @@ enum BuildPlanner {
     }
 
     // MARK: Shared objects
-
-    static func platformNote(_ context: PlanContext) -> DiagnosticNote {
-        let origin = context.environment.platform.origin
-        return DiagnosticNote("the platform is \(context.platform.rawValue): \(origin.description)", at: origin.location)
-    }
 
     /// The build namespace: Pod Security `baseline` (what buildah needs, never `privileged`).
     static func namespaceObject(_ namespace: String, context: PlanContext) -> PlannedObject {
@@ -192,7 +179,7 @@ enum BuildPlanner {
     /// registry's ImageStream in the build namespace. nil (reported) when there is neither.
     static func output(
         job: NotebookValidationJob, build: BuildConfigSpec, namespace: String, allowExternal: Bool,
-        context: PlanContext, diagnostics: DiagnosticCollector
+        context: PlanContext
     ) -> Output? {
         let name = context.derivedName(job.name.value)
         if allowExternal, let registry = context.environment.images.registry.value {
@@ -203,13 +190,7 @@ enum BuildPlanner {
         if context.platform == .openshift {
             return Output(repository: "\(openShiftRegistry)/\(namespace)/\(name)", imageStream: name)
         }
-        diagnostics.error(
-            .buildRegistryMissing,
-            "job '\(job.name.value)' builds its image, but environment '\(context.environment.name)' names no registry to push it to",
-            at: build.strategy.location,
-            help:
-                "set images.registry (and images.pushSecret / images.pullSecret if it needs credentials) in an overlay of this environment",
-            notes: [platformNote(context)])
+        // No registry on Kubernetes: nothing to build into (NBG151, BuildRules.unbuildable).
         return nil
     }
 

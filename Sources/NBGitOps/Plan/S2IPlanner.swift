@@ -22,8 +22,7 @@ enum S2IPlanner {
         for (job, build) in jobs {
             guard
                 let output = BuildPlanner.output(
-                    job: job, build: build, namespace: namespace, allowExternal: false, context: context,
-                    diagnostics: diagnostics),
+                    job: job, build: build, namespace: namespace, allowExternal: false, context: context),
                 let stream = output.imageStream
             else { continue }
             var hashed = FieldRecord(keeps: false)

@@ -75,8 +75,7 @@ enum TektonPlanner {
         for (job, build) in jobs {
             guard
                 let output = BuildPlanner.output(
-                    job: job, build: build, namespace: namespace, allowExternal: true, context: context,
-                    diagnostics: diagnostics)
+                    job: job, build: build, namespace: namespace, allowExternal: true, context: context)
             else { continue }
             let pipelineName = context.derivedName(job.name.value) + "-build"
             PlanNames.check(

@@ -184,7 +184,7 @@ enum ValidationJobPlanner {
         var defaultedResources: [String: Traced<String>] = [:]
         let resources = withDefaults(
             placement.resources, context.environment.defaults, defaulted: &defaultedResources)
-        let environment = validateEnvironment(job: job, diagnostics: diagnostics)
+        let environment = validateEnvironment(job: job)
         let ownMounts =
             [PodLayout.workspace, PodLayout.home, PodLayout.tmp, PodLayout.scripts]
             + (access.needsAPI ? [PodLayout.apiAccess] : [])
@@ -237,7 +237,7 @@ enum ValidationJobPlanner {
 
     /// nbgitops' variables first, then the user's (a user name equal to a reserved one is an
     /// error and is dropped, so the list stays unique as server-side apply requires).
-    static func validateEnvironment(job: NotebookValidationJob, diagnostics: DiagnosticCollector) -> [(
+    static func validateEnvironment(job: NotebookValidationJob) -> [(
         variable: ManifestNode, source: EntrySource
     )] {
         let notebookFile = job.notebook.path.value.split(separator: "/").last.map(String.init) ?? "notebook.ipynb"
@@ -256,20 +256,8 @@ enum ValidationJobPlanner {
         var result = own.map { (variable: env($0.0, $0.1), source: EntrySource.own($0.0)) }
         for (index, variable) in job.podConfig.env.enumerated() {
             let name = variable["name"]?.stringValue ?? ""
-            if PodLayout.isReservedEnvName(name) {
-                let location =
-                    job.podConfig.envNames.indices.contains(index) && job.podConfig.envNames[index].value == name
-                    ? job.podConfig.envNames[index].location
-                    : (job.podConfig.envNames.first { $0.value == name }?.location ?? job.name.location)
-                diagnostics.error(
-                    .envReserved, "env variable '\(name)' is set by nbgitops in the validation container",
-                    at: location,
-                    help: name.hasPrefix("NBG_")
-                        ? "remove it; nbgitops derives it from the NotebookValidationJob's spec"
-                        : "remove it; nbgitops points \(name) into the writable workspace (\(PodLayout.homeDirectory)) so the pod works under any UID",
-                    notes: [DiagnosticNote("reserved names: \(PodLayout.reservedEnvNames.joined(separator: ", "))")])
-                continue
-            }
+            // A reserved name is the Check stage's error (NBG133, JobSpecRules.reservedEnvironment).
+            if PodLayout.isReservedEnvName(name) { continue }
             result.append((variable, .spec(index)))
         }
         return result

@@ -397,24 +397,31 @@ final class BuildPlannerTests: XCTestCase {
 
     func testS2IOnKubernetesIsALocatedErrorNamingTekton() throws {
         let set = try Self.specs(Self.tektonSpec(build: "      strategy: s2i"))
-        let (_, diagnostics) = Self.plan(set, Self.kubernetes())
-        XCTAssertEqual(Self.errors(diagnostics).first?.components(separatedBy: "\n"), [
+        // The planner plans no S2I build on Kubernetes; the Check stage reports it (BuildRules.unbuildable).
+        let (plan, diagnostics) = Self.plan(set, Self.kubernetes())
+        XCTAssertTrue(Self.objects(plan, kind: "BuildConfig").isEmpty)
+        RuleEngine.run([plan], specs: set, diagnostics: diagnostics)
+        XCTAssertEqual(diagnostics.sorted.first { $0.severity == .error }?.rendered.components(separatedBy: "\n"), [
             "spec.yaml:17:17: error[NBG150]: build strategy 's2i' needs OpenShift, but environment 'kubernetes' is kubernetes",
             "  note: overlays/gpu.yaml:2:3: the platform is kubernetes: set by overlay 'gpu' at overlays/gpu.yaml:2:3",
             "  help: use strategy: tekton, which builds on Kubernetes and OpenShift alike",
         ])
-        let (_, openshift) = Self.plan(set, Self.environment())
+        let (openshiftPlan, openshift) = Self.plan(set, Self.environment())
+        RuleEngine.run([openshiftPlan], specs: set, diagnostics: openshift)
         XCTAssertFalse(openshift.hasErrors, "\(Self.errors(openshift))")
     }
 
     func testKubernetesBuildWithoutRegistryIsALocatedError() throws {
         let set = try Self.specs(Self.tektonSpec())
-        let (_, diagnostics) = Self.plan(set, Self.environment(platform: .kubernetes, tool: .flux))
+        let (plan, diagnostics) = Self.plan(set, Self.environment(platform: .kubernetes, tool: .flux))
+        XCTAssertTrue(Self.objects(plan, kind: "PipelineRun").isEmpty)
+        RuleEngine.run([plan], specs: set, diagnostics: diagnostics)
         XCTAssertEqual(
-            Self.errors(diagnostics).first?.components(separatedBy: "\n").first,
+            diagnostics.sorted.first { $0.severity == .error }?.rendered.components(separatedBy: "\n").first,
             "spec.yaml:17:17: error[NBG151]: job 'sales' builds its image, but environment 'kubernetes' names no registry to push it to")
-        let (_, withRegistry) = Self.plan(set, Self.kubernetes())
-        XCTAssertFalse(withRegistry.hasErrors)
+        let (registryPlan, withRegistry) = Self.plan(set, Self.kubernetes())
+        RuleEngine.run([registryPlan], specs: set, diagnostics: withRegistry)
+        XCTAssertFalse(withRegistry.hasErrors, "\(Self.errors(withRegistry))")
     }
 
     func testMissingTemplatesAreReported() throws {

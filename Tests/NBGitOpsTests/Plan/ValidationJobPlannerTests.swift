@@ -208,7 +208,11 @@ final class ValidationJobPlannerTests: XCTestCase {
 
     func testReservedUserEnvIsAnErrorAtTheEntryAndDropped() throws {
         let job = F.job(env: [("DATASET", "x"), ("HOME", "/home/jovyan"), ("NBG_NOTEBOOK", "other.ipynb")])
-        let (plan, diagnostics) = F.plan(SpecSet(jobs: [job]))
+        let specs = SpecSet(jobs: [job])
+        let (plan, diagnostics) = F.plan(specs)
+        // The planner drops the entries; the Check stage reports them (JobSpecRules.reservedEnvironment).
+        XCTAssertTrue(diagnostics.diagnostics.filter { $0.id == .envReserved }.isEmpty)
+        RuleEngine.run([plan], specs: specs, diagnostics: diagnostics)
         let errors = diagnostics.diagnostics.filter { $0.id == .envReserved }
         XCTAssertEqual(
             errors.map(\.location), [job.podConfig.envNames[1].location, job.podConfig.envNames[2].location])

@@ -1,6 +1,7 @@
 /// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
 extension RuleID {
     public static let volumeReserved: RuleID = "NBG124"
+    public static let envReserved: RuleID = "NBG133"
     public static let namespaceReplaced: RuleID = "NBG134"
 }
 
@@ -25,6 +26,31 @@ enum JobSpecRules {
                     "mount path '\(mount.mountPath.value)' collides with \(reserved.path), where nbgitops mounts \(reserved.purpose)",
                     at: mount.mountPath.location, help: "mount the volume elsewhere, e.g. /mnt/\(mount.name.value)",
                     subject: subject)
+            }
+        }
+    }
+
+    /// NBG133: the validation container's variables nbgitops sets (`NBG_*`, and HOME and the
+    /// caches it points into the writable workspace) cannot be set by the spec: the reserved
+    /// names come from `PodLayout`, the list the planner uses.
+    static let reservedEnvironment = PlanRule(
+        .envReserved, .error, "a user env variable collides with one nbgitops sets", waivable: false
+    ) { context in
+        for job in context.specs.jobs {
+            for (index, variable) in job.podConfig.env.enumerated() {
+                let name = variable["name"]?.stringValue ?? ""
+                guard PodLayout.isReservedEnvName(name) else { continue }
+                let names = job.podConfig.envNames
+                let location =
+                    names.indices.contains(index) && names[index].value == name
+                    ? names[index].location : (names.first { $0.value == name }?.location ?? job.name.location)
+                context.report(
+                    "env variable '\(name)' is set by nbgitops in the validation container", at: location,
+                    help: name.hasPrefix("NBG_")
+                        ? "remove it; nbgitops derives it from the NotebookValidationJob's spec"
+                        : "remove it; nbgitops points \(name) into the writable workspace (\(PodLayout.homeDirectory)) so the pod works under any UID",
+                    notes: [DiagnosticNote("reserved names: \(PodLayout.reservedEnvNames.joined(separator: ", "))")],
+                    subject: context.subject(for: job))
             }
         }
     }

@@ -110,8 +110,7 @@ enum StorageRules {
         // environment's storage.existingClaims, or nbgitops (storage.manageAllClaims).
         let declared = Set(context.specs.supportingObjects.filter { $0.kind == "PersistentVolumeClaim" }.map(\.name.value))
         // Only the jobs planned in this environment (a job may target one platform).
-        let planned = Set(context.plan.objects.lazy.filter { $0.kind == "Job" }.compactMap { context.job(for: $0)?.name.value })
-        for job in context.specs.jobs where planned.contains(job.name.value) {
+        for job in context.plannedJobs {
             for claim in job.workloadUnits.flatMap(\.claims) {
                 if declared.contains(claim.value) || existing.contains(claim.value) || storage.manageAllClaims.value {
                     continue
