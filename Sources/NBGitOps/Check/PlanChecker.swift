@@ -18,6 +18,7 @@ public enum PlanChecker {
 /// Every plan rule, in id order.
 public enum PlanRules {
     public static let all: [PlanRule] = [
+        NameRules.derivedNames,
         JobSpecRules.reservedVolumes,
         PodRules.passthroughVolumes,
         StorageRules.undeclaredClaims,

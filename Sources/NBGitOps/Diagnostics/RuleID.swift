@@ -46,7 +46,6 @@ extension RuleID {
 
     // Names and objects.
     public static let nameInvalid: RuleID = "NBG130"
-    public static let nameTooLong: RuleID = "NBG131"
     public static let objectDuplicate: RuleID = "NBG132"
     public static let passthroughKind: RuleID = "NBG135"
     public static let secretAsEnv: RuleID = "NBG136"
@@ -167,7 +166,6 @@ public enum RuleCatalog {
         RuleDescription(
             .volumePath, .error, "a mount path is not absolute, or an items[].path or subPath escapes its volume", stage: .check),
         RuleDescription(.nameInvalid, .error, "a name is not a valid DNS-1123 name", stage: .check),
-        RuleDescription(.nameTooLong, .error, "a derived object name would exceed Kubernetes' length limit", stage: .plan),
         RuleDescription(.objectDuplicate, .error, "two inputs define the same object", stage: .plan),
         RuleDescription(.passthroughKind, .error, "a supporting object of a kind nbgitops cannot place"),
         RuleDescription(.secretAsEnv, .warning, "a Secret reaches the notebook container as environment variables"),

@@ -22,6 +22,9 @@ public struct PlannedObject: Sendable {
         set { provenanceSource = { newValue } }
     }
     private var provenanceSource: @Sendable () -> [String: FieldOrigin]
+    /// The names the planner derived for this object (its own, its namespace, …), checked by
+    /// the Check stage (`NameRules.derivedNames`).
+    public var derivedNames: [DerivedName] = []
 
     public init(
         apiVersion: String, kind: String, name: String, namespace: String?, manifest: ManifestNode, wave: SyncWave,
@@ -46,6 +49,13 @@ public struct PlannedObject: Sendable {
         self.wave = wave
         self.sources = sources
         self.provenanceSource = lazyProvenance
+    }
+
+    /// This object with `names` recorded for the Check stage's name rule.
+    func checking(_ names: DerivedName...) -> PlannedObject {
+        var object = self
+        object.derivedNames += names
+        return object
     }
 
     /// Replaces the provenance by `transform` of it, applied on demand.

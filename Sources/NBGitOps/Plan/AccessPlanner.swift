@@ -13,8 +13,7 @@ enum AccessPlanner {
     }
 
     static func plan(
-        units: [WorkloadUnit], supportingObjects: [SupportingObject], context: PlanContext,
-        diagnostics: DiagnosticCollector
+        units: [WorkloadUnit], supportingObjects: [SupportingObject], context: PlanContext
     ) -> Result {
         let defaultName = context.derivedName(EnvironmentPlanner.defaultServiceAccountBase)
         var access: [String: ValidationJobPlanner.Access] = [:]
@@ -37,28 +36,32 @@ enum AccessPlanner {
             let sources = sourcesByAccount[account] ?? []
             let nameBase = userNamed.contains(account) ? account : EnvironmentPlanner.defaultServiceAccountBase
             if !passedThrough.contains(account) {
-                if !userNamed.contains(account) {
-                    PlanNames.check(
-                        account, rule: .subdomain, what: "ServiceAccount name", at: context.prefixLocation,
-                        diagnostics: diagnostics)
-                }
+                // A name the user wrote was checked as it was read; a derived one is checked here.
+                let checkedNames =
+                    userNamed.contains(account)
+                    ? [] : [DerivedName(account, rule: .subdomain, what: "ServiceAccount name", at: context.prefixLocation)]
                 let manifest = PlanMetadata.object(
                     apiVersion: "v1", kind: "ServiceAccount", name: account, namespace: context.namespace,
                     labels: PlanMetadata.labels(component: "notebook-validation"),
                     body: [("automountServiceAccountToken", false)])
                 objects.append(
-                    PlannedObject(
-                        apiVersion: "v1", kind: "ServiceAccount", name: account, namespace: context.namespace,
-                        manifest: manifest, wave: .rbac, sources: sources))
+                    {
+                        var object = PlannedObject(
+                            apiVersion: "v1", kind: "ServiceAccount", name: account, namespace: context.namespace,
+                            manifest: manifest, wave: .rbac, sources: sources)
+                        object.derivedNames = checkedNames
+                        return object
+                    }())
             }
             let permissions = permissionsByAccount[account] ?? []
             guard !permissions.isEmpty else { continue }
             let roleName = context.derivedName(nameBase + "-model-validation")
-            PlanNames.check(
-                roleName, rule: .subdomain, what: "Role name", at: sources.first ?? context.prefixLocation,
-                diagnostics: diagnostics)
-            objects += roleAndBinding(
+            var access = roleAndBinding(
                 name: roleName, account: account, permissions: permissions, sources: sources, context: context)
+            access[0].derivedNames = [
+                DerivedName(roleName, rule: .subdomain, what: "Role name", at: sources.first ?? context.prefixLocation)
+            ]
+            objects += access
         }
         return Result(objects: objects, access: access)
     }

@@ -78,12 +78,12 @@ enum BuildPlanner {
         guard !tektonJobs.isEmpty || !s2iJobs.isEmpty else { return result }
 
         let namespace = buildNamespace(context)
-        PlanNames.check(
-            namespace, rule: .label, what: "build namespace (namespace + '\(buildNamespaceSuffix)')",
-            at: context.environment.naming.namespace.origin.location ?? tektonJobs.first?.1.strategy.location,
-            help: "shorten naming.namespace to at most \(63 - buildNamespaceSuffix.count) characters",
-            diagnostics: diagnostics)
-        result.objects.append(namespaceObject(namespace, context: context))
+        result.objects.append(
+            namespaceObject(namespace, context: context).checking(
+                DerivedName(
+                    namespace, rule: .label, what: "build namespace (namespace + '\(buildNamespaceSuffix)')",
+                    at: context.environment.naming.namespace.origin.location ?? tektonJobs.first?.1.strategy.location,
+                    help: "shorten naming.namespace to at most \(63 - buildNamespaceSuffix.count) characters")))
         if context.platform == .openshift {
             let pullers = Set(
                 (tektonJobs + s2iJobs).map {
@@ -103,7 +103,7 @@ enum BuildPlanner {
         }
         if !s2iJobs.isEmpty {
             result.usesS2I = true
-            S2IPlanner.plan(jobs: s2iJobs, namespace: namespace, context: context, into: &result, diagnostics: diagnostics)
+            S2IPlanner.plan(jobs: s2iJobs, namespace: namespace, context: context, into: &result)
         }
         for (_, build) in tektonJobs + s2iJobs {
             result.maxTimeoutSeconds = max(result.maxTimeoutSeconds, build.timeoutSeconds.value)

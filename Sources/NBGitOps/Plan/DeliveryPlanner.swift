@@ -161,13 +161,15 @@ public enum DeliveryPlanner {
     ) -> [PlannedObject] {
         let delivery = context.environment.delivery
         let name = context.derivedName(context.environment.name)
-        PlanNames.check(
-            name, rule: .subdomain, what: "delivery object name (namePrefix + environment name)",
-            at: context.prefixLocation ?? delivery.tool.origin.location, diagnostics: diagnostics)
         let namespace = controllerNamespace(context)
-        PlanNames.check(
-            namespace, rule: .label, what: "delivery controller namespace",
-            at: delivery.controllerNamespace.origin.location, diagnostics: diagnostics)
+        let checkedNames = [
+            DerivedName(
+                name, rule: .subdomain, what: "delivery object name (namePrefix + environment name)",
+                at: context.prefixLocation ?? delivery.tool.origin.location),
+            DerivedName(
+                namespace, rule: .label, what: "delivery controller namespace",
+                at: delivery.controllerNamespace.origin.location),
+        ]
         let path = coordinates.path
         let labels = PlanMetadata.labels(component: "delivery")
         let sources = [delivery.repositoryURL.origin.location].compactMap { $0 }
@@ -237,7 +239,8 @@ public enum DeliveryPlanner {
             return [
                 PlannedObject(
                     apiVersion: "argoproj.io/v1alpha1", kind: "Application", name: name, namespace: namespace,
-                    manifest: manifest, wave: .workload, sources: sources, provenance: record.origins)
+                    manifest: manifest, wave: .workload, sources: sources, provenance: record.origins
+                ).checking(checkedNames[0], checkedNames[1])
             ]
         case .flux:
             var repositoryRecord = record
@@ -300,7 +303,8 @@ public enum DeliveryPlanner {
             return [
                 PlannedObject(
                     apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", name: name, namespace: namespace,
-                    manifest: repository, wave: .config, sources: sources, provenance: repositoryRecord.origins),
+                    manifest: repository, wave: .config, sources: sources, provenance: repositoryRecord.origins
+                ).checking(checkedNames[0], checkedNames[1]),
                 PlannedObject(
                     apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name,
                     namespace: namespace, manifest: kustomization, wave: .workload, sources: sources,

@@ -66,11 +66,9 @@ public enum EnvironmentPlanner {
         let jobs = NotebookValidationPlanner.select(specs, context: context, diagnostics: diagnostics)
         let passthrough = specs.supportingObjects
         let units = jobs.flatMap(\.workloadUnits)
-        let accessPlan = AccessPlanner.plan(
-            units: units, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
+        let accessPlan = AccessPlanner.plan(units: units, supportingObjects: passthrough, context: context)
         generated += accessPlan.objects
-        generated += StoragePlanner.plan(
-            units: units, supportingObjects: passthrough, context: context, diagnostics: diagnostics)
+        generated += StoragePlanner.plan(units: units, supportingObjects: passthrough, context: context)
 
         let kindPlans = [
             NotebookValidationPlanner.plan(
@@ -166,10 +164,9 @@ public enum EnvironmentPlanner {
 
     static func namespaceObject(_ context: PlanContext, diagnostics: DiagnosticCollector) -> PlannedObject {
         let namespace = context.environment.naming.namespace
-        PlanNames.check(
+        let checkedName = DerivedName(
             namespace.value, rule: .label, what: "namespace", at: namespace.origin.location,
-            notes: namespace.origin.location == nil ? [DiagnosticNote(namespace.origin.description)] : [],
-            diagnostics: diagnostics)
+            notes: namespace.origin.location == nil ? [DiagnosticNote(namespace.origin.description)] : [])
         var labels = PlanMetadata.labels(component: "namespace")
         var annotations: [String: String] = [:]
         var sources = namespace.origin.location.map { [$0] } ?? []
@@ -237,7 +234,8 @@ public enum EnvironmentPlanner {
             annotations: annotations, body: [])
         return PlannedObject(
             apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, manifest: manifest,
-            wave: .namespace, sources: sources, provenance: record.origins)
+            wave: .namespace, sources: sources, provenance: record.origins
+        ).checking(checkedName)
     }
 
     // MARK: Scripts ConfigMap
@@ -246,9 +244,7 @@ public enum EnvironmentPlanner {
         -> PlannedObject
     {
         let name = context.derivedName(scriptsConfigMapBase)
-        PlanNames.check(
-            name, rule: .subdomain, what: "scripts ConfigMap name", at: context.prefixLocation, diagnostics: diagnostics
-        )
+        let checkedName = DerivedName(name, rule: .subdomain, what: "scripts ConfigMap name", at: context.prefixLocation)
         var data: [String: String] = [:]
         for script in scripts { data[script.name] = script.contents }
         let manifest = PlanMetadata.object(
@@ -264,7 +260,8 @@ public enum EnvironmentPlanner {
                     "data": FieldOrigin(
                         .builtinDefault("the files of templates/scripts/"),
                         rule: "mounted read-only at \(PodLayout.scripts.mountPath); their hash is on every pod template"),
-                ] : [:])
+                ] : [:]
+        ).checking(checkedName)
     }
 
     /// Hash of the script files (sorted by name), stamped on every pod template.

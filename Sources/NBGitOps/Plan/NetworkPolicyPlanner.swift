@@ -9,9 +9,9 @@ enum NetworkPolicyPlanner {
     /// Base name of the policy (the environment's name prefix is added).
     static let policyBase = "notebook-validation-deny-ingress"
 
-    static func plan(context: PlanContext, diagnostics: DiagnosticCollector) -> PlannedObject {
+    static func plan(context: PlanContext) -> PlannedObject {
         let name = context.derivedName(policyBase)
-        PlanNames.check(name, rule: .subdomain, what: "NetworkPolicy name", at: context.prefixLocation, diagnostics: diagnostics)
+        let checkedName = DerivedName(name, rule: .subdomain, what: "NetworkPolicy name", at: context.prefixLocation)
         let manifest = PlanMetadata.object(
             apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", name: name, namespace: context.namespace,
             labels: PlanMetadata.labels(component: "network-policy"),
@@ -37,6 +37,7 @@ enum NetworkPolicyPlanner {
                         rule: "egress is left alone (git, packages, model endpoints are the user's)"),
                     "spec.podSelector": FieldOrigin(
                         .builtinDefault("the label every validation pod carries (\(LabelKey.name): \(LabelValue.validationPod))")),
-                ] : [:])
+                ] : [:]
+        ).checking(checkedName)
     }
 }

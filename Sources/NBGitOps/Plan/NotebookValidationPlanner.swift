@@ -32,7 +32,7 @@ enum NotebookValidationPlanner {
         var objects: [PlannedObject] = []
         let configMap = EnvironmentPlanner.scriptsConfigMap(scripts, context: context, diagnostics: diagnostics)
         objects.append(configMap)
-        objects.append(NetworkPolicyPlanner.plan(context: context, diagnostics: diagnostics))
+        objects.append(NetworkPolicyPlanner.plan(context: context))
         let checksum = EnvironmentPlanner.scriptsChecksum(scripts)
         // Jobs are planned independently (in parallel, each into its own collector); the
         // objects and diagnostics are merged in spec order, as a sequential run gives them.

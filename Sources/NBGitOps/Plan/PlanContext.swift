@@ -63,9 +63,34 @@ enum PlanMetadata {
     }
 }
 
-/// Name checks for derived names, reported where the user can fix them.
+/// A name a planner derived (namePrefix + a spec's name + a hash, the namespace + a suffix, …)
+/// with the Kubernetes rule it must meet and where the user fixes it. The planner records it on
+/// the object it names; the Check stage's `NameRules.derivedNames` checks it (NBG130, NBG131).
+public struct DerivedName: Sendable, Hashable {
+    public var value: String
+    var rule: PlanNames.Rule
+    /// What the name is, as messages say it ("Job name", "build namespace (…)").
+    public var what: String
+    public var location: SourceLocation?
+    public var help: String?
+    public var notes: [DiagnosticNote]
+
+    init(
+        _ value: String, rule: PlanNames.Rule, what: String, at location: SourceLocation?, help: String? = nil,
+        notes: [DiagnosticNote] = []
+    ) {
+        self.value = value
+        self.rule = rule
+        self.what = what
+        self.location = location
+        self.help = help
+        self.notes = notes
+    }
+}
+
+/// The Kubernetes name rules derived names must meet.
 enum PlanNames {
-    enum Rule {
+    enum Rule: Sendable, Hashable {
         /// DNS-1123 label, at most 63 characters (Jobs: the name becomes a pod label; Namespaces).
         case label
         /// DNS-1123 subdomain, at most 253 characters.
@@ -77,36 +102,5 @@ enum PlanNames {
             case .subdomain: return 253
             }
         }
-    }
-
-    /// Reports `.nameTooLong` or `.nameInvalid` for `name`; true when the name is valid.
-    @discardableResult
-    static func check(
-        _ name: String, rule: Rule, what: String, at location: SourceLocation?, help: String? = nil,
-        notes: [DiagnosticNote] = [], diagnostics: DiagnosticCollector
-    ) -> Bool {
-        let length = name.utf8.count
-        if length > rule.limit {
-            diagnostics.error(
-                .nameTooLong,
-                "\(what) '\(name)' is \(length) characters long; Kubernetes allows at most \(rule.limit)",
-                at: location, help: help ?? "shorten the name or the environment's namePrefix", notes: notes)
-            return false
-        }
-        let valid: Bool
-        switch rule {
-        case .label: valid = NameChecks.isDNSLabel(name)
-        case .subdomain: valid = NameChecks.isDNSSubdomain(name)
-        }
-        if !valid {
-            diagnostics.error(
-                .nameInvalid, "\(what) '\(name)' is not a valid DNS-1123 \(rule == .label ? "label" : "subdomain")",
-                at: location,
-                help:
-                    "use lowercase letters, digits and '-'\(rule == .label ? "" : " (and '.')"), starting and ending with a letter or digit",
-                notes: notes)
-            return false
-        }
-        return true
     }
 }

@@ -17,7 +17,7 @@
 enum S2IPlanner {
     static func plan(
         jobs: [(NotebookValidationJob, BuildConfigSpec)], namespace: String, context: PlanContext,
-        into result: inout BuildPlanner.Result, diagnostics: DiagnosticCollector
+        into result: inout BuildPlanner.Result
     ) {
         for (job, build) in jobs {
             guard
@@ -30,10 +30,9 @@ enum S2IPlanner {
                 job: job, build: build, outputTag: "\(stream):TAG", context: context, record: &hashed)
             let tag = BuildPlanner.tag(["buildConfig": specWithoutTag, "repository": .string(output.repository)])
             let name = "\(context.derivedName(job.name.value))-\((ImageTag.inputHash(of: tag) ?? ""))"
-            PlanNames.check(
+            let checkedName = DerivedName(
                 name, rule: .label, what: "BuildConfig name", at: job.name.location,
-                help: "shorten metadata.name; OpenShift labels build pods with the BuildConfig name (at most 63 characters)",
-                diagnostics: diagnostics)
+                help: "shorten metadata.name; OpenShift labels build pods with the BuildConfig name (at most 63 characters)")
             var record = FieldRecord(context)
             record.note(
                 "",
@@ -58,7 +57,8 @@ enum S2IPlanner {
             result.objects.append(
                 PlannedObject(
                     apiVersion: "build.openshift.io/v1", kind: "BuildConfig", name: name, namespace: namespace,
-                    manifest: manifest, wave: .build, sources: [build.strategy.location], provenance: record.origins))
+                    manifest: manifest, wave: .build, sources: [build.strategy.location], provenance: record.origins
+                ).checking(checkedName))
             result.images[job.name.value] = "\(output.repository):\(tag)"
         }
     }

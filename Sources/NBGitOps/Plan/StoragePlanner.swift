@@ -11,8 +11,7 @@
 /// marked to survive pruning: removing a job from the specs must not delete its data.
 enum StoragePlanner {
     static func plan(
-        units: [WorkloadUnit], supportingObjects: [SupportingObject], context: PlanContext,
-        diagnostics: DiagnosticCollector
+        units: [WorkloadUnit], supportingObjects: [SupportingObject], context: PlanContext
     ) -> [PlannedObject] {
         let storage = context.environment.storage
         let declared = Set(supportingObjects.filter { $0.kind == "PersistentVolumeClaim" }.map(\.name.value))
@@ -27,16 +26,15 @@ enum StoragePlanner {
         }
 
         return claimSources.keys.sorted().map { name in
-            claim(name, sources: claimSources[name] ?? [], context: context, diagnostics: diagnostics)
+            claim(name, sources: claimSources[name] ?? [], context: context)
         }
     }
 
     static func claim(
-        _ name: String, sources: [SourceLocation], context: PlanContext, diagnostics: DiagnosticCollector
+        _ name: String, sources: [SourceLocation], context: PlanContext
     ) -> PlannedObject {
         let storage = context.environment.storage
-        PlanNames.check(
-            name, rule: .subdomain, what: "PersistentVolumeClaim name", at: sources.first, diagnostics: diagnostics)
+        let checkedName = DerivedName(name, rule: .subdomain, what: "PersistentVolumeClaim name", at: sources.first)
         var annotations: [String: String] = [:]
         switch context.deliveryTool {
         case .argocd: annotations[AnnotationKey.argoSyncOptions] = "Prune=false"
@@ -86,6 +84,7 @@ enum StoragePlanner {
             body: [("spec", spec)])
         return PlannedObject(
             apiVersion: "v1", kind: "PersistentVolumeClaim", name: name, namespace: context.namespace,
-            manifest: manifest, wave: .storage, sources: sources, provenance: record.origins)
+            manifest: manifest, wave: .storage, sources: sources, provenance: record.origins
+        ).checking(checkedName)
     }
 }

@@ -78,10 +78,9 @@ enum TektonPlanner {
                     job: job, build: build, namespace: namespace, allowExternal: true, context: context)
             else { continue }
             let pipelineName = context.derivedName(job.name.value) + "-build"
-            PlanNames.check(
-                pipelineName, rule: .subdomain, what: "Pipeline name", at: job.name.location, diagnostics: diagnostics)
             let pipeline = self.pipeline(
-                name: pipelineName, job: job, namespace: namespace, tasks: tasks, context: context, internalPush: internalPush)
+                name: pipelineName, job: job, namespace: namespace, tasks: tasks, context: context, internalPush: internalPush
+            ).checking(DerivedName(pipelineName, rule: .subdomain, what: "Pipeline name", at: job.name.location))
             var hashed = FieldRecord(keeps: false)
             let inputs: ManifestNode = [
                 "tasks": taskInputs,
@@ -94,11 +93,11 @@ enum TektonPlanner {
             let image = "\(output.repository):\(tag)"
             // Same length budget as the validation Job's name (Tekton labels pods with it).
             let runName = "\(context.derivedName(job.name.value))-\((ImageTag.inputHash(of: tag) ?? ""))"
-            PlanNames.check(
+            let checkedRunName = DerivedName(
                 runName, rule: .label, what: "PipelineRun name", at: job.name.location,
                 help:
-                    "shorten metadata.name to at most \(max(1, 63 - ValidationJobPlanner.hashSuffixLength - context.prefix.utf8.count)) characters; Tekton labels pods with the PipelineRun name",
-                diagnostics: diagnostics)
+                    "shorten metadata.name to at most \(max(1, 63 - ValidationJobPlanner.hashSuffixLength - context.prefix.utf8.count)) characters; Tekton labels pods with the PipelineRun name"
+            )
             var record = FieldRecord(context)
             record.note(
                 "",
@@ -131,7 +130,8 @@ enum TektonPlanner {
             result.objects.append(
                 PlannedObject(
                     apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace,
-                    manifest: manifest, wave: .build, sources: [build.strategy.location], provenance: record.origins))
+                    manifest: manifest, wave: .build, sources: [build.strategy.location], provenance: record.origins
+                ).checking(checkedRunName))
             result.images[job.name.value] = image
         }
     }

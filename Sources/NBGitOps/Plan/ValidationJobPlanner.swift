@@ -96,12 +96,11 @@ enum ValidationJobPlanner {
             ("template", template),
         ])
         let name = "\(base)-\(StableHash.shortHex(spec))"
-        PlanNames.check(
+        let checkedName = DerivedName(
             name, rule: .label, what: "Job name", at: job.name.location,
             help:
                 "shorten metadata.name to at most \(max(1, 63 - hashSuffixLength - context.prefix.utf8.count)) characters "
-                + "(nbgitops adds the prefix '\(context.prefix)' and a 9-character hash suffix)",
-            diagnostics: diagnostics)
+                + "(nbgitops adds the prefix '\(context.prefix)' and a 9-character hash suffix)")
 
         var labels = job.labels
         for (key, value) in podLabels { labels[key] = value }
@@ -109,17 +108,21 @@ enum ValidationJobPlanner {
             apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, labels: labels,
             annotations: job.annotations, body: [("spec", spec)])
         guard context.recordsProvenance else {
-            return PlannedObject(
+            var object = PlannedObject(
                 apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, manifest: manifest,
                 wave: .workload, sources: [job.name.location], provenance: [:])
+            object.derivedNames = [checkedName]
+            return object
         }
         let record = PodBuild(
             spec: [:], placement: pod.placement, initContainers: pod.initContainers, image: pod.image,
             defaultedResources: pod.defaultedResources, env: pod.env, volumes: pod.volumes, volumeMounts: pod.volumeMounts)
-        return PlannedObject(
+        var object = PlannedObject(
             apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, manifest: manifest,
             wave: .workload, sources: [job.name.location],
             lazyProvenance: { FieldProvenance.validationJob(job, context: context, pod: record) })
+        object.derivedNames = [checkedName]
+        return object
     }
 
     // MARK: Pod

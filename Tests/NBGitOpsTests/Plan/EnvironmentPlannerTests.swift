@@ -308,7 +308,11 @@ final class EnvironmentPlannerTests: XCTestCase {
     }
 
     func testInvalidNamespaceIsReportedWhereItWasSet() {
-        let (_, diagnostics) = F.plan(F.richSpecs(), F.environment(namespace: "NB_Validation"))
+        let specs = F.richSpecs()
+        let (plan, diagnostics) = F.plan(specs, F.environment(namespace: "NB_Validation"))
+        // The planner records the derived name; the Check stage's NameRules.derivedNames reports it.
+        XCTAssertFalse(diagnostics.diagnostics.contains { $0.id == .nameInvalid })
+        RuleEngine.run([plan], specs: specs, diagnostics: diagnostics)
         let error = diagnostics.diagnostics.first { $0.id == .nameInvalid }
         XCTAssertEqual(error?.location, F.at(14, 3, file: F.overlayFile))
     }

@@ -250,12 +250,15 @@ final class ValidationJobPlannerTests: XCTestCase {
     func testJobNameTooLongIsReportedAtMetadataName() {
         let long = String(repeating: "a", count: 52)  // + "nb-" + "-xxxxxxxx" = 64
         let job = F.job(name: long)
-        let (_, diagnostics) = F.plan(SpecSet(jobs: [job]))
+        let (plan, diagnostics) = F.plan(SpecSet(jobs: [job]))
+        RuleEngine.run([plan], specs: SpecSet(jobs: [job]), diagnostics: diagnostics)
         let error = diagnostics.diagnostics.first { $0.id == .nameTooLong }
         XCTAssertEqual(error?.location, job.name.location)
         XCTAssertEqual(error?.severity, .error)
 
-        let (_, fits) = F.plan(SpecSet(jobs: [F.job(name: String(repeating: "a", count: 51))]))
+        let fitting = SpecSet(jobs: [F.job(name: String(repeating: "a", count: 51))])
+        let (fittingPlan, fits) = F.plan(fitting)
+        RuleEngine.run([fittingPlan], specs: fitting, diagnostics: fits)
         XCTAssertFalse(fits.diagnostics.contains { $0.id == .nameTooLong })
     }
 
