@@ -19,13 +19,11 @@ public enum PlanChecker {
 public enum PlanRules {
     public static let all: [PlanRule] = [
         NameRules.derivedNames,
+        ObjectRules.duplicates,
         JobSpecRules.reservedVolumes,
         PodRules.passthroughVolumes,
         StorageRules.undeclaredClaims,
         SecretReferenceRules.unprovidedSecrets,
-        // NBG132 (an object emitted twice) is reported where duplicates are removed: the
-        // decoder for specs and passed-through objects, the planner for a passed-through object
-        // shadowing a generated one. Nothing duplicated reaches this stage.
         JobSpecRules.reservedEnvironment,
         JobSpecRules.namespaceReplaced,
         PlatformRules.secrets,
@@ -48,6 +46,7 @@ public enum PlanRules {
         PlatformRules.openshiftAPI,
         PodRules.runtimeInstall,
         ResourceRules.resourcesUnset,
+        DeliveryRules.settings,
         DeliveryRules.pruneDisabled,
     ]
 }

@@ -113,10 +113,24 @@ public enum SpecDecoder {
         for pair in root["metadata"]?["annotations"]?.pairs ?? [] {
             guard let key = pair.key.scalar?.value else { continue }
             sourceMap.locations["metadata.annotations" + SourceMap.component(key)] = pair.value.location
+            if key == AnnotationKey.platforms, let list = pair.value.scalar?.value {
+                checkPlatforms(list, job: metadata.name.value, at: pair.value.location, diagnostics: diagnostics)
+            }
         }
         let context = JobContext(spec: spec, sourceMap: sourceMap, fallback: specNode.location, diagnostics: diagnostics)
         let job = context.makeJob(document: document, apiVersion: apiVersion, metadata: metadata)
         return diagnostics.errorCount == errorsBefore ? job : nil
+    }
+
+    /// `nbgitops.dev/platforms`: a comma-separated list of known platforms (the job is planned
+    /// only there; `EnvironmentPlanner.isPlanned`).
+    static func checkPlatforms(_ list: String, job: String, at location: SourceLocation, diagnostics: DiagnosticCollector) {
+        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard names.isEmpty || names.contains(where: { Platform(rawValue: $0) == nil }) else { return }
+        diagnostics.error(
+            .fieldPattern, "annotation \(AnnotationKey.platforms) of '\(job)' names unknown platforms: '\(list)'",
+            at: location,
+            help: "write a comma-separated list of \(Platform.allCases.map(\.rawValue).joined(separator: ", "))")
     }
 }
 

@@ -46,7 +46,6 @@ extension RuleID {
 
     // Names and objects.
     public static let nameInvalid: RuleID = "NBG130"
-    public static let objectDuplicate: RuleID = "NBG132"
     public static let passthroughKind: RuleID = "NBG135"
     public static let secretAsEnv: RuleID = "NBG136"
     public static let imageNotByDigest: RuleID = "NBG137"
@@ -63,8 +62,6 @@ extension RuleID {
     public static let environmentInvalid: RuleID = "NBG162"
     public static let specNotFound: RuleID = "NBG163"
     public static let resourcesMissing: RuleID = "NBG164"
-    public static let deliveryIncomplete: RuleID = "NBG166"
-    public static let deliverySkipped: RuleID = "NBG167"
 
     // Output (Write stage).
     public static let outputPath: RuleID = "NBG170"
@@ -81,9 +78,11 @@ extension RuleID {
     // SSH clones now get a passwd entry by construction (the `git-passwd` init container).
 }
 
-/// The compiler stage that reports a rule.
+/// The compiler stage that reports a rule. The Plan stage reports nothing: what a planner
+/// cannot build it leaves out and records on the plan (derived names, dropped duplicates,
+/// unusable templates), and the Check stage's rules report it.
 public enum RuleStage: String, Sendable, Hashable, CaseIterable {
-    case load, decode, resolve, plan, check, write
+    case load, decode, resolve, check, write
 }
 
 /// What a rule is: its id, severity, title, the stage that reports it and whether a waiver may
@@ -166,7 +165,6 @@ public enum RuleCatalog {
         RuleDescription(
             .volumePath, .error, "a mount path is not absolute, or an items[].path or subPath escapes its volume", stage: .check),
         RuleDescription(.nameInvalid, .error, "a name is not a valid DNS-1123 name", stage: .check),
-        RuleDescription(.objectDuplicate, .error, "two inputs define the same object", stage: .plan),
         RuleDescription(.passthroughKind, .error, "a supporting object of a kind nbgitops cannot place"),
         RuleDescription(.secretAsEnv, .warning, "a Secret reaches the notebook container as environment variables"),
         RuleDescription(.imageNotByDigest, .warning, "a notebook image is named by tag only, not pinned by digest"),
@@ -175,7 +173,7 @@ public enum RuleCatalog {
             "a build strategy that is not available (kaniko, shipwright, custom; s2i outside OpenShift)"),
         RuleDescription(
             .buildTemplateInvalid, .error, "a build template in templates/tekton or templates/argocd is missing or invalid",
-            stage: .plan),
+            stage: .check),
         RuleDescription(.overlayNotFound, .error, "an overlay cannot be found", stage: .resolve),
         RuleDescription(.projectInvalid, .error, "the project file is invalid", stage: .resolve),
         RuleDescription(.environmentInvalid, .error, "an environment's resolved settings are invalid", stage: .resolve),
@@ -184,11 +182,6 @@ public enum RuleCatalog {
             .resourcesMissing, .error,
             "nbgitops' own resources (overlays/, templates/, docs/) are missing, or NBGITOPS_HOME does not hold them",
             stage: .resolve),
-        RuleDescription(
-            .deliveryIncomplete, .error,
-            "a delivery setting Argo CD or Flux needs is missing or invalid (repository URL, revision, path)", stage: .plan),
-        RuleDescription(
-            .deliverySkipped, .warning, "an ad-hoc render names no repository, so it has no delivery objects", stage: .plan),
         RuleDescription(.outputPath, .error, "an output path escapes the output folder", stage: .write),
         RuleDescription(.outputWrite, .error, "the output folder cannot be written", stage: .write),
         RuleDescription(

@@ -112,6 +112,16 @@ public struct EnvironmentPlan: Sendable {
     /// Objects written next to the delivery objects but listed in no kustomization: snippets an
     /// administrator merges by hand into controller configuration (the `argocd-cm` health checks).
     public var snippets: [PlannedObject]
+    /// Objects the planner left out because an earlier one has the same kind, namespace and
+    /// name (a supporting object shadowing a generated one), each with that earlier object's
+    /// first source; reported by the Check stage (`ObjectRules.duplicates`).
+    public var droppedDuplicates: [(dropped: PlannedObject, firstSource: SourceLocation?)] = []
+    /// nbgitops' own templates the plan needed but could not use (missing or malformed);
+    /// reported by the Check stage (NBG153, `BuildRules.unbuildable`).
+    public var unusableTemplates: [UnusableTemplate] = []
+    /// Where the delivery objects point (the output folder in the repository) and whether the
+    /// render must deliver: the Check stage validates the delivery settings against it.
+    public var delivery: DeliveryTarget = .project(outputPath: "gitops")
 
     public init(
         environment: Environment, objects: [PlannedObject], deliveryObjects: [PlannedObject],
@@ -121,6 +131,20 @@ public struct EnvironmentPlan: Sendable {
         self.objects = objects
         self.deliveryObjects = deliveryObjects
         self.snippets = snippets
+    }
+}
+
+/// One of nbgitops' templates (`templates/tekton/…`, `templates/argocd/…`) a plan needed but
+/// could not use.
+public struct UnusableTemplate: Sendable, Hashable {
+    /// The template's path under the resource root.
+    public var file: String
+    /// What is wrong with it, as the diagnostic says it.
+    public var problem: String
+
+    public init(file: String, problem: String) {
+        self.file = file
+        self.problem = problem
     }
 }
 

@@ -164,28 +164,28 @@ public enum CompilerPipeline {
         var plans: [EnvironmentPlan] = []
         var files: [String: [OutputFile]] = [:]
         var seconds = (plan: 0.0, check: 0.0, render: 0.0)
-        var failed = diagnostics.hasErrors
+        // Input errors (load, decode, resolve) stop the checks: the specs may be partial. Errors
+        // the checks find in one environment stop rendering, but every environment is checked,
+        // so one run reports them all.
+        let inputFailed = diagnostics.hasErrors
         for environment in environments {
             var started = Date()
-            let local = DiagnosticCollector(limit: diagnostics.limit)
             // The plan lives in a box so that releasing it (freeing every tree node, a large
             // cost at thousands of jobs) can happen on another thread, overlapping the next
             // environment's work, instead of at the end of this iteration.
             let box = PlanBox(
                 EnvironmentPlanner.plan(
                     specs: specs, environment: environment, resources: planResources, delivery: input.delivery,
-                    recordProvenance: input.retainPlans, diagnostics: local))
+                    recordProvenance: input.retainPlans))
             defer { if !input.retainPlans { box.releaseInBackground() } }
-            for diagnostic in local.diagnostics { diagnostics.report(diagnostic) }
             seconds.plan += Date().timeIntervalSince(started)
-            failed = failed || local.hasErrors
-            guard !failed else { continue }
+            // The Plan stage reports nothing: what it cannot build, the Check stage's rules report.
+            guard !inputFailed else { continue }
 
             started = Date()
             box.use { plan in session.check(plan) }
             seconds.check += Date().timeIntervalSince(started)
-            failed = diagnostics.hasErrors
-            guard !failed else { continue }
+            guard !diagnostics.hasErrors else { continue }
 
             started = Date()
             box.use { plan in
@@ -194,7 +194,7 @@ public enum CompilerPipeline {
             }
             seconds.render += Date().timeIntervalSince(started)
         }
-        if !failed { session.finish() }
+        if !diagnostics.hasErrors { session.finish() }
         let peak = peakResidentKiB()
         timings += [("plan", seconds.plan, peak), ("check", seconds.check, peak), ("render", seconds.render, peak)]
         guard !diagnostics.hasErrors else { return nil }

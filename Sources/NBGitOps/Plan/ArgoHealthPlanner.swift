@@ -42,22 +42,24 @@ public enum ArgoHealthPlanner {
     }
 
     /// Adds the `argocd-cm` snippet to an Argo CD environment's plan. `scripts` maps file names
-    /// of `templates/argocd/` to their text; a missing script is a located error (NBG153).
+    /// of `templates/argocd/` to their text; a missing script is recorded for the Check stage
+    /// (`plan.unusableTemplates`, NBG153).
     /// An environment without delivery objects (an ad-hoc preview naming no repository) gets
     /// no snippet either.
     public static func adding(
-        _ scripts: [String: String], to plan: EnvironmentPlan, delivery: DeliveryTarget, diagnostics: DiagnosticCollector
+        _ scripts: [String: String], to plan: EnvironmentPlan, delivery: DeliveryTarget
     ) -> EnvironmentPlan {
         let context = PlanContext(environment: plan.environment, delivery: delivery)
         guard context.deliveryTool == .argocd, !plan.deliveryObjects.isEmpty else { return plan }
+        var plan = plan
         var data: [String: String] = [:]
         var sources: [SourceLocation] = []
         for check in checks(for: plan.objects) {
             guard let text = scripts[check.file] else {
-                diagnostics.error(
-                    .buildTemplateInvalid, "the Argo CD health check templates/argocd/\(check.file) is missing",
-                    at: .startOf("templates/argocd/\(check.file)"),
-                    help: "reinstall nbgitops or set NBGITOPS_HOME to a folder with its templates/")
+                plan.unusableTemplates.append(
+                    UnusableTemplate(
+                        file: "templates/argocd/\(check.file)",
+                        problem: "the Argo CD health check templates/argocd/\(check.file) is missing"))
                 continue
             }
             data[check.dataKey] = text
@@ -69,7 +71,6 @@ public enum ArgoHealthPlanner {
             apiVersion: "v1", kind: "ConfigMap", name: configMapName, namespace: namespace,
             // Argo CD reads argocd-cm only with this label.
             labels: [LabelKey.partOf: "argocd"], body: [("data", .strings(data))])
-        var plan = plan
         plan.snippets.append(
             PlannedObject(
                 apiVersion: "v1", kind: "ConfigMap", name: configMapName, namespace: namespace, manifest: manifest,

@@ -39,6 +39,8 @@ enum BuildPlanner {
         var usesS2I = false
         /// The longest `buildConfig.timeout`, in seconds (Flux waits that long).
         var maxTimeoutSeconds = 0
+        /// Templates the builds needed but could not use (NBG153, reported by the Check stage).
+        var unusableTemplates: [UnusableTemplate] = []
     }
 
     /// How the outputs of one build are named.
@@ -57,7 +59,7 @@ enum BuildPlanner {
     ///   as (by job name); on OpenShift exactly those of building jobs may pull the built images.
     static func plan(
         jobs: [NotebookValidationJob], scripts: [ScriptFile], templates: BuildTemplates, context: PlanContext,
-        validationServiceAccounts: [String: String] = [:], diagnostics: DiagnosticCollector
+        validationServiceAccounts: [String: String] = [:]
     ) -> Result {
         var result = Result()
         var tektonJobs: [(NotebookValidationJob, BuildConfigSpec)] = []
@@ -99,7 +101,7 @@ enum BuildPlanner {
             result.usesTekton = true
             TektonPlanner.plan(
                 jobs: tektonJobs, namespace: namespace, scripts: scripts, templates: templates, context: context,
-                into: &result, diagnostics: diagnostics)
+                into: &result)
         }
         if !s2iJobs.isEmpty {
             result.usesS2I = true

@@ -157,7 +157,7 @@ public enum DeliveryPlanner {
     }
 
     static func plan(
-        context: PlanContext, coordinates: Coordinates, objects: [PlannedObject], diagnostics: DiagnosticCollector
+        context: PlanContext, coordinates: Coordinates, objects: [PlannedObject]
     ) -> [PlannedObject] {
         let delivery = context.environment.delivery
         let name = context.derivedName(context.environment.name)

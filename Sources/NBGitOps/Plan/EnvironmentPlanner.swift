@@ -34,7 +34,7 @@ public enum EnvironmentPlanner {
     ///     `delivery.path`.
     public static func plan(
         specs: SpecSet, environment: Environment, resources: PlanResources, delivery: DeliveryTarget,
-        recordProvenance: Bool = true, diagnostics: DiagnosticCollector
+        recordProvenance: Bool = true
     ) -> EnvironmentPlan {
         // The health checks Argo CD lacks for what the plan holds: part of the plan, not glue
         // added by the pipeline, so every caller gets the same plan.
@@ -42,14 +42,14 @@ public enum EnvironmentPlanner {
             resources.argoHealthChecks,
             to: objects(
                 specs: specs, environment: environment, scripts: resources.scripts, delivery: delivery,
-                buildTemplates: resources.buildTemplates, recordProvenance: recordProvenance, diagnostics: diagnostics),
-            delivery: delivery, diagnostics: diagnostics)
+                buildTemplates: resources.buildTemplates, recordProvenance: recordProvenance),
+            delivery: delivery)
     }
 
     /// Everything but the controller snippets.
     static func objects(
         specs: SpecSet, environment: Environment, scripts: [ScriptFile], delivery: DeliveryTarget,
-        buildTemplates: BuildTemplates, recordProvenance: Bool, diagnostics: DiagnosticCollector
+        buildTemplates: BuildTemplates, recordProvenance: Bool
     ) -> EnvironmentPlan {
         let context = {
             var context = PlanContext(environment: environment, delivery: delivery)
@@ -58,12 +58,12 @@ public enum EnvironmentPlanner {
         }()
         var generated: [PlannedObject] = []
 
-        generated.append(namespaceObject(context, diagnostics: diagnostics))
+        generated.append(namespaceObject(context))
 
         // Each spec kind selects what it plans here and names its workload units; identity,
         // API access and storage are planned once over the units of every kind, then each
         // kind's planner adds its objects (`KindPlan`).
-        let jobs = NotebookValidationPlanner.select(specs, context: context, diagnostics: diagnostics)
+        let jobs = NotebookValidationPlanner.select(specs, context: context)
         let passthrough = specs.supportingObjects
         let units = jobs.flatMap(\.workloadUnits)
         let accessPlan = AccessPlanner.plan(units: units, supportingObjects: passthrough, context: context)
@@ -72,8 +72,7 @@ public enum EnvironmentPlanner {
 
         let kindPlans = [
             NotebookValidationPlanner.plan(
-                jobs: jobs, access: accessPlan, scripts: scripts, buildTemplates: buildTemplates, context: context,
-                diagnostics: diagnostics)
+                jobs: jobs, access: accessPlan, scripts: scripts, buildTemplates: buildTemplates, context: context)
         ]
         generated += kindPlans.flatMap(\.objects)
         let builds = kindPlans.compactMap(\.builds).first ?? BuildPlanner.Result()
@@ -83,7 +82,8 @@ public enum EnvironmentPlanner {
         let separateBuilds = context.deliveryTool == .flux && !builds.objects.isEmpty
         if !separateBuilds { generated += builds.objects }
         var objects = generated + PassthroughPlanner.plan(passthrough, context: context)
-        objects = removingDuplicates(objects, diagnostics: diagnostics)
+        let deduplicated = removingDuplicates(objects)
+        objects = deduplicated.kept
         if context.deliveryTool == .argocd {
             objects = objects.map { object in
                 var object = object
@@ -116,12 +116,17 @@ public enum EnvironmentPlanner {
         objects.sort(by: applyOrder)
 
         var delivery: [PlannedObject] = []
-        if let coordinates = DeliveryPlanner.coordinates(context, diagnostics: diagnostics) {
+        // Invalid or missing delivery settings give no delivery objects; the Check stage reports
+        // them (DeliveryRules.settings), from the same validation.
+        if let coordinates = DeliveryPlanner.coordinates(context, diagnostics: DiagnosticCollector()) {
             delivery =
-                DeliveryPlanner.plan(context: context, coordinates: coordinates, objects: objects, diagnostics: diagnostics)
+                DeliveryPlanner.plan(context: context, coordinates: coordinates, objects: objects)
                 + ArgoProjectPlanner.plan(context: context, repositoryURL: coordinates.repositoryURL, objects: objects)
         }
         var plan = EnvironmentPlan(environment: environment, objects: objects, deliveryObjects: delivery)
+        plan.delivery = context.delivery
+        plan.droppedDuplicates = deduplicated.dropped
+        plan.unusableTemplates = builds.unusableTemplates
         if separateBuilds {
             var buildObjects = ImmutableObjects.marked(builds.objects, context: context)
             buildObjects = buildObjects.map { object in
@@ -162,7 +167,7 @@ public enum EnvironmentPlanner {
 
     // MARK: Namespace
 
-    static func namespaceObject(_ context: PlanContext, diagnostics: DiagnosticCollector) -> PlannedObject {
+    static func namespaceObject(_ context: PlanContext) -> PlannedObject {
         let namespace = context.environment.naming.namespace
         let checkedName = DerivedName(
             namespace.value, rule: .label, what: "namespace", at: namespace.origin.location,
@@ -240,7 +245,7 @@ public enum EnvironmentPlanner {
 
     // MARK: Scripts ConfigMap
 
-    static func scriptsConfigMap(_ scripts: [ScriptFile], context: PlanContext, diagnostics: DiagnosticCollector)
+    static func scriptsConfigMap(_ scripts: [ScriptFile], context: PlanContext)
         -> PlannedObject
     {
         let name = context.derivedName(scriptsConfigMapBase)
@@ -276,28 +281,11 @@ public enum EnvironmentPlanner {
     // MARK: Platform selection
 
     /// Whether a job is planned on `platform` (an unknown platform name plans it nowhere;
-    /// reported by `targetsPlatform`).
+    /// reported while decoding, `SpecDecoder.checkPlatforms`).
     static func isPlanned(_ job: NotebookValidationJob, on platform: Platform) -> Bool {
         guard let list = job.annotations[AnnotationKey.platforms] else { return true }
         let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         return names.allSatisfy { Platform(rawValue: $0) != nil } && names.contains(platform.rawValue)
-    }
-
-    static func targetsPlatform(_ job: NotebookValidationJob, context: PlanContext, diagnostics: DiagnosticCollector)
-        -> Bool
-    {
-        guard let list = job.annotations[AnnotationKey.platforms] else { return true }
-        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let unknown = names.filter { Platform(rawValue: $0) == nil }
-        if !unknown.isEmpty || names.isEmpty {
-            diagnostics.error(
-                .fieldPattern,
-                "annotation \(AnnotationKey.platforms) of '\(job.name.value)' names unknown platforms: '\(list)'",
-                at: job.sourceMap.nearest("metadata.annotations") ?? job.name.location,
-                help: "write a comma-separated list of \(Platform.allCases.map(\.rawValue).joined(separator: ", "))")
-            return false
-        }
-        return names.contains(context.platform.rawValue)
     }
 
     // MARK: Duplicates
@@ -309,30 +297,25 @@ public enum EnvironmentPlanner {
         return jobs.filter { seen.insert($0.name.value).inserted }
     }
 
-    /// Drops objects that repeat an earlier object's kind, namespace and name (reported at
-    /// the later one, typically a supporting object that shadows a generated one).
-    static func removingDuplicates(_ objects: [PlannedObject], diagnostics: DiagnosticCollector) -> [PlannedObject] {
+    /// Splits off objects that repeat an earlier object's kind, namespace and name (typically a
+    /// supporting object that shadows a generated one): the plan keeps the first, the Check
+    /// stage reports the later one (NBG132, `ObjectRules.duplicates`).
+    static func removingDuplicates(_ objects: [PlannedObject]) -> (
+        kept: [PlannedObject], dropped: [(dropped: PlannedObject, firstSource: SourceLocation?)]
+    ) {
         var seen: [String: PlannedObject] = [:]
-        var result: [PlannedObject] = []
+        var kept: [PlannedObject] = []
+        var dropped: [(dropped: PlannedObject, firstSource: SourceLocation?)] = []
         for object in objects {
             let key =
                 "\(object.apiVersion.split(separator: "/").dropLast().joined())|\(object.kind)|\(object.namespace ?? "")|\(object.name)"
             if let first = seen[key] {
-                let firstOrigin = first.sources.first
-                diagnostics.error(
-                    .objectDuplicate,
-                    "\(object.kind) '\(object.name)' is defined twice"
-                        + (object.namespace.map { " in namespace '\($0)'" } ?? ""),
-                    at: object.sources.first,
-                    help: firstOrigin == nil
-                        ? "nbgitops generates this object itself; rename the supporting object or remove it"
-                        : "remove or rename one of them",
-                    notes: firstOrigin.map { [DiagnosticNote("first defined here", at: $0)] } ?? [])
+                dropped.append((object, first.sources.first))
                 continue
             }
             seen[key] = object
-            result.append(object)
+            kept.append(object)
         }
-        return result
+        return (kept, dropped)
     }
 }

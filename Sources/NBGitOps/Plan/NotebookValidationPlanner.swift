@@ -11,48 +11,39 @@ struct KindPlan {
 /// planners (`AccessPlanner`, `StoragePlanner`) over the jobs' `WorkloadUnit`s.
 enum NotebookValidationPlanner {
     /// The jobs planned in this environment: one per name, on the platforms they target.
-    static func select(_ specs: SpecSet, context: PlanContext, diagnostics: DiagnosticCollector) -> [NotebookValidationJob] {
-        EnvironmentPlanner.uniqueJobs(specs.jobs).filter {
-            EnvironmentPlanner.targetsPlatform($0, context: context, diagnostics: diagnostics)
-        }
+    static func select(_ specs: SpecSet, context: PlanContext) -> [NotebookValidationJob] {
+        EnvironmentPlanner.uniqueJobs(specs.jobs).filter { EnvironmentPlanner.isPlanned($0, on: context.platform) }
     }
 
     static func plan(
         jobs: [NotebookValidationJob], access accessPlan: AccessPlanner.Result, scripts: [ScriptFile],
-        buildTemplates: BuildTemplates, context: PlanContext, diagnostics: DiagnosticCollector
+        buildTemplates: BuildTemplates, context: PlanContext
     ) -> KindPlan {
         let accessByJob = Dictionary(
             jobs.compactMap { job in accessPlan.access[job.unitKey].map { (job.name.value, $0) } },
             uniquingKeysWith: { first, _ in first })
         let builds = BuildPlanner.plan(
             jobs: jobs, scripts: scripts, templates: buildTemplates, context: context,
-            validationServiceAccounts: accessByJob.mapValues(\.serviceAccountName), diagnostics: diagnostics)
+            validationServiceAccounts: accessByJob.mapValues(\.serviceAccountName))
         guard !jobs.isEmpty else { return KindPlan(objects: [], builds: builds) }
 
         var objects: [PlannedObject] = []
-        let configMap = EnvironmentPlanner.scriptsConfigMap(scripts, context: context, diagnostics: diagnostics)
+        let configMap = EnvironmentPlanner.scriptsConfigMap(scripts, context: context)
         objects.append(configMap)
         objects.append(NetworkPolicyPlanner.plan(context: context))
         let checksum = EnvironmentPlanner.scriptsChecksum(scripts)
-        // Jobs are planned independently (in parallel, each into its own collector); the
-        // objects and diagnostics are merged in spec order, as a sequential run gives them.
+        // Jobs are planned independently (in parallel) and kept in spec order, as a sequential
+        // run gives them.
         let images = builds.images
         let pullSecrets = builds.pullSecrets
-        let limit = diagnostics.limit
         let scriptsName = configMap.name
         let defaultAccess = ValidationJobPlanner.Access(
             serviceAccountName: context.derivedName(EnvironmentPlanner.defaultServiceAccountBase), needsAPI: false)
-        let planned = Parallel.map(jobs) { job -> (PlannedObject, [Diagnostic]) in
-            let local = DiagnosticCollector(limit: limit)
-            let object = ValidationJobPlanner.plan(
+        objects += Parallel.map(jobs) { job in
+            ValidationJobPlanner.plan(
                 job: job, access: accessByJob[job.name.value] ?? defaultAccess, scriptsConfigMap: scriptsName,
                 scriptsChecksum: checksum, context: context, builtImage: images[job.name.value],
-                imagePullSecrets: images[job.name.value] == nil ? [] : pullSecrets, diagnostics: local)
-            return (object, local.diagnostics)
-        }
-        for (object, reported) in planned {
-            objects.append(object)
-            for diagnostic in reported { diagnostics.report(diagnostic) }
+                imagePullSecrets: images[job.name.value] == nil ? [] : pullSecrets)
         }
         return KindPlan(objects: objects, builds: builds)
     }

@@ -43,12 +43,14 @@ enum TektonPlanner {
 
     static func plan(
         jobs: [(NotebookValidationJob, BuildConfigSpec)], namespace: String, scripts: [ScriptFile],
-        templates: BuildTemplates, context: PlanContext, into result: inout BuildPlanner.Result,
-        diagnostics: DiagnosticCollector
+        templates: BuildTemplates, context: PlanContext, into result: inout BuildPlanner.Result
     ) {
-        guard let tasks = self.tasks(namespace: namespace, templates: templates, context: context, diagnostics: diagnostics),
+        guard
+            let tasks = self.tasks(
+                namespace: namespace, templates: templates, context: context, unusable: &result.unusableTemplates),
             let configMap = buildScripts(
-                namespace: namespace, scripts: scripts, templates: templates, context: context, diagnostics: diagnostics)
+                namespace: namespace, scripts: scripts, templates: templates, context: context,
+                unusable: &result.unusableTemplates)
         else { return }
         let builder = context.derivedName(BuildPlanner.builderServiceAccountBase)
         let buildah = context.derivedName(BuildPlanner.buildahServiceAccountBase)
@@ -146,20 +148,21 @@ enum TektonPlanner {
 
     /// The three Tasks, renamed, with the environment's images and the platform's security
     /// contexts. nil (reported) when a template is missing or malformed.
-    static func tasks(namespace: String, templates: BuildTemplates, context: PlanContext, diagnostics: DiagnosticCollector)
-        -> [PlannedTask]?
-    {
+    static func tasks(
+        namespace: String, templates: BuildTemplates, context: PlanContext, unusable: inout [UnusableTemplate]
+    ) -> [PlannedTask]? {
         var planned: [PlannedTask] = []
         for templateName in [cloneTask, generateTask, buildahTask] {
             guard let template = templates.task(named: templateName),
                 template.manifest["apiVersion"]?.stringValue == "tekton.dev/v1",
                 let steps = template.manifest.value(at: "spec.steps")?.elements, !steps.isEmpty
             else {
-                diagnostics.error(
-                    .buildTemplateInvalid,
-                    "the Tekton Task template '\(templateName)' is missing from templates/tekton/ or is not a tekton.dev/v1 Task with steps",
-                    at: .startOf("templates/tekton/\(templateName.dropFirst("nbgitops-".count)).yaml"),
-                    help: "reinstall nbgitops or set NBGITOPS_HOME to a folder with its templates/")
+                unusable.append(
+                    UnusableTemplate(
+                        file: "templates/tekton/\(templateName.dropFirst("nbgitops-".count)).yaml",
+                        problem:
+                            "the Tekton Task template '\(templateName)' is missing from templates/tekton/ or is not a tekton.dev/v1 Task with steps"
+                    ))
                 return nil
             }
             let name = context.derivedName(templateName)
@@ -259,16 +262,16 @@ enum TektonPlanner {
     /// git-clone.sh (shared with the validation Job) and generate-dockerfile.sh.
     static func buildScripts(
         namespace: String, scripts: [ScriptFile], templates: BuildTemplates, context: PlanContext,
-        diagnostics: DiagnosticCollector
+        unusable: inout [UnusableTemplate]
     ) -> PlannedObject? {
         var data: [String: String] = [:]
         for script in scripts where script.name == cloneScript { data[script.name] = script.contents }
         for script in templates.scripts where script.name == generatorScript { data[script.name] = script.contents }
         for required in [cloneScript, generatorScript] where data[required] == nil {
-            diagnostics.error(
-                .buildTemplateInvalid, "the build script '\(required)' is missing from templates/",
-                at: .startOf(required == cloneScript ? "templates/scripts/\(required)" : "templates/tekton/\(required)"),
-                help: "reinstall nbgitops or set NBGITOPS_HOME to a folder with its templates/")
+            unusable.append(
+                UnusableTemplate(
+                    file: required == cloneScript ? "templates/scripts/\(required)" : "templates/tekton/\(required)",
+                    problem: "the build script '\(required)' is missing from templates/"))
             return nil
         }
         let name = context.derivedName(BuildPlanner.buildScriptsConfigMapBase)

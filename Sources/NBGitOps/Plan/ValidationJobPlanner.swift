@@ -66,8 +66,7 @@ enum ValidationJobPlanner {
     ///   - imagePullSecrets: Secrets the pod pulls a built image with.
     static func plan(
         job: NotebookValidationJob, access: Access, scriptsConfigMap: String, scriptsChecksum: String,
-        context: PlanContext, builtImage: String? = nil, imagePullSecrets: [String] = [],
-        diagnostics: DiagnosticCollector
+        context: PlanContext, builtImage: String? = nil, imagePullSecrets: [String] = []
     ) -> PlannedObject {
         let base = context.derivedName(job.name.value)
         let podLabels: [String: String] = [
@@ -77,7 +76,7 @@ enum ValidationJobPlanner {
         ]
         let pod = podSpec(
             job: job, access: access, scriptsConfigMap: scriptsConfigMap, context: context,
-            builtImage: builtImage, imagePullSecrets: imagePullSecrets, diagnostics: diagnostics)
+            builtImage: builtImage, imagePullSecrets: imagePullSecrets)
         let template = ManifestNode.object([
             (
                 "metadata",
@@ -129,7 +128,7 @@ enum ValidationJobPlanner {
 
     static func podSpec(
         job: NotebookValidationJob, access: Access, scriptsConfigMap: String, context: PlanContext,
-        builtImage: String? = nil, imagePullSecrets: [String] = [], diagnostics: DiagnosticCollector
+        builtImage: String? = nil, imagePullSecrets: [String] = []
     ) -> PodBuild {
         let pod = job.podConfig
         let placement = GPUPlacement(podConfig: pod, gpu: context.environment.gpu)

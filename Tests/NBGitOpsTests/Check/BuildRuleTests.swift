@@ -50,7 +50,7 @@ final class BuildRuleTests: XCTestCase {
             bytes: Array(Self.spec.utf8), file: "builds.yaml", limits: .standard, diagnostics: diagnostics)
         let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         var plan = EnvironmentPlanner.plan(
-            specs: specs, environment: environment, resources: PlanFixtures.resources(), delivery: .project(outputPath: "gitops"), diagnostics: diagnostics)
+            specs: specs, environment: environment, resources: PlanFixtures.resources(), delivery: .project(outputPath: "gitops"))
         plan.objects += extra(specs)
         PlanChecker.check([plan], specs: specs, diagnostics: diagnostics)
         return (diagnostics, specs)

@@ -152,4 +152,64 @@ final class GeneratedBuildRuleTests: XCTestCase {
         PlanChecker.check([plan], specs: output.specs, diagnostics: diagnostics)
         XCTAssertFalse(diagnostics.diagnostics.contains { $0.id == .s2iOnKubernetes })
     }
+
+    /// A Tekton Task template missing from the resource root (a broken NBGITOPS_HOME) is a
+    /// located error through `CompilerPipeline.run`, once a job builds; nothing is planned from it.
+    func testAMissingTaskTemplateIsALocatedErrorThroughThePipeline() throws {
+        let manager = FileManager.default
+        let root = manager.temporaryDirectory.appendingPathComponent("nbgitops-resources-\(UUID().uuidString)").path
+        defer { try? manager.removeItem(atPath: root) }
+        for folder in ["overlays", "templates/scripts", "templates/argocd", "docs/rules"] {
+            try manager.createDirectory(
+                atPath: (root as NSString).appendingPathComponent((folder as NSString).deletingLastPathComponent),
+                withIntermediateDirectories: true)
+            try manager.createSymbolicLink(
+                atPath: (root as NSString).appendingPathComponent(folder),
+                withDestinationPath: (repositoryRoot as NSString).appendingPathComponent(folder))
+        }
+        let tekton = (root as NSString).appendingPathComponent("templates/tekton")
+        try manager.createDirectory(atPath: tekton, withIntermediateDirectories: true)
+        let source = (repositoryRoot as NSString).appendingPathComponent("templates/tekton")
+        for name in try manager.contentsOfDirectory(atPath: source) where name != "git-clone.yaml" {
+            try manager.createSymbolicLink(
+                atPath: (tekton as NSString).appendingPathComponent(name),
+                withDestinationPath: (source as NSString).appendingPathComponent(name))
+        }
+        let spec = (root as NSString).appendingPathComponent("spec.yaml")
+        try Self.tektonSpec.write(toFile: spec, atomically: true, encoding: .utf8)
+        let at = SourceLocation(file: "<test>", line: 1, column: 1)
+        let input = CompilerInput(
+            specFiles: [SpecFileFinder.Found(path: spec, displayPath: "spec.yaml")],
+            environments: [
+                EnvironmentRequest(
+                    name: Located("openshift", at: at),
+                    overlays: ["openshift", "rwo", "argocd", "examples/overlays/repository.yaml"].map { Located($0, at: at) })
+            ],
+            baseDirectory: repositoryRoot, resources: ResourceRoot(path: root), outputName: "gitops")
+        let diagnostics = DiagnosticCollector()
+        XCTAssertNil(CompilerPipeline.run(input, diagnostics: diagnostics))
+        XCTAssertEqual(
+            diagnostics.sorted.filter { $0.severity == .error }.map { $0.rendered.components(separatedBy: "\n")[0] },
+            [
+                "templates/tekton/git-clone.yaml:1:1: error[NBG153]: the Tekton Task template 'nbgitops-git-clone' is missing from templates/tekton/ or is not a tekton.dev/v1 Task with steps"
+            ])
+    }
+
+    static let tektonSpec = """
+        apiVersion: mlops.mlops.dev/v1alpha1
+        kind: NotebookValidationJob
+        metadata:
+          name: demo
+        spec:
+          notebook:
+            git:
+              url: https://github.com/org/repo.git
+              ref: main
+            path: notebooks/demo.ipynb
+          podConfig:
+            containerImage: quay.io/jupyter/minimal-notebook:2025-05-30@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
+            buildConfig:
+              enabled: true
+              strategy: tekton
+        """
 }

@@ -25,7 +25,7 @@ final class SSHClonePasswdTests: XCTestCase {
         let environment = EnvironmentResolver.resolve(name: "env", overlays: loaded, diagnostics: diagnostics)
         let plan = EnvironmentPlanner.plan(
             specs: specs, environment: environment, resources: PlanFixtures.resources(scripts: [ScriptFile(name: "git-clone.sh", contents: "#!/bin/sh\n")]),
-            delivery: .project(outputPath: "gitops"), diagnostics: diagnostics)
+            delivery: .project(outputPath: "gitops"))
         PlanChecker.check(plan, specs: specs, diagnostics: diagnostics)
         return (plan, diagnostics)
     }

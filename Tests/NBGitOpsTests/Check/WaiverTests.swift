@@ -13,7 +13,7 @@ final class WaiverTests: XCTestCase {
         environment.gpu.taints = PlanFixtures.overlay(
             [Taint(key: "nvidia.com/gpu", value: "true", effect: "NoSchedule")], line: 8)
         let plan = EnvironmentPlanner.plan(
-            specs: specs, environment: environment, resources: PlanFixtures.resources(), delivery: .project(outputPath: "gitops"), diagnostics: diagnostics)
+            specs: specs, environment: environment, resources: PlanFixtures.resources(), delivery: .project(outputPath: "gitops"))
         PlanChecker.check([plan], specs: specs, diagnostics: diagnostics)
         return diagnostics.sorted.filter { !isAdvisory($0) }
     }
@@ -146,8 +146,7 @@ final class WaiverTests: XCTestCase {
         let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
         let plan = EnvironmentPlanner.plan(
             specs: specs, environment: PlanFixtures.environment(platform: .kubernetes), resources: PlanFixtures.resources(scripts: []),
-            delivery: .project(outputPath: "gitops"),
-            diagnostics: diagnostics)
+            delivery: .project(outputPath: "gitops"))
         PlanChecker.check([plan], specs: specs, diagnostics: diagnostics)
         XCTAssertEqual(diagnostics.sorted.map(\.severity), [.note])
         XCTAssertEqual(diagnostics.sorted.first?.id, .openshiftAPI)

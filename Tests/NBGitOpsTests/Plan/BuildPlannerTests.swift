@@ -70,8 +70,7 @@ final class BuildPlannerTests: XCTestCase {
         var planResources = PlanResources.load(from: resources, diagnostics: setup)
         if let templates { planResources.buildTemplates = templates }
         let plan = EnvironmentPlanner.plan(
-            specs: specs, environment: environment, resources: planResources, delivery: .project(outputPath: "gitops"),
-            diagnostics: diagnostics)
+            specs: specs, environment: environment, resources: planResources, delivery: .project(outputPath: "gitops"))
         XCTAssertFalse(setup.hasErrors, "\(setup.sorted.map(\.rendered))")
         return (plan, diagnostics)
     }
@@ -329,10 +328,9 @@ final class BuildPlannerTests: XCTestCase {
             XCTAssertEqual(Self.objects(plan, kind: kind).map(wave), ["4"], kind)
         }
         XCTAssertEqual(F.jobs(plan).map(wave), ["5", "5"])
-        let healthDiagnostics = DiagnosticCollector()
         let withHealth = ArgoHealthPlanner.adding(
-            Self.argoHealthScripts(), to: plan, delivery: .project(outputPath: "gitops"), diagnostics: healthDiagnostics)
-        XCTAssertFalse(healthDiagnostics.hasErrors)
+            Self.argoHealthScripts(), to: plan, delivery: .project(outputPath: "gitops"))
+        XCTAssertEqual(withHealth.unusableTemplates, [])
         let health = try XCTUnwrap(withHealth.snippets.first)
         XCTAssertEqual(health.name, "argocd-cm")
         XCTAssertEqual(health.namespace, "openshift-gitops")
@@ -383,8 +381,7 @@ final class BuildPlannerTests: XCTestCase {
         let paths = OutputLayout.files(for: plan).map(\.path)
         XCTAssertTrue(paths.contains("kubernetes/builds/kustomization.yaml"))
         XCTAssertTrue(paths.contains { $0.hasPrefix("kubernetes/builds/4-pipelinerun-nb-sales-") })
-        let fluxHealth = ArgoHealthPlanner.adding(
-            Self.argoHealthScripts(), to: plan, delivery: .project(outputPath: "gitops"), diagnostics: DiagnosticCollector())
+        let fluxHealth = ArgoHealthPlanner.adding(Self.argoHealthScripts(), to: plan, delivery: .project(outputPath: "gitops"))
         XCTAssertTrue(fluxHealth.snippets.isEmpty, "Flux needs no controller customisation")
 
         // Without builds nothing changes: one folder, one Kustomization.
@@ -425,12 +422,18 @@ final class BuildPlannerTests: XCTestCase {
     }
 
     func testMissingTemplatesAreReported() throws {
-        let (_, diagnostics) = Self.plan(try Self.specs(Self.tektonSpec()), Self.environment(), templates: BuildTemplates())
-        let firstLines = Self.errors(diagnostics).compactMap { $0.components(separatedBy: "\n").first }
+        // The planner records what it could not use; the Check stage reports it (BuildRules.unbuildable).
+        let specs = try Self.specs(Self.tektonSpec())
+        let (broken, diagnostics) = Self.plan(specs, Self.environment(), templates: BuildTemplates())
+        XCTAssertFalse(diagnostics.hasErrors)
+        RuleEngine.run([broken], specs: specs, diagnostics: diagnostics)
+        let firstLines = diagnostics.sorted.filter { $0.id == .buildTemplateInvalid }.compactMap {
+            $0.rendered.components(separatedBy: "\n").first
+        }
         XCTAssertEqual(firstLines, [
             "templates/tekton/git-clone.yaml:1:1: error[NBG153]: the Tekton Task template 'nbgitops-git-clone' is missing from templates/tekton/ or is not a tekton.dev/v1 Task with steps",
         ])
-        let (complete, completeDiagnostics) = Self.plan(try Self.specs(Self.tektonSpec()), Self.environment())
+        let (complete, completeDiagnostics) = Self.plan(specs, Self.environment())
         XCTAssertFalse(completeDiagnostics.hasErrors)
         // The Argo CD health checks are required too once builds are planned: a Tekton build's
         // ImageStream awaits no tag (its PipelineRun, a later wave, pushes it; the PipelineRun's
@@ -439,18 +442,20 @@ final class BuildPlannerTests: XCTestCase {
             complete.objects.contains {
                 $0.kind == "ImageStream" && $0.manifest.value(at: "metadata.annotations[\(AnnotationKey.awaitTag)]") != nil
             })
-        let missingHealth = DiagnosticCollector()
-        _ = ArgoHealthPlanner.adding([:], to: complete, delivery: .project(outputPath: "gitops"), diagnostics: missingHealth)
-        XCTAssertEqual(missingHealth.sorted.map { $0.rendered.components(separatedBy: "\n")[0] }, [
+        func missing(_ plan: EnvironmentPlan) -> [String] {
+            let diagnostics = DiagnosticCollector()
+            let planned = ArgoHealthPlanner.adding([:], to: plan, delivery: .project(outputPath: "gitops"))
+            RuleEngine.run([planned], specs: specs, rules: [BuildRules.unbuildable], diagnostics: diagnostics)
+            return diagnostics.sorted.map { $0.rendered.components(separatedBy: "\n")[0] }
+        }
+        XCTAssertEqual(missing(complete), [
             "templates/argocd/health-pipelinerun.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/health-pipelinerun.lua is missing",
         ])
         // An awaited ImageStream tag (S2I) needs its check too.
         var awaiting = complete
         awaiting.objects.append(
             BuildPlanner.imageStream(name: "s2i", namespace: "ns-builds", awaitTag: "nbgitops-0", wave: .build))
-        let missingTagHealth = DiagnosticCollector()
-        _ = ArgoHealthPlanner.adding([:], to: awaiting, delivery: .project(outputPath: "gitops"), diagnostics: missingTagHealth)
-        XCTAssertEqual(missingTagHealth.sorted.map { $0.rendered.components(separatedBy: "\n")[0] }, [
+        XCTAssertEqual(missing(awaiting), [
             "templates/argocd/health-pipelinerun.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/health-pipelinerun.lua is missing",
             "templates/argocd/imagestream-health.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/imagestream-health.lua is missing",
         ])
@@ -497,11 +502,11 @@ final class BuildPlannerTests: XCTestCase {
         let (openshift, _) = Self.plan(set, Self.environment())
         XCTAssertEqual(F.jobs(openshift).count, 1)
 
-        let bad = try Self.specs(Self.tektonSpec(annotations: "  annotations:\n    nbgitops.dev/platforms: openshfit"))
-        let (_, badDiagnostics) = Self.plan(bad, Self.environment())
+        // An unknown platform is a decode error at the annotation's value.
+        let (_, bad) = decodeSpecs(Self.tektonSpec(annotations: "  annotations:\n    nbgitops.dev/platforms: openshfit"))
         XCTAssertEqual(
-            Self.errors(badDiagnostics).first?.components(separatedBy: "\n").first,
-            "spec.yaml:4:9: error[NBG105]: annotation nbgitops.dev/platforms of 'sales' names unknown platforms: 'openshfit'")
+            bad.first?.components(separatedBy: "\n").first,
+            "spec.yaml:6:29: error[NBG105]: annotation nbgitops.dev/platforms of 'sales' names unknown platforms: 'openshfit'")
     }
 
     /// The Lua files of the repository's `templates/argocd/`, by file name.

@@ -121,6 +121,8 @@ final class EnvironmentPlannerTests: XCTestCase {
                 manifest: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "nb-nbgitops-scripts"]],
                 file: "s.yaml", documentIndex: 0, location: F.at(1, 1, file: "s.yaml")))
         let (plan, diagnostics) = F.plan(specs)
+        XCTAssertEqual(plan.droppedDuplicates.map(\.dropped.sources), [[F.at(1, 1, file: "s.yaml")]])
+        RuleEngine.run([plan], specs: specs, diagnostics: diagnostics)
         let duplicate = diagnostics.diagnostics.first { $0.id == .objectDuplicate }
         XCTAssertEqual(duplicate?.location, F.at(1, 1, file: "s.yaml"))
         XCTAssertEqual(plan.objects.filter { $0.kind == "ConfigMap" && $0.name == "nb-nbgitops-scripts" }.count, 1)
@@ -292,8 +294,7 @@ final class EnvironmentPlannerTests: XCTestCase {
         let diagnostics = DiagnosticCollector()
         let changed = EnvironmentPlanner.plan(
             specs: F.richSpecs(), environment: F.environment(),
-            resources: F.resources(scripts: F.scripts + [ScriptFile(name: "extra.py", contents: "pass\n")]), delivery: .project(outputPath: "gitops"),
-            diagnostics: diagnostics)
+            resources: F.resources(scripts: F.scripts + [ScriptFile(name: "extra.py", contents: "pass\n")]), delivery: .project(outputPath: "gitops"))
         XCTAssertTrue(before.isDisjoint(with: Set(F.jobs(changed).map(\.name))))
     }
 

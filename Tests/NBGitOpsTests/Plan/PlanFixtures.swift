@@ -177,7 +177,7 @@ enum PlanFixtures {
     ) -> (EnvironmentPlan, DiagnosticCollector) {
         let diagnostics = DiagnosticCollector()
         let plan = EnvironmentPlanner.plan(
-            specs: specs, environment: environment, resources: resources(), delivery: delivery, diagnostics: diagnostics)
+            specs: specs, environment: environment, resources: resources(), delivery: delivery)
         return (plan, diagnostics)
     }
 

@@ -6,13 +6,20 @@ extension RuleID {
 
 /// Rules over the image builds the plan holds.
 enum BuildRules {
-    /// NBG151, and NBG150 for S2I outside OpenShift: a build the environment cannot make. A
+    /// NBG151, NBG150 for S2I outside OpenShift, and NBG153 for a template of nbgitops' own the
+    /// plan needed but could not use: a build the environment cannot make. A
     /// Tekton build on Kubernetes pushes to `images.registry` (OpenShift has its internal
     /// registry and ImageStreams); S2I needs OpenShift's build API. The planner plans neither.
     static let unbuildable = PlanRule(
         .buildRegistryMissing, .error, "a build on Kubernetes has no registry to push the image to", waivable: false,
-        alsoReports: [.buildUnavailable]
+        alsoReports: [.buildUnavailable, .buildTemplateInvalid]
     ) { context in
+        // A template of nbgitops' own that a build or the Argo CD snippet needed (NBG153).
+        for template in context.plan.unusableTemplates {
+            context.report(
+                template.problem, at: .startOf(template.file), rule: .buildTemplateInvalid,
+                help: "reinstall nbgitops or set NBGITOPS_HOME to a folder with its templates/", subject: nil)
+        }
         let environment = context.environment
         let origin = environment.platform.origin
         let platformNote = DiagnosticNote(
