@@ -1,5 +1,5 @@
 /// The spec kinds nbgitops compiles, and the one place a document is routed by its `kind`:
-/// kind → decoder (here) → planner (`EnvironmentPlanner.kindPlanners`) → rules (`PlanRules`).
+/// kind → decoder (here) → planner (`KindPlanners.all`) → rules (`PlanRules`).
 /// Adding a kind is an entry here, a case of `DecodedSpec` and a field of `SpecSet` for its
 /// decoded values, its planner, and its rules; the shared planners (identity, API access,
 /// storage) take its `WorkloadUnit`s.

@@ -41,15 +41,15 @@ public enum EnvironmentPlanner {
         ArgoHealthPlanner.adding(
             resources.argoHealthChecks,
             to: objects(
-                specs: specs, environment: environment, scripts: resources.scripts, delivery: delivery,
-                buildTemplates: resources.buildTemplates, recordProvenance: recordProvenance),
+                specs: specs, environment: environment, resources: resources, delivery: delivery,
+                recordProvenance: recordProvenance),
             delivery: delivery)
     }
 
     /// Everything but the controller snippets.
     static func objects(
-        specs: SpecSet, environment: Environment, scripts: [ScriptFile], delivery: DeliveryTarget,
-        buildTemplates: BuildTemplates, recordProvenance: Bool
+        specs: SpecSet, environment: Environment, resources: PlanResources, delivery: DeliveryTarget,
+        recordProvenance: Bool
     ) -> EnvironmentPlan {
         let context = {
             var context = PlanContext(environment: environment, delivery: delivery)
@@ -60,20 +60,16 @@ public enum EnvironmentPlanner {
 
         generated.append(namespaceObject(context))
 
-        // Each spec kind selects what it plans here and names its workload units; identity,
+        // Each spec kind (`KindPlanners.all`) names the workload units it plans here; identity,
         // API access and storage are planned once over the units of every kind, then each
         // kind's planner adds its objects (`KindPlan`).
-        let jobs = NotebookValidationPlanner.select(specs, context: context)
         let passthrough = specs.supportingObjects
-        let units = jobs.flatMap(\.workloadUnits)
+        let units = KindPlanners.all.flatMap { $0.units(specs, context) }
         let accessPlan = AccessPlanner.plan(units: units, supportingObjects: passthrough, context: context)
         generated += accessPlan.objects
         generated += StoragePlanner.plan(units: units, supportingObjects: passthrough, context: context)
 
-        let kindPlans = [
-            NotebookValidationPlanner.plan(
-                jobs: jobs, access: accessPlan, scripts: scripts, buildTemplates: buildTemplates, context: context)
-        ]
+        let kindPlans = KindPlanners.all.map { $0.plan(specs, accessPlan, resources, context) }
         generated += kindPlans.flatMap(\.objects)
         let builds = kindPlans.compactMap(\.builds).first ?? BuildPlanner.Result()
 

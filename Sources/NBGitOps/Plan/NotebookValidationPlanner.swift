@@ -1,15 +1,17 @@
-/// What one spec kind's planner adds to an environment's plan.
-struct KindPlan {
-    /// Objects of the environment's manifests folder.
-    var objects: [PlannedObject]
-    /// The image builds the kind plans (Flux applies them from a folder of their own).
-    var builds: BuildPlanner.Result?
-}
-
 /// The planner of the NotebookValidationJob kind: image builds, the scripts ConfigMap, the
 /// NetworkPolicy and one validation Job per spec. Identity and storage come from the shared
 /// planners (`AccessPlanner`, `StoragePlanner`) over the jobs' `WorkloadUnit`s.
 enum NotebookValidationPlanner {
+    /// The kind's entry in `KindPlanners.all`.
+    static let planner = KindPlanner(
+        kind: SpecDecoder.jobKind,
+        units: { specs, context in select(specs, context: context).flatMap(\.workloadUnits) },
+        plan: { specs, access, resources, context in
+            plan(
+                jobs: select(specs, context: context), access: access, scripts: resources.scripts,
+                buildTemplates: resources.buildTemplates, context: context)
+        })
+
     /// The jobs planned in this environment: one per name, on the platforms they target.
     static func select(_ specs: SpecSet, context: PlanContext) -> [NotebookValidationJob] {
         EnvironmentPlanner.uniqueJobs(specs.jobs).filter { EnvironmentPlanner.isPlanned($0, on: context.platform) }

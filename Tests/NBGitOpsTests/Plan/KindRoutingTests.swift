@@ -51,4 +51,9 @@ final class KindRoutingTests: XCTestCase {
         XCTAssertEqual(claims.first?.sources, [at])
         XCTAssertFalse(diagnostics.hasErrors, diagnostics.sorted.map(\.rendered).joined(separator: "\n"))
     }
+
+    /// Every spec kind the decoder routes has its planner, and no planner lacks a kind.
+    func testEveryDecodedKindHasAPlanner() {
+        XCTAssertEqual(KindPlanners.all.map(\.kind), SpecKinds.all.map(\.kind))
+    }
 }
