@@ -124,7 +124,9 @@ struct SchemaCommand: ParsableCommand {
             ["nbgitops.yaml", "overlays/*.yaml", "examples/**/*.yaml"]}.
             """)
 
-    @Option(name: .customLong("kind"), help: "all (dispatch on kind), project, overlay or spec.")
+    @Option(
+        name: .customLong("kind"),
+        help: "all (dispatch on kind), project, overlay, spec (NotebookValidationJob) or model-pipeline.")
     var kind: JSONSchemaExport.Document = .all
 
     func run() throws {

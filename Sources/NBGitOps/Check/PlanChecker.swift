@@ -42,6 +42,8 @@ public enum PlanRules {
         StorageRules.capacity,
         PlatformRules.s2iOnKubernetes,
         BuildRules.unbuildable,
+        ModelPipelineRules.sourceJob,
+        ModelPipelineRules.sourceVolume,
         BuildRules.sourceStrategy,
         PlatformRules.openshiftAPI,
         PodRules.runtimeInstall,

@@ -276,6 +276,14 @@ public enum RuleEngine {
             documents.append(
                 (DocumentKey(file: job.file, index: job.documentIndex), text, job.sourceMap[key] ?? job.name.location))
         }
+        for pipeline in specs.modelPipelines {
+            guard let text = pipeline.annotations[AnnotationKey.waive] else { continue }
+            documents.append(
+                (
+                    DocumentKey(file: pipeline.file, index: pipeline.documentIndex), text,
+                    pipeline.sourceMap[key] ?? pipeline.name.location
+                ))
+        }
         for object in specs.supportingObjects {
             guard let text = object.manifest["metadata"]?["annotations"]?[AnnotationKey.waive]?.stringValue else { continue }
             documents.append(
@@ -377,11 +385,12 @@ public final class RuleSession {
 
     /// Checks one environment's plan and reports its findings, waived ones as notes.
     public func check(_ plan: EnvironmentPlan) {
-        // Flux keeps build objects in their own folder (`buildObjects`); the rules see them
-        // with everything else the environment applies.
+        // Flux keeps build and serving objects in folders of their own (`buildObjects`,
+        // `servingObjects`); the rules see them with everything else the environment applies.
         var combined = plan
-        combined.objects = plan.objects + plan.buildObjects
+        combined.objects = plan.objects + plan.buildObjects + plan.servingObjects
         combined.buildObjects = []
+        combined.servingObjects = []
         let checked = combined
         let units = Workloads.units(checked)
         let index = self.index

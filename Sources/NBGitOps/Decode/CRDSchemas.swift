@@ -10,6 +10,8 @@ public enum CRDSchemas {
     public static let overlaySpec: Schema? = ownSchemas?["overlaySpec"].map(Schema.parse)
     /// `spec` of the `Project` file (`nbgitops.yaml`).
     public static let projectSpec: Schema? = ownSchemas?["projectSpec"].map(Schema.parse)
+    /// `spec` of a `ModelPipeline`.
+    public static let modelPipelineSpec: Schema? = ownSchemas?["modelPipelineSpec"].map(Schema.parse)
 
     private static let ownSchemas: YAMLNode? = {
         guard let text = EmbeddedResources.files["nbgitops-schemas.yaml"] else { return nil }

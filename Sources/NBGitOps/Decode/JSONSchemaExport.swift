@@ -11,6 +11,7 @@ import Foundation
 public enum JSONSchemaExport {
     public enum Document: String, CaseIterable, Sendable {
         case all, project, overlay, spec
+        case modelPipeline = "model-pipeline"
     }
 
     public static let draft = "http://json-schema.org/draft-07/schema#"
@@ -30,8 +31,9 @@ public enum JSONSchemaExport {
         case .project: result = project()
         case .overlay: result = overlay()
         case .spec: result = notebookValidationJob()
+        case .modelPipeline: result = modelPipeline()
         case .all:
-            let kinds = [Project.kind, OverlayLoader.kind, "NotebookValidationJob"]
+            let kinds = [Project.kind, OverlayLoader.kind, "NotebookValidationJob", ModelPipelineDecoder.kind]
             func when(_ kind: String, _ reference: String) -> [String: Any] {
                 [
                     "if": ["properties": ["kind": ["const": kind]], "required": ["kind"]],
@@ -43,11 +45,12 @@ public enum JSONSchemaExport {
                 "type": "object",
                 "definitions": [
                     "project": project(), "overlay": overlay(), "notebookValidationJob": notebookValidationJob(),
-                    "supportingObject": supportingObject(),
+                    "modelPipeline": modelPipeline(), "supportingObject": supportingObject(),
                 ],
                 "allOf": [
                     when(Project.kind, "project"), when(OverlayLoader.kind, "overlay"),
                     when("NotebookValidationJob", "notebookValidationJob"),
+                    when(ModelPipelineDecoder.kind, "modelPipeline"),
                     [
                         "if": ["properties": ["kind": ["not": ["enum": kinds]]]],
                         "then": ["$ref": "#/definitions/supportingObject"],
@@ -111,6 +114,21 @@ public enum JSONSchemaExport {
         return envelope(
             kind: "NotebookValidationJob", apiVersion: ["enum": SpecDecoder.jobAPIVersions], metadata: metadata,
             spec: CRDSchemas.notebookValidationJobSpec, required: ["apiVersion", "kind", "metadata", "spec"])
+    }
+
+    static func modelPipeline() -> [String: Any] {
+        let metadata: [String: Any] = [
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": false,
+            "properties": [
+                "name": ["type": "string"], "namespace": ["type": "string"], "labels": stringMap(),
+                "annotations": stringMap(),
+            ],
+        ]
+        return envelope(
+            kind: ModelPipelineDecoder.kind, apiVersion: ["enum": ModelPipelineDecoder.apiVersions], metadata: metadata,
+            spec: CRDSchemas.modelPipelineSpec, required: ["apiVersion", "kind", "metadata", "spec"])
     }
 
     static func supportingObject() -> [String: Any] {

@@ -51,6 +51,17 @@ public enum SpecDecoder {
                 seenJobs[job.name.value] = job.name.location
             }
         }
+        var seenPipelines: [String: SourceLocation] = [:]
+        for pipeline in set.modelPipelines {
+            if let first = seenPipelines[pipeline.name.value] {
+                diagnostics.error(
+                    .objectDuplicate, "ModelPipeline '\(pipeline.name.value)' is defined twice", at: pipeline.name.location,
+                    help: "rename one of them; names must be unique in an environment",
+                    notes: [DiagnosticNote("first defined here", at: first)])
+            } else {
+                seenPipelines[pipeline.name.value] = pipeline.name.location
+            }
+        }
         var seenObjects: [String: SourceLocation] = [:]
         for object in set.supportingObjects {
             let key = "\(object.apiVersion.split(separator: "/").dropLast().joined())/\(object.kind)/\(object.name.value)"

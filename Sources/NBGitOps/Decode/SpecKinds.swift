@@ -16,7 +16,10 @@ public enum SpecKinds {
     public static let all: [Entry] = [
         Entry(kind: SpecDecoder.jobKind, apiVersions: SpecDecoder.jobAPIVersions) { document, diagnostics in
             SpecDecoder.decodeJob(document, diagnostics: diagnostics).map(DecodedSpec.notebookValidationJob)
-        }
+        },
+        Entry(kind: ModelPipelineDecoder.kind, apiVersions: ModelPipelineDecoder.apiVersions) { document, diagnostics in
+            ModelPipelineDecoder.decode(document, diagnostics: diagnostics).map(DecodedSpec.modelPipeline)
+        },
     ]
 
     public static func entry(forKind kind: String?) -> Entry? {
@@ -28,12 +31,14 @@ public enum SpecKinds {
 /// One decoded document: a spec of a kind nbgitops compiles, or an object passed through.
 public enum DecodedSpec: Sendable {
     case notebookValidationJob(NotebookValidationJob)
+    case modelPipeline(ModelPipeline)
     case supporting(SupportingObject)
 
     /// Files the value into its field of the set.
     func add(to set: inout SpecSet) {
         switch self {
         case .notebookValidationJob(let job): set.jobs.append(job)
+        case .modelPipeline(let pipeline): set.modelPipelines.append(pipeline)
         case .supporting(let object): set.supportingObjects.append(object)
         }
     }

@@ -243,10 +243,14 @@ public struct SupportingObject: Sendable {
 /// Everything decoded from the spec files of a run.
 public struct SpecSet: Sendable {
     public var jobs: [NotebookValidationJob]
+    public var modelPipelines: [ModelPipeline]
     public var supportingObjects: [SupportingObject]
 
-    public init(jobs: [NotebookValidationJob] = [], supportingObjects: [SupportingObject] = []) {
+    public init(
+        jobs: [NotebookValidationJob] = [], modelPipelines: [ModelPipeline] = [], supportingObjects: [SupportingObject] = []
+    ) {
         self.jobs = jobs
+        self.modelPipelines = modelPipelines
         self.supportingObjects = supportingObjects
     }
 }

@@ -93,6 +93,8 @@ public enum SyncWave: Int, Sendable, Hashable, Comparable, CaseIterable {
     /// Argo CD waits for their health (see `BuildPlanner`) before the validation Jobs.
     case build = 4
     case workload = 5
+    /// Model serving (KServe InferenceServices) after the Jobs that write the models.
+    case serving = 6
 
     public static func < (lhs: SyncWave, rhs: SyncWave) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -109,6 +111,10 @@ public struct EnvironmentPlan: Sendable {
     /// `<env>/builds` that the validation Kustomization `dependsOn` (empty without builds;
     /// under Argo CD builds are in `objects`, ordered by sync waves and health checks).
     public var buildObjects: [PlannedObject] = []
+    /// Flux only: model serving objects (KServe InferenceServices), applied from `<env>/serving`
+    /// by their own Kustomization that `dependsOn` the validation one, so a model is served
+    /// only after the Job writing it succeeded (under Argo CD they are in `objects`, wave 6).
+    public var servingObjects: [PlannedObject] = []
     /// Objects written next to the delivery objects but listed in no kustomization: snippets an
     /// administrator merges by hand into controller configuration (the `argocd-cm` health checks).
     public var snippets: [PlannedObject]

@@ -312,4 +312,52 @@ public enum DeliveryPlanner {
             ]
         }
     }
+
+    /// Flux: the Kustomization applying `<env>/serving/` (the InferenceServices) once the
+    /// validation Kustomization is Ready — `wait: true` makes it Ready only when its Jobs
+    /// completed, so a model is served only after the notebook that writes it succeeded. The
+    /// folder sits next to the manifests folder, as the builds folder does.
+    static func fluxServingKustomization(validationKustomization: ManifestNode, context: PlanContext) -> PlannedObject? {
+        guard let base = validationKustomization.value(at: "metadata.name")?.stringValue,
+            let namespace = validationKustomization.value(at: "metadata.namespace")?.stringValue,
+            let sourceRef = validationKustomization.value(at: "spec.sourceRef"),
+            let manifests = manifestsPath(context)
+        else { return nil }
+        let folder: String
+        if manifests.hasSuffix("/manifests") {
+            folder = String(manifests.dropLast("manifests".count)) + OutputLayout.servingFolderName
+        } else if let output = context.delivery.outputPath {
+            folder = OutputLayout.folder(
+                OutputLayout.servingFolderName, environment: context.environment.name, outputRoot: output)
+        } else {
+            return nil
+        }
+        let name = base + "-" + OutputLayout.servingFolderName
+        var record = FieldRecord(context)
+        let manifest = PlanMetadata.object(
+            apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name, namespace: namespace,
+            labels: PlanMetadata.labels(component: "delivery"),
+            body: [
+                (
+                    "spec",
+                    [
+                        "sourceRef": sourceRef,
+                        "path": .string("./" + folder),
+                        "dependsOn": record.set(
+                            "spec.dependsOn", [["name": .string(base)]],
+                            from: FieldOrigin(
+                                .builtinDefault("the validation Kustomization, Ready once every Job completed"),
+                                rule: "a model is served only after the notebook writing it succeeded")),
+                        "prune": .bool(context.environment.delivery.prune.value),
+                        "wait": true,
+                        "interval": "10m",
+                        "timeout": "30m",
+                    ]
+                )
+            ])
+        return PlannedObject(
+            apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name, namespace: namespace,
+            manifest: manifest, wave: .serving, sources: [], provenance: record.origins
+        ).checking(DerivedName(name, rule: .subdomain, what: "serving Kustomization name", at: context.prefixLocation))
+    }
 }

@@ -77,6 +77,10 @@ public enum EnvironmentPlanner {
         // by sync wave in the one folder.
         let separateBuilds = context.deliveryTool == .flux && !builds.objects.isEmpty
         if !separateBuilds { generated += builds.objects }
+        // Serving objects likewise: Argo CD applies them in the serving wave, after the Jobs.
+        let serving = kindPlans.flatMap(\.serving)
+        let separateServing = context.deliveryTool == .flux && !serving.isEmpty
+        if !separateServing { generated += serving }
         var objects = generated + PassthroughPlanner.plan(passthrough, context: context)
         let deduplicated = removingDuplicates(objects)
         objects = deduplicated.kept
@@ -147,6 +151,24 @@ public enum EnvironmentPlanner {
                 return [builder.object, validation]
             }
             plan.deliveryObjects = delivery
+        }
+        if separateServing {
+            plan.servingObjects = serving.map { object in
+                var object = object
+                let snapshot = object
+                if context.recordsProvenance {
+                    object.deriveProvenance { FieldProvenance.common(snapshot, base: $0, context: context) }
+                }
+                return object
+            }.sorted(by: applyOrder)
+            let validationName = context.derivedName(environment.name)
+            plan.deliveryObjects = plan.deliveryObjects.flatMap { object -> [PlannedObject] in
+                guard object.kind == "Kustomization", object.name == validationName,
+                    let server = DeliveryPlanner.fluxServingKustomization(
+                        validationKustomization: object.manifest, context: context)
+                else { return [object] }
+                return [object, server]
+            }
         }
         return plan
     }
@@ -279,7 +301,12 @@ public enum EnvironmentPlanner {
     /// Whether a job is planned on `platform` (an unknown platform name plans it nowhere;
     /// reported while decoding, `SpecDecoder.checkPlatforms`).
     static func isPlanned(_ job: NotebookValidationJob, on platform: Platform) -> Bool {
-        guard let list = job.annotations[AnnotationKey.platforms] else { return true }
+        isPlanned(annotations: job.annotations, on: platform)
+    }
+
+    /// Whether a spec with these annotations is planned on `platform` (`nbgitops.dev/platforms`).
+    static func isPlanned(annotations: [String: String], on platform: Platform) -> Bool {
+        guard let list = annotations[AnnotationKey.platforms] else { return true }
         let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         return names.allSatisfy { Platform(rawValue: $0) != nil } && names.contains(platform.rawValue)
     }

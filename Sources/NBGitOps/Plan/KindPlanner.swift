@@ -16,9 +16,13 @@ struct KindPlan {
     var objects: [PlannedObject]
     /// The image builds the kind plans (Flux applies them from a folder of their own).
     var builds: BuildPlanner.Result?
+    /// Objects applied only after every validation Job succeeded (the `serving` wave under
+    /// Argo CD; Flux applies them from `<env>/serving/` by a Kustomization depending on the
+    /// validation one).
+    var serving: [PlannedObject] = []
 }
 
 /// The planners of the spec kinds nbgitops compiles, in the order their objects are planned.
 enum KindPlanners {
-    static let all: [KindPlanner] = [NotebookValidationPlanner.planner]
+    static let all: [KindPlanner] = [NotebookValidationPlanner.planner, ModelPipelinePlanner.planner]
 }

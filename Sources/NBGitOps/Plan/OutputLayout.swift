@@ -7,6 +7,8 @@
 /// <env>/delivery/kustomization.yaml
 /// <env>/builds/…                              Flux only, when jobs build images: the build
 ///                                             objects, applied by their own Kustomization
+/// <env>/serving/…                             Flux only, with ModelPipelines: the
+///                                             InferenceServices, applied after the Jobs
 /// <env>/delivery/<kind>-<name>-snippet.yaml  controller configuration to merge by hand (argocd-cm)
 /// ```
 /// Paths are relative to the output root. One object per file keeps diffs reviewable and
@@ -19,6 +21,8 @@ public enum OutputLayout {
     public static let kustomizationFile = "kustomization.yaml"
     /// Flux environments with image builds: `<env>/builds/` holds the build objects.
     public static let buildsFolderName = "builds"
+    /// Flux environments with model serving: `<env>/serving/` holds the InferenceServices.
+    public static let servingFolderName = "serving"
 
     /// The files of one environment, rendered through `ManifestRenderer`, in a stable order.
     ///
@@ -31,6 +35,9 @@ public enum OutputLayout {
         files += folder("\(environment)/manifests", objects: plan.objects) { manifestFileName($0) }
         if !plan.buildObjects.isEmpty {
             files += folder("\(environment)/\(buildsFolderName)", objects: plan.buildObjects) { manifestFileName($0) }
+        }
+        if !plan.servingObjects.isEmpty {
+            files += folder("\(environment)/\(servingFolderName)", objects: plan.servingObjects) { manifestFileName($0) }
         }
         // No delivery tool (or an ad-hoc render without a repository): no delivery folder at all,
         // rather than an empty kustomization.
@@ -70,8 +77,13 @@ public enum OutputLayout {
 
     /// The repository path of an environment's builds folder: `<outputRoot>/<env>/builds`.
     public static func buildsFolder(environment: String, outputRoot: String) -> String {
+        folder(buildsFolderName, environment: environment, outputRoot: outputRoot)
+    }
+
+    /// `<output>/<env>/<name>` (`gitops/kubernetes/serving`).
+    public static func folder(_ name: String, environment: String, outputRoot: String) -> String {
         let root = normalizeRoot(outputRoot)
-        return root == "." ? "\(environment)/\(buildsFolderName)" : "\(root)/\(environment)/\(buildsFolderName)"
+        return root == "." ? "\(environment)/\(name)" : "\(root)/\(environment)/\(name)"
     }
 
     /// `./gitops/` → `gitops`; `` and `./` → `.`.

@@ -37,6 +37,9 @@ public enum Explainer {
             + plan.buildObjects.map {
                 ($0, "\(environment)/\(OutputLayout.buildsFolderName)/\(OutputLayout.manifestFileName($0))")
             }
+            + plan.servingObjects.map {
+                ($0, "\(environment)/\(OutputLayout.servingFolderName)/\(OutputLayout.manifestFileName($0))")
+            }
             + plan.deliveryObjects.map { ($0, "\(environment)/delivery/\(OutputLayout.deliveryFileName($0))") }
             + plan.snippets.map { ($0, "\(environment)/delivery/\(OutputLayout.snippetFileName($0))") }
     }

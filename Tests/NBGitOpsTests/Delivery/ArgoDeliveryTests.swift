@@ -33,7 +33,7 @@ final class ArgoDeliveryTests: XCTestCase {
             [
                 "/ConfigMap", "/PersistentVolumeClaim", "/ServiceAccount", "batch/Job", "build.openshift.io/BuildConfig",
                 "external-secrets.io/ExternalSecret", "image.openshift.io/ImageStream", "networking.k8s.io/NetworkPolicy", "rbac.authorization.k8s.io/Role",
-                "rbac.authorization.k8s.io/RoleBinding", "tekton.dev/Pipeline", "tekton.dev/PipelineRun", "tekton.dev/Task",
+                "rbac.authorization.k8s.io/RoleBinding", "serving.kserve.io/InferenceService", "tekton.dev/Pipeline", "tekton.dev/PipelineRun", "tekton.dev/Task",
             ])
         // Every emitted kind is allowed, nothing else, and no wildcard anywhere.
         let emitted = Set(plan.objects.map { "\(ArgoProjectPlanner.group(ofAPIVersion: $0.apiVersion))/\($0.kind)" })
@@ -46,10 +46,14 @@ final class ArgoDeliveryTests: XCTestCase {
 
     func testFluxEnvironmentsHaveNoArgoObjects() throws {
         let plan = try examplePlan("kubernetes")
-        // The validation Kustomization and, since the example builds images, the builds one.
+        // The validation Kustomization and, since the example builds images and serves a model,
+        // the builds one it depends on and the serving one that depends on it.
         XCTAssertEqual(
             plan.deliveryObjects.map { "\($0.kind)/\($0.name)" },
-            ["GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes"])
+            [
+                "GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes",
+                "Kustomization/kubernetes-serving",
+            ])
         XCTAssertTrue(plan.snippets.isEmpty)
     }
 

@@ -47,7 +47,7 @@ final class ExampleGoldenTests: XCTestCase {
         XCTAssertEqual(gpu.environment.delivery.tool.value, .argocd)
         XCTAssertEqual(try XCTUnwrap(plans["openshift-rwx"]).environment.storage.accessMode.value, .readWriteMany)
         XCTAssertEqual(try XCTUnwrap(plans["kubernetes"]).environment.delivery.tool.value, .flux)
-        XCTAssertEqual(try XCTUnwrap(plans["kubernetes"]).deliveryObjects.map(\.kind).sorted(), ["GitRepository", "Kustomization", "Kustomization"])
+        XCTAssertEqual(try XCTUnwrap(plans["kubernetes"]).deliveryObjects.map(\.kind).sorted(), ["GitRepository", "Kustomization", "Kustomization", "Kustomization"])
         XCTAssertEqual(gpu.deliveryObjects.map(\.kind), ["Application", "AppProject"])
 
         // Every traced value knows where it came from.

@@ -65,7 +65,12 @@ final class EnvironmentDiffTests: XCTestCase {
                 "Application/openshift-rwx", "AppProject/openshift-rwx",
                 "ConfigMap/argocd-cm",
             ])
-        XCTAssertEqual(added, ["GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes"])
+        XCTAssertEqual(
+            added,
+            [
+                "GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes",
+                "Kustomization/kubernetes-serving",
+            ])
         // A build's PipelineRun (named by content hash) pairs with its counterpart by job, as do
         // the build namespaces.
         let run = try XCTUnwrap(diff.objects.first { $0.kind == "PipelineRun" && $0.identity == "fraud-features-build" })
@@ -82,7 +87,7 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertEqual(json["from"] as? String, "openshift-rwx")
         XCTAssertEqual(json["to"] as? String, "kubernetes")
         let summary = try XCTUnwrap(json["summary"] as? [String: Int])
-        XCTAssertEqual(summary["added"], 3)
+        XCTAssertEqual(summary["added"], 4)
         XCTAssertEqual(summary["removed"], 14)
         let objects = try XCTUnwrap(json["objects"] as? [[String: Any]])
         let namespace = try XCTUnwrap(objects.first { $0["kind"] as? String == "Namespace" })
@@ -99,7 +104,9 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertTrue(diff.objects.isEmpty)
         XCTAssertGreaterThan(plan.buildObjects.count, 0)
         XCTAssertEqual(
-            diff.unchanged, plan.objects.count + plan.buildObjects.count + plan.deliveryObjects.count + plan.snippets.count)
+            diff.unchanged,
+            plan.objects.count + plan.buildObjects.count + plan.servingObjects.count + plan.deliveryObjects.count
+                + plan.snippets.count)
         // Deterministic JSON: same bytes twice.
         XCTAssertEqual(diff.renderJSON(), EnvironmentDiff.compare(plan, plan).renderJSON())
     }

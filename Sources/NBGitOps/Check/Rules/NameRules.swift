@@ -15,7 +15,7 @@ enum NameRules {
         alsoReports: [.nameInvalid]
     ) { context in
         let plan = context.plan
-        for object in plan.objects + plan.buildObjects + plan.deliveryObjects {
+        for object in plan.objects + plan.buildObjects + plan.servingObjects + plan.deliveryObjects {
             for name in object.derivedNames {
                 let length = name.value.utf8.count
                 let limit = name.rule.limit

@@ -1,0 +1,103 @@
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let modelSourceJob: RuleID = "NBG280"
+    public static let modelSourceVolume: RuleID = "NBG281"
+}
+
+/// Rules over ModelPipelines (seed 002: a model a notebook writes to a claim, served by KServe
+/// from `pvc://`). The planner derives the InferenceService's `storageUri` from the job's own
+/// volume, so a `pvc://` pointing at a claim or path no job writes cannot be written; what
+/// remains to check is that the named job and volume exist as the pipeline says, and that the
+/// claim holds the model. A ReadWriteOnce claim shared by the writing Job and the predictor is
+/// NBG200 (the predictor is a workload mounting the claim).
+enum ModelPipelineRules {
+    /// NBG280: `source.notebookOutput.job` must name a NotebookValidationJob of the specs that
+    /// is planned in this environment.
+    static let sourceJob = PlanRule(
+        .modelSourceJob, .error, "a ModelPipeline serves the output of a NotebookValidationJob that is not planned",
+        waivable: false
+    ) { context in
+        for pipeline in context.specs.modelPipelines
+        where EnvironmentPlanner.isPlanned(annotations: pipeline.annotations, on: context.platform) {
+            let name = pipeline.source.job
+            guard !context.specs.jobs.contains(where: { $0.name.value == name.value }) else {
+                guard
+                    let job = context.specs.jobs.first(where: { $0.name.value == name.value }),
+                    !EnvironmentPlanner.isPlanned(job, on: context.platform)
+                else { continue }
+                context.report(
+                    "ModelPipeline '\(pipeline.name.value)' serves the output of job '\(name.value)', which is not planned on \(context.platform.rawValue) (its \(AnnotationKey.platforms) annotation)",
+                    at: name.location,
+                    help: "annotate the ModelPipeline and the job for the same platforms, or plan the job here too",
+                    subject: subject(pipeline))
+                continue
+            }
+            let known = context.specs.jobs.map(\.name.value)
+            context.report(
+                "ModelPipeline '\(pipeline.name.value)' serves the output of job '\(name.value)', but no NotebookValidationJob has that name",
+                at: name.location,
+                help: Suggestions.closest(to: name.value, in: known).map { "did you mean '\($0)'?" }
+                    ?? "name a NotebookValidationJob of the specs (\(known.isEmpty ? "there are none" : known.joined(separator: ", ")))",
+                subject: subject(pipeline))
+        }
+    }
+
+    /// NBG281, and NBG260 for a claim smaller than `size.model`: `source.notebookOutput.volume`
+    /// must be a persistentVolumeClaim volume of the job that the job mounts read-write (where
+    /// the notebook writes the model), and the claim must hold the model.
+    static let sourceVolume = PlanRule(
+        .modelSourceVolume, .error,
+        "a ModelPipeline's volume is not a persistentVolumeClaim its job mounts read-write", waivable: false,
+        alsoReports: [.claimTooSmall]
+    ) { context in
+        for pipeline in context.specs.modelPipelines
+        where EnvironmentPlanner.isPlanned(annotations: pipeline.annotations, on: context.platform) {
+            let source = pipeline.source
+            guard let job = context.plannedJobs.first(where: { $0.name.value == source.job.value }) else { continue }
+            guard let resolved = ModelPipelinePlanner.resolve(pipeline, specs: context.specs, platform: context.platform)
+            else {
+                let volume = job.podConfig.volumes.first { $0.name.value == source.volume.value }
+                let why: String
+                switch volume?.source {
+                case nil: why = "job '\(job.name.value)' has no volume '\(source.volume.value)'"
+                case .persistentVolumeClaim(_, true)?:
+                    why = "job '\(job.name.value)' mounts its claim read-only, so the notebook cannot write the model"
+                case .persistentVolumeClaim?:
+                    why = "job '\(job.name.value)' declares volume '\(source.volume.value)' but mounts it nowhere read-write"
+                default: why = "volume '\(source.volume.value)' of job '\(job.name.value)' is not a persistentVolumeClaim"
+                }
+                let claims = job.podConfig.volumes.compactMap { volume -> String? in
+                    if case .persistentVolumeClaim = volume.source { return volume.name.value }
+                    return nil
+                }
+                context.report(
+                    "ModelPipeline '\(pipeline.name.value)' cannot serve from volume '\(source.volume.value)': \(why)",
+                    at: source.volume.location,
+                    help: claims.isEmpty
+                        ? "give job '\(job.name.value)' a persistentVolumeClaim volume, mounted read-write, that the notebook writes the model to"
+                        : "name one of the job's claim volumes (\(claims.joined(separator: ", "))), mounted read-write",
+                    subject: subject(pipeline))
+                continue
+            }
+            // The claim as this environment gets it: passed through from the specs, or nbgitops' own.
+            guard
+                let claim = context.plan.objects.first(where: {
+                    $0.kind == "PersistentVolumeClaim" && $0.name == resolved.claim.value
+                }),
+                let capacity = Quantity.value(claim.manifest.value(at: "spec.resources.requests.storage")),
+                let model = Quantity.value(pipeline.modelSize.value), model > capacity
+            else { continue }
+            let requested = claim.manifest.value(at: "spec.resources.requests.storage")?.stringValue ?? "?"
+            context.report(
+                "PersistentVolumeClaim '\(resolved.claim.value)' requests \(requested), less than the \(pipeline.modelSize.value) model ModelPipeline '\(pipeline.name.value)' serves from it",
+                at: pipeline.modelSize.location, rule: .claimTooSmall,
+                help:
+                    "raise the claim's resources.requests.storage (or storage.claimSize for a claim nbgitops creates) above size.model",
+                notes: [DiagnosticNote("the claim is defined here", at: claim.sources.first)], subject: subject(pipeline))
+        }
+    }
+
+    static func subject(_ pipeline: ModelPipeline) -> DocumentKey {
+        DocumentKey(file: pipeline.file, index: pipeline.documentIndex)
+    }
+}

@@ -1,0 +1,142 @@
+/// The planner of the ModelPipeline kind. This version plans the `notebookOutput` source with
+/// `pvc` delivery: one KServe `InferenceService` (`serving.kserve.io/v1beta1`) per pipeline,
+/// whose predictor loads `pvc://<claim>/<path>` — the claim the named NotebookValidationJob's
+/// volume mounts read-write, so the `storageUri` is derived, never typed twice (seed 002's
+/// training-to-serving flow). KServe's storage initializer mounts that claim read-only in the
+/// predictor (kserve `pkg/webhook/admission/pod/storage_initializer_injector.go`, `pvc://`).
+///
+/// Order: the InferenceService is applied only after the writing Job succeeded — under Argo
+/// CD in the `serving` sync wave after the Jobs (Argo CD's Job health is Healthy only once the
+/// Job completed); under Flux from `<env>/serving/` by a Kustomization that `dependsOn` the
+/// validation Kustomization (`wait: true`, Ready once the Jobs completed).
+///
+/// What cannot be planned (a job that is not in the specs or not planned here, a volume that
+/// is not one of its claims mounted read-write) is left out; `ModelPipelineRules` reports it.
+enum ModelPipelinePlanner {
+    static let planner = KindPlanner(
+        kind: ModelPipelineDecoder.kind,
+        // The predictor runs as KServe's account and reads a claim the job's unit already holds.
+        units: { _, _ in [] },
+        plan: { specs, _, _, context in KindPlan(objects: [], builds: nil, serving: plan(specs, context: context)) })
+
+    /// The job, the claim and the mount a pipeline serves from, when they exist as it says.
+    struct ResolvedSource {
+        var job: NotebookValidationJob
+        var claim: Located<String>
+    }
+
+    static func resolve(_ pipeline: ModelPipeline, specs: SpecSet, platform: Platform) -> ResolvedSource? {
+        let source = pipeline.source
+        guard
+            let job = specs.jobs.first(where: {
+                $0.name.value == source.job.value && EnvironmentPlanner.isPlanned($0, on: platform)
+            }),
+            let volume = job.podConfig.volumes.first(where: { $0.name.value == source.volume.value }),
+            case .persistentVolumeClaim(let claim, let readOnly) = volume.source, !readOnly,
+            job.podConfig.volumeMounts.contains(where: { $0.name.value == source.volume.value && !$0.readOnly })
+        else { return nil }
+        return ResolvedSource(job: job, claim: claim)
+    }
+
+    static func plan(_ specs: SpecSet, context: PlanContext) -> [PlannedObject] {
+        specs.modelPipelines.filter {
+            EnvironmentPlanner.isPlanned(annotations: $0.annotations, on: context.platform)
+        }.compactMap { pipeline in
+            resolve(pipeline, specs: specs, platform: context.platform).map {
+                inferenceService(pipeline, source: $0, context: context)
+            }
+        }
+    }
+
+    static func inferenceService(_ pipeline: ModelPipeline, source: ResolvedSource, context: PlanContext)
+        -> PlannedObject
+    {
+        let name = context.derivedName(pipeline.name.value)
+        let serving = pipeline.serving
+        var record = FieldRecord(context)
+        record.note(
+            "",
+            FieldOrigin(
+                .spec(pipeline.name.location), field: "ModelPipeline",
+                rule: "one KServe InferenceService per ModelPipeline, applied after the Job that writes the model"))
+        let storageURI = "pvc://\(source.claim.value)/\(pipeline.source.path.value)"
+        var modelFormat: [(String, ManifestNode?)] = [("name", .string(serving.modelFormat.value))]
+        if let version = serving.modelFormatVersion { modelFormat.append(("version", .string(version.value))) }
+        let model = ManifestNode.object([
+            (
+                "modelFormat",
+                record.set(
+                    "spec.predictor.model.modelFormat", .object(modelFormat),
+                    from: FieldOrigin(.spec(serving.modelFormat.location), field: "spec.serving.modelFormat"))
+            ),
+            (
+                "runtime",
+                record.setIfPresent(
+                    "spec.predictor.model.runtime", serving.runtime.map { .string($0.value) },
+                    from: FieldOrigin(
+                        serving.runtime.map { .spec($0.location) } ?? .builtinDefault("KServe picks a runtime"),
+                        field: "spec.serving.runtime"))
+            ),
+            (
+                "storageUri",
+                record.set(
+                    "spec.predictor.model.storageUri", .string(storageURI),
+                    from: FieldOrigin(
+                        .spec(pipeline.source.path.location), field: "spec.source.notebookOutput",
+                        rule: "pvc://<claim of job '\(source.job.name.value)' volume '\(pipeline.source.volume.value)' "
+                            + "(\(source.claim.location))>/<path>: the claim the notebook writes, mounted read-only"))
+            ),
+            (
+                "resources",
+                record.setIfPresent(
+                    "spec.predictor.model.resources", serving.resources,
+                    from: FieldOrigin(.spec(serving.location), field: "spec.serving.resources", rule: "copied as written"))
+            ),
+            (
+                "securityContext",
+                record.set(
+                    "spec.predictor.model.securityContext",
+                    ValidationJobPlanner.containerSecurityContext(readOnlyRootFilesystem: false),
+                    from: FieldOrigin(
+                        .builtinDefault("Pod Security restricted: no privilege escalation, no capabilities, non-root")))
+            ),
+        ])
+        let predictor = ManifestNode.object([
+            (
+                "minReplicas",
+                record.setIfPresent(
+                    "spec.predictor.minReplicas", serving.minReplicas.map { .int($0.value) },
+                    from: FieldOrigin(
+                        serving.minReplicas.map { .spec($0.location) } ?? .builtinDefault(""),
+                        field: "spec.serving.minReplicas"))
+            ),
+            (
+                "maxReplicas",
+                record.setIfPresent(
+                    "spec.predictor.maxReplicas", serving.maxReplicas.map { .int($0.value) },
+                    from: FieldOrigin(
+                        serving.maxReplicas.map { .spec($0.location) } ?? .builtinDefault(""),
+                        field: "spec.serving.maxReplicas"))
+            ),
+            (
+                "securityContext",
+                record.set(
+                    "spec.predictor.securityContext",
+                    ValidationJobPlanner.podSecurityContext(context.platform, security: context.environment.security),
+                    from: FieldProvenance.traced(
+                        context.environment.platform, field: "platform",
+                        rule: "the validation pods' identity (user, group, fsGroup): the predictor reads the files the "
+                            + "notebook wrote as the same group"))
+            ),
+            ("model", model),
+        ])
+        let manifest = PlanMetadata.object(
+            apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: name, namespace: context.namespace,
+            labels: PlanMetadata.labels(component: "model-serving", extra: [LabelKey.instance: pipeline.name.value]),
+            body: [("spec", ["predictor": predictor])])
+        return PlannedObject(
+            apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: name, namespace: context.namespace,
+            manifest: manifest, wave: .serving, sources: [pipeline.name.location], provenance: record.origins
+        ).checking(DerivedName(name, rule: .label, what: "InferenceService name", at: pipeline.name.location))
+    }
+}
