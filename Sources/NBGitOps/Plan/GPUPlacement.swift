@@ -31,6 +31,18 @@ struct GPUPlacement {
     var nodeSelectorSources: [String: Source]
 
     init(podConfig: PodConfig, gpu: GPUSettings) {
+        self.init(
+            resources: podConfig.resources, nodeSelector: podConfig.nodeSelector, tolerations: podConfig.tolerations,
+            gpu: gpu)
+    }
+
+    /// The placement of any pod nbgitops builds (a validation pod, a KServe predictor) from its
+    /// container's resources and its own selector and tolerations.
+    init(
+        resources containerResources: ManifestNode?, nodeSelector ownSelector: [String: String],
+        tolerations ownTolerations: [ManifestNode], gpu: GPUSettings
+    ) {
+        let podConfig = (resources: containerResources, nodeSelector: ownSelector, tolerations: ownTolerations)
         let resourceName = gpu.resourceName.value
         var resources = podConfig.resources
         let limit = resources?["limits"]?[resourceName]

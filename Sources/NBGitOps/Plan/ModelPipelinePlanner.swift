@@ -60,6 +60,11 @@ enum ModelPipelinePlanner {
                 .spec(pipeline.name.location), field: "ModelPipeline",
                 rule: "one KServe InferenceService per ModelPipeline, applied after the Job that writes the model"))
         let storageURI = "pvc://\(source.claim.value)/\(pipeline.source.path.value)"
+        // A predictor asking for the GPU resource tolerates the GPU nodes' taints and carries
+        // their labels, as validation pods do (seed 001: a GPU-tainted cluster strands pods that
+        // do not); a requests-only GPU gets an equal limit.
+        let gpu = context.environment.gpu
+        let placement = GPUPlacement(resources: serving.resources, nodeSelector: [:], tolerations: [], gpu: gpu)
         var modelFormat: [(String, ManifestNode?)] = [("name", .string(serving.modelFormat.value))]
         if let version = serving.modelFormatVersion { modelFormat.append(("version", .string(version.value))) }
         let model = ManifestNode.object([
@@ -89,8 +94,12 @@ enum ModelPipelinePlanner {
             (
                 "resources",
                 record.setIfPresent(
-                    "spec.predictor.model.resources", serving.resources,
-                    from: FieldOrigin(.spec(serving.location), field: "spec.serving.resources", rule: "copied as written"))
+                    "spec.predictor.model.resources", placement.resources,
+                    from: FieldOrigin(
+                        .spec(serving.location), field: "spec.serving.resources",
+                        rule: placement.requestsGPU
+                            ? "copied as written; a GPU request without a limit gets an equal limit"
+                            : "copied as written"))
             ),
             (
                 "securityContext",
@@ -127,6 +136,36 @@ enum ModelPipelinePlanner {
                         context.environment.platform, field: "platform",
                         rule: "the validation pods' identity (user, group, fsGroup): the predictor reads the files the "
                             + "notebook wrote as the same group"))
+            ),
+            (
+                "nodeSelector",
+                placement.nodeSelector.isEmpty
+                    ? nil
+                    : record.set(
+                        "spec.predictor.nodeSelector", .strings(placement.nodeSelector),
+                        from: FieldProvenance.traced(
+                            gpu.nodeSelector, field: "gpu.nodeSelector",
+                            rule: "GPU predictors get the environment's GPU node labels"))
+            ),
+            (
+                "tolerations",
+                placement.tolerations.isEmpty
+                    ? nil
+                    : record.list(
+                        "spec.predictor.tolerations",
+                        zip(placement.tolerations, placement.tolerationSources).map { toleration, source in
+                            let index: Int
+                            switch source {
+                            case .gpu(let taint), .spec(let taint): index = taint
+                            }
+                            return (
+                                toleration,
+                                FieldOrigin(
+                                    gpu.taints.origin, field: "gpu.taints[\(index)]",
+                                    rule: "one toleration per GPU node taint: the predictor requests \(gpu.resourceName.value)")
+                            )
+                        },
+                        whole: FieldProvenance.traced(gpu.taints, field: "gpu.taints"))
             ),
             ("model", model),
         ])

@@ -204,4 +204,25 @@ final class ModelPipelineTests: XCTestCase {
                 "spec.yaml:40:12: error[NBG280]: ModelPipeline 'churn' serves the output of job 'train', which is not planned on kubernetes (its nbgitops.dev/platforms annotation)"
             ])
     }
+
+    /// A predictor asking for the GPU tolerates exactly the environment's GPU taints (seed 001),
+    /// its GPU request gets an equal limit, and explain names the overlay; a CPU predictor gets
+    /// no GPU placement.
+    func testAGPUPredictorToleratesTheGPUTaints() throws {
+        let gpuServing = Self.valid + "\n    resources:\n      requests: {cpu: \"2\", memory: 8Gi, nvidia.com/gpu: \"1\"}"
+        let overlays = ["openshift", "rwx", "gpu-taints", "argocd", "examples/overlays/repository.yaml"]
+        let plan = try compileSpecThroughPipeline(Self.job + Self.pipeline(gpuServing), overlays: overlays)
+        let service = try XCTUnwrap(plan.objects.first { $0.kind == "InferenceService" })
+        XCTAssertEqual(service.manifest.value(at: "spec.predictor.model.resources.limits[nvidia.com/gpu]"), "1")
+        let tolerations = service.manifest.value(at: "spec.predictor.tolerations")?.elements ?? []
+        XCTAssertFalse(tolerations.isEmpty)
+        let origin = try XCTUnwrap(Explainer.origin(of: "spec.predictor.tolerations[0].key", in: service)).origin
+        XCTAssertEqual(origin.field, "gpu.taints[0]")
+        XCTAssertEqual(origin.origin.location?.file, "overlays/gpu-taints.yaml")
+
+        let cpu = try compileSpecThroughPipeline(Self.job + Self.pipeline(Self.valid), overlays: overlays)
+        let cpuService = try XCTUnwrap(cpu.objects.first { $0.kind == "InferenceService" })
+        XCTAssertNil(cpuService.manifest.value(at: "spec.predictor.tolerations"))
+        XCTAssertNil(cpuService.manifest.value(at: "spec.predictor.nodeSelector"))
+    }
 }
