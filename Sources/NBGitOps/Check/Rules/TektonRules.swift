@@ -21,10 +21,7 @@ enum TektonRules {
             ("spec.resources", "parameters and workspaces (PipelineResources are gone)"),
         ],
         "TaskRun": [("spec.resources", "parameters and workspaces (PipelineResources are gone)")],
-        "Task": [
-            ("spec.resources", "parameters and workspaces (PipelineResources are gone)"),
-            ("spec.stepTemplate.resources", "spec.stepTemplate.computeResources"),
-        ],
+        "Task": [("spec.resources", "parameters and workspaces (PipelineResources are gone)")],
         "Pipeline": [("spec.resources", "parameters and workspaces (PipelineResources are gone)")],
     ]
 
@@ -53,8 +50,16 @@ enum TektonRules {
                     }
                 }
             }
-            for (index, step) in (tektonTaskSpec(object)?["steps"]?.elements ?? []).enumerated() where step["resources"] != nil {
-                found.append(("\(tektonTaskSpecPath(object)).steps[\(index)].resources", "computeResources"))
+            // Steps and step templates of the Task, or of the task specs a run or Pipeline embeds:
+            // v1 dropped step `resources` for `computeResources`, so limits vanish and the
+            // namespace's LimitRange defaults apply (an OOM-killed download or build).
+            for (base, taskSpec) in taskSpecs(object) {
+                if taskSpec["stepTemplate"]?["resources"] != nil {
+                    found.append(("\(base).stepTemplate.resources", "\(base).stepTemplate.computeResources"))
+                }
+                for (index, step) in (taskSpec["steps"]?.elements ?? []).enumerated() where step["resources"] != nil {
+                    found.append(("\(base).steps[\(index)].resources", "\(base).steps[\(index)].computeResources"))
+                }
             }
             for (path, replacement) in found {
                 let key = context.supportingObject(for: object)?.sourceMap.keyLocations[path]
@@ -66,11 +71,26 @@ enum TektonRules {
         }
     }
 
-    static func tektonTaskSpec(_ object: PlannedObject) -> ManifestNode? {
-        object.kind == "Task" ? object.manifest["spec"] : nil
+    /// The task specs an object holds, with their paths: a Task's own spec, a TaskRun's
+    /// `spec.taskSpec`, and the `taskSpec` of each task (and `finally` task) of a Pipeline or of a
+    /// PipelineRun's embedded `spec.pipelineSpec`.
+    static func taskSpecs(_ object: PlannedObject) -> [(path: String, spec: ManifestNode)] {
+        let manifest = object.manifest
+        func pipelineTasks(_ base: String) -> [(path: String, spec: ManifestNode)] {
+            ["tasks", "finally"].flatMap { list in
+                (manifest.value(at: "\(base).\(list)")?.elements ?? []).enumerated().compactMap { index, task in
+                    task["taskSpec"].map { ("\(base).\(list)[\(index)].taskSpec", $0) }
+                }
+            }
+        }
+        switch object.kind {
+        case "Task": return manifest["spec"].map { [("spec", $0)] } ?? []
+        case "TaskRun": return manifest.value(at: "spec.taskSpec").map { [("spec.taskSpec", $0)] } ?? []
+        case "Pipeline": return pipelineTasks("spec")
+        case "PipelineRun": return pipelineTasks("spec.pipelineSpec")
+        default: return []
+        }
     }
-
-    static func tektonTaskSpecPath(_ object: PlannedObject) -> String { "spec" }
 
     /// PVC-backed workspace bindings of a PipelineRun: (index, binding).
     static func pvcBindings(_ run: PlannedObject) -> [(Int, ManifestNode)] {
