@@ -36,6 +36,7 @@ public enum PlanRules {
         TektonRules.affinityOverwritten,
         TektonRules.workspacesPerTask,
         TektonRules.betaFieldsInV1,
+        TektonRules.internalRegistryTLSOff,
         SecurityRules.sharedVolumeUIDs,
         SecurityRules.uidRange,
         SecurityRules.privilege,

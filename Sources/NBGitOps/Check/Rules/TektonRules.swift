@@ -6,6 +6,7 @@ extension RuleID {
     public static let affinityOverwritten: RuleID = "NBG221"
     public static let workspacesPerTask: RuleID = "NBG222"
     public static let tektonBetaField: RuleID = "NBG230"
+    public static let internalRegistryTLSOff: RuleID = "NBG231"
 }
 
 /// Tekton rules (seeds 001 and 004): the affinity assistant under the cluster's `coschedule`
@@ -67,6 +68,87 @@ enum TektonRules {
                     "\(object.kind) '\(object.name)' is tekton.dev/v1 but sets the v1beta1 field '\(path)'; v1 ignores it (kubectl only warns \"unknown field\")",
                     at: key ?? context.location(of: object, path: path),
                     help: "move it to \(replacement)", subject: context.subject(for: object))
+            }
+        }
+    }
+
+    /// The OpenShift internal registry's service host.
+    static let internalRegistryHost = "image-registry.openshift-image-registry.svc"
+
+    /// Parameter names that switch TLS verification (value "false" turns it off; for the
+    /// `skip-` names, "true").
+    static let tlsVerifyParameters: Set<String> = ["tls-verify", "tlsverify", "tls_verify", "verify-tls"]
+    static let skipTLSParameters: Set<String> = ["skip-tls-verify", "skip_tls_verify", "skiptlsverify", "insecure"]
+
+    /// Command-line flags that turn TLS verification off (buildah, podman, skopeo, oras, kaniko).
+    static let tlsOffFlags = [
+        "--tls-verify=false", "--dest-tls-verify=false", "--src-tls-verify=false", "--skip-tls-verify", "--insecure",
+        "--dest-tls-verify false", "--tls-verify false",
+    ]
+
+    /// NBG231: on OpenShift, image pushes and pulls of the internal registry keep TLS
+    /// verification on: the registry's certificate is signed by the service CA, which a
+    /// ConfigMap annotated `service.beta.openshift.io/inject-cabundle: "true"` provides to the
+    /// step (the private-ai-demo pipelines turned verification off instead, and a
+    /// man-in-the-middle could then replace the model image). Reported at each parameter value
+    /// or step flag that turns it off, in a Tekton object of an environment whose Tekton
+    /// objects name the internal registry.
+    static let internalRegistryTLSOff = PlanRule(
+        .internalRegistryTLSOff, .error, "a Tekton push or pull of the OpenShift internal registry turns TLS verification off"
+    ) { context in
+        guard context.platform == .openshift else { return }
+        let tekton = context.plan.objects.filter(\.isTekton)
+        let namesInternal = tekton.contains { object in
+            !PlatformRules.strings(object.manifest, path: "") { $0.contains(internalRegistryHost) ? true : nil }.isEmpty
+        }
+        guard namesInternal else { return }
+        for object in tekton {
+            var found: [(path: String, what: String)] = []
+            // Parameters: a Task's defaults, a run's or a Pipeline task's values.
+            func parameters(_ list: ManifestNode?, at base: String, valueKey: String) {
+                for (index, parameter) in (list?.elements ?? []).enumerated() {
+                    let name = (parameter["name"]?.stringValue ?? "").lowercased()
+                    let value = (parameter[valueKey]?.stringValue ?? "").lowercased()
+                    if (tlsVerifyParameters.contains(name) && value == "false")
+                        || (skipTLSParameters.contains(name) && value == "true")
+                    {
+                        found.append(
+                            ("\(base)[\(index)].\(valueKey)", "parameter '\(parameter["name"]?.stringValue ?? name)' is \(value)")
+                        )
+                    }
+                }
+            }
+            let manifest = object.manifest
+            switch object.kind {
+            case "Task": parameters(manifest.value(at: "spec.params"), at: "spec.params", valueKey: "default")
+            case "PipelineRun", "TaskRun": parameters(manifest.value(at: "spec.params"), at: "spec.params", valueKey: "value")
+            case "Pipeline":
+                parameters(manifest.value(at: "spec.params"), at: "spec.params", valueKey: "default")
+                for (index, task) in (manifest.value(at: "spec.tasks")?.elements ?? []).enumerated() {
+                    parameters(task["params"], at: "spec.tasks[\(index)].params", valueKey: "value")
+                }
+            default: break
+            }
+            // Step flags, in every task spec the object holds.
+            for (base, taskSpec) in taskSpecs(object) {
+                for (index, step) in (taskSpec["steps"]?.elements ?? []).enumerated() {
+                    for (path, flag) in PlatformRules.strings(
+                        step, path: "\(base).steps[\(index)]",
+                        matching: { text in
+                            tlsOffFlags.first { text.contains($0) }
+                        })
+                    {
+                        found.append((path, "step flag '\(flag)'"))
+                    }
+                }
+            }
+            for (path, what) in found {
+                context.report(
+                    "\(object.kind) '\(object.name)' turns TLS verification off (\(what)) in an environment whose Tekton objects push to or pull from the internal registry \(internalRegistryHost)",
+                    at: context.location(of: object, path: path),
+                    help:
+                        "keep verification on and give the step the service CA: a ConfigMap annotated service.beta.openshift.io/inject-cabundle: \"true\", mounted at /etc/containers/certs.d/\(internalRegistryHost):5000/",
+                    subject: context.subject(for: object))
             }
         }
     }
