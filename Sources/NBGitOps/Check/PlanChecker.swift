@@ -45,6 +45,7 @@ public enum PlanRules {
         BuildRules.unbuildable,
         ModelPipelineRules.sourceJob,
         ModelPipelineRules.sourceVolume,
+        ModelPipelineRules.imageNotPushed,
         BuildRules.sourceStrategy,
         PlatformRules.openshiftAPI,
         PodRules.runtimeInstall,

@@ -2,6 +2,7 @@
 extension RuleID {
     public static let modelSourceJob: RuleID = "NBG280"
     public static let modelSourceVolume: RuleID = "NBG281"
+    public static let modelImageNotPushed: RuleID = "NBG282"
 }
 
 /// Rules over ModelPipelines (seed 002: a model a notebook writes to a claim, served by KServe
@@ -95,6 +96,66 @@ enum ModelPipelineRules {
                     "raise the claim's resources.requests.storage (or storage.claimSize for a claim nbgitops creates) above size.model",
                 notes: [DiagnosticNote("the claim is defined here", at: claim.sources.first)], subject: subject(pipeline))
         }
+    }
+
+    /// NBG282: an InferenceService serving `oci://<repository>:<tag>` (a ModelCar image) whose
+    /// repository a Tekton object of the plan pushes, but never with that tag. The
+    /// private-ai-demo pipelines (seed 004's ModelCar pipeline) served `…:fp16-2501` while pushing
+    /// `…:fp-2501`: the predictor pulled an image that did not exist and never became ready. A
+    /// repository no pipeline of the plan mentions is an image built elsewhere and not checked; a
+    /// tag made of Tekton parameters (`$(params.tag)`) cannot be read statically and is skipped.
+    static let imageNotPushed = PlanRule(
+        .modelImageNotPushed, .error,
+        "an InferenceService serves a ModelCar image tag that the pipeline pushing its repository never pushes"
+    ) { context in
+        let tekton = context.plan.objects.filter(\.isTekton)
+        for service in context.plan.objects where service.kind == "InferenceService" {
+            let uris = PlatformRules.strings(service.manifest, path: "") { text in text.hasPrefix("oci://") ? text : nil }
+            for (path, uri) in uris where path.hasSuffix("storageUri") {
+                let reference = String(uri.dropFirst("oci://".count))
+                guard let repository = repositoryOf(reference), repository != reference else { continue }
+                var pushed: [String] = []
+                for object in tekton {
+                    for (_, text) in PlatformRules.strings(
+                        object.manifest, path: "", matching: { $0.contains(repository) ? $0 : nil })
+                    {
+                        pushed += references(of: repository, in: text)
+                    }
+                }
+                guard !pushed.isEmpty, !pushed.contains(reference), !pushed.contains(where: { $0.contains("$(") }) else {
+                    continue
+                }
+                context.report(
+                    "InferenceService '\(service.name)' serves \(uri), but the pipeline pushing \(repository) pushes only \(Set(pushed).sorted().joined(separator: ", ")); the predictor would pull an image that does not exist",
+                    at: context.location(of: service, path: path),
+                    help: "serve the tag the pipeline pushes, or let a ModelPipeline derive the storageUri from its own push",
+                    subject: context.subject(for: service))
+            }
+        }
+    }
+
+    /// `registry/repo` of `registry/repo:tag` or `registry/repo@sha256:…`.
+    static func repositoryOf(_ reference: String) -> String? {
+        if let at = reference.firstIndex(of: "@") { return String(reference[..<at]) }
+        let lastSlash = reference.lastIndex(of: "/") ?? reference.startIndex
+        guard let colon = reference[lastSlash...].lastIndex(of: ":") else { return nil }
+        return String(reference[..<colon])
+    }
+
+    /// The `repository:tag` / `repository@digest` references in a text (a parameter value, a
+    /// script line), cut at whitespace and quotes.
+    static func references(of repository: String, in text: String) -> [String] {
+        var result: [String] = []
+        var rest = Substring(text)
+        while let range = rest.range(of: repository) {
+            let after = rest[range.upperBound...]
+            if let next = after.first, next == ":" || next == "@" {
+                let token = after.prefix { !$0.isWhitespace && $0 != "\"" && $0 != "'" && $0 != "," }
+                result.append(repository + token)
+            }
+            rest = after
+        }
+        return result
     }
 
     static func subject(_ pipeline: ModelPipeline) -> DocumentKey {

@@ -201,8 +201,15 @@ enum TektonRules {
             for (index, spec) in (run.manifest.value(at: "spec.taskRunSpecs")?.elements ?? []).enumerated() {
                 for field in ["tolerations", "nodeSelector"] {
                     guard let value = spec["podTemplate"]?[field], value != runPod[field] else { continue }
+                    let task = spec["pipelineTaskName"]?.stringValue ?? ""
+                    // Tekton's MergePodTemplateWithDefault: a task's podTemplate field that is set
+                    // (even to an empty list) replaces the run-level one.
+                    let message =
+                        runPod[field] == nil
+                        ? "PipelineRun '\(run.name)': \(field) for task '\(task)' are set only in taskRunSpecs; the affinity assistant is placed without them, and the task pod must join the assistant's node, so it stays Pending"
+                        : "PipelineRun '\(run.name)': taskRunSpecs replaces the run-level \(field) for task '\(task)'\(value.isEmptyCollection ? " with an empty list" : ""); the affinity assistant keeps the run-level ones, and the task pod must join the assistant's node, so it stays Pending"
                     context.report(
-                        "PipelineRun '\(run.name)': \(field) for task '\(spec["pipelineTaskName"]?.stringValue ?? "")' are set only in taskRunSpecs; the affinity assistant is placed without them, and the task pod must join the assistant's node, so it stays Pending",
+                        message,
                         at: context.location(of: run, path: "spec.taskRunSpecs[\(index)].podTemplate.\(field)"),
                         help:
                             "set \(field) in spec.taskRunTemplate.podTemplate (the assistant inherits it), or give the task its own workspace",
