@@ -46,6 +46,7 @@ public enum PlanRules {
         ModelPipelineRules.sourceJob,
         ModelPipelineRules.sourceVolume,
         ModelPipelineRules.imageNotPushed,
+        ModelPipelineRules.modelcarDisabled,
         BuildRules.sourceStrategy,
         PlatformRules.openshiftAPI,
         PodRules.runtimeInstall,

@@ -18,6 +18,8 @@ public struct Environment: Sendable {
     public var security = SecuritySettings()
     /// Environment defaults for what specs leave unset (`defaults` of an overlay).
     public var defaults = SpecDefaults()
+    /// KServe as the cluster has it configured (`kserve` of an overlay).
+    public var kserve = KServeSettings()
 
     public init(
         name: String, overlays: [OverlayReference], platform: Traced<Platform>, storage: StorageSettings,
@@ -125,6 +127,17 @@ public enum CoscheduleMode: String, Sendable, Hashable, CaseIterable {
     case pipelineruns
     case isolatePipelinerun = "isolate-pipelinerun"
     case disabled
+}
+
+/// KServe's cluster configuration (its `inferenceservice-config` ConfigMap), as overlays declare it.
+public struct KServeSettings: Sendable {
+    /// `storageInitializer.enableModelcar`: whether `oci://` (ModelCar) storage URIs are served;
+    /// nil when no overlay says (nbgitops does not guess a cluster's configuration).
+    public var enableModelcar: Traced<Bool?>
+
+    public init(enableModelcar: Traced<Bool?> = .byDefault(nil, "not declared by any overlay")) {
+        self.enableModelcar = enableModelcar
+    }
 }
 
 public struct TektonSettings: Sendable {

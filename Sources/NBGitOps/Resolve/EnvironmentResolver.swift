@@ -122,6 +122,9 @@ public enum EnvironmentResolver {
             }
         }
         resolved.defaults = defaults
+        if let (value, origin) = stack.lookup("kserve.enableModelcar"), let flag = value.boolValue {
+            resolved.kserve = KServeSettings(enableModelcar: Traced(flag, origin))
+        }
         return resolved
     }
 }

@@ -3,6 +3,7 @@ extension RuleID {
     public static let modelSourceJob: RuleID = "NBG280"
     public static let modelSourceVolume: RuleID = "NBG281"
     public static let modelImageNotPushed: RuleID = "NBG282"
+    public static let modelcarDisabled: RuleID = "NBG283"
 }
 
 /// Rules over ModelPipelines (seed 002: a model a notebook writes to a claim, served by KServe
@@ -129,6 +130,30 @@ enum ModelPipelineRules {
                     "InferenceService '\(service.name)' serves \(uri), but the pipeline pushing \(repository) pushes only \(Set(pushed).sorted().joined(separator: ", ")); the predictor would pull an image that does not exist",
                     at: context.location(of: service, path: path),
                     help: "serve the tag the pipeline pushes, or let a ModelPipeline derive the storageUri from its own push",
+                    subject: context.subject(for: service))
+            }
+        }
+    }
+
+    /// NBG283: an InferenceService serving an `oci://` (ModelCar) storageUri in an environment
+    /// whose overlay declares `kserve.enableModelcar: false`: KServe's storage initializer then
+    /// refuses the URI (kserve `pkg/webhook/admission/pod/storage_initializer_injector.go`,
+    /// "OCI modelcars is not enabled") and the predictor never starts.
+    static let modelcarDisabled = PlanRule(
+        .modelcarDisabled, .error, "an InferenceService serves a ModelCar (oci://) image where KServe has enableModelcar: false",
+        waivable: false
+    ) { context in
+        let setting = context.environment.kserve.enableModelcar
+        guard setting.value == false else { return }
+        for service in context.plan.objects where service.kind == "InferenceService" {
+            let uris = PlatformRules.strings(service.manifest, path: "") { text in text.hasPrefix("oci://") ? text : nil }
+            for (path, uri) in uris where path.hasSuffix("storageUri") {
+                context.report(
+                    "InferenceService '\(service.name)' serves the ModelCar image \(uri), but environment '\(context.environment.name)' declares kserve.enableModelcar: false, so KServe refuses oci:// storage URIs and the predictor never starts",
+                    at: context.location(of: service, path: path),
+                    help:
+                        "set storageInitializer.enableModelcar to true in KServe's inferenceservice-config (and the overlay), or serve the model from a claim (pvc://)",
+                    notes: [DiagnosticNote("kserve.enableModelcar is \(setting.origin)", at: setting.origin.location)],
                     subject: context.subject(for: service))
             }
         }
