@@ -37,6 +37,7 @@ public enum PlanRules {
         TektonRules.workspacesPerTask,
         TektonRules.betaFieldsInV1,
         TektonRules.internalRegistryTLSOff,
+        TektonRules.credentialOnCommandLine,
         SecurityRules.sharedVolumeUIDs,
         SecurityRules.uidRange,
         SecurityRules.privilege,

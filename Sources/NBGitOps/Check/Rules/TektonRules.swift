@@ -7,6 +7,7 @@ extension RuleID {
     public static let workspacesPerTask: RuleID = "NBG222"
     public static let tektonBetaField: RuleID = "NBG230"
     public static let internalRegistryTLSOff: RuleID = "NBG231"
+    public static let credentialOnCommandLine: RuleID = "NBG232"
 }
 
 /// Tekton rules (seeds 001 and 004): the affinity assistant under the cluster's `coschedule`
@@ -149,6 +150,56 @@ enum TektonRules {
                     help:
                         "keep verification on and give the step the service CA: a ConfigMap annotated service.beta.openshift.io/inject-cabundle: \"true\", mounted at /etc/containers/certs.d/\(internalRegistryHost):5000/",
                     subject: context.subject(for: object))
+            }
+        }
+    }
+
+    /// Flags that take a credential as their value (buildah, podman, skopeo, oras).
+    static let credentialFlags = ["--creds", "--src-creds", "--dest-creds", "--password", "--registry-token"]
+
+    /// The credential flag `text` passes a value to (`--creds=user:$TOKEN`, `--password "$P"`, or
+    /// an `args` element `--dest-creds` whose next element is the value), if any.
+    /// `--password-stdin` and the like are not matches.
+    static func credentialFlag(in text: String) -> String? {
+        for flag in credentialFlags {
+            var rest = Substring(text)
+            while let range = rest.range(of: flag) {
+                let before = rest[..<range.lowerBound].last
+                let after = rest[range.upperBound...].first
+                if before == nil || before == " " || before == "\t" || before == "\n" || before == "\"" || before == "'" {
+                    // `--creds=v`, `--creds v`, or an `args` element that is the flag itself (the
+                    // next element is the value).
+                    if after == nil || after == "=" || after == " " || after == "\t" { return flag }
+                }
+                rest = rest[range.upperBound...]
+            }
+        }
+        return nil
+    }
+
+    /// NBG232: a step passes a registry credential on its command line — seed 004's
+    /// `buildah push --creds="serviceaccount:${TOKEN}"`. The expanded token is in the process
+    /// list (`/proc/<pid>/cmdline`, readable by every process of the pod and by node agents) and in
+    /// any `set -x` trace of the TaskRun's log. Log in with `--password-stdin` into a private auth
+    /// file (`REGISTRY_AUTH_FILE`) instead, as nbgitops' own buildah Task does.
+    static let credentialOnCommandLine = PlanRule(
+        .credentialOnCommandLine, .error, "a Tekton step passes a registry credential on its command line"
+    ) { context in
+        for object in context.plan.objects where object.isTekton {
+            for (base, taskSpec) in taskSpecs(object) {
+                for (index, step) in (taskSpec["steps"]?.elements ?? []).enumerated() {
+                    let found = PlatformRules.strings(step, path: "\(base).steps[\(index)]") { text in
+                        credentialFlag(in: text)
+                    }
+                    for (path, flag) in found where !path.contains(".env[") {
+                        context.report(
+                            "\(object.kind) '\(object.name)' passes a credential on a command line (\(flag)) in step '\(step["name"]?.stringValue ?? "\(index)")'; the expanded token is visible in the process list and in traced logs",
+                            at: context.location(of: object, path: path),
+                            help:
+                                "log in with --password-stdin into a private auth file (export REGISTRY_AUTH_FILE=/tmp/auth.json; buildah login --username serviceaccount --password-stdin REGISTRY < /var/run/secrets/kubernetes.io/serviceaccount/token), then push without --creds",
+                            subject: context.subject(for: object))
+                    }
+                }
             }
         }
     }
