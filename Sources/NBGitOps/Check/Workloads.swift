@@ -108,8 +108,8 @@ public enum Workloads {
             displayName: "\(object.kind) '\(object.name)'")
     }
 
-    /// A KServe InferenceService serving from `pvc://claim/path` (ADR-053): its predictor pod
-    /// mounts the claim read-only, while the notebook that trains the model writes it.
+    /// A KServe InferenceService's predictor pod: its model container, and for `pvc://claim/path`
+    /// (ADR-053) the claim it mounts read-only while the notebook that trains the model writes it.
     static func inferenceServiceUnit(_ object: PlannedObject) -> PodUnit? {
         let found = PlatformRules.strings(object.manifest["spec"] ?? .map([]), path: "spec") { text in
             text.hasPrefix("pvc://") ? text : nil
@@ -120,11 +120,17 @@ public enum Workloads {
             guard !claim.isEmpty else { return nil }
             return ClaimUse(claim: claim, readOnly: true, object: object, path: path, isNamedClaim: true)
         }
-        guard !claims.isEmpty else { return nil }
+        // The predictor's model container (KServe adds the runtime's image and args to it): its
+        // resources and placement are the predictor pod's.
+        let containers =
+            object.manifest.value(at: "spec.predictor.model").map {
+                [ContainerRef(node: $0, object: object, path: "spec.predictor.model", template: nil)]
+            } ?? []
+        guard !claims.isEmpty || !containers.isEmpty else { return nil }
         return PodUnit(
             object: object, origin: .podTemplate, podPath: "spec.predictor",
             podSpec: object.manifest.value(at: "spec.predictor") ?? .map([]),
-            containers: [],
+            containers: containers,
             serviceAccount: object.manifest.value(at: "spec.predictor.serviceAccountName")?.stringValue ?? "default",
             claims: claims, displayName: "InferenceService '\(object.name)'")
     }
