@@ -101,8 +101,10 @@ public enum JSONSchemaExport {
             spec: CRDSchemas.overlaySpec, required: ["apiVersion", "kind"])
     }
 
-    static func notebookValidationJob() -> [String: Any] {
-        let metadata: [String: Any] = [
+    /// `metadata` of a spec kind's document: a required name, optional namespace, labels and
+    /// annotations, nothing else.
+    static func specMetadata() -> [String: Any] {
+        [
             "type": "object",
             "required": ["name"],
             "additionalProperties": false,
@@ -111,23 +113,17 @@ public enum JSONSchemaExport {
                 "annotations": stringMap(),
             ],
         ]
-        return envelope(
-            kind: "NotebookValidationJob", apiVersion: ["enum": SpecDecoder.jobAPIVersions], metadata: metadata,
+    }
+
+    static func notebookValidationJob() -> [String: Any] {
+        envelope(
+            kind: "NotebookValidationJob", apiVersion: ["enum": SpecDecoder.jobAPIVersions], metadata: specMetadata(),
             spec: CRDSchemas.notebookValidationJobSpec, required: ["apiVersion", "kind", "metadata", "spec"])
     }
 
     static func modelPipeline() -> [String: Any] {
-        let metadata: [String: Any] = [
-            "type": "object",
-            "required": ["name"],
-            "additionalProperties": false,
-            "properties": [
-                "name": ["type": "string"], "namespace": ["type": "string"], "labels": stringMap(),
-                "annotations": stringMap(),
-            ],
-        ]
-        return envelope(
-            kind: ModelPipelineDecoder.kind, apiVersion: ["enum": ModelPipelineDecoder.apiVersions], metadata: metadata,
+        envelope(
+            kind: ModelPipelineDecoder.kind, apiVersion: ["enum": ModelPipelineDecoder.apiVersions], metadata: specMetadata(),
             spec: CRDSchemas.modelPipelineSpec, required: ["apiVersion", "kind", "metadata", "spec"])
     }
 

@@ -13,20 +13,7 @@ enum ModelPipelineDecoder {
                 help: "reinstall nbgitops; its resource bundle is missing")
             return nil
         }
-        let apiVersionNode = root["apiVersion"]
-        let apiVersion = apiVersionNode?.scalar?.value ?? ""
-        if !apiVersions.contains(apiVersion) {
-            diagnostics.error(
-                .documentKind, "ModelPipeline has apiVersion '\(apiVersion)'",
-                at: apiVersionNode?.location ?? root.location, help: "use apiVersion: \(apiVersions[0])")
-        }
-        let topLevel = ["apiVersion", "kind", "metadata", "spec"]
-        for pair in root.pairs ?? [] {
-            guard let key = pair.key.scalar?.value, !topLevel.contains(key) else { continue }
-            diagnostics.error(
-                .fieldUnknown, "unknown field '\(key)' in ModelPipeline", at: pair.key.location,
-                help: Suggestions.closest(to: key, in: topLevel).map { "did you mean '\($0)'?" } ?? "remove it")
-        }
+        _ = SpecDecoder.checkEnvelope(root, kind: kind, apiVersions: apiVersions, diagnostics: diagnostics)
         let metadata = MetadataDecoder.decode(root, kind: kind, nameRule: .dnsLabel, diagnostics: diagnostics)
         guard let specNode = root["spec"] else {
             diagnostics.error(

@@ -39,29 +39,24 @@ public enum SpecDecoder {
         return set
     }
 
+    /// NBG132 for each spec of `kind` whose name an earlier one of the kind already has.
+    private static func reportRepeatedNames(_ names: [Located<String>], kind: String, diagnostics: DiagnosticCollector) {
+        var seen: [String: SourceLocation] = [:]
+        for name in names {
+            if let first = seen[name.value] {
+                diagnostics.error(
+                    .objectDuplicate, "\(kind) '\(name.value)' is defined twice", at: name.location,
+                    help: "rename one of them; names must be unique in an environment",
+                    notes: [DiagnosticNote("first defined here", at: first)])
+            } else {
+                seen[name.value] = name.location
+            }
+        }
+    }
+
     private static func checkDuplicates(_ set: SpecSet, diagnostics: DiagnosticCollector) {
-        var seenJobs: [String: SourceLocation] = [:]
-        for job in set.jobs {
-            if let first = seenJobs[job.name.value] {
-                diagnostics.error(
-                    .objectDuplicate, "NotebookValidationJob '\(job.name.value)' is defined twice", at: job.name.location,
-                    help: "rename one of them; names must be unique in an environment",
-                    notes: [DiagnosticNote("first defined here", at: first)])
-            } else {
-                seenJobs[job.name.value] = job.name.location
-            }
-        }
-        var seenPipelines: [String: SourceLocation] = [:]
-        for pipeline in set.modelPipelines {
-            if let first = seenPipelines[pipeline.name.value] {
-                diagnostics.error(
-                    .objectDuplicate, "ModelPipeline '\(pipeline.name.value)' is defined twice", at: pipeline.name.location,
-                    help: "rename one of them; names must be unique in an environment",
-                    notes: [DiagnosticNote("first defined here", at: first)])
-            } else {
-                seenPipelines[pipeline.name.value] = pipeline.name.location
-            }
-        }
+        reportRepeatedNames(set.jobs.map(\.name), kind: jobKind, diagnostics: diagnostics)
+        reportRepeatedNames(set.modelPipelines.map(\.name), kind: ModelPipelineDecoder.kind, diagnostics: diagnostics)
         var seenObjects: [String: SourceLocation] = [:]
         for object in set.supportingObjects {
             let key = "\(object.apiVersion.split(separator: "/").dropLast().joined())/\(object.kind)/\(object.name.value)"
@@ -84,26 +79,7 @@ public enum SpecDecoder {
                 help: "reinstall nbgitops; its resource bundle is missing")
             return nil
         }
-        let apiVersionNode = root["apiVersion"]
-        let apiVersion = apiVersionNode?.scalar?.value ?? ""
-        if !jobAPIVersions.contains(apiVersion) {
-            diagnostics.error(
-                .documentKind, "NotebookValidationJob has apiVersion '\(apiVersion)'",
-                at: apiVersionNode?.location ?? root.location,
-                help: "use apiVersion: \(jobAPIVersions[0]) (or \(jobAPIVersions[1]))")
-        }
-        for pair in root.pairs ?? [] {
-            guard let key = pair.key.scalar?.value else { continue }
-            if !["apiVersion", "kind", "metadata", "spec"].contains(key) {
-                let help =
-                    key == "status"
-                    ? "status is written by a controller; remove it from the spec file"
-                    : Suggestions.closest(to: key, in: ["apiVersion", "kind", "metadata", "spec"]).map { "did you mean '\($0)'?" }
-                        ?? "remove it"
-                diagnostics.error(
-                    .fieldUnknown, "unknown field '\(key)' in NotebookValidationJob", at: pair.key.location, help: help)
-            }
-        }
+        let apiVersion = checkEnvelope(root, kind: jobKind, apiVersions: jobAPIVersions, diagnostics: diagnostics)
         let metadata = MetadataDecoder.decode(root, kind: jobKind, nameRule: .dnsLabel, diagnostics: diagnostics)
         guard let specNode = root["spec"] else {
             diagnostics.error(
@@ -131,6 +107,30 @@ public enum SpecDecoder {
         let context = JobContext(spec: spec, sourceMap: sourceMap, fallback: specNode.location, diagnostics: diagnostics)
         let job = context.makeJob(document: document, apiVersion: apiVersion, metadata: metadata)
         return diagnostics.errorCount == errorsBefore ? job : nil
+    }
+
+    /// The top level every spec kind shares: one of the kind's `apiVersions`, and no fields but
+    /// apiVersion, kind, metadata and spec. Returns the apiVersion as written.
+    static func checkEnvelope(
+        _ root: YAMLNode, kind: String, apiVersions: [String], diagnostics: DiagnosticCollector
+    ) -> String {
+        let apiVersionNode = root["apiVersion"]
+        let apiVersion = apiVersionNode?.scalar?.value ?? ""
+        if !apiVersions.contains(apiVersion) {
+            diagnostics.error(
+                .documentKind, "\(kind) has apiVersion '\(apiVersion)'", at: apiVersionNode?.location ?? root.location,
+                help: "use apiVersion: \(apiVersions[0])" + (apiVersions.count > 1 ? " (or \(apiVersions[1]))" : ""))
+        }
+        let topLevel = ["apiVersion", "kind", "metadata", "spec"]
+        for pair in root.pairs ?? [] {
+            guard let key = pair.key.scalar?.value, !topLevel.contains(key) else { continue }
+            let help =
+                key == "status"
+                ? "status is written by a controller; remove it from the spec file"
+                : Suggestions.closest(to: key, in: topLevel).map { "did you mean '\($0)'?" } ?? "remove it"
+            diagnostics.error(.fieldUnknown, "unknown field '\(key)' in \(kind)", at: pair.key.location, help: help)
+        }
+        return apiVersion
     }
 
     /// `nbgitops.dev/platforms`: a comma-separated list of known platforms (the job is planned

@@ -252,15 +252,7 @@ enum BuildPlanner {
             let sourceRef = validationKustomization.value(at: "spec.sourceRef")
         else { return nil }
         let name = base + buildNamespaceSuffix
-        // The builds folder sits next to the manifests folder the validation Kustomization
-        // applies (also when an overlay set delivery.path to `<somewhere>/manifests`).
-        guard let manifests = DeliveryPlanner.manifestsPath(context) else { return nil }
-        let folder: String
-        if manifests.hasSuffix("/manifests") {
-            folder = String(manifests.dropLast("manifests".count)) + OutputLayout.buildsFolderName
-        } else if let output = context.delivery.outputPath {
-            folder = OutputLayout.buildsFolder(environment: context.environment.name, outputRoot: output)
-        } else {
+        guard let folder = DeliveryPlanner.siblingFolder(OutputLayout.buildsFolderName, context: context) else {
             return nil
         }
         var checks: [ManifestNode] = []

@@ -313,6 +313,16 @@ public enum DeliveryPlanner {
         }
     }
 
+    /// The repository path of the folder `name` (`builds`, `serving`) that sits next to the
+    /// manifests folder the validation Kustomization applies — also when an overlay set
+    /// delivery.path to `<somewhere>/manifests`; nil when there is none to point at.
+    static func siblingFolder(_ name: String, context: PlanContext) -> String? {
+        guard let manifests = manifestsPath(context) else { return nil }
+        if manifests.hasSuffix("/manifests") { return String(manifests.dropLast("manifests".count)) + name }
+        guard let output = context.delivery.outputPath else { return nil }
+        return OutputLayout.folder(name, environment: context.environment.name, outputRoot: output)
+    }
+
     /// Flux: the Kustomization applying `<env>/serving/` (the InferenceServices) once the
     /// validation Kustomization is Ready — `wait: true` makes it Ready only when its Jobs
     /// completed, so a model is served only after the notebook that writes it succeeded. The
@@ -321,17 +331,8 @@ public enum DeliveryPlanner {
         guard let base = validationKustomization.value(at: "metadata.name")?.stringValue,
             let namespace = validationKustomization.value(at: "metadata.namespace")?.stringValue,
             let sourceRef = validationKustomization.value(at: "spec.sourceRef"),
-            let manifests = manifestsPath(context)
+            let folder = siblingFolder(OutputLayout.servingFolderName, context: context)
         else { return nil }
-        let folder: String
-        if manifests.hasSuffix("/manifests") {
-            folder = String(manifests.dropLast("manifests".count)) + OutputLayout.servingFolderName
-        } else if let output = context.delivery.outputPath {
-            folder = OutputLayout.folder(
-                OutputLayout.servingFolderName, environment: context.environment.name, outputRoot: output)
-        } else {
-            return nil
-        }
         let name = base + "-" + OutputLayout.servingFolderName
         var record = FieldRecord(context)
         let manifest = PlanMetadata.object(

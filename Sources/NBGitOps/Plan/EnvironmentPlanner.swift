@@ -105,14 +105,7 @@ public enum EnvironmentPlanner {
             }
         }
         objects = ImmutableObjects.marked(objects, context: context)
-        objects = objects.map { object in
-            var object = object
-            let snapshot = object
-            if context.recordsProvenance {
-                object.deriveProvenance { FieldProvenance.common(snapshot, base: $0, context: context) }
-            }
-            return object
-        }
+        objects = withCommonProvenance(objects, context: context)
         objects.sort(by: applyOrder)
 
         var delivery: [PlannedObject] = []
@@ -129,14 +122,7 @@ public enum EnvironmentPlanner {
         plan.unusableTemplates = builds.unusableTemplates
         if separateBuilds {
             var buildObjects = ImmutableObjects.marked(builds.objects, context: context)
-            buildObjects = buildObjects.map { object in
-                var object = object
-                let snapshot = object
-                if context.recordsProvenance {
-                    object.deriveProvenance { FieldProvenance.common(snapshot, base: $0, context: context) }
-                }
-                return object
-            }
+            buildObjects = withCommonProvenance(buildObjects, context: context)
             plan.buildObjects = buildObjects.sorted(by: applyOrder)
             delivery = delivery.flatMap { object -> [PlannedObject] in
                 guard object.kind == "Kustomization",
@@ -153,14 +139,7 @@ public enum EnvironmentPlanner {
             plan.deliveryObjects = delivery
         }
         if separateServing {
-            plan.servingObjects = serving.map { object in
-                var object = object
-                let snapshot = object
-                if context.recordsProvenance {
-                    object.deriveProvenance { FieldProvenance.common(snapshot, base: $0, context: context) }
-                }
-                return object
-            }.sorted(by: applyOrder)
+            plan.servingObjects = withCommonProvenance(serving, context: context).sorted(by: applyOrder)
             let validationName = context.derivedName(environment.name)
             plan.deliveryObjects = plan.deliveryObjects.flatMap { object -> [PlannedObject] in
                 guard object.kind == "Kustomization", object.name == validationName,
@@ -171,6 +150,18 @@ public enum EnvironmentPlanner {
             }
         }
         return plan
+    }
+
+    /// The objects with the fields every object shares added to their provenance on demand
+    /// (`FieldProvenance.common`); unchanged when the plan keeps no provenance.
+    static func withCommonProvenance(_ objects: [PlannedObject], context: PlanContext) -> [PlannedObject] {
+        guard context.recordsProvenance else { return objects }
+        return objects.map { object in
+            var object = object
+            let snapshot = object
+            object.deriveProvenance { FieldProvenance.common(snapshot, base: $0, context: context) }
+            return object
+        }
     }
 
     /// Apply order: wave, then kind, then namespace, then name (all by UTF-8 bytes).

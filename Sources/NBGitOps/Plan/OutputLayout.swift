@@ -76,10 +76,6 @@ public enum OutputLayout {
     }
 
     /// The repository path of an environment's builds folder: `<outputRoot>/<env>/builds`.
-    public static func buildsFolder(environment: String, outputRoot: String) -> String {
-        folder(buildsFolderName, environment: environment, outputRoot: outputRoot)
-    }
-
     /// `<output>/<env>/<name>` (`gitops/kubernetes/serving`).
     public static func folder(_ name: String, environment: String, outputRoot: String) -> String {
         let root = normalizeRoot(outputRoot)

@@ -22,11 +22,8 @@ enum ModelPipelineRules {
         for pipeline in context.specs.modelPipelines
         where EnvironmentPlanner.isPlanned(annotations: pipeline.annotations, on: context.platform) {
             let name = pipeline.source.job
-            guard !context.specs.jobs.contains(where: { $0.name.value == name.value }) else {
-                guard
-                    let job = context.specs.jobs.first(where: { $0.name.value == name.value }),
-                    !EnvironmentPlanner.isPlanned(job, on: context.platform)
-                else { continue }
+            if let job = context.specs.jobs.first(where: { $0.name.value == name.value }) {
+                guard !EnvironmentPlanner.isPlanned(job, on: context.platform) else { continue }
                 context.report(
                     "ModelPipeline '\(pipeline.name.value)' serves the output of job '\(name.value)', which is not planned on \(context.platform.rawValue) (its \(AnnotationKey.platforms) annotation)",
                     at: name.location,
