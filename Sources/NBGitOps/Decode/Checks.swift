@@ -234,6 +234,13 @@ public enum SecretHeuristics {
         let upper = name.uppercased()
         return credentialWords.contains { upper.contains($0) }
     }
+
+    /// `HF_TOKEN_PATH=/secrets/hf/token`, `TOKEN_FILE=$(workspaces.token.path)/token`: a variable
+    /// naming where a credential file is, not holding one.
+    public static func isFileReference(name: String, value: String) -> Bool {
+        let upper = name.uppercased()
+        return ["_PATH", "_FILE", "_DIR"].contains { upper.hasSuffix($0) } && (value.hasPrefix("/") || value.hasPrefix("$("))
+    }
 }
 
 /// Path helpers.

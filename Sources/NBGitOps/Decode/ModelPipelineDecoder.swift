@@ -29,25 +29,99 @@ enum ModelPipelineDecoder {
         var validator = SchemaValidator(subject: kind, diagnostics: diagnostics)
         guard let spec = validator.validate(specNode, against: schema, path: "spec"), let metadata else { return nil }
         let sourceMap = validator.sourceMap
+        func at(_ path: String) -> SourceLocation { sourceMap.nearest(path) ?? specNode.location }
         func located(_ path: String) -> Located<String>? {
             guard let value = spec.value(at: path.dropPrefix("spec."))?.stringValue else { return nil }
-            return Located(value, at: sourceMap.nearest(path) ?? specNode.location)
+            return Located(value, at: at(path))
         }
         func integer(_ path: String) -> Located<Int>? {
             guard case .int(let value)? = spec.value(at: path.dropPrefix("spec.")) else { return nil }
-            return Located(value, at: sourceMap.nearest(path) ?? specNode.location)
+            return Located(value, at: at(path))
         }
-        guard let job = located("spec.source.notebookOutput.job"),
-            let volume = located("spec.source.notebookOutput.volume"),
-            let path = located("spec.source.notebookOutput.path"),
-            let size = located("spec.size.model"),
-            let format = located("spec.serving.modelFormat.name")
-        else { return nil }
-        // (The schema's pattern keeps `path` inside the claim: relative, no `.` or `..` folders.)
-        if Quantity.value(size.value) == nil {
+        func strings(_ path: String) -> [Located<String>]? {
+            guard let items = spec.value(at: path.dropPrefix("spec."))?.elements else { return nil }
+            return items.enumerated().compactMap { index, item in
+                item.stringValue.map { Located($0, at: at("\(path)[\(index)]")) }
+            }
+        }
+        guard let size = located("spec.size.model"), let format = located("spec.serving.modelFormat.name") else {
+            return nil
+        }
+        for quantity in [size, located("spec.size.largestFile"), located("spec.workspace.size")].compactMap({ $0 })
+        where Quantity.value(quantity.value) == nil {
             diagnostics.error(
-                .quantity, "size.model '\(size.value)' is not a quantity nbgitops can use", at: size.location,
-                help: "write the model's size with a binary suffix, e.g. 4Gi")
+                .quantity, "'\(quantity.value)' is not a quantity nbgitops can use", at: quantity.location,
+                help: "write a size with a suffix, e.g. 4Gi or 438G")
+        }
+        if let largest = located("spec.size.largestFile"), let file = Quantity.value(largest.value),
+            let model = Quantity.value(size.value), file > model
+        {
+            diagnostics.error(
+                .fieldRange, "size.largestFile (\(largest.value)) is larger than size.model (\(size.value))",
+                at: largest.location, help: "size.model is the whole model on disk: at least its largest file")
+        }
+
+        // The source: exactly one of notebookOutput and huggingFace.
+        var notebookOutput: ModelPipeline.NotebookOutput?
+        if let job = located("spec.source.notebookOutput.job"), let volume = located("spec.source.notebookOutput.volume"),
+            let path = located("spec.source.notebookOutput.path")
+        {
+            // (The schema's pattern keeps `path` inside the claim: relative, no `.` or `..` folders.)
+            notebookOutput = ModelPipeline.NotebookOutput(job: job, volume: volume, path: path)
+        }
+        let huggingFace = decodeHuggingFace(
+            located: located, strings: strings, at: at, hasNode: spec.value(at: "source.huggingFace") != nil,
+            diagnostics: diagnostics)
+        switch (notebookOutput, spec.value(at: "source.huggingFace")) {
+        case (nil, nil):
+            diagnostics.error(
+                .modelSourceShape, "ModelPipeline '\(metadata.name.value)' names no source", at: at("spec.source"),
+                help: "add source.huggingFace (repo, revision) or source.notebookOutput (job, volume, path)")
+        case (.some, .some):
+            diagnostics.error(
+                .modelSourceShape,
+                "ModelPipeline '\(metadata.name.value)' names two sources, notebookOutput and huggingFace",
+                at: at("spec.source.huggingFace"), help: "keep one of them; a pipeline serves one model")
+        default: break
+        }
+        var delivery: Located<ModelDelivery>?
+        if let text = located("spec.delivery"), let value = ModelDelivery(rawValue: text.value) {
+            delivery = Located(value, at: text.location)
+        }
+        if notebookOutput != nil, let delivery, delivery.value == .modelcar {
+            diagnostics.error(
+                .modelSourceShape,
+                "a notebookOutput source is served from the claim the notebook wrote (delivery: pvc); nbgitops does not package it as a ModelCar",
+                at: delivery.location, help: "remove delivery, or write delivery: pvc")
+        }
+        var modelcar: ModelPipeline.Modelcar?
+        if spec.value(at: "modelcar") != nil {
+            if notebookOutput != nil || delivery?.value == .pvc {
+                diagnostics.error(
+                    .modelSourceShape, "modelcar settings on a ModelPipeline delivered on a claim (delivery: pvc)",
+                    at: at("spec.modelcar"), help: "remove modelcar, or write delivery: modelcar")
+            }
+            var destinations: [ModelPipeline.Destination] = []
+            for (index, item) in (spec.value(at: "modelcar.destinations")?.elements ?? []).enumerated() {
+                let path = "spec.modelcar.destinations[\(index)]"
+                let stream = located(path + ".imageStream")
+                let repository = located(path + ".registry.repository")
+                let secret = located(path + ".registry.pushSecret")
+                if let stream, repository == nil {
+                    destinations.append(.imageStream(stream, at: at(path)))
+                } else if let repository, let secret, stream == nil {
+                    destinations.append(.registry(repository: repository, pushSecret: secret, at: at(path)))
+                } else if item.stringValue == nil {
+                    diagnostics.error(
+                        .modelSourceShape,
+                        "a ModelCar destination names \(stream == nil ? "neither" : "both") imageStream \(stream == nil ? "nor" : "and") registry",
+                        at: at(path),
+                        help: "write one destination per item: imageStream: NAME, or registry: {repository, pushSecret}")
+                }
+            }
+            modelcar = ModelPipeline.Modelcar(
+                packager: located("spec.modelcar.packager"), baseImage: located("spec.modelcar.baseImage"),
+                destinations: destinations, location: at("spec.modelcar"))
         }
         let minReplicas = integer("spec.serving.minReplicas")
         let maxReplicas = integer("spec.serving.maxReplicas")
@@ -57,14 +131,149 @@ enum ModelPipelineDecoder {
                 at: minReplicas.location, help: "lower minReplicas or raise maxReplicas")
         }
         guard diagnostics.errorCount == errorsBefore else { return nil }
-        return ModelPipeline(
+        var pipeline = ModelPipeline(
             name: metadata.name, namespace: metadata.namespace, annotations: metadata.annotations,
-            source: ModelPipeline.NotebookOutput(job: job, volume: volume, path: path), modelSize: size,
+            notebookOutput: notebookOutput, huggingFace: huggingFace, modelSize: size,
             serving: ModelPipeline.Serving(
                 modelFormat: format, modelFormatVersion: located("spec.serving.modelFormat.version"),
                 runtime: located("spec.serving.runtime"), minReplicas: minReplicas, maxReplicas: maxReplicas,
-                resources: spec.value(at: "serving.resources"),
-                location: sourceMap.nearest("spec.serving") ?? specNode.location),
+                resources: spec.value(at: "serving.resources"), location: at("spec.serving")),
             sourceMap: sourceMap, file: document.file, documentIndex: document.index)
+        pipeline.largestFile = located("spec.size.largestFile")
+        pipeline.delivery = delivery
+        pipeline.modelcar = modelcar
+        pipeline.workspaceSize = located("spec.workspace.size")
+        pipeline.timeout = located("spec.timeout")
+        return pipeline
+    }
+
+    /// `source.huggingFace`, with NBG118 (a revision that is not a full commit SHA) and NBG119
+    /// (patterns that fetch no weight format or several).
+    static func decodeHuggingFace(
+        located: (String) -> Located<String>?, strings: (String) -> [Located<String>]?, at: (String) -> SourceLocation,
+        hasNode: Bool, diagnostics: DiagnosticCollector
+    ) -> ModelPipeline.HuggingFace? {
+        guard hasNode, let repo = located("spec.source.huggingFace.repo"),
+            let revision = located("spec.source.huggingFace.revision")
+        else { return nil }
+        let isSHA =
+            revision.value.utf8.count == 40
+            && revision.value.utf8.allSatisfy { byte in
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+            }
+        if !isSHA {
+            diagnostics.error(
+                .modelRevision,
+                "huggingFace.revision '\(revision.value)' is not a full commit SHA; a branch or tag moves, so the rendered tree would not say which model it serves",
+                at: revision.location,
+                help:
+                    "write the 40-hex commit SHA the revision points at today (the repository's 'Files and versions' history, or `git ls-remote https://huggingface.co/\(repo.value) \(revision.value)`)"
+            )
+        }
+        let written = strings("spec.source.huggingFace.allowPatterns")
+        let allow =
+            written
+            ?? ModelPipeline.HuggingFace.defaultAllowPatterns.map {
+                Located($0, at: at("spec.source.huggingFace"))
+            }
+        let ignore = strings("spec.source.huggingFace.ignorePatterns") ?? []
+        let formats = WeightFormats.fetched(allow: allow.map(\.value), ignore: ignore.map(\.value))
+        if formats.count != 1 {
+            let reportAt = written == nil ? at("spec.source.huggingFace") : at("spec.source.huggingFace.allowPatterns")
+            if formats.isEmpty {
+                diagnostics.error(
+                    .modelWeightFormats,
+                    "the file patterns of huggingFace '\(repo.value)' fetch no model weights (\(WeightFormats.extensions.map { "*." + $0 }.joined(separator: ", ")))",
+                    at: reportAt, help: "allow the weight files the model has, e.g. '*.safetensors' or one '*.gguf' file")
+            } else {
+                let names = formats.map { "*.\($0)" }.joined(separator: ", ")
+                // At the pattern that brings in the second format, when the patterns are written.
+                var seen: Set<String> = []
+                var culprit: SourceLocation?
+                for pattern in allow where written != nil {
+                    seen.formUnion(WeightFormats.fetched(allow: [pattern.value], ignore: ignore.map(\.value)))
+                    if seen.count > 1 {
+                        culprit = pattern.location
+                        break
+                    }
+                }
+                diagnostics.error(
+                    .modelWeightFormats,
+                    "the file patterns of huggingFace '\(repo.value)' fetch \(formats.count) weight formats (\(names)): the workspace, the image and the push carry the model \(formats.count) times over",
+                    at: culprit ?? reportAt,
+                    help:
+                        "allow one format, e.g. allowPatterns: ['*.safetensors', '*.json'], or ignore the others (ignorePatterns: ['*.\(formats.last ?? "bin")'])"
+                )
+            }
+        }
+        return ModelPipeline.HuggingFace(
+            repo: repo, revision: revision, allowPatterns: allow, ignorePatterns: ignore,
+            allowPatternsWritten: written != nil,
+            tokenSecret: located("spec.source.huggingFace.tokenSecret.name"), location: at("spec.source.huggingFace"))
+    }
+}
+
+/// The model weight formats Hugging Face repositories carry, and which of them a set of
+/// allow/ignore patterns fetches (patterns as `huggingface_hub` reads them: fnmatch).
+enum WeightFormats {
+    static let extensions = ["safetensors", "bin", "pt", "pth", "gguf", "onnx", "h5", "msgpack", "ckpt", "tflite"]
+
+    /// The weight extensions some file the patterns allow can end in, and no ignore pattern drops.
+    static func fetched(allow: [String], ignore: [String]) -> [String] {
+        extensions.filter { ext in
+            let sample = "model-00001-of-00002.\(ext)"
+            let nested = "sub/\(sample)"
+            // A pattern allows the format when it matches a typical weight file name of it, or
+            // names one file of it (`granite-Q4_K_M.gguf`).
+            let allowed = allow.contains { pattern in
+                pattern.hasSuffix("." + ext) || Glob.matches(pattern, sample) || Glob.matches(pattern, nested)
+            }
+            let ignored = ignore.contains { Glob.matches($0, sample) && Glob.matches($0, nested) }
+            return allowed && !ignored
+        }
+    }
+}
+
+/// fnmatch as Python's `fnmatch.fnmatch` reads it (`*` and `?` also match `/`, `[...]` sets).
+enum Glob {
+    static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern.unicodeScalars)
+        let t = Array(text.unicodeScalars)
+        var memo: [Int: Bool] = [:]
+        func match(_ i: Int, _ j: Int) -> Bool {
+            let key = i * (t.count + 1) + j
+            if let known = memo[key] { return known }
+            let result: Bool
+            if i == p.count {
+                result = j == t.count
+            } else if p[i] == "*" {
+                result = match(i + 1, j) || (j < t.count && match(i, j + 1))
+            } else if j == t.count {
+                result = false
+            } else if p[i] == "?" {
+                result = match(i + 1, j + 1)
+            } else if p[i] == "[", let close = p[(i + 1)...].firstIndex(of: "]"), close > i + 1 {
+                var set = Array(p[(i + 1)..<close])
+                let negate = set.first == "!"
+                if negate { set.removeFirst() }
+                var inSet = false
+                var k = 0
+                while k < set.count {
+                    if k + 2 < set.count, set[k + 1] == "-" {
+                        if set[k].value <= t[j].value && t[j].value <= set[k + 2].value { inSet = true }
+                        k += 3
+                    } else {
+                        if set[k] == t[j] { inSet = true }
+                        k += 1
+                    }
+                }
+                result = inSet != negate && match(close + 1, j + 1)
+            } else {
+                result = p[i] == t[j] && match(i + 1, j + 1)
+            }
+            memo[key] = result
+            return result
+        }
+        return match(0, 0)
     }
 }

@@ -258,7 +258,9 @@ struct JobContext {
                     "env '\(name)' reads Secret '\(secret)' into an environment variable of the notebook container",
                     at: location("\(base).env[\(index)].valueFrom.secretKeyRef"), secret: secret)
             }
-            if let value = entry["value"]?.stringValue, !value.isEmpty, SecretHeuristics.looksLikeCredentialName(name) {
+            if let value = entry["value"]?.stringValue, !value.isEmpty, SecretHeuristics.looksLikeCredentialName(name),
+                !SecretHeuristics.isFileReference(name: name, value: value)
+            {
                 diagnostics.error(
                     .secretLiteral, "env '\(name)' carries a literal value that looks like a credential",
                     at: location("\(base).env[\(index)].value"),

@@ -147,7 +147,8 @@ enum SecretScanner {
         case .mapping(let pairs):
             // An env entry: {name: API_TOKEN, value: literal}
             if let name = node["name"]?.scalar?.value, let value = node.pair("value"),
-                let text = value.value.scalar?.value, !text.isEmpty, SecretHeuristics.looksLikeCredentialName(name)
+                let text = value.value.scalar?.value, !text.isEmpty, SecretHeuristics.looksLikeCredentialName(name),
+                !SecretHeuristics.isFileReference(name: name, value: text)
             {
                 diagnostics.error(
                     .secretLiteral, "env '\(name)' carries a literal value that looks like a credential",

@@ -35,6 +35,9 @@ extension RuleID {
     public static let quantity: RuleID = "NBG114"
     public static let gitPlainHTTP: RuleID = "NBG115"
     public static let gitRefAbbreviated: RuleID = "NBG116"
+    public static let modelSourceShape: RuleID = "NBG117"
+    public static let modelRevision: RuleID = "NBG118"
+    public static let modelWeightFormats: RuleID = "NBG119"
 
     // Volumes (the operator's webhook rules, ADR-053).
     public static let volumeDuplicateName: RuleID = "NBG120"
@@ -157,6 +160,10 @@ public enum RuleCatalog {
         RuleDescription(.quantity, .error, "a resource quantity cannot be parsed"),
         RuleDescription(.gitPlainHTTP, .warning, "a git URL uses plain http"),
         RuleDescription(.gitRefAbbreviated, .warning, "a git ref looks like an abbreviated commit SHA"),
+        RuleDescription(
+            .modelSourceShape, .error, "a ModelPipeline's source, delivery and modelcar settings contradict each other"),
+        RuleDescription(.modelRevision, .error, "a Hugging Face revision is not a full commit SHA"),
+        RuleDescription(.modelWeightFormats, .error, "a ModelPipeline's file patterns fetch no weight format, or more than one"),
         RuleDescription(.volumeDuplicateName, .error, "two volumes share a name", stage: .check),
         RuleDescription(.volumeSourceCount, .error, "a volume does not have exactly one source", stage: .check),
         RuleDescription(.volumeMountUndeclared, .error, "a volume mount names an undeclared volume", stage: .check),

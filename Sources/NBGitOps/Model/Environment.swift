@@ -20,6 +20,8 @@ public struct Environment: Sendable {
     public var defaults = SpecDefaults()
     /// KServe as the cluster has it configured (`kserve` of an overlay).
     public var kserve = KServeSettings()
+    /// What the cluster offers model pipelines (`models` of an overlay).
+    public var models = ModelSettings()
 
     public init(
         name: String, overlays: [OverlayReference], platform: Traced<Platform>, storage: StorageSettings,
@@ -135,8 +137,67 @@ public struct KServeSettings: Sendable {
     /// nil when no overlay says (nbgitops does not guess a cluster's configuration).
     public var enableModelcar: Traced<Bool?>
 
-    public init(enableModelcar: Traced<Bool?> = .byDefault(nil, "not declared by any overlay")) {
+    /// `storageInitializer.uidModelcar`: the modelcar container's UID; nil when not declared.
+    public var uidModelcar: Traced<Int?>
+
+    public init(
+        enableModelcar: Traced<Bool?> = .byDefault(nil, "not declared by any overlay"),
+        uidModelcar: Traced<Int?> = .byDefault(nil, "not declared by any overlay")
+    ) {
         self.enableModelcar = enableModelcar
+        self.uidModelcar = uidModelcar
+    }
+}
+
+/// What the cluster offers ModelPipelines (`models` of an overlay), and the images their steps run.
+public struct ModelSettings: Sendable {
+    /// Without `delivery`, a model below this size is a ModelCar, one from it on a PVC.
+    public var modelcarLimit: Traced<String>
+    /// The largest layer the registry accepts.
+    public var registryLayerLimit: Traced<String>
+    /// Free ephemeral storage on a pipeline node; nil = unknown.
+    public var nodeEphemeralFree: Traced<String?>
+    /// Free image-filesystem space on a serving node; nil = unknown.
+    public var nodeImageFsFree: Traced<String?>
+    /// Bytes per second (a quantity) of a Hugging Face download and of a registry push.
+    public var downloadThroughput: Traced<String>
+    public var pushThroughput: Traced<String>
+    /// The Python image of the download and packaging steps, and the skopeo image.
+    public var toolsImage: Traced<String>
+    public var skopeoImage: Traced<String>
+
+    public static let defaultModelcarLimit = "40Gi"
+    public static let defaultRegistryLayerLimit = "50Gi"
+    public static let defaultDownloadThroughput = "20Mi"
+    public static let defaultPushThroughput = "10Mi"
+    /// ubi9/python-312 by digest (the steps use only the standard library, and pip for olot).
+    public static let defaultToolsImage =
+        "registry.access.redhat.com/ubi9/python-312@sha256:57731b9fb128bfa9be6c00d3ae0b0f6dd8f4f23c7e2572bde1cae15c8fb16c90"
+    /// skopeo 1.22.2 by digest.
+    public static let defaultSkopeoImage =
+        "quay.io/skopeo/stable:v1.22.2@sha256:0b98d4296bfd35680c09fd40a5bff17b8569715258a4bee0a7ae3ca500eaaece"
+
+    public init(
+        modelcarLimit: Traced<String> = .byDefault(
+            defaultModelcarLimit, "above ~40 GB the private-ai-demo abandoned ModelCars for PVCs"),
+        registryLayerLimit: Traced<String> = .byDefault(
+            defaultRegistryLayerLimit, "Quay's and S3-backed registries' usual per-layer limit"),
+        nodeEphemeralFree: Traced<String?> = .byDefault(nil, "not declared by any overlay"),
+        nodeImageFsFree: Traced<String?> = .byDefault(nil, "not declared by any overlay"),
+        downloadThroughput: Traced<String> = .byDefault(
+            defaultDownloadThroughput, "a cautious sustained Hugging Face download rate"),
+        pushThroughput: Traced<String> = .byDefault(defaultPushThroughput, "a cautious sustained registry push rate"),
+        toolsImage: Traced<String> = .byDefault(defaultToolsImage, "ubi9/python-312, pinned by digest"),
+        skopeoImage: Traced<String> = .byDefault(defaultSkopeoImage, "skopeo 1.22.2, pinned by digest")
+    ) {
+        self.modelcarLimit = modelcarLimit
+        self.registryLayerLimit = registryLayerLimit
+        self.nodeEphemeralFree = nodeEphemeralFree
+        self.nodeImageFsFree = nodeImageFsFree
+        self.downloadThroughput = downloadThroughput
+        self.pushThroughput = pushThroughput
+        self.toolsImage = toolsImage
+        self.skopeoImage = skopeoImage
     }
 }
 

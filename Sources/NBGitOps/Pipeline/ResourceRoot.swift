@@ -142,7 +142,7 @@ public struct ResourceRoot: Sendable, Hashable {
                         BuildTemplates.Template(
                             file: display, manifest: ManifestConversion.convert(document.root)))
                 }
-            } else if name.hasSuffix(".sh"), let text = Self.text(file) {
+            } else if name.hasSuffix(".sh") || name.hasSuffix(".py"), let text = Self.text(file) {
                 templates.scripts.append(ScriptFile(name: name, contents: text))
             }
         }

@@ -108,7 +108,13 @@ public enum ImmutableObjects {
     /// for scheduling and image pulls), else a healthy but slow validation reads as a failure.
     /// Whole minutes, at least 5m.
     public static func fluxTimeout(_ objects: [PlannedObject]) -> String {
-        let longest = objects.compactMap { $0.manifest.value(at: "spec.activeDeadlineSeconds")?.intValue }.max() ?? 0
+        let deadlines = objects.compactMap { $0.manifest.value(at: "spec.activeDeadlineSeconds")?.intValue }
+        let timeouts = objects.compactMap { object -> Int? in
+            guard object.kind == "PipelineRun", let text = object.manifest.value(at: "spec.timeouts.pipeline")?.stringValue
+            else { return nil }
+            return Durations.seconds(text)
+        }
+        let longest = (deadlines + timeouts).max() ?? 0
         let minutes = max(5, (longest + 300 + 59) / 60)
         return "\(minutes)m"
     }

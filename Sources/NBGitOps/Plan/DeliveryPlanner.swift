@@ -271,7 +271,7 @@ public enum DeliveryPlanner {
                         ]
                     )
                 ])
-            let kustomization = PlanMetadata.object(
+            var kustomization = PlanMetadata.object(
                 apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name, namespace: namespace,
                 labels: labels,
                 body: [
@@ -295,11 +295,23 @@ public enum DeliveryPlanner {
                             "timeout": kustomizationRecord.set(
                                 "spec.timeout", .string(ImmutableObjects.fluxTimeout(objects)),
                                 from: FieldOrigin(
-                                    .builtinDefault("the longest Job's activeDeadlineSeconds + 5 minutes, at least 5m"),
+                                    .builtinDefault(
+                                        "the longest Job's activeDeadlineSeconds (or PipelineRun's timeouts.pipeline) + 5 minutes, at least 5m"
+                                    ),
                                     rule: "wait: true health-checks Jobs until they finish")),
                         ]
                     )
                 ])
+            // Model pipelines' PipelineRuns (ModelPipeline) must have succeeded before the serving
+            // Kustomization, which depends on this one, applies.
+            if objects.contains(where: { $0.kind == "PipelineRun" }), var spec = kustomization["spec"] {
+                spec["healthCheckExprs"] = kustomizationRecord.set(
+                    "spec.healthCheckExprs", .list([pipelineRunHealth]),
+                    from: FieldOrigin(
+                        .builtinDefault("a PipelineRun is healthy once Succeeded: the models are delivered before serving starts")
+                    ))
+                kustomization["spec"] = spec
+            }
             return [
                 PlannedObject(
                     apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", name: name, namespace: namespace,
@@ -312,6 +324,13 @@ public enum DeliveryPlanner {
             ]
         }
     }
+
+    /// Flux's health of a Tekton PipelineRun (kstatus knows no `Succeeded` condition).
+    static let pipelineRunHealth: ManifestNode = [
+        "apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
+        "current": "status.?conditions.orValue([]).exists(c, c.type == 'Succeeded' && c.status == 'True')",
+        "failed": "status.?conditions.orValue([]).exists(c, c.type == 'Succeeded' && c.status == 'False')",
+    ]
 
     /// The repository path of the folder `name` (`builds`, `serving`) that sits next to the
     /// manifests folder the validation Kustomization applies — also when an overlay set

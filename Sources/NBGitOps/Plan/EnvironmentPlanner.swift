@@ -119,7 +119,7 @@ public enum EnvironmentPlanner {
         var plan = EnvironmentPlan(environment: environment, objects: objects, deliveryObjects: delivery)
         plan.delivery = context.delivery
         plan.droppedDuplicates = deduplicated.dropped
-        plan.unusableTemplates = builds.unusableTemplates
+        plan.unusableTemplates = builds.unusableTemplates + kindPlans.flatMap(\.unusableTemplates)
         if separateBuilds {
             var buildObjects = ImmutableObjects.marked(builds.objects, context: context)
             buildObjects = withCommonProvenance(buildObjects, context: context)

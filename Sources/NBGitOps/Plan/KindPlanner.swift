@@ -20,6 +20,8 @@ struct KindPlan {
     /// Argo CD; Flux applies them from `<env>/serving/` by a Kustomization depending on the
     /// validation one).
     var serving: [PlannedObject] = []
+    /// Templates the kind needed but could not use (NBG153, reported by the Check stage).
+    var unusableTemplates: [UnusableTemplate] = []
 }
 
 /// The planners of the spec kinds nbgitops compiles, in the order their objects are planned.

@@ -17,17 +17,22 @@ enum ModelPipelinePlanner {
         kind: ModelPipelineDecoder.kind,
         // The predictor runs as KServe's account and reads a claim the job's unit already holds.
         units: { _, _ in [] },
-        plan: { specs, _, _, context in KindPlan(objects: [], builds: nil, serving: plan(specs, context: context)) })
+        plan: { specs, _, resources, context in
+            let huggingFace = HuggingFacePlanner.plan(specs, templates: resources.buildTemplates, context: context)
+            return KindPlan(
+                objects: huggingFace.objects, builds: nil, serving: plan(specs, context: context) + huggingFace.serving,
+                unusableTemplates: huggingFace.unusableTemplates)
+        })
 
     /// The job, the claim and the mount a pipeline serves from, when they exist as it says.
     struct ResolvedSource {
         var job: NotebookValidationJob
         var claim: Located<String>
+        var output: ModelPipeline.NotebookOutput
     }
 
     static func resolve(_ pipeline: ModelPipeline, specs: SpecSet, platform: Platform) -> ResolvedSource? {
-        let source = pipeline.source
-        guard
+        guard let source = pipeline.notebookOutput,
             let job = specs.jobs.first(where: {
                 $0.name.value == source.job.value && EnvironmentPlanner.isPlanned($0, on: platform)
             }),
@@ -35,22 +40,29 @@ enum ModelPipelinePlanner {
             case .persistentVolumeClaim(let claim, let readOnly) = volume.source, !readOnly,
             job.podConfig.volumeMounts.contains(where: { $0.name.value == source.volume.value && !$0.readOnly })
         else { return nil }
-        return ResolvedSource(job: job, claim: claim)
+        return ResolvedSource(job: job, claim: claim, output: source)
     }
 
     static func plan(_ specs: SpecSet, context: PlanContext) -> [PlannedObject] {
         specs.modelPipelines.filter {
             EnvironmentPlanner.isPlanned(annotations: $0.annotations, on: context.platform)
         }.compactMap { pipeline in
-            resolve(pipeline, specs: specs, platform: context.platform).map {
-                inferenceService(pipeline, source: $0, context: context)
+            resolve(pipeline, specs: specs, platform: context.platform).map { source in
+                inferenceService(
+                    pipeline, storageURI: "pvc://\(source.claim.value)/\(source.output.path.value)",
+                    storageOrigin: FieldOrigin(
+                        .spec(source.output.path.location), field: "spec.source.notebookOutput",
+                        rule: "pvc://<claim of job '\(source.job.name.value)' volume '\(source.output.volume.value)' "
+                            + "(\(source.claim.location))>/<path>: the claim the notebook writes, mounted read-only"),
+                    context: context)
             }
         }
     }
 
-    static func inferenceService(_ pipeline: ModelPipeline, source: ResolvedSource, context: PlanContext)
-        -> PlannedObject
-    {
+    static func inferenceService(
+        _ pipeline: ModelPipeline, storageURI: String, storageOrigin: FieldOrigin,
+        podSecurityContext: (ManifestNode, FieldOrigin)? = nil, context: PlanContext
+    ) -> PlannedObject {
         let name = context.derivedName(pipeline.name.value)
         let serving = pipeline.serving
         var record = FieldRecord(context)
@@ -58,8 +70,7 @@ enum ModelPipelinePlanner {
             "",
             FieldOrigin(
                 .spec(pipeline.name.location), field: "ModelPipeline",
-                rule: "one KServe InferenceService per ModelPipeline, applied after the Job that writes the model"))
-        let storageURI = "pvc://\(source.claim.value)/\(pipeline.source.path.value)"
+                rule: "one KServe InferenceService per ModelPipeline, applied after what delivers the model"))
         // A predictor asking for the GPU resource tolerates the GPU nodes' taints and carries
         // their labels, as validation pods do (seed 001: a GPU-tainted cluster strands pods that
         // do not); a requests-only GPU gets an equal limit.
@@ -84,12 +95,7 @@ enum ModelPipelinePlanner {
             ),
             (
                 "storageUri",
-                record.set(
-                    "spec.predictor.model.storageUri", .string(storageURI),
-                    from: FieldOrigin(
-                        .spec(pipeline.source.path.location), field: "spec.source.notebookOutput",
-                        rule: "pvc://<claim of job '\(source.job.name.value)' volume '\(pipeline.source.volume.value)' "
-                            + "(\(source.claim.location))>/<path>: the claim the notebook writes, mounted read-only"))
+                record.set("spec.predictor.model.storageUri", .string(storageURI), from: storageOrigin)
             ),
             (
                 "resources",
@@ -131,11 +137,13 @@ enum ModelPipelinePlanner {
                 "securityContext",
                 record.set(
                     "spec.predictor.securityContext",
-                    ValidationJobPlanner.podSecurityContext(context.platform, security: context.environment.security),
-                    from: FieldProvenance.traced(
-                        context.environment.platform, field: "platform",
-                        rule: "the validation pods' identity (user, group, fsGroup): the predictor reads the files the "
-                            + "notebook wrote as the same group"))
+                    podSecurityContext?.0
+                        ?? ValidationJobPlanner.podSecurityContext(context.platform, security: context.environment.security),
+                    from: podSecurityContext?.1
+                        ?? FieldProvenance.traced(
+                            context.environment.platform, field: "platform",
+                            rule: "the validation pods' identity (user, group, fsGroup): the predictor reads the files the "
+                                + "notebook wrote as the same group"))
             ),
             (
                 "nodeSelector",

@@ -123,8 +123,42 @@ public enum EnvironmentResolver {
         }
         resolved.defaults = defaults
         if let (value, origin) = stack.lookup("kserve.enableModelcar"), let flag = value.boolValue {
-            resolved.kserve = KServeSettings(enableModelcar: Traced(flag, origin))
+            resolved.kserve.enableModelcar = Traced(flag, origin)
         }
+        if let (value, origin) = stack.lookup("kserve.uidModelcar"), let uid = value.intValue {
+            resolved.kserve.uidModelcar = Traced(uid, origin)
+        }
+        var models = ModelSettings()
+        func quantity(_ path: String, _ keyPath: WritableKeyPath<ModelSettings, Traced<String>>) {
+            if let (value, origin) = stack.lookup(path), let text = value.stringValue {
+                models[keyPath: keyPath] = Traced(text, origin)
+            }
+        }
+        func optionalQuantity(_ path: String, _ keyPath: WritableKeyPath<ModelSettings, Traced<String?>>) {
+            if let (value, origin) = stack.lookup(path), let text = value.stringValue {
+                models[keyPath: keyPath] = Traced(text, origin)
+            }
+        }
+        quantity("models.modelcarLimit", \.modelcarLimit)
+        quantity("models.registryLayerLimit", \.registryLayerLimit)
+        quantity("models.downloadThroughput", \.downloadThroughput)
+        quantity("models.pushThroughput", \.pushThroughput)
+        quantity("images.modelTools", \.toolsImage)
+        quantity("images.skopeo", \.skopeoImage)
+        optionalQuantity("models.nodeEphemeralFree", \.nodeEphemeralFree)
+        optionalQuantity("models.nodeImageFsFree", \.nodeImageFsFree)
+        for (path, keyPath) in [
+            ("models.downloadThroughput", \ModelSettings.downloadThroughput), ("models.pushThroughput", \.pushThroughput),
+        ] {
+            let setting = models[keyPath: keyPath]
+            if (Quantity.value(setting.value) ?? 0) <= 0 {
+                diagnostics.error(
+                    .fieldRange, "\(path) '\(setting.value)' is not a rate nbgitops can derive a timeout from",
+                    at: setting.origin.location, help: "write the bytes per second as a positive quantity, e.g. 20Mi")
+                models[keyPath: keyPath] = Traced(ModelSettings()[keyPath: keyPath].value, setting.origin)
+            }
+        }
+        resolved.models = models
         return resolved
     }
 }

@@ -26,7 +26,10 @@ final class GeneratedBuildRuleTests: XCTestCase {
         let output = try compileRepositoryExample()
         let plan = try XCTUnwrap(output.plans.first { $0.environment.name == "kubernetes" })
         XCTAssertFalse(plan.buildObjects.isEmpty)
-        XCTAssertFalse(plan.objects.contains { $0.kind == "PipelineRun" }, "Flux keeps builds in buildObjects")
+        XCTAssertFalse(
+            plan.objects.contains {
+                $0.kind == "PipelineRun" && $0.manifest.value(at: "metadata.labels")?[LabelKey.component]?.stringValue == "build"
+            }, "Flux keeps builds in buildObjects (model pipelines' runs stay in the manifests folder)")
         // Group 0 is shared twice: the pod template's fsGroup 0 and every step's runAsGroup 0.
         // Without both, the root buildah task and the 65534 generator share no group: NBG240
         // must see the PipelineRun and its Tasks although they live in buildObjects.

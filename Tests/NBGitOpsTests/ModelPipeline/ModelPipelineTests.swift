@@ -74,9 +74,9 @@ final class ModelPipelineTests: XCTestCase {
         XCTAssertEqual(messages, [])
         let pipeline = try XCTUnwrap(set.modelPipelines.first)
         XCTAssertEqual(pipeline.name.value, "churn")
-        XCTAssertEqual(pipeline.source.job.value, "train")
-        XCTAssertEqual(pipeline.source.job.location.line, 8)
-        XCTAssertEqual(pipeline.source.path.value, "churn/v1")
+        XCTAssertEqual(pipeline.notebookOutput?.job.value, "train")
+        XCTAssertEqual(pipeline.notebookOutput?.job.location.line, 8)
+        XCTAssertEqual(pipeline.notebookOutput?.path.value, "churn/v1")
         XCTAssertEqual(pipeline.serving.modelFormatVersion?.value, "1")
         XCTAssertEqual(pipeline.serving.maxReplicas?.value, 3)
         XCTAssertTrue(set.jobs.isEmpty && set.supportingObjects.isEmpty, "a ModelPipeline is not passed through")
@@ -86,10 +86,13 @@ final class ModelPipelineTests: XCTestCase {
         func errors(_ spec: String) -> [String] {
             decodeSpecs(Self.pipeline(spec)).1.map { $0.components(separatedBy: "\n")[0] }
         }
-        // Not implemented yet: a Hugging Face source is an unknown field, never silently ignored.
+        // Two sources: one error at the second, after the schema's own.
         XCTAssertEqual(
-            errors(Self.valid.replacingOccurrences(of: "    notebookOutput:", with: "    huggingFace: {}\n    notebookOutput:")),
-            ["spec.yaml:7:5: error[NBG102]: unknown field 'huggingFace' in 'spec.source'"])
+            errors(
+                Self.valid.replacingOccurrences(
+                    of: "    notebookOutput:",
+                    with: "    huggingFace: {repo: org/m, revision: 0123456789abcdef0123456789abcdef01234567}\n    notebookOutput:")),
+            ["spec.yaml:7:18: error[NBG117]: ModelPipeline 'churn' names two sources, notebookOutput and huggingFace"])
         // The path stays inside the claim.
         XCTAssertEqual(
             errors(Self.valid.replacingOccurrences(of: "path: churn/v1", with: "path: churn/../../etc")).first?.prefix(32),
@@ -100,7 +103,7 @@ final class ModelPipelineTests: XCTestCase {
             ["spec.yaml:19:18: error[NBG106]: serving.minReplicas (2) is above serving.maxReplicas (1)"])
         XCTAssertEqual(
             errors(Self.valid.replacingOccurrences(of: "delivery: pvc", with: "delivery: modelcar")).first?.prefix(32),
-            "spec.yaml:13:13: error[NBG104]: ")
+            "spec.yaml:13:13: error[NBG117]: ")
         XCTAssertEqual(
             errors(Self.valid.replacingOccurrences(of: "  size:\n    model: 2Gi\n", with: "")).first?.prefix(26),
             "spec.yaml:6:3: error[NBG10")

@@ -28,11 +28,20 @@ final class VocabularyTests: XCTestCase {
 
     func testBuiltImagesAreTaggedWithThePrefixAndTheirInputHash() throws {
         let plan = try examplePlan("openshift-gpu")
-        let runs = plan.objects.filter { $0.kind == "PipelineRun" }
+        // Runs that push an image (a ModelPipeline's pvc delivery only populates a claim).
+        let runs = plan.objects.filter { run in
+            run.kind == "PipelineRun"
+                && (run.manifest.value(at: "spec.params")?.elements ?? []).contains {
+                    ["image", "image-0"].contains($0["name"]?.stringValue ?? "")
+                }
+        }
         XCTAssertFalse(runs.isEmpty)
         for run in runs {
             let image = try XCTUnwrap(
-                (run.manifest.value(at: "spec.params")?.elements ?? []).first { $0["name"]?.stringValue == "image" }?["value"]?
+                (run.manifest.value(at: "spec.params")?.elements ?? []).first {
+                    // a notebook build's image, or a ModelPipeline's first destination
+                    ["image", "image-0"].contains($0["name"]?.stringValue ?? "")
+                }?["value"]?
                     .stringValue, run.name)
             let tag = String(image.split(separator: ":").last ?? "")
             let hash = try XCTUnwrap(ImageTag.inputHash(of: tag), image)

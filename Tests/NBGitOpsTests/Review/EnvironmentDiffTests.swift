@@ -55,19 +55,26 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertEqual(
             removed,
             [
+                // The ModelPipeline pushing to the internal registry (openshift only).
+                "RoleBinding/nbgitops-model-push-image-builder",
                 "RoleBinding/nbgitops-buildah-image-builder", "RoleBinding/nbgitops-buildah-pipelines-scc",
-                "RoleBinding/nbgitops-image-puller", "ImageStream/fraud-features-build", "ImageStream/sales-forecast-build",
+                "RoleBinding/nbgitops-image-puller", "ServiceAccount/nbgitops-model-push", "ImageStream/granite-2b",
+                "ImageStream/fraud-features-build", "ImageStream/sales-forecast-build", "Pipeline/granite-2b-model",
                 "BuildConfig/\(try exampleHashedName("BuildConfig", "churn-retrain-s2i", in: "openshift-rwx"))",
                 "BuildConfig/\(try exampleHashedName("BuildConfig", "vision-eval-s2i", in: "openshift-rwx"))",
                 "ImageStream/churn-retrain-s2i", "ImageStream/vision-eval-s2i",
+                "PipelineRun/\(try exampleHashedName("PipelineRun", "granite-2b", in: "openshift-rwx"))",
                 "Job/\(try exampleHashedName("Job", "churn-retrain-s2i", in: "openshift-rwx"))",
                 "Job/\(try exampleHashedName("Job", "vision-eval-s2i", in: "openshift-rwx"))",
-                "Application/openshift-rwx", "AppProject/openshift-rwx",
+                "InferenceService/granite-2b", "Application/openshift-rwx", "AppProject/openshift-rwx",
                 "ConfigMap/argocd-cm",
             ])
         XCTAssertEqual(
             added,
             [
+                // The ModelPipeline pushing to an external registry (kubernetes only).
+                "Pipeline/phi-mini-model", "PipelineRun/\(try exampleHashedName("PipelineRun", "phi-mini", in: "kubernetes"))",
+                "InferenceService/phi-mini",
                 "GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes",
                 "Kustomization/kubernetes-serving",
             ])
@@ -87,8 +94,8 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertEqual(json["from"] as? String, "openshift-rwx")
         XCTAssertEqual(json["to"] as? String, "kubernetes")
         let summary = try XCTUnwrap(json["summary"] as? [String: Int])
-        XCTAssertEqual(summary["added"], 4)
-        XCTAssertEqual(summary["removed"], 14)
+        XCTAssertEqual(summary["added"], 7)
+        XCTAssertEqual(summary["removed"], 20)
         let objects = try XCTUnwrap(json["objects"] as? [[String: Any]])
         let namespace = try XCTUnwrap(objects.first { $0["kind"] as? String == "Namespace" })
         let fields = try XCTUnwrap(namespace["fields"] as? [[String: Any]])

@@ -21,7 +21,7 @@ enum ModelPipelineRules {
     ) { context in
         for pipeline in context.specs.modelPipelines
         where EnvironmentPlanner.isPlanned(annotations: pipeline.annotations, on: context.platform) {
-            let name = pipeline.source.job
+            guard let name = pipeline.notebookOutput?.job else { continue }
             if let job = context.specs.jobs.first(where: { $0.name.value == name.value }) {
                 guard !EnvironmentPlanner.isPlanned(job, on: context.platform) else { continue }
                 context.report(
@@ -51,8 +51,9 @@ enum ModelPipelineRules {
     ) { context in
         for pipeline in context.specs.modelPipelines
         where EnvironmentPlanner.isPlanned(annotations: pipeline.annotations, on: context.platform) {
-            let source = pipeline.source
-            guard let job = context.plannedJobs.first(where: { $0.name.value == source.job.value }) else { continue }
+            guard let source = pipeline.notebookOutput,
+                let job = context.plannedJobs.first(where: { $0.name.value == source.job.value })
+            else { continue }
             guard let resolved = ModelPipelinePlanner.resolve(pipeline, specs: context.specs, platform: context.platform)
             else {
                 let volume = job.podConfig.volumes.first { $0.name.value == source.volume.value }

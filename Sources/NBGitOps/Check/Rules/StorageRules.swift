@@ -51,6 +51,13 @@ enum StorageRules {
         checkConcurrency(context, mixed: true)
     }
 
+    /// The single writer of a claim nbgitops planned to be written once (`PlannedObject.writtenOnceBy`).
+    static func writtenOnceBy(_ claim: String, context: RuleContext) -> String? {
+        (context.plan.objects + context.plan.servingObjects).first {
+            $0.kind == "PersistentVolumeClaim" && $0.name == claim
+        }?.writtenOnceBy
+    }
+
     static func checkConcurrency(_ context: RuleContext, mixed: Bool) {
         let disabled = context.environment.tekton.coschedule.value == .disabled
         var byClaim: [String: [(identity: String, unit: PodUnit, use: ClaimUse)]] = [:]
@@ -78,6 +85,12 @@ enum StorageRules {
                 guard let other = firstOf[identity] else { continue }
                 let isMixed = first.use.readOnly != other.use.readOnly
                 guard isMixed == mixed else { continue }
+                // A claim one run writes once, before any reader starts: not concurrent.
+                if let writer = writtenOnceBy(claim, context: context),
+                    [order[0], identity].contains(writer), first.use.readOnly || other.use.readOnly
+                {
+                    continue
+                }
                 let notes = [
                     DiagnosticNote(
                         "\(first.unit.displayName) mounts it \(first.use.readOnly ? "read-only" : "read-write") here",

@@ -1,0 +1,181 @@
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let modelWorkspaceTooSmall: RuleID = "NBG284"
+    public static let modelLayerTooLarge: RuleID = "NBG285"
+    public static let modelImageFsTooSmall: RuleID = "NBG286"
+    public static let modelTimeoutTooShort: RuleID = "NBG287"
+    public static let modelTokenExposed: RuleID = "NBG288"
+    public static let modelcarNoDestination: RuleID = "NBG289"
+}
+
+/// Rules over ModelPipelines with a Hugging Face source (seed 004's ModelCar pipeline, seed
+/// 001's cluster): what the sizes, the cluster and the registry make impossible, stated at the
+/// spec line to change. The planner derives the workspace, the timeout and the served reference
+/// by construction; these rules catch what a spec writes against them and what the cluster
+/// cannot hold.
+enum ModelCarRules {
+    /// Hugging Face pipelines planned here, with the delivery each gets.
+    static func pipelines(_ context: RuleContext) -> [(pipeline: ModelPipeline, delivery: ModelDelivery)] {
+        context.specs.modelPipelines.filter {
+            $0.huggingFace != nil && EnvironmentPlanner.isPlanned(annotations: $0.annotations, on: context.platform)
+        }.map { ($0, HuggingFacePlanner.delivery($0, environment: context.environment).0) }
+    }
+
+    static func bytes(_ text: String) -> Double { Quantity.value(text) ?? 0 }
+
+    /// NBG284: `workspace.size` below what the download and the packaging need (seed 004: a
+    /// 438 GB model in a 300Gi claim).
+    static let workspace = PlanRule(
+        .modelWorkspaceTooSmall, .error, "a ModelPipeline's workspace is smaller than its download and packaging need",
+        waivable: false
+    ) { context in
+        for (pipeline, delivery) in pipelines(context) {
+            guard let written = pipeline.workspaceSize else { continue }
+            let (needed, formula) = HuggingFacePlanner.requiredStorage(pipeline, delivery: delivery)
+            guard bytes(written.value) < needed else { continue }
+            context.report(
+                "workspace.size \(written.value) of ModelPipeline '\(pipeline.name.value)' is smaller than the \(HuggingFacePlanner.gibibytes(needed)) its \(delivery == .modelcar ? "download and packaging need" : "claim must hold") (\(formula)); the run fails with 'no space left on device' after hours of download",
+                at: written.location,
+                help:
+                    "remove workspace.size (nbgitops sizes the workspace by that formula) or raise it to at least \(HuggingFacePlanner.gibibytes(needed))",
+                subject: ModelPipelineRules.subject(pipeline))
+        }
+    }
+
+    /// NBG285: a file larger than the registry's layer limit (ModelCar: one layer per file).
+    static let layer = PlanRule(
+        .modelLayerTooLarge, .error, "a ModelCar layer is larger than the registry accepts", waivable: false
+    ) { context in
+        let limit = context.environment.models.registryLayerLimit
+        for (pipeline, delivery) in pipelines(context) where delivery == .modelcar {
+            let largest = pipeline.largestFile ?? pipeline.modelSize
+            guard bytes(largest.value) > bytes(limit.value) else { continue }
+            let stated = pipeline.largestFile != nil
+            context.report(
+                stated
+                    ? "the largest file of ModelPipeline '\(pipeline.name.value)' (\(largest.value)) is larger than the registry's layer limit (\(limit.value)); its ModelCar layer would be refused at the end of the push"
+                    : "ModelPipeline '\(pipeline.name.value)' does not state size.largestFile, and its \(largest.value) model is larger than the registry's layer limit (\(limit.value)): one of its ModelCar layers may be refused at the end of the push",
+                at: largest.location,
+                help: stated
+                    ? "deliver the model on a claim (delivery: pvc), or push to a registry with a larger limit (models.registryLayerLimit)"
+                    : "state size.largestFile (the largest shard), or deliver the model on a claim (delivery: pvc)",
+                notes: [
+                    DiagnosticNote("models.registryLayerLimit is \(limit.value): \(limit.origin)", at: limit.origin.location)
+                ],
+                subject: ModelPipelineRules.subject(pipeline))
+        }
+    }
+
+    /// NBG286: a ModelCar larger than a serving node's free image filesystem: the kubelet
+    /// unpacks the image there before the predictor starts.
+    static let imageFilesystem = PlanRule(
+        .modelImageFsTooSmall, .error, "a ModelCar image does not fit a serving node's image filesystem", waivable: false
+    ) { context in
+        let free = context.environment.models.nodeImageFsFree
+        guard let available = free.value else { return }
+        for (pipeline, delivery) in pipelines(context) where delivery == .modelcar {
+            let needed = bytes(pipeline.modelSize.value) + HuggingFacePlanner.gibibyte
+            guard needed > bytes(available) else { continue }
+            context.report(
+                "the ModelCar image of ModelPipeline '\(pipeline.name.value)' (\(pipeline.modelSize.value) + its base) does not fit the \(available) free on a serving node's image filesystem; the kubelet evicts images or fails the pull, and the predictor never starts",
+                at: (pipeline.delivery?.location ?? pipeline.modelSize.location),
+                help: "deliver the model on a claim (delivery: pvc), or serve it on nodes with more image-filesystem space",
+                notes: [DiagnosticNote("models.nodeImageFsFree is \(available): \(free.origin)", at: free.origin.location)],
+                subject: ModelPipelineRules.subject(pipeline))
+        }
+    }
+
+    /// NBG287: a written `timeout` below the derived one (seed 004: Tekton's default 60 minutes
+    /// killed a 78-minute push).
+    static let timeout = PlanRule(
+        .modelTimeoutTooShort, .error, "a ModelPipeline's timeout is shorter than its download and push take",
+        waivable: true
+    ) { context in
+        let planContext = PlanContext(environment: context.environment, delivery: context.plan.delivery)
+        for (pipeline, delivery) in pipelines(context) {
+            guard let written = pipeline.timeout, let seconds = Durations.seconds(written.value) else { continue }
+            let destinations = HuggingFacePlanner.destinations(pipeline, context: planContext)?.count ?? 1
+            let (derived, formula) = HuggingFacePlanner.derivedTimeout(
+                pipeline, delivery: delivery, destinations: destinations, environment: context.environment)
+            guard seconds < derived else { continue }
+            let models = context.environment.models
+            context.report(
+                "timeout \(written.value) of ModelPipeline '\(pipeline.name.value)' is shorter than the \(BuildPlanner.goDuration(derived)) its run needs (\(formula)); Tekton cancels the run mid-transfer",
+                at: written.location,
+                help:
+                    "remove timeout (nbgitops derives it) or raise it to at least \(BuildPlanner.goDuration(derived)); if the cluster is faster, declare models.downloadThroughput / models.pushThroughput",
+                notes: [
+                    DiagnosticNote(
+                        "models.downloadThroughput is \(models.downloadThroughput.value): \(models.downloadThroughput.origin)",
+                        at: models.downloadThroughput.origin.location),
+                    DiagnosticNote(
+                        "models.pushThroughput is \(models.pushThroughput.value): \(models.pushThroughput.origin)",
+                        at: models.pushThroughput.origin.location),
+                ],
+                subject: ModelPipelineRules.subject(pipeline))
+        }
+    }
+
+    /// The environment variable names Hugging Face tools read a token from.
+    static let tokenVariables: Set<String> = [
+        "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HUGGINGFACE_HUB_TOKEN", "HUGGINGFACEHUB_API_TOKEN", "HF_API_TOKEN",
+    ]
+
+    /// NBG288: a Hugging Face token in an environment variable or a build argument of a pod or
+    /// Tekton step (seed 004 passed it as `HF_TOKEN` env and `--build-arg`): it shows in
+    /// `kubectl describe`, in the image's history and in every process's environment.
+    static let token = PlanRule(
+        .modelTokenExposed, .error, "a Hugging Face token reaches an environment variable or a build argument",
+        waivable: false
+    ) { context in
+        let secrets = Set(context.specs.modelPipelines.compactMap { $0.huggingFace?.tokenSecret?.value })
+        for object in context.plan.objects + context.plan.buildObjects + context.plan.servingObjects {
+            for (path, text) in PlatformRules.strings(object.manifest, path: "", matching: { $0 }) {
+                let finding: String?
+                if path.hasSuffix(".name"), path.contains(".env["), !path.contains(".valueFrom."),
+                    tokenVariables.contains(text)
+                {
+                    finding = "sets the environment variable \(text)"
+                } else if path.hasSuffix(".valueFrom.secretKeyRef.name"), secrets.contains(text) {
+                    finding = "reads the token Secret '\(text)' into an environment variable"
+                } else if let variable = tokenVariables.first(where: {
+                    text.contains("--build-arg \($0)") || text.contains("--build-arg=\($0)") || text.contains("ARG \($0)")
+                }) {
+                    finding = "passes \(variable) as a build argument"
+                } else {
+                    finding = nil
+                }
+                guard let finding else { continue }
+                context.report(
+                    "\(object.kind) '\(object.name)' \(finding): a Hugging Face token there shows in `kubectl describe`, the pod spec and, as a build argument, in the image's history",
+                    at: context.location(of: object, path: path),
+                    help:
+                        "mount the token Secret as a file in the download step only (a ModelPipeline's source.huggingFace.tokenSecret does), and point huggingface_hub at it with HF_TOKEN_PATH",
+                    subject: context.subject(for: object))
+            }
+        }
+    }
+
+    /// NBG289: a ModelCar with no destination this platform can push to.
+    static let destination = PlanRule(
+        .modelcarNoDestination, .error, "a ModelCar has no destination this platform can push to", waivable: false
+    ) { context in
+        let planContext = PlanContext(environment: context.environment, delivery: context.plan.delivery)
+        for (pipeline, delivery) in pipelines(context) where delivery == .modelcar {
+            guard HuggingFacePlanner.destinations(pipeline, context: planContext) == nil else { continue }
+            let written = pipeline.modelcar?.destinations ?? []
+            let stream = written.first {
+                if case .imageStream = $0 { return true }
+                return false
+            }
+            context.report(
+                stream != nil
+                    ? "ModelPipeline '\(pipeline.name.value)' pushes to an ImageStream, which exists only on OpenShift, not on \(context.platform.rawValue)"
+                    : "ModelPipeline '\(pipeline.name.value)' delivers a ModelCar but names no destination; on \(context.platform.rawValue) there is no internal registry to default to",
+                at: stream?.location ?? pipeline.modelcar?.location ?? pipeline.delivery?.location ?? pipeline.name.location,
+                help:
+                    "add modelcar.destinations: [{registry: {repository: REGISTRY/PATH, pushSecret: SECRET}}], or annotate the pipeline for openshift only (nbgitops.dev/platforms)",
+                subject: ModelPipelineRules.subject(pipeline))
+        }
+    }
+}

@@ -1,0 +1,717 @@
+/// ModelPipelines with a `source.huggingFace`: a Tekton pipeline in the environment's namespace
+/// that downloads one commit of the repository and delivers it, and the InferenceService that
+/// serves exactly what it delivered.
+///
+/// - `delivery: modelcar` — Tasks `download → package → push-<i> → verify-<i>` (one push and
+///   one verify per destination) from `templates/tekton/model-*.yaml`; the InferenceService's
+///   `storageUri` is `oci://<first destination>:<tag>`, the very reference the push writes,
+///   the tag `nbgitops-<hash of every input of the run>`.
+/// - `delivery: pvc` — a PersistentVolumeClaim sized for the model and a populate run of the
+///   download Task into it; `storageUri` is `pvc://<claim>/model`.
+///
+/// Decisions, each against a failure of the seeds (004, 001, 000):
+/// - **Workspace**: a per-run `volumeClaimTemplate` (ReadWriteOnce, no run shares it) sized by
+///   formula — the download (`size.model`) + the layer olot writes beside its original before
+///   removing it (`size.largestFile`, else `size.model`) + 1Gi for the base image, olot's venv
+///   and temporary files, all + 10 %, rounded up to Gi. `tekton.dev/auto-cleanup-pvc: "true"`
+///   deletes it once the run completes (tektoncd/pipeline `AutoCleanupPVCAnnotation`, honoured
+///   under `coschedule: workspaces`). HOME and TMPDIR of every step are on the workspace, so no
+///   step fills the node's ephemeral storage (seed 004's buildah storage did).
+/// - **Packaging** with olot (PyPI): no daemon, no privileges, no capabilities (the seed-004
+///   buildah needed SETFCAP and pipelines-scc); every step runs under restricted-v2 / Pod
+///   Security restricted.
+/// - **Placement** only in `taskRunTemplate.podTemplate` (the affinity assistant inherits it)
+///   and, on OpenShift, no securityContext there at all (seed 001). `taskRunSpecs` set only the
+///   push ServiceAccount for internal pushes.
+/// - **Timeout** derived from the size and the environment's throughputs (seed 004: Tekton's
+///   default 60 minutes killed a 78-minute push); a written `timeout` below it is NBG287.
+/// - **Credentials by reference**: the Hugging Face token is a Secret workspace of the download
+///   Task only, read as a file; internal pushes use the push ServiceAccount's token read at step
+///   start with TLS verified against the service CA; external pushes a dockerconfigjson Secret
+///   workspace of that push Task only.
+enum HuggingFacePlanner {
+    static let downloadTask = "nbgitops-model-download"
+    static let packageTask = "nbgitops-model-package"
+    static let pushTask = "nbgitops-model-push"
+    static let verifyTask = "nbgitops-model-verify"
+    static let scriptsConfigMapBase = "nbgitops-model-scripts"
+    static let scriptsVolume = "nbgitops-model-scripts"
+    static let scripts = ["model-download.py", "model-package.sh", "model-push.sh", "model-verify.sh"]
+    /// Runs download, package and external pushes: no token, no SCC beyond restricted.
+    static let fetchServiceAccountBase = "nbgitops-model-fetch"
+    /// Runs internal pushes and their verification: its token may push to the namespace's ImageStreams.
+    static let pushServiceAccountBase = "nbgitops-model-push"
+    static let olotVersion = "1.2.1"
+    /// The folder inside the workspace (and the pvc delivery's claim) the files go to.
+    static let modelFolder = "model"
+    static let gibibyte = 1024.0 * 1024 * 1024
+
+    // MARK: Decisions a rule also needs
+
+    /// The delivery of a Hugging Face pipeline in an environment: as written, else by size.
+    static func delivery(_ pipeline: ModelPipeline, environment: Environment) -> (ModelDelivery, FieldOrigin) {
+        if let written = pipeline.delivery {
+            return (written.value, FieldOrigin(.spec(written.location), field: "spec.delivery"))
+        }
+        let limit = environment.models.modelcarLimit
+        let model = Quantity.value(pipeline.modelSize.value) ?? 0
+        let byLimit: ModelDelivery = model < (Quantity.value(limit.value) ?? 0) ? .modelcar : .pvc
+        return (
+            byLimit,
+            FieldOrigin(
+                limit.origin, field: "models.modelcarLimit",
+                rule:
+                    "no delivery written: modelcar below \(limit.value), pvc from there on (size.model \(pipeline.modelSize.value))"
+            )
+        )
+    }
+
+    /// What the workspace (modelcar) or the claim (pvc) must hold, in bytes, and how it was derived.
+    static func requiredStorage(_ pipeline: ModelPipeline, delivery: ModelDelivery) -> (bytes: Double, formula: String) {
+        let model = Quantity.value(pipeline.modelSize.value) ?? 0
+        switch delivery {
+        case .modelcar:
+            let largest = pipeline.largestFile.flatMap { Quantity.value($0.value) } ?? model
+            let largestText = pipeline.largestFile?.value ?? "\(pipeline.modelSize.value) (size.largestFile unset)"
+            return (
+                (model + largest + gibibyte) * 1.1,
+                "(size.model \(pipeline.modelSize.value) + largest file \(largestText) + 1Gi) × 1.1"
+            )
+        case .pvc:
+            return ((model + gibibyte) * 1.1, "(size.model \(pipeline.modelSize.value) + 1Gi) × 1.1")
+        }
+    }
+
+    /// Whole Gi at least `bytes`.
+    static func gibibytes(_ bytes: Double) -> String {
+        "\(max(1, Int((bytes / gibibyte).rounded(.up))))Gi"
+    }
+
+    /// The size the workspace or claim gets: `workspace.size` as written, else the formula.
+    static func storageSize(_ pipeline: ModelPipeline, delivery: ModelDelivery) -> (String, FieldOrigin) {
+        let (bytes, formula) = requiredStorage(pipeline, delivery: delivery)
+        if let written = pipeline.workspaceSize {
+            return (written.value, FieldOrigin(.spec(written.location), field: "spec.workspace.size"))
+        }
+        return (
+            gibibytes(bytes),
+            FieldOrigin(.spec(pipeline.modelSize.location), field: "spec.size", rule: formula + ", rounded up to Gi")
+        )
+    }
+
+    /// The run's derived timeout in seconds: download at `models.downloadThroughput`, packaging
+    /// at 100Mi/s, each push and verify at `models.pushThroughput`, all × 1.5 + 15 minutes.
+    static func derivedTimeout(_ pipeline: ModelPipeline, delivery: ModelDelivery, destinations: Int, environment: Environment)
+        -> (seconds: Int, formula: String)
+    {
+        let model = Quantity.value(pipeline.modelSize.value) ?? 0
+        let models = environment.models
+        let download = model / max(1, Quantity.value(models.downloadThroughput.value) ?? 1)
+        var work = download
+        var formula = "(size.model / downloadThroughput \(models.downloadThroughput.value)"
+        if delivery == .modelcar {
+            let push = model / max(1, Quantity.value(models.pushThroughput.value) ?? 1)
+            work += model / (100 * 1024 * 1024) + push * Double(destinations)
+            formula +=
+                " + size.model / 100Mi packaging + \(destinations) × size.model / pushThroughput \(models.pushThroughput.value)"
+        }
+        formula += ") × 1.5 + 15m"
+        let seconds = Int((work * 1.5).rounded(.up)) + 900
+        // Whole minutes: a readable duration.
+        return (((seconds + 59) / 60) * 60, formula)
+    }
+
+    /// A destination with the repository it pushes to.
+    struct ResolvedDestination {
+        var repository: String
+        var imageStream: String?
+        var pushSecret: String?
+        var location: SourceLocation
+        var isInternal: Bool { imageStream != nil }
+    }
+
+    /// The destinations as this platform can push to them; nil when there is none it can use
+    /// (an ImageStream outside OpenShift, or no destination on Kubernetes: NBG289).
+    static func destinations(_ pipeline: ModelPipeline, context: PlanContext) -> [ResolvedDestination]? {
+        let written = pipeline.modelcar?.destinations ?? []
+        if written.isEmpty {
+            guard context.platform == .openshift else { return nil }
+            let name = context.derivedName(pipeline.name.value)
+            return [
+                ResolvedDestination(
+                    repository: "\(BuildPlanner.openShiftRegistry)/\(context.namespace)/\(name)", imageStream: name,
+                    pushSecret: nil, location: pipeline.name.location)
+            ]
+        }
+        var resolved: [ResolvedDestination] = []
+        for destination in written {
+            switch destination {
+            case .imageStream(let stream, let at):
+                guard context.platform == .openshift else { return nil }
+                resolved.append(
+                    ResolvedDestination(
+                        repository: "\(BuildPlanner.openShiftRegistry)/\(context.namespace)/\(stream.value)",
+                        imageStream: stream.value, pushSecret: nil, location: at))
+            case .registry(let repository, let secret, let at):
+                resolved.append(
+                    ResolvedDestination(
+                        repository: repository.value, imageStream: nil, pushSecret: secret.value, location: at))
+            }
+        }
+        return resolved
+    }
+
+    static func isPlanned(_ pipeline: ModelPipeline, context: PlanContext) -> Bool {
+        pipeline.huggingFace != nil && EnvironmentPlanner.isPlanned(annotations: pipeline.annotations, on: context.platform)
+    }
+
+    // MARK: Plan
+
+    struct Result {
+        var objects: [PlannedObject] = []
+        var serving: [PlannedObject] = []
+        var unusableTemplates: [UnusableTemplate] = []
+    }
+
+    static func plan(_ specs: SpecSet, templates: BuildTemplates, context: PlanContext) -> Result {
+        var result = Result()
+        let pipelines = specs.modelPipelines.filter { isPlanned($0, context: context) }
+        guard !pipelines.isEmpty else { return result }
+        let deliveries = pipelines.map { delivery($0, environment: context.environment).0 }
+        let needed = deliveries.contains(.modelcar) ? [downloadTask, packageTask, pushTask, verifyTask] : [downloadTask]
+        guard let tasks = self.tasks(needed, templates: templates, context: context, unusable: &result.unusableTemplates),
+            let configMap = scriptsConfigMap(templates: templates, context: context, unusable: &result.unusableTemplates)
+        else { return result }
+        let namespace = context.namespace
+        let fetch = context.derivedName(fetchServiceAccountBase)
+        let push = context.derivedName(pushServiceAccountBase)
+        let resolved = zip(pipelines, deliveries).map { pipeline, delivery in
+            (pipeline, delivery, delivery == .modelcar ? destinations(pipeline, context: context) : [])
+        }
+        let internalPush = resolved.contains { $0.2?.contains(where: \.isInternal) == true }
+        result.objects.append(BuildPlanner.serviceAccount(name: fetch, namespace: namespace, automountToken: false))
+        if internalPush {
+            result.objects.append(BuildPlanner.serviceAccount(name: push, namespace: namespace, automountToken: true))
+            result.objects.append(
+                BuildPlanner.roleBinding(
+                    name: push + "-image-builder", namespace: namespace, clusterRole: "system:image-builder",
+                    subjects: [BuildPlanner.serviceAccountSubject(push, namespace: namespace)]))
+        }
+        result.objects.append(configMap)
+        result.objects += tasks.map(\.object)
+        let taskInputs = ManifestNode.list(tasks.map(\.object.manifest) + [configMap.manifest])
+        var streams: Set<String> = []
+        for (pipeline, delivery, destinations) in resolved {
+            // No destination this platform can push to: NBG289 reports it.
+            guard let destinations, delivery == .pvc || !destinations.isEmpty else { continue }
+            for stream in destinations.compactMap(\.imageStream) where streams.insert(stream).inserted {
+                result.objects.append(BuildPlanner.imageStream(name: stream, namespace: namespace, awaitTag: nil, wave: .config))
+            }
+            let planned = run(
+                pipeline, delivery: delivery, destinations: destinations, tasks: tasks, taskInputs: taskInputs,
+                fetch: fetch, push: push, context: context)
+            result.objects += planned.objects
+            result.serving.append(
+                ModelPipelinePlanner.inferenceService(
+                    pipeline, storageURI: planned.storageURI, storageOrigin: planned.storageOrigin,
+                    podSecurityContext: planned.podSecurityContext, context: context))
+        }
+        return result
+    }
+
+    // MARK: Tasks and scripts
+
+    /// The Tasks, renamed, with the environment's images and the restricted step security.
+    static func tasks(
+        _ names: [String], templates: BuildTemplates, context: PlanContext, unusable: inout [UnusableTemplate]
+    ) -> [TektonPlanner.PlannedTask]? {
+        var planned: [TektonPlanner.PlannedTask] = []
+        let models = context.environment.models
+        for templateName in names {
+            let file = "templates/tekton/\(templateName.dropFirst("nbgitops-".count)).yaml"
+            guard let template = templates.task(named: templateName),
+                template.manifest["apiVersion"]?.stringValue == "tekton.dev/v1",
+                let steps = template.manifest.value(at: "spec.steps")?.elements, !steps.isEmpty
+            else {
+                unusable.append(
+                    UnusableTemplate(
+                        file: file,
+                        problem:
+                            "the Tekton Task template '\(templateName)' is missing from templates/tekton/ or is not a tekton.dev/v1 Task with steps"
+                    ))
+                return nil
+            }
+            let name = context.derivedName(templateName)
+            var record = FieldRecord(context)
+            record.note(
+                "",
+                FieldOrigin(
+                    .spec(.startOf(template.file)), field: template.file,
+                    rule: "nbgitops' model Task body, renamed, with the environment's images and restricted step security"))
+            var manifest = template.manifest
+            var metadata = manifest["metadata"] ?? .map([])
+            metadata["name"] = .string(name)
+            metadata["namespace"] = .string(context.namespace)
+            metadata["labels"] = .strings(PlanMetadata.labels(component: "model-pipeline"))
+            manifest["metadata"] = metadata
+            var spec = manifest["spec"] ?? .map([])
+            spec["steps"] = .list(
+                steps.enumerated().map { index, step in
+                    var step = step
+                    let path = "spec.steps[\(index)]"
+                    // skopeo steps keep the skopeo image; the others run in the Python tools image.
+                    let usesSkopeo = step["image"]?.stringValue?.contains("skopeo") == true
+                    let image = usesSkopeo ? models.skopeoImage : models.toolsImage
+                    step["image"] = record.set(
+                        path + ".image", .string(context.image(image.value)),
+                        from: FieldProvenance.traced(
+                            image, field: usesSkopeo ? "images.skopeo" : "images.modelTools",
+                            rule: usesSkopeo ? "skopeo copies and inspects images" : "a Python 3 image for the scripts"))
+                    step["securityContext"] = record.set(
+                        path + ".securityContext",
+                        TektonPlanner.stepSecurityContext(buildah: false, platform: context.platform),
+                        from: FieldProvenance.traced(
+                            context.environment.platform, field: "platform",
+                            rule: "non-root, no capabilities, group 0: each Task reads what the previous one wrote"))
+                    return step
+                })
+            if let volumes = spec["volumes"]?.elements {
+                spec["volumes"] = .list(
+                    volumes.map { volume in
+                        guard volume["name"]?.stringValue == scriptsVolume, var configMap = volume["configMap"] else {
+                            return volume
+                        }
+                        var volume = volume
+                        configMap["name"] = .string(context.derivedName(scriptsConfigMapBase))
+                        volume["configMap"] = configMap
+                        return volume
+                    })
+            }
+            manifest["spec"] = spec
+            planned.append(
+                TektonPlanner.PlannedTask(
+                    templateName: templateName, name: name,
+                    object: PlannedObject(
+                        apiVersion: "tekton.dev/v1", kind: "Task", name: name, namespace: context.namespace,
+                        manifest: manifest, wave: .config, sources: [.startOf(template.file)],
+                        provenance: record.origins)))
+        }
+        return planned
+    }
+
+    static func scriptsConfigMap(templates: BuildTemplates, context: PlanContext, unusable: inout [UnusableTemplate])
+        -> PlannedObject?
+    {
+        var data: [String: String] = [:]
+        for script in templates.scripts where scripts.contains(script.name) { data[script.name] = script.contents }
+        for required in scripts where data[required] == nil {
+            unusable.append(
+                UnusableTemplate(
+                    file: "templates/tekton/\(required)",
+                    problem: "the model script '\(required)' is missing from templates/tekton/"
+                ))
+            return nil
+        }
+        let name = context.derivedName(scriptsConfigMapBase)
+        let manifest = PlanMetadata.object(
+            apiVersion: "v1", kind: "ConfigMap", name: name, namespace: context.namespace,
+            labels: PlanMetadata.labels(component: "model-pipeline"), body: [("data", .strings(data))])
+        return PlannedObject(
+            apiVersion: "v1", kind: "ConfigMap", name: name, namespace: context.namespace, manifest: manifest,
+            wave: .config, sources: [],
+            provenance: context.recordsProvenance
+                ? [
+                    "": FieldOrigin(
+                        .builtinDefault("the model Tasks' scripts"),
+                        rule: "model-download.py, model-package.sh, model-push.sh, model-verify.sh from templates/tekton/")
+                ] : [:])
+    }
+
+    // MARK: Pipeline and run
+
+    struct PlannedRun {
+        var objects: [PlannedObject]
+        var storageURI: String
+        var storageOrigin: FieldOrigin
+        /// The predictor's pod securityContext, when it must differ from the validation pods'.
+        var podSecurityContext: (ManifestNode, FieldOrigin)? = nil
+    }
+
+    /// pvc delivery: the predictor reads what the download step wrote. On Kubernetes both run
+    /// with group 0 (the Tasks' fsGroup 0 and group-readable files), so the predictor does too;
+    /// on OpenShift the namespace's SCC gives every pod the same fsGroup.
+    static func predictorSecurity(_ context: PlanContext) -> (ManifestNode, FieldOrigin)? {
+        guard context.platform == .kubernetes else { return nil }
+        return (
+            [
+                "runAsNonRoot": true, "runAsUser": .int(context.environment.security.runAsUser.value), "runAsGroup": 0,
+                "fsGroup": 0, "seccompProfile": ["type": "RuntimeDefault"],
+            ],
+            FieldProvenance.traced(
+                context.environment.platform, field: "platform",
+                rule: "Kubernetes: group 0 and fsGroup 0, as the download step that wrote the claim (group-readable files)")
+        )
+    }
+
+    static func run(
+        _ pipeline: ModelPipeline, delivery: ModelDelivery, destinations: [ResolvedDestination],
+        tasks: [TektonPlanner.PlannedTask], taskInputs: ManifestNode, fetch: String, push: String, context: PlanContext
+    ) -> PlannedRun {
+        guard let source = pipeline.huggingFace else {
+            return PlannedRun(objects: [], storageURI: "", storageOrigin: .init(.builtinDefault("")))
+        }
+        let base = context.derivedName(pipeline.name.value)
+        let namespace = context.namespace
+        func taskName(_ template: String) -> String { tasks.first { $0.templateName == template }?.name ?? template }
+        let environment = context.environment
+
+        // The claim of a pvc delivery: sized for the model, the download's home and temporary files.
+        let (storage, storageOrigin) = storageSize(pipeline, delivery: delivery)
+        var objects: [PlannedObject] = []
+        func claimObject(_ claimName: String, writer: String) -> PlannedObject {
+            var claimRecord = FieldRecord(context)
+            claimRecord.note(
+                "",
+                FieldOrigin(
+                    .spec(pipeline.name.location), field: "ModelPipeline",
+                    rule: "delivery: pvc → the claim the populate run writes and the predictor reads"))
+            let claimSpec = ManifestNode.object([
+                ("accessModes", .list([.string(environment.storage.accessMode.value.rawValue)])),
+                ("storageClassName", environment.storage.storageClassName.value.map { .string($0) }),
+                (
+                    "resources",
+                    [
+                        "requests": [
+                            "storage": claimRecord.set("spec.resources.requests.storage", .string(storage), from: storageOrigin)
+                        ]
+                    ]
+                ),
+            ])
+            let manifest = PlanMetadata.object(
+                apiVersion: "v1", kind: "PersistentVolumeClaim", name: claimName, namespace: namespace,
+                labels: PlanMetadata.labels(component: "model-storage", extra: [LabelKey.instance: pipeline.name.value]),
+                body: [("spec", claimSpec)])
+            var claim = PlannedObject(
+                apiVersion: "v1", kind: "PersistentVolumeClaim", name: claimName, namespace: namespace,
+                manifest: manifest, wave: .storage, sources: [pipeline.name.location], provenance: claimRecord.origins
+            ).checking(DerivedName(claimName, rule: .subdomain, what: "PersistentVolumeClaim name", at: pipeline.name.location))
+            // Named by the run's input hash: written once by its populate run, which the predictor
+            // waits for; a changed input gives a new claim, never a rewrite under a serving model.
+            claim.writtenOnceBy = "PipelineRun/" + writer
+            return claim
+        }
+
+        // Pipeline: download, then (modelcar) package, one push and one verify per destination.
+        var pipelineTasks: [ManifestNode] = []
+        var pipelineParams: [ManifestNode] = ["repo", "revision", "allow-patterns", "ignore-patterns", "model-bytes"].map {
+            ["name": .string($0), "type": "string"]
+        }
+        var pipelineWorkspaces: [ManifestNode] = [["name": "model"], ["name": "hf-token", "optional": true]]
+        pipelineTasks.append([
+            "name": "download",
+            "taskRef": ["name": .string(taskName(downloadTask))],
+            "params": .list(
+                ["repo", "revision", "allow-patterns", "ignore-patterns", "model-bytes"].map {
+                    ["name": .string($0), "value": .string("$(params.\($0))")]
+                }),
+            "workspaces": [["name": "model", "workspace": "model"], ["name": "hf-token", "workspace": "hf-token"]],
+        ])
+        if delivery == .modelcar {
+            pipelineParams += ["base-image", "olot-version", "layer-limit-bytes"].map { ["name": .string($0), "type": "string"] }
+            pipelineTasks.append([
+                "name": "package",
+                "runAfter": ["download"],
+                "taskRef": ["name": .string(taskName(packageTask))],
+                "params": .list(
+                    ["base-image", "olot-version", "layer-limit-bytes"].map {
+                        ["name": .string($0), "value": .string("$(params.\($0))")]
+                    }),
+                "workspaces": [["name": "model", "workspace": "model"]],
+            ])
+            for (index, destination) in destinations.enumerated() {
+                pipelineParams.append(["name": .string("image-\(index)"), "type": "string"])
+                var workspaces: [ManifestNode] = [["name": "model", "workspace": "model"]]
+                if destination.pushSecret != nil {
+                    pipelineWorkspaces.append(["name": .string("dockerconfig-\(index)"), "optional": true])
+                    workspaces.append(["name": "dockerconfig", "workspace": .string("dockerconfig-\(index)")])
+                }
+                let token: ManifestNode = .string(destination.isInternal ? "true" : "false")
+                pipelineTasks.append([
+                    "name": .string("push-\(index)"),
+                    "runAfter": ["package"],
+                    "taskRef": ["name": .string(taskName(pushTask))],
+                    "params": [
+                        ["name": "image", "value": .string("$(params.image-\(index))")],
+                        ["name": "push-with-service-account-token", "value": token],
+                    ],
+                    "workspaces": .list(workspaces),
+                ])
+                pipelineTasks.append([
+                    "name": .string("verify-\(index)"),
+                    "runAfter": .list([.string("push-\(index)")]),
+                    "taskRef": ["name": .string(taskName(verifyTask))],
+                    "params": [
+                        ["name": "image", "value": .string("$(params.image-\(index))")],
+                        ["name": "digest", "value": .string("$(tasks.push-\(index).results.IMAGE_DIGEST)")],
+                        ["name": "layers", "value": "$(tasks.package.results.layers)"],
+                        ["name": "push-with-service-account-token", "value": token],
+                    ],
+                    "workspaces": .list(workspaces),
+                ])
+            }
+        }
+        let pipelineName = base + "-model"
+        var pipelineRecord = FieldRecord(context)
+        pipelineRecord.note(
+            "",
+            FieldOrigin(
+                .spec(pipeline.name.location), field: "ModelPipeline",
+                rule: delivery == .modelcar
+                    ? "download → package (olot) → push and verify per destination"
+                    : "delivery: pvc → the download Task into the model's claim"))
+        let pipelineManifest = PlanMetadata.object(
+            apiVersion: "tekton.dev/v1", kind: "Pipeline", name: pipelineName, namespace: namespace,
+            labels: PlanMetadata.labels(component: "model-pipeline", extra: [LabelKey.instance: pipeline.name.value]),
+            body: [
+                (
+                    "spec",
+                    [
+                        "params": .list(pipelineParams), "workspaces": .list(pipelineWorkspaces),
+                        "tasks": .list(pipelineTasks),
+                    ]
+                )
+            ])
+        objects.append(
+            PlannedObject(
+                apiVersion: "tekton.dev/v1", kind: "Pipeline", name: pipelineName, namespace: namespace,
+                manifest: pipelineManifest, wave: .config, sources: [pipeline.name.location],
+                provenance: pipelineRecord.origins
+            ).checking(DerivedName(pipelineName, rule: .subdomain, what: "Pipeline name", at: pipeline.name.location)))
+
+        // The run: its tag hashes every input but the image references that carry the tag.
+        let (timeoutSeconds, timeoutFormula) = derivedTimeout(
+            pipeline, delivery: delivery, destinations: destinations.count, environment: environment)
+        let timeout = pipeline.timeout.map(\.value) ?? BuildPlanner.goDuration(timeoutSeconds)
+        var hashed = FieldRecord(keeps: false)
+        let inputs: ManifestNode = [
+            "tasks": taskInputs, "pipeline": pipelineManifest["spec"] ?? .null,
+            "run": runSpec(
+                pipeline, source: source, delivery: delivery, destinations: destinations, images: [],
+                pipelineName: pipelineName, storage: (storage, storageOrigin), claimName: "", timeout: timeout,
+                timeoutOrigin: FieldOrigin(.builtinDefault("")), fetch: fetch, push: push, context: context,
+                record: &hashed),
+        ]
+        let tag = BuildPlanner.tag(inputs)
+        let images = destinations.map { "\($0.repository):\(tag)" }
+        let runName = "\(base)-\(ImageTag.inputHash(of: tag) ?? "")"
+        // pvc delivery: the claim carries the run's name (the claim and the run are two kinds).
+        let claimName = runName
+        if delivery == .pvc { objects.append(claimObject(claimName, writer: runName)) }
+        var record = FieldRecord(context)
+        record.note(
+            "",
+            FieldOrigin(
+                .spec(pipeline.name.location), field: "ModelPipeline",
+                rule: "one PipelineRun per set of inputs, named by their hash: a changed input gives a new run"))
+        let timeoutOrigin =
+            pipeline.timeout.map { FieldOrigin(.spec($0.location), field: "spec.timeout") }
+            ?? FieldOrigin(.spec(pipeline.modelSize.location), field: "spec.size.model", rule: timeoutFormula)
+        var specRecord = FieldRecord(context)
+        let spec = runSpec(
+            pipeline, source: source, delivery: delivery, destinations: destinations, images: images,
+            pipelineName: pipelineName, storage: (storage, storageOrigin), claimName: claimName, timeout: timeout,
+            timeoutOrigin: timeoutOrigin, fetch: fetch, push: push, context: context, record: &specRecord)
+        record.merge(specRecord, under: "spec")
+        var annotations = [AnnotationKey.tektonPruneSkip: "true"]
+        if delivery == .modelcar { annotations["tekton.dev/auto-cleanup-pvc"] = "true" }
+        let manifest = PlanMetadata.object(
+            apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace,
+            labels: PlanMetadata.labels(component: "model-pipeline", extra: [LabelKey.instance: pipeline.name.value]),
+            annotations: annotations, body: [("spec", spec)])
+        objects.append(
+            PlannedObject(
+                apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace, manifest: manifest,
+                wave: .build, sources: [pipeline.name.location], provenance: record.origins
+            ).checking(
+                DerivedName(
+                    runName, rule: .label, what: "PipelineRun name", at: pipeline.name.location,
+                    help: "shorten metadata.name; Tekton labels pods with the PipelineRun name")))
+
+        switch delivery {
+        case .modelcar:
+            let first = destinations.first
+            return PlannedRun(
+                objects: objects, storageURI: "oci://" + (images.first ?? ""),
+                storageOrigin: FieldOrigin(
+                    .spec(first?.location ?? pipeline.name.location), field: "spec.modelcar.destinations[0]",
+                    rule: "oci://<first destination>:<tag>: the reference push-0 writes and verify-0 reads back"))
+        case .pvc:
+            return PlannedRun(
+                objects: objects, storageURI: "pvc://\(claimName)/\(modelFolder)",
+                storageOrigin: FieldOrigin(
+                    .spec(source.location), field: "spec.source.huggingFace",
+                    rule: "pvc://<the model's claim>/model: where the populate run downloads the files"),
+                podSecurityContext: predictorSecurity(context))
+        }
+    }
+
+    /// The PipelineRun's spec; `record` receives each field's origin (paths relative to `spec`).
+    static func runSpec(
+        _ pipeline: ModelPipeline, source: ModelPipeline.HuggingFace, delivery: ModelDelivery,
+        destinations: [ResolvedDestination], images: [String], pipelineName: String, storage: (String, FieldOrigin),
+        claimName: String, timeout: String, timeoutOrigin: FieldOrigin, fetch: String, push: String, context: PlanContext,
+        record: inout FieldRecord
+    ) -> ManifestNode {
+        let environment = context.environment
+        let modelcar = pipeline.modelcar
+        var values: [(String, String, FieldOrigin)] = [
+            ("repo", source.repo.value, FieldOrigin(.spec(source.repo.location), field: "spec.source.huggingFace.repo")),
+            (
+                "revision", source.revision.value,
+                FieldOrigin(.spec(source.revision.location), field: "spec.source.huggingFace.revision")
+            ),
+            (
+                "allow-patterns", source.allowPatterns.map(\.value).joined(separator: "\n"),
+                FieldOrigin(
+                    source.allowPatternsWritten
+                        ? .spec(source.allowPatterns.first?.location ?? source.location)
+                        : .builtinDefault("safetensors weights and the config/tokenizer files: one weight format"),
+                    field: "spec.source.huggingFace.allowPatterns", rule: "one pattern per line")
+            ),
+            (
+                "ignore-patterns", source.ignorePatterns.map(\.value).joined(separator: "\n"),
+                FieldOrigin(
+                    source.ignorePatterns.first.map { .spec($0.location) } ?? .builtinDefault("none"),
+                    field: "spec.source.huggingFace.ignorePatterns")
+            ),
+            (
+                "model-bytes", String(Int(Quantity.value(pipeline.modelSize.value) ?? 0)),
+                FieldOrigin(
+                    .spec(pipeline.modelSize.location), field: "spec.size.model",
+                    rule: "in bytes: a larger selection fails before the download starts")
+            ),
+        ]
+        if delivery == .modelcar {
+            let baseImage = modelcar?.baseImage
+            values.append(
+                (
+                    "base-image", context.image(baseImage?.value ?? ModelPipeline.Modelcar.defaultBaseImage),
+                    FieldOrigin(
+                        baseImage.map { .spec($0.location) }
+                            ?? .builtinDefault("ubi9/ubi-micro by digest: it has sh, which KServe's modelcar container runs"),
+                        field: "spec.modelcar.baseImage")
+                ))
+            values.append(
+                (
+                    "olot-version", olotVersion,
+                    FieldOrigin(.builtinDefault("the olot release nbgitops' package script is tested with"))
+                ))
+            let limit = environment.models.registryLayerLimit
+            values.append(
+                (
+                    "layer-limit-bytes", String(Int(Quantity.value(limit.value) ?? 0)),
+                    FieldProvenance.traced(
+                        limit, field: "models.registryLayerLimit", rule: "in bytes: a larger file fails before packaging")
+                ))
+            for (index, image) in images.enumerated() {
+                values.append(
+                    (
+                        "image-\(index)", image,
+                        FieldOrigin(
+                            .spec(destinations[index].location), field: "spec.modelcar.destinations[\(index)]",
+                            rule: "<repository>:nbgitops-<hash of the run's inputs>")
+                    ))
+            }
+        }
+        let params = record.list(
+            "params", values.map { name, value, origin in (["name": .string(name), "value": .string(value)], origin) },
+            whole: FieldOrigin(.spec(pipeline.name.location), field: "spec", rule: "every Pipeline parameter"))
+        var workspaces: [(ManifestNode, FieldOrigin)] = []
+        switch delivery {
+        case .modelcar:
+            let claimSpec = ManifestNode.object([
+                ("accessModes", ["ReadWriteOnce"]),
+                ("storageClassName", environment.storage.storageClassName.value.map { .string($0) }),
+                ("resources", ["requests": ["storage": .string(storage.0)]]),
+            ])
+            workspaces.append(
+                (
+                    ["name": "model", "volumeClaimTemplate": ["spec": claimSpec]],
+                    FieldOrigin(
+                        storage.1.origin, field: storage.1.field,
+                        rule: "a per-run volumeClaimTemplate of " + storage.0 + " (" + (storage.1.rule ?? "as written")
+                            + "); deleted when the run completes (tekton.dev/auto-cleanup-pvc)")
+                ))
+        case .pvc:
+            workspaces.append(
+                (
+                    ["name": "model", "persistentVolumeClaim": ["claimName": .string(claimName)]],
+                    FieldOrigin(.builtinDefault("the model's claim, which the predictor mounts read-only afterwards"))
+                ))
+        }
+        if let token = source.tokenSecret {
+            workspaces.append(
+                (
+                    [
+                        "name": "hf-token",
+                        "secret": [
+                            "secretName": .string(token.value), "items": [["key": "token", "path": "token"]],
+                            "defaultMode": 0o440,
+                        ],
+                    ],
+                    FieldOrigin(
+                        .spec(token.location), field: "spec.source.huggingFace.tokenSecret",
+                        rule: "the Secret, by name, bound to the download Task only and read as a file")
+                ))
+        }
+        for (index, destination) in destinations.enumerated() {
+            guard let secret = destination.pushSecret else { continue }
+            workspaces.append(
+                (
+                    ["name": .string("dockerconfig-\(index)"), "secret": ["secretName": .string(secret)]],
+                    FieldOrigin(
+                        .spec(destination.location), field: "spec.modelcar.destinations[\(index)].registry.pushSecret",
+                        rule: "the push credentials, by name, bound to push-\(index) and verify-\(index) only")
+                ))
+        }
+        let workspaceList = record.list(
+            "workspaces", workspaces,
+            whole: FieldOrigin(.builtinDefault("the model workspace, then the token and push credentials there are")))
+        var template: [(String, ManifestNode?)] = [("serviceAccountName", .string(fetch))]
+        if context.platform == .kubernetes {
+            template.append(("podTemplate", ["securityContext": ["fsGroup": 0]]))
+        }
+        let templateNode = record.set(
+            "taskRunTemplate", .object(template),
+            from: FieldOrigin(
+                .builtinDefault("pod settings only in taskRunTemplate, which the affinity assistant inherits"),
+                rule: "no tolerations (no GPU), and on OpenShift no securityContext: seed 001"))
+        let internalTasks = destinations.enumerated().filter(\.element.isInternal).flatMap { index, _ in
+            ["push-\(index)", "verify-\(index)"]
+        }
+        let specs: ManifestNode? =
+            internalTasks.isEmpty
+            ? nil
+            : record.set(
+                "taskRunSpecs",
+                .list(
+                    internalTasks.map { ["pipelineTaskName": .string($0), "serviceAccountName": .string(push)] }),
+                from: FieldOrigin(
+                    .builtinDefault(
+                        "only the internal pushes and their verification run as the ServiceAccount that may push (system:image-builder)"
+                    )))
+        return .object([
+            (
+                "pipelineRef",
+                record.set(
+                    "pipelineRef", ["name": .string(pipelineName)],
+                    from: FieldOrigin(.spec(pipeline.name.location), field: "metadata.name"))
+            ),
+            ("params", params),
+            ("workspaces", workspaceList),
+            ("taskRunTemplate", templateNode),
+            ("taskRunSpecs", specs),
+            ("timeouts", ["pipeline": record.set("timeouts.pipeline", .string(timeout), from: timeoutOrigin)]),
+        ])
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import XCTest
+
+@testable import NBGitOps
+
+/// ModelPipelines with a Hugging Face source, through `CompilerPipeline.run`: the generated
+/// Tekton pipeline (download → package → push → verify), the served reference, the derived
+/// workspace and timeout, and seed 001's and 004's failures impossible by construction.
+final class HuggingFacePipelineTests: XCTestCase {
+    static let revision = "0123456789abcdef0123456789abcdef01234567"
+
+    static func spec(
+        name: String = "granite", model: String = "2Gi", largest: String? = "1800Mi", extra: String = "",
+        source: String = ""
+    ) -> String {
+        """
+        apiVersion: nbgitops.dev/v1alpha1
+        kind: ModelPipeline
+        metadata:
+          name: \(name)
+        spec:
+          source:
+            huggingFace:
+              repo: ibm-granite/granite-3.1-2b-instruct
+              revision: \(revision)
+        \(source)
+          size:
+            model: \(model)
+        \(largest.map { "    largestFile: \($0)" } ?? "")
+        \(extra)
+          serving:
+            modelFormat: {name: vLLM}
+            runtime: vllm-runtime
+            resources:
+              requests: {nvidia.com/gpu: "1"}
+              limits: {nvidia.com/gpu: "1"}
+        """
+    }
+
+    static let openshiftGPU = [
+        "openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml",
+        "examples/overlays/site-defaults.yaml",
+    ]
+    static let kubernetesFlux = [
+        "kubernetes", "rwo", "flux", "examples/overlays/repository.yaml", "examples/overlays/site-defaults.yaml",
+    ]
+
+    func object(_ plan: EnvironmentPlan, _ kind: String, prefix: String = "") throws -> PlannedObject {
+        try XCTUnwrap(
+            (plan.objects + plan.servingObjects + plan.buildObjects).first { $0.kind == kind && $0.name.hasPrefix(prefix) },
+            "\(kind) \(prefix)")
+    }
+
+    func param(_ run: PlannedObject, _ name: String) -> String? {
+        (run.manifest.value(at: "spec.params")?.elements ?? []).first { $0["name"]?.stringValue == name }?["value"]?
+            .stringValue
+    }
+
+    /// The InferenceService serves the exact reference push-0 writes and verify-0 reads back.
+    func testModelcarServesTheReferenceThePushWrites() throws {
+        let plan = try compileSpecThroughPipeline(Self.spec(extra: "  delivery: modelcar"), overlays: Self.openshiftGPU)
+        let run = try object(plan, "PipelineRun", prefix: "granite-")
+        let image = try XCTUnwrap(param(run, "image-0"))
+        XCTAssertTrue(
+            image.hasPrefix("image-registry.openshift-image-registry.svc:5000/notebook-validation/granite:nbgitops-"), image)
+        let hash = try XCTUnwrap(ImageTag.inputHash(of: String(image.split(separator: ":").last ?? "")))
+        XCTAssertEqual(run.name, "granite-\(hash)")
+        let service = try object(plan, "InferenceService")
+        XCTAssertEqual(service.manifest.value(at: "spec.predictor.model.storageUri")?.stringValue, "oci://" + image)
+        let pipeline = try object(plan, "Pipeline", prefix: "granite-model")
+        let tasks = pipeline.manifest.value(at: "spec.tasks")?.elements ?? []
+        XCTAssertEqual(tasks.compactMap { $0["name"]?.stringValue }, ["download", "package", "push-0", "verify-0"])
+        let verify = try XCTUnwrap(tasks.last)
+        let verifyParams = Dictionary(
+            uniqueKeysWithValues: (verify["params"]?.elements ?? []).compactMap { item -> (String, String)? in
+                guard let name = item["name"]?.stringValue, let value = item["value"]?.stringValue else { return nil }
+                return (name, value)
+            })
+        XCTAssertEqual(verifyParams["image"], "$(params.image-0)")
+        XCTAssertEqual(verifyParams["digest"], "$(tasks.push-0.results.IMAGE_DIGEST)")
+        XCTAssertEqual(verifyParams["push-with-service-account-token"], "true")
+        XCTAssertEqual(try object(plan, "ImageStream", prefix: "granite").name, "granite")
+        // Only the internal push and its verification run as the account that may push.
+        XCTAssertEqual(
+            run.manifest.value(at: "spec.taskRunSpecs")?.elements?.compactMap { $0["pipelineTaskName"]?.stringValue },
+            ["push-0", "verify-0"])
+        XCTAssertEqual(run.manifest.value(at: "spec.taskRunTemplate.serviceAccountName")?.stringValue, "nbgitops-model-fetch")
+        let binding = try object(plan, "RoleBinding", prefix: "nbgitops-model-push")
+        XCTAssertEqual(binding.manifest.value(at: "roleRef.name")?.stringValue, "system:image-builder")
+        XCTAssertEqual(
+            try object(plan, "ServiceAccount", prefix: "nbgitops-model-fetch").manifest["automountServiceAccountToken"],
+            .bool(false))
+    }
+
+    /// Seed 001: on a GPU-tainted OpenShift cluster nothing in the run reaches the affinity
+    /// assistant that it cannot schedule or restricted-v2 rejects; the GPU predictor tolerates
+    /// the taints. Every step is restricted (seed 004's buildah needed SETFCAP and an SCC).
+    func testSeed001And004FailuresAreImpossibleByConstruction() throws {
+        let plan = try compileSpecThroughPipeline(Self.spec(extra: "  delivery: modelcar"), overlays: Self.openshiftGPU)
+        let run = try object(plan, "PipelineRun", prefix: "granite-")
+        XCTAssertNil(run.manifest.value(at: "spec.podTemplate"))
+        XCTAssertNil(run.manifest.value(at: "spec.taskRunTemplate.podTemplate"), "no securityContext or placement on OpenShift")
+        XCTAssertTrue(PlatformRules.strings(run.manifest, path: "") { $0 == "nvidia.com/gpu" ? $0 : nil }.isEmpty)
+        XCTAssertEqual(run.manifest.value(at: "metadata.annotations")?["tekton.dev/auto-cleanup-pvc"]?.stringValue, "true")
+        for task in plan.objects where task.kind == "Task" && task.name.hasPrefix("nbgitops-model-") {
+            for step in task.manifest.value(at: "spec.steps")?.elements ?? [] {
+                let context = step["securityContext"]
+                XCTAssertEqual(context?["allowPrivilegeEscalation"], .bool(false), task.name)
+                XCTAssertEqual(context?["capabilities"]?["drop"], ["ALL"], task.name)
+                XCTAssertNil(context?["capabilities"]?["add"], task.name)
+                XCTAssertNil(context?["runAsUser"], "restricted-v2 assigns the UID: \(task.name)")
+                // HOME and TMPDIR on the workspace, not the node's ephemeral storage.
+                let env = step["env"]?.elements ?? []
+                for name in ["HOME", "TMPDIR"] {
+                    let value = env.first { $0["name"]?.stringValue == name }?["value"]?.stringValue
+                    XCTAssertTrue(value?.hasPrefix("$(workspaces.model.path)/") == true, "\(task.name) \(name)")
+                }
+            }
+        }
+        let service = try object(plan, "InferenceService")
+        XCTAssertEqual(
+            service.manifest.value(at: "spec.predictor.tolerations")?.elements?.first?["key"]?.stringValue, "nvidia.com/gpu")
+    }
+
+    /// The workspace and timeout are derived (formulas of NBG284 / NBG287); a changed revision
+    /// gives a new run and tag, an unchanged input the same bytes.
+    func testWorkspaceTimeoutAndTagAreDerived() throws {
+        let plan = try compileSpecThroughPipeline(Self.spec(extra: "  delivery: modelcar"), overlays: Self.openshiftGPU)
+        let run = try object(plan, "PipelineRun", prefix: "granite-")
+        // (2Gi + 1800Mi + 1Gi) × 1.1 = 5.36Gi → 6Gi.
+        XCTAssertEqual(
+            run.manifest.value(at: "spec.workspaces[0].volumeClaimTemplate.spec.resources.requests.storage")?.stringValue,
+            "6Gi")
+        // (2Gi/20Mi + 2Gi/100Mi + 2Gi/10Mi) × 1.5 + 15m = 23.2m → 24m.
+        XCTAssertEqual(run.manifest.value(at: "spec.timeouts.pipeline")?.stringValue, "24m0s")
+        XCTAssertEqual(param(run, "model-bytes"), "2147483648")
+        XCTAssertEqual(param(run, "allow-patterns"), ModelPipeline.HuggingFace.defaultAllowPatterns.joined(separator: "\n"))
+        let again = try compileSpecThroughPipeline(Self.spec(extra: "  delivery: modelcar"), overlays: Self.openshiftGPU)
+        XCTAssertEqual(try object(again, "PipelineRun", prefix: "granite-").name, run.name)
+        let moved = try compileSpecThroughPipeline(
+            Self.spec(extra: "  delivery: modelcar").replacingOccurrences(of: Self.revision, with: String(repeating: "ab", count: 20)),
+            overlays: Self.openshiftGPU)
+        XCTAssertNotEqual(try object(moved, "PipelineRun", prefix: "granite-").name, run.name)
+    }
+
+    /// Without `delivery`: ModelCar below models.modelcarLimit (40Gi), a claim from it on; a
+    /// claim is named by its run, written once, read by the predictor afterwards.
+    func testDeliveryDefaultsBySizeAndPvcIsPopulatedOnce() throws {
+        let small = try compileSpecThroughPipeline(Self.spec(), overlays: Self.openshiftGPU)
+        XCTAssertTrue(
+            try object(small, "InferenceService").manifest.value(at: "spec.predictor.model.storageUri")?.stringValue?
+                .hasPrefix("oci://") == true)
+        let large = try compileSpecThroughPipeline(
+            Self.spec(model: "140Gi", largest: "5Gi", source: "      tokenSecret: {name: hf-token}"),
+            overlays: Self.openshiftGPU)
+        let run = try object(large, "PipelineRun", prefix: "granite-")
+        let claim = try object(large, "PersistentVolumeClaim", prefix: "granite-")
+        XCTAssertEqual(claim.name, run.name)
+        XCTAssertEqual(claim.writtenOnceBy, "PipelineRun/" + run.name)
+        // (140Gi + 1Gi) × 1.1 = 155.1Gi → 156Gi.
+        XCTAssertEqual(claim.manifest.value(at: "spec.resources.requests.storage")?.stringValue, "156Gi")
+        XCTAssertEqual(
+            run.manifest.value(at: "spec.workspaces[0].persistentVolumeClaim.claimName")?.stringValue, claim.name)
+        XCTAssertNil(run.manifest.value(at: "metadata.annotations")?["tekton.dev/auto-cleanup-pvc"], "the claim is kept")
+        XCTAssertEqual(
+            try object(large, "InferenceService").manifest.value(at: "spec.predictor.model.storageUri")?.stringValue,
+            "pvc://\(claim.name)/model")
+        let pipeline = try object(large, "Pipeline", prefix: "granite-model")
+        XCTAssertEqual(pipeline.manifest.value(at: "spec.tasks")?.elements?.count, 1, "pvc: the download only")
+        // The token Secret is a workspace of the run bound to the download Task only, as a file.
+        let token = try XCTUnwrap(
+            run.manifest.value(at: "spec.workspaces")?.elements?.first { $0["name"]?.stringValue == "hf-token" })
+        XCTAssertEqual(token["secret"]?["secretName"]?.stringValue, "hf-token")
+        let users = (pipeline.manifest.value(at: "spec.tasks")?.elements ?? []).filter { task in
+            (task["workspaces"]?.elements ?? []).contains { $0["workspace"]?.stringValue == "hf-token" }
+        }
+        XCTAssertEqual(users.compactMap { $0["name"]?.stringValue }, ["download"])
+        // An overlay's limit moves the default.
+        let limit = FileManager.default.temporaryDirectory.appendingPathComponent("limit-\(UUID().uuidString).yaml")
+        try """
+        apiVersion: nbgitops.dev/v1alpha1
+        kind: Overlay
+        metadata:
+          name: limit
+        spec:
+          models:
+            modelcarLimit: 1Gi
+        """.write(to: limit, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: limit) }
+        let moved = try compileSpecThroughPipeline(Self.spec(), overlays: Self.openshiftGPU + [limit.path])
+        XCTAssertTrue(
+            try object(moved, "InferenceService").manifest.value(at: "spec.predictor.model.storageUri")?.stringValue?
+                .hasPrefix("pvc://") == true)
+    }
+
+    /// Kubernetes with Flux: an external registry's push Secret bound to its push and verify
+    /// only, no token-bearing account, and the validation Kustomization waits for the run.
+    func testExternalRegistryOnKubernetesWithFlux() throws {
+        let destination = """
+              modelcar:
+                destinations:
+                - registry: {repository: quay.io/example-org/granite, pushSecret: registry-push}
+            """
+        let plan = try compileSpecThroughPipeline(Self.spec(extra: destination), overlays: Self.kubernetesFlux)
+        let run = try object(plan, "PipelineRun", prefix: "granite-")
+        XCTAssertTrue(param(run, "image-0")?.hasPrefix("quay.io/example-org/granite:nbgitops-") == true)
+        XCTAssertNil(run.manifest.value(at: "spec.taskRunSpecs"))
+        XCTAssertEqual(run.manifest.value(at: "spec.taskRunTemplate.podTemplate.securityContext.fsGroup"), .int(0))
+        XCTAssertFalse(plan.objects.contains { $0.kind == "RoleBinding" && $0.name.contains("model-push") })
+        XCTAssertFalse(plan.objects.contains { $0.kind == "ServiceAccount" && $0.name.contains("model-push") })
+        let pipeline = try object(plan, "Pipeline", prefix: "granite-model")
+        let users = (pipeline.manifest.value(at: "spec.tasks")?.elements ?? []).filter { task in
+            (task["workspaces"]?.elements ?? []).contains { $0["workspace"]?.stringValue == "dockerconfig-0" }
+        }
+        XCTAssertEqual(users.compactMap { $0["name"]?.stringValue }, ["push-0", "verify-0"])
+        let validation = try XCTUnwrap(
+            plan.deliveryObjects.first { $0.kind == "Kustomization" && $0.name == "test" }, "\(plan.deliveryObjects.map(\.name))")
+        XCTAssertEqual(
+            validation.manifest.value(at: "spec.healthCheckExprs")?.elements?.first?["kind"]?.stringValue, "PipelineRun")
+        // The Kustomization waits at least as long as the run may take (24m + 5m).
+        XCTAssertEqual(validation.manifest.value(at: "spec.timeout")?.stringValue, "29m")
+        let serving = try XCTUnwrap(plan.deliveryObjects.first { $0.name == "test-serving" })
+        XCTAssertEqual(serving.manifest.value(at: "spec.dependsOn")?.elements?.first?["name"]?.stringValue, "test")
+    }
+
+    func testWeightFormatsFollowFnmatch() {
+        XCTAssertEqual(WeightFormats.fetched(allow: ModelPipeline.HuggingFace.defaultAllowPatterns, ignore: []), ["safetensors"])
+        XCTAssertEqual(WeightFormats.fetched(allow: ["*"], ignore: []).count, WeightFormats.extensions.count)
+        XCTAssertEqual(WeightFormats.fetched(allow: ["*"], ignore: ["*.bin", "*.pt", "*.pth", "*.gguf", "*.onnx", "*.h5", "*.msgpack", "*.ckpt", "*.tflite"]), ["safetensors"])
+        XCTAssertEqual(WeightFormats.fetched(allow: ["granite-3.1-2b-Q4_K_M.gguf", "*.json"], ignore: []), ["gguf"])
+        XCTAssertEqual(WeightFormats.fetched(allow: ["*.json", "*.txt"], ignore: []), [])
+        XCTAssertTrue(Glob.matches("model-*-of-*.safetensors", "model-00001-of-00002.safetensors"))
+        XCTAssertTrue(Glob.matches("*.[sb]in", "x.bin"))
+        XCTAssertFalse(Glob.matches("*.[!b]in", "x.bin"))
+        XCTAssertTrue(Glob.matches("onnx/*", "onnx/model.onnx"))
+        XCTAssertFalse(Glob.matches("?.json", "ab.json"))
+    }
+}
