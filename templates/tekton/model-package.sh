@@ -9,7 +9,7 @@
 #   NBG_OCI_LAYOUT      an OCI image layout holding the base image (tag latest)
 #   NBG_OLOT            an olot executable; unset: olot==$NBG_OLOT_VERSION is installed into $NBG_VENV
 #   NBG_LAYER_LIMIT     the registry's largest layer in bytes (0: no limit)
-#   NBG_RESULT_LAYERS   where to write the number of model layers
+#   NBG_RESULT_LAYERS   where to write the image's number of layers (base + model), which verify checks
 set -eu
 umask 0002
 : "${NBG_MODEL_DIR:?}" "${NBG_OCI_LAYOUT:?}"
@@ -37,5 +37,6 @@ find "$NBG_MODEL_DIR" -type f -print0 | sort -z | xargs -0 "$olot" --remove-orig
 left=$(find "$NBG_MODEL_DIR" -type f | wc -l)
 [ "$left" -eq 0 ] || { echo "nbgitops model package: $left files were not packaged" >&2; exit 4; }
 chmod -R g+rwX "$NBG_OCI_LAYOUT"
-if [ -n "${NBG_RESULT_LAYERS:-}" ]; then printf '%s' "$count" > "$NBG_RESULT_LAYERS"; fi
-echo "nbgitops model package: $count model layers under /models"
+total=$(sh "$(dirname "$0")/model-layers.sh" "$NBG_OCI_LAYOUT")
+if [ -n "${NBG_RESULT_LAYERS:-}" ]; then printf '%s' "$total" > "$NBG_RESULT_LAYERS"; fi
+echo "nbgitops model package: $count model layers under /models ($total layers in all)"

@@ -1,9 +1,9 @@
 #!/bin/sh
 # nbgitops ModelCar verify: read back what the push wrote and check it is the image the
 # InferenceService will pull — the tag resolves to the pushed digest, the manifest's bytes hash
-# to it, and it carries the expected number of model layers, all under /models.
+# to it, it has the layers the package step wrote, and every olot model layer is under /models.
 #
-#   NBG_IMAGE, NBG_DIGEST (from the push), NBG_LAYERS (from the package), and the push's
+#   NBG_IMAGE, NBG_DIGEST (from the push), NBG_LAYERS (all layers, from the package), and the push's
 #   credentials settings (NBG_PUSH_WITH_SA_TOKEN, NBG_TOKEN_FILE, NBG_REGISTRY_CA_DIR,
 #   NBG_DOCKERCONFIG_BOUND, NBG_DOCKERCONFIG_DIR), NBG_SKOPEO
 set -eu
@@ -28,10 +28,10 @@ if [ "$actual" != "$NBG_DIGEST" ]; then
   echo "nbgitops model verify: $NBG_IMAGE resolves to $actual, not the pushed $NBG_DIGEST" >&2
   exit 1
 fi
-layers=$(grep -o '"olot.layer.content.inlayerpath": *"[^"]*"' "$manifest" | wc -l)
-outside=$(grep -o '"olot.layer.content.inlayerpath": *"[^"]*"' "$manifest" | grep -v -c '"/models/' || true)
+layers=$(tr -d ' \n' < "$manifest" | grep -o '"mediaType":"application/vnd\.oci\.image\.layer\.v1\.tar[^"]*"' | wc -l)
+outside=$(tr -d ' \n' < "$manifest" | grep -o '"olot\.layer\.content\.inlayerpath":"[^"]*"' | grep -v -c '"/models/' || true)
 if [ "$layers" -ne "$NBG_LAYERS" ] || [ "$outside" -ne 0 ]; then
-  echo "nbgitops model verify: $NBG_IMAGE has $layers model layers ($outside outside /models), expected $NBG_LAYERS under /models" >&2
+  echo "nbgitops model verify: $NBG_IMAGE has $layers layers ($outside model layers outside /models), expected $NBG_LAYERS with every model file under /models" >&2
   exit 1
 fi
-echo "nbgitops model verify: $NBG_IMAGE@$actual, $layers model layers under /models"
+echo "nbgitops model verify: $NBG_IMAGE@$actual, $layers layers, model files under /models"

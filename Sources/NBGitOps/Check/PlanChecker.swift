@@ -54,6 +54,7 @@ public enum PlanRules {
         ModelCarRules.timeout,
         ModelCarRules.token,
         ModelCarRules.destination,
+        ModelCarRules.modelcarUser,
         BuildRules.sourceStrategy,
         PlatformRules.openshiftAPI,
         PodRules.runtimeInstall,

@@ -130,6 +130,18 @@ enum ModelPipelineDecoder {
                 .fieldRange, "serving.minReplicas (\(minReplicas.value)) is above serving.maxReplicas (\(maxReplicas.value))",
                 at: minReplicas.location, help: "lower minReplicas or raise maxReplicas")
         }
+        var vllm: ModelPipeline.VLLM?
+        if spec.value(at: "serving.vllm") != nil {
+            if let runtime = located("spec.serving.runtime") {
+                diagnostics.error(
+                    .modelSourceShape,
+                    "serving names the existing runtime '\(runtime.value)' and settings for a generated vLLM runtime",
+                    at: at("spec.serving.vllm"), help: "remove serving.vllm to use '\(runtime.value)', or remove serving.runtime")
+            }
+            vllm = ModelPipeline.VLLM(
+                image: located("spec.serving.vllm.image"), args: strings("spec.serving.vllm.args") ?? [],
+                shmSize: located("spec.serving.vllm.shmSize"), location: at("spec.serving.vllm"))
+        }
         guard diagnostics.errorCount == errorsBefore else { return nil }
         var pipeline = ModelPipeline(
             name: metadata.name, namespace: metadata.namespace, annotations: metadata.annotations,
@@ -139,6 +151,11 @@ enum ModelPipelineDecoder {
                 runtime: located("spec.serving.runtime"), minReplicas: minReplicas, maxReplicas: maxReplicas,
                 resources: spec.value(at: "serving.resources"), location: at("spec.serving")),
             sourceMap: sourceMap, file: document.file, documentIndex: document.index)
+        pipeline.serving.vllm = vllm
+        for entry in spec.value(at: "serving.placement.nodeSelector")?.entries ?? [] {
+            if let value = entry.value.stringValue { pipeline.serving.nodeSelector[entry.key] = value }
+        }
+        pipeline.serving.tolerations = spec.value(at: "serving.placement.tolerations")?.elements ?? []
         pipeline.largestFile = located("spec.size.largestFile")
         pipeline.delivery = delivery
         pipeline.modelcar = modelcar

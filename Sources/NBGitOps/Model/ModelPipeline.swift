@@ -58,6 +58,25 @@ public struct ModelPipeline: Sendable {
         }
     }
 
+    /// `serving.vllm`: the generated vLLM ServingRuntime.
+    public struct VLLM: Sendable {
+        public var image: Located<String>?
+        public var args: [Located<String>]
+        public var shmSize: Located<String>?
+        public var location: SourceLocation
+
+        /// vLLM's OpenAI-compatible server 0.8.5, by digest.
+        public static let defaultImage =
+            "docker.io/vllm/vllm-openai:v0.8.5@sha256:6cf9808ca8810fc6c3fd0451c2e7784fb224590d81f7db338e7eaf3c02a33d33"
+
+        public init(image: Located<String>?, args: [Located<String>], shmSize: Located<String>?, location: SourceLocation) {
+            self.image = image
+            self.args = args
+            self.shmSize = shmSize
+            self.location = location
+        }
+    }
+
     /// `source.huggingFace`: one commit of a Hugging Face model repository.
     public struct HuggingFace: Sendable {
         /// `owner/name`.
@@ -143,7 +162,17 @@ public struct ModelPipeline: Sendable {
         public var maxReplicas: Located<Int>?
         /// `serving.resources` as written (requests and limits).
         public var resources: ManifestNode?
+        /// `serving.vllm`: the generated vLLM ServingRuntime's settings (nil: defaults, when generated).
+        public var vllm: VLLM? = nil
+        /// `serving.placement`: the predictor's own node selector and tolerations.
+        public var nodeSelector: [String: String] = [:]
+        public var tolerations: [ManifestNode] = []
         public var location: SourceLocation
+
+        /// Whether nbgitops generates the ServingRuntime: no `runtime` named, and vLLM asked for.
+        public var generatesRuntime: Bool {
+            runtime == nil && (vllm != nil || modelFormat.value.lowercased() == "vllm")
+        }
 
         public init(
             modelFormat: Located<String>, modelFormatVersion: Located<String>? = nil, runtime: Located<String>? = nil,

@@ -41,6 +41,19 @@ enum BuildPlanner {
         var maxTimeoutSeconds = 0
         /// Templates the builds needed but could not use (NBG153, reported by the Check stage).
         var unusableTemplates: [UnusableTemplate] = []
+
+        /// Adds another kind's builds: its objects but a Namespace already planned, its images,
+        /// secrets, flags and longest timeout.
+        mutating func merge(_ other: Result) {
+            let namespaces = Set(objects.filter { $0.kind == "Namespace" }.map(\.name))
+            objects += other.objects.filter { !($0.kind == "Namespace" && namespaces.contains($0.name)) }
+            images.merge(other.images) { first, _ in first }
+            pullSecrets += other.pullSecrets.filter { !pullSecrets.contains($0) }
+            usesTekton = usesTekton || other.usesTekton
+            usesS2I = usesS2I || other.usesS2I
+            maxTimeoutSeconds = max(maxTimeoutSeconds, other.maxTimeoutSeconds)
+            unusableTemplates += other.unusableTemplates
+        }
     }
 
     /// How the outputs of one build are named.

@@ -71,7 +71,9 @@ public enum EnvironmentPlanner {
 
         let kindPlans = KindPlanners.all.map { $0.plan(specs, accessPlan, resources, context) }
         generated += kindPlans.flatMap(\.objects)
-        let builds = kindPlans.compactMap(\.builds).first ?? BuildPlanner.Result()
+        // The image builds of every kind, in one build namespace (its Namespace planned once).
+        var builds = BuildPlanner.Result()
+        for result in kindPlans.compactMap(\.builds) { builds.merge(result) }
 
         // Flux applies builds from their own folder and Kustomization; Argo CD orders them
         // by sync wave in the one folder.

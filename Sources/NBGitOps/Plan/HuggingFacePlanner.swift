@@ -34,9 +34,15 @@ enum HuggingFacePlanner {
     static let packageTask = "nbgitops-model-package"
     static let pushTask = "nbgitops-model-push"
     static let verifyTask = "nbgitops-model-verify"
+    static let buildahPackageTask = "nbgitops-model-package-buildah"
+    /// Runs the buildah package Task only: the one account bound to pipelines-scc (OpenShift).
+    static let buildahServiceAccountBase = "nbgitops-model-buildah"
     static let scriptsConfigMapBase = "nbgitops-model-scripts"
     static let scriptsVolume = "nbgitops-model-scripts"
-    static let scripts = ["model-download.py", "model-package.sh", "model-push.sh", "model-verify.sh"]
+    static let scripts = [
+        "model-download.py", "model-layers.sh", "model-package-buildah.sh", "model-package.sh", "model-push.sh",
+        "model-verify.sh",
+    ]
     /// Runs download, package and external pushes: no token, no SCC beyond restricted.
     static let fetchServiceAccountBase = "nbgitops-model-fetch"
     /// Runs internal pushes and their verification: its token may push to the namespace's ImageStreams.
@@ -70,6 +76,10 @@ enum HuggingFacePlanner {
     static func requiredStorage(_ pipeline: ModelPipeline, delivery: ModelDelivery) -> (bytes: Double, formula: String) {
         let model = Quantity.value(pipeline.modelSize.value) ?? 0
         switch delivery {
+        case .modelcar where packager(pipeline) == "buildah":
+            // buildah copies the download into its storage (then the download goes), then writes
+            // the layout (then its storage goes): twice the model at the peak.
+            return ((2 * model + gibibyte) * 1.1, "(2 × size.model \(pipeline.modelSize.value) + 1Gi) × 1.1 (buildah)")
         case .modelcar:
             let largest = pipeline.largestFile.flatMap { Quantity.value($0.value) } ?? model
             let largestText = pipeline.largestFile?.value ?? "\(pipeline.modelSize.value) (size.largestFile unset)"
@@ -170,22 +180,88 @@ enum HuggingFacePlanner {
     struct Result {
         var objects: [PlannedObject] = []
         var serving: [PlannedObject] = []
+        /// The buildah-packaged pipelines: in the build namespace (Pod Security baseline), applied
+        /// with the image builds.
+        var builds: BuildPlanner.Result?
         var unusableTemplates: [UnusableTemplate] = []
     }
 
+    static func packager(_ pipeline: ModelPipeline) -> String { pipeline.modelcar?.packager?.value ?? "olot" }
+
     static func plan(_ specs: SpecSet, templates: BuildTemplates, context: PlanContext) -> Result {
         var result = Result()
-        let pipelines = specs.modelPipelines.filter { isPlanned($0, context: context) }
+        let pipelines = specs.modelPipelines.filter { isPlanned($0, context: context) }.map {
+            ($0, delivery($0, environment: context.environment).0)
+        }
         guard !pipelines.isEmpty else { return result }
-        let deliveries = pipelines.map { delivery($0, environment: context.environment).0 }
-        let needed = deliveries.contains(.modelcar) ? [downloadTask, packageTask, pushTask, verifyTask] : [downloadTask]
+        // olot (restricted) in the environment's namespace; buildah (root + SETFCAP) where Pod
+        // Security is baseline: the build namespace, with the image builds.
+        let withBuildah = pipelines.filter { $0.1 == .modelcar && packager($0.0) == "buildah" }
+        let restricted = pipelines.filter { !($0.1 == .modelcar && packager($0.0) == "buildah") }
+        if !restricted.isEmpty {
+            let group = planGroup(restricted, buildah: false, templates: templates, context: context, serving: context)
+            result.objects += group.objects
+            result.serving += group.serving
+            result.unusableTemplates += group.unusableTemplates
+        }
+        if !withBuildah.isEmpty {
+            let namespace = BuildPlanner.buildNamespace(context)
+            var builds = context
+            builds.environment.naming.namespace.value = namespace
+            let group = planGroup(withBuildah, buildah: true, templates: templates, context: builds, serving: context)
+            var buildResult = BuildPlanner.Result()
+            buildResult.objects = [
+                BuildPlanner.namespaceObject(namespace, context: context).checking(
+                    DerivedName(
+                        namespace, rule: .label, what: "build namespace (namespace + '\(BuildPlanner.buildNamespaceSuffix)')",
+                        at: context.environment.naming.namespace.origin.location ?? withBuildah.first?.0.name.location,
+                        help: "shorten naming.namespace to at most \(63 - BuildPlanner.buildNamespaceSuffix.count) characters"))
+            ]
+            buildResult.objects += group.objects
+            if context.platform == .openshift {
+                // The predictors (KServe's default account of the environment's namespace) pull
+                // the ModelCars from the build namespace's ImageStreams.
+                buildResult.objects.append(
+                    BuildPlanner.roleBinding(
+                        name: context.derivedName("nbgitops-model-puller"), namespace: namespace,
+                        clusterRole: "system:image-puller",
+                        subjects: [BuildPlanner.serviceAccountSubject("default", namespace: context.namespace)]))
+            }
+            buildResult.usesTekton = true
+            buildResult.maxTimeoutSeconds = group.maxTimeoutSeconds
+            buildResult.unusableTemplates = group.unusableTemplates
+            result.builds = buildResult
+            result.serving += group.serving
+        }
+        return result
+    }
+
+    struct Group {
+        var objects: [PlannedObject] = []
+        var serving: [PlannedObject] = []
+        var unusableTemplates: [UnusableTemplate] = []
+        var maxTimeoutSeconds = 0
+    }
+
+    /// The pipelines of one namespace: shared ServiceAccounts, RBAC, scripts and Tasks, then per
+    /// pipeline its ImageStreams, Pipeline and run; the InferenceServices in `serving`'s namespace.
+    static func planGroup(
+        _ pipelines: [(ModelPipeline, ModelDelivery)], buildah: Bool, templates: BuildTemplates, context: PlanContext,
+        serving: PlanContext
+    ) -> Group {
+        var result = Group()
+        let deliveries = pipelines.map(\.1)
+        let needed =
+            deliveries.contains(.modelcar)
+            ? [downloadTask, buildah ? buildahPackageTask : packageTask, pushTask, verifyTask] : [downloadTask]
         guard let tasks = self.tasks(needed, templates: templates, context: context, unusable: &result.unusableTemplates),
             let configMap = scriptsConfigMap(templates: templates, context: context, unusable: &result.unusableTemplates)
         else { return result }
         let namespace = context.namespace
         let fetch = context.derivedName(fetchServiceAccountBase)
         let push = context.derivedName(pushServiceAccountBase)
-        let resolved = zip(pipelines, deliveries).map { pipeline, delivery in
+        let packagerAccount = context.derivedName(buildahServiceAccountBase)
+        let resolved = pipelines.map { pipeline, delivery in
             (pipeline, delivery, delivery == .modelcar ? destinations(pipeline, context: context) : [])
         }
         let internalPush = resolved.contains { $0.2?.contains(where: \.isInternal) == true }
@@ -196,6 +272,16 @@ enum HuggingFacePlanner {
                 BuildPlanner.roleBinding(
                     name: push + "-image-builder", namespace: namespace, clusterRole: "system:image-builder",
                     subjects: [BuildPlanner.serviceAccountSubject(push, namespace: namespace)]))
+        }
+        if buildah {
+            // Only the package Task runs as the account that may use pipelines-scc (root + SETFCAP).
+            result.objects.append(BuildPlanner.serviceAccount(name: packagerAccount, namespace: namespace, automountToken: false))
+            if context.platform == .openshift {
+                result.objects.append(
+                    BuildPlanner.roleBinding(
+                        name: packagerAccount + "-pipelines-scc", namespace: namespace, clusterRole: "pipelines-scc-clusterrole",
+                        subjects: [BuildPlanner.serviceAccountSubject(packagerAccount, namespace: namespace)]))
+            }
         }
         result.objects.append(configMap)
         result.objects += tasks.map(\.object)
@@ -209,12 +295,14 @@ enum HuggingFacePlanner {
             }
             let planned = run(
                 pipeline, delivery: delivery, destinations: destinations, tasks: tasks, taskInputs: taskInputs,
-                fetch: fetch, push: push, context: context)
+                fetch: fetch, push: push, packager: buildah ? packagerAccount : nil, context: context)
             result.objects += planned.objects
+            let runTimeout = planned.objects.first { $0.kind == "PipelineRun" }?.manifest.value(at: "spec.timeouts.pipeline")
+            result.maxTimeoutSeconds = max(result.maxTimeoutSeconds, runTimeout?.stringValue.flatMap(Durations.seconds) ?? 0)
             result.serving.append(
                 ModelPipelinePlanner.inferenceService(
                     pipeline, storageURI: planned.storageURI, storageOrigin: planned.storageOrigin,
-                    podSecurityContext: planned.podSecurityContext, context: context))
+                    podSecurityContext: planned.podSecurityContext, context: serving))
         }
         return result
     }
@@ -261,6 +349,20 @@ enum HuggingFacePlanner {
                     let path = "spec.steps[\(index)]"
                     // skopeo steps keep the skopeo image; the others run in the Python tools image.
                     let usesSkopeo = step["image"]?.stringValue?.contains("skopeo") == true
+                    if templateName == buildahPackageTask {
+                        step["image"] = record.set(
+                            path + ".image", .string(context.image(step["image"]?.stringValue ?? "")),
+                            from: FieldOrigin(
+                                .spec(.startOf(template.file)), field: template.file,
+                                rule: "the buildah image the Task body names"))
+                        step["securityContext"] = record.set(
+                            path + ".securityContext",
+                            TektonPlanner.stepSecurityContext(buildah: true, platform: context.platform),
+                            from: FieldProvenance.traced(
+                                context.environment.platform, field: "platform",
+                                rule: "buildah runs as root with only SETFCAP added, never privileged (seed 004)"))
+                        return step
+                    }
                     let image = usesSkopeo ? models.skopeoImage : models.toolsImage
                     step["image"] = record.set(
                         path + ".image", .string(context.image(image.value)),
@@ -269,10 +371,13 @@ enum HuggingFacePlanner {
                             rule: usesSkopeo ? "skopeo copies and inspects images" : "a Python 3 image for the scripts"))
                     step["securityContext"] = record.set(
                         path + ".securityContext",
-                        TektonPlanner.stepSecurityContext(buildah: false, platform: context.platform),
+                        TektonPlanner.stepSecurityContext(
+                            buildah: templateName == buildahPackageTask, platform: context.platform),
                         from: FieldProvenance.traced(
                             context.environment.platform, field: "platform",
-                            rule: "non-root, no capabilities, group 0: each Task reads what the previous one wrote"))
+                            rule: templateName == buildahPackageTask
+                                ? "buildah runs as root with only SETFCAP added, never privileged (seed 004)"
+                                : "non-root, no capabilities, group 0: each Task reads what the previous one wrote"))
                     return step
                 })
             if let volumes = spec["volumes"]?.elements {
@@ -355,7 +460,8 @@ enum HuggingFacePlanner {
 
     static func run(
         _ pipeline: ModelPipeline, delivery: ModelDelivery, destinations: [ResolvedDestination],
-        tasks: [TektonPlanner.PlannedTask], taskInputs: ManifestNode, fetch: String, push: String, context: PlanContext
+        tasks: [TektonPlanner.PlannedTask], taskInputs: ManifestNode, fetch: String, push: String, packager: String?,
+        context: PlanContext
     ) -> PlannedRun {
         guard let source = pipeline.huggingFace else {
             return PlannedRun(objects: [], storageURI: "", storageOrigin: .init(.builtinDefault("")))
@@ -416,14 +522,17 @@ enum HuggingFacePlanner {
                 }),
             "workspaces": [["name": "model", "workspace": "model"], ["name": "hf-token", "workspace": "hf-token"]],
         ])
+        // buildah's Task takes no olot version.
+        let packageParams =
+            packager == nil ? ["base-image", "olot-version", "layer-limit-bytes"] : ["base-image", "layer-limit-bytes"]
         if delivery == .modelcar {
-            pipelineParams += ["base-image", "olot-version", "layer-limit-bytes"].map { ["name": .string($0), "type": "string"] }
+            pipelineParams += packageParams.map { ["name": .string($0), "type": "string"] }
             pipelineTasks.append([
                 "name": "package",
                 "runAfter": ["download"],
-                "taskRef": ["name": .string(taskName(packageTask))],
+                "taskRef": ["name": .string(taskName(packager == nil ? packageTask : buildahPackageTask))],
                 "params": .list(
-                    ["base-image", "olot-version", "layer-limit-bytes"].map {
+                    packageParams.map {
                         ["name": .string($0), "value": .string("$(params.\($0))")]
                     }),
                 "workspaces": [["name": "model", "workspace": "model"]],
@@ -498,7 +607,7 @@ enum HuggingFacePlanner {
             "run": runSpec(
                 pipeline, source: source, delivery: delivery, destinations: destinations, images: [],
                 pipelineName: pipelineName, storage: (storage, storageOrigin), claimName: "", timeout: timeout,
-                timeoutOrigin: FieldOrigin(.builtinDefault("")), fetch: fetch, push: push, context: context,
+                timeoutOrigin: FieldOrigin(.builtinDefault("")), fetch: fetch, push: push, packager: packager, context: context,
                 record: &hashed),
         ]
         let tag = BuildPlanner.tag(inputs)
@@ -520,7 +629,7 @@ enum HuggingFacePlanner {
         let spec = runSpec(
             pipeline, source: source, delivery: delivery, destinations: destinations, images: images,
             pipelineName: pipelineName, storage: (storage, storageOrigin), claimName: claimName, timeout: timeout,
-            timeoutOrigin: timeoutOrigin, fetch: fetch, push: push, context: context, record: &specRecord)
+            timeoutOrigin: timeoutOrigin, fetch: fetch, push: push, packager: packager, context: context, record: &specRecord)
         record.merge(specRecord, under: "spec")
         var annotations = [AnnotationKey.tektonPruneSkip: "true"]
         if delivery == .modelcar { annotations["tekton.dev/auto-cleanup-pvc"] = "true" }
@@ -559,8 +668,8 @@ enum HuggingFacePlanner {
     static func runSpec(
         _ pipeline: ModelPipeline, source: ModelPipeline.HuggingFace, delivery: ModelDelivery,
         destinations: [ResolvedDestination], images: [String], pipelineName: String, storage: (String, FieldOrigin),
-        claimName: String, timeout: String, timeoutOrigin: FieldOrigin, fetch: String, push: String, context: PlanContext,
-        record: inout FieldRecord
+        claimName: String, timeout: String, timeoutOrigin: FieldOrigin, fetch: String, push: String, packager: String?,
+        context: PlanContext, record: inout FieldRecord
     ) -> ManifestNode {
         let environment = context.environment
         let modelcar = pipeline.modelcar
@@ -601,11 +710,13 @@ enum HuggingFacePlanner {
                             ?? .builtinDefault("ubi9/ubi-micro by digest: it has sh, which KServe's modelcar container runs"),
                         field: "spec.modelcar.baseImage")
                 ))
-            values.append(
-                (
-                    "olot-version", olotVersion,
-                    FieldOrigin(.builtinDefault("the olot release nbgitops' package script is tested with"))
-                ))
+            if packager == nil {
+                values.append(
+                    (
+                        "olot-version", olotVersion,
+                        FieldOrigin(.builtinDefault("the olot release nbgitops' package script is tested with"))
+                    ))
+            }
             let limit = environment.models.registryLayerLimit
             values.append(
                 (
@@ -686,20 +797,21 @@ enum HuggingFacePlanner {
             from: FieldOrigin(
                 .builtinDefault("pod settings only in taskRunTemplate, which the affinity assistant inherits"),
                 rule: "no tolerations (no GPU), and on OpenShift no securityContext: seed 001"))
-        let internalTasks = destinations.enumerated().filter(\.element.isInternal).flatMap { index, _ in
-            ["push-\(index)", "verify-\(index)"]
+        var accounts: [(String, String)] = []
+        if let packager { accounts.append(("package", packager)) }
+        for (index, destination) in destinations.enumerated() where destination.isInternal {
+            accounts += [("push-\(index)", push), ("verify-\(index)", push)]
         }
         let specs: ManifestNode? =
-            internalTasks.isEmpty
+            accounts.isEmpty
             ? nil
             : record.set(
                 "taskRunSpecs",
-                .list(
-                    internalTasks.map { ["pipelineTaskName": .string($0), "serviceAccountName": .string(push)] }),
+                .list(accounts.map { ["pipelineTaskName": .string($0.0), "serviceAccountName": .string($0.1)] }),
                 from: FieldOrigin(
                     .builtinDefault(
-                        "only the internal pushes and their verification run as the ServiceAccount that may push (system:image-builder)"
-                    )))
+                        "only buildah's package Task runs as the account bound to pipelines-scc, only the internal pushes "
+                            + "and their verification as the one that may push (system:image-builder)")))
         return .object([
             (
                 "pipelineRef",

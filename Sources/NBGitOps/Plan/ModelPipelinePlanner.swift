@@ -19,8 +19,15 @@ enum ModelPipelinePlanner {
         units: { _, _ in [] },
         plan: { specs, _, resources, context in
             let huggingFace = HuggingFacePlanner.plan(specs, templates: resources.buildTemplates, context: context)
+            let serving = plan(specs, context: context) + huggingFace.serving
+            // A generated vLLM ServingRuntime for each served pipeline that names no runtime.
+            let served = Set(serving.compactMap { $0.manifest.value(at: "metadata.labels")?[LabelKey.instance]?.stringValue })
+            let runtimes = specs.modelPipelines.filter {
+                served.contains($0.name.value) && $0.serving.generatesRuntime
+                    && EnvironmentPlanner.isPlanned(annotations: $0.annotations, on: context.platform)
+            }.map { servingRuntime($0, context: context) }
             return KindPlan(
-                objects: huggingFace.objects, builds: nil, serving: plan(specs, context: context) + huggingFace.serving,
+                objects: huggingFace.objects + runtimes, builds: huggingFace.builds, serving: serving,
                 unusableTemplates: huggingFace.unusableTemplates)
         })
 
@@ -75,7 +82,8 @@ enum ModelPipelinePlanner {
         // their labels, as validation pods do (seed 001: a GPU-tainted cluster strands pods that
         // do not); a requests-only GPU gets an equal limit.
         let gpu = context.environment.gpu
-        let placement = GPUPlacement(resources: serving.resources, nodeSelector: [:], tolerations: [], gpu: gpu)
+        let placement = GPUPlacement(
+            resources: serving.resources, nodeSelector: serving.nodeSelector, tolerations: serving.tolerations, gpu: gpu)
         var modelFormat: [(String, ManifestNode?)] = [("name", .string(serving.modelFormat.value))]
         if let version = serving.modelFormatVersion { modelFormat.append(("version", .string(version.value))) }
         let model = ManifestNode.object([
@@ -88,10 +96,16 @@ enum ModelPipelinePlanner {
             (
                 "runtime",
                 record.setIfPresent(
-                    "spec.predictor.model.runtime", serving.runtime.map { .string($0.value) },
-                    from: FieldOrigin(
-                        serving.runtime.map { .spec($0.location) } ?? .builtinDefault("KServe picks a runtime"),
-                        field: "spec.serving.runtime"))
+                    "spec.predictor.model.runtime",
+                    serving.generatesRuntime
+                        ? .string(runtimeName(pipeline, context: context)) : serving.runtime.map { .string($0.value) },
+                    from: serving.generatesRuntime
+                        ? FieldOrigin(
+                            .spec(serving.vllm?.location ?? serving.modelFormat.location), field: "spec.serving",
+                            rule: "no runtime named and model format vLLM: the vLLM ServingRuntime nbgitops generates")
+                        : FieldOrigin(
+                            serving.runtime.map { .spec($0.location) } ?? .builtinDefault("KServe picks a runtime"),
+                            field: "spec.serving.runtime"))
             ),
             (
                 "storageUri",
@@ -151,9 +165,14 @@ enum ModelPipelinePlanner {
                     ? nil
                     : record.set(
                         "spec.predictor.nodeSelector", .strings(placement.nodeSelector),
-                        from: FieldProvenance.traced(
-                            gpu.nodeSelector, field: "gpu.nodeSelector",
-                            rule: "GPU predictors get the environment's GPU node labels"))
+                        from: serving.nodeSelector.isEmpty
+                            ? FieldProvenance.traced(
+                                gpu.nodeSelector, field: "gpu.nodeSelector",
+                                rule: "GPU predictors get the environment's GPU node labels")
+                            : FieldOrigin(
+                                .spec(pipeline.sourceMap.nearest("spec.serving.placement.nodeSelector") ?? serving.location),
+                                field: "spec.serving.placement.nodeSelector",
+                                rule: placement.requestsGPU ? "as written, plus the environment's GPU node labels" : nil))
             ),
             (
                 "tolerations",
@@ -162,16 +181,22 @@ enum ModelPipelinePlanner {
                     : record.list(
                         "spec.predictor.tolerations",
                         zip(placement.tolerations, placement.tolerationSources).map { toleration, source in
-                            let index: Int
                             switch source {
-                            case .gpu(let taint), .spec(let taint): index = taint
+                            case .spec(let index):
+                                let path = "spec.serving.placement.tolerations[\(index)]"
+                                return (
+                                    toleration,
+                                    FieldOrigin(.spec(pipeline.sourceMap.nearest(path) ?? serving.location), field: path)
+                                )
+                            case .gpu(let index):
+                                return (
+                                    toleration,
+                                    FieldOrigin(
+                                        gpu.taints.origin, field: "gpu.taints[\(index)]",
+                                        rule:
+                                            "one toleration per GPU node taint: the predictor requests \(gpu.resourceName.value)")
+                                )
                             }
-                            return (
-                                toleration,
-                                FieldOrigin(
-                                    gpu.taints.origin, field: "gpu.taints[\(index)]",
-                                    rule: "one toleration per GPU node taint: the predictor requests \(gpu.resourceName.value)")
-                            )
                         },
                         whole: FieldProvenance.traced(gpu.taints, field: "gpu.taints"))
             ),
@@ -185,5 +210,101 @@ enum ModelPipelinePlanner {
             apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: name, namespace: context.namespace,
             manifest: manifest, wave: .serving, sources: [pipeline.name.location], provenance: record.origins
         ).checking(DerivedName(name, rule: .label, what: "InferenceService name", at: pipeline.name.location))
+    }
+
+    // MARK: Generated vLLM ServingRuntime
+
+    static func runtimeName(_ pipeline: ModelPipeline, context: PlanContext) -> String {
+        context.derivedName(pipeline.name.value) + "-vllm"
+    }
+
+    /// The GPUs the predictor asks for (its limit, else its request), 0 without any.
+    static func gpuCount(_ serving: ModelPipeline.Serving, resource: String) -> Int {
+        for section in ["limits", "requests"] {
+            if let text = serving.resources?[section]?[resource]?.stringValue
+                ?? serving.resources?[section]?[resource]?.intValue
+                .map(String.init), let count = Int(text)
+            {
+                return count
+            }
+        }
+        return 0
+    }
+
+    /// A vLLM ServingRuntime (`serving.kserve.io/v1alpha1`) for one pipeline: the OpenAI server
+    /// image by digest, the model KServe mounts at /mnt/models, one tensor-parallel worker per
+    /// GPU, and a memory-backed /dev/shm (the container runtime's 64Mi default crashes vLLM's
+    /// workers, which share tensors through it). Restricted container security, like every pod
+    /// nbgitops emits.
+    static func servingRuntime(_ pipeline: ModelPipeline, context: PlanContext) -> PlannedObject {
+        let name = runtimeName(pipeline, context: context)
+        let settings = pipeline.serving.vllm
+        let gpus = gpuCount(pipeline.serving, resource: context.environment.gpu.resourceName.value)
+        var record = FieldRecord(context)
+        record.note(
+            "",
+            FieldOrigin(
+                .spec(settings?.location ?? pipeline.serving.modelFormat.location), field: "spec.serving",
+                rule: "serving.runtime unset and model format vLLM: one vLLM ServingRuntime per ModelPipeline"))
+        var args = ["--port=8080", "--model=/mnt/models", "--served-model-name={{.Name}}"]
+        if gpus > 1 { args.append("--tensor-parallel-size=\(gpus)") }
+        args += (settings?.args ?? []).map(\.value)
+        let shm = settings?.shmSize?.value ?? "\(max(2, 2 * gpus))Gi"
+        let image = context.image(settings?.image?.value ?? ModelPipeline.VLLM.defaultImage)
+        let container = ManifestNode.object([
+            ("name", "kserve-container"),
+            (
+                "image",
+                record.set(
+                    "spec.containers[0].image", .string(image),
+                    from: FieldOrigin(
+                        settings?.image.map { .spec($0.location) }
+                            ?? .builtinDefault("vllm/vllm-openai v0.8.5, pinned by digest"),
+                        field: "spec.serving.vllm.image"))
+            ),
+            ("command", ["python3", "-m", "vllm.entrypoints.openai.api_server"]),
+            (
+                "args",
+                record.set(
+                    "spec.containers[0].args", .list(args.map { .string($0) }),
+                    from: FieldOrigin(
+                        settings?.args.first.map { .spec($0.location) }
+                            ?? .builtinDefault("the model KServe mounts at /mnt/models, served under the InferenceService's name"),
+                        field: "spec.serving.vllm.args",
+                        rule: gpus > 1 ? "--tensor-parallel-size from the GPU limit (\(gpus))" : nil))
+            ),
+            (
+                "env",
+                [
+                    ["name": "HOME", "value": "/tmp/home"], ["name": "HF_HOME", "value": "/tmp/hf-home"],
+                    ["name": "HF_HUB_OFFLINE", "value": "1"],
+                ]
+            ),
+            ("ports", [["containerPort": 8080, "protocol": "TCP"]]),
+            ("securityContext", ValidationJobPlanner.containerSecurityContext(readOnlyRootFilesystem: false)),
+            ("volumeMounts", [["name": "shm", "mountPath": "/dev/shm"]]),
+        ])
+        let spec = ManifestNode.object([
+            ("annotations", ["prometheus.kserve.io/port": "8080", "prometheus.kserve.io/path": "/metrics"]),
+            ("multiModel", false),
+            ("supportedModelFormats", [["name": "vLLM", "autoSelect": false]]),
+            ("containers", .list([container])),
+            (
+                "volumes",
+                record.set(
+                    "spec.volumes", [["name": "shm", "emptyDir": ["medium": "Memory", "sizeLimit": .string(shm)]]],
+                    from: FieldOrigin(
+                        settings?.shmSize.map { .spec($0.location) } ?? .builtinDefault("2Gi per GPU, at least 2Gi"),
+                        field: "spec.serving.vllm.shmSize", rule: "a memory-backed /dev/shm for vLLM's workers"))
+            ),
+        ])
+        let manifest = PlanMetadata.object(
+            apiVersion: "serving.kserve.io/v1alpha1", kind: "ServingRuntime", name: name, namespace: context.namespace,
+            labels: PlanMetadata.labels(component: "model-serving", extra: [LabelKey.instance: pipeline.name.value]),
+            body: [("spec", spec)])
+        return PlannedObject(
+            apiVersion: "serving.kserve.io/v1alpha1", kind: "ServingRuntime", name: name, namespace: context.namespace,
+            manifest: manifest, wave: .config, sources: [pipeline.name.location], provenance: record.origins
+        ).checking(DerivedName(name, rule: .subdomain, what: "ServingRuntime name", at: pipeline.name.location))
     }
 }

@@ -33,7 +33,7 @@ final class ArgoDeliveryTests: XCTestCase {
             [
                 "/ConfigMap", "/PersistentVolumeClaim", "/ServiceAccount", "batch/Job", "build.openshift.io/BuildConfig",
                 "external-secrets.io/ExternalSecret", "image.openshift.io/ImageStream", "networking.k8s.io/NetworkPolicy", "rbac.authorization.k8s.io/Role",
-                "rbac.authorization.k8s.io/RoleBinding", "serving.kserve.io/InferenceService", "tekton.dev/Pipeline", "tekton.dev/PipelineRun", "tekton.dev/Task",
+                "rbac.authorization.k8s.io/RoleBinding", "serving.kserve.io/InferenceService", "serving.kserve.io/ServingRuntime", "tekton.dev/Pipeline", "tekton.dev/PipelineRun", "tekton.dev/Task",
             ])
         // Every emitted kind is allowed, nothing else, and no wildcard anywhere.
         let emitted = Set(plan.objects.map { "\(ArgoProjectPlanner.group(ofAPIVersion: $0.apiVersion))/\($0.kind)" })

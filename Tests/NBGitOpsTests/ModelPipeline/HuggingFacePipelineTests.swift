@@ -235,4 +235,89 @@ final class HuggingFacePipelineTests: XCTestCase {
         XCTAssertTrue(Glob.matches("onnx/*", "onnx/model.onnx"))
         XCTAssertFalse(Glob.matches("?.json", "ab.json"))
     }
+
+    /// No runtime named and model format vLLM: a generated vLLM ServingRuntime (image by digest,
+    /// /dev/shm in memory, tensor parallelism from the GPU limit); a named runtime is used as is.
+    func testVLLMServingRuntimeIsGeneratedUnlessOneIsNamed() throws {
+        let fourGPUs = Self.spec().replacingOccurrences(of: "    runtime: vllm-runtime\n", with: "")
+            .replacingOccurrences(of: "nvidia.com/gpu: \"1\"", with: "nvidia.com/gpu: \"4\"")
+        let plan = try compileSpecThroughPipeline(fourGPUs, overlays: Self.openshiftGPU)
+        let runtime = try object(plan, "ServingRuntime")
+        XCTAssertEqual(runtime.name, "granite-vllm")
+        XCTAssertEqual(
+            try object(plan, "InferenceService").manifest.value(at: "spec.predictor.model.runtime")?.stringValue,
+            "granite-vllm")
+        let container = try XCTUnwrap(runtime.manifest.value(at: "spec.containers")?.elements?.first)
+        XCTAssertTrue(container["image"]?.stringValue?.contains("@sha256:") == true)
+        let args = container["args"]?.elements?.compactMap(\.stringValue) ?? []
+        XCTAssertTrue(args.contains("--model=/mnt/models") && args.contains("--tensor-parallel-size=4"), "\(args)")
+        XCTAssertEqual(runtime.manifest.value(at: "spec.volumes[0].emptyDir.medium")?.stringValue, "Memory")
+        XCTAssertEqual(runtime.manifest.value(at: "spec.volumes[0].emptyDir.sizeLimit")?.stringValue, "8Gi")
+        XCTAssertEqual(container["volumeMounts"]?.elements?.first?["mountPath"]?.stringValue, "/dev/shm")
+        XCTAssertEqual(runtime.wave, .config, "the runtime exists before the InferenceService")
+        let named = try compileSpecThroughPipeline(Self.spec(), overlays: Self.openshiftGPU)
+        XCTAssertFalse(named.objects.contains { $0.kind == "ServingRuntime" })
+        XCTAssertEqual(
+            try object(named, "InferenceService").manifest.value(at: "spec.predictor.model.runtime")?.stringValue,
+            "vllm-runtime")
+    }
+
+    /// `serving.placement` is kept and the GPU placement added to it, never replacing it.
+    func testServingPlacementIsMergedWithTheGPUPlacement() throws {
+        let placed = Self.spec().replacingOccurrences(
+            of: "    runtime: vllm-runtime\n",
+            with: """
+                    runtime: vllm-runtime
+                    placement:
+                      nodeSelector: {node.kubernetes.io/instance-type: g5.2xlarge}
+                      tolerations: [{key: dedicated, operator: Equal, value: inference, effect: NoSchedule}]
+
+                """)
+        let plan = try compileSpecThroughPipeline(placed, overlays: Self.openshiftGPU)
+        let predictor = try XCTUnwrap(try object(plan, "InferenceService").manifest.value(at: "spec.predictor"))
+        XCTAssertEqual(
+            predictor["tolerations"]?.elements?.compactMap { $0["key"]?.stringValue }, ["dedicated", "nvidia.com/gpu"])
+        XCTAssertEqual(predictor["nodeSelector"]?["node.kubernetes.io/instance-type"]?.stringValue, "g5.2xlarge")
+    }
+
+    /// The buildah packager: the pipeline runs in the build namespace (Pod Security baseline),
+    /// only its package Task as the account bound to pipelines-scc; the predictors pull from the
+    /// build namespace's ImageStream. Every rule passes (NBG250 sees the SCC the task needs granted).
+    func testBuildahPackagerRunsInTheBuildNamespaceUnderItsOwnAccount() throws {
+        let buildah = Self.spec(extra: "  delivery: modelcar\n  modelcar: {packager: buildah}")
+        let plan = try compileSpecThroughPipeline(buildah, overlays: Self.openshiftGPU)
+        let run = try object(plan, "PipelineRun", prefix: "granite-")
+        XCTAssertEqual(run.namespace, "notebook-validation-builds")
+        XCTAssertEqual(
+            run.manifest.value(at: "spec.taskRunSpecs")?.elements?.map {
+                "\($0["pipelineTaskName"]?.stringValue ?? "")=\($0["serviceAccountName"]?.stringValue ?? "")"
+            }, ["package=nbgitops-model-buildah", "push-0=nbgitops-model-push", "verify-0=nbgitops-model-push"])
+        let scc = try object(plan, "RoleBinding", prefix: "nbgitops-model-buildah-pipelines-scc")
+        XCTAssertEqual(scc.manifest.value(at: "roleRef.name")?.stringValue, "pipelines-scc-clusterrole")
+        let task = try XCTUnwrap(plan.objects.first { $0.kind == "Task" && $0.name == "nbgitops-model-package-buildah" })
+        let context = task.manifest.value(at: "spec.steps[0].securityContext")
+        XCTAssertEqual(context?["capabilities"]?["add"], ["SETFCAP"])
+        XCTAssertNil(context?["privileged"])
+        // (2 × 2Gi + 1Gi) × 1.1 = 5.5Gi → 6Gi.
+        XCTAssertEqual(
+            run.manifest.value(at: "spec.workspaces[0].volumeClaimTemplate.spec.resources.requests.storage")?.stringValue,
+            "6Gi")
+        let service = try object(plan, "InferenceService")
+        XCTAssertEqual(service.namespace, "notebook-validation")
+        XCTAssertTrue(
+            service.manifest.value(at: "spec.predictor.model.storageUri")?.stringValue?.hasPrefix(
+                "oci://image-registry.openshift-image-registry.svc:5000/notebook-validation-builds/granite:nbgitops-") == true)
+        let puller = try object(plan, "RoleBinding", prefix: "nbgitops-model-puller")
+        XCTAssertEqual(puller.manifest.value(at: "subjects[0].namespace")?.stringValue, "notebook-validation")
+        XCTAssertEqual(plan.objects.filter { $0.kind == "Namespace" && $0.name == "notebook-validation-builds" }.count, 1)
+
+        // Kubernetes with Flux: the builds folder, a baseline namespace, no SCC binding.
+        let destination = "\n  modelcar:\n    packager: buildah\n    destinations: [{registry: {repository: quay.io/example-org/granite, pushSecret: registry-push}}]"
+        let flux = try compileSpecThroughPipeline(
+            Self.spec(extra: "  delivery: modelcar" + destination), overlays: Self.kubernetesFlux)
+        XCTAssertTrue(flux.buildObjects.contains { $0.kind == "PipelineRun" && $0.name.hasPrefix("granite-") })
+        let namespace = try XCTUnwrap(flux.buildObjects.first { $0.kind == "Namespace" })
+        XCTAssertEqual(namespace.manifest.value(at: "metadata.labels")?[LabelKey.podSecurityEnforce]?.stringValue, "baseline")
+        XCTAssertFalse(flux.buildObjects.contains { $0.kind == "RoleBinding" })
+    }
 }

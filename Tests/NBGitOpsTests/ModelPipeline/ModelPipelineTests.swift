@@ -93,6 +93,11 @@ final class ModelPipelineTests: XCTestCase {
                     of: "    notebookOutput:",
                     with: "    huggingFace: {repo: org/m, revision: 0123456789abcdef0123456789abcdef01234567}\n    notebookOutput:")),
             ["spec.yaml:7:18: error[NBG117]: ModelPipeline 'churn' names two sources, notebookOutput and huggingFace"])
+        // A named runtime and generated-runtime settings contradict each other.
+        XCTAssertEqual(
+            errors(Self.valid.replacingOccurrences(of: "    runtime: kserve-sklearnserver", with: "    runtime: kserve-sklearnserver\n    vllm: {shmSize: 4Gi}"))
+                .first?.prefix(32),
+            "spec.yaml:19:11: error[NBG117]: ")
         // The path stays inside the claim.
         XCTAssertEqual(
             errors(Self.valid.replacingOccurrences(of: "path: churn/v1", with: "path: churn/../../etc")).first?.prefix(32),

@@ -34,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TEKTON = os.path.join(HERE, os.pardir)
 DOWNLOAD = os.path.join(TEKTON, "model-download.py")
 PACKAGE = os.path.join(TEKTON, "model-package.sh")
+PACKAGE_BUILDAH = os.path.join(TEKTON, "model-package-buildah.sh")
 PUSH = os.path.join(TEKTON, "model-push.sh")
 VERIFY = os.path.join(TEKTON, "model-verify.sh")
 REVISION = "0123456789abcdef0123456789abcdef01234567"
@@ -298,7 +299,7 @@ class PackageTests(unittest.TestCase):
         # Originals are removed as their layers are written: packaging needs model + largest file.
         self.assertEqual([f for _, _, names in os.walk(os.path.join(self.work, "model")) for f in names], [])
         with open(os.path.join(self.work, "layers")) as handle:
-            self.assertEqual(handle.read(), str(len(self.files)))
+            self.assertEqual(handle.read(), str(1 + len(self.files)), "all layers: the base's and one per file")
 
     def test_a_file_over_the_layer_limit_fails_before_packaging(self):
         result = package(self.work, self.olot, NBG_LAYER_LIMIT="100000")
@@ -311,6 +312,56 @@ class PackageTests(unittest.TestCase):
         os.makedirs(os.path.join(self.work, "model"))
         result = package(self.work, self.olot)
         self.assertEqual(result.returncode, 2)
+
+
+class BuildahPackageTests(unittest.TestCase):
+    """The buildah alternative: one layer with the whole model under /models (root with vfs and
+    chroot isolation, as the Task runs it with only SETFCAP added)."""
+
+    def setUp(self):
+        self.buildah = tool("buildah")
+        if os.geteuid() != 0:
+            if REQUIRE:
+                raise AssertionError("the buildah packaging test runs as root (as the Task's step does)")
+            raise unittest.SkipTest("buildah packaging needs root")
+        self.work = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.work, True)
+        base_layout(os.path.join(self.work, "base"))
+        self.files = model_folder(os.path.join(self.work, "model"))
+
+    def run_package(self, **env):
+        environment = {
+            "PATH": os.environ["PATH"], "HOME": self.work, "TMPDIR": self.work, "NBG_BUILDAH": self.buildah,
+            "NBG_MODEL_DIR": os.path.join(self.work, "model"), "NBG_OCI_LAYOUT": os.path.join(self.work, "image"),
+            "NBG_BASE_IMAGE": "oci:" + os.path.join(self.work, "base") + ":latest",
+            "NBG_STORAGE": os.path.join(self.work, "storage"), "NBG_RESULT_LAYERS": os.path.join(self.work, "layers"),
+        }
+        environment.update(env)
+        return subprocess.run(["sh", PACKAGE_BUILDAH], env=environment, capture_output=True, text=True)
+
+    def test_one_layer_with_the_model_under_models(self):
+        result = self.run_package()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        manifest = read_manifest(os.path.join(self.work, "image"))
+        self.assertEqual(len(manifest["layers"]), 2, "the base's layer and one model layer")
+        path = os.path.join(self.work, "image", "blobs", "sha256", manifest["layers"][-1]["digest"].split(":", 1)[1])
+        with tarfile.open(path) as archive:
+            members = {m.name.lstrip("./"): m for m in archive.getmembers() if m.isfile()}
+            self.assertEqual(sorted(members), sorted("models/" + name for name in self.files))
+            for name, data in self.files.items():
+                self.assertEqual(archive.extractfile(members["models/" + name]).read(), data)
+                self.assertEqual(members["models/" + name].mode & 0o444, 0o444)
+        with open(os.path.join(self.work, "layers")) as handle:
+            self.assertEqual(handle.read(), "2")
+        # The download and buildah's storage are gone: the push needs only the layout.
+        self.assertFalse(os.path.exists(os.path.join(self.work, "model")))
+        self.assertFalse(os.path.exists(os.path.join(self.work, "storage")))
+
+    def test_a_model_over_the_layer_limit_fails_before_building(self):
+        result = self.run_package(NBG_LAYER_LIMIT="100000")
+        self.assertEqual(result.returncode, 3)
+        self.assertIn("olot", result.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "image")))
 
 
 # --- a loopback TLS registry -----------------------------------------------------------------
@@ -464,10 +515,10 @@ class PushVerifyTests(unittest.TestCase):
         self.assertEqual(digest, "sha256:" + hashlib.sha256(stored).hexdigest())
         self.assertEqual(len(json.loads(stored)["layers"]), 1 + len(self.files))
         verify = subprocess.run(
-            ["sh", VERIFY], env=self.env(NBG_DIGEST=digest, NBG_LAYERS=str(len(self.files))),
+            ["sh", VERIFY], env=self.env(NBG_DIGEST=digest, NBG_LAYERS=str(1 + len(self.files))),
             capture_output=True, text=True)
         self.assertEqual(verify.returncode, 0, verify.stderr)
-        self.assertIn(f"{len(self.files)} model layers under /models", verify.stdout)
+        self.assertIn(f"{1 + len(self.files)} layers, model files under /models", verify.stdout)
         # A different expectation fails: the verify step really reads the registry.
         wrong = subprocess.run(
             ["sh", VERIFY], env=self.env(NBG_DIGEST=digest, NBG_LAYERS="7"), capture_output=True, text=True)

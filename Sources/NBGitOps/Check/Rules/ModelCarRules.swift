@@ -6,6 +6,7 @@ extension RuleID {
     public static let modelTimeoutTooShort: RuleID = "NBG287"
     public static let modelTokenExposed: RuleID = "NBG288"
     public static let modelcarNoDestination: RuleID = "NBG289"
+    public static let modelcarUID: RuleID = "NBG290"
 }
 
 /// Rules over ModelPipelines with a Hugging Face source (seed 004's ModelCar pipeline, seed
@@ -48,8 +49,21 @@ enum ModelCarRules {
     ) { context in
         let limit = context.environment.models.registryLayerLimit
         for (pipeline, delivery) in pipelines(context) where delivery == .modelcar {
-            let largest = pipeline.largestFile ?? pipeline.modelSize
+            // buildah writes the whole model as one layer.
+            let singleLayer = HuggingFacePlanner.packager(pipeline) == "buildah"
+            let largest = singleLayer ? pipeline.modelSize : (pipeline.largestFile ?? pipeline.modelSize)
             guard bytes(largest.value) > bytes(limit.value) else { continue }
+            if singleLayer {
+                context.report(
+                    "ModelPipeline '\(pipeline.name.value)' packages its \(largest.value) model with buildah as one layer, larger than the registry's layer limit (\(limit.value)); the layer would be refused at the end of the push",
+                    at: pipeline.modelcar?.packager?.location ?? largest.location,
+                    help: "use the olot packager (one layer per file), or deliver the model on a claim (delivery: pvc)",
+                    notes: [
+                        DiagnosticNote("models.registryLayerLimit is \(limit.value): \(limit.origin)", at: limit.origin.location)
+                    ],
+                    subject: ModelPipelineRules.subject(pipeline))
+                continue
+            }
             let stated = pipeline.largestFile != nil
             context.report(
                 stated
@@ -176,6 +190,40 @@ enum ModelCarRules {
                 help:
                     "add modelcar.destinations: [{registry: {repository: REGISTRY/PATH, pushSecret: SECRET}}], or annotate the pipeline for openshift only (nbgitops.dev/platforms)",
                 subject: ModelPipelineRules.subject(pipeline))
+        }
+    }
+
+    /// NBG290: KServe's `uidModelcar` is a UID the namespace does not admit. With it set, KServe
+    /// runs both the modelcar container and the predictor container as that UID (kserve
+    /// `pkg/utils/storage.go`, `CreateModelcarContainer` and the target container's
+    /// `RunAsUser`), so root fails Pod Security restricted / restricted-v2, and on OpenShift a UID
+    /// outside the namespace's range fails restricted-v2's MustRunAsRange: the predictor pod is
+    /// never admitted.
+    static let modelcarUser = PlanRule(
+        .modelcarUID, .error, "KServe's uidModelcar is a UID the serving namespace does not admit", waivable: false
+    ) { context in
+        let setting = context.environment.kserve.uidModelcar
+        guard let uid = setting.value else { return }
+        let range = context.environment.security.uidRange.value
+        let why: String
+        if uid == 0 {
+            why = "root, which Pod Security restricted and SCC restricted-v2 refuse"
+        } else if context.platform == .openshift, let range, !range.contains(uid) {
+            why = "outside the namespace's UID range \(range.lowerBound)–\(range.upperBound), which restricted-v2 refuses"
+        } else {
+            return
+        }
+        for service in context.plan.objects + context.plan.servingObjects where service.kind == "InferenceService" {
+            let uris = PlatformRules.strings(service.manifest, path: "") { text in text.hasPrefix("oci://") ? text : nil }
+            for (path, _) in uris where path.hasSuffix("storageUri") {
+                context.report(
+                    "InferenceService '\(service.name)' serves a ModelCar, and KServe runs its predictor and modelcar containers as uidModelcar \(uid): \(why); the predictor pod is never admitted",
+                    at: context.location(of: service, path: path),
+                    help:
+                        "unset storageInitializer.uidModelcar in KServe's inferenceservice-config (and kserve.uidModelcar in the overlay), or set it to a UID the namespace admits",
+                    notes: [DiagnosticNote("kserve.uidModelcar is \(uid): \(setting.origin)", at: setting.origin.location)],
+                    subject: context.subject(for: service))
+            }
         }
     }
 }
