@@ -55,6 +55,7 @@ public enum PlanRules {
         ModelCarRules.token,
         ModelCarRules.destination,
         ModelCarRules.modelcarUser,
+        ModelCarRules.ephemeralStorage,
         BuildRules.sourceStrategy,
         PlatformRules.openshiftAPI,
         PodRules.runtimeInstall,

@@ -7,6 +7,7 @@ extension RuleID {
     public static let modelTokenExposed: RuleID = "NBG288"
     public static let modelcarNoDestination: RuleID = "NBG289"
     public static let modelcarUID: RuleID = "NBG290"
+    public static let stepEphemeralStorage: RuleID = "NBG291"
 }
 
 /// Rules over ModelPipelines with a Hugging Face source (seed 004's ModelCar pipeline, seed
@@ -223,6 +224,67 @@ enum ModelCarRules {
                         "unset storageInitializer.uidModelcar in KServe's inferenceservice-config (and kserve.uidModelcar in the overlay), or set it to a UID the namespace admits",
                     notes: [DiagnosticNote("kserve.uidModelcar is \(uid): \(setting.origin)", at: setting.origin.location)],
                     subject: context.subject(for: service))
+            }
+        }
+    }
+
+    /// NBG291: with `models.nodeEphemeralFree` declared, a Tekton step that asks for more
+    /// ephemeral storage than a node has free (an `ephemeral-storage` request or limit, an
+    /// emptyDir `sizeLimit`), or that runs buildah/podman with its container storage in the
+    /// node's ephemeral storage (`/var/lib/containers` not on a workspace or claim, no `--root`
+    /// there): seed 004's buildah filled the node with a model's layers and the pod was evicted.
+    static let ephemeralStorage = PlanRule(
+        .stepEphemeralStorage, .error, "a Tekton step needs more of a node's ephemeral storage than it has free",
+        waivable: true
+    ) { context in
+        let free = context.environment.models.nodeEphemeralFree
+        guard let text = free.value, let available = Quantity.value(text) else { return }
+        let note = DiagnosticNote("models.nodeEphemeralFree is \(text): \(free.origin)", at: free.origin.location)
+        for object in context.plan.objects + context.plan.buildObjects where object.isTekton {
+            for (base, spec) in TektonRules.taskSpecs(object) {
+                let volumes = spec["volumes"]?.elements ?? []
+                for (index, volume) in volumes.enumerated() {
+                    guard let limit = volume["emptyDir"]?["sizeLimit"]?.stringValue, let bytes = Quantity.value(limit),
+                        bytes > available
+                    else { continue }
+                    context.report(
+                        "\(object.kind) '\(object.name)' gives emptyDir '\(volume["name"]?.stringValue ?? "?")' a sizeLimit of \(limit), more than the \(text) of ephemeral storage a node has free; the pod is evicted before it fills it",
+                        at: context.location(of: object, path: "\(base).volumes[\(index)].emptyDir.sizeLimit"),
+                        help: "put the data on a workspace backed by a claim (a volumeClaimTemplate), not an emptyDir",
+                        notes: [note], subject: context.subject(for: object))
+                }
+                for (stepIndex, step) in (spec["steps"]?.elements ?? []).enumerated() {
+                    let path = "\(base).steps[\(stepIndex)]"
+                    for section in ["requests", "limits"] {
+                        for resource in ["ephemeral-storage"] {
+                            guard let value = step["computeResources"]?[section]?[resource]?.stringValue,
+                                let bytes = Quantity.value(value), bytes > available
+                            else { continue }
+                            context.report(
+                                "step '\(step["name"]?.stringValue ?? "\(stepIndex)")' of \(object.kind) '\(object.name)' asks for \(value) of ephemeral storage (\(section)), more than the \(text) a node has free; the pod never schedules or is evicted",
+                                at: context.location(of: object, path: "\(path).computeResources.\(section).\(resource)"),
+                                help: "keep the step's data on a workspace backed by a claim and lower the request",
+                                notes: [note], subject: context.subject(for: object))
+                        }
+                    }
+                    let command =
+                        ([step["script"]?.stringValue ?? ""] + (step["command"]?.elements ?? []).compactMap(\.stringValue)
+                        + (step["args"]?.elements ?? []).compactMap(\.stringValue)).joined(separator: "\n")
+                    guard let tool = ["buildah", "podman"].first(where: { command.contains($0 + " ") }) else { continue }
+                    // Storage elsewhere: `--root` on a workspace, or /var/lib/containers mounted from a claim-backed volume.
+                    if command.contains("--root $(workspaces.") || command.contains("--root=$(workspaces.") { continue }
+                    let mount = (step["volumeMounts"]?.elements ?? []).first {
+                        $0["mountPath"]?.stringValue == "/var/lib/containers"
+                    }
+                    let volume = mount.flatMap { mount in volumes.first { $0["name"] == mount["name"] } }
+                    if volume?["persistentVolumeClaim"] != nil || volume?["ephemeral"] != nil { continue }
+                    context.report(
+                        "step '\(step["name"]?.stringValue ?? "\(stepIndex)")' of \(object.kind) '\(object.name)' runs \(tool) with its container storage (/var/lib/containers) \(volume != nil ? "on an emptyDir" : "in the container's filesystem"), which is the node's ephemeral storage (\(text) free): a model's layers fill it and the pod is evicted (seed 004)",
+                        at: context.location(of: object, path: mount != nil ? "\(path).volumeMounts" : path),
+                        help:
+                            "give \(tool) --root $(workspaces.<name>.path)/containers (and HOME, TMPDIR there), as nbgitops' model-package-buildah Task does",
+                        notes: [note], subject: context.subject(for: object))
+                }
             }
         }
     }
