@@ -48,6 +48,7 @@ public enum PlanRules {
         ModelPipelineRules.sourceVolume,
         ModelPipelineRules.imageNotPushed,
         ModelPipelineRules.modelcarDisabled,
+        ModelPipelineRules.servedClaimUnwritten,
         ModelCarRules.workspace,
         ModelCarRules.layer,
         ModelCarRules.imageFilesystem,

@@ -4,6 +4,7 @@ extension RuleID {
     public static let modelSourceVolume: RuleID = "NBG281"
     public static let modelImageNotPushed: RuleID = "NBG282"
     public static let modelcarDisabled: RuleID = "NBG283"
+    public static let servedClaimUnwritten: RuleID = "NBG292"
 }
 
 /// Rules over ModelPipelines (seed 002: a model a notebook writes to a claim, served by KServe
@@ -153,6 +154,32 @@ enum ModelPipelineRules {
                         "set storageInitializer.enableModelcar to true in KServe's inferenceservice-config (and the overlay), or serve the model from a claim (pvc://)",
                     notes: [DiagnosticNote("kserve.enableModelcar is \(setting.origin)", at: setting.origin.location)],
                     subject: context.subject(for: service))
+            }
+        }
+    }
+
+    /// NBG292: an InferenceService serving `pvc://<claim>/…` from a claim that no workload of
+    /// the plan writes (no Job, Deployment or Tekton task mounts it read-write) and that the
+    /// environment does not declare as pre-existing (`storage.existingClaims`): the predictor
+    /// would serve an empty claim — or, when the claim is not created either, never start.
+    /// A ModelPipeline derives its `pvc://` from the claim its job or populate run writes, so
+    /// this is about InferenceServices written by hand.
+    static let servedClaimUnwritten = PlanRule(
+        .servedClaimUnwritten, .error, "an InferenceService serves pvc:// from a claim nothing writes"
+    ) { context in
+        let existing = Set(context.environment.storage.existingClaims.value)
+        var writers: Set<String> = []
+        for unit in context.units where unit.object.kind != "InferenceService" {
+            for use in unit.claims where !use.readOnly && use.isNamedClaim { writers.insert(use.claim) }
+        }
+        for unit in context.units where unit.object.kind == "InferenceService" {
+            for use in unit.claims where !writers.contains(use.claim) && !existing.contains(use.claim) {
+                context.report(
+                    "InferenceService '\(unit.object.name)' serves its model from claim '\(use.claim)', but no Job, Deployment or Tekton task of the environment writes that claim; the predictor would load an empty or missing model",
+                    at: context.location(of: unit.object, path: use.path),
+                    help:
+                        "let a ModelPipeline derive the storageUri (source.notebookOutput or huggingFace with delivery: pvc), mount the claim read-write in the job that writes the model, or list a claim populated outside git in storage.existingClaims",
+                    subject: context.subject(for: unit.object))
             }
         }
     }
