@@ -71,7 +71,7 @@ enum PodRules {
                     Quantity.value(request) != Quantity.value(limit)
                 else { continue }
                 context.report(
-                    "\(unit.displayName), container '\(container.name)': \(resource) request \(text(request)) differs from its limit \(text(limit)); Kubernetes rejects the pod",
+                    "\(unit.displayName), \(container.name.isEmpty ? "its model container" : "container '\(container.name)'"): \(resource) request \(text(request)) differs from its limit \(text(limit)); Kubernetes rejects the pod",
                     at: gpuLocation(container, context: context, field: "limits"),
                     help: "set the \(resource) request equal to the limit (or give only the limit)",
                     notes: [
