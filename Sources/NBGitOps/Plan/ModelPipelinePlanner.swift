@@ -1,6 +1,8 @@
-/// The planner of the ModelPipeline kind. This version plans the `notebookOutput` source with
-/// `pvc` delivery: one KServe `InferenceService` (`serving.kserve.io/v1beta1`) per pipeline,
-/// whose predictor loads `pvc://<claim>/<path>` — the claim the named NotebookValidationJob's
+/// The planner of the ModelPipeline kind: one KServe `InferenceService`
+/// (`serving.kserve.io/v1beta1`) per pipeline, a generated vLLM `ServingRuntime` where no runtime
+/// is named, and for `source.huggingFace` the Tekton pipeline of `HuggingFacePlanner`.
+///
+/// `source.notebookOutput`: the predictor loads `pvc://<claim>/<path>` — the claim the named NotebookValidationJob's
 /// volume mounts read-write, so the `storageUri` is derived, never typed twice (seed 002's
 /// training-to-serving flow). KServe's storage initializer mounts that claim read-only in the
 /// predictor (kserve `pkg/webhook/admission/pod/storage_initializer_injector.go`, `pvc://`).
