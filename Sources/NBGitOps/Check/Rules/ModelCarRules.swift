@@ -147,22 +147,24 @@ enum ModelCarRules {
         for object in context.plan.objects + context.plan.buildObjects + context.plan.servingObjects {
             for (path, text) in PlatformRules.strings(object.manifest, path: "", matching: { $0 }) {
                 let finding: String?
+                let exposure = "the token shows in `kubectl describe`, the pod spec and every process's environment"
                 if path.hasSuffix(".name"), path.contains(".env["), !path.contains(".valueFrom."),
                     tokenVariables.contains(text)
                 {
-                    finding = "sets the environment variable \(text)"
+                    finding = "sets the environment variable \(text): \(exposure)"
                 } else if path.hasSuffix(".valueFrom.secretKeyRef.name"), secrets.contains(text) {
-                    finding = "reads the token Secret '\(text)' into an environment variable"
+                    finding = "reads the token Secret '\(text)' into an environment variable: \(exposure)"
                 } else if let variable = tokenVariables.first(where: {
                     text.contains("--build-arg \($0)") || text.contains("--build-arg=\($0)") || text.contains("ARG \($0)")
                 }) {
-                    finding = "passes \(variable) as a build argument"
+                    finding =
+                        "passes \(variable) as a build argument: the token is written into the image's history and pushed with it"
                 } else {
                     finding = nil
                 }
                 guard let finding else { continue }
                 context.report(
-                    "\(object.kind) '\(object.name)' \(finding): a Hugging Face token there shows in `kubectl describe`, the pod spec and, as a build argument, in the image's history",
+                    "\(object.kind) '\(object.name)' \(finding)",
                     at: context.location(of: object, path: path),
                     help:
                         "mount the token Secret as a file in the download step only (a ModelPipeline's source.huggingFace.tokenSecret does), and point huggingface_hub at it with HF_TOKEN_PATH",
