@@ -57,6 +57,8 @@ public enum PlanRules {
         ModelCarRules.destination,
         ModelCarRules.modelcarUser,
         ModelCarRules.ephemeralStorage,
+        SchedulingRules.unschedulable,
+        SchedulingRules.poolMismatch,
         BuildRules.sourceStrategy,
         PlatformRules.openshiftAPI,
         PodRules.runtimeInstall,

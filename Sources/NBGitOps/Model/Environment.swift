@@ -22,6 +22,8 @@ public struct Environment: Sendable {
     public var kserve = KServeSettings()
     /// What the cluster offers model pipelines (`models` of an overlay).
     public var models = ModelSettings()
+    /// The cluster's node pools (`cluster.nodePools`); empty = schedulability not checked.
+    public var nodePools: Traced<[NodePool]> = .byDefault([], "no node pools declared")
 
     public init(
         name: String, overlays: [OverlayReference], platform: Traced<Platform>, storage: StorageSettings,
@@ -146,6 +148,25 @@ public struct KServeSettings: Sendable {
     ) {
         self.enableModelcar = enableModelcar
         self.uidModelcar = uidModelcar
+    }
+}
+
+/// A pool of identical nodes (`cluster.nodePools[]` of an overlay).
+public struct NodePool: Sendable {
+    public var name: String
+    public var count: Int
+    /// Node labels (the zone, when declared, included as topology.kubernetes.io/zone).
+    public var labels: [String: String]
+    public var taints: [Taint]
+    /// One node's allocatable resources, as quantities.
+    public var allocatable: [String: String]
+
+    public init(name: String, count: Int, labels: [String: String], taints: [Taint], allocatable: [String: String]) {
+        self.name = name
+        self.count = count
+        self.labels = labels
+        self.taints = taints
+        self.allocatable = allocatable
     }
 }
 

@@ -159,6 +159,21 @@ public enum EnvironmentResolver {
             }
         }
         resolved.models = models
+        resolved.nodePools = stack.list("cluster.nodePools", why: "no node pools declared") { node in
+            guard let name = node["name"]?.stringValue, case .int(let count)? = node["count"] else { return nil }
+            var labels: [String: String] = [:]
+            for entry in node["labels"]?.entries ?? [] { labels[entry.key] = entry.value.stringValue ?? "" }
+            if let zone = node["zone"]?.stringValue { labels["topology.kubernetes.io/zone"] = zone }
+            var allocatable: [String: String] = [:]
+            for entry in node["allocatable"]?.entries ?? [] {
+                if let text = entry.value.stringValue { allocatable[entry.key] = text }
+            }
+            let taints = (node["taints"]?.elements ?? []).compactMap { taint -> Taint? in
+                guard let key = taint["key"]?.stringValue, let effect = taint["effect"]?.stringValue else { return nil }
+                return Taint(key: key, value: taint["value"]?.stringValue, effect: effect)
+            }
+            return NodePool(name: name, count: count, labels: labels, taints: taints, allocatable: allocatable)
+        }
         return resolved
     }
 }

@@ -1,0 +1,133 @@
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let unschedulable: RuleID = "NBG300"
+    public static let poolMismatch: RuleID = "NBG301"
+}
+
+/// Static schedulability against the environment's declared node pools (`cluster.nodePools`):
+/// seed 001 ended with every task Pending — `0/7 nodes are available: 1 node(s) had untolerated
+/// taint {node-role.kubernetes.io/master: }, 3 node(s) didn't match pod affinity rules, 3
+/// node(s) had untolerated taint {nvidia.com/gpu: true}` — which these rules say before merge.
+/// Every pod of the plan is judged (`Workloads.units`: validation Jobs, passed-through
+/// workloads, KServe predictors, every Tekton task pod), a task bound to Tekton's affinity
+/// assistant also by where the assistant can go. Without pools the rules do not apply.
+enum SchedulingRules {
+    /// A Tekton task's effective pod template: the run's `taskRunTemplate.podTemplate` with a
+    /// `taskRunSpecs` override's fields replacing its (tektoncd/pipeline
+    /// `pkg/apis/pipeline/pod/template.go`, `MergePodTemplateWithDefault`).
+    static func effectivePodSpec(_ unit: PodUnit) -> ManifestNode {
+        guard case .tektonTask = unit.origin, unit.podPath.hasPrefix("spec.taskRunSpecs"),
+            var merged = unit.object.manifest.value(at: "spec.taskRunTemplate.podTemplate")
+        else { return unit.podSpec }
+        for entry in unit.podSpec.entries ?? [] { merged[entry.key] = entry.value }
+        return merged
+    }
+
+    /// The assistant a task is bound to, when there is one: Tekton creates it for a run's
+    /// PVC-backed workspaces unless `coschedule: disabled` (per workspace under `workspaces`:
+    /// only tasks using one), with the run template's nodeSelector and tolerations
+    /// (`pkg/reconciler/pipelinerun/affinity_assistant.go`, `ToAffinityAssistantTemplate`).
+    static func assistant(of unit: PodUnit, mode: CoscheduleMode) -> PodPlacement? {
+        guard case .tektonTask(_?) = unit.origin, unit.object.kind == "PipelineRun", mode != .disabled else {
+            return nil
+        }
+        let bindings = TektonRules.pvcBindings(unit.object)
+        guard !bindings.isEmpty else { return nil }
+        if mode == .workspaces && unit.claims.isEmpty { return nil }
+        return PodPlacement(assistantOf: unit.object.manifest.value(at: "spec.taskRunTemplate.podTemplate") ?? .map([]))
+    }
+
+    struct Verdict {
+        var fits: [NodePool]
+        var failures: [(pool: NodePool, reason: NodePoolFit.Reason)]
+    }
+
+    static func verdict(_ unit: PodUnit, pools: [NodePool], mode: CoscheduleMode) -> Verdict {
+        let containers = unit.containers.filter { !$0.path.contains("initContainers") }.map(\.node)
+        let initContainers = unit.containers.filter { $0.path.contains("initContainers") }.map(\.node)
+        let pod = PodPlacement(podSpec: effectivePodSpec(unit), containers: containers, initContainers: initContainers)
+        let assistant = assistant(of: unit, mode: mode)
+        var verdict = Verdict(fits: [], failures: [])
+        for pool in pools {
+            if let reason = NodePoolFit.reason(pod, pool: pool) {
+                verdict.failures.append((pool, reason))
+            } else if let assistant, NodePoolFit.reason(assistant, pool: pool) != nil {
+                verdict.failures.append((pool, .podAffinity))
+            } else {
+                verdict.fits.append(pool)
+            }
+        }
+        return verdict
+    }
+
+    static func poolsNote(_ context: RuleContext) -> DiagnosticNote {
+        let pools = context.environment.nodePools
+        return DiagnosticNote(
+            "node pools: \(pools.value.map { "\($0.name) (\($0.count))" }.joined(separator: ", ")): \(pools.origin)",
+            at: pools.origin.location)
+    }
+
+    /// NBG300: a pod that fits no declared pool.
+    static let unschedulable = PlanRule(
+        .unschedulable, .error, "a pod fits none of the environment's node pools and can never be scheduled",
+        waivable: false
+    ) { context in
+        let pools = context.environment.nodePools.value
+        guard !pools.isEmpty else { return }
+        let nodes = pools.reduce(0) { $0 + $1.count }
+        for unit in context.units {
+            let verdict = verdict(unit, pools: pools, mode: context.environment.tekton.coschedule.value)
+            guard verdict.fits.isEmpty else { continue }
+            let reasons = Set(verdict.failures.map(\.reason))
+            var help: [String] = []
+            if reasons.contains(where: { if case .untoleratedTaint = $0 { return true } else { return false } }) {
+                help.append(
+                    "tolerate the taint of the pool it should run on (for a Tekton run in taskRunTemplate.podTemplate, which the affinity assistant inherits)"
+                )
+            }
+            if reasons.contains(.podAffinity) {
+                help.append("give the run's taskRunTemplate.podTemplate the placement the task needs, never only taskRunSpecs")
+            }
+            if reasons.contains(.nodeAffinity) { help.append("select labels a pool has (nodeSelector / node affinity)") }
+            if reasons.contains(where: { if case .insufficient = $0 { return true } else { return false } }) {
+                help.append("lower the requests below a pool's allocatable, or declare the pool that has them")
+            }
+            context.report(
+                "\(unit.displayName) can never be scheduled: \(NodePoolFit.breakdown(verdict.failures, nodes: nodes))",
+                at: context.location(of: unit.object, path: unit.podPath), help: help.joined(separator: "; "),
+                notes: [poolsNote(context)], subject: context.subject(for: unit.object))
+        }
+    }
+
+    /// NBG301: a GPU pod that fits only pools without the GPU resource, or a pod without a GPU
+    /// that fits only GPU pools (it takes a GPU node's CPU and memory from the GPU pods).
+    static let poolMismatch = PlanRule(
+        .poolMismatch, .warning, "a pod fits only pools of the wrong kind (a GPU pod only CPU pools, or the reverse)"
+    ) { context in
+        let pools = context.environment.nodePools.value
+        guard !pools.isEmpty else { return }
+        let gpu = context.environment.gpu.resourceName.value
+        func isGPUPool(_ pool: NodePool) -> Bool { (Quantity.value(pool.allocatable[gpu] ?? "0") ?? 0) > 0 }
+        guard pools.contains(where: isGPUPool) else { return }
+        for unit in context.units {
+            let verdict = verdict(unit, pools: pools, mode: context.environment.tekton.coschedule.value)
+            guard !verdict.fits.isEmpty else { continue }
+            let pod = PodPlacement(podSpec: effectivePodSpec(unit), containers: unit.containers.map(\.node))
+            let wantsGPU = (pod.requests[gpu] ?? 0) > 0
+            let message: String
+            if wantsGPU, !verdict.fits.contains(where: isGPUPool) {
+                message =
+                    "\(unit.displayName) requests \(gpu) but fits only pools that declare none (\(verdict.fits.map(\.name).joined(separator: ", ")))"
+            } else if !wantsGPU, verdict.fits.allSatisfy(isGPUPool) {
+                message =
+                    "\(unit.displayName) requests no \(gpu) but fits only GPU pools (\(verdict.fits.map(\.name).joined(separator: ", "))); it takes a GPU node's CPU and memory from the GPU pods"
+            } else {
+                continue
+            }
+            context.report(
+                message, at: context.location(of: unit.object, path: unit.podPath),
+                help: "check its tolerations and nodeSelector against the pools it is meant for",
+                notes: [poolsNote(context)], subject: context.subject(for: unit.object))
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import XCTest
+
+@testable import NBGitOps
+
+/// Static schedulability (NBG300/NBG301): kube-scheduler's filter semantics against declared
+/// node pools, and seed 001's cluster over the whole example project.
+final class SchedulingTests: XCTestCase {
+    static let master = NodePool(
+        name: "master", count: 1, labels: ["node-role.kubernetes.io/master": ""],
+        taints: [Taint(key: "node-role.kubernetes.io/master", value: nil, effect: "NoSchedule")],
+        allocatable: ["cpu": "4", "memory": "16Gi"])
+    static let worker = NodePool(
+        name: "worker", count: 3, labels: ["node-role.kubernetes.io/worker": "", "cores": "8"], taints: [],
+        allocatable: ["cpu": "8", "memory": "32Gi"])
+    static let gpu = NodePool(
+        name: "gpu", count: 3, labels: ["nvidia.com/gpu.present": "true"],
+        taints: [Taint(key: "nvidia.com/gpu", value: "true", effect: "NoSchedule")],
+        allocatable: ["cpu": "16", "memory": "64Gi", "nvidia.com/gpu": "1"])
+
+    func pod(_ yaml: ManifestNode, containers: [ManifestNode] = []) -> PodPlacement {
+        PodPlacement(podSpec: yaml, containers: containers)
+    }
+
+    func testTaintsAndTolerationsFollowToleratesTaint() {
+        let none = pod([:])
+        XCTAssertEqual(NodePoolFit.reason(none, pool: Self.gpu), .untoleratedTaint(Self.gpu.taints[0]))
+        XCTAssertNil(NodePoolFit.reason(none, pool: Self.worker))
+        let exists = pod(["tolerations": [["key": "nvidia.com/gpu", "operator": "Exists"]]])
+        XCTAssertNil(NodePoolFit.reason(exists, pool: Self.gpu), "empty effect matches every effect")
+        let wrongValue = pod(["tolerations": [["key": "nvidia.com/gpu", "value": "false", "effect": "NoSchedule"]]])
+        XCTAssertNotNil(NodePoolFit.reason(wrongValue, pool: Self.gpu), "Equal is the default operator")
+        let everything = pod(["tolerations": [["operator": "Exists"]]])
+        XCTAssertNil(NodePoolFit.reason(everything, pool: Self.master), "an empty key with Exists tolerates every taint")
+        var soft = Self.gpu
+        soft.taints = [Taint(key: "nvidia.com/gpu", value: "true", effect: "PreferNoSchedule")]
+        XCTAssertNil(NodePoolFit.reason(none, pool: soft), "PreferNoSchedule never filters")
+    }
+
+    func testNodeAffinityOperators() {
+        func affinity(_ expressions: ManifestNode) -> PodPlacement {
+            pod([
+                "affinity": [
+                    "nodeAffinity": [
+                        "requiredDuringSchedulingIgnoredDuringExecution": [
+                            "nodeSelectorTerms": [["matchExpressions": expressions]]
+                        ]
+                    ]
+                ]
+            ])
+        }
+        XCTAssertNil(NodePoolFit.reason(affinity([["key": "cores", "operator": "Gt", "values": ["4"]]]), pool: Self.worker))
+        XCTAssertEqual(
+            NodePoolFit.reason(affinity([["key": "cores", "operator": "Lt", "values": ["4"]]]), pool: Self.worker),
+            .nodeAffinity)
+        XCTAssertNil(
+            NodePoolFit.reason(affinity([["key": "zone", "operator": "NotIn", "values": ["a"]]]), pool: Self.worker),
+            "NotIn holds where the label is absent")
+        XCTAssertEqual(
+            NodePoolFit.reason(affinity([["key": "zone", "operator": "In", "values": ["a"]]]), pool: Self.worker),
+            .nodeAffinity)
+        XCTAssertNil(
+            NodePoolFit.reason(affinity([["key": "node-role.kubernetes.io/worker", "operator": "Exists"]]), pool: Self.worker))
+        XCTAssertEqual(NodePoolFit.reason(affinity([]), pool: Self.worker), .nodeAffinity, "an empty term matches nothing")
+        XCTAssertEqual(NodePoolFit.reason(pod(["nodeSelector": ["cores": "16"]]), pool: Self.worker), .nodeAffinity)
+    }
+
+    func testRequestsAreSummedWithLimitsStandingInForMissingRequests() {
+        let containers: [ManifestNode] = [
+            ["resources": ["requests": ["cpu": "5"]]], ["resources": ["limits": ["cpu": "4", "memory": "1Gi"]]],
+        ]
+        XCTAssertEqual(NodePoolFit.reason(pod([:], containers: containers), pool: Self.worker), .insufficient("cpu"))
+        XCTAssertNil(NodePoolFit.reason(pod([:], containers: [containers[0]]), pool: Self.worker))
+        let undeclared = pod([:], containers: [["resources": ["requests": ["example.com/fpga": "1"]]]])
+        XCTAssertNil(NodePoolFit.reason(undeclared, pool: Self.worker), "a resource the pool does not declare is unknown")
+    }
+
+    func testBreakdownIsWordedAndSortedAsKubeScheduler() {
+        let text = NodePoolFit.breakdown(
+            [(Self.gpu, .untoleratedTaint(Self.gpu.taints[0])), (Self.master, .untoleratedTaint(Self.master.taints[0])),
+                (Self.worker, .podAffinity)], nodes: 7)
+        XCTAssertEqual(
+            text,
+            "0/7 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, "
+                + "3 node(s) didn't match pod affinity rules, 3 node(s) had untolerated taint {nvidia.com/gpu: true}")
+    }
+
+    /// The whole example project on seed 001's cluster (examples/overlays/seed-001-cluster.yaml
+    /// stacked on openshift-gpu): every pod fits but the 70B predictor, which asks for A100
+    /// nodes the cluster does not have.
+    func testTheExampleOnSeed001sCluster() throws {
+        let diagnostics = DiagnosticCollector()
+        let project = try XCTUnwrap(
+            Project.load(path: repositoryRoot + "/nbgitops.yaml", diagnostics: diagnostics))
+        let files = SpecFileFinder.find(
+            project.specs, baseDirectory: repositoryRoot, confineTo: repositoryRoot, diagnostics: diagnostics)
+        var environment = try XCTUnwrap(project.environments.first { $0.name.value == "openshift-gpu" })
+        environment.overlays.append(
+            Located("examples/overlays/seed-001-cluster.yaml", at: SourceLocation(file: "<test>", line: 1, column: 1)))
+        let input = CompilerInput(
+            specFiles: files, environments: [environment], baseDirectory: repositoryRoot,
+            resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value)
+        _ = CompilerPipeline.run(input, diagnostics: diagnostics)
+        let scheduling = diagnostics.sorted.filter { $0.id == .unschedulable || $0.id == .poolMismatch }
+        XCTAssertEqual(
+            scheduling.map { $0.rendered.components(separatedBy: "\n")[0] },
+            [
+                "examples/specs/13-large-model-pvc.yaml:10:9: error[NBG300]: InferenceService 'llama-70b' can never be scheduled: 0/7 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 6 node(s) didn't match Pod's node affinity/selector"
+            ])
+    }
+}
