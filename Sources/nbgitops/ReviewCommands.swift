@@ -52,6 +52,11 @@ struct ExplainCommand: ParsableCommand {
     @Argument(help: "KIND/NAME[.field.path]")
     var target: String
 
+    @Flag(
+        help:
+            "Show which of the environment's node pools (cluster.nodePools) each pod of the object fits, and why not the others.")
+    var placement = false
+
     @OptionGroup var project: ProjectOptions
 
     func run() throws {
@@ -60,6 +65,7 @@ struct ExplainCommand: ParsableCommand {
         switch Explainer.find(target, in: plan) {
         case .success(let match):
             print(Explainer.render(match, environment: environment, outputRoot: prepared.displayOutputRoot), terminator: "")
+            if placement { print(SchedulingRules.placementReport(of: match.object, in: plan), terminator: "") }
             // Only the warnings about this object's inputs; the rest is `render`'s business.
             let (about, others) = Explainer.diagnostics(diagnostics.sorted, about: match.object)
             if !about.isEmpty {

@@ -108,4 +108,30 @@ final class SchedulingTests: XCTestCase {
                 "examples/specs/13-large-model-pvc.yaml:10:9: error[NBG300]: InferenceService 'llama-70b' can never be scheduled: 0/7 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 6 node(s) didn't match Pod's node affinity/selector"
             ])
     }
+
+    /// `explain --placement`: per pod, per pool, "fits" or the refusing filter.
+    func testPlacementReport() throws {
+        let text = try String(
+            contentsOfFile: repositoryRoot + "/Tests/NBGitOpsTests/Fixtures/rules/NBG300-pass.yaml", encoding: .utf8)
+        let plan = try compileSpecThroughPipeline(
+            text,
+            overlays: [
+                "openshift", "rwo", "argocd", "gpu-taints", "examples/overlays/repository.yaml",
+                "examples/overlays/site-defaults.yaml", "examples/overlays/seed-001-cluster.yaml",
+            ])
+        let run = try XCTUnwrap(plan.objects.first { $0.kind == "PipelineRun" })
+        let report = SchedulingRules.placementReport(of: run, in: plan)
+        XCTAssertTrue(
+            report.contains(
+                """
+                  task 'download' of PipelineRun 'modelcar-build' (bound to the affinity assistant):
+                    master (1 node): no — node(s) had untolerated taint {node-role.kubernetes.io/master: }
+                    worker (3 nodes): no — node(s) didn't match Pod's node affinity/selector
+                    gpu (3 nodes): fits
+
+                """), report)
+        var bare = plan
+        bare.environment.nodePools = .byDefault([], "none")
+        XCTAssertTrue(SchedulingRules.placementReport(of: run, in: bare).contains("declares no node pools"))
+    }
 }

@@ -11,7 +11,7 @@ extension RuleID {
 /// Every pod of the plan is judged (`Workloads.units`: validation Jobs, passed-through
 /// workloads, KServe predictors, every Tekton task pod), a task bound to Tekton's affinity
 /// assistant also by where the assistant can go. Without pools the rules do not apply.
-enum SchedulingRules {
+public enum SchedulingRules {
     /// A Tekton task's effective pod template: the run's `taskRunTemplate.podTemplate` with a
     /// `taskRunSpecs` override's fields replacing its (tektoncd/pipeline
     /// `pkg/apis/pipeline/pod/template.go`, `MergePodTemplateWithDefault`).
@@ -129,5 +129,38 @@ enum SchedulingRules {
                 help: "check its tolerations and nodeSelector against the pools it is meant for",
                 notes: [poolsNote(context)], subject: context.subject(for: unit.object))
         }
+    }
+}
+
+extension SchedulingRules {
+    /// `nbgitops explain ENV KIND/NAME --placement`: for each pod of `object`, which pools a node
+    /// of which it fits and, for the others, the filter that refuses it.
+    public static func placementReport(of object: PlannedObject, in plan: EnvironmentPlan) -> String {
+        let pools = plan.environment.nodePools.value
+        let environment = plan.environment.name
+        guard !pools.isEmpty else {
+            return
+                "placement: environment '\(environment)' declares no node pools (cluster.nodePools), so nbgitops does not check where its pods can run\n"
+        }
+        let units = Workloads.units(plan).filter {
+            $0.object.kind == object.kind && $0.object.name == object.name && $0.object.namespace == object.namespace
+        }
+        var text =
+            "placement in '\(environment)' (pools: \(pools.map { "\($0.name) ×\($0.count)" }.joined(separator: ", ")); \(plan.environment.nodePools.origin)):\n"
+        guard !units.isEmpty else { return text + "  \(object.kind)/\(object.name) runs no pods\n" }
+        for unit in units {
+            let verdict = verdict(unit, pools: pools, mode: plan.environment.tekton.coschedule.value)
+            let bound = assistant(of: unit, mode: plan.environment.tekton.coschedule.value) != nil
+            text += "  \(unit.displayName)\(bound ? " (bound to the affinity assistant)" : ""):\n"
+            for pool in pools {
+                let nodes = "\(pool.count) node\(pool.count == 1 ? "" : "s")"
+                if let failure = verdict.failures.first(where: { $0.pool.name == pool.name }) {
+                    text += "    \(pool.name) (\(nodes)): no — \(failure.reason.text)\n"
+                } else {
+                    text += "    \(pool.name) (\(nodes)): fits\n"
+                }
+            }
+        }
+        return text
     }
 }
