@@ -133,7 +133,15 @@ def main():
                      "  delivery:\n    repositoryURL: https://github.com/example-org/bench.git\n"
                      # Site defaults for specs without resources (NBG274 warns otherwise).
                      "  defaults:\n    resources:\n      requests: {cpu: 500m, memory: 2Gi}\n"
-                     "      limits: {cpu: '2', memory: 4Gi}\n")
+                     "      limits: {cpu: '2', memory: 4Gi}\n"
+                     # BENCH_NODE_POOLS=1: node pools, so the schedulability rules (NBG300/301)
+                     # judge every pod (untainted pools: every generated pod fits one).
+                     + ("  cluster:\n    nodePools:\n"
+                        "    - {name: worker, count: 3, labels: {node-role.kubernetes.io/worker: ''},"
+                        " allocatable: {cpu: '16', memory: 64Gi}}\n"
+                        "    - {name: gpu, count: 3, labels: {nvidia.com/gpu.present: 'true'},"
+                        " allocatable: {cpu: '32', memory: 128Gi, nvidia.com/gpu: '4'}}\n"
+                        if os.environ.get("BENCH_NODE_POOLS") == "1" else ""))
     environments = "".join(f"  - name: {name}\n    overlays: {stack}\n" for name, stack in ENVIRONMENTS[:env_count])
     with open(os.path.join(root, "nbgitops.yaml"), "w") as handle:
         handle.write("apiVersion: nbgitops.dev/v1alpha1\nkind: Project\nmetadata:\n  name: bench\nspec:\n"

@@ -145,7 +145,12 @@ enum ModelCarRules {
     ) { context in
         let secrets = Set(context.specs.modelPipelines.compactMap { $0.huggingFace?.tokenSecret?.value })
         for object in context.plan.objects + context.plan.buildObjects + context.plan.servingObjects {
-            for (path, text) in PlatformRules.strings(object.manifest, path: "", matching: { $0 }) {
+            // Only the strings that can be a finding get a path (the walk visits every object).
+            let candidates = PlatformRules.strings(object.manifest, path: "") { text -> String? in
+                tokenVariables.contains(text) || secrets.contains(text) || text.contains("--build-arg")
+                    || text.contains("ARG ") ? text : nil
+            }
+            for (path, text) in candidates {
                 let finding: String?
                 let exposure = "the token shows in `kubectl describe`, the pod spec and every process's environment"
                 if path.hasSuffix(".name"), path.contains(".env["), !path.contains(".valueFrom."),
