@@ -315,91 +315,46 @@ enum HuggingFacePlanner {
     ) -> [TektonPlanner.PlannedTask]? {
         var planned: [TektonPlanner.PlannedTask] = []
         let models = context.environment.models
+        let scripts = (
+            name: context.derivedName(scriptsConfigMapBase),
+            origin: FieldOrigin(
+                .builtinDefault("the model Tasks' scripts ConfigMap"), rule: "namePrefix + nbgitops-model-scripts")
+        )
         for templateName in names {
-            let file = "templates/tekton/\(templateName.dropFirst("nbgitops-".count)).yaml"
-            guard let template = templates.task(named: templateName),
-                template.manifest["apiVersion"]?.stringValue == "tekton.dev/v1",
-                let steps = template.manifest.value(at: "spec.steps")?.elements, !steps.isEmpty
-            else {
-                unusable.append(
-                    UnusableTemplate(
-                        file: file,
-                        problem:
-                            "the Tekton Task template '\(templateName)' is missing from templates/tekton/ or is not a tekton.dev/v1 Task with steps"
-                    ))
-                return nil
-            }
-            let name = context.derivedName(templateName)
-            var record = FieldRecord(context)
-            record.note(
-                "",
-                FieldOrigin(
-                    .spec(.startOf(template.file)), field: template.file,
-                    rule: "nbgitops' model Task body, renamed, with the environment's images and restricted step security"))
-            var manifest = template.manifest
-            var metadata = manifest["metadata"] ?? .map([])
-            metadata["name"] = .string(name)
-            metadata["namespace"] = .string(context.namespace)
-            metadata["labels"] = .strings(PlanMetadata.labels(component: "model-pipeline"))
-            manifest["metadata"] = metadata
-            var spec = manifest["spec"] ?? .map([])
-            spec["steps"] = .list(
-                steps.enumerated().map { index, step in
-                    var step = step
-                    let path = "spec.steps[\(index)]"
-                    // skopeo steps keep the skopeo image; the others run in the Python tools image.
-                    let usesSkopeo = step["image"]?.stringValue?.contains("skopeo") == true
-                    if templateName == buildahPackageTask {
-                        step["image"] = record.set(
-                            path + ".image", .string(context.image(step["image"]?.stringValue ?? "")),
-                            from: FieldOrigin(
-                                .spec(.startOf(template.file)), field: template.file,
-                                rule: "the buildah image the Task body names"))
+            let isBuildah = templateName == buildahPackageTask
+            guard
+                let task = TektonPlanner.patchedTask(
+                    templateName, templates: templates, namespace: context.namespace, component: "model-pipeline",
+                    note: "nbgitops' model Task body, renamed, with the environment's images and restricted step security",
+                    scriptsVolume: scriptsVolume, scriptsConfigMap: scripts, context: context, unusable: &unusable,
+                    patchStep: { step, path, record, template in
+                        if isBuildah {
+                            step["image"] = record.set(
+                                path + ".image", .string(context.image(step["image"]?.stringValue ?? "")),
+                                from: FieldOrigin(
+                                    .spec(.startOf(template.file)), field: template.file,
+                                    rule: "the buildah image the Task body names"))
+                        } else {
+                            // skopeo steps keep the skopeo image; the others run in the Python tools image.
+                            let usesSkopeo = step["image"]?.stringValue?.contains("skopeo") == true
+                            let image = usesSkopeo ? models.skopeoImage : models.toolsImage
+                            step["image"] = record.set(
+                                path + ".image", .string(context.image(image.value)),
+                                from: FieldProvenance.traced(
+                                    image, field: usesSkopeo ? "images.skopeo" : "images.modelTools",
+                                    rule: usesSkopeo ? "skopeo copies and inspects images" : "a Python 3 image for the scripts"))
+                        }
                         step["securityContext"] = record.set(
                             path + ".securityContext",
-                            TektonPlanner.stepSecurityContext(buildah: true, platform: context.platform),
+                            TektonPlanner.stepSecurityContext(buildah: isBuildah, platform: context.platform),
                             from: FieldProvenance.traced(
                                 context.environment.platform, field: "platform",
-                                rule: "buildah runs as root with only SETFCAP added, never privileged (seed 004)"))
-                        return step
-                    }
-                    let image = usesSkopeo ? models.skopeoImage : models.toolsImage
-                    step["image"] = record.set(
-                        path + ".image", .string(context.image(image.value)),
-                        from: FieldProvenance.traced(
-                            image, field: usesSkopeo ? "images.skopeo" : "images.modelTools",
-                            rule: usesSkopeo ? "skopeo copies and inspects images" : "a Python 3 image for the scripts"))
-                    step["securityContext"] = record.set(
-                        path + ".securityContext",
-                        TektonPlanner.stepSecurityContext(
-                            buildah: templateName == buildahPackageTask, platform: context.platform),
-                        from: FieldProvenance.traced(
-                            context.environment.platform, field: "platform",
-                            rule: templateName == buildahPackageTask
-                                ? "buildah runs as root with only SETFCAP added, never privileged (seed 004)"
-                                : "non-root, no capabilities, group 0: each Task reads what the previous one wrote"))
-                    return step
-                })
-            if let volumes = spec["volumes"]?.elements {
-                spec["volumes"] = .list(
-                    volumes.map { volume in
-                        guard volume["name"]?.stringValue == scriptsVolume, var configMap = volume["configMap"] else {
-                            return volume
-                        }
-                        var volume = volume
-                        configMap["name"] = .string(context.derivedName(scriptsConfigMapBase))
-                        volume["configMap"] = configMap
-                        return volume
+                                rule: isBuildah
+                                    ? "buildah runs as root with only SETFCAP added, never privileged (seed 004)"
+                                    : "non-root, no capabilities, group 0: each Task reads what the previous one wrote"))
                     })
-            }
-            manifest["spec"] = spec
-            planned.append(
-                TektonPlanner.PlannedTask(
-                    templateName: templateName, name: name,
-                    object: PlannedObject(
-                        apiVersion: "tekton.dev/v1", kind: "Task", name: name, namespace: context.namespace,
-                        manifest: manifest, wave: .config, sources: [.startOf(template.file)],
-                        provenance: record.origins)))
+            else { return nil }
+            planned.append(task)
         }
         return planned
     }

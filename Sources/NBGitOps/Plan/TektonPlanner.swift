@@ -152,90 +152,113 @@ enum TektonPlanner {
         namespace: String, templates: BuildTemplates, context: PlanContext, unusable: inout [UnusableTemplate]
     ) -> [PlannedTask]? {
         var planned: [PlannedTask] = []
+        let mirrorRule =
+            context.mirrors.isEmpty
+            ? nil : "images.mirrors rewrite the registry prefix (\(context.environment.images.mirrors.origin))"
+        let scripts = (
+            name: context.derivedName(BuildPlanner.buildScriptsConfigMapBase),
+            origin: FieldOrigin(
+                .builtinDefault("the build scripts ConfigMap (git-clone.sh, generate-dockerfile.sh)"),
+                rule: "namePrefix + nbgitops-build-scripts")
+        )
         for templateName in [cloneTask, generateTask, buildahTask] {
-            guard let template = templates.task(named: templateName),
-                template.manifest["apiVersion"]?.stringValue == "tekton.dev/v1",
-                let steps = template.manifest.value(at: "spec.steps")?.elements, !steps.isEmpty
-            else {
-                unusable.append(
-                    UnusableTemplate(
-                        file: "templates/tekton/\(templateName.dropFirst("nbgitops-".count)).yaml",
-                        problem:
-                            "the Tekton Task template '\(templateName)' is missing from templates/tekton/ or is not a tekton.dev/v1 Task with steps"
-                    ))
-                return nil
-            }
-            let name = context.derivedName(templateName)
             let isBuildah = templateName == buildahTask
-            var record = FieldRecord(context)
-            record.note(
-                "",
-                FieldOrigin(
-                    .spec(.startOf(template.file)), field: template.file,
-                    rule: "nbgitops' Task body, renamed, with the environment's images and the platform's step security"))
-            var manifest = template.manifest
-            var metadata = manifest["metadata"] ?? .map([])
-            metadata["name"] = .string(name)
-            metadata["namespace"] = .string(namespace)
-            metadata["labels"] = .strings(PlanMetadata.labels(component: "build"))
-            manifest["metadata"] = metadata
-            var spec = manifest["spec"] ?? .map([])
-            let mirrorRule =
-                context.mirrors.isEmpty
-                ? nil : "images.mirrors rewrite the registry prefix (\(context.environment.images.mirrors.origin))"
-            spec["steps"] = .list(
-                steps.enumerated().map { index, step in
-                    var step = step
-                    let path = "spec.steps[\(index)]"
-                    if isBuildah {
-                        step["image"] = record.set(
-                            path + ".image", .string(context.image(step["image"]?.stringValue ?? "")),
-                            from: FieldOrigin(
-                                .spec(.startOf(template.file)), field: template.file,
-                                rule: mirrorRule ?? "the buildah image the Task body names"))
-                    } else {
-                        // The clone image has git, ssh and a POSIX shell: both scripts run in it.
-                        step["image"] = record.set(
-                            path + ".image", .string(context.image(context.environment.images.gitClone.value)),
-                            from: FieldProvenance.traced(
-                                context.environment.images.gitClone, field: "images.gitClone",
-                                rule: mirrorRule ?? "the clone image has git, ssh and a POSIX shell: both scripts run in it"))
-                    }
-                    step["securityContext"] = record.set(
-                        path + ".securityContext", stepSecurityContext(buildah: isBuildah, platform: context.platform),
-                        from: FieldProvenance.traced(
-                            context.environment.platform, field: "platform",
-                            rule: isBuildah
-                                ? "buildah runs as root with only SETFCAP added, never privileged (seed 004)"
-                                : "non-root, no capabilities, group 0: each Task reads what the previous one wrote (seed 001)"))
-                    return step
-                })
-            if let volumes = spec["volumes"]?.elements {
-                spec["volumes"] = .list(
-                    volumes.enumerated().map { index, volume in
-                        guard volume["name"]?.stringValue == buildScriptsVolume, var configMap = volume["configMap"] else {
-                            return volume
+            guard
+                let task = patchedTask(
+                    templateName, templates: templates, namespace: namespace, component: "build",
+                    note: "nbgitops' Task body, renamed, with the environment's images and the platform's step security",
+                    scriptsVolume: buildScriptsVolume, scriptsConfigMap: scripts, context: context, unusable: &unusable,
+                    patchStep: { step, path, record, template in
+                        if isBuildah {
+                            step["image"] = record.set(
+                                path + ".image", .string(context.image(step["image"]?.stringValue ?? "")),
+                                from: FieldOrigin(
+                                    .spec(.startOf(template.file)), field: template.file,
+                                    rule: mirrorRule ?? "the buildah image the Task body names"))
+                        } else {
+                            // The clone image has git, ssh and a POSIX shell: both scripts run in it.
+                            step["image"] = record.set(
+                                path + ".image", .string(context.image(context.environment.images.gitClone.value)),
+                                from: FieldProvenance.traced(
+                                    context.environment.images.gitClone, field: "images.gitClone",
+                                    rule: mirrorRule ?? "the clone image has git, ssh and a POSIX shell: both scripts run in it"))
                         }
-                        var volume = volume
-                        configMap["name"] = record.set(
-                            "spec.volumes[\(index)].configMap.name",
-                            .string(context.derivedName(BuildPlanner.buildScriptsConfigMapBase)),
-                            from: FieldOrigin(
-                                .builtinDefault("the build scripts ConfigMap (git-clone.sh, generate-dockerfile.sh)"),
-                                rule: "namePrefix + nbgitops-build-scripts"))
-                        volume["configMap"] = configMap
-                        return volume
+                        step["securityContext"] = record.set(
+                            path + ".securityContext", stepSecurityContext(buildah: isBuildah, platform: context.platform),
+                            from: FieldProvenance.traced(
+                                context.environment.platform, field: "platform",
+                                rule: isBuildah
+                                    ? "buildah runs as root with only SETFCAP added, never privileged (seed 004)"
+                                    : "non-root, no capabilities, group 0: each Task reads what the previous one wrote (seed 001)"
+                            ))
                     })
-            }
-            manifest["spec"] = spec
-            planned.append(
-                PlannedTask(
-                    templateName: templateName, name: name,
-                    object: PlannedObject(
-                        apiVersion: "tekton.dev/v1", kind: "Task", name: name, namespace: namespace, manifest: manifest,
-                        wave: .config, sources: [.startOf(template.file)], provenance: record.origins)))
+            else { return nil }
+            planned.append(task)
         }
         return planned
+    }
+
+    /// One Task of `templates/tekton/`: renamed (namePrefix) into `namespace` with `component`
+    /// labels, each step patched by `patchStep` (its image and securityContext, recording their
+    /// origins), and its scripts volume pointed at the environment's scripts ConfigMap. nil, with
+    /// an `UnusableTemplate` (NBG153), when the template is missing or not a tekton.dev/v1 Task
+    /// with steps. Shared by the image builds and the model pipelines.
+    static func patchedTask(
+        _ templateName: String, templates: BuildTemplates, namespace: String, component: String, note: String,
+        scriptsVolume: String, scriptsConfigMap: (name: String, origin: FieldOrigin), context: PlanContext,
+        unusable: inout [UnusableTemplate],
+        patchStep: (inout ManifestNode, String, inout FieldRecord, BuildTemplates.Template) -> Void
+    ) -> PlannedTask? {
+        guard let template = templates.task(named: templateName),
+            template.manifest["apiVersion"]?.stringValue == "tekton.dev/v1",
+            let steps = template.manifest.value(at: "spec.steps")?.elements, !steps.isEmpty
+        else {
+            unusable.append(
+                UnusableTemplate(
+                    file: "templates/tekton/\(templateName.dropFirst("nbgitops-".count)).yaml",
+                    problem:
+                        "the Tekton Task template '\(templateName)' is missing from templates/tekton/ or is not a tekton.dev/v1 Task with steps"
+                ))
+            return nil
+        }
+        let name = context.derivedName(templateName)
+        var record = FieldRecord(context)
+        record.note("", FieldOrigin(.spec(.startOf(template.file)), field: template.file, rule: note))
+        var manifest = template.manifest
+        var metadata = manifest["metadata"] ?? .map([])
+        metadata["name"] = .string(name)
+        metadata["namespace"] = .string(namespace)
+        metadata["labels"] = .strings(PlanMetadata.labels(component: component))
+        manifest["metadata"] = metadata
+        var spec = manifest["spec"] ?? .map([])
+        var patched: [ManifestNode] = []
+        for (index, step) in steps.enumerated() {
+            var step = step
+            patchStep(&step, "spec.steps[\(index)]", &record, template)
+            patched.append(step)
+        }
+        spec["steps"] = .list(patched)
+        if let volumes = spec["volumes"]?.elements {
+            var renamed: [ManifestNode] = []
+            for (index, volume) in volumes.enumerated() {
+                guard volume["name"]?.stringValue == scriptsVolume, var configMap = volume["configMap"] else {
+                    renamed.append(volume)
+                    continue
+                }
+                var volume = volume
+                configMap["name"] = record.set(
+                    "spec.volumes[\(index)].configMap.name", .string(scriptsConfigMap.name), from: scriptsConfigMap.origin)
+                volume["configMap"] = configMap
+                renamed.append(volume)
+            }
+            spec["volumes"] = .list(renamed)
+        }
+        manifest["spec"] = spec
+        return PlannedTask(
+            templateName: templateName, name: name,
+            object: PlannedObject(
+                apiVersion: "tekton.dev/v1", kind: "Task", name: name, namespace: namespace, manifest: manifest,
+                wave: .config, sources: [.startOf(template.file)], provenance: record.origins))
     }
 
     /// Step security contexts. Every step's group is 0 (see the type's comment).
