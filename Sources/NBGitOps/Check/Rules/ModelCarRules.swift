@@ -221,17 +221,14 @@ enum ModelCarRules {
         } else {
             return
         }
-        for service in context.plan.objects + context.plan.servingObjects where service.kind == "InferenceService" {
-            let uris = PlatformRules.strings(service.manifest, path: "") { text in text.hasPrefix("oci://") ? text : nil }
-            for (path, _) in uris where path.hasSuffix("storageUri") {
-                context.report(
-                    "InferenceService '\(service.name)' serves a ModelCar, and KServe runs its predictor and modelcar containers as uidModelcar \(uid): \(why); the predictor pod is never admitted",
-                    at: context.location(of: service, path: path),
-                    help:
-                        "unset storageInitializer.uidModelcar in KServe's inferenceservice-config (and kserve.uidModelcar in the overlay), or set it to a UID the namespace admits",
-                    notes: [DiagnosticNote("kserve.uidModelcar is \(uid): \(setting.origin)", at: setting.origin.location)],
-                    subject: context.subject(for: service))
-            }
+        for (service, path, _) in ModelPipelineRules.modelcarURIs(context.plan.objects + context.plan.servingObjects) {
+            context.report(
+                "InferenceService '\(service.name)' serves a ModelCar, and KServe runs its predictor and modelcar containers as uidModelcar \(uid): \(why); the predictor pod is never admitted",
+                at: context.location(of: service, path: path),
+                help:
+                    "unset storageInitializer.uidModelcar in KServe's inferenceservice-config (and kserve.uidModelcar in the overlay), or set it to a UID the namespace admits",
+                notes: [DiagnosticNote("kserve.uidModelcar is \(uid): \(setting.origin)", at: setting.origin.location)],
+                subject: context.subject(for: service))
         }
     }
 

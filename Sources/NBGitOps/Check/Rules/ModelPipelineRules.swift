@@ -109,28 +109,25 @@ enum ModelPipelineRules {
         "an InferenceService serves a ModelCar image tag that the pipeline pushing its repository never pushes"
     ) { context in
         let tekton = context.plan.objects.filter(\.isTekton)
-        for service in context.plan.objects where service.kind == "InferenceService" {
-            let uris = PlatformRules.strings(service.manifest, path: "") { text in text.hasPrefix("oci://") ? text : nil }
-            for (path, uri) in uris where path.hasSuffix("storageUri") {
-                let reference = String(uri.dropFirst("oci://".count))
-                guard let repository = repositoryOf(reference), repository != reference else { continue }
-                var pushed: [String] = []
-                for object in tekton {
-                    for (_, text) in PlatformRules.strings(
-                        object.manifest, path: "", matching: { $0.contains(repository) ? $0 : nil })
-                    {
-                        pushed += references(of: repository, in: text)
-                    }
+        for (service, path, uri) in modelcarURIs(context.plan.objects) {
+            let reference = String(uri.dropFirst("oci://".count))
+            guard let repository = repositoryOf(reference), repository != reference else { continue }
+            var pushed: [String] = []
+            for object in tekton {
+                for (_, text) in PlatformRules.strings(
+                    object.manifest, path: "", matching: { $0.contains(repository) ? $0 : nil })
+                {
+                    pushed += references(of: repository, in: text)
                 }
-                guard !pushed.isEmpty, !pushed.contains(reference), !pushed.contains(where: { $0.contains("$(") }) else {
-                    continue
-                }
-                context.report(
-                    "InferenceService '\(service.name)' serves \(uri), but the pipeline pushing \(repository) pushes only \(Set(pushed).sorted().joined(separator: ", ")); the predictor would pull an image that does not exist",
-                    at: context.location(of: service, path: path),
-                    help: "serve the tag the pipeline pushes, or let a ModelPipeline derive the storageUri from its own push",
-                    subject: context.subject(for: service))
             }
+            guard !pushed.isEmpty, !pushed.contains(reference), !pushed.contains(where: { $0.contains("$(") }) else {
+                continue
+            }
+            context.report(
+                "InferenceService '\(service.name)' serves \(uri), but the pipeline pushing \(repository) pushes only \(Set(pushed).sorted().joined(separator: ", ")); the predictor would pull an image that does not exist",
+                at: context.location(of: service, path: path),
+                help: "serve the tag the pipeline pushes, or let a ModelPipeline derive the storageUri from its own push",
+                subject: context.subject(for: service))
         }
     }
 
@@ -144,17 +141,14 @@ enum ModelPipelineRules {
     ) { context in
         let setting = context.environment.kserve.enableModelcar
         guard setting.value == false else { return }
-        for service in context.plan.objects where service.kind == "InferenceService" {
-            let uris = PlatformRules.strings(service.manifest, path: "") { text in text.hasPrefix("oci://") ? text : nil }
-            for (path, uri) in uris where path.hasSuffix("storageUri") {
-                context.report(
-                    "InferenceService '\(service.name)' serves the ModelCar image \(uri), but environment '\(context.environment.name)' declares kserve.enableModelcar: false, so KServe refuses oci:// storage URIs and the predictor never starts",
-                    at: context.location(of: service, path: path),
-                    help:
-                        "set storageInitializer.enableModelcar to true in KServe's inferenceservice-config (and the overlay), or serve the model from a claim (pvc://)",
-                    notes: [DiagnosticNote("kserve.enableModelcar is \(setting.origin)", at: setting.origin.location)],
-                    subject: context.subject(for: service))
-            }
+        for (service, path, uri) in modelcarURIs(context.plan.objects) {
+            context.report(
+                "InferenceService '\(service.name)' serves the ModelCar image \(uri), but environment '\(context.environment.name)' declares kserve.enableModelcar: false, so KServe refuses oci:// storage URIs and the predictor never starts",
+                at: context.location(of: service, path: path),
+                help:
+                    "set storageInitializer.enableModelcar to true in KServe's inferenceservice-config (and the overlay), or serve the model from a claim (pvc://)",
+                notes: [DiagnosticNote("kserve.enableModelcar is \(setting.origin)", at: setting.origin.location)],
+                subject: context.subject(for: service))
         }
     }
 
@@ -181,6 +175,15 @@ enum ModelPipelineRules {
                         "let a ModelPipeline derive the storageUri (source.notebookOutput or huggingFace with delivery: pvc), mount the claim read-write in the job that writes the model, or list a claim populated outside git in storage.existingClaims",
                     subject: context.subject(for: unit.object))
             }
+        }
+    }
+
+    /// Every InferenceService's `oci://` (ModelCar) `storageUri` among `objects`: the service,
+    /// the field's path and the URI.
+    static func modelcarURIs(_ objects: [PlannedObject]) -> [(service: PlannedObject, path: String, uri: String)] {
+        objects.filter { $0.kind == "InferenceService" }.flatMap { service in
+            PlatformRules.strings(service.manifest, path: "") { text in text.hasPrefix("oci://") ? text : nil }
+                .filter { $0.path.hasSuffix("storageUri") }.map { (service, $0.path, $0.value) }
         }
     }
 
