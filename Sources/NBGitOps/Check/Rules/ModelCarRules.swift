@@ -144,7 +144,7 @@ enum ModelCarRules {
         waivable: false
     ) { context in
         let secrets = Set(context.specs.modelPipelines.compactMap { $0.huggingFace?.tokenSecret?.value })
-        for object in context.plan.objects + context.plan.buildObjects + context.plan.servingObjects {
+        for object in context.plan.objects {
             // Only the strings that can be a finding get a path (the walk visits every object).
             let candidates = PlatformRules.strings(object.manifest, path: "") { text -> String? in
                 tokenVariables.contains(text) || secrets.contains(text) || text.contains("--build-arg")
@@ -221,7 +221,7 @@ enum ModelCarRules {
         } else {
             return
         }
-        for (service, path, _) in ModelPipelineRules.modelcarURIs(context.plan.objects + context.plan.servingObjects) {
+        for (service, path, _) in ModelPipelineRules.modelcarURIs(context.plan.objects) {
             context.report(
                 "InferenceService '\(service.name)' serves a ModelCar, and KServe runs its predictor and modelcar containers as uidModelcar \(uid): \(why); the predictor pod is never admitted",
                 at: context.location(of: service, path: path),
@@ -244,7 +244,7 @@ enum ModelCarRules {
         let free = context.environment.models.nodeEphemeralFree
         guard let text = free.value, let available = Quantity.value(text) else { return }
         let note = DiagnosticNote("models.nodeEphemeralFree is \(text): \(free.origin)", at: free.origin.location)
-        for object in context.plan.objects + context.plan.buildObjects where object.isTekton {
+        for object in context.plan.objects where object.isTekton {
             for (base, spec) in TektonRules.taskSpecs(object) {
                 let volumes = spec["volumes"]?.elements ?? []
                 for (index, volume) in volumes.enumerated() {

@@ -53,7 +53,7 @@ enum StorageRules {
 
     /// The single writer of a claim nbgitops planned to be written once (`PlannedObject.writtenOnceBy`).
     static func writtenOnceBy(_ claim: String, context: RuleContext) -> String? {
-        (context.plan.objects + context.plan.servingObjects).first {
+        context.plan.objects.first {
             $0.kind == "PersistentVolumeClaim" && $0.name == claim
         }?.writtenOnceBy
     }
