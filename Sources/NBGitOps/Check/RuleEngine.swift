@@ -123,10 +123,13 @@ public final class RuleContext: @unchecked Sendable {
         for binding in plan.objects where binding.kind == "RoleBinding" {
             var named: Set<String> = []
             for subject in binding.manifest["subjects"]?.elements ?? [] {
-                guard subject["kind"]?.stringValue == "ServiceAccount", let name = subject["name"]?.stringValue,
-                    named.insert(name).inserted
-                else { continue }
-                result[name, default: []].append(binding)
+                guard subject["kind"]?.stringValue == "ServiceAccount", let name = subject["name"]?.stringValue else {
+                    continue
+                }
+                let namespace = subject["namespace"]?.stringValue ?? binding.namespace ?? ""
+                for key in [name, namespace + "/" + name] where named.insert(key).inserted {
+                    result[key, default: []].append(binding)
+                }
             }
         }
         return result
@@ -137,22 +140,38 @@ public final class RuleContext: @unchecked Sendable {
         cached(\.objectsStorage) { context in
             var result: [String: PlannedObject] = [:]
             for object in context.plan.objects {
-                let key = object.kind + "/" + object.name
-                if result[key] == nil { result[key] = object }
+                for key in [object.kind + "/" + object.name, object.kind + "/" + (object.namespace ?? "") + "/" + object.name]
+                where result[key] == nil {
+                    result[key] = object
+                }
             }
             return result
         }
     }
 
     /// The first object of the plan of kind `kind` named `name`.
-    public func object(kind: String, name: String) -> PlannedObject? { objectsByKindAndName[kind + "/" + name] }
+    /// With `namespace`: the object of that kind and name in that namespace (objects of one
+    /// name in two namespaces are two objects).
+    public func object(kind: String, name: String, namespace: String? = nil) -> PlannedObject? {
+        guard let namespace else { return objectsByKindAndName[kind + "/" + name] }
+        return objectsByKindAndName[kind + "/" + namespace + "/" + name]
+    }
 
-    /// RoleBindings of the plan with the ServiceAccount `account` among their subjects.
-    public func roleBindings(naming account: String) -> [PlannedObject] { bindingsBySubject[account] ?? [] }
+    /// RoleBindings of the plan with the ServiceAccount `account` of `namespace` among their
+    /// subjects (a subject without a namespace is the binding's own namespace's account); with
+    /// no namespace, of any namespace.
+    public func roleBindings(naming account: String, namespace: String? = nil) -> [PlannedObject] {
+        guard let namespace else { return bindingsBySubject[account] ?? [] }
+        return bindingsBySubject[namespace + "/" + account] ?? []
+    }
 
-    /// The plan's Role or ClusterRole (`kind`) named `name`.
-    public func role(kind: String, name: String) -> PlannedObject? {
-        kind == "Role" || kind == "ClusterRole" ? object(kind: kind, name: name) : nil
+    /// The plan's Role (in `namespace`, the binding's) or ClusterRole (`kind`) named `name`.
+    public func role(kind: String, name: String, namespace: String? = nil) -> PlannedObject? {
+        switch kind {
+        case "Role": return object(kind: kind, name: name, namespace: namespace)
+        case "ClusterRole": return object(kind: kind, name: name)
+        default: return nil
+        }
     }
 
     public var environment: Environment { plan.environment }

@@ -39,30 +39,43 @@ public enum SpecDecoder {
         return set
     }
 
-    /// NBG132 for each spec of `kind` whose name an earlier one of the kind already has.
-    private static func reportRepeatedNames(_ names: [Located<String>], kind: String, diagnostics: DiagnosticCollector) {
+    /// NBG132 for each spec of `kind` whose name an earlier one of the kind already has in the
+    /// same written namespace (the same name in two namespaces is two objects; where the
+    /// environment maps two namespaces onto one, the plan's duplicate check reports it).
+    private static func reportRepeatedNames(
+        _ names: [(name: Located<String>, namespace: Located<String>?)], kind: String, diagnostics: DiagnosticCollector
+    ) {
         var seen: [String: SourceLocation] = [:]
-        for name in names {
-            if let first = seen[name.value] {
+        for (name, namespace) in names {
+            let key = (namespace?.value ?? "") + "/" + name.value
+            if let first = seen[key] {
                 diagnostics.error(
-                    .objectDuplicate, "\(kind) '\(name.value)' is defined twice", at: name.location,
-                    help: "rename one of them; names must be unique in an environment",
+                    .objectDuplicate, "\(kind) '\(name.value)' is defined twice" + inNamespace(namespace),
+                    at: name.location,
+                    help: "rename one of them; names must be unique in a namespace",
                     notes: [DiagnosticNote("first defined here", at: first)])
             } else {
-                seen[name.value] = name.location
+                seen[key] = name.location
             }
         }
     }
 
+    private static func inNamespace(_ namespace: Located<String>?) -> String {
+        namespace.map { " in namespace '\($0.value)'" } ?? ""
+    }
+
     private static func checkDuplicates(_ set: SpecSet, diagnostics: DiagnosticCollector) {
-        reportRepeatedNames(set.jobs.map(\.name), kind: jobKind, diagnostics: diagnostics)
-        reportRepeatedNames(set.modelPipelines.map(\.name), kind: ModelPipelineDecoder.kind, diagnostics: diagnostics)
+        reportRepeatedNames(set.jobs.map { ($0.name, $0.namespace) }, kind: jobKind, diagnostics: diagnostics)
+        reportRepeatedNames(
+            set.modelPipelines.map { ($0.name, $0.namespace) }, kind: ModelPipelineDecoder.kind, diagnostics: diagnostics)
         var seenObjects: [String: SourceLocation] = [:]
         for object in set.supportingObjects {
-            let key = "\(object.apiVersion.split(separator: "/").dropLast().joined())/\(object.kind)/\(object.name.value)"
+            let group = object.apiVersion.split(separator: "/").dropLast().joined()
+            let key = "\(group)/\(object.kind)/\(object.namespace?.value ?? "")/\(object.name.value)"
             if let first = seenObjects[key] {
                 diagnostics.error(
-                    .objectDuplicate, "\(object.kind) '\(object.name.value)' is defined twice", at: object.name.location,
+                    .objectDuplicate, "\(object.kind) '\(object.name.value)' is defined twice" + inNamespace(object.namespace),
+                    at: object.name.location,
                     help: "remove or rename one of them", notes: [DiagnosticNote("first defined here", at: first)])
             } else {
                 seenObjects[key] = object.name.location

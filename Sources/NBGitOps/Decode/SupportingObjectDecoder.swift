@@ -91,6 +91,7 @@ enum SupportingObjectDecoder {
         var object = SupportingObject(
             apiVersion: apiVersion, kind: kind, name: metadata.name, namespaced: true, manifest: manifest,
             file: document.file, documentIndex: document.index, location: root.location)
+        object.namespace = metadata.namespace
         object.sourceMap = SourceMap.of(root)
         return object
     }

@@ -270,13 +270,45 @@ public struct ImageSettings: Sendable {
 }
 
 public struct NamingSettings: Sendable {
+    /// The environment's own namespace: where every spec and supporting object without a
+    /// `metadata.namespace` lands.
     public var namespace: Traced<String>
     /// Prepended to every object name nbgitops derives.
     public var namePrefix: Traced<String>
+    /// `naming.namespaces`: where a `metadata.namespace` written in the specs lands in this
+    /// environment (`team-a` → `ml-team-a-prod`), each entry with the overlay line that set it.
+    public var namespaces: [String: Traced<String>]
+    /// `naming.namespacePrefix`: prepended to a written namespace that `namespaces` does not map.
+    public var namespacePrefix: Traced<String>
 
-    public init(namespace: Traced<String>, namePrefix: Traced<String>) {
+    public init(
+        namespace: Traced<String>, namePrefix: Traced<String>, namespaces: [String: Traced<String>] = [:],
+        namespacePrefix: Traced<String> = .byDefault("", "namespaces land as written")
+    ) {
         self.namespace = namespace
         self.namePrefix = namePrefix
+        self.namespaces = namespaces
+        self.namespacePrefix = namespacePrefix
+    }
+
+    /// Where an object whose spec file says `metadata.namespace: <written>` lands: the
+    /// `naming.namespaces` entry for it; else the environment's namespace when that is what is
+    /// written; else `namespacePrefix + written`; else the namespace as written. Absent: the
+    /// environment's namespace.
+    public func target(of written: Located<String>?) -> Traced<String> {
+        guard let written else { return namespace }
+        if let mapped = namespaces[written.value] { return mapped }
+        if written.value == namespace.value { return namespace }
+        if !namespacePrefix.value.isEmpty {
+            return Traced(namespacePrefix.value + written.value, namespacePrefix.origin)
+        }
+        return Traced(written.value, .spec(written.location))
+    }
+
+    /// Whether the environment maps `written` itself (an entry, its own namespace, or a prefix)
+    /// rather than using it as written.
+    public func maps(_ written: String) -> Bool {
+        namespaces[written] != nil || written == namespace.value || !namespacePrefix.value.isEmpty
     }
 }
 

@@ -217,6 +217,9 @@ public struct SupportingObject: Sendable {
     public var name: Located<String>
     /// Whether the kind lives in a namespace (the environment's namespace is then set on it).
     public var namespaced: Bool
+    /// `metadata.namespace` as written (nil: the environment's namespace); the environment maps
+    /// it (`NamingSettings.target(of:)`).
+    public var namespace: Located<String>?
     public var manifest: ManifestNode
     public var file: String
     public var documentIndex: Int

@@ -25,7 +25,7 @@ public struct PlannedObject: Sendable {
     /// The names the planner derived for this object (its own, its namespace, …), checked by
     /// the Check stage (`NameRules.derivedNames`).
     public var derivedNames: [DerivedName] = []
-    /// For a claim: the one workload (`PipelineRun/<name>`) that writes it, once, and that every
+    /// For a claim: the one workload (`PipelineRun/<namespace>/<name>`) that writes it, once, and that every
     /// other workload mounting it waits for (a later sync wave, a Flux `dependsOn`). The
     /// ReadWriteOnce rules do not count that writer as concurrent with the claim's readers.
     public var writtenOnceBy: String? = nil

@@ -9,6 +9,9 @@ public struct WorkloadUnit: Sendable {
     public var specName: Located<String>
     /// Which of the spec's pods (empty for a kind with one).
     public var role: String
+    /// The spec's `metadata.namespace` as written (nil: the environment's namespace); the
+    /// planners place the unit where the environment maps it (`PlanContext.placed(in:)`).
+    public var namespace: Located<String>?
     /// The ServiceAccount the spec names, or nil for the environment's default.
     public var serviceAccount: Located<String>?
     /// What its pods call in the cluster API; empty: no token is mounted.
@@ -17,19 +20,26 @@ public struct WorkloadUnit: Sendable {
     public var claims: [Located<String>]
 
     public init(
-        specKind: String, specName: Located<String>, role: String = "", serviceAccount: Located<String>?,
-        permissions: [APIPermission], claims: [Located<String>]
+        specKind: String, specName: Located<String>, role: String = "", namespace: Located<String>? = nil,
+        serviceAccount: Located<String>?, permissions: [APIPermission], claims: [Located<String>]
     ) {
         self.specKind = specKind
         self.specName = specName
         self.role = role
+        self.namespace = namespace
         self.serviceAccount = serviceAccount
         self.permissions = permissions
         self.claims = claims
     }
 
-    /// Unique per unit of a spec set (kinds are not mixed: names are unique per kind).
-    public var key: String { role.isEmpty ? "\(specKind)/\(specName.value)" : "\(specKind)/\(specName.value)/\(role)" }
+    /// Unique per unit of a spec set (kinds are not mixed: names are unique per kind and
+    /// written namespace).
+    public var key: String { Self.key(specKind: specKind, name: specName.value, namespace: namespace?.value, role: role) }
+
+    static func key(specKind: String, name: String, namespace: String?, role: String = "") -> String {
+        let qualified = namespace.map { "\($0)/\(name)" } ?? name
+        return role.isEmpty ? "\(specKind)/\(qualified)" : "\(specKind)/\(qualified)/\(role)"
+    }
 }
 
 /// One permission: verbs on one resource of one API group.
@@ -65,7 +75,7 @@ extension NotebookValidationJob {
     }
 
     /// The key of its one unit (`WorkloadUnit.key`).
-    var unitKey: String { "\(SpecDecoder.jobKind)/\(name.value)" }
+    var unitKey: String { WorkloadUnit.key(specKind: SpecDecoder.jobKind, name: name.value, namespace: namespace?.value) }
 
     /// The one pod a validation job runs.
     public var workloadUnits: [WorkloadUnit] {
@@ -75,7 +85,8 @@ extension NotebookValidationJob {
         }
         return [
             WorkloadUnit(
-                specKind: SpecDecoder.jobKind, specName: name, serviceAccount: podConfig.serviceAccountName,
+                specKind: SpecDecoder.jobKind, specName: name, namespace: namespace,
+                serviceAccount: podConfig.serviceAccountName,
                 permissions: apiPermissions, claims: claims)
         ]
     }

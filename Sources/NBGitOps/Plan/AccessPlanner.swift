@@ -17,37 +17,44 @@ enum AccessPlanner {
     ) -> Result {
         let defaultName = context.derivedName(EnvironmentPlanner.defaultServiceAccountBase)
         var access: [String: ValidationJobPlanner.Access] = [:]
-        var permissionsByAccount: [String: Set<APIPermission>] = [:]
-        var sourcesByAccount: [String: [SourceLocation]] = [:]
-        var userNamed: Set<String> = []
+        var permissionsByAccount: [NamespacedName: Set<APIPermission>] = [:]
+        var sourcesByAccount: [NamespacedName: [SourceLocation]] = [:]
+        var contextByAccount: [NamespacedName: PlanContext] = [:]
+        var userNamed: Set<NamespacedName> = []
 
         for unit in units {
-            let account = unit.serviceAccount?.value ?? defaultName
+            let placed = context.placed(in: unit.namespace)
+            let account = NamespacedName(namespace: placed.namespace, name: unit.serviceAccount?.value ?? defaultName)
             if unit.serviceAccount != nil { userNamed.insert(account) }
             access[unit.key] = ValidationJobPlanner.Access(
-                serviceAccountName: account, needsAPI: !unit.permissions.isEmpty)
+                serviceAccountName: account.name, needsAPI: !unit.permissions.isEmpty)
             permissionsByAccount[account, default: []].formUnion(unit.permissions)
             sourcesByAccount[account, default: []].append(unit.serviceAccount?.location ?? unit.specName.location)
+            if contextByAccount[account] == nil { contextByAccount[account] = placed }
         }
 
-        let passedThrough = Set(supportingObjects.filter { $0.kind == "ServiceAccount" }.map(\.name.value))
+        let passedThrough = Set(
+            supportingObjects.filter { $0.kind == "ServiceAccount" }.map {
+                NamespacedName(namespace: context.targetNamespace($0.namespace), name: $0.name.value)
+            })
         var objects: [PlannedObject] = []
         for account in permissionsByAccount.keys.sorted() {
             let sources = sourcesByAccount[account] ?? []
-            let nameBase = userNamed.contains(account) ? account : EnvironmentPlanner.defaultServiceAccountBase
+            let placed = contextByAccount[account] ?? context
+            let nameBase = userNamed.contains(account) ? account.name : EnvironmentPlanner.defaultServiceAccountBase
             if !passedThrough.contains(account) {
                 // A name the user wrote was checked as it was read; a derived one is checked here.
                 let checkedNames =
                     userNamed.contains(account)
-                    ? [] : [DerivedName(account, rule: .subdomain, what: "ServiceAccount name", at: context.prefixLocation)]
+                    ? [] : [DerivedName(account.name, rule: .subdomain, what: "ServiceAccount name", at: context.prefixLocation)]
                 let manifest = PlanMetadata.object(
-                    apiVersion: "v1", kind: "ServiceAccount", name: account, namespace: context.namespace,
+                    apiVersion: "v1", kind: "ServiceAccount", name: account.name, namespace: placed.namespace,
                     labels: PlanMetadata.labels(component: "notebook-validation"),
                     body: [("automountServiceAccountToken", false)])
                 objects.append(
                     {
                         var object = PlannedObject(
-                            apiVersion: "v1", kind: "ServiceAccount", name: account, namespace: context.namespace,
+                            apiVersion: "v1", kind: "ServiceAccount", name: account.name, namespace: placed.namespace,
                             manifest: manifest, wave: .rbac, sources: sources)
                         object.derivedNames = checkedNames
                         return object
@@ -57,7 +64,7 @@ enum AccessPlanner {
             guard !permissions.isEmpty else { continue }
             let roleName = context.derivedName(nameBase + "-model-validation")
             var access = roleAndBinding(
-                name: roleName, account: account, permissions: permissions, sources: sources, context: context)
+                name: roleName, account: account.name, permissions: permissions, sources: sources, context: placed)
             access[0].derivedNames = [
                 DerivedName(roleName, rule: .subdomain, what: "Role name", at: sources.first ?? context.prefixLocation)
             ]

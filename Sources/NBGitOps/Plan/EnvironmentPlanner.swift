@@ -84,6 +84,8 @@ public enum EnvironmentPlanner {
         let separateServing = context.deliveryTool == .flux && !serving.isEmpty
         if !separateServing { generated += serving }
         var objects = generated + PassthroughPlanner.plan(passthrough, context: context)
+        // Every other namespace an object lands in gets its Namespace, as the environment's does.
+        objects += namespaceObjects(for: objects + builds.objects + serving, context: context)
         let deduplicated = removingDuplicates(objects)
         objects = deduplicated.kept
         if context.deliveryTool == .argocd {
@@ -177,6 +179,28 @@ public enum EnvironmentPlanner {
     }
 
     // MARK: Namespace
+
+    /// The Namespaces of the namespaces objects land in besides the environment's own (which
+    /// `namespaceObject` plans) and those planned already (build namespaces): each with the
+    /// environment's Pod Security labels or OpenShift settings, traced to the mapping entry
+    /// (`naming.namespaces`) or to the first spec line that put an object there.
+    static func namespaceObjects(for objects: [PlannedObject], context: PlanContext) -> [PlannedObject] {
+        var planned = Set(objects.filter { $0.kind == "Namespace" }.map(\.name))
+        planned.insert(context.homeNamespace)
+        var result: [PlannedObject] = []
+        for object in objects {
+            guard let namespace = object.namespace, planned.insert(namespace).inserted else { continue }
+            let mapped = context.homeNaming.namespaces.first { $0.value.value == namespace }?.value
+            let origin: Origin =
+                mapped?.origin ?? object.sources.first.map { .spec($0) }
+                ?? .builtinDefault("a namespace an object is planned in")
+            var namespaceObject = self.namespaceObject(context.placed(at: Traced(namespace, origin)))
+            // Also reported at the objects that put it there when the mapping is an overlay's.
+            namespaceObject.sources = Array(Set(namespaceObject.sources + object.sources.prefix(1))).sorted()
+            result.append(namespaceObject)
+        }
+        return result
+    }
 
     static func namespaceObject(_ context: PlanContext) -> PlannedObject {
         let namespace = context.environment.naming.namespace
@@ -306,11 +330,12 @@ public enum EnvironmentPlanner {
 
     // MARK: Duplicates
 
-    /// Drops later NotebookValidationJobs that reuse an earlier one's name. The decoder has
-    /// already reported them (NBG132, once); this only keeps a direct caller's plan sane.
+    /// Drops later NotebookValidationJobs that reuse an earlier one's name in the same written
+    /// namespace. The decoder has already reported them (NBG132, once); this only keeps a direct
+    /// caller's plan sane.
     static func uniqueJobs(_ jobs: [NotebookValidationJob]) -> [NotebookValidationJob] {
         var seen: Set<String> = []
-        return jobs.filter { seen.insert($0.name.value).inserted }
+        return jobs.filter { seen.insert($0.unitKey).inserted }
     }
 
     /// Splits off objects that repeat an earlier object's kind, namespace and name (typically a

@@ -16,9 +16,35 @@ enum FieldProvenance {
     }
 
     static func namespace(_ context: PlanContext) -> FieldOrigin {
-        traced(
-            context.environment.naming.namespace, field: "naming.namespace",
-            rule: "every namespaced object goes to the environment's namespace (a spec's metadata.namespace is ignored)")
+        let naming = context.environment.naming
+        if naming.namespace.value == context.homeNamespace {
+            return traced(
+                naming.namespace, field: "naming.namespace",
+                rule: "an object whose spec names no metadata.namespace goes to the environment's namespace")
+        }
+        return traced(
+            naming.namespace, field: "metadata.namespace",
+            rule: "the spec's metadata.namespace, as the environment maps it (naming.namespaces, naming.namespacePrefix)")
+    }
+
+    /// The origin of a planned object's namespace: the environment's, or — for an object in
+    /// another namespace — the mapping that put it there, as far as the home context can tell.
+    static func namespace(of object: PlannedObject, context: PlanContext) -> FieldOrigin {
+        guard let namespace = object.namespace, namespace != context.homeNamespace else { return self.namespace(context) }
+        if namespace.hasSuffix(BuildPlanner.buildNamespaceSuffix) {
+            return traced(
+                context.homeNaming.namespace, field: "naming.namespace",
+                rule: "the build namespace of the namespace its jobs land in: <namespace>\(BuildPlanner.buildNamespaceSuffix)")
+        }
+        if let entry = context.homeNaming.namespaces.first(where: { $0.value.value == namespace }) {
+            return traced(
+                entry.value, field: "naming.namespaces[\(entry.key)]",
+                rule: "the spec's metadata.namespace '\(entry.key)', as the environment maps it")
+        }
+        return FieldOrigin(
+            object.sources.first.map { .spec($0) } ?? .builtinDefault("the namespace a spec names"),
+            field: "metadata.namespace",
+            rule: "the namespace the spec file names (naming.namespacePrefix prepended when set)")
     }
 
     // MARK: Per kind
@@ -265,7 +291,7 @@ enum FieldProvenance {
     static func common(_ object: PlannedObject, base: [String: FieldOrigin], context: PlanContext) -> [String: FieldOrigin] {
         var result = base
         if object.namespace != nil, result["metadata.namespace"] == nil {
-            result["metadata.namespace"] = namespace(context)
+            result["metadata.namespace"] = namespace(of: object, context: context)
         }
         if result[""] == nil {
             result[""] =

@@ -458,7 +458,7 @@ enum HuggingFacePlanner {
             ).checking(DerivedName(claimName, rule: .subdomain, what: "PersistentVolumeClaim name", at: pipeline.name.location))
             // Named by the run's input hash: written once by its populate run, which the predictor
             // waits for; a changed input gives a new claim, never a rewrite under a serving model.
-            claim.writtenOnceBy = "PipelineRun/" + writer
+            claim.writtenOnceBy = "PipelineRun/\(namespace)/" + writer
             return claim
         }
 

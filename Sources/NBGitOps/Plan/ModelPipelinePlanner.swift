@@ -20,18 +20,39 @@ enum ModelPipelinePlanner {
         // The predictor runs as KServe's account and reads a claim the job's unit already holds.
         units: { _, _ in [] },
         plan: { specs, _, resources, context in
-            let huggingFace = HuggingFacePlanner.plan(specs, templates: resources.buildTemplates, context: context)
-            let serving = plan(specs, context: context) + huggingFace.serving
-            // A generated vLLM ServingRuntime for each served pipeline that names no runtime.
-            let served = Set(serving.compactMap { $0.manifest.value(at: "metadata.labels")?[LabelKey.instance]?.stringValue })
-            let runtimes = specs.modelPipelines.filter {
-                served.contains($0.name.value) && $0.serving.generatesRuntime
-                    && EnvironmentPlanner.isPlanned(annotations: $0.annotations, on: context.platform)
-            }.map { servingRuntime($0, context: context) }
-            return KindPlan(
-                objects: huggingFace.objects + runtimes, builds: huggingFace.builds, serving: serving,
-                unusableTemplates: huggingFace.unusableTemplates)
+            // Per namespace the pipelines land in, each group planned as one environment's.
+            var result = KindPlan(objects: [], builds: nil)
+            let groups = NotebookValidationPlanner.byNamespace(specs.modelPipelines, context: context, written: \.namespace)
+            for group in groups {
+                var local = specs
+                local.modelPipelines = group.specs
+                let planned = plan(local, resources: resources, context: group.context)
+                result.objects += planned.objects
+                result.serving += planned.serving
+                result.unusableTemplates += planned.unusableTemplates
+                if let builds = planned.builds {
+                    var merged = result.builds ?? BuildPlanner.Result()
+                    merged.merge(builds)
+                    result.builds = merged
+                }
+            }
+            return result
         })
+
+    /// The pipelines of one namespace (`context` is placed there).
+    static func plan(_ specs: SpecSet, resources: PlanResources, context: PlanContext) -> KindPlan {
+        let huggingFace = HuggingFacePlanner.plan(specs, templates: resources.buildTemplates, context: context)
+        let serving = plan(specs, context: context) + huggingFace.serving
+        // A generated vLLM ServingRuntime for each served pipeline that names no runtime.
+        let served = Set(serving.compactMap { $0.manifest.value(at: "metadata.labels")?[LabelKey.instance]?.stringValue })
+        let runtimes = specs.modelPipelines.filter {
+            served.contains($0.name.value) && $0.serving.generatesRuntime
+                && EnvironmentPlanner.isPlanned(annotations: $0.annotations, on: context.platform)
+        }.map { servingRuntime($0, context: context) }
+        return KindPlan(
+            objects: huggingFace.objects + runtimes, builds: huggingFace.builds, serving: serving,
+            unusableTemplates: huggingFace.unusableTemplates)
+    }
 
     /// The job, the claim and the mount a pipeline serves from, when they exist as it says.
     struct ResolvedSource {
@@ -40,10 +61,16 @@ enum ModelPipelinePlanner {
         var output: ModelPipeline.NotebookOutput
     }
 
-    static func resolve(_ pipeline: ModelPipeline, specs: SpecSet, platform: Platform) -> ResolvedSource? {
+    /// The job is looked up in the pipeline's own namespace (a claim is namespaced: a predictor
+    /// mounts only a claim of its namespace), as the environment maps both.
+    static func resolve(_ pipeline: ModelPipeline, specs: SpecSet, naming: NamingSettings, platform: Platform)
+        -> ResolvedSource?
+    {
+        let namespace = naming.target(of: pipeline.namespace).value
         guard let source = pipeline.notebookOutput,
             let job = specs.jobs.first(where: {
                 $0.name.value == source.job.value && EnvironmentPlanner.isPlanned($0, on: platform)
+                    && naming.target(of: $0.namespace).value == namespace
             }),
             let volume = job.podConfig.volumes.first(where: { $0.name.value == source.volume.value }),
             case .persistentVolumeClaim(let claim, let readOnly) = volume.source, !readOnly,
@@ -56,7 +83,7 @@ enum ModelPipelinePlanner {
         specs.modelPipelines.filter {
             EnvironmentPlanner.isPlanned(annotations: $0.annotations, on: context.platform)
         }.compactMap { pipeline in
-            resolve(pipeline, specs: specs, platform: context.platform).map { source in
+            resolve(pipeline, specs: specs, naming: context.homeNaming, platform: context.platform).map { source in
                 inferenceService(
                     pipeline, storageURI: "pvc://\(source.claim.value)/\(source.output.path.value)",
                     storageOrigin: FieldOrigin(

@@ -17,8 +17,45 @@ enum NotebookValidationPlanner {
         EnvironmentPlanner.uniqueJobs(specs.jobs).filter { EnvironmentPlanner.isPlanned($0, on: context.platform) }
     }
 
+    /// The jobs in groups by the namespace they land in (`PlanContext.placed(in:)`), groups in
+    /// the order their first job appears; each group with its placed context.
+    static func byNamespace<Spec>(_ specs: [Spec], context: PlanContext, written: (Spec) -> Located<String>?)
+        -> [(context: PlanContext, specs: [Spec])]
+    {
+        var order: [String] = []
+        var groups: [String: (context: PlanContext, specs: [Spec])] = [:]
+        for spec in specs {
+            let placed = context.placed(in: written(spec))
+            if groups[placed.namespace] == nil {
+                order.append(placed.namespace)
+                groups[placed.namespace] = (placed, [])
+            }
+            groups[placed.namespace]?.specs.append(spec)
+        }
+        return order.compactMap { groups[$0] }
+    }
+
+    /// Per namespace the jobs land in: its image builds (in `<namespace>-builds`), scripts
+    /// ConfigMap, NetworkPolicy and Jobs.
     static func plan(
         jobs: [NotebookValidationJob], access accessPlan: AccessPlanner.Result, scripts: [ScriptFile],
+        buildTemplates: BuildTemplates, context: PlanContext
+    ) -> KindPlan {
+        var objects: [PlannedObject] = []
+        var builds = BuildPlanner.Result()
+        for group in byNamespace(jobs, context: context, written: \.namespace) {
+            let planned = plan(
+                namespaceJobs: group.specs, access: accessPlan, scripts: scripts, buildTemplates: buildTemplates,
+                context: group.context)
+            objects += planned.objects
+            if let result = planned.builds { builds.merge(result) }
+        }
+        return KindPlan(objects: objects, builds: builds)
+    }
+
+    /// The jobs of one namespace (`context` is placed there).
+    static func plan(
+        namespaceJobs jobs: [NotebookValidationJob], access accessPlan: AccessPlanner.Result, scripts: [ScriptFile],
         buildTemplates: BuildTemplates, context: PlanContext
     ) -> KindPlan {
         let accessByJob = Dictionary(

@@ -31,13 +31,18 @@ public enum OutputLayout {
     /// `EnvironmentPlanner.plan(…, delivery:…)`.)
     public static func files(for plan: EnvironmentPlan) -> [OutputFile] {
         let environment = plan.environment.name
+        let home = plan.environment.naming.namespace.value
         var files: [OutputFile] = []
-        files += folder("\(environment)/manifests", objects: plan.objects) { manifestFileName($0) }
+        files += folder("\(environment)/manifests", objects: plan.objects) { manifestPath($0, homeNamespace: home) }
         if !plan.buildObjects.isEmpty {
-            files += folder("\(environment)/\(buildsFolderName)", objects: plan.buildObjects) { manifestFileName($0) }
+            files += folder("\(environment)/\(buildsFolderName)", objects: plan.buildObjects) {
+                manifestPath($0, homeNamespace: home)
+            }
         }
         if !plan.servingObjects.isEmpty {
-            files += folder("\(environment)/\(servingFolderName)", objects: plan.servingObjects) { manifestFileName($0) }
+            files += folder("\(environment)/\(servingFolderName)", objects: plan.servingObjects) {
+                manifestPath($0, homeNamespace: home)
+            }
         }
         // No delivery tool (or an ad-hoc render without a repository): no delivery folder at all,
         // rather than an empty kustomization.
@@ -57,6 +62,17 @@ public enum OutputLayout {
     /// `<wave>-<kind lowercased>-<name>.yaml`.
     public static func manifestFileName(_ object: PlannedObject) -> String {
         "\(object.wave.rawValue)-\(object.kind.lowercased())-\(object.name).yaml"
+    }
+
+    /// Where an object goes in its folder: `manifestFileName`, inside a folder named after its
+    /// namespace when that is neither the environment's namespace nor its build namespace
+    /// (`team-a/5-job-nb-foo-1a2b3c4d.yaml`): objects of one kind and name in two namespaces are two
+    /// files, and a project of one namespace keeps its flat folder.
+    public static func manifestPath(_ object: PlannedObject, homeNamespace: String) -> String {
+        guard let namespace = object.namespace, namespace != homeNamespace,
+            namespace != homeNamespace + BuildPlanner.buildNamespaceSuffix
+        else { return manifestFileName(object) }
+        return "\(namespace)/\(manifestFileName(object))"
     }
 
     /// `<kind lowercased>-<name>.yaml`.

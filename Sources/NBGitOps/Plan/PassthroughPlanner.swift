@@ -25,11 +25,13 @@ public enum PassthroughPlanner {
             var manifest = ImageMirroring.applyToContainers(context.mirrors, in: object.manifest)
             var namespace: String?
             if object.namespaced {
-                namespace = context.namespace
+                let target = context.targetNamespace(object.namespace)
+                namespace = target
                 var metadata = manifest["metadata"] ?? .map([])
-                metadata["namespace"] = .string(context.namespace)
+                metadata["namespace"] = .string(target)
                 manifest["metadata"] = metadata
             }
+            if object.kind == "RoleBinding" { manifest = mappingSubjects(of: manifest, object: object, context: context) }
             return PlannedObject(
                 apiVersion: object.apiVersion, kind: object.kind, name: object.name.value, namespace: namespace,
                 manifest: manifest, wave: wave(forKind: object.kind), sources: [object.location],
@@ -37,9 +39,30 @@ public enum PassthroughPlanner {
                     ? [
                         "": FieldOrigin(
                             .spec(object.location), field: object.kind,
-                            rule: "supporting object from a spec file: copied, moved to the environment's namespace, "
-                                + "images mirrored")
+                            rule: "supporting object from a spec file: copied, placed in the namespace the environment "
+                                + "maps its metadata.namespace to (or the environment's), images mirrored")
                     ] : [:])
         }
+    }
+
+    /// A RoleBinding's ServiceAccount subjects name their namespace as the spec files write it
+    /// (`team-a`); the binding must name where that namespace lands in this environment, as the
+    /// ServiceAccount itself does. A subject without a namespace is the binding's own.
+    static func mappingSubjects(of manifest: ManifestNode, object: SupportingObject, context: PlanContext)
+        -> ManifestNode
+    {
+        guard let subjects = manifest["subjects"]?.elements else { return manifest }
+        var manifest = manifest
+        manifest["subjects"] = .list(
+            subjects.enumerated().map { index, subject in
+                guard subject["kind"]?.stringValue == "ServiceAccount", let written = subject["namespace"]?.stringValue
+                else { return subject }
+                var subject = subject
+                subject["namespace"] = .string(
+                    context.targetNamespace(
+                        Located(written, at: object.sourceMap["subjects[\(index)].namespace"] ?? object.location)))
+                return subject
+            })
+        return manifest
     }
 }

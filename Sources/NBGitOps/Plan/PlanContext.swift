@@ -8,7 +8,51 @@ struct PlanContext: Sendable {
     /// records of thousands of jobs would stay alive for nothing.
     var recordsProvenance = true
 
+    /// The namespace the objects being planned land in: the environment's own, or — in a
+    /// context `placed(in:)` a spec's `metadata.namespace` — where the environment maps that.
     var namespace: String { environment.naming.namespace.value }
+    /// The environment's own naming (its `naming.namespace`), whatever a placed context's
+    /// environment says: where a spec's written namespace lands is always asked of this.
+    let homeNaming: NamingSettings
+    var homeNamespace: String { homeNaming.namespace.value }
+
+    init(environment: Environment, delivery: DeliveryTarget) {
+        self.environment = environment
+        self.delivery = delivery
+        self.homeNaming = environment.naming
+    }
+
+    /// The context for objects of a spec (or supporting object) whose file says
+    /// `metadata.namespace: written`: the same environment with its namespace replaced by where
+    /// that lands (`NamingSettings.target(of:)`), traced to the mapping or the spec line. Every
+    /// planner then places, names and binds as it does in the environment's own namespace — the
+    /// build namespace becomes `<that namespace>-builds`.
+    func placed(in written: Located<String>?) -> PlanContext {
+        guard let written else { return self }
+        return placed(at: homeNaming.target(of: written))
+    }
+
+    /// The context of objects in `namespace`. A namespace other than the environment's own
+    /// keeps OpenShift's allocation: `security.uidRange`/`mcs` pin the environment's namespace
+    /// only — the same range and MCS level on several namespaces would undo the per-namespace
+    /// isolation OpenShift gives them (openshift/api `security/v1/consts.go`: `UIDRangeAnnotation`,
+    /// `MCSAnnotation`) — so pods there name no UID and restricted-v2 assigns one.
+    func placed(at namespace: Traced<String>) -> PlanContext {
+        var copy = self
+        copy.environment.naming.namespace = namespace
+        if namespace.value != homeNamespace {
+            let why = "pinned for naming.namespace only; OpenShift allocates \(namespace.value)'s own range"
+            copy.environment.security.uidRange = .byDefault(nil, why)
+            copy.environment.security.mcs = .byDefault(nil, why)
+        }
+        return copy
+    }
+
+    /// Where an object written with `metadata.namespace: written` lands (the environment's
+    /// namespace when nil).
+    func targetNamespace(_ written: Located<String>?) -> String {
+        homeNaming.target(of: written).value
+    }
     var prefix: String { environment.naming.namePrefix.value }
     var platform: Platform { environment.platform.value }
     var mirrors: [ImageMirror] { environment.images.mirrors.value }
@@ -102,5 +146,17 @@ enum PlanNames {
             case .subdomain: return 253
             }
         }
+    }
+}
+
+/// A namespaced object's identity within one kind: a ServiceAccount or claim of one name in two
+/// namespaces (each team's `model-validator-sa`) is two objects.
+struct NamespacedName: Hashable, Comparable, Sendable {
+    var namespace: String
+    var name: String
+
+    static func < (lhs: NamespacedName, rhs: NamespacedName) -> Bool {
+        if lhs.namespace != rhs.namespace { return lhs.namespace.utf8.lexicographicallyPrecedes(rhs.namespace.utf8) }
+        return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)
     }
 }

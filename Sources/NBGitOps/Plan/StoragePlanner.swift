@@ -14,19 +14,28 @@ enum StoragePlanner {
         units: [WorkloadUnit], supportingObjects: [SupportingObject], context: PlanContext
     ) -> [PlannedObject] {
         let storage = context.environment.storage
-        let declared = Set(supportingObjects.filter { $0.kind == "PersistentVolumeClaim" }.map(\.name.value))
+        // Claims are namespaced: a claim of one name in two namespaces is two claims.
+        let declared = Set(
+            supportingObjects.filter { $0.kind == "PersistentVolumeClaim" }.map {
+                NamespacedName(namespace: context.targetNamespace($0.namespace), name: $0.name.value)
+            })
         let existing = Set(storage.existingClaims.value)
-        var claimSources: [String: [SourceLocation]] = [:]
+        var claimSources: [NamespacedName: [SourceLocation]] = [:]
+        var contexts: [String: PlanContext] = [:]
 
         for unit in units {
-            for claim in unit.claims where !declared.contains(claim.value) && !existing.contains(claim.value) {
+            let placed = context.placed(in: unit.namespace)
+            for claim in unit.claims where !existing.contains(claim.value) {
+                let key = NamespacedName(namespace: placed.namespace, name: claim.value)
                 // A claim nobody provides is NBG126 (StorageRules.undeclaredClaims, Check stage).
-                if storage.manageAllClaims.value { claimSources[claim.value, default: []].append(claim.location) }
+                guard !declared.contains(key), storage.manageAllClaims.value else { continue }
+                claimSources[key, default: []].append(claim.location)
+                if contexts[placed.namespace] == nil { contexts[placed.namespace] = placed }
             }
         }
 
-        return claimSources.keys.sorted().map { name in
-            claim(name, sources: claimSources[name] ?? [], context: context)
+        return claimSources.keys.sorted().map { key in
+            claim(key.name, sources: claimSources[key] ?? [], context: contexts[key.namespace] ?? context)
         }
     }
 

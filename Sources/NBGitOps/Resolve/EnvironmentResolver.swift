@@ -73,7 +73,10 @@ public enum EnvironmentResolver {
                 pullSecret: stack.optionalString("images.pullSecret", why: "no pull credentials (the platform provides them)")),
             naming: NamingSettings(
                 namespace: stack.string("naming.namespace", Defaults.namespace, why: "one namespace per environment"),
-                namePrefix: stack.string("naming.namePrefix", "", why: "no prefix")),
+                namePrefix: stack.string("naming.namePrefix", "", why: "no prefix"),
+                namespaces: stack.tracedStringMap("naming.namespaces"),
+                namespacePrefix: stack.string(
+                    "naming.namespacePrefix", "", why: "a spec's metadata.namespace lands as written")),
             delivery: DeliverySettings(
                 tool: tool,
                 repositoryURL: stack.string("delivery.repositoryURL", "", why: "no repository configured"),
@@ -223,6 +226,22 @@ struct LayerStack {
     }
 
     /// Maps are merged key by key; the origin is the last overlay that touched the map.
+    /// A map of strings merged across the stack (a later overlay's entry wins), each entry with
+    /// the line that set it.
+    func tracedStringMap(_ path: String) -> [String: Traced<String>] {
+        var result: [String: Traced<String>] = [:]
+        for overlay in overlays {
+            guard let entries = overlay.spec.value(at: path)?.entries else { continue }
+            for entry in entries {
+                let location =
+                    overlay.sourceMap["spec.\(path)\(SourceMap.component(entry.key))"] ?? overlay.sourceMap["spec.\(path)"]
+                    ?? .startOf(overlay.reference.file)
+                result[entry.key] = Traced(entry.value.stringValue ?? "", .overlay(name: overlay.reference.name, location))
+            }
+        }
+        return result
+    }
+
     func stringMap(_ path: String, why: String) -> Traced<[String: String]> {
         var result: [String: String] = [:]
         var origin: Origin = .builtinDefault(why)

@@ -84,8 +84,18 @@ public struct EnvironmentDiff: Sendable {
         var ordered: [(String, Entry)] = []
         var byKey: [String: Entry] = [:]
         for (object, file) in Explainer.objectsWithFiles(plan) {
-            let identity = logicalName(
-                object, prefix: plan.environment.naming.namePrefix.value, environment: plan.environment.name)
+            let home = plan.environment.naming.namespace.value
+            // A team's Namespace (not the environment's own) pairs by its name.
+            let name =
+                object.kind == "Namespace" && object.name != home
+                    && !object.name.hasSuffix(BuildPlanner.buildNamespaceSuffix)
+                ? object.name
+                : logicalName(object, prefix: plan.environment.naming.namePrefix.value, environment: plan.environment.name)
+            // Objects of another namespace than the environment's (a team's) pair by that
+            // namespace too: one name in two namespaces is two objects.
+            let identity =
+                object.namespace.map { $0 == home || $0 == home + BuildPlanner.buildNamespaceSuffix ? name : "\($0)/\(name)" }
+                ?? name
             let key = "\(ArgoProjectPlanner.group(ofAPIVersion: object.apiVersion))/\(object.kind)/\(identity)"
             guard byKey[key] == nil else { continue }
             let entry = Entry(object: object, file: file, identity: identity)

@@ -33,12 +33,13 @@ public enum Explainer {
     /// Every object of the plan with the file it is written to.
     public static func objectsWithFiles(_ plan: EnvironmentPlan) -> [(object: PlannedObject, file: String)] {
         let environment = plan.environment.name
-        return plan.objects.map { ($0, "\(environment)/manifests/\(OutputLayout.manifestFileName($0))") }
+        let home = plan.environment.naming.namespace.value
+        return plan.objects.map { ($0, "\(environment)/manifests/\(OutputLayout.manifestPath($0, homeNamespace: home))") }
             + plan.buildObjects.map {
-                ($0, "\(environment)/\(OutputLayout.buildsFolderName)/\(OutputLayout.manifestFileName($0))")
+                ($0, "\(environment)/\(OutputLayout.buildsFolderName)/\(OutputLayout.manifestPath($0, homeNamespace: home))")
             }
             + plan.servingObjects.map {
-                ($0, "\(environment)/\(OutputLayout.servingFolderName)/\(OutputLayout.manifestFileName($0))")
+                ($0, "\(environment)/\(OutputLayout.servingFolderName)/\(OutputLayout.manifestPath($0, homeNamespace: home))")
             }
             + plan.deliveryObjects.map { ($0, "\(environment)/delivery/\(OutputLayout.deliveryFileName($0))") }
             + plan.snippets.map { ($0, "\(environment)/delivery/\(OutputLayout.snippetFileName($0))") }

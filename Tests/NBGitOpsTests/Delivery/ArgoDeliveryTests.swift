@@ -14,11 +14,15 @@ final class ArgoDeliveryTests: XCTestCase {
         XCTAssertEqual(project.name, "openshift-gpu")
         XCTAssertEqual(project.namespace, "openshift-gitops")
         let spec = try XCTUnwrap(project.manifest["spec"])
-        // The environment's namespace and the build namespace: every namespace an object goes to.
+        // The environment's namespace, the teams' (examples/specs/15) and the build namespace: every
+        // namespace an object goes to.
         XCTAssertEqual(
             spec["destinations"],
             [
                 ["server": "https://kubernetes.default.svc", "namespace": "notebook-validation-gpu"],
+                ["server": "https://kubernetes.default.svc", "namespace": "ml-shared-models"],
+                ["server": "https://kubernetes.default.svc", "namespace": "ml-team-a"],
+                ["server": "https://kubernetes.default.svc", "namespace": "ml-team-b"],
                 ["server": "https://kubernetes.default.svc", "namespace": "notebook-validation-gpu-builds"],
             ])
         let destinations = Set((spec["destinations"]?.elements ?? []).compactMap { $0["namespace"]?.stringValue })

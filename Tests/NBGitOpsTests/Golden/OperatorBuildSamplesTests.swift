@@ -66,7 +66,12 @@ final class OperatorBuildSamplesTests: XCTestCase {
             let (plan, diagnostics) = try compile(name, BuildPlannerTests.environment())
             XCTAssertFalse(diagnostics.hasErrors, "\(name): \(diagnostics.sorted.map(\.rendered))")
             XCTAssertEqual(BuildPlannerTests.objects(plan, kind: "BuildConfig").count, 1, name)
-            let (_, kubernetes) = try compile(name, BuildPlannerTests.kubernetes())
+            // Through the whole pipeline: NBG150 is reported by the Check stage, not the planner.
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-\(UUID().uuidString)-\(name)")
+            try sample(name).write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let (_, kubernetes) = OperatorSamplesTests.compile(
+                file.path, display: name, overlays: OperatorSamplesTests.kubernetes, environment: "kubernetes")
             let errors = kubernetes.sorted.filter { $0.severity == .error }
             XCTAssertEqual(errors.map(\.id), [.buildUnavailable], name)
             XCTAssertEqual(errors.first?.location?.file, name)

@@ -156,7 +156,7 @@ final class HuggingFacePipelineTests: XCTestCase {
         let run = try object(large, "PipelineRun", prefix: "granite-")
         let claim = try object(large, "PersistentVolumeClaim", prefix: "granite-")
         XCTAssertEqual(claim.name, run.name)
-        XCTAssertEqual(claim.writtenOnceBy, "PipelineRun/" + run.name)
+        XCTAssertEqual(claim.writtenOnceBy, "PipelineRun/\(run.namespace ?? "")/" + run.name)
         // (140Gi + 1Gi) × 1.1 = 155.1Gi → 156Gi.
         XCTAssertEqual(claim.manifest.value(at: "spec.resources.requests.storage")?.stringValue, "156Gi")
         XCTAssertEqual(

@@ -88,7 +88,7 @@ final class ExplainTests: XCTestCase {
         }
         XCTAssertEqual(kind, "Job")
         XCTAssertEqual(name, "nope")
-        XCTAssertEqual(candidates.count, 11)  // the eleven jobs of examples/specs (S2I jobs included on OpenShift)
+        XCTAssertEqual(candidates.count, 13)  // the thirteen jobs of examples/specs (S2I jobs included on OpenShift)
         XCTAssertEqual(
             Explainer.find("Job/intro-statistics.spec.nope", in: plan).failure,
             .noField(

@@ -2,7 +2,7 @@
 extension RuleID {
     public static let volumeReserved: RuleID = "NBG124"
     public static let envReserved: RuleID = "NBG133"
-    public static let namespaceReplaced: RuleID = "NBG134"
+    public static let namespaceUnmapped: RuleID = "NBG134"
 }
 
 /// Rules over what a NotebookValidationJob spec itself asks for, run with the other plan rules.
@@ -55,19 +55,33 @@ enum JobSpecRules {
         }
     }
 
-    /// NBG134: a spec's own `metadata.namespace` does not decide where it lands: the
-    /// environment does.
-    static let namespaceReplaced = PlanRule(
-        .namespaceReplaced, .warning, "a spec's namespace is replaced by the environment's namespace"
+    /// NBG134: an environment that maps namespaces (`naming.namespaces`) does not map one a
+    /// spec file names, and has no `naming.namespacePrefix`: its objects land in the namespace
+    /// as written — in every environment the same one, beside the mapped teams' (a missing
+    /// entry, most likely).
+    static let namespaceUnmapped = PlanRule(
+        .namespaceUnmapped, .warning, "a spec's namespace is not mapped by an environment that maps namespaces"
     ) { context in
-        let target = context.environment.naming.namespace
-        for job in context.specs.jobs {
-            guard let namespace = job.namespace, namespace.value != target.value else { continue }
+        let naming = context.environment.naming
+        guard !naming.namespaces.isEmpty else { return }
+        let mapped = naming.namespaces.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let firstEntry = mapped.first.flatMap { naming.namespaces[$0]?.origin.location }
+        func check(_ written: Located<String>?, subject: DocumentKey) {
+            guard let written, !naming.maps(written.value) else { return }
             context.report(
-                "namespace '\(namespace.value)' is replaced by environment '\(context.plan.environment.name)''s namespace '\(target.value)'",
-                at: namespace.location, help: "remove metadata.namespace from the spec, or set naming.namespace in an overlay",
-                notes: [DiagnosticNote("the environment's namespace is \(target.origin)", at: target.origin.location)],
-                subject: context.subject(for: job))
+                "namespace '\(written.value)' is not mapped by environment '\(context.plan.environment.name)''s "
+                    + "naming.namespaces; its objects land in '\(written.value)' as written",
+                at: written.location,
+                help: "add '\(written.value): <namespace>' to naming.namespaces in an overlay of the environment",
+                notes: [DiagnosticNote("mapped: \(mapped.joined(separator: ", "))", at: firstEntry)],
+                subject: subject)
+        }
+        for job in context.specs.jobs { check(job.namespace, subject: context.subject(for: job)) }
+        for pipeline in context.specs.modelPipelines {
+            check(pipeline.namespace, subject: DocumentKey(file: pipeline.file, index: pipeline.documentIndex))
+        }
+        for object in context.specs.supportingObjects {
+            check(object.namespace, subject: DocumentKey(file: object.file, index: object.documentIndex))
         }
     }
 }

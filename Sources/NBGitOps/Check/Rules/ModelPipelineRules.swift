@@ -55,7 +55,9 @@ enum ModelPipelineRules {
             guard let source = pipeline.notebookOutput,
                 let job = context.plannedJobs.first(where: { $0.name.value == source.job.value })
             else { continue }
-            guard let resolved = ModelPipelinePlanner.resolve(pipeline, specs: context.specs, platform: context.platform)
+            guard
+                let resolved = ModelPipelinePlanner.resolve(
+                    pipeline, specs: context.specs, naming: context.environment.naming, platform: context.platform)
             else {
                 let volume = job.podConfig.volumes.first { $0.name.value == source.volume.value }
                 let why: String

@@ -282,14 +282,16 @@ enum SecurityRules {
     /// SCCs granted to a ServiceAccount by RoleBindings in the plan (OpenShift): a ClusterRole
     /// that grants an SCC (`system:openshift:scc:<name>`, `pipelines-scc-clusterrole`), or a
     /// Role allowing `use` of the SCC. `level` is the SCC's `capRank`.
-    static func grants(_ account: String, context: RuleContext) -> [(level: Int, name: String, object: PlannedObject)] {
+    static func grants(_ account: String, namespace: String?, context: RuleContext) -> [(
+        level: Int, name: String, object: PlannedObject
+    )] {
         var result: [(Int, String, PlannedObject)] = []
-        for binding in context.roleBindings(naming: account) {
+        for binding in context.roleBindings(naming: account, namespace: namespace) {
             let roleName = binding.manifest.value(at: "roleRef.name")?.stringValue ?? ""
             let roleKind = binding.manifest.value(at: "roleRef.kind")?.stringValue
             var names: [String] = []
             if roleKind == "ClusterRole", let granted = sccGranted(byClusterRole: roleName) { names.append(granted) }
-            if let role = context.role(kind: roleKind ?? "Role", name: roleName) {
+            if let role = context.role(kind: roleKind ?? "Role", name: roleName, namespace: binding.namespace) {
                 for rule in role.manifest["rules"]?.elements ?? [] {
                     let resources = (rule["resources"]?.elements ?? []).compactMap(\.stringValue)
                     let verbs = (rule["verbs"]?.elements ?? []).compactMap(\.stringValue)
@@ -314,9 +316,9 @@ enum SecurityRules {
 
     /// The SCCs a ServiceAccount may use in this environment: restricted-v2 (every account) and
     /// the granted ones, up to `security.privilegeCap`.
-    static func usableSCCs(_ account: String, capRank: Int, context: RuleContext) -> [SCC] {
+    static func usableSCCs(_ account: String, namespace: String?, capRank: Int, context: RuleContext) -> [SCC] {
         var result = [sccs[0]]
-        for grant in grants(account, context: context) where grant.level <= capRank {
+        for grant in grants(account, namespace: namespace, context: context) where grant.level <= capRank {
             if let scc = scc(named: grant.name), !result.contains(where: { $0.name == scc.name }) { result.append(scc) }
         }
         return result
@@ -397,16 +399,19 @@ enum SecurityRules {
         let names = sccLevels
         let cap = context.environment.security.privilegeCap
         let capRank = openshiftCapRank(context) ?? capLevels.count - 1
-        var order: [String] = []
-        var unitsOf: [String: [PodUnit]] = [:]
+        // A ServiceAccount is one per namespace and name.
+        var order: [NamespacedName] = []
+        var unitsOf: [NamespacedName: [PodUnit]] = [:]
         for unit in context.units {
-            if unitsOf[unit.serviceAccount] == nil { order.append(unit.serviceAccount) }
-            unitsOf[unit.serviceAccount, default: []].append(unit)
+            let key = NamespacedName(namespace: unit.object.namespace ?? "", name: unit.serviceAccount)
+            if unitsOf[key] == nil { order.append(key) }
+            unitsOf[key, default: []].append(unit)
         }
-        for account in order {
-            let units = unitsOf[account] ?? []
-            let granted = grants(account, context: context)
-            let usable = usableSCCs(account, capRank: capRank, context: context)
+        for key in order {
+            let account = key.name
+            let units = unitsOf[key] ?? []
+            let granted = grants(account, namespace: key.namespace, context: context)
+            let usable = usableSCCs(account, namespace: key.namespace, capRank: capRank, context: context)
             // The most privileged need among the pods no usable SCC admits.
             var failing: (need: Need, unit: PodUnit)?
             var leastGrantRank = 0
@@ -508,7 +513,8 @@ enum SecurityRules {
         if openshift {
             let needs = needs(unit, context: context)
             let usable = usableSCCs(
-                unit.serviceAccount, capRank: openshiftCapRank(context) ?? capLevels.count - 1, context: context)
+                unit.serviceAccount, namespace: unit.object.namespace, capRank: openshiftCapRank(context) ?? capLevels.count - 1,
+                context: context)
             admitting = admittingSCC(needs, usable: usable)
             // An SCC with fsGroup MustRunAs (restricted-v2, nonroot-v2, pipelines-scc) gives the
             // pod the namespace's fsGroup: shared by every pod it admits.
@@ -667,7 +673,9 @@ enum SecurityRules {
         guard context.platform == .openshift else { return }
         let range = context.environment.security.uidRange
         for unit in context.units where context.job(for: unit.object) == nil {
-            if grants(unit.serviceAccount, context: context).contains(where: { $0.level >= OpenShiftSCC.nonrootV2.rank }) {
+            if grants(unit.serviceAccount, namespace: unit.object.namespace, context: context).contains(where: {
+                $0.level >= OpenShiftSCC.nonrootV2.rank
+            }) {
                 continue
             }
             var fields: [(ManifestNode, String, PlannedObject)] = []

@@ -14,8 +14,10 @@ extension RuleID {
 enum StorageRules {
 
     /// The access mode of a claim: the passed-through PVC's first mode, else the environment's.
-    static func accessMode(_ claim: String, context: RuleContext) -> (mode: String, origin: String, location: SourceLocation?) {
-        if let pvc = claimObject(claim, context: context),
+    static func accessMode(_ claim: String, namespace: String? = nil, context: RuleContext) -> (
+        mode: String, origin: String, location: SourceLocation?
+    ) {
+        if let pvc = claimObject(claim, namespace: namespace, context: context),
             let mode = pvc.manifest.value(at: "spec.accessModes[0]")?.stringValue
         {
             return (mode, "declared by PersistentVolumeClaim '\(claim)'", context.location(of: pvc, path: "spec.accessModes"))
@@ -24,8 +26,9 @@ enum StorageRules {
         return (traced.value.rawValue, "the environment's storage.accessMode (\(traced.origin))", traced.origin.location)
     }
 
-    static func claimObject(_ claim: String, context: RuleContext) -> PlannedObject? {
-        context.object(kind: "PersistentVolumeClaim", name: claim)
+    /// The claim of that name in `namespace` (a claim is namespaced; nil: in any namespace).
+    static func claimObject(_ claim: String, namespace: String? = nil, context: RuleContext) -> PlannedObject? {
+        context.object(kind: "PersistentVolumeClaim", name: claim, namespace: namespace)
     }
 
     /// Where a claim use was written: the job's `claimName` line for a validation Job.
@@ -52,31 +55,32 @@ enum StorageRules {
     }
 
     /// The single writer of a claim nbgitops planned to be written once (`PlannedObject.writtenOnceBy`).
-    static func writtenOnceBy(_ claim: String, context: RuleContext) -> String? {
-        context.plan.objects.first {
-            $0.kind == "PersistentVolumeClaim" && $0.name == claim
-        }?.writtenOnceBy
+    static func writtenOnceBy(_ claim: String, namespace: String? = nil, context: RuleContext) -> String? {
+        claimObject(claim, namespace: namespace, context: context)?.writtenOnceBy
     }
 
     static func checkConcurrency(_ context: RuleContext, mixed: Bool) {
         let disabled = context.environment.tekton.coschedule.value == .disabled
-        var byClaim: [String: [(identity: String, unit: PodUnit, use: ClaimUse)]] = [:]
+        // A claim is namespaced: the same name in two namespaces is two claims.
+        var byClaim: [NamespacedName: [(identity: String, unit: PodUnit, use: ClaimUse)]] = [:]
         for unit in context.units {
-            var identity = "\(unit.object.kind)/\(unit.object.name)"
+            var identity = "\(unit.object.kind)/\(unit.object.namespace ?? "")/\(unit.object.name)"
             // Tasks of one PipelineRun share a claim on one node through the affinity
             // assistant, unless the cluster disabled it.
             if case .tektonTask(let task?) = unit.origin, disabled { identity += "/\(task)" }
             for use in unit.claims where use.isNamedClaim {
-                byClaim[use.claim, default: []].append((identity, unit, use))
+                byClaim[NamespacedName(namespace: unit.object.namespace ?? "", name: use.claim), default: []].append(
+                    (identity, unit, use))
             }
         }
-        for claim in byClaim.keys.sorted() {
-            let access = accessMode(claim, context: context)
+        for key in byClaim.keys.sorted() {
+            let claim = key.name
+            let access = accessMode(claim, namespace: key.namespace, context: context)
             guard access.mode == AccessMode.readWriteOnce.rawValue || access.mode == AccessMode.readWriteOncePod.rawValue
             else { continue }
             var firstOf: [String: (unit: PodUnit, use: ClaimUse)] = [:]
             var order: [String] = []
-            for entry in byClaim[claim] ?? [] where firstOf[entry.identity] == nil {
+            for entry in byClaim[key] ?? [] where firstOf[entry.identity] == nil {
                 firstOf[entry.identity] = (entry.unit, entry.use)
                 order.append(entry.identity)
             }
@@ -86,7 +90,7 @@ enum StorageRules {
                 let isMixed = first.use.readOnly != other.use.readOnly
                 guard isMixed == mixed else { continue }
                 // A claim one run writes once, before any reader starts: not concurrent.
-                if let writer = writtenOnceBy(claim, context: context),
+                if let writer = writtenOnceBy(claim, namespace: key.namespace, context: context),
                     [order[0], identity].contains(writer), first.use.readOnly || other.use.readOnly
                 {
                     continue
@@ -121,15 +125,22 @@ enum StorageRules {
         let existing = Set(storage.existingClaims.value)
         // The validation jobs' claims: provided by a passed-through PersistentVolumeClaim, the
         // environment's storage.existingClaims, or nbgitops (storage.manageAllClaims).
-        let declared = Set(context.specs.supportingObjects.filter { $0.kind == "PersistentVolumeClaim" }.map(\.name.value))
+        let naming = context.environment.naming
+        let declared = Set(
+            context.specs.supportingObjects.filter { $0.kind == "PersistentVolumeClaim" }.map {
+                NamespacedName(namespace: naming.target(of: $0.namespace).value, name: $0.name.value)
+            })
         // Only the jobs planned in this environment (a job may target one platform).
         for job in context.plannedJobs {
+            let namespace = naming.target(of: job.namespace).value
             for claim in job.workloadUnits.flatMap(\.claims) {
-                if declared.contains(claim.value) || existing.contains(claim.value) || storage.manageAllClaims.value {
+                if declared.contains(NamespacedName(namespace: namespace, name: claim.value))
+                    || existing.contains(claim.value) || storage.manageAllClaims.value
+                {
                     continue
                 }
                 context.report(
-                    "PersistentVolumeClaim '\(claim.value)' is not created by nbgitops; it must exist in namespace '\(context.environment.naming.namespace.value)' before the job runs",
+                    "PersistentVolumeClaim '\(claim.value)' is not created by nbgitops; it must exist in namespace '\(namespace)' before the job runs",
                     at: claim.location,
                     help: "pass a PersistentVolumeClaim through the specs, list the claim in the environment's "
                         + "storage.existingClaims, or set storage.manageAllClaims: true",
@@ -137,17 +148,20 @@ enum StorageRules {
                     subject: context.subject(for: job))
             }
         }
-        var seen: Set<String> = []
+        var seen: Set<NamespacedName> = []
         for unit in context.units where context.job(for: unit.object) == nil {
+            let namespace = unit.object.namespace ?? naming.namespace.value
             for use in unit.claims where use.isNamedClaim {
-                if existing.contains(use.claim) || claimObject(use.claim, context: context) != nil { continue }
-                guard seen.insert(use.claim).inserted else { continue }
+                if existing.contains(use.claim) || claimObject(use.claim, namespace: namespace, context: context) != nil {
+                    continue
+                }
+                guard seen.insert(NamespacedName(namespace: namespace, name: use.claim)).inserted else { continue }
                 let access = context.environment.storage.accessMode
                 context.report(
                     "PersistentVolumeClaim '\(use.claim)' used by \(unit.displayName) is declared by no spec or overlay; "
                         + (storage.manageAllClaims.value
                             ? "the environment says every claim is managed by nbgitops"
-                            : "it must exist in namespace '\(context.environment.naming.namespace.value)' before the pod runs"),
+                            : "it must exist in namespace '\(namespace)' before the pod runs"),
                     at: location(use, context: context), severity: storage.manageAllClaims.value ? .error : .warning,
                     help: "pass a PersistentVolumeClaim through the specs, or list it in storage.existingClaims",
                     notes: [
@@ -184,8 +198,10 @@ enum StorageRules {
 
     /// The size of a named claim: its passed-through PVC's request, else the environment's
     /// claimSize when nbgitops creates it; nil when it pre-exists (size unknown).
-    static func claimSize(_ claim: String, context: RuleContext) -> (bytes: Double, text: String, location: SourceLocation?)? {
-        if let pvc = claimObject(claim, context: context),
+    static func claimSize(_ claim: String, namespace: String?, context: RuleContext) -> (
+        bytes: Double, text: String, location: SourceLocation?
+    )? {
+        if let pvc = claimObject(claim, namespace: namespace, context: context),
             let node = pvc.manifest.value(at: "spec.resources.requests.storage"), let bytes = Quantity.value(node)
         {
             let location =
@@ -260,7 +276,7 @@ enum StorageRules {
                         of: unit.object, path: "spec.workspaces[\(index)].volumeClaimTemplate.spec.resources.requests.storage"),
                     rule: .claimTooSmall)
             } else if let claim = binding["persistentVolumeClaim"]?["claimName"]?.stringValue,
-                let size = claimSize(claim, context: context), size.bytes < declaration.bytes
+                let size = claimSize(claim, namespace: unit.object.namespace, context: context), size.bytes < declaration.bytes
             {
                 tooSmall("claim '\(claim)'", size.text, size.location, rule: .claimTooSmall)
             } else if binding["emptyDir"] != nil {
@@ -278,7 +294,7 @@ enum StorageRules {
         else { return }
         let volume = volumes[index]
         if let claim = volume["persistentVolumeClaim"]?["claimName"]?.stringValue {
-            if let size = claimSize(claim, context: context), size.bytes < declaration.bytes {
+            if let size = claimSize(claim, namespace: unit.object.namespace, context: context), size.bytes < declaration.bytes {
                 tooSmall("claim '\(claim)'", size.text, size.location, rule: .claimTooSmall)
             }
         } else if let empty = volume["emptyDir"] {
