@@ -32,19 +32,13 @@ struct PlanContext: Sendable {
         return placed(at: homeNaming.target(of: written))
     }
 
-    /// The context of objects in `namespace`. A namespace other than the environment's own
-    /// keeps OpenShift's allocation: `security.uidRange`/`mcs` pin the environment's namespace
-    /// only — the same range and MCS level on several namespaces would undo the per-namespace
-    /// isolation OpenShift gives them (openshift/api `security/v1/consts.go`: `UIDRangeAnnotation`,
-    /// `MCSAnnotation`) — so pods there name no UID and restricted-v2 assigns one.
+    /// The context of objects in `namespace`: the same environment, its namespace replaced. The
+    /// environment's `security.uidRange`/`mcs`, when declared, are pinned on every namespace it
+    /// creates (validation pods then name the range's first UID, which the security gate sees);
+    /// a range per namespace is not modelled yet.
     func placed(at namespace: Traced<String>) -> PlanContext {
         var copy = self
         copy.environment.naming.namespace = namespace
-        if namespace.value != homeNamespace {
-            let why = "pinned for naming.namespace only; OpenShift allocates \(namespace.value)'s own range"
-            copy.environment.security.uidRange = .byDefault(nil, why)
-            copy.environment.security.mcs = .byDefault(nil, why)
-        }
         return copy
     }
 
