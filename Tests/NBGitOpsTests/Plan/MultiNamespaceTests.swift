@@ -61,18 +61,7 @@ final class MultiNamespaceTests: XCTestCase {
     ].joined(separator: "\n---\n")
 
     func compile(_ text: String, overlays: [String]) throws -> (CompilerOutput?, DiagnosticCollector) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-ns-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("spec.yaml").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
-        let input = CompilerInput(
-            specFiles: [SpecFileFinder.Found(path: path, displayPath: "spec.yaml")],
-            environments: [EnvironmentRequest(name: Located("test", at: at), overlays: overlays.map { Located($0, at: at) })],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
-        let diagnostics = DiagnosticCollector()
-        return (CompilerPipeline.run(input, diagnostics: diagnostics), diagnostics)
+        try compileSpecWithDiagnostics(text, overlays: overlays)
     }
 
     func names(_ plan: EnvironmentPlan, _ kind: String) -> [String] {

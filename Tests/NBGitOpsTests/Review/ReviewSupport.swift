@@ -62,6 +62,16 @@ func compileSpecThroughPipeline(
     _ text: String, overlays: [String], environment: String = "test", file: StaticString = #filePath,
     line: UInt = #line
 ) throws -> EnvironmentPlan {
+    let (output, diagnostics) = try compileSpecWithDiagnostics(text, overlays: overlays, environment: environment)
+    let compiled = try XCTUnwrap(output, "\(diagnostics.sorted.map(\.rendered))", file: file, line: line)
+    return try XCTUnwrap(compiled.plans.first, file: file, line: line)
+}
+
+/// The same run, for tests that look at the diagnostics: the output (nil when errors stopped it)
+/// and every diagnostic reported.
+func compileSpecWithDiagnostics(_ text: String, overlays: [String], environment: String = "test") throws -> (
+    CompilerOutput?, DiagnosticCollector
+) {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-pipeline-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -73,8 +83,5 @@ func compileSpecThroughPipeline(
         environments: [EnvironmentRequest(name: Located(environment, at: at), overlays: overlays.map { Located($0, at: at) })],
         baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
     let diagnostics = DiagnosticCollector()
-    let output = try XCTUnwrap(
-        CompilerPipeline.run(input, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))", file: file,
-        line: line)
-    return try XCTUnwrap(output.plans.first, file: file, line: line)
+    return (CompilerPipeline.run(input, diagnostics: diagnostics), diagnostics)
 }
