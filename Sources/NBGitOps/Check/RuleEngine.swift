@@ -380,6 +380,9 @@ public final class RuleSession {
     /// Waivers by document and rule (a finding looks its waiver up here).
     let waiverLookup: [WaiverKey: RuleEngine.Waiver]
     var used: Set<RuleEngine.Waiver> = []
+    /// Environments that run pods but declare no node pools, where NBG300/NBG301 did not
+    /// apply: `finish()` says so once for the whole run, not once per pod.
+    var unpooled: [Environment] = []
 
     struct WaiverKey: Hashable {
         var subject: DocumentKey
@@ -412,6 +415,9 @@ public final class RuleSession {
         combined.servingObjects = []
         let checked = combined
         let units = Workloads.units(checked)
+        if plan.environment.nodePools.value.isEmpty, !units.isEmpty, rules.contains(where: { $0.id == .unschedulable }) {
+            unpooled.append(plan.environment)
+        }
         let index = self.index
         // What each pod needs (privilege, capabilities, …): several rules ask, so it is
         // computed once per unit, in parallel. `computeNeeds` reads only the plan, the
@@ -440,8 +446,10 @@ public final class RuleSession {
         }
     }
 
-    /// Reports every waiver that waived nothing in any checked environment.
+    /// Reports every waiver that waived nothing in any checked environment, and once the
+    /// environments whose pods' placement was not checked.
     public func finish() {
+        if let note = SchedulingRules.unpooledNote(unpooled) { diagnostics.report(note) }
         for waiver in waivers where !used.contains(waiver) {
             diagnostics.warning(
                 .waiverUnused, "waiver for \(waiver.rule.rawValue) matches no diagnostic of this object in any environment",

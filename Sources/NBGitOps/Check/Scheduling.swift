@@ -54,12 +54,6 @@ struct PodPlacement {
         }
         self.requests = total
     }
-
-    /// The assistant's pod: the run template's selector and tolerations, no requests.
-    init(assistantOf podTemplate: ManifestNode) {
-        self.init(podSpec: podTemplate, containers: [])
-        requiredTerms = nil
-    }
 }
 
 enum NodePoolFit {

@@ -12,6 +12,11 @@ public struct PodUnit: Sendable {
         case podTemplate
         /// A task of a Tekton run (`pipelineTask` is nil for a TaskRun).
         case tektonTask(pipelineTask: String?)
+        /// The pod OpenShift's build controller runs for a BuildConfig (`Workloads.buildPodUnit`).
+        case buildPod
+        /// The affinity assistant Tekton runs for a PipelineRun's PVC workspaces
+        /// (`Workloads.affinityAssistantUnit`).
+        case affinityAssistant
     }
 
     /// The object that makes the pod run (the workload, or the PipelineRun/TaskRun).
@@ -133,6 +138,55 @@ public enum Workloads {
             containers: containers,
             serviceAccount: object.manifest.value(at: "spec.predictor.serviceAccountName")?.stringValue ?? "default",
             claims: claims, displayName: "InferenceService '\(object.name)'")
+    }
+
+    /// The pod OpenShift's build controller creates for a BuildConfig: its placement is the
+    /// BuildConfig's `spec.nodeSelector` and its containers' resources `spec.resources`
+    /// (openshift/api `build/v1/types.go`, `CommonSpec`); tolerations come only from the
+    /// cluster's build overrides (`config/v1/types_build.go`, `BuildOverrides.Tolerations`),
+    /// which no manifest here declares. Only the scheduling rules judge it (the pod's security
+    /// context is the build controller's, not the plan's).
+    static func buildPodUnit(_ object: PlannedObject) -> PodUnit? {
+        guard object.kind == "BuildConfig", object.group == "build.openshift.io" else { return nil }
+        var podSpec = ManifestNode.map([])
+        if let selector = object.manifest.value(at: "spec.nodeSelector") { podSpec["nodeSelector"] = selector }
+        var container: ManifestNode = ["name": "build"]
+        if let resources = object.manifest.value(at: "spec.resources") { container["resources"] = resources }
+        return PodUnit(
+            object: object, origin: .buildPod,
+            podPath: ["spec.nodeSelector", "spec.resources"].first { object.manifest.value(at: $0) != nil } ?? "spec",
+            podSpec: podSpec, containers: [ContainerRef(node: container, object: object, path: "spec", template: nil)],
+            serviceAccount: object.manifest.value(at: "spec.serviceAccount")?.stringValue ?? "builder", claims: [],
+            displayName: "the build pod of BuildConfig '\(object.name)'")
+    }
+
+    /// The affinity assistant's pod of a PipelineRun whose PVC-backed workspaces Tekton
+    /// co-schedules (every `coschedule` mode but `disabled`): the run's
+    /// `taskRunTemplate.podTemplate` nodeSelector, tolerations and affinity, and one container
+    /// requesting 50m CPU and 100Mi memory (tektoncd/pipeline
+    /// `pkg/reconciler/pipelinerun/affinity_assistant.go`, `affinityAssistantStatefulSet`,
+    /// `getAssistantAffinityMergedWithPodTemplateAffinity`). Every task bound to it can run only
+    /// on the node it went to. Only the scheduling rules judge it.
+    static func affinityAssistantUnit(_ run: PlannedObject, mode: CoscheduleMode) -> PodUnit? {
+        guard run.isTekton, run.kind == "PipelineRun", mode != .disabled else { return nil }
+        let bindings = run.manifest.value(at: "spec.workspaces")?.elements ?? []
+        guard bindings.contains(where: { claimOfBinding($0, run: run) != nil }) else { return nil }
+        let template = run.manifest.value(at: "spec.taskRunTemplate.podTemplate") ?? .map([])
+        var podSpec = ManifestNode.map([])
+        for field in ["nodeSelector", "tolerations", "affinity"] {
+            if let value = template[field] { podSpec[field] = value }
+        }
+        let minimal: ManifestNode = ["cpu": "50m", "memory": "100Mi"]
+        let container: ManifestNode = [
+            "name": "affinity-assistant", "resources": ["limits": minimal, "requests": minimal],
+        ]
+        return PodUnit(
+            object: run, origin: .affinityAssistant, podPath: "spec.taskRunTemplate.podTemplate", podSpec: podSpec,
+            containers: [
+                ContainerRef(node: container, object: run, path: "spec.taskRunTemplate.podTemplate", template: nil)
+            ],
+            serviceAccount: run.manifest.value(at: "spec.taskRunTemplate.serviceAccountName")?.stringValue ?? "default",
+            claims: [], displayName: "the affinity assistant of PipelineRun '\(run.name)'")
     }
 
     // MARK: Tekton

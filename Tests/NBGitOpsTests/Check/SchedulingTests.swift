@@ -134,4 +134,144 @@ final class SchedulingTests: XCTestCase {
         bare.environment.nodePools = .byDefault([], "none")
         XCTAssertTrue(SchedulingRules.placementReport(of: run, in: bare).contains("declares no node pools"))
     }
+
+    static let seedOverlays = [
+        "openshift", "rwo", "argocd", "gpu-taints", "examples/overlays/repository.yaml",
+        "examples/overlays/site-defaults.yaml", "examples/overlays/seed-001-cluster.yaml",
+    ]
+
+    func schedulingLines(_ diagnostics: DiagnosticCollector) -> [String] {
+        diagnostics.sorted.filter { $0.id == .unschedulable || $0.id == .poolMismatch }.map {
+            $0.rendered.components(separatedBy: "\n")[0]
+        }
+    }
+
+    /// Environments without pools: one note for the whole run (naming each), none per pod;
+    /// an environment with pools is not named.
+    func testEnvironmentsWithoutPoolsAreNotedOnce() throws {
+        let diagnostics = DiagnosticCollector()
+        let project = try XCTUnwrap(Project.load(path: repositoryRoot + "/nbgitops.yaml", diagnostics: diagnostics))
+        let files = SpecFileFinder.find(
+            project.specs, baseDirectory: repositoryRoot, confineTo: repositoryRoot, diagnostics: diagnostics)
+        let input = CompilerInput(
+            specFiles: files, environments: project.environments, baseDirectory: repositoryRoot,
+            resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value)
+        XCTAssertNotNil(CompilerPipeline.run(input, diagnostics: diagnostics))
+        let notes = diagnostics.sorted.filter { $0.id == .unschedulable }
+        XCTAssertEqual(
+            notes.map(\.rendered),
+            [
+                "nbgitops.yaml:15:11: note[NBG300]: environments 'openshift-rwx', 'kubernetes' declare no node pools (cluster.nodePools): where their pods can run was not checked (NBG300, NBG301)\n  help: declare the cluster's pools in an overlay (cluster.nodePools; the built-in gpu-pools overlay declares a typical pair) to have every pod proved to schedule"
+            ])
+        XCTAssertFalse(diagnostics.sorted.contains { $0.id == .poolMismatch })
+    }
+
+    /// An OpenShift build pod is judged by its BuildConfig's nodeSelector and resources, with no
+    /// tolerations (only cluster build overrides give it any).
+    func testBuildPodOfABuildConfigMustFitAPool() throws {
+        func buildConfig(_ extra: String) -> String {
+            """
+            apiVersion: build.openshift.io/v1
+            kind: BuildConfig
+            metadata:
+              name: notebook-image
+            spec:
+              source:
+                git: {uri: "https://github.com/example-org/notebooks.git"}
+              strategy:
+                type: Docker
+                dockerStrategy: {}
+              output:
+                to: {kind: ImageStreamTag, name: "notebook-image:latest"}
+            \(extra)
+            """
+        }
+        let (_, gpu) = try compileSpecWithDiagnostics(
+            buildConfig("  nodeSelector: {nvidia.com/gpu.present: \"true\"}"), overlays: Self.seedOverlays)
+        XCTAssertEqual(
+            schedulingLines(gpu),
+            [
+                "spec.yaml:13:17: error[NBG300]: the build pod of BuildConfig 'notebook-image' can never be scheduled: 0/7 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 3 node(s) didn't match Pod's node affinity/selector, 3 node(s) had untolerated taint {nvidia.com/gpu: true}"
+            ])
+        XCTAssertTrue(gpu.sorted.first { $0.id == .unschedulable }?.help?.contains("build overrides") == true)
+        let (_, large) = try compileSpecWithDiagnostics(
+            buildConfig("  resources: {requests: {memory: 48Gi}}"), overlays: Self.seedOverlays)
+        XCTAssertEqual(
+            schedulingLines(large),
+            [
+                "spec.yaml:13:14: error[NBG300]: the build pod of BuildConfig 'notebook-image' can never be scheduled: 0/7 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 3 Insufficient memory, 3 node(s) had untolerated taint {nvidia.com/gpu: true}"
+            ])
+        let (output, fits) = try compileSpecWithDiagnostics(
+            buildConfig("  resources: {requests: {memory: 8Gi}}"), overlays: Self.seedOverlays)
+        XCTAssertNotNil(output)
+        XCTAssertEqual(schedulingLines(fits), [])
+    }
+
+    /// The affinity assistant is a pod of its own, placed by the run's template alone: a template
+    /// that selects the GPU nodes without tolerating their taint strands the assistant (and
+    /// with it every task bound to it), whatever the tasks' taskRunSpecs tolerate.
+    func testTheAffinityAssistantIsJudgedAsAPodOfItsOwn() throws {
+        var text = try String(
+            contentsOfFile: repositoryRoot + "/Tests/NBGitOpsTests/Fixtures/rules/NBG300-fail.yaml", encoding: .utf8)
+        text = text.replacingOccurrences(
+            of: """
+                      nodeSelector: {nvidia.com/gpu.present: "true"}
+                      tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
+                  taskRunSpecs:
+                  - pipelineTaskName: download
+                    podTemplate:
+                      nodeSelector: {}
+                      tolerations: []
+                """,
+            with: """
+                      nodeSelector: {nvidia.com/gpu.present: "true"}
+                  taskRunSpecs:
+                  - pipelineTaskName: download
+                    podTemplate:
+                      nodeSelector: {nvidia.com/gpu.present: "true"}
+                      tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
+                """)
+        let (_, diagnostics) = try compileSpecWithDiagnostics(text, overlays: Self.seedOverlays)
+        XCTAssertEqual(
+            schedulingLines(diagnostics),
+            [
+                "spec.yaml:35:7: error[NBG300]: the affinity assistant of PipelineRun 'modelcar-build' can never be scheduled: 0/7 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 3 node(s) didn't match Pod's node affinity/selector, 3 node(s) had untolerated taint {nvidia.com/gpu: true}",
+                "spec.yaml:39:7: error[NBG300]: task 'download' of PipelineRun 'modelcar-build' can never be scheduled: 0/7 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 3 node(s) didn't match Pod's node affinity/selector, 3 node(s) didn't match pod affinity rules",
+            ].sorted())
+        let assistant = try XCTUnwrap(diagnostics.sorted.first { $0.message.hasPrefix("the affinity assistant") })
+        XCTAssertTrue(assistant.help?.contains("taskRunTemplate.podTemplate only") == true, assistant.rendered)
+        // With `coschedule: disabled` there is no assistant: the task fits the GPU pool (which
+        // NBG301 points out, as the task asks for no GPU).
+        let (_, disabled) = try compileSpecWithDiagnostics(
+            text, overlays: Self.seedOverlays + ["Tests/NBGitOpsTests/Fixtures/overlays/coschedule-disabled.yaml"])
+        XCTAssertEqual(
+            schedulingLines(disabled),
+            [
+                "spec.yaml:39:7: warning[NBG301]: task 'download' of PipelineRun 'modelcar-build' requests no nvidia.com/gpu but fits only GPU pools (gpu); it takes a GPU node's CPU and memory from the GPU pods"
+            ])
+    }
+
+    /// The built-in gpu-pools overlay: the GPU example job goes to its GPU pool (gpu-taints'
+    /// toleration and selector), nowhere else; nothing in the spec is refused.
+    func testBuiltInGPUPoolsPlaceTheGPUExample() throws {
+        let text = try String(contentsOfFile: repositoryRoot + "/examples/specs/05-gpu.yaml", encoding: .utf8)
+        let overlays = [
+            "openshift", "rwo", "argocd", "gpu-taints", "gpu-pools", "examples/overlays/repository.yaml",
+            "examples/overlays/site-defaults.yaml",
+        ]
+        let (output, diagnostics) = try compileSpecWithDiagnostics(text, overlays: overlays)
+        XCTAssertNotNil(output)
+        XCTAssertEqual(schedulingLines(diagnostics), [])
+        let plan = try compileSpecThroughPipeline(text, overlays: overlays)
+        let job = try XCTUnwrap(plan.objects.first { $0.kind == "Job" })
+        XCTAssertEqual(
+            SchedulingRules.placementReport(of: job, in: plan).components(separatedBy: "\n").dropFirst().joined(
+                separator: "\n"),
+            """
+              Job '\(job.name)':
+                worker (3 nodes): no — node(s) didn't match Pod's node affinity/selector
+                gpu (2 nodes): fits
+
+            """)
+    }
 }

@@ -25,16 +25,30 @@ public enum SchedulingRules {
 
     /// The assistant a task is bound to, when there is one: Tekton creates it for a run's
     /// PVC-backed workspaces unless `coschedule: disabled` (per workspace under `workspaces`:
-    /// only tasks using one), with the run template's nodeSelector and tolerations
-    /// (`pkg/reconciler/pipelinerun/affinity_assistant.go`, `ToAffinityAssistantTemplate`).
+    /// only tasks using one), placed by the run template alone
+    /// (`Workloads.affinityAssistantUnit`).
     static func assistant(of unit: PodUnit, mode: CoscheduleMode) -> PodPlacement? {
-        guard case .tektonTask(_?) = unit.origin, unit.object.kind == "PipelineRun", mode != .disabled else {
-            return nil
-        }
-        let bindings = TektonRules.pvcBindings(unit.object)
-        guard !bindings.isEmpty else { return nil }
+        guard case .tektonTask(_?) = unit.origin else { return nil }
         if mode == .workspaces && unit.claims.isEmpty { return nil }
-        return PodPlacement(assistantOf: unit.object.manifest.value(at: "spec.taskRunTemplate.podTemplate") ?? .map([]))
+        guard let assistant = Workloads.affinityAssistantUnit(unit.object, mode: mode) else { return nil }
+        return PodPlacement(podSpec: assistant.podSpec, containers: assistant.containers.map(\.node))
+    }
+
+    /// Every pod the scheduling rules judge: the plan's pods (`RuleContext.units`), then the
+    /// build pod of each BuildConfig and the affinity assistant of each co-scheduled
+    /// PipelineRun, each a pod of its own that must fit a pool.
+    static func placementUnits(_ context: RuleContext) -> [PodUnit] {
+        placementUnits(context.units, plan: context.plan)
+    }
+
+    static func placementUnits(_ planUnits: [PodUnit], plan: EnvironmentPlan) -> [PodUnit] {
+        let mode = plan.environment.tekton.coschedule.value
+        var units = planUnits
+        for object in plan.objects {
+            if let build = Workloads.buildPodUnit(object) { units.append(build) }
+            if let assistant = Workloads.affinityAssistantUnit(object, mode: mode) { units.append(assistant) }
+        }
+        return units
     }
 
     struct Verdict {
@@ -60,6 +74,21 @@ public enum SchedulingRules {
         return verdict
     }
 
+    /// The one note of a run whose environments run pods without declaring node pools: the
+    /// schedulability rules did not apply there (issue 13: stated once, not per pod).
+    static func unpooledNote(_ environments: [Environment]) -> Diagnostic? {
+        guard let first = environments.first else { return nil }
+        let names = environments.map { "'\($0.name)'" }.joined(separator: ", ")
+        let subject = environments.count == 1 ? "environment \(names) declares" : "environments \(names) declare"
+        return Diagnostic(
+            .unschedulable, .note,
+            "\(subject) no node pools (cluster.nodePools): where their pods can run was not checked (NBG300, NBG301)",
+            at: first.definedAt,
+            help:
+                "declare the cluster's pools in an overlay (cluster.nodePools; the built-in gpu-pools overlay declares a typical pair) to have every pod proved to schedule"
+        )
+    }
+
     static func poolsNote(_ context: RuleContext) -> DiagnosticNote {
         let pools = context.environment.nodePools
         return DiagnosticNote(
@@ -75,12 +104,21 @@ public enum SchedulingRules {
         let pools = context.environment.nodePools.value
         guard !pools.isEmpty else { return }
         let nodes = pools.reduce(0) { $0 + $1.count }
-        for unit in context.units {
+        for unit in placementUnits(context) {
             let verdict = verdict(unit, pools: pools, mode: context.environment.tekton.coschedule.value)
             guard verdict.fits.isEmpty else { continue }
             let reasons = Set(verdict.failures.map(\.reason))
             var help: [String] = []
-            if reasons.contains(where: { if case .untoleratedTaint = $0 { return true } else { return false } }) {
+            let tainted = reasons.contains { if case .untoleratedTaint = $0 { return true } else { return false } }
+            if tainted, unit.origin == .buildPod {
+                help.append(
+                    "a build pod has no tolerations of its own: point the BuildConfig's spec.nodeSelector at an untainted pool, or have the cluster's build overrides (config.openshift.io Build) tolerate the taint"
+                )
+            } else if tainted, unit.origin == .affinityAssistant {
+                help.append(
+                    "the assistant takes its tolerations from the run's taskRunTemplate.podTemplate only: tolerate the taint there (a taskRunSpecs override does not reach it)"
+                )
+            } else if tainted {
                 help.append(
                     "tolerate the taint of the pool it should run on (for a Tekton run in taskRunTemplate.podTemplate, which the affinity assistant inherits)"
                 )
@@ -109,7 +147,7 @@ public enum SchedulingRules {
         let gpu = context.environment.gpu.resourceName.value
         func isGPUPool(_ pool: NodePool) -> Bool { (Quantity.value(pool.allocatable[gpu] ?? "0") ?? 0) > 0 }
         guard pools.contains(where: isGPUPool) else { return }
-        for unit in context.units {
+        for unit in placementUnits(context) where unit.origin != .affinityAssistant {
             let verdict = verdict(unit, pools: pools, mode: context.environment.tekton.coschedule.value)
             guard !verdict.fits.isEmpty else { continue }
             let pod = PodPlacement(podSpec: effectivePodSpec(unit), containers: unit.containers.map(\.node))
@@ -142,7 +180,9 @@ extension SchedulingRules {
             return
                 "placement: environment '\(environment)' declares no node pools (cluster.nodePools), so nbgitops does not check where its pods can run\n"
         }
-        let units = Workloads.units(plan).filter {
+        var combined = plan
+        combined.objects = plan.objects + plan.buildObjects + plan.servingObjects
+        let units = placementUnits(Workloads.units(combined), plan: combined).filter {
             $0.object.kind == object.kind && $0.object.name == object.name && $0.object.namespace == object.namespace
         }
         var text =
