@@ -11,13 +11,19 @@ the environment:
   NBG_VALIDATION_CONFIG     optional  JSON object: spec.validationConfig with defaults applied
   NBG_KERNEL                optional  kernel name (default: the notebook's kernelspec, else python3)
   NBG_CELL_TIMEOUT_SECONDS  optional  per-cell execution timeout in seconds
-  NBG_REPORT_FILE           optional  path for a machine-readable JSON report
+  NBG_REPORT_FILE           optional  path for a machine-readable JSON report (the full one)
+  NBG_TERMINATION_LOG       optional  path for the compact JSON verdict, at most 4096 bytes
+                                      (the pod's /dev/termination-log: Kubernetes keeps it
+                                      in the container status, where `nbgitops results`
+                                      and the Argo CD health check read it)
+  NBG_IMAGE                 optional  the image reference the pod runs (for the verdict)
   NBG_SKIP_EXECUTION        optional  "1": do not run papermill; validate/compare the
                                       existing NBG_OUTPUT_NOTEBOOK (debugging and tests)
 
-Exit status: 0 success; 1 execution error, validation error or golden mismatch;
-2 configuration or environment problem (bad JSON, missing file, papermill not
-installable).
+Exit status: 0 success; 1 execution error; 2 configuration or environment problem (bad
+JSON, missing file, papermill not installable); 3 validation errors; 4 golden mismatch
+(validation errors win when there are both). The Job maps each code to a FailJob rule, so the
+code shows in the Job's Failed condition (ValidationJobPlanner.failureExitCodes).
 
 Only the standard library is needed at import time: papermill (and nbformat) are
 imported when the notebook is executed and installed with
@@ -36,10 +42,13 @@ import re
 import site
 import subprocess
 import sys
+import time
 
 EXIT_OK = 0
-EXIT_FAILED = 1
+EXIT_FAILED = 1  # the notebook raised (execution error)
 EXIT_CONFIG = 2
+EXIT_VALIDATION = 3
+EXIT_MISMATCH = 4
 
 COMPARISON_DEFAULTS = {
     "strategy": "normalized",
@@ -855,10 +864,11 @@ def choose_kernel(nb, available=None):
     return None
 
 
-def execute_notebook(notebook, output, kernel=None, timeout=None, papermill=None):
+def execute_notebook(notebook, output, kernel=None, timeout=None, papermill=None, failure=None):
     """Run the notebook with papermill in its own folder.
 
-    Returns (ok, message)."""
+    Returns (ok, message). On failure, a `failure` dict given is filled with the failing
+    cell's index (or None) and the error's first line."""
     pm = papermill or ensure_papermill()
     with open(notebook, encoding="utf-8") as f:
         source = json.load(f)
@@ -891,6 +901,9 @@ def execute_notebook(notebook, output, kernel=None, timeout=None, papermill=None
         ename, evalue = getattr(e, "ename", None), getattr(e, "evalue", None)
         detail = f"{ename}: {evalue}" if ename else f"{type(e).__name__}: {e}"
         lines = [f"execution failed in {where}: {_first_line(strip_ansi(detail), 300)}"]
+        if failure is not None:
+            failure["index"] = index
+            failure["error"] = _first_line(strip_ansi(detail), 300)
         if type(e).__name__ == "NoSuchKernel":
             lines.append("    (is ipykernel installed in the image? NBG_KERNEL selects another kernel)")
         traceback = getattr(e, "traceback", None)
@@ -946,9 +959,13 @@ def run(env):
         print("execution: skipped (NBG_SKIP_EXECUTION=1)")
     else:
         load_notebook(notebook, "notebook")
-        ok, message = execute_notebook(notebook, output, env.get("NBG_KERNEL") or None, timeout or None)
+        failure = {}
+        ok, message = execute_notebook(notebook, output, env.get("NBG_KERNEL") or None, timeout or None,
+                                       failure=failure)
         print(message)
         report["execution"] = message
+        if failure:
+            report["failedCell"] = failure
         if not ok:
             print("RESULT: FAILED (execution error)")
             return EXIT_FAILED, report
@@ -988,16 +1005,150 @@ def run(env):
         print("RESULT: PASSED")
         return EXIT_OK, report
     print(f"RESULT: FAILED ({len(errors)} validation error(s), {len(mismatches)} golden mismatch(es))")
-    return EXIT_FAILED, report
+    return (EXIT_VALIDATION if errors else EXIT_MISMATCH), report
+
+
+# --------------------------------------------------------------------------------------
+# The verdict (the container's termination message)
+# --------------------------------------------------------------------------------------
+
+TERMINATION_MESSAGE_LIMIT = 4096  # kubelet truncates a container's termination message here
+VERDICT_VERSION = 1
+
+
+def resolved_commit(path):
+    """The commit checked out in the git work tree holding `path`, read from .git itself (the
+    notebook image need not have git): a detached HEAD's SHA, or the branch's ref (loose or
+    packed). None when there is no work tree or the ref cannot be read."""
+    folder = os.path.dirname(os.path.abspath(path)) if path else ""
+    while folder and not os.path.isdir(os.path.join(folder, ".git")):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+    if not folder:
+        return None
+    git = os.path.join(folder, ".git")
+    try:
+        with open(os.path.join(git, "HEAD"), encoding="utf-8") as f:
+            head = f.read().strip()
+        if not head.startswith("ref: "):
+            return head if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", head) else None
+        ref = head[5:]
+        loose = os.path.join(git, ref)
+        if os.path.isfile(loose):
+            with open(loose, encoding="utf-8") as f:
+                return f.read().strip() or None
+        with open(os.path.join(git, "packed-refs"), encoding="utf-8") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 2 and parts[1] == ref:
+                    return parts[0]
+    except OSError:
+        return None
+    return None
+
+
+def verdict_of(status, report, env, duration):
+    """The compact verdict of a run: what a reviewer needs, as a JSON-able dict.
+
+      v            format version (1)
+      verdict      passed | failed | error (a configuration problem: nothing ran)
+      reason       execution | validation | comparison | configuration (absent when passed)
+      failedCells  [{index, error}]: the cell execution stopped at, then cells with
+                   validation errors (index null: the notebook as a whole)
+      comparison   {matched, mismatched, total, mismatchedCells} when a golden was compared
+      durationSeconds, commit (the checked-out SHA), image (the reference the pod runs)
+    """
+    verdict = {"v": VERDICT_VERSION, "durationSeconds": int(round(duration))}
+    if status == EXIT_OK:
+        verdict["verdict"] = "passed"
+    elif status == EXIT_CONFIG:
+        verdict["verdict"] = "error"
+        verdict["reason"] = "configuration"
+        verdict["message"] = _first_line(report.get("error", ""), 300)
+    else:
+        verdict["verdict"] = "failed"
+    cells = []
+    failed = report.get("failedCell")
+    if failed:
+        cells.append({"index": failed.get("index"), "error": failed.get("error", "")})
+    for issue in report.get("validation") or []:
+        if issue.get("severity") == "error":
+            cells.append({"index": issue.get("cell"), "error": _first_line(f"[{issue.get('check')}] {issue.get('message', '')}", 300)})
+    if cells:
+        verdict["failedCells"] = cells
+    comparison = report.get("comparison")
+    if comparison:
+        mismatched = sorted({m["cell"] for m in comparison["mismatches"] if m.get("cell") is not None})
+        structural = any(m.get("cell") is None for m in comparison["mismatches"])
+        total = comparison["cells_compared"]
+        verdict["comparison"] = {
+            "total": total, "mismatched": len(mismatched) + (1 if structural else 0),
+            "matched": max(total - len(mismatched), 0), "mismatchedCells": mismatched,
+        }
+    if verdict["verdict"] == "failed":
+        validation_errors = any(i.get("severity") == "error" for i in report.get("validation") or [])
+        verdict["reason"] = "execution" if failed else "validation" if validation_errors else "comparison"
+    notebook = env.get("NBG_NOTEBOOK", "")
+    commit = resolved_commit(notebook) if notebook else None
+    if commit:
+        verdict["commit"] = commit
+    if env.get("NBG_IMAGE"):
+        verdict["image"] = env["NBG_IMAGE"]
+    return verdict
+
+
+def encode_verdict(verdict, limit=TERMINATION_MESSAGE_LIMIT):
+    """The verdict as compact JSON of at most `limit` bytes. Too long, it is shortened the
+    same way every time, never cut mid-JSON: cell lists lose their last entries first (the
+    count of what was dropped is kept in `truncated`), then error lines are shortened, then
+    only the summary is left."""
+    def encode(value):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+    data = encode(verdict)
+    if len(data) <= limit:
+        return data
+    shortened = json.loads(data)
+    dropped = 0
+    while len(encode(shortened)) > limit:
+        cells = shortened.get("failedCells") or []
+        mismatched = (shortened.get("comparison") or {}).get("mismatchedCells") or []
+        if len(cells) > 1:
+            cells.pop()
+        elif len(mismatched) > 1:
+            mismatched.pop()
+        elif cells and len(cells[0].get("error", "")) > 80:
+            cells[0]["error"] = cells[0]["error"][:77] + "..."
+        else:
+            for key in ("failedCells", "message", "image"):
+                shortened.pop(key, None)
+            if shortened.get("comparison"):
+                shortened["comparison"].pop("mismatchedCells", None)
+            shortened["truncated"] = dropped + 1
+            data = encode(shortened)
+            return data if len(data) <= limit else encode({"v": VERDICT_VERSION, "verdict": verdict.get("verdict"), "truncated": 1})
+        dropped += 1
+        shortened["truncated"] = dropped
+    return encode(shortened)
 
 
 def main(env=None):
     env = os.environ if env is None else env
+    started = time.monotonic()
     try:
         status, report = run(env)
     except ConfigError as e:
         print(f"validate-notebook: error: {e}", file=sys.stderr)
         status, report = EXIT_CONFIG, {"passed": False, "error": str(e)}
+    termination_log = env.get("NBG_TERMINATION_LOG")
+    if termination_log:
+        try:
+            with open(termination_log, "wb") as f:
+                f.write(encode_verdict(verdict_of(status, report, env, time.monotonic() - started)))
+        except OSError as e:
+            print(f"validate-notebook: warning: cannot write {termination_log}: {e.strerror}", file=sys.stderr)
     report_file = env.get("NBG_REPORT_FILE")
     if report_file:
         try:

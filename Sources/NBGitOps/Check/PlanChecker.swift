@@ -57,8 +57,7 @@ public enum PlanRules {
         ModelCarRules.destination,
         ModelCarRules.modelcarUser,
         ModelCarRules.ephemeralStorage,
-        SchedulingRules.unschedulable,
-        SchedulingRules.poolMismatch,
+        SchedulingRules.unschedulable,  // and NBG301
         NamespaceRules.crossNamespaceModels,
         BuildRules.sourceStrategy,
         PlatformRules.openshiftAPI,

@@ -12,6 +12,9 @@ public enum LabelKey {
     public static let partOf = "app.kubernetes.io/part-of"
     /// On a Namespace: the Argo CD instance that manages it (OpenShift GitOps).
     public static let argoManagedBy = "argocd.argoproj.io/managed-by"
+    /// On a validation Job (not its pod template, which the Job's name hashes): the environment
+    /// it was rendered for (`nbgitops results` tells environments sharing a cluster apart by it).
+    public static let environment = "nbgitops.dev/environment"
 
     /// Pod Security admission labels of a Namespace (kubernetes.io/docs/concepts/security/pod-security-admission).
     public static let podSecurityEnforce = "pod-security.kubernetes.io/enforce"

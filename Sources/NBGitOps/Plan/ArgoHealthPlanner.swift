@@ -27,7 +27,11 @@ public enum ArgoHealthPlanner {
     /// `nbgitops.dev/await-tag`) is Healthy only once that tag holds an image.
     public static let imageStream = Check(
         group: "image.openshift.io", kind: "ImageStream", file: "imagestream-health.lua")
-    public static let all = [pipelineRun, build, imageStream]
+    /// Validation Jobs: Argo CD judges Jobs itself, but only says "Degraded"; this check names
+    /// the failure (the validate container's exit code, through the Job's FailJob rules) and
+    /// judges every other Job as the built-in check does.
+    public static let job = Check(group: "batch", kind: "Job", file: "health-job.lua")
+    public static let all = [pipelineRun, build, imageStream, job]
 
     public static let configMapName = "argocd-cm"
 
@@ -38,7 +42,11 @@ public enum ArgoHealthPlanner {
         let awaitsTags = objects.contains {
             $0.kind == imageStream.kind && $0.manifest.value(at: "metadata.annotations[\(AnnotationKey.awaitTag)]") != nil
         }
-        return [pipelineRun] + (usesS2I ? [build] : []) + (awaitsTags ? [imageStream] : [])
+        let validates = objects.contains {
+            $0.kind == "Job"
+                && $0.manifest.value(at: "metadata.labels[\(LabelKey.name)]")?.stringValue == LabelValue.validationPod
+        }
+        return [pipelineRun] + (usesS2I ? [build] : []) + (awaitsTags ? [imageStream] : []) + (validates ? [job] : [])
     }
 
     /// Adds the `argocd-cm` snippet to an Argo CD environment's plan. `scripts` maps file names

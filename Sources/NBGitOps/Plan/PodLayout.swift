@@ -210,6 +210,8 @@ public enum PodLayout {
         "NBG_COMPARISON_CONFIG",
         "NBG_VALIDATION_CONFIG",
         "NBG_REPORT_FILE",
+        "NBG_TERMINATION_LOG",
+        "NBG_IMAGE",
         // Read by validate-notebook.py but deliberately not set: the notebook's own kernelspec
         // and no per-cell limit (the Job's activeDeadlineSeconds bounds the run). Reserved so
         // that a future nbgitops can set them without breaking specs.

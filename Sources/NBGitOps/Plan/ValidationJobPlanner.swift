@@ -91,6 +91,11 @@ enum ValidationJobPlanner {
             // One attempt: a failed validation is a result, not a flake to retry.
             ("backoffLimit", 0),
             ("activeDeadlineSeconds", .int(job.timeoutSeconds.value)),
+            // The validate container's exit code names the failure (validate-notebook.py); a
+            // FailJob rule per code puts it in the Job's Failed condition ("… failed with exit
+            // code 4 matching FailJob rule at index 3", kubernetes pkg/controller/job/
+            // pod_failure_policy.go), where Argo CD's and Flux's health read it.
+            ("podFailurePolicy", podFailurePolicy),
             // No ttlSecondsAfterFinished: the delivery tool would re-create a deleted Job.
             ("template", template),
         ])
@@ -103,6 +108,13 @@ enum ValidationJobPlanner {
 
         var labels = job.labels
         for (key, value) in podLabels { labels[key] = value }
+        // On the Job only, not its pod template: the same content is the same Job (name) in
+        // every environment (`nbgitops diff` pairs them), and `results` tells environments
+        // sharing a cluster apart by it.
+        labels[LabelKey.environment] = context.environment.name
+        // No spec file or line here: the output must not depend on how specs are split into
+        // files (the generated header names them); `nbgitops results` finds the spec by its
+        // name (`app.kubernetes.io/instance`).
         let manifest = PlanMetadata.object(
             apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, labels: labels,
             annotations: job.annotations, body: [("spec", spec)])
@@ -122,6 +134,27 @@ enum ValidationJobPlanner {
             lazyProvenance: { FieldProvenance.validationJob(job, context: context, pod: record) })
         object.derivedNames = [checkedName]
         return object
+    }
+
+    /// What each exit code of the validate container means, in the order of the Job's FailJob
+    /// rules (`nbgitops results` and the Argo CD health check decode the rule index).
+    public static let failureExitCodes: [(code: Int, reason: String)] = [
+        (1, "execution"), (2, "configuration"), (3, "validation"), (4, "comparison"),
+    ]
+
+    static var podFailurePolicy: ManifestNode {
+        [
+            "rules": .list(
+                failureExitCodes.map { entry in
+                    [
+                        "action": "FailJob",
+                        "onExitCodes": [
+                            "containerName": .string(PodLayout.validateContainerName), "operator": "In",
+                            "values": [.int(entry.code)],
+                        ],
+                    ]
+                })
+        ]
     }
 
     // MARK: Pod
@@ -186,7 +219,7 @@ enum ValidationJobPlanner {
         var defaultedResources: [String: Traced<String>] = [:]
         let resources = withDefaults(
             placement.resources, context.environment.defaults, defaulted: &defaultedResources)
-        let environment = validateEnvironment(job: job)
+        let environment = validateEnvironment(job: job, image: image)
         let ownMounts =
             [PodLayout.workspace, PodLayout.home, PodLayout.tmp, PodLayout.scripts]
             + (access.needsAPI ? [PodLayout.apiAccess] : [])
@@ -239,7 +272,7 @@ enum ValidationJobPlanner {
 
     /// nbgitops' variables first, then the user's (a user name equal to a reserved one is an
     /// error and is dropped, so the list stays unique as server-side apply requires).
-    static func validateEnvironment(job: NotebookValidationJob) -> [(
+    static func validateEnvironment(job: NotebookValidationJob, image: String) -> [(
         variable: ManifestNode, source: EntrySource
     )] {
         let notebookFile = job.notebook.path.value.split(separator: "/").last.map(String.init) ?? "notebook.ipynb"
@@ -253,6 +286,9 @@ enum ValidationJobPlanner {
         own.append(("NBG_COMPARISON_CONFIG", CanonicalJSON.encode(job.comparisonConfig)))
         own.append(("NBG_VALIDATION_CONFIG", CanonicalJSON.encode(job.validationConfig)))
         own.append(("NBG_REPORT_FILE", PodLayout.reportFile))
+        // The compact verdict, where the kubelet keeps it in the container status.
+        own.append(("NBG_TERMINATION_LOG", "/dev/termination-log"))
+        own.append(("NBG_IMAGE", image))
         own += PodLayout.homeEnvironment
 
         var result = own.map { (variable: env($0.0, $0.1), source: EntrySource.own($0.0)) }

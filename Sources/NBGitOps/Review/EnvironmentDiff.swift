@@ -137,11 +137,13 @@ public struct EnvironmentDiff: Sendable {
         let rightByPath = Dictionary(right.map { ($0.path, $0.value) }, uniquingKeysWith: { first, _ in first })
         let leftPaths = Set(left.map(\.path))
         var changes: [FieldChange] = []
-        for (path, value) in left {
+        // The environment's own name label differs between any two environments by definition.
+        let environmentLabel = "metadata.labels[\(LabelKey.environment)]"
+        for (path, value) in left where path != environmentLabel {
             let other = rightByPath[path]
             if other != value { changes.append(FieldChange(path: path, from: value, to: other)) }
         }
-        for (path, value) in right where !leftPaths.contains(path) {
+        for (path, value) in right where !leftPaths.contains(path) && path != environmentLabel {
             changes.append(FieldChange(path: path, from: nil, to: value))
         }
         return changes

@@ -132,6 +132,7 @@ final class ArgoDeliveryTests: XCTestCase {
         XCTAssertEqual(
             snippet.manifest["data"]?.entries?.map(\.key),
             [
+                "resource.customizations.health.batch_Job",
                 "resource.customizations.health.build.openshift.io_Build",
                 "resource.customizations.health.image.openshift.io_ImageStream",
                 "resource.customizations.health.tekton.dev_PipelineRun",

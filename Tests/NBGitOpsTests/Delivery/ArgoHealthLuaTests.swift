@@ -200,6 +200,86 @@ final class ArgoHealthLuaTests: XCTestCase {
             Outcome(status: "Healthy", message: "Tag nbgitops-1a2b is built"))
     }
 
+    static func job(_ conditions: [[String: String]], ours: Bool = true) -> ManifestNode {
+        var labels: ManifestNode = ["app": "other"]
+        if ours {
+            labels = ["app.kubernetes.io/managed-by": "nbgitops", "app.kubernetes.io/name": "notebook-validation"]
+        }
+        var object: ManifestNode = [
+            "apiVersion": "batch/v1", "kind": "Job", "metadata": ["name": "churn-b0e68fd2", "labels": labels],
+        ]
+        if !conditions.isEmpty { object["status"] = ["conditions": .list(conditions.map { .strings($0) })] }
+        return object
+    }
+
+    /// The Job check names a validation Job's failure from the exit code its FailJob rules put
+    /// in the Failed condition, and judges every other Job as Argo CD's built-in check does.
+    func testJobNamesTheValidationFailure() throws {
+        let script = ArgoHealthPlanner.job.file
+        let failJob = "Container validate for pod ns/churn-b0e68fd2-x7k2p failed with exit code 4 matching FailJob rule at index 3"
+        XCTAssertEqual(
+            try health(script, Self.job([["type": "Failed", "status": "True", "reason": "PodFailurePolicy", "message": failJob]])),
+            Outcome(
+                status: "Degraded",
+                message:
+                    "notebook validation failed: the output differs from the golden notebook (exit code 4); run `nbgitops results` for the cells"
+            ))
+        XCTAssertEqual(
+            try health(
+                script,
+                Self.job([
+                    [
+                        "type": "Failed", "status": "True", "reason": "PodFailurePolicy",
+                        "message": failJob.replacingOccurrences(of: "code 4", with: "code 1"),
+                    ]
+                ])),
+            Outcome(
+                status: "Degraded",
+                message: "notebook validation failed: the notebook raised an error (exit code 1); run `nbgitops results` for the cells"))
+        XCTAssertEqual(
+            try health(
+                script,
+                Self.job([
+                    [
+                        "type": "Failed", "status": "True", "reason": "DeadlineExceeded",
+                        "message": "Job was active longer than specified deadline",
+                    ]
+                ])),
+            Outcome(
+                status: "Degraded",
+                message: "notebook validation ran past its deadline (activeDeadlineSeconds): Job was active longer than specified deadline"))
+        XCTAssertEqual(
+            try health(
+                script,
+                Self.job([
+                    [
+                        "type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                        "message": "Job has reached the specified backoff limit",
+                    ]
+                ])),
+            Outcome(
+                status: "Degraded",
+                message: "notebook validation failed (BackoffLimitExceeded): Job has reached the specified backoff limit"))
+        XCTAssertEqual(
+            try health(script, Self.job([["type": "Complete", "status": "True", "message": "Reached expected number of succeeded pods"]])),
+            Outcome(status: "Healthy", message: "notebook validation passed"))
+        XCTAssertEqual(try health(script, Self.job([])), Outcome(status: "Progressing", message: ""))
+        // Any other Job: exactly gitops-engine's getBatchv1JobHealth.
+        XCTAssertEqual(
+            try health(
+                script,
+                Self.job(
+                    [["type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"]],
+                    ours: false)),
+            Outcome(status: "Degraded", message: "Job has reached the specified backoff limit"))
+        XCTAssertEqual(
+            try health(script, Self.job([["type": "Complete", "status": "True", "message": "done"]], ours: false)),
+            Outcome(status: "Healthy", message: "done"))
+        XCTAssertEqual(
+            try health(script, Self.job([["type": "Suspended", "status": "True", "message": "Job suspended"]], ours: false)),
+            Outcome(status: "Suspended", message: ""))
+    }
+
     func testLuaLiteralEscapes() {
         XCTAssertEqual(
             Self.luaLiteral(["a\"b": "x\ny", "n": 1, "l": [true]]), "{[\"a\\\"b\"] = \"x\\ny\", [\"n\"] = 1, [\"l\"] = {true}}")

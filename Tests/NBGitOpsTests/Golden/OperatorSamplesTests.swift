@@ -94,16 +94,8 @@ final class OperatorSamplesTests: XCTestCase {
             if RequiredTool.isRequired { throw RequiredTool.missing("NBG_PLAN_ORACLE is not set") }
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: oracle)
-        process.arguments = ["validate", rendered.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let report = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, report)
+        let (status, report) = try runTool(oracle, ["validate", rendered.path])
+        XCTAssertEqual(status, 0, report)
         XCTAssertTrue(report.contains(" 0 errors"), report)
     }
 

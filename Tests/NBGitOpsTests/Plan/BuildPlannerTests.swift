@@ -338,6 +338,7 @@ final class BuildPlannerTests: XCTestCase {
         XCTAssertEqual(
             data.map(\.key),
             [
+                "resource.customizations.health.batch_Job",
                 "resource.customizations.health.build.openshift.io_Build",
                 "resource.customizations.health.image.openshift.io_ImageStream",
                 "resource.customizations.health.tekton.dev_PipelineRun",
@@ -449,6 +450,7 @@ final class BuildPlannerTests: XCTestCase {
             return diagnostics.sorted.map { $0.rendered.components(separatedBy: "\n")[0] }
         }
         XCTAssertEqual(missing(complete), [
+            "templates/argocd/health-job.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/health-job.lua is missing",
             "templates/argocd/health-pipelinerun.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/health-pipelinerun.lua is missing",
         ])
         // An awaited ImageStream tag (S2I) needs its check too.
@@ -456,6 +458,7 @@ final class BuildPlannerTests: XCTestCase {
         awaiting.objects.append(
             BuildPlanner.imageStream(name: "s2i", namespace: "ns-builds", awaitTag: "nbgitops-0", wave: .build))
         XCTAssertEqual(missing(awaiting), [
+            "templates/argocd/health-job.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/health-job.lua is missing",
             "templates/argocd/health-pipelinerun.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/health-pipelinerun.lua is missing",
             "templates/argocd/imagestream-health.lua:1:1: error[NBG153]: the Argo CD health check templates/argocd/imagestream-health.lua is missing",
         ])

@@ -71,16 +71,8 @@ final class PlanOracleRenderTests: XCTestCase {
             if RequiredTool.isRequired { throw RequiredTool.missing("NBG_PLAN_ORACLE is not set") }
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: oracle)
-        process.arguments = ["validate", directory.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, output)
+        let (status, output) = try runTool(oracle, ["validate", directory.path])
+        XCTAssertEqual(status, 0, output)
         if environment["NBG_PLAN_RENDER_DIR"] == nil { try? FileManager.default.removeItem(at: directory) }
     }
 }

@@ -17,3 +17,18 @@ enum RequiredTool {
         isRequired ? Missing(description: "required tool missing (NBGITOPS_REQUIRE_TOOLS=1): \(message)") : XCTSkip(message)
     }
 }
+
+/// Runs a tool to completion with standard output and error merged: its exit status and text.
+/// (Read before waiting, so a chatty tool never blocks on a full pipe.)
+func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output)
+}

@@ -604,22 +604,22 @@ class MainTest(TempDirMixin, unittest.TestCase):
         with open(os.path.join(self.dir, "report.json")) as f:
             self.assertTrue(json.load(f)["passed"])
 
-    def test_golden_mismatch_fails(self):
+    def test_golden_mismatch_exits_4(self):
         os.makedirs(os.path.dirname(self.out_path))
         self.write(self.out_path, notebook(markdown(), code(result("0.7"))))
         golden_path = self.write(os.path.join(self.dir, "golden.ipynb"), notebook(code(result("0.9"))))
         status, out, _ = self.main(**self.base_env(NBG_GOLDEN_NOTEBOOK=golden_path, NBG_SKIP_EXECUTION="1",
                                                    NBG_COMPARISON_CONFIG='{"strategy": "normalized"}'))
-        self.assertEqual(status, 1)
+        self.assertEqual(status, 4)
         self.assertIn("MISMATCH cell 1 (golden cell 0)", out)
         self.assertIn("RESULT: FAILED (0 validation error(s), 1 golden mismatch(es))", out)
 
-    def test_validation_error_fails(self):
+    def test_validation_error_exits_3(self):
         os.makedirs(os.path.dirname(self.out_path))
         self.write(self.out_path, notebook(code(stream("careful\n", "stderr"))))
         status, out, _ = self.main(**self.base_env(NBG_SKIP_EXECUTION="1",
                                                    NBG_VALIDATION_CONFIG='{"failOnStderr": true}'))
-        self.assertEqual(status, 1)
+        self.assertEqual(status, 3)
         self.assertIn("ERROR   cell 0 [failOnStderr]: stderr: careful", out)
 
     def test_execution_error_exits_1(self):

@@ -54,6 +54,8 @@ public enum SchedulingRules {
     struct Verdict {
         var fits: [NodePool]
         var failures: [(pool: NodePool, reason: NodePoolFit.Reason)]
+        /// The pod's requests (containers summed, at least the largest init container's).
+        var requests: [String: Double]
     }
 
     static func verdict(_ unit: PodUnit, pools: [NodePool], mode: CoscheduleMode) -> Verdict {
@@ -61,7 +63,7 @@ public enum SchedulingRules {
         let initContainers = unit.containers.filter { $0.path.contains("initContainers") }.map(\.node)
         let pod = PodPlacement(podSpec: effectivePodSpec(unit), containers: containers, initContainers: initContainers)
         let assistant = assistant(of: unit, mode: mode)
-        var verdict = Verdict(fits: [], failures: [])
+        var verdict = Verdict(fits: [], failures: [], requests: pod.requests)
         for pool in pools {
             if let reason = NodePoolFit.reason(pod, pool: pool) {
                 verdict.failures.append((pool, reason))
@@ -96,62 +98,34 @@ public enum SchedulingRules {
             at: pools.origin.location)
     }
 
-    /// NBG300: a pod that fits no declared pool.
+    /// NBG300: a pod that fits no declared pool; NBG301 (the same pass: each pod's verdict is
+    /// computed once): a GPU pod that fits only pools without the GPU resource, or a pod without a
+    /// GPU that fits only GPU pools (it takes a GPU node's CPU and memory from the GPU pods).
     static let unschedulable = PlanRule(
         .unschedulable, .error, "a pod fits none of the environment's node pools and can never be scheduled",
-        waivable: false
+        waivable: false,
+        alsoDescribes: [
+            .check(
+                .poolMismatch, .warning,
+                "a pod fits only pools of the wrong kind (a GPU pod only CPU pools, or the reverse)")
+        ]
     ) { context in
         let pools = context.environment.nodePools.value
         guard !pools.isEmpty else { return }
         let nodes = pools.reduce(0) { $0 + $1.count }
-        for unit in placementUnits(context) {
-            let verdict = verdict(unit, pools: pools, mode: context.environment.tekton.coschedule.value)
-            guard verdict.fits.isEmpty else { continue }
-            let reasons = Set(verdict.failures.map(\.reason))
-            var help: [String] = []
-            let tainted = reasons.contains { if case .untoleratedTaint = $0 { return true } else { return false } }
-            if tainted, unit.origin == .buildPod {
-                help.append(
-                    "a build pod has no tolerations of its own: point the BuildConfig's spec.nodeSelector at an untainted pool, or have the cluster's build overrides (config.openshift.io Build) tolerate the taint"
-                )
-            } else if tainted, unit.origin == .affinityAssistant {
-                help.append(
-                    "the assistant takes its tolerations from the run's taskRunTemplate.podTemplate only: tolerate the taint there (a taskRunSpecs override does not reach it)"
-                )
-            } else if tainted {
-                help.append(
-                    "tolerate the taint of the pool it should run on (for a Tekton run in taskRunTemplate.podTemplate, which the affinity assistant inherits)"
-                )
-            }
-            if reasons.contains(.podAffinity) {
-                help.append("give the run's taskRunTemplate.podTemplate the placement the task needs, never only taskRunSpecs")
-            }
-            if reasons.contains(.nodeAffinity) { help.append("select labels a pool has (nodeSelector / node affinity)") }
-            if reasons.contains(where: { if case .insufficient = $0 { return true } else { return false } }) {
-                help.append("lower the requests below a pool's allocatable, or declare the pool that has them")
-            }
-            context.report(
-                "\(unit.displayName) can never be scheduled: \(NodePoolFit.breakdown(verdict.failures, nodes: nodes))",
-                at: context.location(of: unit.object, path: unit.podPath), help: help.joined(separator: "; "),
-                notes: [poolsNote(context)], subject: context.subject(for: unit.object))
-        }
-    }
-
-    /// NBG301: a GPU pod that fits only pools without the GPU resource, or a pod without a GPU
-    /// that fits only GPU pools (it takes a GPU node's CPU and memory from the GPU pods).
-    static let poolMismatch = PlanRule(
-        .poolMismatch, .warning, "a pod fits only pools of the wrong kind (a GPU pod only CPU pools, or the reverse)"
-    ) { context in
-        let pools = context.environment.nodePools.value
-        guard !pools.isEmpty else { return }
         let gpu = context.environment.gpu.resourceName.value
         func isGPUPool(_ pool: NodePool) -> Bool { (Quantity.value(pool.allocatable[gpu] ?? "0") ?? 0) > 0 }
-        guard pools.contains(where: isGPUPool) else { return }
-        for unit in placementUnits(context) where unit.origin != .affinityAssistant {
-            let verdict = verdict(unit, pools: pools, mode: context.environment.tekton.coschedule.value)
-            guard !verdict.fits.isEmpty else { continue }
-            let pod = PodPlacement(podSpec: effectivePodSpec(unit), containers: unit.containers.map(\.node))
-            let wantsGPU = (pod.requests[gpu] ?? 0) > 0
+        let anyGPUPool = pools.contains(where: isGPUPool)
+        let mode = context.environment.tekton.coschedule.value
+        for unit in placementUnits(context) {
+            let verdict = verdict(unit, pools: pools, mode: mode)
+            if verdict.fits.isEmpty {
+                reportUnschedulable(unit, verdict: verdict, nodes: nodes, context: context)
+                continue
+            }
+            // The assistant goes where the run template sends it; its tasks are judged.
+            guard anyGPUPool, unit.origin != .affinityAssistant else { continue }
+            let wantsGPU = (verdict.requests[gpu] ?? 0) > 0
             let message: String
             if wantsGPU, !verdict.fits.contains(where: isGPUPool) {
                 message =
@@ -163,10 +137,40 @@ public enum SchedulingRules {
                 continue
             }
             context.report(
-                message, at: context.location(of: unit.object, path: unit.podPath),
+                message, at: context.location(of: unit.object, path: unit.podPath), rule: .poolMismatch,
                 help: "check its tolerations and nodeSelector against the pools it is meant for",
                 notes: [poolsNote(context)], subject: context.subject(for: unit.object))
         }
+    }
+
+    static func reportUnschedulable(_ unit: PodUnit, verdict: Verdict, nodes: Int, context: RuleContext) {
+        let reasons = Set(verdict.failures.map(\.reason))
+        var help: [String] = []
+        let tainted = reasons.contains { if case .untoleratedTaint = $0 { return true } else { return false } }
+        if tainted, unit.origin == .buildPod {
+            help.append(
+                "a build pod has no tolerations of its own: point the BuildConfig's spec.nodeSelector at an untainted pool, or have the cluster's build overrides (config.openshift.io Build) tolerate the taint"
+            )
+        } else if tainted, unit.origin == .affinityAssistant {
+            help.append(
+                "the assistant takes its tolerations from the run's taskRunTemplate.podTemplate only: tolerate the taint there (a taskRunSpecs override does not reach it)"
+            )
+        } else if tainted {
+            help.append(
+                "tolerate the taint of the pool it should run on (for a Tekton run in taskRunTemplate.podTemplate, which the affinity assistant inherits)"
+            )
+        }
+        if reasons.contains(.podAffinity) {
+            help.append("give the run's taskRunTemplate.podTemplate the placement the task needs, never only taskRunSpecs")
+        }
+        if reasons.contains(.nodeAffinity) { help.append("select labels a pool has (nodeSelector / node affinity)") }
+        if reasons.contains(where: { if case .insufficient = $0 { return true } else { return false } }) {
+            help.append("lower the requests below a pool's allocatable, or declare the pool that has them")
+        }
+        context.report(
+            "\(unit.displayName) can never be scheduled: \(NodePoolFit.breakdown(verdict.failures, nodes: nodes))",
+            at: context.location(of: unit.object, path: unit.podPath), help: help.joined(separator: "; "),
+            notes: [poolsNote(context)], subject: context.subject(for: unit.object))
     }
 }
 

@@ -1,0 +1,232 @@
+import Foundation
+
+/// How `nbgitops results` prints: every form is built from the same results, deterministically
+/// (sorted as `ValidationResults.evaluate` returns them, no clock).
+public enum ResultsFormat: String, Sendable, CaseIterable {
+    case text, markdown, junit, json, sarif
+
+    public func render(_ results: [ValidationResult], environments: [String]) -> String {
+        switch self {
+        case .text: return ResultsText.text(results, environments: environments)
+        case .markdown: return ResultsText.markdown(results, environments: environments)
+        case .junit: return ResultsText.junit(results, environments: environments)
+        case .json: return ResultsText.json(results)
+        case .sarif: return ResultsText.sarif(results)
+        }
+    }
+}
+
+enum ResultsText {
+    static func summary(_ results: [ValidationResult]) -> String {
+        let current = results.filter(\.isCurrent)
+        var parts: [String] = []
+        for status in [ValidationResult.Status.failed, .running, .pending, .passed] {
+            let count = current.filter { $0.status == status }.count
+            if count > 0 { parts.append("\(count) \(status.rawValue)") }
+        }
+        let superseded = results.count - current.count
+        var text = "\(current.count) validation Job\(current.count == 1 ? "" : "s")"
+        if !parts.isEmpty { text += ": " + parts.joined(separator: ", ") }
+        if superseded > 0 { text += "; \(superseded) superseded" }
+        return text
+    }
+
+    static func text(_ results: [ValidationResult], environments: [String]) -> String {
+        var text = ""
+        for environment in environments {
+            let mine = results.filter { $0.environment == environment }
+            text += "environment '\(environment)': \(summary(mine))\n"
+            for result in mine {
+                let label = result.status.rawValue.uppercased().padding(toLength: 11, withPad: " ", startingAt: 0)
+                text += "  \(label)\(result.instance) (Job \(result.namespace)/\(result.jobName))\n"
+                for line in result.details { text += "             \(line)\n" }
+                if let source = result.source, result.isCurrent { text += "             spec: \(source)\n" }
+            }
+        }
+        return text
+    }
+
+    static func markdownCell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    static let icons: [ValidationResult.Status: String] = [
+        .passed: "✅", .failed: "❌", .running: "⏳", .pending: "🕓", .superseded: "➖",
+    ]
+
+    static func markdown(_ results: [ValidationResult], environments: [String]) -> String {
+        var text = "## Notebook validation\n"
+        for environment in environments {
+            let mine = results.filter { $0.environment == environment }
+            text += "\n### Environment `\(environment)`: \(summary(mine))\n\n"
+            guard !mine.isEmpty else { continue }
+            text += "| | Notebook | Status | Details | Spec |\n|---|---|---|---|---|\n"
+            for result in mine {
+                let details = result.details.map(markdownCell).joined(separator: "<br>")
+                let source = result.source.map { "`\(markdownCell($0))`" } ?? ""
+                text +=
+                    "| \(icons[result.status] ?? "") | `\(markdownCell(result.instance))` (`\(markdownCell(result.jobName))`) | \(result.status.rawValue) | \(details) | \(source) |\n"
+            }
+        }
+        return text
+    }
+
+    static func xml(_ text: String) -> String {
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&apos;"
+            case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
+            default:
+                // XML 1.0 allows no other control characters, not even escaped.
+                if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) {
+                    escaped += "?"
+                } else {
+                    escaped.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return escaped
+    }
+
+    /// JUnit XML as Jenkins, GitLab and GitHub test reporters read it: one `testsuite` per
+    /// environment, one `testcase` per current Job (`classname` the namespace); a failed Job is
+    /// a `failure`, a pending or running one `skipped`. Superseded Jobs are not test cases.
+    static func junit(_ results: [ValidationResult], environments: [String]) -> String {
+        let current = results.filter(\.isCurrent)
+        func counts(_ list: [ValidationResult]) -> String {
+            let failures = list.filter { $0.status == .failed }.count
+            let skipped = list.filter { $0.status == .pending || $0.status == .running }.count
+            return "tests=\"\(list.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\""
+        }
+        var text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        // junit-10.xsd allows no `skipped` count on testsuites (only on each testsuite).
+        let failures = current.filter { $0.status == .failed }.count
+        text += "<testsuites name=\"nbgitops results\" tests=\"\(current.count)\" failures=\"\(failures)\" errors=\"0\">\n"
+        for environment in environments {
+            let mine = current.filter { $0.environment == environment }
+            let time = mine.compactMap { $0.verdict?.durationSeconds }.reduce(0, +)
+            text += "  <testsuite name=\"\(xml(environment))\" \(counts(mine)) time=\"\(time)\">\n"
+            for result in mine {
+                let time = result.verdict?.durationSeconds.map { " time=\"\($0)\"" } ?? ""
+                text +=
+                    "    <testcase classname=\"\(xml(environment)).\(xml(result.namespace))\" name=\"\(xml(result.instance))\"\(time)"
+                let body = (result.details + (result.source.map { ["spec: \($0)"] } ?? [])).joined(separator: "\n")
+                switch result.status {
+                case .failed:
+                    let type = result.verdict?.reason ?? "job"
+                    text +=
+                        ">\n      <failure message=\"\(xml(result.details.first ?? "failed"))\" type=\"\(xml(type))\">\(xml(body))</failure>\n    </testcase>\n"
+                case .pending, .running:
+                    text +=
+                        ">\n      <skipped message=\"\(result.status.rawValue): \(xml(result.details.first ?? ""))\"/>\n    </testcase>\n"
+                case .passed:
+                    text += ">\n      <system-out>\(xml(body))</system-out>\n    </testcase>\n"
+                case .superseded:
+                    text += "/>\n"
+                }
+            }
+            text += "  </testsuite>\n"
+        }
+        text += "</testsuites>\n"
+        return text
+    }
+
+    static func jsonObject(_ result: ValidationResult) -> [String: Any] {
+        var object: [String: Any] = [
+            "environment": result.environment, "notebook": result.instance, "namespace": result.namespace,
+            "job": result.jobName, "status": result.status.rawValue, "details": result.details,
+        ]
+        if let source = result.source { object["spec"] = source }
+        if let imageID = result.imageID { object["imageID"] = imageID }
+        if let verdict = result.verdict {
+            var encoded: [String: Any] = ["verdict": verdict.verdict]
+            if let reason = verdict.reason { encoded["reason"] = reason }
+            if let commit = verdict.commit { encoded["commit"] = commit }
+            if let duration = verdict.durationSeconds { encoded["durationSeconds"] = duration }
+            if let comparison = verdict.comparison {
+                encoded["comparison"] = [
+                    "total": comparison.total, "matched": comparison.matched, "mismatched": comparison.mismatched,
+                    "mismatchedCells": comparison.mismatchedCells,
+                ]
+            }
+            if !verdict.failedCells.isEmpty {
+                encoded["failedCells"] = verdict.failedCells.map { cell -> [String: Any] in
+                    ["index": cell.index.map { $0 as Any } ?? NSNull(), "error": cell.error]
+                }
+            }
+            if verdict.truncated > 0 { encoded["truncated"] = verdict.truncated }
+            object["verdict"] = encoded
+        }
+        return object
+    }
+
+    static func encode(_ value: Any) -> String {
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: value, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        else { return "{}\n" }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    static func json(_ results: [ValidationResult]) -> String {
+        encode(["results": results.map(jsonObject), "failed": ValidationResults.anyFailed(results)] as [String: Any])
+    }
+
+    /// SARIF 2.1.0: one result per failed current Job, at its spec's location, rule
+    /// `validation/<reason>` (execution, validation, comparison, configuration, job).
+    static func sarif(_ results: [ValidationResult]) -> String {
+        let failed = results.filter { $0.isCurrent && $0.status == .failed }
+        let reasons = Array(Set(failed.map { $0.verdict?.reason ?? "job" })).sorted()
+        let rules: [[String: Any]] = reasons.map { reason in
+            [
+                "id": "validation/\(reason)",
+                "shortDescription": ["text": "notebook validation failed (\(reason))"],
+            ]
+        }
+        let entries: [[String: Any]] = failed.map { result in
+            var entry: [String: Any] = [
+                "ruleId": "validation/\(result.verdict?.reason ?? "job")", "level": "error",
+                "message": [
+                    "text":
+                        "notebook '\(result.instance)' failed in environment '\(result.environment)': "
+                        + result.details.joined(separator: "; ")
+                ],
+            ]
+            if let source = result.source {
+                let parts = source.split(separator: ":")
+                if parts.count >= 3, let line = Int(parts[parts.count - 2]), let column = Int(parts[parts.count - 1]) {
+                    entry["locations"] = [
+                        [
+                            "physicalLocation": [
+                                "artifactLocation": ["uri": parts.dropLast(2).joined(separator: ":")],
+                                "region": ["startLine": line, "startColumn": column],
+                            ]
+                        ]
+                    ]
+                }
+            }
+            return entry
+        }
+        let log: [String: Any] = [
+            "version": "2.1.0",
+            "$schema": DiagnosticFormatter.sarifSchema,
+            "runs": [
+                [
+                    "tool": [
+                        "driver": [
+                            "name": "nbgitops results", "informationUri": NBGitOpsVersion.informationURI,
+                            "rules": rules,
+                        ]
+                    ],
+                    "results": entries,
+                ]
+            ],
+        ]
+        return encode(log)
+    }
+}

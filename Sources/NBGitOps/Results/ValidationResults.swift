@@ -1,0 +1,337 @@
+import Foundation
+
+/// A validation Job as the rendered tree (`gitops/<environment>/`) holds it: what the cluster
+/// should be running for the revision under review.
+public struct RenderedJob: Sendable, Equatable {
+    public var name: String
+    public var namespace: String
+    /// The spec's name (`app.kubernetes.io/instance`): the same across content hashes.
+    public var instance: String
+    /// `file:line:column` of the spec (`specSources`), when known.
+    public var source: String?
+
+    public init(name: String, namespace: String, instance: String, source: String?) {
+        self.name = name
+        self.namespace = namespace
+        self.instance = instance
+        self.source = source
+    }
+
+    /// Where each NotebookValidationJob of the spec files is written (`file:line:column` of its
+    /// `metadata.name`), by name; a name two specs share (in different namespaces) is left out.
+    /// The rendered tree holds no such line (its bytes must not depend on how specs are split
+    /// into files), so `nbgitops results` reads the specs.
+    public static func specSources(_ files: [SpecFileFinder.Found]) -> [String: String] {
+        let quiet = DiagnosticCollector()
+        var documents: [YAMLDocument] = []
+        for file in files {
+            documents +=
+                file.contents.map { YAMLLoader.load(bytes: $0, file: file.displayPath, diagnostics: quiet) }
+                ?? YAMLLoader.load(path: file.path, displayName: file.displayPath, diagnostics: quiet)
+        }
+        var sources: [String: String] = [:]
+        var shared: Set<String> = []
+        for job in SpecDecoder.decode(documents, diagnostics: quiet).jobs {
+            if sources[job.name.value] != nil { shared.insert(job.name.value) }
+            sources[job.name.value] = job.name.location.description
+        }
+        for name in shared { sources[name] = nil }
+        return sources
+    }
+
+    /// Every nbgitops validation Job under `folder` (an environment's rendered tree), sorted;
+    /// `sources` (by spec name, `specSources`) gives each its spec's location.
+    public static func load(fromTree folder: String, sources: [String: String] = [:], diagnostics: DiagnosticCollector)
+        -> [RenderedJob]
+    {
+        let manager = FileManager.default
+        guard let paths = manager.subpaths(atPath: folder) else { return [] }
+        var jobs: [RenderedJob] = []
+        for path in paths.sorted() where path.hasSuffix(".yaml") {
+            for document in YAMLLoader.load(path: folder + "/" + path, diagnostics: diagnostics) {
+                let root = document.root
+                guard root["kind"]?.scalar?.value == "Job", let metadata = root["metadata"],
+                    metadata["labels"]?[LabelKey.managedBy]?.scalar?.value == LabelValue.managedBy,
+                    metadata["labels"]?[LabelKey.name]?.scalar?.value == LabelValue.validationPod,
+                    let name = metadata["name"]?.scalar?.value
+                else { continue }
+                let instance = metadata["labels"]?[LabelKey.instance]?.scalar?.value ?? name
+                jobs.append(
+                    RenderedJob(
+                        name: name, namespace: metadata["namespace"]?.scalar?.value ?? "", instance: instance,
+                        source: sources[instance]))
+            }
+        }
+        return jobs.sorted { ($0.instance, $0.namespace, $0.name) < ($1.instance, $1.namespace, $1.name) }
+    }
+}
+
+/// The compact verdict the validate container writes to its termination log
+/// (`templates/scripts/validate-notebook.py`, `verdict_of`; format version 1).
+public struct ValidationVerdict: Sendable, Equatable {
+    public struct Cell: Sendable, Equatable {
+        public var index: Int?
+        public var error: String
+    }
+
+    public struct Comparison: Sendable, Equatable {
+        public var total: Int
+        public var matched: Int
+        public var mismatched: Int
+        public var mismatchedCells: [Int]
+    }
+
+    public var verdict: String
+    public var reason: String?
+    public var message: String?
+    public var failedCells: [Cell]
+    public var comparison: Comparison?
+    public var durationSeconds: Int?
+    public var commit: String?
+    public var image: String?
+    /// How many entries the 4096-byte limit left out.
+    public var truncated: Int
+
+    /// Decodes a termination message; nil when it is not a version-1 verdict (an older
+    /// script, or the kubelet's fallback to the log tail).
+    public static func decode(_ message: String) -> ValidationVerdict? {
+        guard let data = message.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            object["v"] as? Int == 1, let verdict = object["verdict"] as? String
+        else { return nil }
+        let cells = (object["failedCells"] as? [[String: Any]] ?? []).map {
+            Cell(index: $0["index"] as? Int, error: $0["error"] as? String ?? "")
+        }
+        var comparison: Comparison?
+        if let found = object["comparison"] as? [String: Any] {
+            comparison = Comparison(
+                total: found["total"] as? Int ?? 0, matched: found["matched"] as? Int ?? 0,
+                mismatched: found["mismatched"] as? Int ?? 0, mismatchedCells: found["mismatchedCells"] as? [Int] ?? [])
+        }
+        return ValidationVerdict(
+            verdict: verdict, reason: object["reason"] as? String, message: object["message"] as? String,
+            failedCells: cells, comparison: comparison, durationSeconds: object["durationSeconds"] as? Int,
+            commit: object["commit"] as? String, image: object["image"] as? String,
+            truncated: object["truncated"] as? Int ?? 0)
+    }
+}
+
+/// One validation Job's result for the reviewer.
+public struct ValidationResult: Sendable, Equatable {
+    public enum Status: String, Sendable, Equatable, CaseIterable {
+        case pending, running, passed, failed, superseded
+    }
+
+    public var environment: String
+    public var instance: String
+    public var namespace: String
+    public var jobName: String
+    public var status: Status
+    /// Why, in one line each (the verdict's cells, the pod's failure, what it waits for).
+    public var details: [String]
+    public var verdict: ValidationVerdict?
+    /// The spec's `file:line:column` (nil for a superseded Job the tree no longer has).
+    public var source: String?
+    /// The validate container's image as the kubelet resolved it (`imageID`: by digest).
+    public var imageID: String?
+
+    /// Whether the result counts for the exit status (a superseded Job never does).
+    public var isCurrent: Bool { status != .superseded }
+}
+
+public enum ValidationResults {
+    /// Reasons a container waits for ever: the image cannot be pulled or the container
+    /// cannot be created (kubelet `images` and `kuberuntime` reasons).
+    static let stuckReasons: Set<String> = [
+        "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError",
+        "CreateContainerError",
+    ]
+
+    /// The results of an environment: one per rendered Job (pending until the cluster has it),
+    /// then every other nbgitops validation Job of the same specs in the cluster (superseded:
+    /// its content hash is no longer the rendered one).
+    /// `sources`: spec locations by name (`RenderedJob.specSources`), for superseded Jobs.
+    public static func evaluate(
+        environment: String, rendered: [RenderedJob], cluster: ClusterSnapshot, sources: [String: String] = [:]
+    ) -> [ValidationResult] {
+        var results: [ValidationResult] = []
+        let renderedKeys = Set(rendered.map { "\($0.namespace)/\($0.name)" })
+        for job in rendered {
+            guard let live = cluster.jobs.first(where: { $0.name == job.name && $0.namespace == job.namespace }) else {
+                results.append(
+                    ValidationResult(
+                        environment: environment, instance: job.instance, namespace: job.namespace, jobName: job.name,
+                        status: .pending,
+                        details: ["not in the cluster yet: the delivery tool has not applied this revision"],
+                        verdict: nil, source: job.source, imageID: nil))
+                continue
+            }
+            var result = judge(live, pod: latestPod(of: live, in: cluster), environment: environment)
+            result.instance = job.instance
+            result.source = job.source
+            results.append(result)
+        }
+        let instances = Set(rendered.map { "\($0.namespace)/\($0.instance)" })
+        for live in cluster.jobs.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
+            guard live.labels[LabelKey.managedBy] == LabelValue.managedBy,
+                live.labels[LabelKey.name] == LabelValue.validationPod,
+                !renderedKeys.contains("\(live.namespace)/\(live.name)")
+            else { continue }
+            let instance = live.labels[LabelKey.instance] ?? live.name
+            // Another environment's Job (same cluster, other namespace or label) is not ours.
+            if let labelled = live.labels[LabelKey.environment], labelled != environment { continue }
+            guard instances.contains("\(live.namespace)/\(instance)") || live.labels[LabelKey.environment] == environment
+            else { continue }
+            var result = judge(live, pod: latestPod(of: live, in: cluster), environment: environment)
+            result.source = sources[instance]
+            let was = result.status
+            result.status = .superseded
+            result.details = [
+                "superseded: its content hash is not the rendered one (it was \(was.rawValue)); the delivery tool prunes it"
+            ]
+            results.append(result)
+        }
+        return results
+    }
+
+    static func latestPod(of job: ClusterSnapshot.JobState, in cluster: ClusterSnapshot) -> ClusterSnapshot.PodState? {
+        cluster.pods.filter { $0.jobName == job.name && $0.namespace == job.namespace }
+            .max { ($0.creationTimestamp, $0.name) < ($1.creationTimestamp, $1.name) }
+    }
+
+    static func judge(_ job: ClusterSnapshot.JobState, pod: ClusterSnapshot.PodState?, environment: String)
+        -> ValidationResult
+    {
+        let validate = pod?.containers.first { $0.name == PodLayout.validateContainerName }
+        let verdict = validate?.terminationMessage.flatMap(ValidationVerdict.decode)
+        var result = ValidationResult(
+            environment: environment, instance: job.labels[LabelKey.instance] ?? job.name, namespace: job.namespace,
+            jobName: job.name, status: .running, details: [], verdict: verdict,
+            source: nil,
+            imageID: (validate?.imageID).flatMap { $0.isEmpty ? nil : $0 })
+        if job.condition("Complete") != nil {
+            result.status = .passed
+            result.details = verdictLines(verdict)
+            return result
+        }
+        if let failed = job.condition("Failed") ?? job.condition("FailureTarget") {
+            result.status = .failed
+            result.details = failureLines(failed, pod: pod, verdict: verdict)
+            return result
+        }
+        guard let pod else {
+            result.status = .pending
+            result.details = ["no pod yet"]
+            return result
+        }
+        for container in pod.initContainers + pod.containers {
+            if let reason = container.waitingReason, stuckReasons.contains(reason) {
+                result.status = .failed
+                let what = reason.contains("Image") ? "image pull failure" : "container cannot start"
+                result.details = [
+                    "\(what): container '\(container.name)': \(reason)\(container.waitingMessage.map { ": " + firstLine($0) } ?? "")"
+                ]
+                return result
+            }
+        }
+        switch pod.phase {
+        case "Running":
+            result.status = .running
+            result.details = ["pod \(pod.name) is running"]
+        case "Pending":
+            result.status = .pending
+            let waiting = (pod.initContainers + pod.containers).compactMap { container in
+                container.waitingReason.map { "container '\(container.name)': \($0)" }
+            }
+            result.details = ["pod \(pod.name) is pending" + (waiting.isEmpty ? "" : " (\(waiting.joined(separator: ", ")))")]
+        default:
+            // Succeeded/Failed pod but the Job controller has not set its condition yet.
+            result.status = .running
+            result.details = ["pod \(pod.name) has finished (\(pod.phase)); the Job is not yet marked"]
+        }
+        return result
+    }
+
+    static func failureLines(
+        _ condition: ClusterSnapshot.Condition, pod: ClusterSnapshot.PodState?, verdict: ValidationVerdict?
+    ) -> [String] {
+        if verdict != nil { return verdictLines(verdict) }
+        switch condition.reason {
+        case "DeadlineExceeded":
+            return [
+                "ran longer than the Job's activeDeadlineSeconds (DeadlineExceeded): raise spec.timeout or make the notebook faster"
+            ]
+        case "PodFailurePolicy":
+            if let code = exitCode(inFailJobMessage: condition.message),
+                let reason = ValidationJobPlanner.failureExitCodes.first(where: { $0.code == code })?.reason
+            {
+                return ["\(reason) failure (exit code \(code)); the pod log has the details"]
+            }
+        default:
+            break
+        }
+        for container in (pod?.initContainers ?? []) + (pod?.containers ?? []) {
+            guard let code = container.exitCode, code != 0 else { continue }
+            if container.terminatedReason == "OOMKilled" {
+                return [
+                    "container '\(container.name)' was OOMKilled (exit code \(code)): raise its memory limit (spec.podConfig.resources.limits.memory)"
+                ]
+            }
+            let message = container.terminationMessage.map { ": " + firstLine($0) } ?? ""
+            return ["container '\(container.name)' failed with exit code \(code)\(message)"]
+        }
+        return [
+            "\(condition.reason.isEmpty ? "failed" : condition.reason)\(condition.message.isEmpty ? "" : ": " + firstLine(condition.message))"
+        ]
+    }
+
+    /// The exit code in a FailJob condition message ("Container validate for pod ns/p failed
+    /// with exit code 4 matching FailJob rule at index 3", kubernetes
+    /// pkg/controller/job/pod_failure_policy.go).
+    static func exitCode(inFailJobMessage message: String) -> Int? {
+        guard let range = message.range(of: "with exit code ") else { return nil }
+        return Int(message[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    static func verdictLines(_ verdict: ValidationVerdict?) -> [String] {
+        guard let verdict else { return [] }
+        var lines: [String] = []
+        if let message = verdict.message { lines.append("configuration error: \(message)") }
+        for cell in verdict.failedCells {
+            let place = cell.index.map { "cell \($0)" } ?? "notebook"
+            lines.append(
+                verdict.reason == "execution" && cell.index != nil ? "\(place) raised \(cell.error)" : "\(place): \(cell.error)"
+            )
+        }
+        if let comparison = verdict.comparison {
+            var line = "golden comparison: \(comparison.matched) of \(comparison.total) cells matched"
+            if !comparison.mismatchedCells.isEmpty {
+                line += "; mismatched: cell \(comparison.mismatchedCells.map(String.init).joined(separator: ", "))"
+            }
+            lines.append(line)
+        }
+        if verdict.truncated > 0 {
+            lines.append("\(verdict.truncated) more not shown (the verdict is limited to 4096 bytes; the pod log has all)")
+        }
+        var facts: [String] = []
+        if let commit = verdict.commit { facts.append("commit \(commit.prefix(12))") }
+        if let duration = verdict.durationSeconds { facts.append("\(duration) s") }
+        if !facts.isEmpty { lines.append(facts.joined(separator: ", ")) }
+        return lines
+    }
+
+    static func firstLine(_ text: String) -> String {
+        let line = text.split(separator: "\n").first.map(String.init) ?? ""
+        return line.count > 200 ? String(line.prefix(197)) + "..." : line
+    }
+
+    /// Non-zero exit when any current Job failed.
+    public static func anyFailed(_ results: [ValidationResult]) -> Bool {
+        results.contains { $0.isCurrent && $0.status == .failed }
+    }
+
+    /// Whether every current Job has finished (passed or failed).
+    public static func allFinished(_ results: [ValidationResult]) -> Bool {
+        results.allSatisfy { !$0.isCurrent || $0.status == .passed || $0.status == .failed }
+    }
+}

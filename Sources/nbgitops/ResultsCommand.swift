@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import NBGitOps
+
+extension ResultsFormat: ExpressibleByArgument {}
+
+struct ResultsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "results",
+        abstract: "Show the verdict of every validation Job the rendered tree runs, from the cluster.",
+        discussion: """
+            Reads the environment's validation Jobs and pods with `kubectl get jobs,pods -o json` (or a saved \
+            dump of it, --from) and compares them with the rendered tree: each current Job is pending, \
+            running, passed or failed (with the verdict its validate container wrote to its termination log: \
+            failed cells, golden comparison, commit); a Job of the same spec with another content hash is \
+            superseded. Exit status: 0 when no current Job failed; 1 when one did (or on errors); 3 when \
+            --wait timed out.
+            """)
+
+    @Option(name: .customLong("env"), help: "Only these environments of the project file (repeatable; default all).")
+    var environments: [String] = []
+
+    @Option(name: .customLong("context"), help: "The kubeconfig context kubectl uses (default: kubectl's current one).")
+    var context: String?
+
+    @Option(name: .customLong("format"), help: "text, markdown (a pull-request comment), junit, json or sarif.")
+    var format: ResultsFormat = .text
+
+    @Option(
+        name: .customLong("from"),
+        help: "Read this saved `kubectl get jobs,pods -o json` dump instead of the cluster.")
+    var from: String?
+
+    @Flag(name: .customLong("wait"), help: "Poll until every current Job has finished (passed or failed).")
+    var wait = false
+
+    @Option(name: .customLong("timeout"), help: "With --wait: give up after this many seconds.")
+    var timeout: Int = 3600
+
+    @Option(name: .customLong("interval"), help: "With --wait: seconds between polls.")
+    var interval: Int = 15
+
+    @OptionGroup var project: ProjectOptions
+
+    func validate() throws {
+        if timeout <= 0 || interval <= 0 { throw ValidationError("--timeout and --interval must be positive") }
+        if wait && from != nil { throw ValidationError("--wait polls the cluster; a --from dump never changes") }
+    }
+
+    func run() throws {
+        var request = InvocationRequest.forThisProcess()
+        request.config = project.config
+        request.environments = environments
+        request.repositoryRoot = project.repositoryRoot
+        let diagnostics = DiagnosticCollector()
+        guard let prepared = Invocation.prepare(request, diagnostics: diagnostics), !diagnostics.hasErrors else {
+            DiagnosticPrinter.print(diagnostics)
+            throw ExitStatus.diagnostics
+        }
+        let names = prepared.input.environments.map(\.name.value)
+        let sources = RenderedJob.specSources(prepared.input.specFiles)
+        var rendered: [String: [RenderedJob]] = [:]
+        for name in names {
+            rendered[name] = RenderedJob.load(
+                fromTree: prepared.outputRoot + "/" + name, sources: sources, diagnostics: diagnostics)
+        }
+        if diagnostics.hasErrors {
+            DiagnosticPrinter.print(diagnostics)
+            throw ExitStatus.diagnostics
+        }
+        let reader = KubectlReader(context: context)
+        let namespaces = Array(Set(rendered.values.flatMap { $0.map(\.namespace) })).sorted()
+        func snapshot() throws -> ClusterSnapshot {
+            do {
+                if let from {
+                    return try ClusterSnapshot.decode(Data(contentsOf: URL(fileURLWithPath: from)))
+                }
+                return try reader.read(namespaces: namespaces)
+            } catch {
+                FileHandle.standardError.write(Data("nbgitops results: \(from ?? "kubectl"): \(error)\n".utf8))
+                throw ExitStatus.diagnostics
+            }
+        }
+        func evaluate(_ cluster: ClusterSnapshot) -> [ValidationResult] {
+            names.flatMap {
+                ValidationResults.evaluate(
+                    environment: $0, rendered: rendered[$0] ?? [], cluster: cluster, sources: sources)
+            }
+        }
+        var results = evaluate(try snapshot())
+        if wait {
+            let deadline = Date().addingTimeInterval(TimeInterval(timeout))
+            while !ValidationResults.allFinished(results) && Date() < deadline {
+                Thread.sleep(forTimeInterval: TimeInterval(min(interval, max(1, Int(deadline.timeIntervalSinceNow)))))
+                results = evaluate(try snapshot())
+            }
+        }
+        print(format.render(results, environments: names), terminator: "")
+        if ValidationResults.anyFailed(results) { throw ExitCode(1) }
+        if wait && !ValidationResults.allFinished(results) {
+            FileHandle.standardError.write(Data("nbgitops results: --wait timed out after \(timeout) s\n".utf8))
+            throw ExitCode(3)
+        }
+    }
+}
