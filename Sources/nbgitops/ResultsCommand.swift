@@ -48,15 +48,8 @@ struct ResultsCommand: ParsableCommand {
     }
 
     func run() throws {
-        var request = InvocationRequest.forThisProcess()
-        request.config = project.config
-        request.environments = environments
-        request.repositoryRoot = project.repositoryRoot
         let diagnostics = DiagnosticCollector()
-        guard let prepared = Invocation.prepare(request, diagnostics: diagnostics), !diagnostics.hasErrors else {
-            DiagnosticPrinter.print(diagnostics)
-            throw ExitStatus.diagnostics
-        }
+        let prepared = try project.prepare(environments: environments, diagnostics: diagnostics)
         let names = prepared.input.environments.map(\.name.value)
         let sources = RenderedJob.specSources(prepared.input.specFiles)
         var rendered: [String: [RenderedJob]] = [:]

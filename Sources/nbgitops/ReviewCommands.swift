@@ -12,21 +12,29 @@ struct ProjectOptions: ParsableArguments {
     @Option(name: .customLong("repo-root"), help: "The repository root (default: the git work tree holding the project).")
     var repositoryRoot: String?
 
+    /// Reads the project file and selects the named environments (all when empty), without
+    /// compiling; prints diagnostics and exits 1 on errors.
+    func prepare(environments: [String], diagnostics: DiagnosticCollector) throws -> PreparedRun {
+        var request = InvocationRequest.forThisProcess()
+        request.config = config
+        request.environments = environments
+        request.repositoryRoot = repositoryRoot
+        guard let prepared = Invocation.prepare(request, diagnostics: diagnostics), !diagnostics.hasErrors else {
+            DiagnosticPrinter.print(diagnostics)
+            throw ExitStatus.diagnostics
+        }
+        return prepared
+    }
+
     /// Compiles the named environments of the project; prints diagnostics and exits 1 on errors.
     /// `printingWarnings: false` leaves warnings to the caller (`explain` prints only those
     /// about the object asked for).
     func compile(environments: [String], printingWarnings: Bool = true) throws -> (
         CompilerOutput, PreparedRun, DiagnosticCollector
     ) {
-        var request = InvocationRequest.forThisProcess()
-        request.config = config
-        request.environments = environments
-        request.repositoryRoot = repositoryRoot
         let diagnostics = DiagnosticCollector()
-        guard let prepared = Invocation.prepare(request, diagnostics: diagnostics),
-            !diagnostics.hasErrors,
-            let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics)
-        else {
+        let prepared = try prepare(environments: environments, diagnostics: diagnostics)
+        guard let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics) else {
             DiagnosticPrinter.print(diagnostics)
             throw ExitStatus.diagnostics
         }

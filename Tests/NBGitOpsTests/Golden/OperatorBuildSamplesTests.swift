@@ -23,20 +23,27 @@ final class OperatorBuildSamplesTests: XCTestCase {
         "test-s2i-no-init-container.yaml",
     ]
 
-    func sample(_ name: String) throws -> String {
-        guard !Self.mirror.isEmpty, FileManager.default.fileExists(atPath: Self.mirror) else {
+    /// `git --git-dir=<mirror> ARGUMENTS`: its exit status and standard output (standard error
+    /// dropped); skips the test when no mirror is set.
+    static func mirrorGit(_ arguments: [String]) throws -> (status: Int32, output: Data) {
+        guard !mirror.isEmpty, FileManager.default.fileExists(atPath: mirror) else {
             throw XCTSkip("set NBGITOPS_OPERATOR_MIRROR to the operator's git directory to run the operator's samples")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "--git-dir=\(Self.mirror)", "show", "HEAD:config/samples/\(name)"]
+        process.arguments = ["git", "--git-dir=\(mirror)"] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = Pipe()
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw XCTSkip("sample \(name) is not in the mirror") }
+        return (process.terminationStatus, data)
+    }
+
+    func sample(_ name: String) throws -> String {
+        let (status, data) = try Self.mirrorGit(["show", "HEAD:config/samples/\(name)"])
+        guard status == 0 else { throw XCTSkip("sample \(name) is not in the mirror") }
         return String(decoding: data, as: UTF8.self)
     }
 

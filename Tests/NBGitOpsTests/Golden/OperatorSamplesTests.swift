@@ -29,20 +29,8 @@ final class OperatorSamplesTests: XCTestCase {
     ]
 
     func git(_ arguments: [String]) throws -> Data {
-        let mirror = OperatorBuildSamplesTests.mirror
-        guard !mirror.isEmpty, FileManager.default.fileExists(atPath: mirror) else {
-            throw XCTSkip("set NBGITOPS_OPERATOR_MIRROR to the operator's git directory to run the operator's samples")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "--git-dir=\(mirror)"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = Pipe()
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, arguments.joined(separator: " "))
+        let (status, data) = try OperatorBuildSamplesTests.mirrorGit(arguments)
+        XCTAssertEqual(status, 0, arguments.joined(separator: " "))
         return data
     }
 

@@ -23,15 +23,29 @@ public enum SchedulingRules {
         return merged
     }
 
+    /// Where each co-scheduled PipelineRun's affinity assistant can go, by run: the placement of
+    /// the `.affinityAssistant` units among `units` (`placementUnits`), built once per run, not
+    /// once per task.
+    static func assistantPlacements(_ units: [PodUnit]) -> [String: PodPlacement] {
+        var placements: [String: PodPlacement] = [:]
+        for unit in units where unit.origin == .affinityAssistant {
+            placements[runKey(unit.object)] = PodPlacement(podSpec: unit.podSpec, containers: unit.containers.map(\.node))
+        }
+        return placements
+    }
+
+    static func runKey(_ run: PlannedObject) -> String { (run.namespace ?? "") + "/" + run.name }
+
     /// The assistant a task is bound to, when there is one: Tekton creates it for a run's
     /// PVC-backed workspaces unless `coschedule: disabled` (per workspace under `workspaces`:
     /// only tasks using one), placed by the run template alone
-    /// (`Workloads.affinityAssistantUnit`).
-    static func assistant(of unit: PodUnit, mode: CoscheduleMode) -> PodPlacement? {
+    /// (`Workloads.affinityAssistantUnit`; `placements` from `assistantPlacements`).
+    static func assistant(of unit: PodUnit, mode: CoscheduleMode, in placements: [String: PodPlacement])
+        -> PodPlacement?
+    {
         guard case .tektonTask(_?) = unit.origin else { return nil }
         if mode == .workspaces && unit.claims.isEmpty { return nil }
-        guard let assistant = Workloads.affinityAssistantUnit(unit.object, mode: mode) else { return nil }
-        return PodPlacement(podSpec: assistant.podSpec, containers: assistant.containers.map(\.node))
+        return placements[runKey(unit.object)]
     }
 
     /// Every pod the scheduling rules judge: the plan's pods (`RuleContext.units`), then the
@@ -58,11 +72,12 @@ public enum SchedulingRules {
         var requests: [String: Double]
     }
 
-    static func verdict(_ unit: PodUnit, pools: [NodePool], mode: CoscheduleMode) -> Verdict {
+    /// `assistant`: where the task's affinity assistant can go (`assistant(of:mode:in:)`), if
+    /// it is bound to one.
+    static func verdict(_ unit: PodUnit, pools: [NodePool], assistant: PodPlacement?) -> Verdict {
         let containers = unit.containers.filter { !$0.path.contains("initContainers") }.map(\.node)
         let initContainers = unit.containers.filter { $0.path.contains("initContainers") }.map(\.node)
         let pod = PodPlacement(podSpec: effectivePodSpec(unit), containers: containers, initContainers: initContainers)
-        let assistant = assistant(of: unit, mode: mode)
         var verdict = Verdict(fits: [], failures: [], requests: pod.requests)
         for pool in pools {
             if let reason = NodePoolFit.reason(pod, pool: pool) {
@@ -117,8 +132,10 @@ public enum SchedulingRules {
         func isGPUPool(_ pool: NodePool) -> Bool { (Quantity.value(pool.allocatable[gpu] ?? "0") ?? 0) > 0 }
         let anyGPUPool = pools.contains(where: isGPUPool)
         let mode = context.environment.tekton.coschedule.value
-        for unit in placementUnits(context) {
-            let verdict = verdict(unit, pools: pools, mode: mode)
+        let units = placementUnits(context)
+        let assistants = assistantPlacements(units)
+        for unit in units {
+            let verdict = verdict(unit, pools: pools, assistant: assistant(of: unit, mode: mode, in: assistants))
             if verdict.fits.isEmpty {
                 reportUnschedulable(unit, verdict: verdict, nodes: nodes, context: context)
                 continue
@@ -186,15 +203,19 @@ extension SchedulingRules {
         }
         var combined = plan
         combined.objects = plan.objects + plan.buildObjects + plan.servingObjects
-        let units = placementUnits(Workloads.units(combined), plan: combined).filter {
+        let all = placementUnits(Workloads.units(combined), plan: combined)
+        let assistants = assistantPlacements(all)
+        let mode = plan.environment.tekton.coschedule.value
+        let units = all.filter {
             $0.object.kind == object.kind && $0.object.name == object.name && $0.object.namespace == object.namespace
         }
         var text =
             "placement in '\(environment)' (pools: \(pools.map { "\($0.name) ×\($0.count)" }.joined(separator: ", ")); \(plan.environment.nodePools.origin)):\n"
         guard !units.isEmpty else { return text + "  \(object.kind)/\(object.name) runs no pods\n" }
         for unit in units {
-            let verdict = verdict(unit, pools: pools, mode: plan.environment.tekton.coschedule.value)
-            let bound = assistant(of: unit, mode: plan.environment.tekton.coschedule.value) != nil
+            let assistant = assistant(of: unit, mode: mode, in: assistants)
+            let verdict = verdict(unit, pools: pools, assistant: assistant)
+            let bound = assistant != nil
             text += "  \(unit.displayName)\(bound ? " (bound to the affinity assistant)" : ""):\n"
             for pool in pools {
                 let nodes = "\(pool.count) node\(pool.count == 1 ? "" : "s")"
