@@ -17,6 +17,16 @@ the environment:
                                       in the container status, where `nbgitops results`
                                       and the Argo CD health check read it)
   NBG_IMAGE                 optional  the image reference the pod runs (for the verdict)
+  NBG_RESULTS_DIR           optional  a mounted results claim: report.json, verdict.json and
+                                      the executed notebook.ipynb are saved below
+                                      <NBG_RESULTS_NAME>/<hash of NBG_JOB_NAME>/
+  NBG_RESULTS_S3_URL        optional  instead, an S3 bucket URL (path-style, with prefix);
+                                      NBG_RESULTS_S3_REGION, and NBG_RESULTS_S3_CREDENTIALS, the
+                                      folder of the Secret's AWS_ACCESS_KEY_ID and
+                                      AWS_SECRET_ACCESS_KEY files (AWS Signature Version 4)
+  NBG_RESULTS_LOCATION      optional  how the store is named in the verdict (pvc://…, s3://…)
+  NBG_RESULTS_NAME, NBG_JOB_NAME      the spec's name and the Job's (its last segment is the
+                                      content hash)
   NBG_SKIP_EXECUTION        optional  "1": do not run papermill; validate/compare the
                                       existing NBG_OUTPUT_NOTEBOOK (debugging and tests)
 
@@ -34,6 +44,8 @@ function over notebooks as plain dicts, so it can be unit-tested without papermi
 import ast
 import difflib
 import fnmatch
+import hashlib
+import hmac
 import importlib
 import json
 import math
@@ -43,6 +55,9 @@ import site
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the notebook raised (execution error)
@@ -1134,6 +1149,175 @@ def encode_verdict(verdict, limit=TERMINATION_MESSAGE_LIMIT):
     return encode(shortened)
 
 
+# --------------------------------------------------------------------------------------
+# The results store (a claim or an S3-compatible bucket)
+# --------------------------------------------------------------------------------------
+
+class ResultsError(Exception):
+    """The results could not be saved; the verdict says so, the exit status is unchanged."""
+
+
+def results_folder(env):
+    """`<spec name>/<content hash>` of this run: the hash is the Job name's last `-` segment
+    (NBG_JOB_NAME, from the pod's batch.kubernetes.io/job-name label)."""
+    name = env.get("NBG_RESULTS_NAME", "")
+    job = env.get("NBG_JOB_NAME", "")
+    content_hash = job.rsplit("-", 1)[-1] if "-" in job else ""
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", name) or not re.fullmatch(r"[0-9a-f]{8,64}", content_hash):
+        raise ResultsError(f"cannot name the results folder from NBG_RESULTS_NAME={name!r} and NBG_JOB_NAME={job!r}")
+    return f"{name}/{content_hash}"
+
+
+def results_files(report, verdict, output_notebook):
+    """(file name, bytes) saved for a run: the verdict in full (not shortened), the full report
+    and, when papermill wrote it, the executed notebook. Sorted, so uploads are in one order."""
+    files = [
+        ("report.json", (json.dumps(report, indent=1, sort_keys=True, default=str) + "\n").encode("utf-8")),
+        ("verdict.json", (json.dumps(verdict, indent=1, sort_keys=True) + "\n").encode("utf-8")),
+    ]
+    if output_notebook and os.path.isfile(output_notebook):
+        with open(output_notebook, "rb") as f:
+            files.append(("notebook.ipynb", f.read()))
+    return sorted(files)
+
+
+DIRECTORY_MODE = 0o2775  # group-writable, setgid: the next run may have another UID (seed 001)
+FILE_MODE = 0o664
+
+
+def save_to_directory(root, folder, files):
+    """Writes `files` below `root/folder`, each through a temporary file renamed into place (a
+    reader never sees half a file). Folders are group-writable with setgid and files group-
+    and world-readable, set explicitly whatever the umask: the next run, or the person reading
+    the claim, may be another UID of the same fsGroup."""
+    if not os.path.isdir(root):
+        raise ResultsError(f"the results folder {root} does not exist (is the claim mounted?)")
+    path = root
+    for part in folder.split("/"):
+        path = os.path.join(path, part)
+        try:
+            os.mkdir(path)
+            os.chmod(path, DIRECTORY_MODE)
+        except FileExistsError:
+            pass
+        except OSError as e:
+            raise ResultsError(f"cannot create {path}: {e.strerror}") from e
+    for name, data in files:
+        target = os.path.join(path, name)
+        temporary = f"{target}.tmp-{os.getpid()}"
+        try:
+            with open(temporary, "wb") as f:
+                f.write(data)
+            os.chmod(temporary, FILE_MODE)
+            os.replace(temporary, target)
+        except OSError as e:
+            raise ResultsError(f"cannot write {target}: {e.strerror}") from e
+    return path
+
+
+def _sha256_hex(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sign(key, text):
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
+
+
+def s3_put_request(url, region, credentials, data, content_type, now):
+    """The method, URL and headers of an AWS Signature Version 4 signed PUT of `data` to `url`
+    (path-style: https://host/bucket/key), as the S3 API documents it ("Authenticating
+    Requests: Using the Authorization Header"): the payload's SHA-256 is signed and sent in
+    x-amz-content-sha256. `now` is a UTC time.struct_time, so the signature is testable."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("https", "http") or not parsed.netloc:
+        raise ResultsError(f"NBG_RESULTS_S3_URL is not an http(s) URL: {url!r}")
+    amz_date = time.strftime("%Y%m%dT%H%M%SZ", now)
+    day = amz_date[:8]
+    # Each path segment URI-encoded once (S3 does not double-encode), '/' kept.
+    canonical_path = "/".join(urllib.parse.quote(urllib.parse.unquote(p), safe="-_.~") for p in parsed.path.split("/"))
+    payload_hash = _sha256_hex(data)
+    headers = {
+        "content-type": content_type,
+        "host": parsed.netloc,
+        "x-amz-content-sha256": payload_hash,
+        "x-amz-date": amz_date,
+    }
+    if credentials.get("AWS_SESSION_TOKEN"):
+        headers["x-amz-security-token"] = credentials["AWS_SESSION_TOKEN"]
+    signed = sorted(headers)
+    canonical_request = "\n".join([
+        "PUT", canonical_path, "",
+        "".join(f"{k}:{headers[k].strip()}\n" for k in signed),
+        ";".join(signed), payload_hash,
+    ])
+    scope = f"{day}/{region}/s3/aws4_request"
+    string_to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, _sha256_hex(canonical_request.encode("utf-8"))])
+    key = _sign(("AWS4" + credentials["AWS_SECRET_ACCESS_KEY"]).encode("utf-8"), day)
+    for part in (region, "s3", "aws4_request"):
+        key = _sign(key, part)
+    signature = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    headers["authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={credentials['AWS_ACCESS_KEY_ID']}/{scope}, "
+        f"SignedHeaders={';'.join(signed)}, Signature={signature}")
+    return "PUT", urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, canonical_path, "", "")), headers
+
+
+def read_s3_credentials(folder):
+    """The access key from the mounted Secret's files (never from the environment)."""
+    credentials = {}
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        try:
+            with open(os.path.join(folder, key), encoding="utf-8") as f:
+                credentials[key] = f.read().strip()
+        except OSError:
+            pass
+    missing = [k for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not credentials.get(k)]
+    if missing:
+        raise ResultsError(f"the results bucket's Secret has no {' or '.join(missing)} in {folder}")
+    return credentials
+
+
+CONTENT_TYPES = {".json": "application/json", ".ipynb": "application/x-ipynb+json"}
+
+
+def save_to_bucket(base_url, region, credentials, folder, files, opener=None, now=None):
+    """PUTs each file to `base_url/folder/name`; raises ResultsError on the first failure."""
+    opener = opener or urllib.request.urlopen
+    for name, data in files:
+        url = f"{base_url.rstrip('/')}/{folder}/{name}"
+        content_type = CONTENT_TYPES.get(os.path.splitext(name)[1], "application/octet-stream")
+        method, signed_url, headers = s3_put_request(
+            url, region, credentials, data, content_type, now or time.gmtime())
+        request = urllib.request.Request(signed_url, data=data, method=method, headers=headers)
+        try:
+            with opener(request, timeout=120) as response:
+                if not 200 <= response.status < 300:
+                    raise ResultsError(f"PUT {signed_url}: HTTP {response.status}")
+        except urllib.error.HTTPError as e:
+            raise ResultsError(f"PUT {signed_url}: HTTP {e.code} {_first_line(e.read().decode('utf-8', 'replace'), 200)}") from e
+        except (urllib.error.URLError, OSError) as e:
+            raise ResultsError(f"PUT {signed_url}: {getattr(e, 'reason', e)}") from e
+
+
+def save_results(env, report, verdict):
+    """Saves the run's files to the store the environment names, if any. Returns the location
+    (`pvc://claim/path/<spec>/<hash>/`), or raises ResultsError."""
+    directory = env.get("NBG_RESULTS_DIR")
+    bucket_url = env.get("NBG_RESULTS_S3_URL")
+    if not directory and not bucket_url:
+        return None
+    folder = results_folder(env)
+    location = f"{env.get('NBG_RESULTS_LOCATION', directory or bucket_url).rstrip('/')}/{folder}/"
+    verdict = dict(verdict, results=location)
+    files = results_files(report, verdict, env.get("NBG_OUTPUT_NOTEBOOK"))
+    if directory:
+        save_to_directory(directory, folder, files)
+    else:
+        credentials = read_s3_credentials(env.get("NBG_RESULTS_S3_CREDENTIALS", ""))
+        save_to_bucket(bucket_url, env.get("NBG_RESULTS_S3_REGION") or "us-east-1", credentials, folder, files)
+    return location
+
+
 def main(env=None):
     env = os.environ if env is None else env
     started = time.monotonic()
@@ -1142,11 +1326,21 @@ def main(env=None):
     except ConfigError as e:
         print(f"validate-notebook: error: {e}", file=sys.stderr)
         status, report = EXIT_CONFIG, {"passed": False, "error": str(e)}
+    verdict = verdict_of(status, report, env, time.monotonic() - started)
+    try:
+        location = save_results(env, report, verdict)
+        if location:
+            verdict["results"] = location
+            print(f"results: saved to {location}")
+    except ResultsError as e:
+        # The verdict stands: a store outage is not a notebook failure, but it is never silent.
+        verdict["resultsError"] = _first_line(str(e), 300)
+        print(f"validate-notebook: warning: results not saved: {e}", file=sys.stderr)
     termination_log = env.get("NBG_TERMINATION_LOG")
     if termination_log:
         try:
             with open(termination_log, "wb") as f:
-                f.write(encode_verdict(verdict_of(status, report, env, time.monotonic() - started)))
+                f.write(encode_verdict(verdict))
         except OSError as e:
             print(f"validate-notebook: warning: cannot write {termination_log}: {e.strerror}", file=sys.stderr)
     report_file = env.get("NBG_REPORT_FILE")

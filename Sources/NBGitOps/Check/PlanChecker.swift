@@ -26,6 +26,7 @@ public enum PlanRules {
         SecretReferenceRules.unprovidedSecrets,
         JobSpecRules.reservedEnvironment,
         JobSpecRules.namespaceUnmapped,
+        ResultsStoreRules.unusable,
         PlatformRules.secrets,
         StorageRules.concurrentMounts,
         StorageRules.mixedAccess,

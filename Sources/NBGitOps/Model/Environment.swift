@@ -24,6 +24,8 @@ public struct Environment: Sendable {
     public var models = ModelSettings()
     /// The cluster's node pools (`cluster.nodePools`); empty = schedulability not checked.
     public var nodePools: Traced<[NodePool]> = .byDefault([], "no node pools declared")
+    /// Where validation Jobs save the executed notebook and the full report (`results`).
+    public var results = ResultsSettings()
 
     public init(
         name: String, overlays: [OverlayReference], platform: Traced<Platform>, storage: StorageSettings,

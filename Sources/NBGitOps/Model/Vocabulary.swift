@@ -48,6 +48,8 @@ public enum AnnotationKey {
     public static let platforms = "nbgitops.dev/platforms"
     /// On a passed-through workload: the claims (and paths) it writes.
     public static let writes = "nbgitops.dev/writes"
+    /// On a spec document: where its validation Job saves its results (`ResultsAnnotation`).
+    public static let results = "nbgitops.dev/results"
     /// On an ImageStream: the tag its Argo CD health waits for.
     public static let awaitTag = "nbgitops.dev/await-tag"
 }

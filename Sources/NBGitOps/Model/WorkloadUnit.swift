@@ -77,13 +77,28 @@ extension NotebookValidationJob {
     /// The key of its one unit (`WorkloadUnit.key`).
     var unitKey: String { WorkloadUnit.key(specKind: SpecDecoder.jobKind, name: name.value, namespace: namespace?.value) }
 
-    /// The one pod a validation job runs.
-    public var workloadUnits: [WorkloadUnit] {
-        let claims = podConfig.volumes.compactMap { volume -> Located<String>? in
+    /// The one pod a validation job runs (its spec's claims only: `workloadUnits(in:)` adds the
+    /// environment's results claim).
+    public var workloadUnits: [WorkloadUnit] { units(claims: specClaims) }
+
+    /// The one pod a validation job runs in `environment`: with the results claim, located where
+    /// the store is named (the overlay line or the spec's annotation).
+    public func workloadUnits(in environment: Environment) -> [WorkloadUnit] {
+        guard let store = resultsStore(in: environment),
+            let claim = store.value.claim(at: store.origin, fallback: name.location)
+        else { return workloadUnits }
+        return units(claims: specClaims + [claim])
+    }
+
+    var specClaims: [Located<String>] {
+        podConfig.volumes.compactMap { volume -> Located<String>? in
             guard case .persistentVolumeClaim(let claim, _) = volume.source else { return nil }
             return claim
         }
-        return [
+    }
+
+    func units(claims: [Located<String>]) -> [WorkloadUnit] {
+        [
             WorkloadUnit(
                 specKind: SpecDecoder.jobKind, specName: name, namespace: namespace,
                 serviceAccount: podConfig.serviceAccountName,

@@ -249,6 +249,17 @@ enum FieldProvenance {
                 job, "spec.modelValidation",
                 rule: "a projected ServiceAccount token, mounted in the validation container only (no automount)",
                 absent: "model validation")
+        case .results(let origin):
+            let field: String
+            if case .spec = origin {
+                field = "metadata.annotations" + SourceMap.component(AnnotationKey.results)
+            } else {
+                field = "results"
+            }
+            return FieldOrigin(
+                origin, field: field,
+                rule: "the results store: the executed notebook, report and verdict under <spec name>/<content hash>/, "
+                    + "from the validation container only")
         }
     }
 

@@ -5,7 +5,9 @@ enum NotebookValidationPlanner {
     /// The kind's entry in `KindPlanners.all`.
     static let planner = KindPlanner(
         kind: SpecDecoder.jobKind,
-        units: { specs, context in select(specs, context: context).flatMap(\.workloadUnits) },
+        units: { specs, context in
+            select(specs, context: context).flatMap { $0.workloadUnits(in: context.environment) }
+        },
         plan: { specs, access, resources, context in
             plan(
                 jobs: select(specs, context: context), access: access, scripts: resources.scripts,

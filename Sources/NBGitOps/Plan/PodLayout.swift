@@ -93,10 +93,21 @@ public enum PodLayout {
         name: "nbgitops-api-access", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true,
         purpose: "the ServiceAccount token, cluster CA and namespace for calls to the cluster API")
 
+    /// A results claim (`results.claim`, `pvc://` annotation), mounted read-write into the
+    /// validation container only; `validate-notebook.py` writes below `<spec>/<hash>/`.
+    public static let resultsClaim = ReservedVolume(
+        name: "nbgitops-results", mountPath: "/workspace/results", readOnly: false,
+        purpose: "the results claim: executed notebooks, reports and verdicts")
+    /// The S3 credentials of a results bucket (keys `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`)
+    /// as files in the validation container only, never environment variables.
+    public static let resultsCredentials = ReservedVolume(
+        name: "nbgitops-results-s3", mountPath: "/etc/nbgitops/results-s3", readOnly: true,
+        purpose: "the access key of the results bucket")
+
     /// Every volume nbgitops may add, in the order they appear in a pod spec.
     public static let reservedVolumes: [ReservedVolume] = [
         workspace, home, tmp, scripts, gitCredentials, goldenCredentials, gitHTTPSCredentials,
-        goldenHTTPSCredentials, passwd, apiAccess,
+        goldenHTTPSCredentials, passwd, apiAccess, resultsClaim, resultsCredentials,
     ]
 
     /// The file `git-passwd` writes into `passwd` and the clone containers mount over /etc/passwd.
@@ -161,6 +172,12 @@ public enum PodLayout {
         ReservedPath(path: "/etc/passwd", volume: passwd.name, allowsNestedMounts: false, purpose: passwd.purpose),
         ReservedPath(
             path: apiAccess.mountPath, volume: apiAccess.name, allowsNestedMounts: false, purpose: apiAccess.purpose),
+        ReservedPath(
+            path: resultsClaim.mountPath, volume: resultsClaim.name, allowsNestedMounts: false,
+            purpose: resultsClaim.purpose),
+        ReservedPath(
+            path: resultsCredentials.mountPath, volume: resultsCredentials.name, allowsNestedMounts: false,
+            purpose: resultsCredentials.purpose),
     ]
 
     /// The reserved path a user volume mount at `mountPath` collides with, if any: the same
@@ -212,6 +229,15 @@ public enum PodLayout {
         "NBG_REPORT_FILE",
         "NBG_TERMINATION_LOG",
         "NBG_IMAGE",
+        // The results store (ResultsStore): where, under which name, and the Job's own name
+        // (the downward API's job-name label, whose hash suffix names the folder).
+        "NBG_RESULTS_DIR",
+        "NBG_RESULTS_S3_URL",
+        "NBG_RESULTS_S3_REGION",
+        "NBG_RESULTS_S3_CREDENTIALS",
+        "NBG_RESULTS_LOCATION",
+        "NBG_RESULTS_NAME",
+        "NBG_JOB_NAME",
         // Read by validate-notebook.py but deliberately not set: the notebook's own kernelspec
         // and no per-cell limit (the Job's activeDeadlineSeconds bounds the run). Reserved so
         // that a future nbgitops can set them without breaking specs.

@@ -34,6 +34,8 @@ enum ValidationJobPlanner {
         case gitCredentials(golden: Bool)
         /// The projected API token of a job that calls the cluster API.
         case apiAccess
+        /// The results store (`ResultsStore`), named at this origin.
+        case results(Origin)
     }
 
     /// What the validate container runs.
@@ -211,6 +213,28 @@ enum ValidationJobPlanner {
             volumes.append(apiAccessVolume())
             volumeSources.append(.apiAccess)
         }
+        let results = job.resultsStore(in: context.environment)
+        var resultsMounts: [PodLayout.ReservedVolume] = []
+        if let results {
+            switch results.value {
+            case .claim(let claim, _):
+                volumes.append([
+                    "name": .string(PodLayout.resultsClaim.name),
+                    "persistentVolumeClaim": ["claimName": .string(claim)],
+                ])
+                resultsMounts.append(PodLayout.resultsClaim)
+            case .s3(let bucket):
+                volumes.append([
+                    "name": .string(PodLayout.resultsCredentials.name),
+                    "secret": [
+                        "secretName": .string(bucket.credentialsSecret), "defaultMode": 0o400,
+                        "items": .list(S3Bucket.secretKeys.map { ["key": .string($0), "path": .string($0)] }),
+                    ],
+                ])
+                resultsMounts.append(PodLayout.resultsCredentials)
+            }
+            volumeSources.append(.results(results.origin))
+        }
         volumes += pod.volumes.map(\.manifest)
         volumeSources += pod.volumes.indices.map { .spec($0) }
         let specImage = pod.containerImage.value
@@ -219,12 +243,14 @@ enum ValidationJobPlanner {
         var defaultedResources: [String: Traced<String>] = [:]
         let resources = withDefaults(
             placement.resources, context.environment.defaults, defaulted: &defaultedResources)
-        let environment = validateEnvironment(job: job, image: image)
+        let environment = validateEnvironment(job: job, image: image, results: results)
         let ownMounts =
             [PodLayout.workspace, PodLayout.home, PodLayout.tmp, PodLayout.scripts]
-            + (access.needsAPI ? [PodLayout.apiAccess] : [])
+            + (access.needsAPI ? [PodLayout.apiAccess] : []) + resultsMounts
         let mountSources: [EntrySource] =
-            ownMounts.map { .own($0.name) } + pod.volumeMounts.indices.map { .spec($0) }
+            ownMounts.map { volume in
+                resultsMounts.contains(volume) ? results.map { .results($0.origin) } ?? .own(volume.name) : .own(volume.name)
+            } + pod.volumeMounts.indices.map { .spec($0) }
 
         let validate = ManifestNode.object([
             ("name", .string(PodLayout.validateContainerName)),
@@ -272,9 +298,9 @@ enum ValidationJobPlanner {
 
     /// nbgitops' variables first, then the user's (a user name equal to a reserved one is an
     /// error and is dropped, so the list stays unique as server-side apply requires).
-    static func validateEnvironment(job: NotebookValidationJob, image: String) -> [(
-        variable: ManifestNode, source: EntrySource
-    )] {
+    static func validateEnvironment(
+        job: NotebookValidationJob, image: String, results: Traced<ResultsStore>? = nil
+    ) -> [(variable: ManifestNode, source: EntrySource)] {
         let notebookFile = job.notebook.path.value.split(separator: "/").last.map(String.init) ?? "notebook.ipynb"
         var own: [(String, String)] = [
             ("NBG_NOTEBOOK", PodLayout.checkoutDirectory + "/" + job.notebook.path.value),
@@ -292,6 +318,35 @@ enum ValidationJobPlanner {
         own += PodLayout.homeEnvironment
 
         var result = own.map { (variable: env($0.0, $0.1), source: EntrySource.own($0.0)) }
+        if let results {
+            var store: [(String, String)] = []
+            switch results.value {
+            case .claim(_, let path):
+                store.append(("NBG_RESULTS_DIR", PodLayout.resultsClaim.mountPath + (path.isEmpty ? "" : "/" + path)))
+            case .s3(let bucket):
+                let key = bucket.prefix.isEmpty ? "" : "/" + bucket.prefix
+                store.append(("NBG_RESULTS_S3_URL", bucket.endpoint + "/" + bucket.bucket + key))
+                store.append(("NBG_RESULTS_S3_REGION", bucket.region))
+                store.append(("NBG_RESULTS_S3_CREDENTIALS", PodLayout.resultsCredentials.mountPath))
+            }
+            store.append(("NBG_RESULTS_LOCATION", results.value.location))
+            store.append(("NBG_RESULTS_NAME", job.name.value))
+            result += store.map { (variable: env($0.0, $0.1), source: EntrySource.results(results.origin)) }
+            // The Job's name (with its content hash) is known only once it exists: the Job
+            // controller labels its pods with it (kubernetes pkg/apis/batch/types.go, JobNameLabel).
+            result.append(
+                (
+                    variable: [
+                        "name": "NBG_JOB_NAME",
+                        "valueFrom": [
+                            "fieldRef": [
+                                "apiVersion": "v1", "fieldPath": "metadata.labels['batch.kubernetes.io/job-name']",
+                            ]
+                        ],
+                    ],
+                    source: .results(results.origin)
+                ))
+        }
         for (index, variable) in job.podConfig.env.enumerated() {
             let name = variable["name"]?.stringValue ?? ""
             // A reserved name is the Check stage's error (NBG133, JobSpecRules.reservedEnvironment).

@@ -162,6 +162,13 @@ public enum EnvironmentResolver {
             }
         }
         resolved.models = models
+        resolved.results = ResultsSettings(
+            claim: stack.optionalString("results.claim", why: ResultsSettings.unsetReason),
+            path: stack.optionalString("results.path", why: "the store's root"),
+            s3Bucket: stack.optionalString("results.s3.bucket", why: ResultsSettings.unsetReason),
+            s3Endpoint: stack.optionalString("results.s3.endpoint", why: "AWS S3 of the region"),
+            s3Region: stack.optionalString("results.s3.region", why: S3Bucket.defaultRegion),
+            s3CredentialsSecret: stack.optionalString("results.s3.credentialsSecret", why: "no credentials named"))
         resolved.nodePools = stack.list("cluster.nodePools", why: "no node pools declared") { node in
             guard let name = node["name"]?.stringValue, case .int(let count)? = node["count"] else { return nil }
             var labels: [String: String] = [:]

@@ -148,6 +148,8 @@ enum ResultsText {
             if let reason = verdict.reason { encoded["reason"] = reason }
             if let commit = verdict.commit { encoded["commit"] = commit }
             if let duration = verdict.durationSeconds { encoded["durationSeconds"] = duration }
+            if let saved = verdict.results { encoded["results"] = saved }
+            if let error = verdict.resultsError { encoded["resultsError"] = error }
             if let comparison = verdict.comparison {
                 encoded["comparison"] = [
                     "total": comparison.total, "matched": comparison.matched, "mismatched": comparison.mismatched,

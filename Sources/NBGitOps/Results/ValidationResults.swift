@@ -91,6 +91,10 @@ public struct ValidationVerdict: Sendable, Equatable {
     public var image: String?
     /// How many entries the 4096-byte limit left out.
     public var truncated: Int
+    /// Where the executed notebook and full report were saved (`pvc://…/<spec>/<hash>/`,
+    /// `s3://…`), or why they were not (`ResultsStore`).
+    public var results: String? = nil
+    public var resultsError: String? = nil
 
     /// Decodes a termination message; nil when it is not a version-1 verdict (an older
     /// script, or the kubelet's fallback to the log tail).
@@ -112,7 +116,8 @@ public struct ValidationVerdict: Sendable, Equatable {
             verdict: verdict, reason: object["reason"] as? String, message: object["message"] as? String,
             failedCells: cells, comparison: comparison, durationSeconds: object["durationSeconds"] as? Int,
             commit: object["commit"] as? String, image: object["image"] as? String,
-            truncated: object["truncated"] as? Int ?? 0)
+            truncated: object["truncated"] as? Int ?? 0, results: object["results"] as? String,
+            resultsError: object["resultsError"] as? String)
     }
 }
 
@@ -317,6 +322,8 @@ public enum ValidationResults {
         if let commit = verdict.commit { facts.append("commit \(commit.prefix(12))") }
         if let duration = verdict.durationSeconds { facts.append("\(duration) s") }
         if !facts.isEmpty { lines.append(facts.joined(separator: ", ")) }
+        if let saved = verdict.results { lines.append("notebook and report: \(saved)") }
+        if let error = verdict.resultsError { lines.append("results not saved: \(error)") }
         return lines
     }
 

@@ -44,7 +44,9 @@ final class ResultsCommandTests: XCTestCase {
         XCTAssertTrue(lines.first?.contains(" 1 failed, ") == true, run.stdout)
         let failed = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("  FAILED     churn-model-regression (Job ") })
         XCTAssertEqual(lines[failed + 1], "             golden comparison: 10 of 12 cells matched; mismatched: cell 7, 9")
-        XCTAssertEqual(lines[failed + 3], "             spec: examples/specs/02-private-golden.yaml:6:9")
+        XCTAssertEqual(
+            lines[failed + 3], "             notebook and report: s3://nb-results/ci/churn-model-regression/b0e68fd2/")
+        XCTAssertEqual(lines[failed + 4], "             spec: examples/specs/02-private-golden.yaml:6:9")
 
         let passing = try IntegrationCLI.run(
             ["results", "--env", Self.environment, "--from", try write(dump("passed"), in: folder), "--format", "junit"],

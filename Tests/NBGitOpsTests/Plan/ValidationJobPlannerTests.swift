@@ -338,7 +338,11 @@ final class ValidationJobPlannerTests: XCTestCase {
         }
         XCTAssertEqual(
             seen,
-            Set(PodLayout.reservedVolumes.map(\.name)).subtracting(["nbgitops-golden-credentials", "nbgitops-golden-https"]))
+            // The example names no results store (ResultsStoreTests checks those two volumes).
+            Set(PodLayout.reservedVolumes.map(\.name)).subtracting([
+                "nbgitops-golden-credentials", "nbgitops-golden-https", PodLayout.resultsClaim.name,
+                PodLayout.resultsCredentials.name,
+            ]))
     }
 
     func testReservedPathCollisions() {

@@ -84,7 +84,8 @@ final class ResultsTests: XCTestCase {
             "environment 'openshift-gpu': 1 validation Job: 1 failed\n"
                 + "  FAILED     churn-model-regression (Job notebook-validation-gpu/churn-model-regression-b0e68fd2)\n"
                 + "             golden comparison: 10 of 12 cells matched; mismatched: cell 7, 9\n"
-                + "             commit 4b825dc642cb, 201 s\n" + Self.spec)
+                + "             commit 4b825dc642cb, 201 s\n"
+                + "             notebook and report: s3://nb-results/ci/churn-model-regression/b0e68fd2/\n" + Self.spec)
         XCTAssertTrue(ValidationResults.anyFailed(results))
         XCTAssertEqual(results.first?.verdict?.reason, "comparison")
     }
@@ -151,7 +152,7 @@ final class ResultsTests: XCTestCase {
 
             | | Notebook | Status | Details | Spec |
             |---|---|---|---|---|
-            | ❌ | `churn-model-regression` (`churn-model-regression-b0e68fd2`) | failed | golden comparison: 10 of 12 cells matched; mismatched: cell 7, 9<br>commit 4b825dc642cb, 201 s | `examples/specs/02-private-golden.yaml:6:9` |
+            | ❌ | `churn-model-regression` (`churn-model-regression-b0e68fd2`) | failed | golden comparison: 10 of 12 cells matched; mismatched: cell 7, 9<br>commit 4b825dc642cb, 201 s<br>notebook and report: s3://nb-results/ci/churn-model-regression/b0e68fd2/ | `examples/specs/02-private-golden.yaml:6:9` |
             | ➖ | `churn-model-regression` (`churn-model-regression-e09a6861`) | superseded | superseded: its content hash is not the rendered one (it was passed); the delivery tool prunes it | `examples/specs/02-private-golden.yaml:6:9` |
 
             """)
@@ -168,6 +169,7 @@ final class ResultsTests: XCTestCase {
                 <testcase classname="openshift-gpu.notebook-validation-gpu" name="churn-model-regression" time="201">
                   <failure message="golden comparison: 10 of 12 cells matched; mismatched: cell 7, 9" type="comparison">golden comparison: 10 of 12 cells matched; mismatched: cell 7, 9
             commit 4b825dc642cb, 201 s
+            notebook and report: s3://nb-results/ci/churn-model-regression/b0e68fd2/
             spec: examples/specs/02-private-golden.yaml:6:9</failure>
                 </testcase>
                 <testcase classname="openshift-gpu.notebook-validation-gpu" name="churn-model-regression">
@@ -204,6 +206,10 @@ final class ResultsTests: XCTestCase {
         XCTAssertNil(ValidationVerdict.decode("Executing notebook with kernel: python3"))
         XCTAssertNil(ValidationVerdict.decode("{\"verdict\":\"passed\"}"), "no version")
         XCTAssertEqual(ValidationVerdict.decode("{\"v\":1,\"verdict\":\"failed\",\"truncated\":3}")?.truncated, 3)
+        let unsaved = ValidationVerdict.decode("{\"resultsError\":\"PUT https://s3/b/k: HTTP 403\",\"v\":1,\"verdict\":\"passed\"}")
+        XCTAssertEqual(
+            ValidationResults.verdictLines(unsaved), ["results not saved: PUT https://s3/b/k: HTTP 403"],
+            "a store outage is shown, not hidden")
     }
 
     /// The spec line comes from the spec files (the manifests carry none), by the spec's name.

@@ -37,6 +37,12 @@ enum StorageRules {
             for volume in job.podConfig.volumes {
                 if case .persistentVolumeClaim(let claim, _) = volume.source, claim.value == use.claim { return claim.location }
             }
+            // The results claim: where the store is named (the overlay line or the annotation).
+            if let store = job.resultsStore(in: context.environment),
+                let claim = store.value.claim(at: store.origin, fallback: job.name.location), claim.value == use.claim
+            {
+                return claim.location
+            }
         }
         return context.location(of: use.object, path: use.path)
     }
@@ -133,7 +139,7 @@ enum StorageRules {
         // Only the jobs planned in this environment (a job may target one platform).
         for job in context.plannedJobs {
             let namespace = naming.target(of: job.namespace).value
-            for claim in job.workloadUnits.flatMap(\.claims) {
+            for claim in job.workloadUnits(in: context.environment).flatMap(\.claims) {
                 if declared.contains(NamespacedName(namespace: namespace, name: claim.value))
                     || existing.contains(claim.value) || storage.manageAllClaims.value
                 {
