@@ -46,6 +46,13 @@ public enum PodLayout {
             self.allowsNestedMounts = allowsNestedMounts
             self.purpose = purpose
         }
+
+        /// The mount point of a reserved volume, for its own purpose.
+        public init(mountOf volume: ReservedVolume, allowsNestedMounts: Bool) {
+            self.init(
+                path: volume.mountPath, volume: volume.name, allowsNestedMounts: allowsNestedMounts,
+                purpose: volume.purpose)
+        }
     }
 
     // MARK: Volumes
@@ -142,8 +149,7 @@ public enum PodLayout {
     /// Every path nbgitops owns. A user mount path equal to any of these, or below one that
     /// does not allow nested mounts, is a collision (see `collision(forMountPath:)`).
     public static let reservedPaths: [ReservedPath] = [
-        ReservedPath(
-            path: workspace.mountPath, volume: workspace.name, allowsNestedMounts: true, purpose: workspace.purpose),
+        ReservedPath(mountOf: workspace, allowsNestedMounts: true),
         ReservedPath(
             path: checkoutDirectory, volume: workspace.name, allowsNestedMounts: false, purpose: "the notebook checkout"
         ),
@@ -152,32 +158,18 @@ public enum PodLayout {
             purpose: "the golden notebook checkout"),
         ReservedPath(
             path: outputDirectory, volume: workspace.name, allowsNestedMounts: true, purpose: "the executed notebook"),
-        ReservedPath(path: home.mountPath, volume: home.name, allowsNestedMounts: true, purpose: home.purpose),
-        ReservedPath(path: tmp.mountPath, volume: tmp.name, allowsNestedMounts: true, purpose: tmp.purpose),
-        ReservedPath(
-            path: scripts.mountPath, volume: scripts.name, allowsNestedMounts: false, purpose: scripts.purpose),
-        ReservedPath(
-            path: gitCredentials.mountPath, volume: gitCredentials.name, allowsNestedMounts: false,
-            purpose: gitCredentials.purpose),
-        ReservedPath(
-            path: goldenCredentials.mountPath, volume: goldenCredentials.name, allowsNestedMounts: false,
-            purpose: goldenCredentials.purpose),
-        ReservedPath(
-            path: gitHTTPSCredentials.mountPath, volume: gitHTTPSCredentials.name, allowsNestedMounts: false,
-            purpose: gitHTTPSCredentials.purpose),
-        ReservedPath(
-            path: goldenHTTPSCredentials.mountPath, volume: goldenHTTPSCredentials.name, allowsNestedMounts: false,
-            purpose: goldenHTTPSCredentials.purpose),
-        ReservedPath(path: passwd.mountPath, volume: passwd.name, allowsNestedMounts: false, purpose: passwd.purpose),
+        ReservedPath(mountOf: home, allowsNestedMounts: true),
+        ReservedPath(mountOf: tmp, allowsNestedMounts: true),
+        ReservedPath(mountOf: scripts, allowsNestedMounts: false),
+        ReservedPath(mountOf: gitCredentials, allowsNestedMounts: false),
+        ReservedPath(mountOf: goldenCredentials, allowsNestedMounts: false),
+        ReservedPath(mountOf: gitHTTPSCredentials, allowsNestedMounts: false),
+        ReservedPath(mountOf: goldenHTTPSCredentials, allowsNestedMounts: false),
+        ReservedPath(mountOf: passwd, allowsNestedMounts: false),
         ReservedPath(path: "/etc/passwd", volume: passwd.name, allowsNestedMounts: false, purpose: passwd.purpose),
-        ReservedPath(
-            path: apiAccess.mountPath, volume: apiAccess.name, allowsNestedMounts: false, purpose: apiAccess.purpose),
-        ReservedPath(
-            path: resultsClaim.mountPath, volume: resultsClaim.name, allowsNestedMounts: false,
-            purpose: resultsClaim.purpose),
-        ReservedPath(
-            path: resultsCredentials.mountPath, volume: resultsCredentials.name, allowsNestedMounts: false,
-            purpose: resultsCredentials.purpose),
+        ReservedPath(mountOf: apiAccess, allowsNestedMounts: false),
+        ReservedPath(mountOf: resultsClaim, allowsNestedMounts: false),
+        ReservedPath(mountOf: resultsCredentials, allowsNestedMounts: false),
     ]
 
     /// The reserved path a user volume mount at `mountPath` collides with, if any: the same

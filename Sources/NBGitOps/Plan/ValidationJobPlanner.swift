@@ -214,25 +214,9 @@ enum ValidationJobPlanner {
             volumeSources.append(.apiAccess)
         }
         let results = job.resultsStore(in: context.environment)
-        var resultsMounts: [PodLayout.ReservedVolume] = []
-        if let results {
-            switch results.value {
-            case .claim(let claim, _):
-                volumes.append([
-                    "name": .string(PodLayout.resultsClaim.name),
-                    "persistentVolumeClaim": ["claimName": .string(claim)],
-                ])
-                resultsMounts.append(PodLayout.resultsClaim)
-            case .s3(let bucket):
-                volumes.append([
-                    "name": .string(PodLayout.resultsCredentials.name),
-                    "secret": [
-                        "secretName": .string(bucket.credentialsSecret), "defaultMode": 0o400,
-                        "items": .list(S3Bucket.secretKeys.map { ["key": .string($0), "path": .string($0)] }),
-                    ],
-                ])
-                resultsMounts.append(PodLayout.resultsCredentials)
-            }
+        let resultsVolume = results.map { Self.resultsVolume(for: $0.value) }
+        if let results, let resultsVolume {
+            volumes.append(resultsVolume.volume)
             volumeSources.append(.results(results.origin))
         }
         volumes += pod.volumes.map(\.manifest)
@@ -244,13 +228,13 @@ enum ValidationJobPlanner {
         let resources = withDefaults(
             placement.resources, context.environment.defaults, defaulted: &defaultedResources)
         let environment = validateEnvironment(job: job, image: image, results: results)
-        let ownMounts =
+        let baseMounts =
             [PodLayout.workspace, PodLayout.home, PodLayout.tmp, PodLayout.scripts]
-            + (access.needsAPI ? [PodLayout.apiAccess] : []) + resultsMounts
+            + (access.needsAPI ? [PodLayout.apiAccess] : [])
+        let ownMounts = baseMounts + (resultsVolume.map { [$0.mount] } ?? [])
         let mountSources: [EntrySource] =
-            ownMounts.map { volume in
-                resultsMounts.contains(volume) ? results.map { .results($0.origin) } ?? .own(volume.name) : .own(volume.name)
-            } + pod.volumeMounts.indices.map { .spec($0) }
+            baseMounts.map { .own($0.name) } + (results.map { [.results($0.origin)] } ?? [])
+            + pod.volumeMounts.indices.map { .spec($0) }
 
         let validate = ManifestNode.object([
             ("name", .string(PodLayout.validateContainerName)),
@@ -294,6 +278,29 @@ enum ValidationJobPlanner {
             spec: spec, placement: placement, initContainers: roles, image: imageSource,
             defaultedResources: defaultedResources, env: environment.map(\.source), volumes: volumeSources,
             volumeMounts: mountSources)
+    }
+
+    /// The volume of a results store and the reserved mount it gets in the validate container:
+    /// the claim itself, or the bucket's credentials Secret as files (never env variables).
+    static func resultsVolume(for store: ResultsStore) -> (volume: ManifestNode, mount: PodLayout.ReservedVolume) {
+        switch store {
+        case .claim(let claim, _):
+            return (
+                ["name": .string(PodLayout.resultsClaim.name), "persistentVolumeClaim": ["claimName": .string(claim)]],
+                PodLayout.resultsClaim
+            )
+        case .s3(let bucket):
+            return (
+                [
+                    "name": .string(PodLayout.resultsCredentials.name),
+                    "secret": [
+                        "secretName": .string(bucket.credentialsSecret), "defaultMode": 0o400,
+                        "items": .list(S3Bucket.secretKeys.map { ["key": .string($0), "path": .string($0)] }),
+                    ],
+                ],
+                PodLayout.resultsCredentials
+            )
+        }
     }
 
     /// nbgitops' variables first, then the user's (a user name equal to a reserved one is an

@@ -33,16 +33,12 @@ enum StorageRules {
 
     /// Where a claim use was written: the job's `claimName` line for a validation Job.
     static func location(_ use: ClaimUse, context: RuleContext) -> SourceLocation? {
-        if let job = context.job(for: use.object) {
-            for volume in job.podConfig.volumes {
-                if case .persistentVolumeClaim(let claim, _) = volume.source, claim.value == use.claim { return claim.location }
-            }
-            // The results claim: where the store is named (the overlay line or the annotation).
-            if let store = job.resultsStore(in: context.environment),
-                let claim = store.value.claim(at: store.origin, fallback: job.name.location), claim.value == use.claim
-            {
-                return claim.location
-            }
+        // The job's claims as its unit locates them: the spec's claimName lines, then the results
+        // claim where the store is named (the overlay line or the annotation).
+        if let job = context.job(for: use.object),
+            let claim = job.workloadUnits(in: context.environment).flatMap(\.claims).first(where: { $0.value == use.claim })
+        {
+            return claim.location
         }
         return context.location(of: use.object, path: use.path)
     }
