@@ -13,7 +13,9 @@ struct ResultsCommand: ParsableCommand {
             dump of it, --from) and compares them with the rendered tree: each current Job is pending, \
             running, passed or failed (with the verdict its validate container wrote to its termination log: \
             failed cells, golden comparison, commit); a Job of the same spec with another content hash is \
-            superseded. Exit status: 0 when no current Job failed; 1 when one did (or on errors); 3 when \
+            superseded. Each Job names the commit that rendered it (from the tree's git history) and the \
+            revision its Argo CD Application or Flux Kustomization applied it from (their status history, \
+            read with kubectl too; left out when it cannot be read). Exit status: 0 when no current Job failed; 1 when one did (or on errors); 3 when \
             --wait timed out.
             """)
 
@@ -53,9 +55,13 @@ struct ResultsCommand: ParsableCommand {
         let names = prepared.input.environments.map(\.name.value)
         let sources = RenderedJob.specSources(prepared.input.specFiles)
         var rendered: [String: [RenderedJob]] = [:]
+        var histories: [String: RenderHistory] = [:]
+        var deliveries: [RenderedDelivery] = []
         for name in names {
-            rendered[name] = RenderedJob.load(
-                fromTree: prepared.outputRoot + "/" + name, sources: sources, diagnostics: diagnostics)
+            let tree = prepared.outputRoot + "/" + name
+            rendered[name] = RenderedJob.load(fromTree: tree, sources: sources, diagnostics: diagnostics)
+            histories[name] = RenderHistory.read(folder: tree)
+            deliveries += RenderedDelivery.load(fromTree: tree, diagnostics: diagnostics)
         }
         if diagnostics.hasErrors {
             DiagnosticPrinter.print(diagnostics)
@@ -68,7 +74,11 @@ struct ResultsCommand: ParsableCommand {
                 if let from {
                     return try ClusterSnapshot.decode(Data(contentsOf: URL(fileURLWithPath: from)))
                 }
-                return try reader.read(namespaces: namespaces)
+                var cluster = try reader.read(namespaces: namespaces)
+                let (states, notes) = reader.read(deliveries: deliveries)
+                cluster.deliveries = states
+                for note in notes { FileHandle.standardError.write(Data("nbgitops results: note: \(note)\n".utf8)) }
+                return cluster
             } catch {
                 FileHandle.standardError.write(Data("nbgitops results: \(from ?? "kubectl"): \(error)\n".utf8))
                 throw ExitStatus.diagnostics
@@ -77,7 +87,8 @@ struct ResultsCommand: ParsableCommand {
         func evaluate(_ cluster: ClusterSnapshot) -> [ValidationResult] {
             names.flatMap {
                 ValidationResults.evaluate(
-                    environment: $0, rendered: rendered[$0] ?? [], cluster: cluster, sources: sources)
+                    environment: $0, rendered: rendered[$0] ?? [], cluster: cluster, sources: sources,
+                    history: histories[$0] ?? .untracked)
             }
         }
         var results = evaluate(try snapshot())

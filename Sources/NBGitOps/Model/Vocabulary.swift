@@ -50,6 +50,9 @@ public enum AnnotationKey {
     public static let writes = "nbgitops.dev/writes"
     /// On a spec document: where its validation Job saves its results (`ResultsAnnotation`).
     public static let results = "nbgitops.dev/results"
+    /// On a validation Job (not its pod template): the spec file it was rendered from, as the
+    /// project names it (`nbgitops results` reports it for a Job whose spec is gone).
+    public static let specFile = "nbgitops.dev/spec-file"
     /// On an ImageStream: the tag its Argo CD health waits for.
     public static let awaitTag = "nbgitops.dev/await-tag"
 }

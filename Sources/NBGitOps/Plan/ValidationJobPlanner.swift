@@ -114,12 +114,16 @@ enum ValidationJobPlanner {
         // every environment (`nbgitops diff` pairs them), and `results` tells environments
         // sharing a cluster apart by it.
         labels[LabelKey.environment] = context.environment.name
-        // No spec file or line here: the output must not depend on how specs are split into
-        // files (the generated header names them); `nbgitops results` finds the spec by its
-        // name (`app.kubernetes.io/instance`).
+        // The spec file, on the Job only (like the generated header, which names it too): its
+        // pod template, and so the Job's name, must not depend on how specs are split into files
+        // or where they live; a moved spec re-annotates the Job (metadata is mutable) instead of
+        // re-running it. The pod reaches it through its `batch.kubernetes.io/job-name` label;
+        // `nbgitops results` finds the line by the spec's name (`app.kubernetes.io/instance`).
+        var annotations = job.annotations
+        annotations[AnnotationKey.specFile] = job.name.location.file
         let manifest = PlanMetadata.object(
             apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, labels: labels,
-            annotations: job.annotations, body: [("spec", spec)])
+            annotations: annotations, body: [("spec", spec)])
         guard context.recordsProvenance else {
             var object = PlannedObject(
                 apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, manifest: manifest,

@@ -25,37 +25,65 @@ public struct KubectlReader: Sendable {
         ]
     }
 
+    /// The arguments for one delivery object (`kubectl get applications.argoproj.io NAME …`).
+    public func arguments(delivery: RenderedDelivery) -> [String] {
+        (context.map { ["--context", $0] } ?? []) + [
+            "get", delivery.kind.resource, delivery.name, "--namespace", delivery.namespace, "--output", "json",
+        ]
+    }
+
     /// Every namespace's Jobs and pods, merged.
     public func read(namespaces: [String]) throws -> ClusterSnapshot {
         var snapshot = ClusterSnapshot(jobs: [], pods: [])
         for namespace in namespaces {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [executable] + arguments(namespace: namespace)
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            do {
-                try process.run()
-            } catch {
-                throw Failure(description: "cannot run \(executable): \(error.localizedDescription)")
-            }
-            // Read before waiting: a large List would otherwise fill the pipe and block kubectl.
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            let message = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                throw Failure(
-                    description:
-                        "\(executable) \(arguments(namespace: namespace).joined(separator: " ")) exited \(process.terminationStatus)\(text.isEmpty ? "" : ": " + text)"
-                )
-            }
-            let part = try ClusterSnapshot.decode(data)
+            let part = try ClusterSnapshot.decode(get(arguments(namespace: namespace)))
             snapshot.jobs += part.jobs
             snapshot.pods += part.pods
         }
         return snapshot
+    }
+
+    /// The status of each Application / Kustomization, for the revisions it applied. One that
+    /// cannot be read (not installed in this cluster, no permission: Argo CD may run in another
+    /// cluster) is left out with a note: revisions are context, not the verdict.
+    public func read(deliveries: [RenderedDelivery]) -> (states: [ClusterSnapshot.DeliveryState], notes: [String]) {
+        var states: [ClusterSnapshot.DeliveryState] = []
+        var notes: [String] = []
+        for delivery in deliveries {
+            do {
+                states += try ClusterSnapshot.decode(get(arguments(delivery: delivery))).deliveries
+            } catch {
+                notes.append("cannot read \(delivery.description), so no applied revisions from it: \(error)")
+            }
+        }
+        return (states, notes)
+    }
+
+    /// Runs kubectl with `arguments`; its standard output.
+    func get(_ arguments: [String]) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        do {
+            try process.run()
+        } catch {
+            throw Failure(description: "cannot run \(executable): \(error.localizedDescription)")
+        }
+        // Read before waiting: a large List would otherwise fill the pipe and block kubectl.
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw Failure(
+                description:
+                    "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)\(text.isEmpty ? "" : ": " + text)"
+            )
+        }
+        return data
     }
 }

@@ -41,6 +41,7 @@ enum ResultsText {
                 text += "  \(label)\(result.instance) (Job \(result.namespace)/\(result.jobName))\n"
                 for line in result.details { text += "             \(line)\n" }
                 if let source = result.source, result.isCurrent { text += "             spec: \(source)\n" }
+                if let line = result.revision?.line, !line.isEmpty { text += "             revision: \(line)\n" }
             }
         }
         return text
@@ -63,7 +64,10 @@ enum ResultsText {
             text += "| | Notebook | Status | Details | Spec |\n|---|---|---|---|---|\n"
             for result in mine {
                 let details = result.details.map(markdownCell).joined(separator: "<br>")
-                let source = result.source.map { "`\(markdownCell($0))`" } ?? ""
+                var source = result.source.map { "`\(markdownCell($0))`" } ?? ""
+                if let line = result.revision?.line, !line.isEmpty {
+                    source += (source.isEmpty ? "" : "<br>") + markdownCell(line)
+                }
                 text +=
                     "| \(icons[result.status] ?? "") | `\(markdownCell(result.instance))` (`\(markdownCell(result.jobName))`) | \(result.status.rawValue) | \(details) | \(source) |\n"
             }
@@ -115,7 +119,9 @@ enum ResultsText {
                 let time = result.verdict?.durationSeconds.map { " time=\"\($0)\"" } ?? ""
                 text +=
                     "    <testcase classname=\"\(xml(environment)).\(xml(result.namespace))\" name=\"\(xml(result.instance))\"\(time)"
-                let body = (result.details + (result.source.map { ["spec: \($0)"] } ?? [])).joined(separator: "\n")
+                let revision = result.revision.map(\.line).flatMap { $0.isEmpty ? nil : ["revision: \($0)"] } ?? []
+                let body = (result.details + (result.source.map { ["spec: \($0)"] } ?? []) + revision).joined(
+                    separator: "\n")
                 switch result.status {
                 case .failed:
                     let type = result.verdict?.reason ?? "job"
@@ -143,6 +149,17 @@ enum ResultsText {
         ]
         if let source = result.source { object["spec"] = source }
         if let imageID = result.imageID { object["imageID"] = imageID }
+        if let revision = result.revision {
+            var encoded: [String: Any] = ["committed": revision.isCommitted]
+            if let commit = revision.renderedIn {
+                encoded["renderedIn"] = ["sha": commit.sha, "date": commit.date, "subject": commit.subject]
+            }
+            if let appliedBy = revision.appliedBy { encoded["appliedBy"] = appliedBy }
+            if let applied = revision.appliedRevision { encoded["appliedRevision"] = applied }
+            if let synced = revision.syncedRevision { encoded["syncedRevision"] = synced }
+            if revision.isCutOff { encoded["beforeShallowHistory"] = true }
+            object["revision"] = encoded
+        }
         if let verdict = result.verdict {
             var encoded: [String: Any] = ["verdict": verdict.verdict]
             if let reason = verdict.reason { encoded["reason"] = reason }

@@ -9,12 +9,15 @@ public struct RenderedJob: Sendable, Equatable {
     public var instance: String
     /// `file:line:column` of the spec (`specSources`), when known.
     public var source: String?
+    /// The Job's file, relative to the environment's tree folder (`RenderHistory` keys).
+    public var file: String?
 
-    public init(name: String, namespace: String, instance: String, source: String?) {
+    public init(name: String, namespace: String, instance: String, source: String?, file: String? = nil) {
         self.name = name
         self.namespace = namespace
         self.instance = instance
         self.source = source
+        self.file = file
     }
 
     /// Where each NotebookValidationJob of the spec files is written (`file:line:column` of its
@@ -59,7 +62,7 @@ public struct RenderedJob: Sendable, Equatable {
                 jobs.append(
                     RenderedJob(
                         name: name, namespace: metadata["namespace"]?.scalar?.value ?? "", instance: instance,
-                        source: sources[instance]))
+                        source: sources[instance], file: path))
             }
         }
         return jobs.sorted { ($0.instance, $0.namespace, $0.name) < ($1.instance, $1.namespace, $1.name) }
@@ -139,6 +142,66 @@ public struct ValidationResult: Sendable, Equatable {
     public var source: String?
     /// The validate container's image as the kubelet resolved it (`imageID`: by digest).
     public var imageID: String?
+    /// The git revision the Job was rendered from and the one it was applied from, where known.
+    public var revision: Revision? = nil
+
+    public struct Revision: Sendable, Equatable {
+        /// The commit that added the Job's rendered file (`RenderHistory`); nil when it is not
+        /// committed yet (`isCommitted` false) or the history does not reach it.
+        public var renderedIn: GitCommit?
+        public var isCommitted: Bool
+        /// The Argo CD Application or Flux Kustomization that applied the Job (its tracking
+        /// annotation or owner labels), and the revision of that apply from its status history.
+        public var appliedBy: String?
+        public var appliedRevision: String?
+        /// The delivery tool's current revision, when its history no longer holds the apply.
+        public var syncedRevision: String?
+        /// The Job's file is older than a shallow clone's history.
+        public var isCutOff: Bool = false
+
+        public init(
+            renderedIn: GitCommit?, isCommitted: Bool, appliedBy: String? = nil, appliedRevision: String? = nil,
+            syncedRevision: String? = nil
+        ) {
+            self.renderedIn = renderedIn
+            self.isCommitted = isCommitted
+            self.appliedBy = appliedBy
+            self.appliedRevision = appliedRevision
+            self.syncedRevision = syncedRevision
+        }
+
+        /// One line: `rendered in <sha> (<date>, <subject>); applied from <revision> by <tool>`.
+        public var line: String {
+            var parts: [String] = []
+            if let commit = renderedIn {
+                parts.append("rendered in \(commit.shortSHA) (\(commit.date), \(commit.shortSubject))")
+            } else if !isCommitted {
+                parts.append("rendered, not committed yet")
+            } else if isCutOff {
+                parts.append("rendered before the oldest commit of this shallow clone (fetch its history to see which)")
+            }
+            if let appliedBy {
+                if let appliedRevision {
+                    parts.append("applied from \(Self.short(appliedRevision)) by \(appliedBy)")
+                } else {
+                    parts.append(
+                        "applied by \(appliedBy) (its history no longer holds that apply"
+                            + (syncedRevision.map { "; synced to \(Self.short($0)) now" } ?? "") + ")")
+                }
+            }
+            return parts.joined(separator: "; ")
+        }
+
+        /// A revision as the delivery tool writes it, a full SHA shortened: Argo CD's `<sha>`,
+        /// Flux's `<branch>@sha1:<sha>`.
+        static func short(_ revision: String) -> String {
+            // The SHA follows the last ':' (`main@sha1:<sha>`), or is the whole revision.
+            let start = revision.lastIndex(of: ":").map { revision.index(after: $0) } ?? revision.startIndex
+            let sha = revision[start...]
+            guard sha.count == 40 || sha.count == 64, sha.allSatisfy(\.isHexDigit) else { return revision }
+            return String(revision[..<start]) + String(sha.prefix(12))
+        }
+    }
 
     /// Whether the result counts for the exit status (a superseded Job never does).
     public var isCurrent: Bool { status != .superseded }
@@ -156,8 +219,11 @@ public enum ValidationResults {
     /// then every other nbgitops validation Job of the same specs in the cluster (superseded:
     /// its content hash is no longer the rendered one).
     /// `sources`: spec locations by name (`RenderedJob.specSources`), for superseded Jobs.
+    /// `history`: the tree's git history (`RenderHistory.read`), for the revision each Job was
+    /// rendered from; the cluster's deliveries give the revision each was applied from.
     public static func evaluate(
-        environment: String, rendered: [RenderedJob], cluster: ClusterSnapshot, sources: [String: String] = [:]
+        environment: String, rendered: [RenderedJob], cluster: ClusterSnapshot, sources: [String: String] = [:],
+        history: RenderHistory = .untracked
     ) -> [ValidationResult] {
         var results: [ValidationResult] = []
         let renderedKeys = Set(rendered.map { "\($0.namespace)/\($0.name)" })
@@ -168,12 +234,14 @@ public enum ValidationResults {
                         environment: environment, instance: job.instance, namespace: job.namespace, jobName: job.name,
                         status: .pending,
                         details: ["not in the cluster yet: the delivery tool has not applied this revision"],
-                        verdict: nil, source: job.source, imageID: nil))
+                        verdict: nil, source: job.source, imageID: nil,
+                        revision: revision(file: job.file, jobName: job.name, live: nil, history: history, cluster: cluster)))
                 continue
             }
             var result = judge(live, pod: latestPod(of: live, in: cluster), environment: environment)
             result.instance = job.instance
             result.source = job.source
+            result.revision = revision(file: job.file, jobName: job.name, live: live, history: history, cluster: cluster)
             results.append(result)
         }
         let instances = Set(rendered.map { "\($0.namespace)/\($0.instance)" })
@@ -182,13 +250,15 @@ public enum ValidationResults {
                 live.labels[LabelKey.name] == LabelValue.validationPod,
                 !renderedKeys.contains("\(live.namespace)/\(live.name)")
             else { continue }
-            let instance = live.labels[LabelKey.instance] ?? live.name
+            let instance = live.instance ?? live.name
             // Another environment's Job (same cluster, other namespace or label) is not ours.
             if let labelled = live.labels[LabelKey.environment], labelled != environment { continue }
             guard instances.contains("\(live.namespace)/\(instance)") || live.labels[LabelKey.environment] == environment
             else { continue }
             var result = judge(live, pod: latestPod(of: live, in: cluster), environment: environment)
-            result.source = sources[instance]
+            // A spec that is gone has no line: the Job still names its file.
+            result.source = sources[instance] ?? live.annotations[AnnotationKey.specFile]
+            result.revision = revision(file: nil, jobName: live.name, live: live, history: history, cluster: cluster)
             let was = result.status
             result.status = .superseded
             result.details = [
@@ -197,6 +267,65 @@ public enum ValidationResults {
             results.append(result)
         }
         return results
+    }
+
+    /// What is known of the revisions of a Job: the commit that added its file (`file` in the
+    /// tree, or found by name for a superseded Job) and the apply of the delivery tool that
+    /// created it (`live`). Nil when nothing is known (no git work tree, no delivery status).
+    static func revision(
+        file: String?, jobName: String, live: ClusterSnapshot.JobState?, history: RenderHistory,
+        cluster: ClusterSnapshot
+    ) -> ValidationResult.Revision? {
+        guard history.isTracked || live.flatMap({ appliedBy($0, in: cluster) }) != nil else { return nil }
+        var revision = ValidationResult.Revision(
+            renderedIn: history.isTracked ? history.commit(forFile: file, jobName: jobName) : nil,
+            // A superseded Job's file is not in the tree: not finding it says nothing.
+            isCommitted: !history.isTracked || file.map(history.isCommitted) ?? true)
+        revision.isCutOff = revision.renderedIn == nil && file.map(history.cutOff.contains) == true
+        if let live, let delivery = appliedBy(live, in: cluster) {
+            revision.appliedBy = "\(delivery.kind.rawValue) \(delivery.namespace)/\(delivery.name)"
+            if let created = live.creationTimestamp, let apply = delivery.apply(creating: created) {
+                revision.appliedRevision = apply.revision
+            } else {
+                revision.syncedRevision = delivery.revision
+            }
+        }
+        return revision
+    }
+
+    /// The delivery object (of those the cluster read has) that applied `job`: Flux's owner
+    /// labels (fluxcd/pkg ssa `SetOwnerLabels`: `kustomize.toolkit.fluxcd.io/name`, `/namespace`),
+    /// Argo CD's tracking annotation (`argocd.argoproj.io/tracking-id: <app>:<group>/<kind>:<ns>/<name>`,
+    /// `<app>` being `<namespace>_<name>` outside Argo CD's own namespace; argo-cd
+    /// util/argo/resource_tracking.go, Application.InstanceName), or Argo CD's label tracking
+    /// (the Job's `app.kubernetes.io/instance` rewritten to the Application's name).
+    static func appliedBy(_ job: ClusterSnapshot.JobState, in cluster: ClusterSnapshot)
+        -> ClusterSnapshot.DeliveryState?
+    {
+        let flux = cluster.deliveries.filter { $0.kind == .fluxKustomization }
+        if let name = job.labels["kustomize.toolkit.fluxcd.io/name"],
+            let found = flux.first(where: {
+                $0.name == name && $0.namespace == job.labels["kustomize.toolkit.fluxcd.io/namespace"]
+            })
+        {
+            return found
+        }
+        let argo = cluster.deliveries.filter { $0.kind == .argoApplication }
+        if let tracking = job.annotations["argocd.argoproj.io/tracking-id"],
+            let application = tracking.split(separator: ":", maxSplits: 1).first
+        {
+            let parts = application.split(separator: "_", maxSplits: 1).map(String.init)
+            if parts.count == 2, let found = argo.first(where: { $0.namespace == parts[0] && $0.name == parts[1] }) {
+                return found
+            }
+            let named = argo.filter { $0.name == application }
+            if named.count == 1 { return named[0] }
+        }
+        if let label = job.labels[LabelKey.instance], label != job.templateLabels[LabelKey.instance] {
+            let named = argo.filter { $0.name == label }
+            if named.count == 1 { return named[0] }
+        }
+        return nil
     }
 
     static func latestPod(of job: ClusterSnapshot.JobState, in cluster: ClusterSnapshot) -> ClusterSnapshot.PodState? {
@@ -210,7 +339,7 @@ public enum ValidationResults {
         let validate = pod?.containers.first { $0.name == PodLayout.validateContainerName }
         let verdict = validate?.terminationMessage.flatMap(ValidationVerdict.decode)
         var result = ValidationResult(
-            environment: environment, instance: job.labels[LabelKey.instance] ?? job.name, namespace: job.namespace,
+            environment: environment, instance: job.instance ?? job.name, namespace: job.namespace,
             jobName: job.name, status: .running, details: [], verdict: verdict,
             source: nil,
             imageID: (validate?.imageID).flatMap { $0.isEmpty ? nil : $0 })

@@ -29,6 +29,16 @@ final class CIFilesTests: XCTestCase {
         XCTAssertEqual(workflow["permissions"]?["security-events"]?.scalar?.value, "write")
     }
 
+    /// The results job checks out the whole history: a shallow clone cannot say which commit
+    /// rendered a Job (`RenderHistory`).
+    func testTheResultsJobChecksOutTheWholeHistory() throws {
+        let workflow = try load(".github/workflows/nbgitops.yml")
+        let steps = try XCTUnwrap(workflow["jobs"]?["results"]?["steps"]?.items)
+        let checkout = try XCTUnwrap(steps.first { $0["uses"]?.scalar?.value == "actions/checkout@v4" })
+        XCTAssertEqual(checkout["with"]?["fetch-depth"]?.scalar?.value, "0")
+        XCTAssertTrue(steps.contains { $0["run"]?.scalar?.value.contains("scripts/action-results") == true })
+    }
+
     func testPreCommitHooks() throws {
         let hooks = try XCTUnwrap(try load(".pre-commit-hooks.yaml").items)
         XCTAssertEqual(hooks.compactMap { $0["id"]?.scalar?.value }, ["nbgitops-check", "nbgitops-render"])
