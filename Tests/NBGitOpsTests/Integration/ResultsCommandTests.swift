@@ -76,6 +76,12 @@ final class ResultsCommandTests: XCTestCase {
         open(count_file, "w").write(str(calls + 1))
         with open(os.path.join(folder, "calls.log"), "a") as log:
             log.write(" ".join(sys.argv[1:]) + "\\n")
+        if "applications.argoproj.io" in sys.argv:
+            path = os.path.join(folder, "application.json")
+            if not os.path.exists(path):
+                sys.exit('error: the server has no resource type "applications"')
+            sys.stdout.write(open(path).read())
+            sys.exit(0)
         namespace = sys.argv[sys.argv.index("--namespace") + 1]
         state = "running" if calls < \(runningCalls) else "passed"
         items = [i for i in json.load(open(os.path.join(folder, state + ".json")))["items"] if i["metadata"]["namespace"] == namespace]
@@ -108,6 +114,72 @@ final class ResultsCommandTests: XCTestCase {
             environment: ["NBGITOPS_HOME": repositoryRoot, "NBGITOPS_KUBECTL": try fakeKubectl(in: folder, runningCalls: 1000)])
         XCTAssertEqual(timedOut.status, 3, timedOut.stdout + timedOut.stderr)
         XCTAssertTrue(timedOut.stderr.contains("--wait timed out after 2 s"), timedOut.stderr)
+    }
+
+    /// The revisions: the Application the tree's delivery folder renders is read with kubectl
+    /// by name, and its sync history names the revision each (tracked) Job was applied from; an
+    /// Application kubectl cannot read is a note on standard error, not a failure.
+    func testEachJobNamesTheRevisionItWasAppliedFrom() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-rev-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let kubectl = try fakeKubectl(in: folder, runningCalls: 0)
+        // Jobs as Argo CD's annotation tracking leaves them (the fixtures were created 10:00:00Z).
+        var passed = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("passed.json")))
+                as? [String: Any])
+        passed["items"] = (passed["items"] as? [[String: Any]] ?? []).map { item -> [String: Any] in
+            guard item["kind"] as? String == "Job" else { return item }
+            var item = item
+            var metadata = item["metadata"] as? [String: Any] ?? [:]
+            var annotations = metadata["annotations"] as? [String: String] ?? [:]
+            annotations["argocd.argoproj.io/tracking-id"] =
+                "openshift-gpu:batch/Job:\(metadata["namespace"] ?? ""):\(metadata["name"] ?? "")"
+            metadata["annotations"] = annotations
+            item["metadata"] = metadata
+            return item
+        }
+        try JSONSerialization.data(withJSONObject: passed).write(to: folder.appendingPathComponent("passed.json"))
+        let environment = ["NBGITOPS_HOME": repositoryRoot, "NBGITOPS_KUBECTL": kubectl]
+        let unread = try IntegrationCLI.run(["results", "--env", Self.environment], in: repositoryRoot, environment: environment)
+        XCTAssertEqual(unread.status, 0, unread.stdout + unread.stderr)
+        XCTAssertTrue(
+            unread.stderr.contains(
+                "nbgitops results: note: cannot read Argo CD Application openshift-gitops/openshift-gpu, so no applied revisions from it"),
+            unread.stderr)
+        XCTAssertFalse(unread.stdout.contains("applied from"), unread.stdout)
+
+        let application: [String: Any] = [
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": ["name": "openshift-gpu", "namespace": "openshift-gitops"],
+            "status": [
+                "sync": ["revision": String(repeating: "c", count: 40)],
+                "history": [
+                    [
+                        "id": 1, "revision": String(repeating: "b", count: 40), "deployStartedAt": "2026-12-07T09:59:50Z",
+                        "deployedAt": "2026-12-07T10:00:20Z",
+                    ],
+                    [
+                        "id": 2, "revision": String(repeating: "c", count: 40), "deployStartedAt": "2026-12-07T11:00:00Z",
+                        "deployedAt": "2026-12-07T11:00:20Z",
+                    ],
+                ],
+            ],
+        ]
+        try JSONSerialization.data(withJSONObject: application).write(to: folder.appendingPathComponent("application.json"))
+        let run = try IntegrationCLI.run(["results", "--env", Self.environment], in: repositoryRoot, environment: environment)
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        XCTAssertEqual(run.stderr, "")
+        let revisions = run.stdout.split(separator: "\n").filter { $0.hasPrefix("             revision: ") }
+        XCTAssertEqual(revisions.count, RenderedJob.load(
+            fromTree: repositoryRoot + "/gitops/\(Self.environment)", diagnostics: DiagnosticCollector()).count, run.stdout)
+        for line in revisions {
+            XCTAssertTrue(
+                line.hasSuffix("applied from bbbbbbbbbbbb by Argo CD Application openshift-gitops/openshift-gpu"), String(line))
+        }
+        let calls = try String(contentsOf: folder.appendingPathComponent("calls.log"), encoding: .utf8)
+        XCTAssertTrue(
+            calls.contains("get applications.argoproj.io openshift-gpu --namespace openshift-gitops --output json\n"), calls)
     }
 
     /// action.yml's post-sync step: the markdown in the job summary, the status in the outputs.
