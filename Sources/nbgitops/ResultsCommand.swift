@@ -15,8 +15,8 @@ struct ResultsCommand: ParsableCommand {
             failed cells, golden comparison, commit); a Job of the same spec with another content hash is \
             superseded. Each Job names the commit that rendered it (from the tree's git history) and the \
             revision its Argo CD Application or Flux Kustomization applied it from (their status history, \
-            read with kubectl too; left out when it cannot be read). Exit status: 0 when no current Job failed; 1 when one did (or on errors); 3 when \
-            --wait timed out.
+            read with kubectl too; left out when it cannot be read). Exit status: 0 when no current Job \
+            failed; 1 when one did (or on errors); 3 when --wait timed out.
             """)
 
     @Option(name: .customLong("env"), help: "Only these environments of the project file (repeatable; default all).")
@@ -58,10 +58,11 @@ struct ResultsCommand: ParsableCommand {
         var histories: [String: RenderHistory] = [:]
         var deliveries: [RenderedDelivery] = []
         for name in names {
-            let tree = prepared.outputRoot + "/" + name
-            rendered[name] = RenderedJob.load(fromTree: tree, sources: sources, diagnostics: diagnostics)
-            histories[name] = RenderHistory.read(folder: tree)
-            deliveries += RenderedDelivery.load(fromTree: tree, diagnostics: diagnostics)
+            let folder = prepared.outputRoot + "/" + name
+            let tree = RenderedTree.load(folder: folder, sources: sources, diagnostics: diagnostics)
+            rendered[name] = tree.jobs
+            histories[name] = RenderHistory.read(folder: folder)
+            deliveries += tree.deliveries
         }
         if diagnostics.hasErrors {
             DiagnosticPrinter.print(diagnostics)

@@ -16,6 +16,11 @@ public enum LabelKey {
     /// it was rendered for (`nbgitops results` tells environments sharing a cluster apart by it).
     public static let environment = "nbgitops.dev/environment"
 
+    /// Flux's owner labels on every object a Kustomization applies (fluxcd/pkg ssa
+    /// `SetOwnerLabels`, group `kustomize.toolkit.fluxcd.io`).
+    public static let fluxOwnerName = "kustomize.toolkit.fluxcd.io/name"
+    public static let fluxOwnerNamespace = "kustomize.toolkit.fluxcd.io/namespace"
+
     /// Pod Security admission labels of a Namespace (kubernetes.io/docs/concepts/security/pod-security-admission).
     public static let podSecurityEnforce = "pod-security.kubernetes.io/enforce"
     public static let podSecurityEnforceVersion = "pod-security.kubernetes.io/enforce-version"
@@ -36,6 +41,9 @@ public enum AnnotationKey {
     /// Argo CD's apply-order annotation; its value must be a string.
     public static let argoSyncWave = "argocd.argoproj.io/sync-wave"
     public static let argoSyncOptions = "argocd.argoproj.io/sync-options"
+    /// Argo CD's annotation tracking: `<app>:<group>/<kind>:<namespace>/<name>` (argo-cd
+    /// common/common.go AnnotationKeyAppInstance, util/argo/resource_tracking.go).
+    public static let argoTrackingID = "argocd.argoproj.io/tracking-id"
     public static let fluxPrune = "kustomize.toolkit.fluxcd.io/prune"
     public static let fluxForce = "kustomize.toolkit.fluxcd.io/force"
     /// Tekton's pruner leaves an object with this annotation alone.

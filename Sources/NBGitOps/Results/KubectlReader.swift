@@ -61,29 +61,14 @@ public struct KubectlReader: Sendable {
 
     /// Runs kubectl with `arguments`; its standard output.
     func get(_ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
         do {
-            try process.run()
-        } catch {
-            throw Failure(description: "cannot run \(executable): \(error.localizedDescription)")
-        }
-        // Read before waiting: a large List would otherwise fill the pipe and block kubectl.
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return try ExternalCommand.output(of: executable, arguments)
+        } catch ExternalCommand.Failure.cannotRun(let reason) {
+            throw Failure(description: "cannot run \(executable): \(reason)")
+        } catch ExternalCommand.Failure.exited(let status, let text) {
             throw Failure(
                 description:
-                    "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)\(text.isEmpty ? "" : ": " + text)"
-            )
+                    "\(executable) \(arguments.joined(separator: " ")) exited \(status)\(text.isEmpty ? "" : ": " + text)")
         }
-        return data
     }
 }

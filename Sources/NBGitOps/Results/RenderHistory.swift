@@ -104,22 +104,12 @@ public struct RenderHistory: Sendable, Equatable {
     public func commit(forFile file: String?, jobName name: String) -> GitCommit? {
         if let file { return additions[file] }
         let suffix = "-job-\(name).yaml"
-        let matches = additions.filter { $0.key.split(separator: "/").last?.hasSuffix(suffix) == true }
-        return matches.sorted { $0.key < $1.key }.first?.value
+        return additions.filter { $0.key.split(separator: "/").last?.hasSuffix(suffix) == true }
+            .min { $0.key < $1.key }?.value
     }
 
     private static func run(_ git: String, _ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [git] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        (try? ExternalCommand.output(of: git, arguments)).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 
@@ -153,21 +143,15 @@ public struct RenderedDelivery: Sendable, Equatable {
 
     /// Every Application / Kustomization under `folder` (an environment's rendered tree), sorted.
     public static func load(fromTree folder: String, diagnostics: DiagnosticCollector) -> [RenderedDelivery] {
-        guard let paths = FileManager.default.subpaths(atPath: folder) else { return [] }
-        var found: [RenderedDelivery] = []
-        for path in paths.sorted() where path.hasSuffix(".yaml") {
-            for document in YAMLLoader.load(path: folder + "/" + path, diagnostics: diagnostics) {
-                let root = document.root
-                guard let apiVersion = root["apiVersion"]?.scalar?.value, let kind = root["kind"]?.scalar?.value,
-                    let delivery = Kind(apiVersion: apiVersion, kind: kind),
-                    let name = root["metadata"]?["name"]?.scalar?.value
-                else { continue }
-                found.append(
-                    RenderedDelivery(
-                        kind: delivery, name: name, namespace: root["metadata"]?["namespace"]?.scalar?.value ?? ""))
-            }
-        }
-        return found.sorted { ($0.kind.rawValue, $0.namespace, $0.name) < ($1.kind.rawValue, $1.namespace, $1.name) }
+        RenderedTree.load(folder: folder, diagnostics: diagnostics).deliveries
+    }
+
+    /// The delivery object a rendered document is, if it is one.
+    init?(_ root: YAMLNode) {
+        guard let apiVersion = root["apiVersion"]?.scalar?.value, let kind = root["kind"]?.scalar?.value,
+            let delivery = Kind(apiVersion: apiVersion, kind: kind), let name = root["metadata"]?["name"]?.scalar?.value
+        else { return nil }
+        self.init(kind: delivery, name: name, namespace: root["metadata"]?["namespace"]?.scalar?.value ?? "")
     }
 }
 

@@ -47,25 +47,50 @@ public struct RenderedJob: Sendable, Equatable {
     public static func load(fromTree folder: String, sources: [String: String] = [:], diagnostics: DiagnosticCollector)
         -> [RenderedJob]
     {
-        let manager = FileManager.default
-        guard let paths = manager.subpaths(atPath: folder) else { return [] }
-        var jobs: [RenderedJob] = []
+        RenderedTree.load(folder: folder, sources: sources, diagnostics: diagnostics).jobs
+    }
+
+    /// The validation Job a rendered document is, if it is one; `file` is its path in the tree.
+    init?(_ root: YAMLNode, file: String, sources: [String: String]) {
+        guard root["kind"]?.scalar?.value == "Job", let metadata = root["metadata"],
+            metadata["labels"]?[LabelKey.managedBy]?.scalar?.value == LabelValue.managedBy,
+            metadata["labels"]?[LabelKey.name]?.scalar?.value == LabelValue.validationPod,
+            let name = metadata["name"]?.scalar?.value
+        else { return nil }
+        let instance = metadata["labels"]?[LabelKey.instance]?.scalar?.value ?? name
+        self.init(
+            name: name, namespace: metadata["namespace"]?.scalar?.value ?? "", instance: instance,
+            source: sources[instance], file: file)
+    }
+}
+
+/// What `nbgitops results` reads from an environment's rendered tree, in one pass over its files:
+/// the validation Jobs and the delivery objects (Argo CD Applications, Flux Kustomizations).
+public struct RenderedTree: Sendable, Equatable {
+    public var jobs: [RenderedJob]
+    public var deliveries: [RenderedDelivery]
+
+    /// The tree under `folder`, each list sorted; `sources` (by spec name, `RenderedJob.specSources`)
+    /// gives each Job its spec's location.
+    public static func load(folder: String, sources: [String: String] = [:], diagnostics: DiagnosticCollector)
+        -> RenderedTree
+    {
+        var tree = RenderedTree(jobs: [], deliveries: [])
+        guard let paths = FileManager.default.subpaths(atPath: folder) else { return tree }
         for path in paths.sorted() where path.hasSuffix(".yaml") {
             for document in YAMLLoader.load(path: folder + "/" + path, diagnostics: diagnostics) {
-                let root = document.root
-                guard root["kind"]?.scalar?.value == "Job", let metadata = root["metadata"],
-                    metadata["labels"]?[LabelKey.managedBy]?.scalar?.value == LabelValue.managedBy,
-                    metadata["labels"]?[LabelKey.name]?.scalar?.value == LabelValue.validationPod,
-                    let name = metadata["name"]?.scalar?.value
-                else { continue }
-                let instance = metadata["labels"]?[LabelKey.instance]?.scalar?.value ?? name
-                jobs.append(
-                    RenderedJob(
-                        name: name, namespace: metadata["namespace"]?.scalar?.value ?? "", instance: instance,
-                        source: sources[instance], file: path))
+                if let job = RenderedJob(document.root, file: path, sources: sources) {
+                    tree.jobs.append(job)
+                } else if let delivery = RenderedDelivery(document.root) {
+                    tree.deliveries.append(delivery)
+                }
             }
         }
-        return jobs.sorted { ($0.instance, $0.namespace, $0.name) < ($1.instance, $1.namespace, $1.name) }
+        tree.jobs.sort { ($0.instance, $0.namespace, $0.name) < ($1.instance, $1.namespace, $1.name) }
+        tree.deliveries.sort {
+            ($0.kind.rawValue, $0.namespace, $0.name) < ($1.kind.rawValue, $1.namespace, $1.name)
+        }
+        return tree
     }
 }
 
@@ -157,14 +182,15 @@ public struct ValidationResult: Sendable, Equatable {
         /// The delivery tool's current revision, when its history no longer holds the apply.
         public var syncedRevision: String?
         /// The Job's file is older than a shallow clone's history.
-        public var isCutOff: Bool = false
+        public var isCutOff: Bool
 
         public init(
-            renderedIn: GitCommit?, isCommitted: Bool, appliedBy: String? = nil, appliedRevision: String? = nil,
-            syncedRevision: String? = nil
+            renderedIn: GitCommit?, isCommitted: Bool, isCutOff: Bool = false, appliedBy: String? = nil,
+            appliedRevision: String? = nil, syncedRevision: String? = nil
         ) {
             self.renderedIn = renderedIn
             self.isCommitted = isCommitted
+            self.isCutOff = isCutOff
             self.appliedBy = appliedBy
             self.appliedRevision = appliedRevision
             self.syncedRevision = syncedRevision
@@ -276,13 +302,15 @@ public enum ValidationResults {
         file: String?, jobName: String, live: ClusterSnapshot.JobState?, history: RenderHistory,
         cluster: ClusterSnapshot
     ) -> ValidationResult.Revision? {
-        guard history.isTracked || live.flatMap({ appliedBy($0, in: cluster) }) != nil else { return nil }
+        let delivery = live.flatMap { appliedBy($0, in: cluster) }
+        guard history.isTracked || delivery != nil else { return nil }
+        let renderedIn = history.isTracked ? history.commit(forFile: file, jobName: jobName) : nil
         var revision = ValidationResult.Revision(
-            renderedIn: history.isTracked ? history.commit(forFile: file, jobName: jobName) : nil,
+            renderedIn: renderedIn,
             // A superseded Job's file is not in the tree: not finding it says nothing.
-            isCommitted: !history.isTracked || file.map(history.isCommitted) ?? true)
-        revision.isCutOff = revision.renderedIn == nil && file.map(history.cutOff.contains) == true
-        if let live, let delivery = appliedBy(live, in: cluster) {
+            isCommitted: !history.isTracked || file.map(history.isCommitted) ?? true,
+            isCutOff: renderedIn == nil && file.map(history.cutOff.contains) == true)
+        if let live, let delivery {
             revision.appliedBy = "\(delivery.kind.rawValue) \(delivery.namespace)/\(delivery.name)"
             if let created = live.creationTimestamp, let apply = delivery.apply(creating: created) {
                 revision.appliedRevision = apply.revision
@@ -303,15 +331,13 @@ public enum ValidationResults {
         -> ClusterSnapshot.DeliveryState?
     {
         let flux = cluster.deliveries.filter { $0.kind == .fluxKustomization }
-        if let name = job.labels["kustomize.toolkit.fluxcd.io/name"],
-            let found = flux.first(where: {
-                $0.name == name && $0.namespace == job.labels["kustomize.toolkit.fluxcd.io/namespace"]
-            })
+        if let name = job.labels[LabelKey.fluxOwnerName],
+            let found = flux.first(where: { $0.name == name && $0.namespace == job.labels[LabelKey.fluxOwnerNamespace] })
         {
             return found
         }
         let argo = cluster.deliveries.filter { $0.kind == .argoApplication }
-        if let tracking = job.annotations["argocd.argoproj.io/tracking-id"],
+        if let tracking = job.annotations[AnnotationKey.argoTrackingID],
             let application = tracking.split(separator: ":", maxSplits: 1).first
         {
             let parts = application.split(separator: "_", maxSplits: 1).map(String.init)
