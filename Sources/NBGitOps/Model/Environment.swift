@@ -193,7 +193,9 @@ public struct ModelSettings: Sendable {
     public static let defaultRegistryLayerLimit = "50Gi"
     public static let defaultDownloadThroughput = "20Mi"
     public static let defaultPushThroughput = "10Mi"
-    /// ubi9/python-312 by digest (the steps use only the standard library, and pip for olot).
+    /// ubi9/python-312 by digest. The download step needs huggingface_hub at the version
+    /// `templates/tekton/model-download.yaml` pins (NBG_HF_HUB_VERSION): the image's own when it is
+    /// that version, else pip installs it onto the workspace (as the package step does olot).
     public static let defaultToolsImage =
         "registry.access.redhat.com/ubi9/python-312@sha256:57731b9fb128bfa9be6c00d3ae0b0f6dd8f4f23c7e2572bde1cae15c8fb16c90"
     /// skopeo 1.22.2 by digest.

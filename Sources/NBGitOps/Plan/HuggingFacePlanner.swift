@@ -26,9 +26,10 @@
 /// - **Timeout** derived from the size and the environment's throughputs (seed 004: Tekton's
 ///   default 60 minutes killed a 78-minute push); a written `timeout` below it is NBG287.
 /// - **Credentials by reference**: the Hugging Face token is a Secret workspace of the download
-///   Task only, read as a file; internal pushes use the push ServiceAccount's token read at step
-///   start with TLS verified against the service CA; external pushes a dockerconfigjson Secret
-///   workspace of that push Task only.
+///   Task only, read as a file and handed to huggingface_hub (pinned in the Task), which sends it
+///   to the Hub only, never to the CDN `/resolve/` redirects LFS and Xet files to; internal
+///   pushes use the push ServiceAccount's token read at step start with TLS verified against the
+///   service CA; external pushes a dockerconfigjson Secret workspace of that push Task only.
 enum HuggingFacePlanner {
     static let downloadTask = "nbgitops-model-download"
     static let packageTask = "nbgitops-model-package"
@@ -342,7 +343,10 @@ enum HuggingFacePlanner {
                                 path + ".image", .string(context.image(image.value)),
                                 from: FieldProvenance.traced(
                                     image, field: usesSkopeo ? "images.skopeo" : "images.modelTools",
-                                    rule: usesSkopeo ? "skopeo copies and inspects images" : "a Python 3 image for the scripts"))
+                                    rule: usesSkopeo
+                                        ? "skopeo copies and inspects images"
+                                        : "a Python 3 image for the scripts (with huggingface_hub at the pinned version, else pip installs it)"
+                                ))
                         }
                         step["securityContext"] = record.set(
                             path + ".securityContext",

@@ -28,6 +28,7 @@ import tarfile
 import tempfile
 import threading
 import unittest
+import urllib.parse
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,6 +69,12 @@ class Server:
 
 
 # --- Hugging Face Hub fake ------------------------------------------------------------
+#
+# Two loopback servers, as huggingface.co and its CDN are: the "Hub" on 127.0.0.1 answers the
+# API (the tree listing huggingface_hub reads, and the older revision listing) and `/resolve/`,
+# which serves small files itself and redirects LFS files (302) to the "CDN", addressed as
+# `localhost` on another port: another origin (scheme, host, port) for huggingface_hub. Both
+# record every request's method, path, Authorization and Range headers.
 
 WEIGHTS = os.urandom(300_000)
 FILES = {
@@ -78,44 +85,151 @@ FILES = {
     "README.md": b"# tiny\n",
 }
 LFS = {"model.safetensors", "pytorch_model.bin"}
+REPO_ROOT = os.path.abspath(os.path.join(HERE, os.pardir, os.pardir, os.pardir))
 
 
-def hub_handler(files, seen, token=None, corrupt=None):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def git_oid(data):
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def hf_python():
+    """A Python with the huggingface_hub version the download Task pins (.ci/run's .venv-hf)."""
+    candidates = [os.environ.get("NBG_HF_PYTHON"), os.path.join(REPO_ROOT, ".venv-hf", "bin", "python")]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    if REQUIRE:
+        raise AssertionError("huggingface_hub is required (NBGITOPS_REQUIRE_TOOLS=1): .ci/run installs it in .venv-hf")
+    raise unittest.SkipTest("huggingface_hub not installed (.venv-hf; .ci/run installs it)")
+
+
+def pinned_hub_version():
+    """The huggingface_hub version the download Task installs when the image has none."""
+    with open(os.path.join(TEKTON, "model-download.yaml")) as handle:
+        lines = handle.read().splitlines()
+    index = lines.index("    - name: NBG_HF_HUB_VERSION")
+    return lines[index + 1].split("value:", 1)[1].strip()
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    log = None
+
+    def log_message(self, *args):
+        pass
+
+    def record(self):
+        self.log.append({
+            "method": self.command, "path": self.path,
+            "authorization": self.headers.get("Authorization"), "range": self.headers.get("Range"),
+        })
+
+    def answer(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def hub_handler(files, seen, token=None, corrupt=None, cdn=None):
+    """The Hub. `cdn`: the CDN server's port; LFS files redirect there."""
+
+    def served(name):
+        body = files[name]
+        return b"x" + body[1:] if corrupt == name else body
+
+    class Handler(Recorder):
+        log = seen
+
+        def do_HEAD(self):
+            self.do_GET()
 
         def do_GET(self):
-            seen.append((self.path, self.headers.get("Authorization")))
+            self.record()
             if token and self.headers.get("Authorization") != f"Bearer {token}":
-                self.send_response(401)
-                self.end_headers()
-                return
-            info = f"/api/models/org/tiny/revision/{REVISION}?blobs=true"
-            if self.path == info:
+                return self.answer(401, b'{"error": "Invalid credentials"}', [("X-Error-Code", "GatedRepo")])
+            url = urllib.parse.urlsplit(self.path)
+            if url.path == f"/api/models/org/tiny/tree/{REVISION}":
+                entries = []
+                for name, data in files.items():
+                    entry = {"type": "file", "path": name, "size": len(data), "oid": git_oid(data)}
+                    if name in LFS:
+                        entry["lfs"] = {"oid": sha256(data), "size": len(data), "pointerSize": 134}
+                    entries.append(entry)
+                return self.answer(200, json.dumps(entries).encode(), [("Content-Type", "application/json")])
+            if url.path == f"/api/models/org/tiny/revision/{REVISION}":
                 siblings = []
                 for name, data in files.items():
                     entry = {"rfilename": name, "size": len(data)}
                     if name in LFS:
-                        entry["lfs"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                        entry["lfs"] = {"sha256": sha256(data), "size": len(data)}
                     siblings.append(entry)
                 body = json.dumps({"id": "org/tiny", "sha": REVISION, "siblings": siblings}).encode()
-            elif self.path.startswith(f"/org/tiny/resolve/{REVISION}/"):
-                name = self.path.split(f"/resolve/{REVISION}/", 1)[1]
-                if name not in files:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                body = files[name]
-                if corrupt == name:
-                    body = b"x" + body[1:]
-            else:
-                self.send_response(404)
-                self.end_headers()
-                return
-            self.send_response(200)
+                return self.answer(200, body, [("Content-Type", "application/json")])
+            prefix = f"/org/tiny/resolve/{REVISION}/"
+            name = urllib.parse.unquote(url.path[len(prefix):]) if url.path.startswith(prefix) else None
+            if name not in files:
+                return self.answer(404, b"", [("X-Error-Code", "EntryNotFound")])
+            data = files[name]
+            if name in LFS and cdn:
+                location = f"http://localhost:{cdn}/blobs/{sha256(data)}?X-Amz-Signature=fake"
+                return self.answer(302, b"", [
+                    ("Location", location), ("X-Repo-Commit", REVISION),
+                    ("X-Linked-Etag", f'"{sha256(data)}"'), ("X-Linked-Size", str(len(data))),
+                ])
+            body = served(name)
+            return self.answer(200, body, [("X-Repo-Commit", REVISION), ("ETag", f'"{git_oid(data)}"')])
+
+    return Handler
+
+
+def cut_point(body):
+    return len(body) * 2 // 3
+
+
+def cdn_handler(files, seen, corrupt=None, cut=None):
+    """The CDN: LFS blobs by sha256, byte ranges (206). `cut`: a file name whose first transfer
+    stops after two thirds of its body (the connection closes)."""
+    blobs = {sha256(data): (name, b"x" + data[1:] if corrupt == name else data) for name, data in files.items()}
+    cut_done = []
+
+    class Handler(Recorder):
+        log = seen
+
+        def do_HEAD(self):
+            self.do_GET()
+
+        def do_GET(self):
+            self.record()
+            digest = urllib.parse.urlsplit(self.path).path.rsplit("/", 1)[-1]
+            if digest not in blobs:
+                return self.answer(404)
+            name, data = blobs[digest]
+            start = 0
+            requested = self.headers.get("Range")
+            if requested and requested.startswith("bytes=") and requested.endswith("-"):
+                start = int(requested[len("bytes="):-1])
+            body = data[start:]
+            self.send_response(206 if start else 200)
             self.send_header("Content-Length", str(len(body)))
+            self.send_header("Accept-Ranges", "bytes")
+            if start:
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
             self.end_headers()
+            if self.command == "HEAD":
+                return
+            if cut == name and not cut_done:
+                cut_done.append(True)
+                self.wfile.write(body[: cut_point(body)])
+                self.wfile.flush()
+                self.close_connection = True
+                return
             self.wfile.write(body)
 
     return Handler
@@ -127,6 +241,7 @@ class DownloadTests(unittest.TestCase):
         self.addCleanup(shutil.rmtree, work)
         environment = {
             "PATH": os.environ["PATH"],
+            "HOME": os.path.join(work, "home"),
             "NBG_HF_REPO": "org/tiny",
             "NBG_HF_REVISION": REVISION,
             "NBG_HF_ENDPOINT": f"http://127.0.0.1:{server.port}",
@@ -135,64 +250,99 @@ class DownloadTests(unittest.TestCase):
             "NBG_SUMMARY_FILE": os.path.join(work, "summary.json"),
         }
         environment.update(env)
-        result = subprocess.run([sys.executable, DOWNLOAD], env=environment, capture_output=True, text=True)
+        result = subprocess.run([hf_python(), DOWNLOAD], env=environment, capture_output=True, text=True, timeout=120)
         return result, work
 
-    def serve(self, **kwargs):
-        seen = []
-        server = Server(hub_handler(FILES, seen, **kwargs))
-        self.addCleanup(server.close)
-        return server, seen
+    def serve(self, token=None, corrupt=None, cut=None, files=FILES):
+        """The Hub and its CDN; returns (hub, requests the hub got, requests the CDN got)."""
+        hub_seen, cdn_seen = [], []
+        cdn = Server(cdn_handler(files, cdn_seen, corrupt=corrupt, cut=cut))
+        self.addCleanup(cdn.close)
+        hub = Server(hub_handler(files, hub_seen, token=token, corrupt=corrupt, cdn=cdn.port))
+        self.addCleanup(hub.close)
+        return hub, hub_seen, cdn_seen
+
+    def fetched(self, work):
+        model = os.path.join(work, "model")
+        return sorted(os.path.relpath(os.path.join(d, f), model) for d, _, names in os.walk(model) for f in names)
+
+    def test_the_task_pins_the_tested_huggingface_hub(self):
+        version = subprocess.run(
+            [hf_python(), "-c", "import huggingface_hub; print(huggingface_hub.__version__)"],
+            capture_output=True, text=True, check=True).stdout.strip()
+        self.assertEqual(version, pinned_hub_version())
 
     def test_fetches_one_weight_format_at_the_commit(self):
-        server, _ = self.serve()
+        server, _, cdn_seen = self.serve()
         result, work = self.run_download(server)
         self.assertEqual(result.returncode, 0, result.stderr)
-        fetched = sorted(
-            os.path.relpath(os.path.join(d, f), os.path.join(work, "model"))
-            for d, _, names in os.walk(os.path.join(work, "model"))
-            for f in names
-        )
-        self.assertEqual(fetched, ["config.json", "model.safetensors", "tokenizer/tokenizer.json"])
+        # Only the selected files: none of huggingface_hub's bookkeeping (.cache/) is left in the model.
+        self.assertEqual(self.fetched(work), ["config.json", "model.safetensors", "tokenizer/tokenizer.json"])
         with open(os.path.join(work, "model", "model.safetensors"), "rb") as handle:
             self.assertEqual(handle.read(), WEIGHTS)
+        self.assertTrue(any(r["path"].startswith("/blobs/") for r in cdn_seen), "the LFS file came from the CDN")
         with open(os.path.join(work, "summary.json")) as handle:
             summary = json.load(handle)
         self.assertEqual(summary["files"], 3)
         self.assertEqual(summary["revision"], REVISION)
 
-    def test_token_is_read_from_the_file_and_sent_only_as_a_header(self):
-        server, seen = self.serve(token="hf_secret123")
+    def test_token_is_read_from_the_file_and_never_leaves_the_hub(self):
+        server, hub_seen, cdn_seen = self.serve(token="hf_secret123")
         token_file = os.path.join(tempfile.mkdtemp(), "token")
+        self.addCleanup(shutil.rmtree, os.path.dirname(token_file))
         with open(token_file, "w") as handle:
             handle.write("hf_secret123\n")
-        result, _ = self.run_download(server, NBG_HF_TOKEN_FILE=token_file)
+        result, work = self.run_download(server, NBG_HF_TOKEN_FILE=token_file)
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertTrue(all(auth == "Bearer hf_secret123" for _, auth in seen))
+        self.assertTrue(hub_seen and all(r["authorization"] == "Bearer hf_secret123" for r in hub_seen), hub_seen)
+        # /resolve/ redirected the LFS file to another host: it got the request, never the token.
+        self.assertTrue(any(r["method"] == "GET" for r in cdn_seen), cdn_seen)
+        self.assertEqual([r for r in cdn_seen if r["authorization"]], [])
         self.assertNotIn("hf_secret123", result.stdout + result.stderr)
+        with open(os.path.join(work, "model", "model.safetensors"), "rb") as handle:
+            self.assertEqual(sha256(handle.read()), sha256(WEIGHTS))
+
+    def test_an_interrupted_transfer_resumes_with_a_range_request(self):
+        # huggingface_hub writes what it received in 10 MiB chunks (constants.DOWNLOAD_CHUNK_SIZE)
+        # and resumes from the last one written: a 24 MiB file cut after 16 MiB resumes at 10 MiB.
+        weights = os.urandom(24 << 20)
+        server, _, cdn_seen = self.serve(cut="model.safetensors", files={**FILES, "model.safetensors": weights})
+        result, work = self.run_download(server)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        gets = [r for r in cdn_seen if r["method"] == "GET"]
+        self.assertEqual(len(gets), 2, gets)
+        self.assertIsNone(gets[0]["range"])
+        # The first transfer stopped short: the retry asks for the rest only, from what was kept.
+        self.assertRegex(gets[1]["range"] or "", r"^bytes=[0-9]+-$")
+        resumed_at = int(gets[1]["range"][len("bytes="):-1])
+        self.assertTrue(0 < resumed_at <= cut_point(weights), gets[1]["range"])
+        with open(os.path.join(work, "model", "model.safetensors"), "rb") as handle:
+            self.assertEqual(sha256(handle.read()), sha256(weights))
 
     def test_gated_repository_without_token_fails_with_a_hint(self):
-        server, _ = self.serve(token="hf_secret123")
+        server, _, _ = self.serve(token="hf_secret123")
         result, _ = self.run_download(server)
         self.assertEqual(result.returncode, 4)
         self.assertIn("HTTP 401", result.stderr)
         self.assertIn("tokenSecret", result.stderr)
 
     def test_checksum_mismatch_fails(self):
-        server, _ = self.serve(corrupt="model.safetensors")
+        server, _, _ = self.serve(corrupt="model.safetensors")
         result, work = self.run_download(server)
         self.assertEqual(result.returncode, 5, result.stderr)
+        self.assertIn("sha256", result.stderr)
         self.assertFalse(os.path.exists(os.path.join(work, "model", "model.safetensors")))
 
     def test_selection_larger_than_size_model_fails_before_downloading(self):
-        server, seen = self.serve()
-        result, _ = self.run_download(server, NBG_MODEL_BYTES="1000")
+        server, seen, cdn_seen = self.serve()
+        result, work = self.run_download(server, NBG_MODEL_BYTES="1000")
         self.assertEqual(result.returncode, 3, result.stderr)
         self.assertIn("size.model", result.stderr)
         self.assertEqual(len(seen), 1)  # only the listing
+        self.assertEqual(cdn_seen, [])
 
     def test_branch_revision_is_refused(self):
-        server, seen = self.serve()
+        server, seen, _ = self.serve()
         result, _ = self.run_download(server, NBG_HF_REVISION="main")
         self.assertEqual(result.returncode, 2)
         self.assertEqual(seen, [])
