@@ -95,9 +95,11 @@ def main():
             token = handle.read().strip() or None
 
     # Before the import: huggingface_hub reads its settings once. No telemetry; no token but the
-    # one passed as an argument (not HF_TOKEN, not a token file under HF_HOME); progress as log
-    # lines, not bars; its metadata and Xet caches on the workspace (HOME is there).
+    # one passed as an argument (not HF_TOKEN, not a token file under HF_HOME); no progress bars
+    # in the step log; its metadata and Xet caches on the workspace (HOME is there), and no Xet
+    # chunk cache (xet-runtime's default can be 10 GB: the workspace is sized for the model only).
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["HF_XET_CHUNK_CACHE_SIZE_BYTES"] = "0"
     os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     os.environ.pop("HF_TOKEN", None)

@@ -272,6 +272,37 @@ class DownloadTests(unittest.TestCase):
             capture_output=True, text=True, check=True).stdout.strip()
         self.assertEqual(version, pinned_hub_version())
 
+    def test_the_task_step_uses_the_image_huggingface_hub_when_pinned(self):
+        """The download step's own script (model-download.yaml), with python3 an interpreter that
+        has the pinned huggingface_hub: it runs model-download.py with it and installs nothing."""
+        with open(os.path.join(TEKTON, "model-download.yaml")) as handle:
+            lines = handle.read().splitlines()
+        start = lines.index("    script: |") + 1
+        script = "\n".join(line[6:] for line in lines[start:]).replace("/nbgitops/scripts/model-download.py", DOWNLOAD)
+        bin_dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, bin_dir)
+        with open(os.path.join(bin_dir, "python3"), "w") as handle:  # a symlink would leave the venv
+            handle.write(f'#!/bin/sh\nexec "{hf_python()}" "$@"\n')
+        os.chmod(os.path.join(bin_dir, "python3"), 0o755)
+        server, _, cdn_seen = self.serve()
+        work = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, work)
+        environment = {
+            "PATH": bin_dir + os.pathsep + os.environ["PATH"],
+            "HOME": os.path.join(work, "home"), "TMPDIR": os.path.join(work, "tmp"),
+            "HF_HOME": os.path.join(work, "home", "huggingface"),
+            "NBG_HF_HUB_VERSION": pinned_hub_version(), "NBG_VENV": os.path.join(work, "tmp", "huggingface-hub"),
+            "NBG_HF_TOKEN_BOUND": "false", "NBG_HF_TOKEN_FILE": "/nonexistent/token",
+            "NBG_HF_REPO": "org/tiny", "NBG_HF_REVISION": REVISION, "NBG_HF_ALLOW": "*.safetensors",
+            "NBG_HF_IGNORE": "", "NBG_HF_ENDPOINT": f"http://127.0.0.1:{server.port}", "NBG_MODEL_BYTES": "400000",
+            "NBG_MODEL_DIR": os.path.join(work, "model"), "NBG_SUMMARY_FILE": os.path.join(work, "download.json"),
+        }
+        result = subprocess.run(["sh", "-c", script], env=environment, capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertNotIn("installing huggingface_hub", result.stdout)
+        self.assertEqual(self.fetched(work), ["model.safetensors"])
+        self.assertFalse(os.path.exists(environment["NBG_VENV"]))
+
     def test_fetches_one_weight_format_at_the_commit(self):
         server, _, cdn_seen = self.serve()
         result, work = self.run_download(server)
