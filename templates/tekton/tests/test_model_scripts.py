@@ -1,7 +1,9 @@
 """Tests of the ModelPipeline pod scripts, run for real (no mocks of the tools):
 
-- model-download.py against a loopback server speaking the Hugging Face Hub API
-  (`/api/models/<repo>/revision/<sha>?blobs=true`, `/<repo>/resolve/<sha>/<file>`);
+- model-download.py (huggingface_hub, the version the Task pins, from .venv-hf or NBG_HF_PYTHON)
+  against two loopback servers: a Hugging Face Hub (`/api/models/<repo>/tree/<sha>`,
+  `/<repo>/resolve/<sha>/<file>`) that redirects LFS files to a "CDN" on another host and
+  port, which must never see the token and cuts a transfer short to prove it resumes;
 - model-package.sh with the real olot (PyPI) on a generated base OCI layout and a small
   generated "model" folder: one layer per file, all under /models, files 0644;
 - model-push.sh and model-verify.sh with the real skopeo against a loopback TLS registry
@@ -10,7 +12,8 @@
 
 Run from the repository root (.ci/run does):
     python3 -m unittest discover -s templates/tekton/tests -v
-olot is taken from NBG_OLOT or PATH, skopeo from PATH; a missing tool skips its tests unless
+olot is taken from NBG_OLOT or PATH, skopeo from PATH, huggingface_hub from .venv-hf (.ci/run
+installs it) or NBG_HF_PYTHON; a missing tool skips its tests unless
 NBGITOPS_REQUIRE_TOOLS=1, where it fails them.
 """
 
@@ -371,6 +374,14 @@ class DownloadTests(unittest.TestCase):
         self.assertIn("size.model", result.stderr)
         self.assertEqual(len(seen), 1)  # only the listing
         self.assertEqual(cdn_seen, [])
+
+    def test_an_unsafe_file_name_in_the_listing_fails_before_downloading(self):
+        server, seen, cdn_seen = self.serve(files={**FILES, "../escape.json": b"{}"})
+        result, work = self.run_download(server)
+        self.assertEqual(result.returncode, 4, result.stderr)
+        self.assertIn("unsafe file name", result.stderr)
+        self.assertEqual(len(seen), 1)  # only the listing
+        self.assertFalse(os.path.exists(os.path.join(work, "escape.json")))
 
     def test_branch_revision_is_refused(self):
         server, seen, _ = self.serve()
