@@ -193,6 +193,38 @@ final class HuggingFacePipelineTests: XCTestCase {
                 .hasPrefix("pvc://") == true)
     }
 
+    /// The download step runs huggingface_hub (never the token on the CDN a `/resolve/` redirect
+    /// points to; resumed transfers), at the version the Task pins, with its cache on the
+    /// workspace and no telemetry; the token stays a file of the hf-token workspace, never an
+    /// environment variable. The script's behaviour is tested against loopback servers in
+    /// templates/tekton/tests/test_model_scripts.py (DownloadTests).
+    func testDownloadStepRunsPinnedHuggingFaceHubWithTheTokenInAFile() throws {
+        let plan = try compileSpecThroughPipeline(
+            Self.spec(source: "      tokenSecret: {name: hf-token}"), overlays: Self.openshiftGPU)
+        let scripts = try object(plan, "ConfigMap", prefix: "nbgitops-model-scripts")
+        let download = try XCTUnwrap(scripts.manifest.value(at: "data")?["model-download.py"]?.stringValue)
+        XCTAssertTrue(download.contains("snapshot_download("), "the transfer is huggingface_hub's")
+        XCTAssertFalse(download.contains("urllib.request"), "no hand-written HTTP client")
+        let task = try object(plan, "Task", prefix: "nbgitops-model-download")
+        let step = try XCTUnwrap(task.manifest.value(at: "spec.steps")?.elements?.first)
+        var env: [String: String] = [:]
+        for variable in step["env"]?.elements ?? [] {
+            XCTAssertNil(variable["valueFrom"], "no Secret reaches the environment")
+            env[variable["name"]?.stringValue ?? ""] = variable["value"]?.stringValue ?? ""
+        }
+        XCTAssertNil(env["HF_TOKEN"])
+        XCTAssertEqual(env["NBG_HF_TOKEN_FILE"], "$(workspaces.hf-token.path)/token")
+        XCTAssertEqual(env["HF_HUB_DISABLE_TELEMETRY"], "1")
+        XCTAssertEqual(env["HF_HOME"], "$(workspaces.model.path)/home/huggingface")
+        let version = try XCTUnwrap(env["NBG_HF_HUB_VERSION"])
+        let parts = version.split(separator: ".", omittingEmptySubsequences: false)
+        XCTAssertTrue(
+            parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) },
+            "an exact huggingface_hub version: \(version)")
+        let script = try XCTUnwrap(step["script"]?.stringValue)
+        XCTAssertTrue(script.contains("\"huggingface_hub==$NBG_HF_HUB_VERSION\""), script)
+    }
+
     /// Kubernetes with Flux: an external registry's push Secret bound to its push and verify
     /// only, no token-bearing account, and the validation Kustomization waits for the run.
     func testExternalRegistryOnKubernetesWithFlux() throws {
