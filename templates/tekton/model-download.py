@@ -28,7 +28,8 @@ What huggingface_hub guarantees here, read in its source (huggingface_hub 2.5.0)
   known Hub origin (`utils/_http._httpx2_follow_hub_redirects_with_backoff`,
   `_is_same_or_hub_host`); when `/resolve/` redirects elsewhere (the LFS/Xet CDN) it drops the
   `authorization` header before the GET to the signed URL. Xet files are fetched with a
-  short-lived Xet token, not the Hub token (`xet_get`).
+  short-lived Xet token the Hub hands out; the Xet storage requests carry the Hub headers
+  without authorization (`xet_get`, `utils/_xet.xet_headers_without_auth`).
 - An interrupted transfer resumes. `file_download.http_get` catches a connection error,
   timeout or a body cut short (httpx2 `RemoteProtocolError`) and retries up to 5 times in a
   row with `Range: bytes=<received>-`, appending to the same temporary file; a server that
