@@ -229,4 +229,90 @@ final class WaiverDocumentTests: XCTestCase {
         XCTAssertTrue(
             aboutJob.allSatisfy { compiled.lines[0].contains($0.location?.line ?? 0) }, "\(aboutJob.map(\.rendered))")
     }
+
+    /// A Secret an overlay names for every Job (the results bucket's credentials) is reported
+    /// for each document's Job: the first job's waiver waives its own Job's finding, and the
+    /// other job's finding is still reported (not folded into the first and waived with it).
+    func testASecretAnOverlayNamesIsReportedForEachDocument() throws {
+        let waiving = """
+            apiVersion: mlops.mlops.dev/v1alpha1
+            kind: NotebookValidationJob
+            metadata:
+              name: waiving
+              annotations:
+                nbgitops.dev/waive: "NBG129: the platform team creates results-s3"
+            spec:
+              notebook:
+                git:
+                  url: https://github.com/org/repo.git
+                  ref: main
+                path: notebooks/demo.ipynb
+              podConfig:
+                containerImage: quay.io/jupyter/minimal-notebook:2024-05-27
+
+            """
+        let other = waiving.replacingOccurrences(of: "name: waiving", with: "name: other")
+            .replacingOccurrences(
+                of: "  annotations:\n    nbgitops.dev/waive: \"NBG129: the platform team creates results-s3\"\n", with: "")
+        XCTAssertFalse(other.contains("waive"))
+        for text in [waiving + "---\n" + other, other + "---\n" + waiving] {
+            let (_, collector) = try compileSpecWithDiagnostics(
+                text, overlays: Self.overlays + ["Tests/NBGitOpsTests/Fixtures/overlays/results-s3-unlisted.yaml"])
+            let found = collector.sorted.filter { $0.id == .secretNotProvided }
+            let context = "\(found.map(\.rendered))"
+            XCTAssertEqual(found.count, 2, context)
+            XCTAssertEqual(
+                found.filter { $0.message.contains("Job/nb-waiving-") }.map(\.severity), [.note], context)
+            XCTAssertEqual(found.filter { $0.message.contains("Job/nb-other-") }.map(\.severity), [.warning], context)
+            XCTAssertFalse(collector.sorted.contains { $0.id == .waiverUnused }, context)
+        }
+    }
+
+    /// Two passed-through workloads in one file mount a claim nothing declares: the waiver of
+    /// one leaves the other's finding reported.
+    func testASharedClaimIsReportedForEachDocument() throws {
+        func deployment(_ name: String, waive: String?) -> String {
+            let annotations = waive.map { "  annotations:\n    nbgitops.dev/waive: \"\($0)\"\n" } ?? ""
+            return """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: \(name)
+                \(annotations)spec:
+                  replicas: 1
+                  selector:
+                    matchLabels: {app: \(name)}
+                  template:
+                    metadata:
+                      labels: {app: \(name)}
+                    spec:
+                      containers:
+                      - name: app
+                        image: quay.io/org/cache@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
+                        resources:
+                          requests: {cpu: 100m, memory: 128Mi}
+                          limits: {cpu: 100m, memory: 128Mi}
+                        volumeMounts:
+                        - name: data
+                          mountPath: /data
+                          readOnly: true
+                      volumes:
+                      - name: data
+                        persistentVolumeClaim:
+                          claimName: shared-data
+                          readOnly: true
+
+                """
+        }
+        let waiving = deployment("waiving", waive: "NBG126: the data team's repository creates shared-data")
+        let other = deployment("other", waive: nil)
+        for text in [waiving + "---\n" + other, other + "---\n" + waiving] {
+            let (_, collector) = try compileSpecWithDiagnostics(text, overlays: Self.overlays)
+            let found = collector.sorted.filter { $0.id == .claimNotProvided }
+            let context = "\(found.map(\.rendered))"
+            XCTAssertEqual(found.filter { $0.message.contains("waiving'") }.map(\.severity), [.note], context)
+            XCTAssertEqual(found.filter { $0.message.contains("other'") }.map(\.severity), [.warning], context)
+            XCTAssertFalse(collector.sorted.contains { $0.id == .waiverUnused }, context)
+        }
+    }
 }
