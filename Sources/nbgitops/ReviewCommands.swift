@@ -75,7 +75,7 @@ struct ExplainCommand: ParsableCommand {
             print(Explainer.render(match, environment: environment, outputRoot: prepared.displayOutputRoot), terminator: "")
             if placement { print(SchedulingRules.placementReport(of: match.object, in: plan), terminator: "") }
             // Only the warnings about this object's inputs; the rest is `render`'s business.
-            let (about, others) = Explainer.diagnostics(diagnostics.sorted, about: match.object)
+            let (about, others) = Explainer.diagnostics(diagnostics.sorted, about: match.object, specs: output.specs)
             if !about.isEmpty {
                 let collector = DiagnosticCollector()
                 for diagnostic in about { collector.report(diagnostic) }

@@ -8,7 +8,7 @@ import Foundation
 /// through a `RuleContext`, which knows how to trace a planned object back to the spec or
 /// overlay line that caused it, and which spec document it belongs to (for waivers).
 ///
-/// Waivers: a spec document (a NotebookValidationJob or a passed-through object) may carry
+/// Waivers: a spec document of any kind (`SpecKinds.documents`) may carry
 /// `metadata.annotations["nbgitops.dev/waive"]` with entries `RULE-ID: reason`, separated by
 /// newlines or `;`. A waived finding on that document is reported as a note that echoes the
 /// reason; a waiver never applies to another document or globally. A waiver without a reason,
@@ -288,25 +288,12 @@ public enum RuleEngine {
 
     /// Every waiver of every spec document; malformed ones are reported and dropped.
     static func parseWaivers(_ specs: SpecSet, waivable: Set<RuleID>, diagnostics: DiagnosticCollector) -> [Waiver] {
+        // Every document of every spec kind carries its own waivers.
         var documents: [(DocumentKey, String, SourceLocation)] = []
         let key = "metadata.annotations" + SourceMap.component(AnnotationKey.waive)
-        for job in specs.jobs {
-            guard let text = job.annotations[AnnotationKey.waive] else { continue }
-            documents.append(
-                (DocumentKey(file: job.file, index: job.documentIndex), text, job.sourceMap[key] ?? job.name.location))
-        }
-        for pipeline in specs.modelPipelines {
-            guard let text = pipeline.annotations[AnnotationKey.waive] else { continue }
-            documents.append(
-                (
-                    DocumentKey(file: pipeline.file, index: pipeline.documentIndex), text,
-                    pipeline.sourceMap[key] ?? pipeline.name.location
-                ))
-        }
-        for object in specs.supportingObjects {
-            guard let text = object.manifest["metadata"]?["annotations"]?[AnnotationKey.waive]?.stringValue else { continue }
-            documents.append(
-                (DocumentKey(file: object.file, index: object.documentIndex), text, object.sourceMap[key] ?? object.location))
+        for document in SpecKinds.documents(in: specs) {
+            guard let text = document.annotations[AnnotationKey.waive] else { continue }
+            documents.append((document.key, text, document.sourceMap[key] ?? document.location))
         }
         var result: [Waiver] = []
         for (subject, text, location) in documents {

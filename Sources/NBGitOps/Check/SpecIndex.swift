@@ -11,8 +11,9 @@ public final class SpecIndex: Sendable {
     let jobByDocument: [DocumentKey: Int]
     /// A supporting object's position by its location and kind.
     let supportingByLocation: [SupportingKey: Int]
-    /// Per file: where each spec document starts, sorted by start.
-    let documentStarts: [String: [(start: SourceLocation, key: DocumentKey)]]
+    /// Per file: the span of each spec document (its first and last written position), sorted
+    /// by start. Documents of one file never overlap, so a position lies in at most one span.
+    let documentSpans: [String: [(start: SourceLocation, end: SourceLocation, key: DocumentKey)]]
 
     struct SupportingKey: Hashable {
         var location: SourceLocation
@@ -23,32 +24,37 @@ public final class SpecIndex: Sendable {
         self.specs = specs
         var jobByNameLocation: [SourceLocation: Int] = [:]
         var jobByDocument: [DocumentKey: Int] = [:]
-        var starts: [String: [(start: SourceLocation, key: DocumentKey)]] = [:]
         for (position, job) in specs.jobs.enumerated() {
             // First one wins, as a scan from the front would.
             if jobByNameLocation[job.name.location] == nil { jobByNameLocation[job.name.location] = position }
             let key = DocumentKey(file: job.file, index: job.documentIndex)
             if jobByDocument[key] == nil { jobByDocument[key] = position }
-            var start = job.name.location
-            for location in job.sourceMap.locations.values where location.file == job.file && location < start {
-                start = location
-            }
-            starts[job.file, default: []].append((start, key))
         }
         var supportingByLocation: [SupportingKey: Int] = [:]
         for (position, object) in specs.supportingObjects.enumerated() {
             let key = SupportingKey(location: object.location, kind: object.kind)
             if supportingByLocation[key] == nil { supportingByLocation[key] = position }
-            starts[object.file, default: []].append(
-                (object.location, DocumentKey(file: object.file, index: object.documentIndex)))
+        }
+        // Every document of every spec kind, from the one list of them.
+        var spans: [String: [(start: SourceLocation, end: SourceLocation, key: DocumentKey)]] = [:]
+        for document in SpecKinds.documents(in: specs) {
+            var start = document.location
+            var end = document.location
+            func widen(_ location: SourceLocation) {
+                guard location.file == document.key.file else { return }
+                start = min(start, location)
+                end = max(end, location)
+            }
+            widen(document.name.location)
+            document.sourceMap.locations.values.forEach(widen)
+            document.sourceMap.keyLocations.values.forEach(widen)
+            spans[document.key.file, default: []].append((start, end, document.key))
         }
         self.jobByNameLocation = jobByNameLocation
         self.jobByDocument = jobByDocument
         self.supportingByLocation = supportingByLocation
-        // Stable order: by start; equal starts in reverse listing order (jobs first), so the
-        // search below resolves a tie to the first listed.
-        self.documentStarts = starts.mapValues { entries in
-            entries.enumerated().sorted { ($0.element.start, $1.offset) < ($1.element.start, $0.offset) }.map(\.element)
+        self.documentSpans = spans.mapValues { entries in
+            entries.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(\.element)
         }
     }
 
@@ -78,17 +84,19 @@ public final class SpecIndex: Sendable {
         supportingByLocation[SupportingKey(location: location, kind: kind)].map { specs.supportingObjects[$0] }
     }
 
-    /// The spec document a location lies in: the last document of that file starting at or
-    /// before it.
+    /// The spec document a location lies in (between its first and last written position),
+    /// of any spec kind; nil when it lies in none (an overlay, a template, a document that did
+    /// not decode). Never a neighbouring document's.
     public func document(at location: SourceLocation) -> DocumentKey? {
-        guard let starts = documentStarts[location.file] else { return nil }
-        // The first start after `location`; the entry before it is the answer.
+        guard let spans = documentSpans[location.file] else { return nil }
+        // The first span starting after `location`; only the one before it can hold it.
         var low = 0
-        var high = starts.count
+        var high = spans.count
         while low < high {
             let middle = (low + high) / 2
-            if starts[middle].start <= location { low = middle + 1 } else { high = middle }
+            if spans[middle].start <= location { low = middle + 1 } else { high = middle }
         }
-        return low == 0 ? nil : starts[low - 1].key
+        guard low > 0, location <= spans[low - 1].end else { return nil }
+        return spans[low - 1].key
     }
 }

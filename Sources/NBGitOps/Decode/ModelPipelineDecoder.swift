@@ -28,7 +28,13 @@ enum ModelPipelineDecoder {
         }
         var validator = SchemaValidator(subject: kind, diagnostics: diagnostics)
         guard let spec = validator.validate(specNode, against: schema, path: "spec"), let metadata else { return nil }
-        let sourceMap = validator.sourceMap
+        var sourceMap = validator.sourceMap
+        // Its metadata too, as a job's: a waiver is located at its annotation.
+        sourceMap.locations["metadata.name"] = metadata.name.location
+        for pair in root["metadata"]?["annotations"]?.pairs ?? [] {
+            guard let key = pair.key.scalar?.value else { continue }
+            sourceMap.locations["metadata.annotations" + SourceMap.component(key)] = pair.value.location
+        }
         func at(_ path: String) -> SourceLocation { sourceMap.nearest(path) ?? specNode.location }
         func located(_ path: String) -> Located<String>? {
             guard let value = spec.value(at: path.dropPrefix("spec."))?.stringValue else { return nil }

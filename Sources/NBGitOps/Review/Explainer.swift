@@ -104,11 +104,23 @@ public enum Explainer {
         return .success(match)
     }
 
-    /// The diagnostics located in one of the object's input files (the spec, overlay or
-    /// passed-through document that made it), and how many others there are.
-    public static func diagnostics(_ all: [Diagnostic], about object: PlannedObject) -> (about: [Diagnostic], others: Int) {
-        let files = Set(object.sources.map(\.file))
-        let about = all.filter { diagnostic in diagnostic.location.map { files.contains($0.file) } ?? false }
+    /// The diagnostics located in one of the object's inputs, and how many others there are.
+    /// With `specs`, an input in a spec file is the spec document that made the object (of any
+    /// kind), never the other documents of that file; an overlay or template is its whole file.
+    public static func diagnostics(
+        _ all: [Diagnostic], about object: PlannedObject, specs: SpecSet? = nil
+    ) -> (about: [Diagnostic], others: Int) {
+        let index = specs.map(SpecIndex.init)
+        var documents: Set<DocumentKey> = []
+        var files: Set<String> = []
+        for source in object.sources {
+            if let document = index?.document(at: source) { documents.insert(document) } else { files.insert(source.file) }
+        }
+        let about = all.filter { diagnostic in
+            guard let location = diagnostic.location else { return false }
+            if let document = index?.document(at: location) { return documents.contains(document) }
+            return files.contains(location.file)
+        }
         return (about, all.count - about.count)
     }
 

@@ -29,13 +29,16 @@ enum SecretReferenceRules {
         let objects = context.plan.objects + context.plan.buildObjects
         let created = createdSecrets(objects, defaultNamespace: environment.naming.namespace.value)
         let existing = environment.security.existingSecrets
-        var reported: Set<String> = []
+        // Once per Secret and spec document: a document's waiver decides for its own objects
+        // only, never for another document naming the same Secret.
+        var reported: [DocumentKey?: Set<String>] = [:]
         for object in objects {
             let namespace = object.namespace ?? environment.naming.namespace.value
+            let subject = context.subject(for: object)
             for reference in references(in: object, namespace: namespace) {
                 let key = reference.namespace + "/" + reference.name
                 if created.contains(key) || existing.value.contains(reference.name) { continue }
-                guard reported.insert(key).inserted else { continue }
+                guard reported[subject, default: []].insert(key).inserted else { continue }
                 context.report(
                     "Secret '\(reference.name)' named by \(object.kind)/\(object.name) (\(reference.path)) is created by nothing in git; "
                         + "it must exist in namespace '\(reference.namespace)' before the pod runs",
@@ -47,7 +50,7 @@ enum SecretReferenceRules {
                             "security.existingSecrets: \(existing.value.isEmpty ? "none" : existing.value.joined(separator: ", ")) (\(existing.origin))",
                             at: existing.origin.location)
                     ],
-                    subject: context.subject(for: object))
+                    subject: subject)
             }
         }
     }

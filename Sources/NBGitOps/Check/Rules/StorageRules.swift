@@ -150,14 +150,18 @@ enum StorageRules {
                     subject: context.subject(for: job))
             }
         }
-        var seen: Set<NamespacedName> = []
+        // Once per claim and spec document: a document's waiver decides for its own pods only.
+        var seen: [DocumentKey?: Set<NamespacedName>] = [:]
         for unit in context.units where context.job(for: unit.object) == nil {
             let namespace = unit.object.namespace ?? naming.namespace.value
             for use in unit.claims where use.isNamedClaim {
+                let subject = context.subject(for: use.object)
                 if existing.contains(use.claim) || claimObject(use.claim, namespace: namespace, context: context) != nil {
                     continue
                 }
-                guard seen.insert(NamespacedName(namespace: namespace, name: use.claim)).inserted else { continue }
+                guard seen[subject, default: []].insert(NamespacedName(namespace: namespace, name: use.claim)).inserted else {
+                    continue
+                }
                 let access = context.environment.storage.accessMode
                 context.report(
                     "PersistentVolumeClaim '\(use.claim)' used by \(unit.displayName) is declared by no spec or overlay; "
@@ -174,7 +178,7 @@ enum StorageRules {
                             "storage.manageAllClaims is \(storage.manageAllClaims.value): \(storage.manageAllClaims.origin)",
                             at: storage.manageAllClaims.origin.location),
                     ],
-                    subject: context.subject(for: use.object))
+                    subject: subject)
             }
         }
     }
