@@ -26,6 +26,7 @@ public enum PlanRules {
         SecretReferenceRules.unprovidedSecrets,
         JobSpecRules.reservedEnvironment,
         JobSpecRules.namespaceUnmapped,
+        NamespaceRules.systemNamespace,
         ResultsStoreRules.unusable,
         PlatformRules.secrets,
         StorageRules.concurrentMounts,
