@@ -27,6 +27,7 @@ public enum PlanRules {
         JobSpecRules.reservedEnvironment,
         JobSpecRules.namespaceUnmapped,
         NamespaceRules.systemNamespace,
+        APIValueRules.containerValues,
         ResultsStoreRules.unusable,
         PlatformRules.secrets,
         StorageRules.concurrentMounts,

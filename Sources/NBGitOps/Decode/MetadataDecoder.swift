@@ -62,6 +62,17 @@ enum MetadataDecoder {
                             at: entry.value.location, help: "quote the value: \"\(entry.value.scalar?.value ?? "")\"")
                         continue
                     }
+                    if key == "labels", !NameChecks.isLabelValue(value) {
+                        diagnostics.error(
+                            .labelValue,
+                            "label '\(entryKey)' has value '\(value)', which the API server rejects: "
+                                + (value.utf8.count > 63
+                                    ? "longer than 63 characters"
+                                    : "a label value holds only letters, digits, '-', '_' and '.', and begins and ends with a letter or digit"),
+                            at: entry.value.location,
+                            help: "shorten it or replace the other characters (e.g. '\(Self.labelValueSuggestion(value))'); "
+                                + "free text belongs in an annotation")
+                    }
                     if key == "labels" { labels[entryKey] = value } else { annotations[entryKey] = value }
                 }
             default:
@@ -84,5 +95,19 @@ enum MetadataDecoder {
         }
         if let namespace { NameChecks.checkLabel(namespace, what: "namespace", diagnostics: diagnostics) }
         return DecodedMetadata(name: name, namespace: namespace, labels: labels, annotations: annotations)
+    }
+
+    /// A label value close to `value` that the API server accepts.
+    static func labelValueSuggestion(_ value: String) -> String {
+        var mapped = String(
+            value.unicodeScalars.map { scalar -> Character in
+                scalar.isASCII
+                    && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_.".unicodeScalars.contains(scalar))
+                    ? Character(scalar) : "-"
+            })
+        mapped = String(mapped.prefix(63))
+        while let first = mapped.first, !(first.isASCII && (first.isLetter || first.isNumber)) { mapped.removeFirst() }
+        while let last = mapped.last, !(last.isASCII && (last.isLetter || last.isNumber)) { mapped.removeLast() }
+        return mapped.isEmpty ? "value" : mapped
     }
 }
