@@ -192,7 +192,8 @@ struct JobContext {
             diagnostics.error(
                 .fieldRange,
                 "timeout '\(timeoutText.value)' is zero; a validation Job needs a positive deadline (activeDeadlineSeconds must be greater than 0)",
-                at: timeoutText.location, help: "write how long the notebook may run, e.g. 30m, or remove timeout for the default 30m")
+                at: timeoutText.location,
+                help: "write how long the notebook may run, e.g. 30m, or remove timeout for the default 30m")
         }
         let timeout = parsedTimeout ?? 1800
         let podConfig = decodePodConfig(image: image)
@@ -353,7 +354,8 @@ struct JobContext {
             diagnostics.error(
                 .fieldRange,
                 "build timeout '\(timeoutText.value)' is zero, which Tekton reads as no timeout at all",
-                at: timeoutText.location, help: "write how long the build may run, e.g. 30m, or remove timeout for the default 15m")
+                at: timeoutText.location,
+                help: "write how long the build may run, e.g. 30m, or remove timeout for the default 15m")
         }
         let timeout = parsedTimeout ?? 900
         var sources: [Located<String>] = []
