@@ -38,7 +38,7 @@ final class ResultsHostileTests: XCTestCase {
         let text = ResultsFormat.text.render(try results(), environments: ["openshift-gpu"])
         for scalar in text.unicodeScalars where scalar != "\n" {
             XCTAssertFalse(
-                ResultsText.isInvisibleControl(scalar), "control character U+\(String(scalar.value, radix: 16)) in:\n\(text)")
+                Self.isControl(scalar), "control character U+\(String(scalar.value, radix: 16)) in:\n\(text)")
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         // The summary, the Job's line, one line per detail (the message, 8 cells, …), the spec.
@@ -58,7 +58,7 @@ final class ResultsHostileTests: XCTestCase {
 
     func testMarkdownKeepsItsColumnsAndRendersNoHTMLLinkOrMention() throws {
         let markdown = ResultsFormat.markdown.render(try results(), environments: ["openshift-gpu"])
-        XCTAssertFalse(markdown.unicodeScalars.contains { $0 != "\n" && ResultsText.isInvisibleControl($0) }, markdown)
+        XCTAssertFalse(markdown.unicodeScalars.contains { $0 != "\n" && Self.isControl($0) }, markdown)
         let rows = markdown.split(separator: "\n").filter { $0.hasPrefix("|") }
         XCTAssertEqual(rows.count, 3, markdown)
         for row in rows {
@@ -100,6 +100,15 @@ final class ResultsHostileTests: XCTestCase {
         let results = try results()
         try JUnitSchema.validate(ResultsFormat.junit.render(results, environments: ["openshift-gpu"]))
         try SARIFValidation.validateIfAvailable(ResultsFormat.sarif.render(results, environments: ["openshift-gpu"]))
+    }
+
+    /// C0, DEL, C1, line/paragraph separators and bidirectional overrides: what must never
+    /// reach a terminal or a PR comment raw.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
+        default: return false
+        }
     }
 
     /// GitHub table cell separators as cmark-gfm's table extension splits a row (its scanner's
