@@ -26,6 +26,8 @@ public enum PlanRules {
         SecretReferenceRules.unprovidedSecrets,
         JobSpecRules.reservedEnvironment,
         JobSpecRules.namespaceUnmapped,
+        NamespaceRules.systemNamespace,
+        APIValueRules.containerValues,
         ResultsStoreRules.unusable,
         PlatformRules.secrets,
         StorageRules.concurrentMounts,

@@ -25,6 +25,20 @@ public enum NameChecks {
                 "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)")
     }
 
+    /// Mirrors apimachinery `pkg/util/validation/validation.go` `IsValidLabelValue`: at most 63
+    /// characters, empty or `(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?`.
+    public static func isLabelValue(_ value: String) -> Bool {
+        let bytes = Array(value.utf8)
+        guard !bytes.isEmpty else { return true }
+        func alnum(_ byte: UInt8) -> Bool {
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+        }
+        guard bytes.count <= 63, let first = bytes.first, let last = bytes.last, alnum(first), alnum(last) else {
+            return false
+        }
+        return bytes.allSatisfy { alnum($0) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }
+    }
+
     static func checkLabel(_ name: Located<String>, what: String, diagnostics: DiagnosticCollector) {
         guard !isDNSLabel(name.value) else { return }
         let help =
@@ -184,7 +198,7 @@ public enum GitChecks {
 
 /// Durations in the CRD's `^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$` form.
 public enum Durations {
-    /// Whole seconds, rounded up; nil when the text is not a duration.
+    /// Whole seconds, rounded up (`500ms` is 1, `0s` is 0); nil when the text is not a duration.
     public static func seconds(_ text: String) -> Int? {
         var total = 0.0
         var number = ""
@@ -220,7 +234,10 @@ public enum Durations {
             sawUnit = true
         }
         guard sawUnit, number.isEmpty, total.isFinite, total < Double(Int32.max) else { return nil }
-        return max(1, Int(total.rounded(.up)))
+        // Rounded up, so a positive duration is never zero; zero stays zero (callers decide
+        // what it means: a Job's activeDeadlineSeconds must be positive, Tekton reads 0s as
+        // no timeout), never silently one second.
+        return Int(total.rounded(.up))
     }
 }
 

@@ -62,6 +62,9 @@ enum MetadataDecoder {
                             at: entry.value.location, help: "quote the value: \"\(entry.value.scalar?.value ?? "")\"")
                         continue
                     }
+                    if key == "labels" {
+                        checkLabelValue(value, key: entryKey, at: entry.value.location, diagnostics: diagnostics)
+                    }
                     if key == "labels" { labels[entryKey] = value } else { annotations[entryKey] = value }
                 }
             default:
@@ -84,5 +87,49 @@ enum MetadataDecoder {
         }
         if let namespace { NameChecks.checkLabel(namespace, what: "namespace", diagnostics: diagnostics) }
         return DecodedMetadata(name: name, namespace: namespace, labels: labels, annotations: annotations)
+    }
+
+    /// NBG109: a label value apimachinery's `IsValidLabelValue` refuses, at the value.
+    static func checkLabelValue(
+        _ value: String, key: String, at location: SourceLocation, diagnostics: DiagnosticCollector
+    ) {
+        guard !NameChecks.isLabelValue(value) else { return }
+        diagnostics.error(
+            .labelValue,
+            "label '\(key)' has value '\(value)', which the API server rejects: "
+                + (value.utf8.count > 63
+                    ? "longer than 63 characters"
+                    : "a label value holds only letters, digits, '-', '_' and '.', and begins and ends with a letter or digit"),
+            at: location,
+            help: "shorten it or replace the other characters (e.g. '\(labelValueSuggestion(value))'); "
+                + "free text belongs in an annotation")
+    }
+
+    /// NBG109 for the pod template of a passed-through workload (`spec.template.metadata.labels`,
+    /// a CronJob's `spec.jobTemplate.spec.template.metadata.labels`): the API server validates
+    /// those labels as it validates the object's own.
+    static func checkPodTemplateLabels(_ root: YAMLNode, kind: String, diagnostics: DiagnosticCollector) {
+        guard let podPath = Workloads.podPaths[kind], podPath.hasSuffix(".spec") else { return }
+        var node: YAMLNode? = root
+        let keys: [String] = podPath.dropLast(".spec".count).split(separator: ".").map(String.init) + ["metadata", "labels"]
+        for key in keys { node = node?[key] }
+        for entry in node?.pairs ?? [] {
+            guard let key = entry.key.scalar?.value, case .string(let value)? = entry.value.resolvedScalar else { continue }
+            checkLabelValue(value, key: key, at: entry.value.location, diagnostics: diagnostics)
+        }
+    }
+
+    /// A label value close to `value` that the API server accepts.
+    static func labelValueSuggestion(_ value: String) -> String {
+        var mapped = String(
+            value.unicodeScalars.map { scalar -> Character in
+                scalar.isASCII
+                    && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_.".unicodeScalars.contains(scalar))
+                    ? Character(scalar) : "-"
+            })
+        mapped = String(mapped.prefix(63))
+        while let first = mapped.first, !(first.isASCII && (first.isLetter || first.isNumber)) { mapped.removeFirst() }
+        while let last = mapped.last, !(last.isASCII && (last.isLetter || last.isNumber)) { mapped.removeLast() }
+        return mapped.isEmpty ? "value" : mapped
     }
 }

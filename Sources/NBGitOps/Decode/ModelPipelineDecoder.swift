@@ -167,6 +167,17 @@ enum ModelPipelineDecoder {
         pipeline.modelcar = modelcar
         pipeline.workspaceSize = located("spec.workspace.size")
         pipeline.timeout = located("spec.timeout")
+        if let timeout = pipeline.timeout, Durations.seconds(timeout.value) == 0 {
+            // Tekton reads 0s as "no timeout"; nbgitops derives one from the model size instead
+            // of letting a stuck transfer run forever, and never rounds 0s up to 1s.
+            diagnostics.error(
+                .fieldRange,
+                "timeout '\(timeout.value)' of ModelPipeline '\(pipeline.name.value)' is zero, which Tekton reads as no timeout at all",
+                at: timeout.location,
+                help:
+                    "remove timeout (nbgitops derives one from the model size and the environment's throughputs) or write a positive duration, e.g. 3h"
+            )
+        }
         return pipeline
     }
 

@@ -186,6 +186,15 @@ struct JobContext {
                 .duration, "timeout '\(timeoutText.value)' is not a duration nbgitops can use (at most 596523h, about 68 years)",
                 at: timeoutText.location, help: "write the timeout in h, m, s or ms, e.g. 2h30m")
         }
+        if parsedTimeout == 0 {
+            // The Job's activeDeadlineSeconds must be positive (kubernetes validation.go
+            // `ValidateJobSpec`): zero would be refused, and nbgitops never rounds it up.
+            diagnostics.error(
+                .fieldRange,
+                "timeout '\(timeoutText.value)' is zero; a validation Job needs a positive deadline (activeDeadlineSeconds must be greater than 0)",
+                at: timeoutText.location,
+                help: "write how long the notebook may run, e.g. 30m, or remove timeout for the default 30m")
+        }
         let timeout = parsedTimeout ?? 1800
         let podConfig = decodePodConfig(image: image)
         return NotebookValidationJob(
@@ -338,7 +347,17 @@ struct JobContext {
                 help: "use strategy: tekton (Kubernetes and OpenShift) or strategy: s2i (OpenShift only)")
         }
         let timeoutText = string("\(base).timeout") ?? Located("15m", at: location(base))
-        let timeout = Durations.seconds(timeoutText.value) ?? 900
+        let parsedTimeout = Durations.seconds(timeoutText.value)
+        if parsedTimeout == 0 {
+            // Tekton reads 0s as "no timeout"; a build that may run forever is refused rather
+            // than written as 0s or rounded to 1s.
+            diagnostics.error(
+                .fieldRange,
+                "build timeout '\(timeoutText.value)' is zero, which Tekton reads as no timeout at all",
+                at: timeoutText.location,
+                help: "write how long the build may run, e.g. 30m, or remove timeout for the default 15m")
+        }
+        let timeout = parsedTimeout ?? 900
         var sources: [Located<String>] = []
         for (index, element) in (node["requirementsSources"]?.elements ?? []).enumerated() {
             guard let text = element.stringValue else { continue }

@@ -69,6 +69,7 @@ enum SupportingObjectDecoder {
         guard let metadata = MetadataDecoder.decode(root, kind: kind, nameRule: .dnsSubdomain, diagnostics: diagnostics) else {
             return nil
         }
+        MetadataDecoder.checkPodTemplateLabels(root, kind: kind, diagnostics: diagnostics)
         if kind == "Secret" && group.isEmpty {
             guard checkSecret(root, diagnostics: diagnostics) else { return nil }
         } else if !SecretScanner.scan(root, kind: kind, diagnostics: diagnostics) {

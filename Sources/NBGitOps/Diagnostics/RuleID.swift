@@ -28,6 +28,7 @@ extension RuleID {
     public static let fieldPattern: RuleID = "NBG105"
     public static let fieldRange: RuleID = "NBG106"
     public static let ambiguousScalar: RuleID = "NBG107"
+    public static let labelValue: RuleID = "NBG109"
     public static let gitURL: RuleID = "NBG110"
     public static let gitRef: RuleID = "NBG111"
     public static let notebookPath: RuleID = "NBG112"
@@ -153,6 +154,7 @@ public enum RuleCatalog {
         RuleDescription(
             .ambiguousScalar, .error, "an unquoted value that YAML 1.1 reads as a bool, number or null where a string is expected"
         ),
+        RuleDescription(.labelValue, .error, "a label value the API server rejects (over 63 characters or not [A-Za-z0-9._-])"),
         RuleDescription(.gitURL, .error, "a git URL is invalid or carries credentials"),
         RuleDescription(.gitRef, .error, "a git ref is not a valid branch, tag or commit"),
         RuleDescription(.notebookPath, .error, "a notebook path is not a relative `.ipynb` path inside the repository"),

@@ -35,20 +35,82 @@ enum ResultsText {
         var text = ""
         for environment in environments {
             let mine = results.filter { $0.environment == environment }
-            text += "environment '\(environment)': \(summary(mine))\n"
+            text += line("environment '\(terminal(environment))': \(summary(mine))")
             for result in mine {
                 let label = result.status.rawValue.uppercased().padding(toLength: 11, withPad: " ", startingAt: 0)
-                text += "  \(label)\(result.instance) (Job \(result.namespace)/\(result.jobName))\n"
-                for line in result.details { text += "             \(line)\n" }
-                if let source = result.source, result.isCurrent { text += "             spec: \(source)\n" }
-                if let line = result.revision?.line, !line.isEmpty { text += "             revision: \(line)\n" }
+                text += line(
+                    "  \(label)\(terminal(result.instance)) (Job \(terminal(result.namespace))/\(terminal(result.jobName)))")
+                for detail in result.details { text += line("             \(terminal(detail))") }
+                if let source = result.source, result.isCurrent { text += line("             spec: \(terminal(source))") }
+                if let revision = result.revision?.line, !revision.isEmpty {
+                    text += line("             revision: \(terminal(revision))")
+                }
             }
         }
         return text
     }
 
+    /// A value read from the cluster (a termination message, a condition, a name), made safe
+    /// for a terminal and a CI log: it stays on its one line and cannot send escape sequences.
+    /// Control characters (C0, DEL, C1: ANSI escapes, `\r`, `\n`), line and paragraph
+    /// separators and bidirectional overrides are written as visible escapes (`\u{1B}`,
+    /// `\r`, `\n`, `\t`); everything else is kept.
+    static func terminal(_ text: String) -> String {
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            default:
+                if isInvisibleControl(scalar) {
+                    escaped += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                } else {
+                    escaped.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return escaped
+    }
+
+    static func isInvisibleControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F: return true  // C0, DEL, C1 (CSI 0x9B among them)
+        case 0x2028, 0x2029: return true  // line and paragraph separators
+        case 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true  // bidirectional controls
+        default: return false
+        }
+    }
+
+    /// One output line of `text`. GitHub Actions reads a log line whose first non-blank
+    /// characters are `::` as a workflow command (`::error::`, `::stop-commands::`,
+    /// `::add-mask::`), and `##[` as its older form: a line a value begins is prefixed with a
+    /// backslash, and `##[` inside a line loses its bracket's meaning (`#\#[`), so nothing
+    /// `results` prints can command the runner.
+    static func line(_ text: String) -> String {
+        let body = text.drop { $0 == " " }
+        let indentation = text.prefix(text.count - body.count)
+        var safe = String(body).replacingOccurrences(of: "##[", with: "#\\#[")
+        if safe.hasPrefix("::") { safe = "\\" + safe }
+        return indentation + safe + "\n"
+    }
+
+    /// A value in a GitHub-flavoured markdown table cell (the PR comment): a code span, so that
+    /// no HTML, link, image, autolink, `@mention`, `#reference` or emphasis in a termination
+    /// message renders; a fence longer than any backtick run inside; control characters as in
+    /// `terminal`; `|` escaped (GitHub splits table cells on it even inside code spans).
     static func markdownCell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        let visible = terminal(text).replacingOccurrences(of: "|", with: "\\|")
+        guard !visible.isEmpty else { return "" }
+        var longest = 0
+        var run = 0
+        for character in visible {
+            run = character == "`" ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        let fence = String(repeating: "`", count: longest + 1)
+        let padded = visible.hasPrefix("`") || visible.hasSuffix("`") ? " \(visible) " : visible
+        return fence + padded + fence
     }
 
     static let icons: [ValidationResult.Status: String] = [
@@ -59,17 +121,17 @@ enum ResultsText {
         var text = "## Notebook validation\n"
         for environment in environments {
             let mine = results.filter { $0.environment == environment }
-            text += "\n### Environment `\(environment)`: \(summary(mine))\n\n"
+            text += "\n### Environment \(markdownCell(environment)): \(summary(mine))\n\n"
             guard !mine.isEmpty else { continue }
             text += "| | Notebook | Status | Details | Spec |\n|---|---|---|---|---|\n"
             for result in mine {
                 let details = result.details.map(markdownCell).joined(separator: "<br>")
-                var source = result.source.map { "`\(markdownCell($0))`" } ?? ""
+                var source = result.source.map(markdownCell) ?? ""
                 if let line = result.revision?.line, !line.isEmpty {
                     source += (source.isEmpty ? "" : "<br>") + markdownCell(line)
                 }
                 text +=
-                    "| \(icons[result.status] ?? "") | `\(markdownCell(result.instance))` (`\(markdownCell(result.jobName))`) | \(result.status.rawValue) | \(details) | \(source) |\n"
+                    "| \(icons[result.status] ?? "") | \(markdownCell(result.instance)) (\(markdownCell(result.jobName))) | \(result.status.rawValue) | \(details) | \(source) |\n"
             }
         }
         return text
@@ -86,9 +148,10 @@ enum ResultsText {
             case "'": escaped += "&apos;"
             case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
             default:
-                // XML 1.0 allows no other control characters, not even escaped.
+                // XML 1.0 allows no other control characters, not even escaped: they are
+                // written as visible escapes, as `results` text writes them.
                 if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) {
-                    escaped += "?"
+                    escaped += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
                 } else {
                     escaped.unicodeScalars.append(scalar)
                 }

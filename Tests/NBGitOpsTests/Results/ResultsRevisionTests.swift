@@ -235,7 +235,7 @@ final class ResultsRevisionTests: XCTestCase {
             results[0].revision?.line, "applied from main@sha1:eeeeeeeeeeee by Flux Kustomization flux-system/kubernetes")
         XCTAssertEqual(
             ResultsFormat.markdown.render(results, environments: [Self.environment]).contains(
-                "| `\(Self.source)`<br>applied from main@sha1:eeeeeeeeeeee by Flux Kustomization flux-system/kubernetes |"),
+                "| `\(Self.source)`<br>`applied from main@sha1:eeeeeeeeeeee by Flux Kustomization flux-system/kubernetes` |"),
             true)
     }
 

@@ -152,8 +152,8 @@ final class ResultsTests: XCTestCase {
 
             | | Notebook | Status | Details | Spec |
             |---|---|---|---|---|
-            | ❌ | `churn-model-regression` (`churn-model-regression-b0e68fd2`) | failed | golden comparison: 10 of 12 cells matched; mismatched: cell 7, 9<br>commit 4b825dc642cb, 201 s<br>notebook and report: s3://nb-results/ci/churn-model-regression/b0e68fd2/ | `examples/specs/02-private-golden.yaml:6:9` |
-            | ➖ | `churn-model-regression` (`churn-model-regression-e09a6861`) | superseded | superseded: its content hash is not the rendered one (it was passed); the delivery tool prunes it | `examples/specs/02-private-golden.yaml:6:9` |
+            | ❌ | `churn-model-regression` (`churn-model-regression-b0e68fd2`) | failed | `golden comparison: 10 of 12 cells matched; mismatched: cell 7, 9`<br>`commit 4b825dc642cb, 201 s`<br>`notebook and report: s3://nb-results/ci/churn-model-regression/b0e68fd2/` | `examples/specs/02-private-golden.yaml:6:9` |
+            | ➖ | `churn-model-regression` (`churn-model-regression-e09a6861`) | superseded | `superseded: its content hash is not the rendered one (it was passed); the delivery tool prunes it` | `examples/specs/02-private-golden.yaml:6:9` |
 
             """)
     }
