@@ -56,13 +56,13 @@ public struct Diagnostic: Hashable, Sendable {
         var text = ""
         if let location { text += Self.display(location) + ": " }
         text += "\(severity.rawValue)[\(id.rawValue)]: \(EchoedText.display(message))"
+        if environments.count > 1 {
+            text += "\n  note: found in environments " + environments.map { EchoedText.display($0) }.joined(separator: ", ")
+        }
         for note in notes {
             text += "\n  note: "
             if let location = note.location { text += Self.display(location) + ": " }
             text += EchoedText.display(note.message)
-        }
-        if environments.count > 1 {
-            text += "\n  note: found in environments " + environments.map { EchoedText.display($0) }.joined(separator: ", ")
         }
         if let help { text += "\n  help: \(EchoedText.display(help))" }
         return text
@@ -173,6 +173,12 @@ public final class DiagnosticCollector: @unchecked Sendable {
         let candidates = byFinding[key] ?? []
         if let index = candidates.first(where: { stored[$0].environments.allSatisfy { !diagnostic.environments.contains($0) } }) {
             stored[index].environments += diagnostic.environments
+            // Where the message says something of its own environment (which tool, which
+            // namespace), that environment's wording is kept as a note.
+            if diagnostic.message != stored[index].message {
+                let names = diagnostic.environments.joined(separator: ", ")
+                stored[index].notes.append(DiagnosticNote("in environment \(names): \(diagnostic.message)"))
+            }
             // Counted once: it is one finding.
             if diagnostic.severity == .error { errors -= 1 }
             return

@@ -153,6 +153,10 @@ final class DiagnosticGuaranteeIntegrationTests: XCTestCase {
         let findings = text.stderrLines.filter { $0.contains("warning[NBG129]") }
         XCTAssertEqual(findings.count, 1, "\(text)")
         XCTAssertTrue(text.stderrLines.contains("  note: found in environments one, two"), "\(text)")
+        // Environment two's own wording (its namespace) is kept as a note of the one finding.
+        XCTAssertTrue(
+            text.stderrLines.contains { $0.hasPrefix("  note: in environment two: ") && $0.contains("'validation-two'") },
+            "\(text)")
 
         let json = try project.run(["check", "--diagnostics-format", "json"])
         XCTAssertEqual(json.status, 0, "\(json)")
