@@ -272,6 +272,26 @@ final class DiagnosticGuaranteeIntegrationTests: XCTestCase {
         XCTAssertFalse(project.exists("out"))
     }
 
+    /// `nbgitops explain` echoes the values of an object's fields: credential shapes there are
+    /// redacted too. (Should the secret scan refuse the value, the run fails and its diagnostics
+    /// are redacted instead: either way the value is printed nowhere.)
+    func testExplainRedactsCredentialsInTheValuesItShows() throws {
+        let project = try IntegrationProject()
+        let header = "Bearer " + Self.secrets[11]
+        try project.write(
+            "examples/specs/99-header.yaml",
+            integrationJobSpec(name: "header-probe").replacingOccurrences(
+                of: "  timeout: 10m\n",
+                with: "    env:\n    - name: AUTH_HEADER\n      value: \"\(header)\"\n  timeout: 10m\n"))
+        let run = try project.run(["explain", "kubernetes", "Job/header-probe.spec.template.spec.containers[0].env"])
+        XCTAssertFalse(run.stdout.contains(Self.secrets[11]) || run.stderr.contains(Self.secrets[11]), "\(run)")
+        if run.status == 0 {
+            XCTAssertTrue(run.stdout.contains("value: Bearer [redacted]"), "\(run)")
+        } else {
+            XCTAssertTrue(run.stderr.contains("error[NBG140]"), "\(run)")
+        }
+    }
+
     /// A name can hold line breaks, a GitHub workflow command and terminal escapes: the text
     /// form prints them escaped, so every line still starts with a location, `note:`, `help:`
     /// or the count, and no workflow command or escape sequence reaches the log.
