@@ -110,6 +110,20 @@ struct ReportOptions: ParsableArguments {
         help: "Write json/sarif diagnostics to this file instead of standard output (the text form still goes to standard error)."
     )
     var diagnosticsOutput: String?
+
+    @Option(
+        name: .customLong("max-diagnostics"),
+        help:
+            "Print at most this many warnings and notes in the text form, then a line counting the rest (0: no limit). Errors are always all printed; json and sarif carry every diagnostic."
+    )
+    var maxDiagnostics: Int = DiagnosticFormatter.defaultMaxShown
+
+    func validate() throws {
+        if maxDiagnostics < 0 { throw ValidationError("--max-diagnostics must be 0 (no limit) or more") }
+    }
+
+    /// The text form's cap on warnings and notes (nil: no cap).
+    var maxShown: Int? { maxDiagnostics == 0 ? nil : maxDiagnostics }
 }
 
 extension InvocationRequest {
@@ -158,7 +172,9 @@ enum DiagnosticPrinter {
         standardOutputTaken: Bool = false
     ) {
         let format = report?.diagnosticsFormat ?? .text
-        let text = DiagnosticFormatter.format(diagnostics.sorted, as: format, sourceRoot: sourceRoot)
+        let maxShown = report.map(\.maxShown) ?? DiagnosticFormatter.defaultMaxShown
+        let sorted = diagnostics.sorted
+        let text = DiagnosticFormatter.format(sorted, as: format, sourceRoot: sourceRoot, maxShown: maxShown)
         switch format {
         case .text:
             FileHandle.standardError.write(Data(text.utf8))
@@ -169,7 +185,7 @@ enum DiagnosticPrinter {
                 }
                 // The file is for tools; the log (CI, a terminal) still gets the compiler text.
                 FileHandle.standardError.write(
-                    Data(DiagnosticFormatter.format(diagnostics.sorted, as: .text, sourceRoot: sourceRoot).utf8))
+                    Data(DiagnosticFormatter.format(sorted, as: .text, sourceRoot: sourceRoot, maxShown: maxShown).utf8))
             } else if standardOutputTaken {
                 FileHandle.standardError.write(Data(text.utf8))
             } else {

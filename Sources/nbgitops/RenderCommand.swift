@@ -32,7 +32,13 @@ struct RenderCommand: ParsableCommand {
             DiagnosticPrinter.print(
                 diagnostics, report: selection.report, sourceRoot: prepared.sourceRoot, standardOutputTaken: true)
             let objects = output.plans.flatMap(\.objects).map(\.manifest)
-            FileHandle.standardOutput.write(Data(ManifestRenderer.render(objects)))
+            switch ManifestRenderer.emit(objects) {
+            case .success(let bytes): FileHandle.standardOutput.write(Data(bytes))
+            case .failure(let failure):
+                let message = "error: the YAML emitter failed (\(failure.problem)); nothing printed\n"
+                FileHandle.standardError.write(Data(message.utf8))
+                throw ExitStatus.diagnostics
+            }
             return
         }
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }

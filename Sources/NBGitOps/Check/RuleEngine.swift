@@ -424,6 +424,7 @@ public final class RuleSession {
         for findings in findingsByRule {
             for finding in findings {
                 var diagnostic = finding.diagnostic
+                diagnostic.environments = [plan.environment.name]
                 if let subject = finding.subject, let waiver = waiverLookup[WaiverKey(subject: subject, rule: diagnostic.id)] {
                     used.insert(waiver)
                     RuleEngine.waive(&diagnostic, by: waiver)

@@ -8,13 +8,17 @@ public enum SpecDecoder {
     /// Accepted API versions: the current group and the operator's older one.
     public static let jobAPIVersions = ["mlops.mlops.dev/v1alpha1", "mlops.redhat.com/v1alpha1"]
 
+    /// Errors reported from one file's documents: past them, that file's further diagnostics
+    /// are summed up in one error (the run fails either way; a generated file of thousands of
+    /// broken documents must not print, or keep, thousands of messages).
+    public static let maxErrorsPerFile = 100
+
     /// Decodes every document of every file. Reports problems and skips what cannot be used.
     public static func decode(_ documents: [YAMLDocument], diagnostics: DiagnosticCollector) -> SpecSet {
         // Documents decode independently: in parallel, each into its own collector, merged
         // in document order (the diagnostics and the set are those of a sequential run).
-        let limit = diagnostics.limit
         let decoded = Parallel.map(documents) { document -> (DecodedSpec?, [Diagnostic]) in
-            let local = DiagnosticCollector(limit: limit)
+            let local = DiagnosticCollector()
             guard document.root.pairs != nil else {
                 local.error(
                     .documentKind,
@@ -31,9 +35,29 @@ public enum SpecDecoder {
             return (SupportingObjectDecoder.decode(document, diagnostics: local).map(DecodedSpec.supporting), local.diagnostics)
         }
         var set = SpecSet()
-        for (result, reported) in decoded {
+        var errorsByFile: [String: Int] = [:]
+        var unreported: [String: (count: Int, first: SourceLocation?)] = [:]
+        for (document, (result, reported)) in zip(documents, decoded) {
+            let errors = reported.filter { $0.severity == .error }.count
+            let before = errorsByFile[document.file, default: 0]
+            if before >= maxErrorsPerFile, errors > 0 {
+                let previous = unreported[document.file]
+                unreported[document.file] = (
+                    (previous?.count ?? 0) + errors, previous?.first ?? reported.first { $0.severity == .error }?.location
+                )
+                continue
+            }
+            errorsByFile[document.file] = before + errors
             for diagnostic in reported { diagnostics.report(diagnostic) }
             result?.add(to: &set)
+        }
+        for (file, skipped) in unreported.sorted(by: { $0.key < $1.key }) {
+            diagnostics.error(
+                .yamlLimit,
+                "\(skipped.count) more error(s) in this file not reported: decoding stops reporting after "
+                    + "\(maxErrorsPerFile) errors in one file",
+                at: skipped.first ?? .startOf(file),
+                help: "fix the errors above and run again; the file may have been generated wrongly")
         }
         checkDuplicates(set, diagnostics: diagnostics)
         return set

@@ -16,21 +16,50 @@ public enum DiagnosticFormatter {
     /// - Parameter sourceRoot: the folder file paths are relative to, as a path relative to the
     ///   repository root (`""` when they already are): SARIF artifact URIs are prefixed with it,
     ///   so code scanning places results of a project kept in a sub-folder on the right files.
-    public static func format(_ diagnostics: [Diagnostic], as format: DiagnosticFormat, sourceRoot: String = "") -> String {
+    /// - Parameter maxShown: the text format shows every error and at most this many warnings
+    ///   and notes (nil: all), then a line saying how many were left out and how to see them;
+    ///   json and sarif always carry every diagnostic.
+    public static func format(
+        _ diagnostics: [Diagnostic], as format: DiagnosticFormat, sourceRoot: String = "", maxShown: Int? = nil
+    ) -> String {
         switch format {
-        case .text: return text(diagnostics)
+        case .text: return text(diagnostics, maxShown: maxShown)
         case .json: return jsonLines(diagnostics)
         case .sarif: return sarif(diagnostics, sourceRoot: sourceRoot)
         }
     }
 
-    /// `file:line:col: severity[ID]: message` blocks and a count line.
-    public static func text(_ diagnostics: [Diagnostic]) -> String {
+    /// The default number of warnings and notes the text format shows (`--max-diagnostics`).
+    public static let defaultMaxShown = 500
+
+    /// `file:line:col: severity[ID]: message` blocks and a count line. Errors are always all
+    /// shown; past `maxShown` warnings and notes, the rest are counted in one closing line.
+    public static func text(_ diagnostics: [Diagnostic], maxShown: Int? = nil) -> String {
         var text = ""
-        for diagnostic in diagnostics { text += diagnostic.rendered + "\n" }
+        var shown = 0
+        var hidden: [DiagnosticSeverity: Int] = [:]
+        for diagnostic in diagnostics {
+            if diagnostic.severity != .error, let maxShown {
+                guard shown < maxShown else {
+                    hidden[diagnostic.severity, default: 0] += 1
+                    continue
+                }
+                shown += 1
+            }
+            text += diagnostic.rendered + "\n"
+        }
         let errors = diagnostics.filter { $0.severity == .error }.count
         let warnings = diagnostics.filter { $0.severity == .warning }.count
         if errors > 0 || warnings > 0 { text += "\(errors) error(s), \(warnings) warning(s)\n" }
+        if !hidden.isEmpty {
+            let parts = [(DiagnosticSeverity.warning, "warning"), (.note, "note")].compactMap { severity, word -> String? in
+                guard let count = hidden[severity] else { return nil }
+                return "\(count) \(word)\(count == 1 ? "" : "s")"
+            }
+            text +=
+                "… and \(parts.joined(separator: " and ")) not shown (all errors are); run with --max-diagnostics 0 to show "
+                + "all, or --diagnostics-format json or sarif, which always carry every diagnostic\n"
+        }
         return text
     }
 
@@ -44,18 +73,20 @@ public enum DiagnosticFormatter {
 
     static func jsonObject(_ diagnostic: Diagnostic) -> [String: Any] {
         var object: [String: Any] = [
-            "id": diagnostic.id.rawValue, "severity": diagnostic.severity.rawValue, "message": diagnostic.message,
+            "id": diagnostic.id.rawValue, "severity": diagnostic.severity.rawValue,
+            "message": EchoedText.redacted(diagnostic.message),
         ]
         if let location = diagnostic.location {
             object["file"] = location.file
             object["line"] = location.line
             object["column"] = location.column
         }
-        if let help = diagnostic.help { object["help"] = help }
-        if let reason = diagnostic.waiverReason { object["waived"] = reason }
+        if let help = diagnostic.help { object["help"] = EchoedText.redacted(help) }
+        if let reason = diagnostic.waiverReason { object["waived"] = EchoedText.redacted(reason) }
+        if !diagnostic.environments.isEmpty { object["environments"] = diagnostic.environments }
         if !diagnostic.notes.isEmpty {
             object["notes"] = diagnostic.notes.map { note -> [String: Any] in
-                var entry: [String: Any] = ["message": note.message]
+                var entry: [String: Any] = ["message": EchoedText.redacted(note.message)]
                 if let location = note.location {
                     entry["file"] = location.file
                     entry["line"] = location.line
@@ -91,24 +122,25 @@ public enum DiagnosticFormatter {
             ]
         }
         let results: [[String: Any]] = diagnostics.map { diagnostic in
-            var message = diagnostic.message
-            if let help = diagnostic.help { message += "\nhelp: \(help)" }
+            var message = EchoedText.redacted(diagnostic.message)
+            if let help = diagnostic.help { message += "\nhelp: \(EchoedText.redacted(help))" }
             var result: [String: Any] = [
                 "ruleId": diagnostic.id.rawValue,
                 "level": level(diagnostic.severity),
                 "message": ["text": message],
             ]
             if let index = ruleIndex[diagnostic.id] { result["ruleIndex"] = index }
+            if !diagnostic.environments.isEmpty { result["properties"] = ["environments": diagnostic.environments] }
             if let location = diagnostic.location, isFile(location) {
                 result["locations"] = [physicalLocation(location, prefix: prefix, id: nil, message: nil)]
             }
             let related = diagnostic.notes.enumerated().compactMap { index, note -> [String: Any]? in
                 guard let location = note.location, isFile(location) else { return nil }
-                return physicalLocation(location, prefix: prefix, id: index, message: note.message)
+                return physicalLocation(location, prefix: prefix, id: index, message: EchoedText.redacted(note.message))
             }
             if !related.isEmpty { result["relatedLocations"] = related }
             if let reason = diagnostic.waiverReason {
-                result["suppressions"] = [["kind": "inSource", "justification": reason]]
+                result["suppressions"] = [["kind": "inSource", "justification": EchoedText.redacted(reason)]]
             }
             return result
         }

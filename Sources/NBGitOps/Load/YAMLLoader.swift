@@ -12,6 +12,12 @@ public struct LoadLimits: Sendable {
     public var maxNodes: Int = 2_000_000
     /// Longest single scalar.
     public var maxScalarBytes: Int = 1 << 20
+    /// Most non-empty documents in one file: each document becomes a spec to decode (and,
+    /// when malformed, a diagnostic), so their number bounds the work per file.
+    public var maxDocuments: Int = 10_000
+    /// Most documents in one file, empty ones included (`---` alone costs little, but not
+    /// nothing: 16 MiB of them are four million).
+    public var maxDocumentsCountingEmpty: Int = 250_000
 
     public init() {}
     public static let standard = LoadLimits()
@@ -185,21 +191,32 @@ private final class EventReader {
         var documents: [YAMLDocument] = []
         var stack: [Frame] = []
         var documentIndex = 0
+        var documentStart = yaml_mark_t()
         var root: YAMLNode?
 
         while true {
             var event = yaml_event_t()
             guard yaml_parser_parse(&parser, &event) == 1 else { throw parserFailure() }
             defer { yaml_event_delete(&event) }
-            let start = location(event.start_mark)
 
             switch event.type {
             case YAML_STREAM_END_EVENT:
                 return documents
             case YAML_DOCUMENT_START_EVENT:
                 root = nil
+                documentStart = event.start_mark
+                if documentIndex >= limits.maxDocumentsCountingEmpty {
+                    throw fail(
+                        .yamlLimit, "more than \(limits.maxDocumentsCountingEmpty) documents in one file, empty ones included",
+                        documentStart, help: "split the file; spec files are expected to be small")
+                }
             case YAML_DOCUMENT_END_EVENT:
                 if let node = root, !isEmptyDocument(node) {
+                    if documents.count >= limits.maxDocuments {
+                        throw fail(
+                            .yamlLimit, "more than \(limits.maxDocuments) documents in one file", documentStart,
+                            help: "split the file; spec files are expected to be small")
+                    }
                     documents.append(YAMLDocument(file: file, index: documentIndex, root: node))
                 }
                 documentIndex += 1
@@ -228,18 +245,18 @@ private final class EventReader {
                 default: style = .plain
                 }
                 let tag = try checkedTag(scalarEvent.tag, mark: event.start_mark)
-                let node = YAMLNode(.scalar(YAMLScalar(text, style: style)), at: start, tag: tag)
+                let node = YAMLNode(.scalar(YAMLScalar(text, style: style)), at: location(event.start_mark), tag: tag)
                 try countNode(event.start_mark)
                 try attach(node, to: &stack, root: &root, mark: event.start_mark)
             case YAML_SEQUENCE_START_EVENT:
                 try countNode(event.start_mark)
                 let tag = try checkedTag(event.data.sequence_start.tag, mark: event.start_mark)
-                stack.append(Frame(isMapping: false, start: start, tag: tag))
+                stack.append(Frame(isMapping: false, start: location(event.start_mark), tag: tag))
                 try checkDepth(stack.count, event.start_mark)
             case YAML_MAPPING_START_EVENT:
                 try countNode(event.start_mark)
                 let tag = try checkedTag(event.data.mapping_start.tag, mark: event.start_mark)
-                stack.append(Frame(isMapping: true, start: start, tag: tag))
+                stack.append(Frame(isMapping: true, start: location(event.start_mark), tag: tag))
                 try checkDepth(stack.count, event.start_mark)
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 guard let frame = stack.popLast() else { continue }

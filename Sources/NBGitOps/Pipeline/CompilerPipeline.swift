@@ -114,7 +114,7 @@ public enum CompilerPipeline {
             // Files load independently: in parallel, merged in file order.
             let limits = input.limits
             let loaded = Parallel.map(input.specFiles) { file -> ([YAMLDocument], [Diagnostic]) in
-                let local = DiagnosticCollector(limit: diagnostics.limit)
+                let local = DiagnosticCollector()
                 let documents =
                     file.contents.map {
                         YAMLLoader.load(bytes: $0, file: file.displayPath, limits: limits, diagnostics: local)
@@ -189,7 +189,7 @@ public enum CompilerPipeline {
 
             started = Date()
             box.use { plan in
-                files[plan.environment.name] = OutputLayout.files(for: plan)
+                files[plan.environment.name] = OutputLayout.files(for: plan, diagnostics: diagnostics)
                 if input.retainPlans { plans.append(plan) }
             }
             seconds.render += Date().timeIntervalSince(started)

@@ -29,34 +29,62 @@ public enum OutputLayout {
     /// The returned paths are relative to the output folder. (The repository path the
     /// delivery objects point at was fixed when the plan was made:
     /// `EnvironmentPlanner.plan(…, delivery:…)`.)
-    public static func files(for plan: EnvironmentPlan) -> [OutputFile] {
+    ///
+    /// A file libyaml fails to emit is reported (`NBG171`, at the object's first source) and left
+    /// out: never a truncated file (the run then fails before anything is written).
+    public static func files(for plan: EnvironmentPlan, diagnostics: DiagnosticCollector = DiagnosticCollector())
+        -> [OutputFile]
+    {
         let environment = plan.environment.name
         let home = plan.environment.naming.namespace.value
         var files: [OutputFile] = []
-        files += folder("\(environment)/manifests", objects: plan.objects) { manifestPath($0, homeNamespace: home) }
+        files += folder("\(environment)/manifests", objects: plan.objects, diagnostics: diagnostics) {
+            manifestPath($0, homeNamespace: home)
+        }
         if !plan.buildObjects.isEmpty {
-            files += folder("\(environment)/\(buildsFolderName)", objects: plan.buildObjects) {
+            files += folder("\(environment)/\(buildsFolderName)", objects: plan.buildObjects, diagnostics: diagnostics) {
                 manifestPath($0, homeNamespace: home)
             }
         }
         if !plan.servingObjects.isEmpty {
-            files += folder("\(environment)/\(servingFolderName)", objects: plan.servingObjects) {
+            files += folder("\(environment)/\(servingFolderName)", objects: plan.servingObjects, diagnostics: diagnostics) {
                 manifestPath($0, homeNamespace: home)
             }
         }
         // No delivery tool (or an ad-hoc render without a repository): no delivery folder at all,
         // rather than an empty kustomization.
         if !plan.deliveryObjects.isEmpty {
-            files += folder("\(environment)/delivery", objects: plan.deliveryObjects) { deliveryFileName($0) }
+            files += folder("\(environment)/delivery", objects: plan.deliveryObjects, diagnostics: diagnostics) {
+                deliveryFileName($0)
+            }
         }
         // Snippets: next to the delivery objects, in no kustomization (merged by hand).
         for snippet in plan.snippets {
-            files.append(
-                OutputFile(
-                    path: "\(environment)/delivery/\(snippetFileName(snippet))",
-                    bytes: FileHeader.line(sources: snippet.sources) + ManifestRenderer.render([snippet.manifest])))
+            let path = "\(environment)/delivery/\(snippetFileName(snippet))"
+            if let bytes = emitted(
+                ManifestRenderer.emit([snippet.manifest], after: FileHeader.line(sources: snippet.sources)), path: path,
+                sources: snippet.sources, diagnostics: diagnostics)
+            {
+                files.append(OutputFile(path: path, bytes: bytes))
+            }
         }
         return files
+    }
+
+    /// The bytes of a file, or nil with an error when libyaml could not emit it.
+    private static func emitted(
+        _ result: Result<[UInt8], ManifestRenderer.EmitFailure>, path: String, sources: [SourceLocation],
+        diagnostics: DiagnosticCollector
+    ) -> [UInt8]? {
+        switch result {
+        case .success(let bytes): return bytes
+        case .failure(let failure):
+            diagnostics.error(
+                .outputWrite, "cannot render \(path): the YAML emitter failed (\(failure.problem))",
+                at: sources.first ?? SourceLocation(file: "<output>", line: 1, column: 1),
+                help: "nothing was written; report this with the input that causes it")
+            return nil
+        }
     }
 
     /// `<wave>-<kind lowercased>-<name>.yaml`.
@@ -105,7 +133,7 @@ public enum OutputLayout {
     }
 
     private static func folder(
-        _ folder: String, objects: [PlannedObject], name: (PlannedObject) -> String
+        _ folder: String, objects: [PlannedObject], diagnostics: DiagnosticCollector, name: (PlannedObject) -> String
     ) -> [OutputFile] {
         let fileNames = objects.map(name)
         // Headers name the source files; most objects come from one file, shared by many
@@ -121,19 +149,26 @@ public enum OutputLayout {
             return header
         }
         // Objects render independently: in parallel, results in object order.
-        var files = Parallel.map(Array(zip(zip(objects, fileNames), headers))) { item, header in
-            OutputFile(path: "\(folder)/\(item.1)", bytes: ManifestRenderer.render([item.0.manifest], after: header))
-        }
+        var files = Parallel.map(Array(zip(zip(objects, fileNames), headers))) { item, header -> OutputFile? in
+            let path = "\(folder)/\(item.1)"
+            let bytes = emitted(
+                ManifestRenderer.emit([item.0.manifest], after: header), path: path, sources: item.0.sources,
+                diagnostics: diagnostics)
+            return bytes.map { OutputFile(path: path, bytes: $0) }
+        }.compactMap { $0 }
         let resources = fileNames.map { ManifestNode.string($0) }
         let kustomization: ManifestNode = [
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
             "kind": "Kustomization",
             "resources": .list(resources),
         ]
-        files.append(
-            OutputFile(
-                path: "\(folder)/\(kustomizationFile)",
-                bytes: FileHeader.line(sources: []) + ManifestRenderer.render([kustomization])))
+        let path = "\(folder)/\(kustomizationFile)"
+        if let bytes = emitted(
+            ManifestRenderer.emit([kustomization], after: FileHeader.line(sources: [])), path: path, sources: [],
+            diagnostics: diagnostics)
+        {
+            files.append(OutputFile(path: path, bytes: bytes))
+        }
         return files
     }
 }

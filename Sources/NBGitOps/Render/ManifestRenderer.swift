@@ -57,9 +57,17 @@ public enum ManifestRenderer {
         return leadingKeys.count
     }
 
+    /// libyaml refused an event or its output could not be taken: the bytes emitted so far are
+    /// a truncated document and must never be written.
+    public struct EmitFailure: Error, Sendable, Hashable {
+        /// libyaml's description of the problem.
+        public var problem: String
+    }
+
     /// Renders documents into one YAML stream. The first document has no `---`; later ones do.
     /// `prefix` (a file's header comment line) starts the output, copied as it is.
-    public static func render(_ documents: [ManifestNode], after prefix: [UInt8] = []) -> [UInt8] {
+    /// Fails, rather than returning a truncated stream, when libyaml reports an error.
+    public static func emit(_ documents: [ManifestNode], after prefix: [UInt8] = []) -> Result<[UInt8], EmitFailure> {
         let emitter = Emitter(prefix: prefix)
         emitter.streamStart()
         for (index, document) in documents.enumerated() {
@@ -68,8 +76,20 @@ public enum ManifestRenderer {
             emitter.documentEnd()
         }
         emitter.streamEnd()
-        return emitter.output
+        if let problem = emitter.problem { return .failure(EmitFailure(problem: problem)) }
+        return .success(emitter.output)
     }
+
+    /// `emit` for bytes that are hashed or shown, not written (a build's content tag, a test's
+    /// snippet): on an emitter failure, the bytes are empty (never a truncated prefix).
+    public static func render(_ documents: [ManifestNode], after prefix: [UInt8] = []) -> [UInt8] {
+        (try? emit(documents, after: prefix).get()) ?? []
+    }
+
+    /// Test hook: when set, the emitter's output callback refuses any write that would take a
+    /// stream past this many bytes, as a failing writer does (libyaml then reports a writer
+    /// error). Nil (always, outside tests): no limit.
+    nonisolated(unsafe) static var outputLimitForTesting: Int?
 
     /// Renders one value (a snippet) without document markers, for tests and messages.
     public static func renderString(_ documents: [ManifestNode]) -> String {
@@ -85,15 +105,18 @@ private final class Emitter {
     private struct State {
         var output: [UInt8] = []
         var failed = false
+        var limit: Int?
     }
 
     private let emitter = UnsafeMutablePointer<yaml_emitter_t>.allocate(capacity: 1)
     private let state = UnsafeMutablePointer<State>.allocate(capacity: 1)
 
     var output: [UInt8] { state.pointee.output }
+    /// Why emitting failed (libyaml's problem text), nil when every event was accepted.
+    private(set) var problem: String?
 
     init(prefix: [UInt8]) {
-        state.initialize(to: State())
+        state.initialize(to: State(limit: ManifestRenderer.outputLimitForTesting))
         state.pointee.output.reserveCapacity(4096 + prefix.count)
         state.pointee.output += prefix
         emitter.initialize(to: yaml_emitter_t())
@@ -107,6 +130,7 @@ private final class Emitter {
             { context, buffer, size in
                 guard let context, let buffer else { return 0 }
                 let state = context.assumingMemoryBound(to: State.self)
+                if let limit = state.pointee.limit, state.pointee.output.count + size > limit { return 0 }
                 state.pointee.output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
                 return 1
             }, UnsafeMutableRawPointer(state))
@@ -125,7 +149,14 @@ private final class Emitter {
             return
         }
         // yaml_emitter_emit takes ownership of the event.
-        if yaml_emitter_emit(emitter, &event) != 1 { state.pointee.failed = true }
+        if yaml_emitter_emit(emitter, &event) != 1 { recordFailure() }
+    }
+
+    private func recordFailure() {
+        state.pointee.failed = true
+        if problem == nil {
+            problem = emitter.pointee.problem.map { String(cString: $0) } ?? "the YAML emitter failed"
+        }
     }
 
     func streamStart() {
@@ -138,7 +169,7 @@ private final class Emitter {
         var event = yaml_event_t()
         yaml_stream_end_event_initialize(&event)
         send(&event)
-        yaml_emitter_flush(emitter)
+        if !state.pointee.failed, yaml_emitter_flush(emitter) != 1 { recordFailure() }
     }
 
     func documentStart(implicit: Bool) {
@@ -210,15 +241,27 @@ private final class Emitter {
     private func scalar(_ value: String, style: yaml_scalar_style_t) {
         var event = yaml_event_t()
         var text = value
+        var initialized = true
         text.withUTF8 { bytes in
             // libyaml copies the value; the buffer only has to live for this call.
             if let base = bytes.baseAddress {
-                yaml_scalar_event_initialize(
-                    &event, nil, nil, UnsafeMutablePointer(mutating: base), Int32(bytes.count), 1, 1, style)
+                guard bytes.count <= Int(Int32.max),
+                    yaml_scalar_event_initialize(
+                        &event, nil, nil, UnsafeMutablePointer(mutating: base), Int32(bytes.count), 1, 1, style) == 1
+                else {
+                    initialized = false
+                    return
+                }
             } else {
                 var empty: UInt8 = 0
                 yaml_scalar_event_initialize(&event, nil, nil, &empty, 0, 1, 1, style)
             }
+        }
+        guard initialized else {
+            // A scalar libyaml refuses (over its length limit): the stream cannot be completed.
+            if problem == nil { problem = "a value of \(value.utf8.count) bytes cannot be emitted" }
+            state.pointee.failed = true
+            return
         }
         send(&event)
     }

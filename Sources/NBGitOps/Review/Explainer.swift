@@ -160,7 +160,13 @@ public enum Explainer {
     }
 
     /// The text `nbgitops explain` prints.
+    /// Credential-looking substrings of the values shown are redacted (`EchoedText`), as in
+    /// diagnostics: what a terminal or CI log shows is not where a secret should surface.
     public static func render(_ match: Match, environment: String, outputRoot: String) -> String {
+        EchoedText.redacted(unredacted(match, environment: environment, outputRoot: outputRoot))
+    }
+
+    private static func unredacted(_ match: Match, environment: String, outputRoot: String) -> String {
         let object = match.object
         let root = OutputLayout.normalizeRoot(outputRoot)
         let file = root == "." ? match.file : "\(root)/\(match.file)"

@@ -177,6 +177,56 @@ final class HostileCorpusTests: XCTestCase {
         try assertFirstDiagnostic(bytes, nil, name: "many-documents.yaml")
     }
 
+    // Many small documents: the work per file is bounded by documents, not only by bytes.
+
+    func testNearlyThreeMillionTinyDocumentsAtTheInputLimit() throws {
+        // `--- x` six bytes a document: 2 796 202 documents, 16 777 212 bytes, just under 16 MiB
+        // and under the node limit. Each would be a malformed spec: refused at the 10 001st.
+        let document = Array("--- x\n".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16 << 20)
+        for _ in 0..<((16 << 20) / document.count) { bytes += document }
+        XCTAssertLessThanOrEqual(bytes.count, LoadLimits.standard.maxFileBytes)
+        try assertFirstDiagnostic(
+            bytes, "hostile/tiny-documents.yaml:10001:1: error[NBG008]: more than 10000 documents in one file",
+            name: "tiny-documents.yaml")
+    }
+
+    func testSixteenMebibytesOfEmptyDocumentsAreRefusedEarly() throws {
+        let document = Array("---\n".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16 << 20)
+        for _ in 0..<((16 << 20) / document.count) { bytes += document }
+        try assertFirstDiagnostic(
+            bytes,
+            "hostile/empty-documents.yaml:250001:1: error[NBG008]: more than 250000 documents in one file, empty ones included",
+            name: "empty-documents.yaml")
+    }
+
+    func testManyBadDocumentsReportABoundedNumberOfErrors() throws {
+        // 10 000 documents (the most a file may hold), every one malformed: the file's first 100
+        // errors, then one error counting the rest — not ten thousand messages.
+        let bytes = Array(String(repeating: "--- x\n", count: 10_000).utf8)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-hostile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("bad-documents.yaml").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        let start = Date()
+        let result = Self.compile(path: path, display: "hostile/bad-documents.yaml")
+        XCTAssertLessThan(Date().timeIntervalSince(start), Self.timeBound)
+        XCTAssertNil(result.files)
+        XCTAssertEqual(result.lines.count, 101)
+        XCTAssertEqual(
+            result.lines.first,
+            "hostile/bad-documents.yaml:1:5: error[NBG100]: document 0 is a string, expected a Kubernetes object (a mapping)")
+        XCTAssertTrue(
+            result.lines.contains(
+                "hostile/bad-documents.yaml:101:5: error[NBG008]: 9900 more error(s) in this file not reported: "
+                    + "decoding stops reporting after 100 errors in one file"), "\(result.lines.suffix(2))")
+        XCTAssertLessThan(peakResidentBytes(), Self.memoryBound)
+    }
+
     func testSymlinkLeavingTheProjectIsRefused() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-hostile-\(UUID().uuidString)")
         let project = base.appendingPathComponent("project")
