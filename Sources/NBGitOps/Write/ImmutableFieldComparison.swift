@@ -41,6 +41,12 @@ enum ImmutableFieldComparison {
         var detail: String
     }
 
+    /// The kinds `changes` compares: only their previous files are read.
+    static let comparedKinds: Set<String> = [
+        "PersistentVolumeClaim", "Service", "Secret", "ConfigMap", "Job", "Deployment", "DaemonSet", "StatefulSet",
+        "RoleBinding", "ClusterRoleBinding", "PipelineRun", "TaskRun",
+    ]
+
     /// The API group of `apiVersion` (`""` for the core group).
     static func group(_ apiVersion: String) -> String {
         guard let slash = apiVersion.firstIndex(of: "/") else { return "" }
@@ -159,7 +165,7 @@ enum ImmutableFieldComparison {
     static func violations(in plan: EnvironmentPlan, files: [OutputFile], outputRoot: String) -> [Violation] {
         let rendered = Dictionary(files.map { ($0.path, $0.bytes) }, uniquingKeysWith: { first, _ in first })
         var result: [Violation] = []
-        for (object, file) in Explainer.objectsWithFiles(plan) {
+        for (object, file) in Explainer.objectsWithFiles(plan) where comparedKinds.contains(object.kind) {
             guard let current = rendered[file] else { continue }
             let path = outputRoot + "/" + file
             // Regular files only, never through a link; no file (a first render, a new object): nothing to compare.
