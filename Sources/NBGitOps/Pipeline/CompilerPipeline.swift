@@ -228,6 +228,8 @@ private func compareWithPrevious(
             specs: specs, environment: plan.environment, resources: resources, delivery: input.delivery,
             recordProvenance: true)
     let objects = located.objects + located.buildObjects + located.servingObjects + located.deliveryObjects
+    // Objects copied from the spec files: the line of their document that wrote the field.
+    let copied = Dictionary(specs.supportingObjects.map { ($0.location, $0) }, uniquingKeysWith: { first, _ in first })
     ImmutableFieldComparison.report(
         found, environment: plan.environment.name,
         located: { object in
@@ -235,7 +237,9 @@ private func compareWithPrevious(
                 $0.kind == object.kind && $0.name == object.name && $0.namespace == object.namespace
                     && $0.apiVersion == object.apiVersion
             } ?? object
-        }, diagnostics: diagnostics)
+        },
+        written: { object, path in object.sources.first.flatMap { copied[$0] }?.sourceMap.nearest(path) },
+        diagnostics: diagnostics)
 }
 
 /// The process's peak resident set so far, in KiB (Linux reports `ru_maxrss` in KiB, Darwin

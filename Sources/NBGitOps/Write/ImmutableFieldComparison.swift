@@ -181,15 +181,20 @@ enum ImmutableFieldComparison {
         return result
     }
 
-    /// The origin of `path` in `object`: the longest recorded prefix, else the object's first source.
-    static func origin(of path: String, in object: PlannedObject) -> (SourceLocation?, FieldOrigin?) {
+    /// Where a field of an object copied from a spec file is written there (its source map), if known.
+    typealias WrittenAt = (PlannedObject, String) -> SourceLocation?
+
+    /// The origin of `path` in `object`: the longest recorded prefix, else the line of a copied
+    /// object's spec document that wrote it, else the object's own origin or first source.
+    static func origin(of path: String, in object: PlannedObject, written: WrittenAt) -> (SourceLocation?, FieldOrigin?) {
         let provenance = object.provenance
         var candidate = path
-        while true {
+        while !candidate.isEmpty {
             if let origin = provenance[candidate], let location = origin.origin.location { return (location, origin) }
             guard let cut = candidate.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
             candidate = String(candidate[..<cut])
         }
+        if let location = written(object, path) { return (location, nil) }
         if let origin = provenance[""], let location = origin.origin.location { return (location, origin) }
         return (object.sources.first, nil)
     }
@@ -199,18 +204,18 @@ enum ImmutableFieldComparison {
     /// may not).
     static func report(
         _ violations: [Violation], environment: String, located: (PlannedObject) -> PlannedObject,
-        diagnostics: DiagnosticCollector
+        written: WrittenAt, diagnostics: DiagnosticCollector
     ) {
         for violation in violations {
             let object = located(violation.object)
             guard let first = violation.changes.first else { continue }
-            let (location, origin) = self.origin(of: first.path, in: object)
+            let (location, origin) = self.origin(of: first.path, in: object, written: written)
             let fields = violation.changes.map { "\($0.path) \($0.detail)" }.joined(separator: "; ")
             let namespace = object.namespace.map { " in namespace '\($0)'" } ?? ""
             let setting = origin?.field.flatMap { $0 == object.kind ? nil : " (\($0))" } ?? ""
             var notes: [DiagnosticNote] = [DiagnosticNote("the object as rendered before: \(violation.file)")]
             for change in violation.changes.dropFirst() {
-                let (other, otherOrigin) = self.origin(of: change.path, in: object)
+                let (other, otherOrigin) = self.origin(of: change.path, in: object, written: written)
                 if let other, other != location {
                     notes.append(
                         DiagnosticNote("\(change.path) set here\(otherOrigin?.field.map { " (\($0))" } ?? "")", at: other))

@@ -109,11 +109,43 @@ final class ImmutableFieldIntegrationTests: XCTestCase {
         let shrunk = try project.run(["check", "--env", "openshift-rwx"])
         XCTAssertEqual(shrunk.status, 1, "\(shrunk)")
         XCTAssertTrue(shrunk.stderr.contains("error[NBG173]"), shrunk.stderr)
-        XCTAssertTrue(shrunk.stderr.contains("examples/specs/04-volumes.yaml:"), shrunk.stderr)
+        // At the line of the spec document that wrote the size.
+        XCTAssertTrue(
+            shrunk.stderr.contains(
+                "examples/specs/04-volumes.yaml:55:16: error[NBG173]: environment 'openshift-rwx': "
+                    + "PersistentVolumeClaim 'sentiment-models'"), shrunk.stderr)
         XCTAssertTrue(shrunk.stderr.contains("never shrink"), shrunk.stderr)
         try project.write("examples/specs/04-volumes.yaml", spec.replacingOccurrences(of: "storage: 20Gi", with: "storage: 30Gi"))
         let grown = try project.run(["render", "--env", "openshift-rwx"])
         XCTAssertEqual(grown.status, 0, "\(grown)")
         XCTAssertFalse(grown.stderr.contains("NBG173"), grown.stderr)
+    }
+
+    /// Jobs are content-addressed: a changed pod template gives a new Job name (the old Job is
+    /// pruned), never an update the API server refuses. The comparison covers Jobs all the same:
+    /// a tree whose Job has another template under the same name (edited by hand) is NBG173.
+    func testJobsAreContentAddressedAndTheComparisonCoversThem() throws {
+        let project = try IntegrationProject()
+        XCTAssertEqual(try project.run(["render", "--env", "openshift-rwx"]).status, 0)
+        let jobs = manifests(project, "openshift-rwx", containing: "5-job-intro-statistics-")
+        XCTAssertEqual(jobs.count, 1, "\(jobs)")
+        let spec = try XCTUnwrap(project.read("examples/specs/01-public-basic.yaml"))
+        try project.write("examples/specs/01-public-basic.yaml", spec.replacingOccurrences(of: "value: Agg", with: "value: svg"))
+        let changed = try project.run(["render", "--env", "openshift-rwx"])
+        XCTAssertEqual(changed.status, 0, "\(changed)")
+        XCTAssertFalse(changed.stderr.contains("NBG173"), changed.stderr)
+        let renamed = manifests(project, "openshift-rwx", containing: "5-job-intro-statistics-")
+        XCTAssertEqual(renamed.count, 1, "\(renamed)")
+        XCTAssertNotEqual(renamed, jobs, "a new template is a new Job")
+
+        // The same name with another template in the tree.
+        let file = "gitops/" + (renamed.first ?? "")
+        let rendered = try XCTUnwrap(project.read(file))
+        try project.write(file, rendered.replacingOccurrences(of: "value: svg", with: "value: pdf"))
+        let check = try project.run(["check", "--env", "openshift-rwx"])
+        XCTAssertEqual(check.status, 1, "\(check)")
+        XCTAssertTrue(check.stderr.contains("examples/specs/01-public-basic.yaml:"), check.stderr)
+        XCTAssertTrue(check.stderr.contains("error[NBG173]: environment 'openshift-rwx': Job 'intro-statistics-"), check.stderr)
+        XCTAssertTrue(check.stderr.contains("spec.template"), check.stderr)
     }
 }
