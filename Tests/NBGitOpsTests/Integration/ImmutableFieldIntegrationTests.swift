@@ -148,4 +148,21 @@ final class ImmutableFieldIntegrationTests: XCTestCase {
         XCTAssertTrue(check.stderr.contains("error[NBG173]: environment 'openshift-rwx': Job 'intro-statistics-"), check.stderr)
         XCTAssertTrue(check.stderr.contains("spec.template"), check.stderr)
     }
+
+    /// A RoleBinding's roleRef cannot change (`ValidateRoleBindingUpdate`): NBG173 at the spec's roleRef.
+    func testARoleBindingWhoseRoleRefChangesIsALocatedError() throws {
+        let project = try IntegrationProject()
+        XCTAssertEqual(try project.run(["render", "--env", "openshift-rwx"]).status, 0)
+        let spec = try XCTUnwrap(project.read("examples/specs/15-team-namespaces.yaml"))
+        try project.write(
+            "examples/specs/15-team-namespaces.yaml",
+            spec.replacingOccurrences(
+                of: "  kind: Role\n  name: shared-model-reader\nsubjects:", with: "  kind: ClusterRole\n  name: view\nsubjects:"))
+        let check = try project.run(["check", "--env", "openshift-rwx"])
+        XCTAssertEqual(check.status, 1, "\(check)")
+        XCTAssertTrue(
+            check.stderr.contains(
+                "examples/specs/15-team-namespaces.yaml:67:3: error[NBG173]: environment 'openshift-rwx': "
+                    + "RoleBinding 'shared-model-readers'"), check.stderr)
+    }
 }
