@@ -150,6 +150,8 @@ enum RunPreparation {
             throw ExitStatus.diagnostics
         }
         prepared.input.retainPlans = retainPlans
+        // Compared with the tree already rendered: an immutable field changed in place is an error.
+        prepared.input.previousOutputRoot = prepared.outputRoot
         guard let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics) else {
             DiagnosticPrinter.print(diagnostics, report: report, sourceRoot: prepared.sourceRoot)
             throw ExitStatus.diagnostics

@@ -71,6 +71,7 @@ extension RuleID {
     public static let outputPath: RuleID = "NBG170"
     public static let outputWrite: RuleID = "NBG171"
     public static let outputUnownedGenerated: RuleID = "NBG172"
+    public static let outputImmutableField: RuleID = "NBG173"
 
     // Waivers (`nbgitops.dev/waive` annotations).
     public static let waiverInvalid: RuleID = "NBG180"
@@ -196,6 +197,9 @@ public enum RuleCatalog {
         RuleDescription(
             .outputUnownedGenerated, .warning,
             "a file in an output folder carries nbgitops' header but its ownership ledger does not list it", stage: .write),
+        RuleDescription(
+            .outputImmutableField, .error,
+            "an object keeps its name while a field the API server refuses to update changes", stage: .write),
         RuleDescription(
             .waiverInvalid, .error, "a `nbgitops.dev/waive` annotation is malformed, has no reason, or names an unknown rule",
             stage: .check),

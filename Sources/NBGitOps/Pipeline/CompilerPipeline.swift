@@ -55,6 +55,10 @@ public struct CompilerInput: Sendable {
     public var retainPlans: Bool
     /// At most this many threads for the run's stages (nil: one per core, or `NBGITOPS_THREADS`).
     public var threads: Int? = nil
+    /// The output folder already rendered (`render` and `check` set it): an object that keeps
+    /// its name there while a field the API server refuses to update changes is an error
+    /// (`ImmutableFieldComparison`, NBG173). Nil: nothing is compared.
+    public var previousOutputRoot: String? = nil
 
     public init(
         specFiles: [SpecFileFinder.Found], environments: [EnvironmentRequest], baseDirectory: String,
@@ -189,8 +193,14 @@ public enum CompilerPipeline {
 
             started = Date()
             box.use { plan in
-                files[plan.environment.name] = OutputLayout.files(for: plan, diagnostics: diagnostics)
+                let rendered = OutputLayout.files(for: plan, diagnostics: diagnostics)
+                files[plan.environment.name] = rendered
                 if input.retainPlans { plans.append(plan) }
+                if let root = input.previousOutputRoot {
+                    compareWithPrevious(
+                        plan, files: rendered, root: root, specs: specs, resources: planResources, input: input,
+                        diagnostics: diagnostics)
+                }
             }
             seconds.render += Date().timeIntervalSince(started)
         }
@@ -200,6 +210,36 @@ public enum CompilerPipeline {
         guard !diagnostics.hasErrors else { return nil }
         return CompilerOutput(specs: specs, plans: plans, files: files, timings: timings)
     }
+}
+
+/// Reports the objects of `plan` that keep their name in the tree under `root` while an
+/// immutable field changes. A plan rendered without provenance is planned again with it (only
+/// when there is something to report), so the error names the line that set the field.
+private func compareWithPrevious(
+    _ plan: EnvironmentPlan, files: [OutputFile], root: String, specs: SpecSet, resources: PlanResources,
+    input: CompilerInput, diagnostics: DiagnosticCollector
+) {
+    let found = ImmutableFieldComparison.violations(in: plan, files: files, outputRoot: root)
+    guard !found.isEmpty else { return }
+    let located =
+        input.retainPlans
+        ? plan
+        : EnvironmentPlanner.plan(
+            specs: specs, environment: plan.environment, resources: resources, delivery: input.delivery,
+            recordProvenance: true)
+    let objects = located.objects + located.buildObjects + located.servingObjects + located.deliveryObjects
+    // Objects copied from the spec files: the line of their document that wrote the field.
+    let copied = Dictionary(specs.supportingObjects.map { ($0.location, $0) }, uniquingKeysWith: { first, _ in first })
+    ImmutableFieldComparison.report(
+        found, environment: plan.environment.name,
+        located: { object in
+            objects.first {
+                $0.kind == object.kind && $0.name == object.name && $0.namespace == object.namespace
+                    && $0.apiVersion == object.apiVersion
+            } ?? object
+        },
+        written: { object, path in object.sources.first.flatMap { copied[$0] }?.sourceMap.nearest(path) },
+        diagnostics: diagnostics)
 }
 
 /// The process's peak resident set so far, in KiB (Linux reports `ru_maxrss` in KiB, Darwin

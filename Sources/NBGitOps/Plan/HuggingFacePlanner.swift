@@ -5,9 +5,12 @@
 /// - `delivery: modelcar` — Tasks `download → package → push-<i> → verify-<i>` (one push and
 ///   one verify per destination) from `templates/tekton/model-*.yaml`; the InferenceService's
 ///   `storageUri` is `oci://<first destination>:<tag>`, the very reference the push writes,
-///   the tag `nbgitops-<hash of every input of the run>`.
+///   the tag `nbgitops-<hash of what goes into the image>` (repository, revision, patterns,
+///   packager, base image, scripts: `contentInputs`), never of where it is stored or served.
 /// - `delivery: pvc` — a PersistentVolumeClaim sized for the model and a populate run of the
-///   download Task into it; `storageUri` is `pvc://<claim>/model`.
+///   download Task into it; `storageUri` is `pvc://<claim>/model`. The claim is named like its
+///   run, by a hash that includes the claim's own spec: a changed storage class, access mode or
+///   size is a new claim, never an update the API server refuses.
 ///
 /// Decisions, each against a failure of the seeds (004, 001, 000):
 /// - **Workspace**: a per-run `volumeClaimTemplate` (ReadWriteOnce, no run shares it) sized by
@@ -296,7 +299,8 @@ enum HuggingFacePlanner {
             }
             let planned = run(
                 pipeline, delivery: delivery, destinations: destinations, tasks: tasks, taskInputs: taskInputs,
-                fetch: fetch, push: push, packager: buildah ? packagerAccount : nil, context: context)
+                scripts: configMap.manifest["data"] ?? .null, fetch: fetch, push: push, packager: buildah ? packagerAccount : nil,
+                context: context)
             result.objects += planned.objects
             let runTimeout = planned.objects.first { $0.kind == "PipelineRun" }?.manifest.value(at: "spec.timeouts.pipeline")
             result.maxTimeoutSeconds = max(result.maxTimeoutSeconds, runTimeout?.stringValue.flatMap(Durations.seconds) ?? 0)
@@ -419,8 +423,8 @@ enum HuggingFacePlanner {
 
     static func run(
         _ pipeline: ModelPipeline, delivery: ModelDelivery, destinations: [ResolvedDestination],
-        tasks: [TektonPlanner.PlannedTask], taskInputs: ManifestNode, fetch: String, push: String, packager: String?,
-        context: PlanContext
+        tasks: [TektonPlanner.PlannedTask], taskInputs: ManifestNode, scripts: ManifestNode, fetch: String, push: String,
+        packager: String?, context: PlanContext
     ) -> PlannedRun {
         guard let source = pipeline.huggingFace else {
             return PlannedRun(objects: [], storageURI: "", storageOrigin: .init(.builtinDefault("")))
@@ -556,23 +560,37 @@ enum HuggingFacePlanner {
                 provenance: pipelineRecord.origins
             ).checking(DerivedName(pipelineName, rule: .subdomain, what: "Pipeline name", at: pipeline.name.location)))
 
-        // The run: its tag hashes every input but the image references that carry the tag.
+        // The tag hashes only what goes into the image (`contentInputs`): where the image is
+        // pushed, where the workspace lives and how it is served never re-tag identical content.
+        // The run's name hashes the tag and everything else the run's spec holds: a started
+        // PipelineRun's spec cannot be updated (tektoncd/pipeline `PipelineRun.ValidateUpdate`),
+        // so a changed spec is a new run, which pushes the same tag.
         let (timeoutSeconds, timeoutFormula) = derivedTimeout(
             pipeline, delivery: delivery, destinations: destinations.count, environment: environment)
         let timeout = pipeline.timeout.map(\.value) ?? BuildPlanner.goDuration(timeoutSeconds)
+        let tag = BuildPlanner.tag(
+            contentInputs(
+                pipeline, source: source, delivery: delivery, packager: packager, tasks: tasks, scripts: scripts))
         var hashed = FieldRecord(keeps: false)
-        let inputs: ManifestNode = [
-            "tasks": taskInputs, "pipeline": pipelineManifest["spec"] ?? .null,
-            "run": runSpec(
-                pipeline, source: source, delivery: delivery, destinations: destinations, images: [],
-                pipelineName: pipelineName, storage: (storage, storageOrigin), claimName: "", timeout: timeout,
-                timeoutOrigin: FieldOrigin(.builtinDefault("")), fetch: fetch, push: push, packager: packager, context: context,
-                record: &hashed),
+        var inputs: [(String, ManifestNode?)] = [
+            ("content", .string(tag)), ("tasks", taskInputs), ("pipeline", pipelineManifest["spec"] ?? .null),
+            (
+                "run",
+                runSpec(
+                    pipeline, source: source, delivery: delivery, destinations: destinations, images: [],
+                    pipelineName: pipelineName, storage: (storage, storageOrigin), claimName: "", timeout: timeout,
+                    timeoutOrigin: FieldOrigin(.builtinDefault("")), fetch: fetch, push: push, packager: packager,
+                    context: context, record: &hashed)
+            ),
         ]
-        let tag = BuildPlanner.tag(inputs)
+        // pvc delivery: the claim carries the run's name (the claim and the run are two kinds),
+        // so every field of the claim's spec is an input of the name: the API server refuses to
+        // change a claim's storage class, access modes or volume mode, or to shrink it, in place
+        // (kubernetes `ValidatePersistentVolumeClaimUpdate`); a changed claim is a new claim,
+        // populated by a new run.
+        if delivery == .pvc { inputs.append(("claim", claimObject("", writer: "").manifest["spec"] ?? .null)) }
         let images = destinations.map { "\($0.repository):\(tag)" }
-        let runName = "\(base)-\(ImageTag.inputHash(of: tag) ?? "")"
-        // pvc delivery: the claim carries the run's name (the claim and the run are two kinds).
+        let runName = "\(base)-\(StableHash.shortHex(ManifestRenderer.render([.object(inputs)])))"
         let claimName = runName
         if delivery == .pvc { objects.append(claimObject(claimName, writer: runName)) }
         var record = FieldRecord(context)
@@ -621,6 +639,42 @@ enum HuggingFacePlanner {
                     rule: "pvc://<the model's claim>/model: where the populate run downloads the files"),
                 podSecurityContext: predictorSecurity(context))
         }
+    }
+
+    /// What goes into the model's image (or claim): the repository and its revision, the
+    /// patterns, the packager with its version, the base image as written (a mirror serves the
+    /// same digest), and the download and package scripts. Nothing about where the content is
+    /// stored, pushed or served from: those never re-tag identical content.
+    static func contentInputs(
+        _ pipeline: ModelPipeline, source: ModelPipeline.HuggingFace, delivery: ModelDelivery, packager: String?,
+        tasks: [TektonPlanner.PlannedTask], scripts: ManifestNode
+    ) -> ManifestNode {
+        var inputs: [(String, ManifestNode?)] = [
+            ("repo", .string(source.repo.value)),
+            ("revision", .string(source.revision.value)),
+            ("allowPatterns", .list(source.allowPatterns.map { .string($0.value) })),
+            ("ignorePatterns", .list(source.ignorePatterns.map { .string($0.value) })),
+            ("delivery", .string(delivery.rawValue)),
+        ]
+        // The steps that shape the content: their scripts and environment, not their images'
+        // registries, names or namespaces.
+        var used = [downloadTask]
+        var usedScripts = ["model-download.py"]
+        if delivery == .modelcar {
+            used.append(packager == nil ? packageTask : buildahPackageTask)
+            usedScripts += ["model-layers.sh", packager == nil ? "model-package.sh" : "model-package-buildah.sh"]
+            inputs.append(("packager", .string(packager == nil ? "olot " + olotVersion : "buildah")))
+            inputs.append(
+                ("baseImage", .string(pipeline.modelcar?.baseImage?.value ?? ModelPipeline.Modelcar.defaultBaseImage)))
+        }
+        let steps: [ManifestNode] = tasks.filter { used.contains($0.templateName) }.flatMap { task in
+            (task.object.manifest.value(at: "spec.steps")?.elements ?? []).map { step in
+                ManifestNode.object([("script", step["script"]), ("env", step["env"]), ("args", step["args"])])
+            }
+        }
+        inputs.append(("steps", .list(steps)))
+        inputs.append(("scripts", .object(usedScripts.map { ($0, scripts[$0]) })))
+        return .object(inputs)
     }
 
     /// The PipelineRun's spec; `record` receives each field's origin (paths relative to `spec`).

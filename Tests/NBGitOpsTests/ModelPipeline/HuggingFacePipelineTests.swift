@@ -63,8 +63,10 @@ final class HuggingFacePipelineTests: XCTestCase {
         let image = try XCTUnwrap(param(run, "image-0"))
         XCTAssertTrue(
             image.hasPrefix("image-registry.openshift-image-registry.svc:5000/notebook-validation/granite:nbgitops-"), image)
+        // The tag hashes the image's content, the run's name the whole run (testTheModelCarTagHashesOnlyWhatGoesIntoTheImage).
         let hash = try XCTUnwrap(ImageTag.inputHash(of: String(image.split(separator: ":").last ?? "")))
-        XCTAssertEqual(run.name, "granite-\(hash)")
+        XCTAssertEqual(hash.count, 8)
+        XCTAssertEqual(run.name.count, "granite-".count + 8, run.name)
         let service = try object(plan, "InferenceService")
         XCTAssertEqual(service.manifest.value(at: "spec.predictor.model.storageUri")?.stringValue, "oci://" + image)
         let pipeline = try object(plan, "Pipeline", prefix: "granite-model")
@@ -141,6 +143,77 @@ final class HuggingFacePipelineTests: XCTestCase {
             Self.spec(extra: "  delivery: modelcar").replacingOccurrences(of: Self.revision, with: String(repeating: "ab", count: 20)),
             overlays: Self.openshiftGPU)
         XCTAssertNotEqual(try object(moved, "PipelineRun", prefix: "granite-").name, run.name)
+    }
+
+    /// The served reference of a ModelCar pipeline and its tag.
+    func servedReference(_ spec: String, overlays: [String]) throws -> (reference: String, tag: String, run: String) {
+        let plan = try compileSpecThroughPipeline(spec, overlays: overlays)
+        let reference = try XCTUnwrap(
+            try object(plan, "InferenceService").manifest.value(at: "spec.predictor.model.storageUri")?.stringValue)
+        XCTAssertTrue(reference.hasPrefix("oci://"), reference)
+        return (
+            reference, String(reference.split(separator: ":").last ?? ""),
+            try object(plan, "PipelineRun", prefix: "granite-").name
+        )
+    }
+
+    /// An artifact's tag hashes only what goes into it (repository, revision, patterns, packager,
+    /// base image): where the workspace lives, where the image is pushed, how it is served and
+    /// how long the run may take keep the tag, so identical content is never downloaded and
+    /// pushed again under a new name; the served oci:// reference is byte-identical. The run is
+    /// renamed when its own spec changes (a started PipelineRun cannot be updated).
+    func testTheModelCarTagHashesOnlyWhatGoesIntoTheImage() throws {
+        let modelcar = Self.spec(extra: "  delivery: modelcar")
+        let base = try servedReference(modelcar, overlays: Self.openshiftGPU)
+        let overlay = FileManager.default.temporaryDirectory.appendingPathComponent("storage-\(UUID().uuidString).yaml")
+        try """
+        apiVersion: nbgitops.dev/v1alpha1
+        kind: Overlay
+        metadata:
+          name: storage
+        spec:
+          storage:
+            storageClassName: io2-csi
+        """.write(to: overlay, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: overlay) }
+        // Where it is stored: the workspace's storage class.
+        let stored = try servedReference(modelcar, overlays: Self.openshiftGPU + [overlay.path])
+        XCTAssertEqual(stored.reference, base.reference)
+        XCTAssertNotEqual(stored.run, base.run, "the run's workspace changed: a new run, the same tag")
+        // How it is served, and the run's timeout.
+        let served = try servedReference(
+            modelcar.replacingOccurrences(
+                of: "    runtime: vllm-runtime\n", with: "    runtime: vllm-runtime\n    minReplicas: 1\n")
+                + "\n  timeout: 2h", overlays: Self.openshiftGPU)
+        XCTAssertEqual(served.reference, base.reference)
+        // Where it is pushed: another registry, another platform and namespace.
+        let elsewhere = try servedReference(
+            Self.spec(
+                extra: """
+                      delivery: modelcar
+                      modelcar:
+                        destinations:
+                        - registry: {repository: quay.io/example-org/granite, pushSecret: registry-push}
+                    """), overlays: Self.kubernetesFlux)
+        XCTAssertEqual(elsewhere.tag, base.tag)
+        XCTAssertEqual(elsewhere.reference, "oci://quay.io/example-org/granite:" + base.tag)
+
+        // What goes into it: each changes the tag.
+        let changed: [(String, String)] = [
+            ("revision", modelcar.replacingOccurrences(of: Self.revision, with: String(repeating: "ab", count: 20))),
+            ("patterns", Self.spec(extra: "  delivery: modelcar", source: "      allowPatterns: ['*.safetensors', '*.json']")),
+            ("ignore patterns", Self.spec(extra: "  delivery: modelcar", source: "      ignorePatterns: ['*.md']")),
+            ("packager", Self.spec(extra: "  delivery: modelcar\n  modelcar: {packager: buildah}")),
+            (
+                "base image",
+                Self.spec(
+                    extra: "  delivery: modelcar\n  modelcar: {baseImage: 'registry.access.redhat.com/ubi9/ubi-minimal@sha256:"
+                        + String(repeating: "1", count: 64) + "'}")
+            ),
+        ]
+        for (what, spec) in changed {
+            XCTAssertNotEqual(try servedReference(spec, overlays: Self.openshiftGPU).tag, base.tag, what)
+        }
     }
 
     /// Without `delivery`: ModelCar below models.modelcarLimit (40Gi), a claim from it on; a

@@ -45,7 +45,13 @@ final class VocabularyTests: XCTestCase {
                     .stringValue, run.name)
             let tag = String(image.split(separator: ":").last ?? "")
             let hash = try XCTUnwrap(ImageTag.inputHash(of: tag), image)
-            XCTAssertTrue(run.name.hasSuffix("-" + hash), "\(run.name) is named by its image's input hash \(hash)")
+            if run.manifest.value(at: "metadata.labels[app.kubernetes.io/component]")?.stringValue == "model-pipeline" {
+                // A ModelCar's tag hashes only what goes into the image; its run's name hashes the
+                // whole run (HuggingFacePipelineTests.testTheModelCarTagHashesOnlyWhatGoesIntoTheImage).
+                XCTAssertEqual(hash.count, 8, image)
+            } else {
+                XCTAssertTrue(run.name.hasSuffix("-" + hash), "\(run.name) is named by its image's input hash \(hash)")
+            }
         }
         XCTAssertNil(ImageTag.inputHash(of: "latest"))
     }
