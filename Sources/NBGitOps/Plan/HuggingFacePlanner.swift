@@ -51,6 +51,10 @@ enum HuggingFacePlanner {
     /// The folder inside the workspace (and the pvc delivery's claim) the files go to.
     static let modelFolder = "model"
     static let gibibyte = 1024.0 * 1024 * 1024
+    /// Copies of the model the buildah packager's workspace holds at its peak (during `buildah
+    /// commit`). `templates/tekton/workspace-formula.json` states the same number: the real-buildah
+    /// test measures the peak against it, and a test keeps this constant equal to it.
+    static let buildahModelCopies = 3.0
 
     // MARK: Decisions a rule also needs
 
@@ -77,9 +81,13 @@ enum HuggingFacePlanner {
         let model = Quantity.value(pipeline.modelSize.value) ?? 0
         switch delivery {
         case .modelcar where packager(pipeline) == "buildah":
-            // buildah copies the download into its storage (then the download goes), then writes
-            // the layout (then its storage goes): twice the model at the peak.
-            return ((2 * model + gibibyte) * 1.1, "(2 × size.model \(pipeline.modelSize.value) + 1Gi) × 1.1 (buildah)")
+            // `buildah commit` holds the container's vfs copy, the layer blob it writes under
+            // TMPDIR and that blob copied into the OCI layout at once (the download is removed
+            // before): three times the model at the peak.
+            return (
+                (buildahModelCopies * model + gibibyte) * 1.1,
+                "(\(Int(buildahModelCopies)) × size.model \(pipeline.modelSize.value) + 1Gi) × 1.1 (buildah: during its commit the container's copy, the layer blob and the OCI layout's copy of the model coexist)"
+            )
         case .modelcar:
             let largest = pipeline.largestFile.flatMap { Quantity.value($0.value) } ?? model
             let largestText = pipeline.largestFile?.value ?? "\(pipeline.modelSize.value) (size.largestFile unset)"
@@ -302,7 +310,11 @@ enum HuggingFacePlanner {
             result.serving.append(
                 ModelPipelinePlanner.inferenceService(
                     pipeline, storageURI: planned.storageURI, storageOrigin: planned.storageOrigin,
-                    podSecurityContext: planned.podSecurityContext, context: serving))
+                    podSecurityContext: planned.podSecurityContext,
+                    servedClaimModes: delivery == .pvc
+                        ? ([context.environment.storage.accessMode.value.rawValue], context.environment.storage.accessMode.origin)
+                        : nil,
+                    context: serving))
         }
         return result
     }
