@@ -102,7 +102,7 @@ enum HuggingFacePlanner {
 
     /// Whole Gi at least `bytes`.
     static func gibibytes(_ bytes: Double) -> String {
-        "\(max(1, Int((bytes / gibibyte).rounded(.up))))Gi"
+        "\(max(1, Quantity.saturatingInt((bytes / gibibyte).rounded(.up))))Gi"
     }
 
     /// The size the workspace or claim gets: `workspace.size` as written, else the formula.
@@ -116,6 +116,10 @@ enum HuggingFacePlanner {
             FieldOrigin(.spec(pipeline.modelSize.location), field: "spec.size", rule: formula + ", rounded up to Gi")
         )
     }
+
+    /// A cap below Go's longest `time.Duration` (2^63 - 1 ns, about 292 years), with room for the
+    /// margins added to it: Tekton parses timeouts as one.
+    static let maximumTimeoutSeconds = 9_000_000_000.0
 
     /// The run's derived timeout in seconds: download at `models.downloadThroughput`, packaging
     /// at 100Mi/s, each push and verify at `models.pushThroughput`, all × 1.5 + 15 minutes.
@@ -134,9 +138,13 @@ enum HuggingFacePlanner {
                 " + size.model / 100Mi packaging + \(destinations) × size.model / pushThroughput \(models.pushThroughput.value)"
         }
         formula += ") × 1.5 + 15m"
-        let seconds = Int((work * 1.5).rounded(.up)) + 900
-        // Whole minutes: a readable duration.
-        return (((seconds + 59) / 60) * 60, formula)
+        // Whole minutes: a readable duration. Computed in Double and capped at the longest
+        // duration Tekton (Go's time.Duration) accepts, so no size or rate can overflow it.
+        let minutes = ((work * 1.5 + 900) / 60).rounded(.up)
+        guard minutes * 60 < maximumTimeoutSeconds else {
+            return (Int(maximumTimeoutSeconds / 60) * 60, formula + ", capped at the longest duration Tekton accepts")
+        }
+        return (Quantity.saturatingInt(minutes) * 60, formula)
     }
 
     /// A destination with the repository it pushes to.
@@ -661,7 +669,7 @@ enum HuggingFacePlanner {
                     field: "spec.source.huggingFace.ignorePatterns")
             ),
             (
-                "model-bytes", String(Int(Quantity.value(pipeline.modelSize.value) ?? 0)),
+                "model-bytes", String(Quantity.saturatingInt(Quantity.value(pipeline.modelSize.value) ?? 0)),
                 FieldOrigin(
                     .spec(pipeline.modelSize.location), field: "spec.size.model",
                     rule: "in bytes: a larger selection fails before the download starts")
@@ -687,7 +695,7 @@ enum HuggingFacePlanner {
             let limit = environment.models.registryLayerLimit
             values.append(
                 (
-                    "layer-limit-bytes", String(Int(Quantity.value(limit.value) ?? 0)),
+                    "layer-limit-bytes", String(Quantity.saturatingInt(Quantity.value(limit.value) ?? 0)),
                     FieldProvenance.traced(
                         limit, field: "models.registryLayerLimit", rule: "in bytes: a larger file fails before packaging")
                 ))

@@ -312,7 +312,9 @@ enum ModelPipelinePlanner {
         var args = ["--port=8080", "--model=/mnt/models", "--served-model-name={{.Name}}"]
         if gpus > 1 { args.append("--tensor-parallel-size=\(gpus)") }
         args += (settings?.args ?? []).map(\.value)
-        let shm = settings?.shmSize?.value ?? "\(max(2, 2 * gpus))Gi"
+        // (The decoder bounds a served GPU count below 2^32: 2Gi per GPU stays a Kubernetes quantity.)
+        let doubled = gpus.multipliedReportingOverflow(by: 2)
+        let shm = settings?.shmSize?.value ?? "\(max(2, doubled.overflow ? Int.max : doubled.partialValue))Gi"
         let image = context.image(settings?.image?.value ?? ModelPipeline.VLLM.defaultImage)
         let container = ManifestNode.object([
             ("name", "kserve-container"),
