@@ -184,6 +184,36 @@ final class HostileInputIntegrationTests: XCTestCase {
             "the derived timeout is capped below Go's longest duration")
         let check = try project.run(["check"] + arguments, in: project.path("slow"), timeout: 30)
         XCTAssertEqual(check.status, 0, "\(check)")
+
+        // Two node pools of 2^63 - 1 nodes each: the node total saturates instead of overflowing.
+        let pool = "    - name: NAME\n      count: 9223372036854775807\n      allocatable: {cpu: \"1\"}\n"
+        try project.write(
+            "pools/pools.yaml",
+            "apiVersion: nbgitops.dev/v1alpha1\nkind: Overlay\nmetadata:\n  name: pools\nspec:\n  cluster:\n    nodePools:\n"
+                + pool.replacingOccurrences(of: "NAME", with: "a") + pool.replacingOccurrences(of: "NAME", with: "b"))
+        try project.write(
+            "pools/spec.yaml",
+            """
+            apiVersion: mlops.mlops.dev/v1alpha1
+            kind: NotebookValidationJob
+            metadata:
+              name: demo
+            spec:
+              notebook:
+                git: {url: https://github.com/org/repo.git, ref: main}
+                path: notebooks/demo.ipynb
+              podConfig:
+                containerImage: quay.io/jupyter/minimal-notebook:2025-05-30@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
+                resources:
+                  requests: {cpu: "4"}
+            """)
+        let pools = try project.run(
+            ["render", "spec.yaml", "--overlay", "kubernetes", "--overlay", "rwo", "--overlay", "pools.yaml", "--output", "out"],
+            in: project.path("pools"), timeout: 30)
+        XCTAssertEqual(pools.status, 1, "\(pools)")
+        XCTAssertTrue(
+            pools.stderrLines.contains { $0.contains("error[NBG300]") && $0.contains("0/9223372036854775807 nodes are available") },
+            "\(pools)")
     }
 
     func testCRLFLineEndingsRenderLikeLF() throws {
