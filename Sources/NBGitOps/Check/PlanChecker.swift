@@ -32,6 +32,7 @@ public enum PlanRules {
         PlatformRules.secrets,
         StorageRules.concurrentMounts,
         StorageRules.mixedAccess,
+        StorageRules.replicatedPredictor,
         PodRules.gpuUntolerated,
         PodRules.gpuRequestLimit,
         PodRules.gpuTolerationWithoutRequest,

@@ -118,7 +118,7 @@ enum NodePoolFit {
     /// `FitError` sorts them.
     static func breakdown(_ reasons: [(pool: NodePool, reason: Reason)], nodes: Int) -> String {
         var counts: [String: Int] = [:]
-        for (pool, reason) in reasons { counts[reason.text, default: 0] += pool.count }
+        for (pool, reason) in reasons { counts[reason.text] = NodePool.total(counts[reason.text, default: 0], pool.count) }
         let parts = counts.map { "\($0.value) \($0.key)" }.sorted()
         return "0/\(nodes) nodes are available: \(parts.joined(separator: ", "))"
     }

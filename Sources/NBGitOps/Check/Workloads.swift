@@ -360,6 +360,25 @@ public enum Quantity {
         return !exponent.isEmpty && exponent.allSatisfy(isDigit)
     }
 
+    /// 2^63: Kubernetes quantities stop just below it (k8s.io/apimachinery `resource.Quantity`:
+    /// "no quantity may represent a number greater than 2^63-1"). Every quantity nbgitops reads
+    /// is refused at its line from here on (NBG106), so a value converts to `Int` safely.
+    public static let limit = 0x1p63
+    /// How the limit reads in messages.
+    public static let limitText = "2^63 - 1 (just under 8Ei)"
+
+    /// Whether `text` parses as a quantity at or above `limit` (or too large for a Double).
+    public static func isOutOfRange(_ text: String) -> Bool {
+        guard let number = value(text) else { return false }
+        return !(number < limit)
+    }
+
+    /// `number` as an `Int`, saturating at `Int.max` (and 0 below zero or for NaN): never traps.
+    public static func saturatingInt(_ number: Double) -> Int {
+        guard number > 0 else { return 0 }
+        return number < limit ? Int(number) : Int.max
+    }
+
     public static func value(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         for (suffix, factor) in suffixes where trimmed.hasSuffix(suffix) {

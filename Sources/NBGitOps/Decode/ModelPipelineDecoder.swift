@@ -59,6 +59,44 @@ enum ModelPipelineDecoder {
                 .quantity, "'\(quantity.value)' is not a quantity nbgitops can use", at: quantity.location,
                 help: "write a size with a suffix, e.g. 4Gi or 438G")
         }
+        // Bounded at their lines: the derived workspace (up to 3.3 × size.model), the byte counts the
+        // scripts receive and the derived timeout all stay within what Kubernetes and Tekton accept.
+        for (field, quantity, bound, boundText, why) in [
+            (
+                "size.model", Optional(size), Quantity.limit / 8, "1Ei",
+                ": the workspace nbgitops derives from it (up to 3.3 × the model) must stay below the largest Kubernetes quantity"
+            ),
+            ("size.largestFile", located("spec.size.largestFile"), Quantity.limit / 8, "1Ei", ", as size.model"),
+            (
+                "workspace.size", located("spec.workspace.size"), Quantity.limit, Quantity.limitText,
+                ", the largest Kubernetes quantity"
+            ),
+        ] {
+            guard let quantity, let value = Quantity.value(quantity.value), !(value < bound) else { continue }
+            diagnostics.error(
+                .fieldRange, "\(field) '\(quantity.value)' is out of range: at most \(boundText)\(why)", at: quantity.location,
+                help: "write the size on disk, e.g. 140Gi or 438G")
+        }
+        // The predictor's resources: Kubernetes quantities; a device count (an extended resource
+        // such as nvidia.com/gpu) below 2^32, so the generated vLLM runtime's shared memory (2Gi
+        // per GPU) stays a Kubernetes quantity too.
+        for section in ["requests", "limits"] {
+            for entry in spec.value(at: "serving.resources.\(section)")?.entries ?? [] {
+                guard let text = entry.value.stringValue ?? entry.value.intValue.map(String.init),
+                    let value = Quantity.value(text)
+                else { continue }
+                let device = entry.key.contains("/")
+                guard !(value < (device ? 0x1p32 : Quantity.limit)) else { continue }
+                diagnostics.error(
+                    .fieldRange,
+                    "serving.resources.\(section).\(entry.key) '\(text)' is out of range: at most "
+                        + (device
+                            ? "4294967295 devices (2Gi of shared memory each must stay a Kubernetes quantity)"
+                            : Quantity.limitText),
+                    at: at("spec.serving.resources.\(section)" + SourceMap.component(entry.key)),
+                    help: "request what one predictor pod uses, e.g. nvidia.com/gpu: \"1\"")
+            }
+        }
         if let largest = located("spec.size.largestFile"), let file = Quantity.value(largest.value),
             let model = Quantity.value(size.value), file > model
         {

@@ -341,7 +341,16 @@ struct JobContext {
         // NBG114: a quantity the API server would refuse (`cpu: lots`, `memory: 4GB`), at its line.
         for field in ["requests", "limits"] {
             for entry in resources?[field]?.entries ?? [] {
-                guard case .string(let text) = entry.value, !Quantity.isValid(text) else { continue }
+                guard case .string(let text) = entry.value else { continue }
+                if Quantity.isValid(text), Quantity.isOutOfRange(text) {
+                    // NBG106: larger than any Kubernetes quantity (the API server caps it).
+                    diagnostics.error(
+                        .fieldRange,
+                        "resources.\(field).\(entry.key) '\(text)' is out of range: at most \(Quantity.limitText)",
+                        at: location("\(base).resources.\(field)" + SourceMap.component(entry.key)),
+                        help: "request what the notebook uses, e.g. 4Gi (memory) or \"1\" (GPUs)")
+                }
+                guard !Quantity.isValid(text) else { continue }
                 diagnostics.error(
                     .quantity, "resources.\(field).\(entry.key) '\(text)' is not a Kubernetes quantity",
                     at: location("\(base).resources.\(field)" + SourceMap.component(entry.key)),
@@ -474,6 +483,11 @@ struct JobContext {
                             help: "use a relative path without a leading '/' or '..'")
                     }
                 }
+            }
+            if case .string(let limit)? = node["emptyDir"]?["sizeLimit"], Quantity.isValid(limit), Quantity.isOutOfRange(limit) {
+                diagnostics.error(
+                    .fieldRange, "emptyDir sizeLimit '\(limit)' is out of range: at most \(Quantity.limitText)",
+                    at: location("\(path).emptyDir.sizeLimit"), help: "write a size such as 500Mi or 20Gi")
             }
             if case .string(let limit)? = node["emptyDir"]?["sizeLimit"], !Quantity.isValid(limit),
                 !diagnostics.hasError(at: location("\(path).emptyDir.sizeLimit"))

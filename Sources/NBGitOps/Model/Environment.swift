@@ -155,6 +155,12 @@ public struct KServeSettings: Sendable {
 
 /// A pool of identical nodes (`cluster.nodePools[]` of an overlay).
 public struct NodePool: Sendable {
+    /// Node counts added without overflow (an overlay's `count` is any 64-bit integer): saturates.
+    static func total(_ lhs: Int, _ rhs: Int) -> Int {
+        let sum = lhs.addingReportingOverflow(rhs)
+        return sum.overflow ? Int.max : sum.partialValue
+    }
+
     public var name: String
     public var count: Int
     /// Node labels (the zone, when declared, included as topology.kubernetes.io/zone).

@@ -55,6 +55,10 @@ enum HuggingFacePlanner {
     /// The folder inside the workspace (and the pvc delivery's claim) the files go to.
     static let modelFolder = "model"
     static let gibibyte = 1024.0 * 1024 * 1024
+    /// Copies of the model the buildah packager's workspace holds at its peak (during `buildah
+    /// commit`). `templates/tekton/workspace-formula.json` states the same number: the real-buildah
+    /// test measures the peak against it, and a test keeps this constant equal to it.
+    static let buildahModelCopies = 3.0
 
     // MARK: Decisions a rule also needs
 
@@ -81,9 +85,13 @@ enum HuggingFacePlanner {
         let model = Quantity.value(pipeline.modelSize.value) ?? 0
         switch delivery {
         case .modelcar where packager(pipeline) == "buildah":
-            // buildah copies the download into its storage (then the download goes), then writes
-            // the layout (then its storage goes): twice the model at the peak.
-            return ((2 * model + gibibyte) * 1.1, "(2 × size.model \(pipeline.modelSize.value) + 1Gi) × 1.1 (buildah)")
+            // `buildah commit` holds the container's vfs copy, the layer blob it writes under
+            // TMPDIR and that blob copied into the OCI layout at once (the download is removed
+            // before): three times the model at the peak.
+            return (
+                (buildahModelCopies * model + gibibyte) * 1.1,
+                "(\(Int(buildahModelCopies)) × size.model \(pipeline.modelSize.value) + 1Gi) × 1.1 (buildah: during its commit the container's copy, the layer blob and the OCI layout's copy of the model coexist)"
+            )
         case .modelcar:
             let largest = pipeline.largestFile.flatMap { Quantity.value($0.value) } ?? model
             let largestText = pipeline.largestFile?.value ?? "\(pipeline.modelSize.value) (size.largestFile unset)"
@@ -98,7 +106,7 @@ enum HuggingFacePlanner {
 
     /// Whole Gi at least `bytes`.
     static func gibibytes(_ bytes: Double) -> String {
-        "\(max(1, Int((bytes / gibibyte).rounded(.up))))Gi"
+        "\(max(1, Quantity.saturatingInt((bytes / gibibyte).rounded(.up))))Gi"
     }
 
     /// The size the workspace or claim gets: `workspace.size` as written, else the formula.
@@ -112,6 +120,10 @@ enum HuggingFacePlanner {
             FieldOrigin(.spec(pipeline.modelSize.location), field: "spec.size", rule: formula + ", rounded up to Gi")
         )
     }
+
+    /// A cap below Go's longest `time.Duration` (2^63 - 1 ns, about 292 years), with room for the
+    /// margins added to it: Tekton parses timeouts as one.
+    static let maximumTimeoutSeconds = 9_000_000_000.0
 
     /// The run's derived timeout in seconds: download at `models.downloadThroughput`, packaging
     /// at 100Mi/s, each push and verify at `models.pushThroughput`, all × 1.5 + 15 minutes.
@@ -130,9 +142,13 @@ enum HuggingFacePlanner {
                 " + size.model / 100Mi packaging + \(destinations) × size.model / pushThroughput \(models.pushThroughput.value)"
         }
         formula += ") × 1.5 + 15m"
-        let seconds = Int((work * 1.5).rounded(.up)) + 900
-        // Whole minutes: a readable duration.
-        return (((seconds + 59) / 60) * 60, formula)
+        // Whole minutes: a readable duration. Computed in Double and capped at the longest
+        // duration Tekton (Go's time.Duration) accepts, so no size or rate can overflow it.
+        let minutes = ((work * 1.5 + 900) / 60).rounded(.up)
+        guard minutes * 60 < maximumTimeoutSeconds else {
+            return (Int(maximumTimeoutSeconds / 60) * 60, formula + ", capped at the longest duration Tekton accepts")
+        }
+        return (Quantity.saturatingInt(minutes) * 60, formula)
     }
 
     /// A destination with the repository it pushes to.
@@ -307,7 +323,11 @@ enum HuggingFacePlanner {
             result.serving.append(
                 ModelPipelinePlanner.inferenceService(
                     pipeline, storageURI: planned.storageURI, storageOrigin: planned.storageOrigin,
-                    podSecurityContext: planned.podSecurityContext, context: serving))
+                    podSecurityContext: planned.podSecurityContext,
+                    servedClaimModes: delivery == .pvc
+                        ? ([context.environment.storage.accessMode.value.rawValue], context.environment.storage.accessMode.origin)
+                        : nil,
+                    context: serving))
         }
         return result
     }
@@ -707,7 +727,7 @@ enum HuggingFacePlanner {
                     field: "spec.source.huggingFace.ignorePatterns")
             ),
             (
-                "model-bytes", String(Int(Quantity.value(pipeline.modelSize.value) ?? 0)),
+                "model-bytes", String(Quantity.saturatingInt(Quantity.value(pipeline.modelSize.value) ?? 0)),
                 FieldOrigin(
                     .spec(pipeline.modelSize.location), field: "spec.size.model",
                     rule: "in bytes: a larger selection fails before the download starts")
@@ -733,7 +753,7 @@ enum HuggingFacePlanner {
             let limit = environment.models.registryLayerLimit
             values.append(
                 (
-                    "layer-limit-bytes", String(Int(Quantity.value(limit.value) ?? 0)),
+                    "layer-limit-bytes", String(Quantity.saturatingInt(Quantity.value(limit.value) ?? 0)),
                     FieldProvenance.traced(
                         limit, field: "models.registryLayerLimit", rule: "in bytes: a larger file fails before packaging")
                 ))

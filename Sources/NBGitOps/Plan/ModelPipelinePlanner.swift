@@ -90,14 +90,37 @@ enum ModelPipelinePlanner {
                         .spec(source.output.path.location), field: "spec.source.notebookOutput",
                         rule: "pvc://<claim of job '\(source.job.name.value)' volume '\(source.output.volume.value)' "
                             + "(\(source.claim.location))>/<path>: the claim the notebook writes, mounted read-only"),
+                    servedClaimModes: claimModes(
+                        source.claim.value, namespace: context.homeNaming.target(of: pipeline.namespace).value, specs: specs,
+                        context: context),
                     context: context)
             }
         }
     }
 
+    /// The access modes of the claim a pipeline serves from: its passed-through
+    /// PersistentVolumeClaim's, else the environment's `storage.accessMode` (as NBG202 judges).
+    static func claimModes(_ claim: String, namespace: String, specs: SpecSet, context: PlanContext) -> (
+        [String], Origin
+    ) {
+        let naming = context.homeNaming
+        if let pvc = specs.supportingObjects.first(where: {
+            $0.kind == "PersistentVolumeClaim" && $0.name.value == claim && naming.target(of: $0.namespace).value == namespace
+        }), let modes = pvc.manifest.value(at: "spec.accessModes")?.elements?.compactMap(\.stringValue), !modes.isEmpty {
+            return (modes, .spec(pvc.sourceMap.nearest("spec.accessModes") ?? pvc.location))
+        }
+        let traced = context.environment.storage.accessMode
+        return ([traced.value.rawValue], traced.origin)
+    }
+
+    /// `servedClaimModes`: the access modes of a `pvc://` claim and where they were set. On a
+    /// claim only one node attaches (ReadWriteOnce, ReadWriteOncePod) the predictor runs one
+    /// replica unless the spec says otherwise (then NBG202 refuses it): a replica on a second
+    /// node would fail with Multi-Attach, and Knative autoscales with no upper bound.
     static func inferenceService(
         _ pipeline: ModelPipeline, storageURI: String, storageOrigin: FieldOrigin,
-        podSecurityContext: (ManifestNode, FieldOrigin)? = nil, context: PlanContext
+        podSecurityContext: (ManifestNode, FieldOrigin)? = nil, servedClaimModes: ([String], Origin)? = nil,
+        context: PlanContext
     ) -> PlannedObject {
         let name = context.derivedName(pipeline.name.value)
         let serving = pipeline.serving
@@ -159,6 +182,10 @@ enum ModelPipelinePlanner {
                         .builtinDefault("Pod Security restricted: no privilege escalation, no capabilities, non-root")))
             ),
         ])
+        let singleNode =
+            servedClaimModes.map { modes in
+                !modes.0.contains { [AccessMode.readWriteMany.rawValue, AccessMode.readOnlyMany.rawValue].contains($0) }
+            } ?? false
         let predictor = ManifestNode.object([
             (
                 "minReplicas",
@@ -170,11 +197,18 @@ enum ModelPipelinePlanner {
             ),
             (
                 "maxReplicas",
-                record.setIfPresent(
-                    "spec.predictor.maxReplicas", serving.maxReplicas.map { .int($0.value) },
-                    from: FieldOrigin(
-                        serving.maxReplicas.map { .spec($0.location) } ?? .builtinDefault(""),
-                        field: "spec.serving.maxReplicas"))
+                serving.maxReplicas == nil && singleNode
+                    ? record.set(
+                        "spec.predictor.maxReplicas", .int(1),
+                        from: FieldOrigin(
+                            servedClaimModes?.1 ?? .builtinDefault(""), field: "storage.accessMode",
+                            rule: "the served claim is \((servedClaimModes?.0 ?? []).joined(separator: ", ")): one replica, "
+                                + "a replica on a second node could not attach it (serving.maxReplicas unset)"))
+                    : record.setIfPresent(
+                        "spec.predictor.maxReplicas", serving.maxReplicas.map { .int($0.value) },
+                        from: FieldOrigin(
+                            serving.maxReplicas.map { .spec($0.location) } ?? .builtinDefault(""),
+                            field: "spec.serving.maxReplicas"))
             ),
             (
                 "securityContext",
@@ -278,7 +312,9 @@ enum ModelPipelinePlanner {
         var args = ["--port=8080", "--model=/mnt/models", "--served-model-name={{.Name}}"]
         if gpus > 1 { args.append("--tensor-parallel-size=\(gpus)") }
         args += (settings?.args ?? []).map(\.value)
-        let shm = settings?.shmSize?.value ?? "\(max(2, 2 * gpus))Gi"
+        // (The decoder bounds a served GPU count below 2^32: 2Gi per GPU stays a Kubernetes quantity.)
+        let doubled = gpus.multipliedReportingOverflow(by: 2)
+        let shm = settings?.shmSize?.value ?? "\(max(2, doubled.overflow ? Int.max : doubled.partialValue))Gi"
         let image = context.image(settings?.image?.value ?? ModelPipeline.VLLM.defaultImage)
         let container = ManifestNode.object([
             ("name", "kserve-container"),

@@ -161,6 +161,41 @@ public enum EnvironmentResolver {
                 models[keyPath: keyPath] = Traced(ModelSettings()[keyPath: keyPath].value, setting.origin)
             }
         }
+        // NBG106: every quantity of the environment within Kubernetes' range (the byte counts the
+        // model scripts receive and the sizes the rules compare are derived from them); an
+        // out-of-range value is reported at its overlay line and replaced by the default.
+        func outOfRange(_ path: String, _ setting: Traced<String>) -> Bool {
+            guard Quantity.isOutOfRange(setting.value) else { return false }
+            diagnostics.error(
+                .fieldRange, "\(path) '\(setting.value)' is out of range: at most \(Quantity.limitText)",
+                at: setting.origin.location, help: "write a quantity Kubernetes can represent, e.g. 10Gi")
+            return true
+        }
+        for (path, keyPath) in [
+            ("models.modelcarLimit", \ModelSettings.modelcarLimit), ("models.registryLayerLimit", \.registryLayerLimit),
+            ("models.downloadThroughput", \.downloadThroughput), ("models.pushThroughput", \.pushThroughput),
+        ] where outOfRange(path, models[keyPath: keyPath]) {
+            models[keyPath: keyPath] = Traced(ModelSettings()[keyPath: keyPath].value, models[keyPath: keyPath].origin)
+        }
+        for (path, keyPath) in [
+            ("models.nodeEphemeralFree", \ModelSettings.nodeEphemeralFree), ("models.nodeImageFsFree", \.nodeImageFsFree),
+        ] {
+            let setting = models[keyPath: keyPath]
+            if let value = setting.value, outOfRange(path, Traced(value, setting.origin)) {
+                models[keyPath: keyPath] = Traced(nil, setting.origin)
+            }
+        }
+        for (path, setting) in [
+            ("storage.claimSize", resolved.storage.claimSize), ("storage.workspaceSize", resolved.storage.workspaceSize),
+        ] {
+            _ = outOfRange(path, setting)
+        }
+        for (name, setting) in resolved.defaults.requests.sorted(by: { $0.key < $1.key }) {
+            _ = outOfRange("defaults.resources.requests.\(name)", setting)
+        }
+        for (name, setting) in resolved.defaults.limits.sorted(by: { $0.key < $1.key }) {
+            _ = outOfRange("defaults.resources.limits.\(name)", setting)
+        }
         resolved.models = models
         resolved.results = ResultsSettings(
             claim: stack.optionalString("results.claim", why: ResultsSettings.unsetReason),

@@ -128,6 +128,94 @@ final class HostileInputIntegrationTests: XCTestCase {
         XCTAssertFalse(project.exists("out"))
     }
 
+    /// Huge quantities in an overlay (models.registryLayerLimit: 8Ei, 2^63 bytes) once crashed
+    /// `render` and `check` (SIGILL converting to Int): now a located NBG106 at the overlay line,
+    /// exit 1, nothing written. A model whose derived timeout passes what Tekton accepts (1000Pi at
+    /// 1 byte/s) renders with the timeout capped, and `check` agrees.
+    func testHugeQuantitiesAreLocatedErrorsNotCrashes() throws {
+        let project = try IntegrationProject()
+        func pipeline(_ size: String) -> String {
+            """
+            apiVersion: nbgitops.dev/v1alpha1
+            kind: ModelPipeline
+            metadata:
+              name: granite
+            spec:
+              source:
+                huggingFace:
+                  repo: ibm-granite/granite-3.1-2b-instruct
+                  revision: 0123456789abcdef0123456789abcdef01234567
+              size:
+                model: \(size)
+              delivery: modelcar
+              serving:
+                modelFormat: {name: vLLM}
+                resources:
+                  limits: {nvidia.com/gpu: "1"}
+            """
+        }
+        func overlay(_ models: String) -> String {
+            "apiVersion: nbgitops.dev/v1alpha1\nkind: Overlay\nmetadata:\n  name: huge\nspec:\n  models:\n" + models + "\n"
+        }
+        try project.write("huge/spec.yaml", pipeline("2Gi"))
+        try project.write("huge/layer.yaml", overlay("    registryLayerLimit: 8Ei"))
+        let overlays = ["--overlay", "openshift", "--overlay", "rwo", "--overlay", "gpu-taints", "--overlay", "argocd"]
+        for command in ["render", "check"] {
+            let run = try project.run(
+                [command, "spec.yaml"] + overlays + ["--overlay", "layer.yaml", "--output", "out", "--name", "x"],
+                in: project.path("huge"), timeout: 30)
+            XCTAssertEqual(run.status, 1, "\(command): \(run)")
+            XCTAssertEqual(
+                run.stderrLines.first,
+                "layer.yaml:7:25: error[NBG106]: models.registryLayerLimit '8Ei' is out of range: at most 2^63 - 1 (just under 8Ei)",
+                command)
+            XCTAssertFalse(project.exists("huge/out"), command)
+        }
+
+        try project.write("slow/spec.yaml", pipeline("1000Pi"))
+        try project.write("slow/slow.yaml", overlay("    pushThroughput: \"1\"\n    registryLayerLimit: 1Ei"))
+        let arguments = ["spec.yaml"] + overlays + ["--overlay", "slow.yaml", "--output", "out", "--name", "x"]
+        let render = try project.run(["render"] + arguments, in: project.path("slow"), timeout: 30)
+        XCTAssertEqual(render.status, 0, "\(render)")
+        let runs = project.files("slow/out").filter { $0.key.contains("pipelinerun-granite") }
+        XCTAssertEqual(runs.count, 1, "\(runs.keys)")
+        XCTAssertTrue(
+            runs.values.first.map { String(decoding: $0, as: UTF8.self) }?.contains("pipeline: 2500000h0m0s") == true,
+            "the derived timeout is capped below Go's longest duration")
+        let check = try project.run(["check"] + arguments, in: project.path("slow"), timeout: 30)
+        XCTAssertEqual(check.status, 0, "\(check)")
+
+        // Two node pools of 2^63 - 1 nodes each: the node total saturates instead of overflowing.
+        let pool = "    - name: NAME\n      count: 9223372036854775807\n      allocatable: {cpu: \"1\"}\n"
+        try project.write(
+            "pools/pools.yaml",
+            "apiVersion: nbgitops.dev/v1alpha1\nkind: Overlay\nmetadata:\n  name: pools\nspec:\n  cluster:\n    nodePools:\n"
+                + pool.replacingOccurrences(of: "NAME", with: "a") + pool.replacingOccurrences(of: "NAME", with: "b"))
+        try project.write(
+            "pools/spec.yaml",
+            """
+            apiVersion: mlops.mlops.dev/v1alpha1
+            kind: NotebookValidationJob
+            metadata:
+              name: demo
+            spec:
+              notebook:
+                git: {url: https://github.com/org/repo.git, ref: main}
+                path: notebooks/demo.ipynb
+              podConfig:
+                containerImage: quay.io/jupyter/minimal-notebook:2025-05-30@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
+                resources:
+                  requests: {cpu: "4"}
+            """)
+        let pools = try project.run(
+            ["render", "spec.yaml", "--overlay", "kubernetes", "--overlay", "rwo", "--overlay", "pools.yaml", "--output", "out"],
+            in: project.path("pools"), timeout: 30)
+        XCTAssertEqual(pools.status, 1, "\(pools)")
+        XCTAssertTrue(
+            pools.stderrLines.contains { $0.contains("error[NBG300]") && $0.contains("0/9223372036854775807 nodes are available") },
+            "\(pools)")
+    }
+
     func testCRLFLineEndingsRenderLikeLF() throws {
         let project = try IntegrationProject()
         // A multi-document spec with a literal block, so line endings inside scalars matter too.

@@ -403,10 +403,10 @@ final class HuggingFacePipelineTests: XCTestCase {
         let context = task.manifest.value(at: "spec.steps[0].securityContext")
         XCTAssertEqual(context?["capabilities"]?["add"], ["SETFCAP"])
         XCTAssertNil(context?["privileged"])
-        // (2 × 2Gi + 1Gi) × 1.1 = 5.5Gi → 6Gi.
+        // (3 × 2Gi + 1Gi) × 1.1 = 7.7Gi → 8Gi.
         XCTAssertEqual(
             run.manifest.value(at: "spec.workspaces[0].volumeClaimTemplate.spec.resources.requests.storage")?.stringValue,
-            "6Gi")
+            "8Gi")
         let service = try object(plan, "InferenceService")
         XCTAssertEqual(service.namespace, "notebook-validation")
         XCTAssertTrue(
@@ -424,6 +424,119 @@ final class HuggingFacePipelineTests: XCTestCase {
         let namespace = try XCTUnwrap(flux.buildObjects.first { $0.kind == "Namespace" })
         XCTAssertEqual(namespace.manifest.value(at: "metadata.labels")?[LabelKey.podSecurityEnforce]?.stringValue, "baseline")
         XCTAssertFalse(flux.buildObjects.contains { $0.kind == "RoleBinding" })
+    }
+
+    /// A `pvc://` predictor on a ReadWriteOnce claim runs one replica: nbgitops sets maxReplicas: 1
+    /// when serving.maxReplicas is unset (Knative would autoscale with no bound), and refuses
+    /// (NBG202, at the line) a maxReplicas or minReplicas above 1, whose replicas on a second node
+    /// would fail with Multi-Attach. A ReadWriteMany claim may be served by several replicas.
+    func testReadWriteOnceClaimIsServedByOneReplica() throws {
+        let pvc = Self.spec(model: "140Gi", largest: "5Gi", extra: "  delivery: pvc")
+        let single = try compileSpecThroughPipeline(pvc, overlays: Self.openshiftGPU)
+        let service = try object(single, "InferenceService")
+        XCTAssertTrue(service.manifest.value(at: "spec.predictor.model.storageUri")?.stringValue?.hasPrefix("pvc://") == true)
+        XCTAssertEqual(service.manifest.value(at: "spec.predictor.maxReplicas")?.intValue, 1)
+
+        for (field, value) in [("maxReplicas", 3), ("minReplicas", 2)] {
+            let (output, diagnostics) = try compileSpecWithDiagnostics(
+                pvc + "\n    \(field): \(value)", overlays: Self.openshiftGPU)
+            XCTAssertNil(output, field)
+            let found = diagnostics.sorted.filter { $0.id == .rwoReplicatedPredictor }
+            XCTAssertEqual(found.count, 1, diagnostics.sorted.map(\.rendered).joined(separator: "\n"))
+            XCTAssertEqual(found.first?.severity, .error)
+            XCTAssertTrue(found.first?.message.contains("\(field) is \(value)") == true, found.first?.message ?? "")
+            XCTAssertTrue(found.first?.message.contains("ReadWriteOnce claim") == true, found.first?.message ?? "")
+            // Located at the spec's line for the field (the last line of the spec text).
+            XCTAssertEqual(found.first?.location?.line, (pvc + "\n").split(separator: "\n", omittingEmptySubsequences: false).count)
+        }
+
+        let rwx = Self.openshiftGPU.map { $0 == "rwo" ? "rwx" : $0 }
+        let many = try compileSpecThroughPipeline(pvc + "\n    maxReplicas: 3", overlays: rwx)
+        XCTAssertEqual(try object(many, "InferenceService").manifest.value(at: "spec.predictor.maxReplicas")?.intValue, 3)
+        let unbounded = try compileSpecThroughPipeline(pvc, overlays: rwx)
+        XCTAssertNil(try object(unbounded, "InferenceService").manifest.value(at: "spec.predictor.maxReplicas"))
+    }
+
+    /// A hand-written InferenceService on a ReadWriteOnce claim: refused when it sets no
+    /// maxReplicas and its deployment mode is unstated (the cluster default may be Serverless,
+    /// which autoscales); accepted in RawDeployment mode (KServe's HPA maximum is then the
+    /// minimum, 1) or with maxReplicas: 1, and on a ReadOnlyMany claim.
+    func testHandWrittenInferenceServiceOnReadWriteOnceClaim() throws {
+        func spec(_ modes: String, annotations: String = "", predictor: String = "") -> String {
+            """
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata:
+              name: models
+            spec:
+              accessModes: [\(modes)]
+              resources:
+                requests:
+                  storage: 10Gi
+            ---
+            apiVersion: serving.kserve.io/v1beta1
+            kind: InferenceService
+            metadata:
+              name: churn
+            \(annotations)
+            spec:
+              predictor:
+            \(predictor)
+                model:
+                  modelFormat:
+                    name: sklearn
+                  storageUri: pvc://models/churn/v1
+            """
+        }
+        let overlays = ["openshift", "rwo", "argocd", "examples/overlays/repository.yaml", "examples/overlays/site-defaults.yaml"]
+        func findings(_ text: String) throws -> [Diagnostic] {
+            try compileSpecWithDiagnostics(text, overlays: overlays).1.sorted.filter { $0.id == .rwoReplicatedPredictor }
+        }
+        let unstated = try findings(spec("ReadWriteOnce"))
+        XCTAssertEqual(unstated.count, 1)
+        XCTAssertTrue(unstated.first?.message.contains("sets no maxReplicas") == true, unstated.first?.message ?? "")
+        XCTAssertEqual(unstated.first?.location?.line, 22, "the storageUri line")
+        XCTAssertEqual(try findings(spec("ReadWriteOnce", predictor: "    maxReplicas: 4")).first?.location?.line, 18)
+        XCTAssertEqual(
+            try findings(spec("ReadWriteOnce", annotations: "  annotations: {serving.kserve.io/deploymentMode: Serverless}"))
+                .count, 1)
+        XCTAssertEqual(
+            try findings(spec("ReadWriteOnce", annotations: "  annotations: {serving.kserve.io/deploymentMode: RawDeployment}"))
+                .count, 0)
+        XCTAssertEqual(try findings(spec("ReadWriteOnce", predictor: "    maxReplicas: 1")).count, 0)
+        XCTAssertEqual(try findings(spec("ReadOnlyMany")).count, 0)
+        XCTAssertEqual(try findings(spec("ReadWriteOnce, ReadOnlyMany", predictor: "    maxReplicas: 4")).count, 0)
+    }
+
+    /// buildah's workspace holds three copies of the model during `buildah commit` (the
+    /// container's, the layer blob under TMPDIR, the OCI layout's): a 15G model needs about
+    /// 42GiB, so the derived workspace is (3 × 15G + 1Gi) × 1.1 → 48Gi (it was 32Gi), and a
+    /// written workspace.size of 40Gi is NBG284. The multiplier is the one the real-buildah test
+    /// measures against (templates/tekton/workspace-formula.json).
+    func testBuildahWorkspaceHoldsThreeCopiesOfTheModel() throws {
+        let buildah = "  delivery: modelcar\n  modelcar: {packager: buildah}"
+        let plan = try compileSpecThroughPipeline(Self.spec(model: "15G", largest: "5G", extra: buildah), overlays: Self.openshiftGPU)
+        let run = try object(plan, "PipelineRun", prefix: "granite-")
+        XCTAssertEqual(
+            run.manifest.value(at: "spec.workspaces[0].volumeClaimTemplate.spec.resources.requests.storage")?.stringValue,
+            "48Gi")
+
+        let written = Self.spec(model: "15G", largest: "5G", extra: buildah + "\n  workspace: {size: 40Gi}")
+        let (output, diagnostics) = try compileSpecWithDiagnostics(written, overlays: Self.openshiftGPU)
+        XCTAssertNil(output)
+        let errors = diagnostics.sorted.filter { $0.id == .modelWorkspaceTooSmall }
+        XCTAssertEqual(errors.count, 1, diagnostics.sorted.map(\.rendered).joined(separator: "\n"))
+        XCTAssertTrue(errors.first?.message.contains("smaller than the 48Gi") == true, errors.first?.message ?? "")
+        XCTAssertTrue(errors.first?.message.contains("3 × size.model") == true, errors.first?.message ?? "")
+        // The olot packager's formula is unchanged: 40Gi holds (15G + 5G + 1Gi) × 1.1.
+        let olot = Self.spec(model: "15G", largest: "5G", extra: "  delivery: modelcar\n  workspace: {size: 40Gi}")
+        let (_, olotDiagnostics) = try compileSpecWithDiagnostics(olot, overlays: Self.openshiftGPU)
+        XCTAssertFalse(olotDiagnostics.sorted.contains { $0.id == .modelWorkspaceTooSmall })
+
+        let url = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("templates/tekton/workspace-formula.json")
+        let shared = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
+        let copies = (shared?["buildah"] as? [String: Any])?["modelCopies"] as? Int
+        XCTAssertEqual(copies.map(Double.init), HuggingFacePlanner.buildahModelCopies)
     }
 
     /// Under Flux the InferenceService a ModelPipeline plans is in the serving folder: the

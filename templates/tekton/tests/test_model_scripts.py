@@ -549,6 +549,57 @@ class BuildahPackageTests(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.work, "model")))
         self.assertFalse(os.path.exists(os.path.join(self.work, "storage")))
 
+    def test_the_peak_fits_the_planners_workspace_formula(self):
+        """The workspace the planner sizes for buildah holds `modelCopies` × size.model + 1Gi (× 1.1),
+        modelCopies read from the file the planner's constant is tested against. Measured: the
+        bytes under the workspace (download, buildah's storage, TMPDIR, the layout), sampled
+        every 20 ms while the script runs, with an incompressible 96 MiB model. The formula's 1Gi
+        is for a real base image and buildah's own files; here the base is a few bytes, so the
+        allowance is 16 MiB."""
+        with open(os.path.join(TEKTON, "workspace-formula.json")) as handle:
+            copies = json.load(handle)["buildah"]["modelCopies"]
+        model = os.path.join(self.work, "model")
+        shutil.rmtree(model)
+        os.makedirs(model)
+        size = 96 * 1024 * 1024
+        with open(os.path.join(model, "model.safetensors"), "wb") as handle:
+            for _ in range(size // (1 << 20)):
+                handle.write(os.urandom(1 << 20))
+        peak, done = [0], threading.Event()
+
+        def used():
+            seen, total = set(), 0
+            for folder, _, names in os.walk(self.work):
+                for name in names:
+                    try:
+                        info = os.lstat(os.path.join(folder, name))
+                    except OSError:
+                        continue
+                    if (info.st_dev, info.st_ino) not in seen:
+                        seen.add((info.st_dev, info.st_ino))
+                        total += info.st_blocks * 512
+            return total
+
+        def sample():
+            while not done.is_set():
+                peak[0] = max(peak[0], used())
+                done.wait(0.02)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            result = self.run_package()
+        finally:
+            done.set()
+            sampler.join()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        allowance = 16 * 1024 * 1024
+        self.assertLessEqual(
+            peak[0], copies * size + allowance,
+            f"peak {peak[0] / size:.2f} × the model, the planner's formula allows {copies} ×")
+        # The sampler saw the commit (the container's copy and the layer blob at least).
+        self.assertGreaterEqual(peak[0], 2 * size, f"peak {peak[0] / size:.2f} × the model")
+
     def test_a_model_over_the_layer_limit_fails_before_building(self):
         result = self.run_package(NBG_LAYER_LIMIT="100000")
         self.assertEqual(result.returncode, 3)

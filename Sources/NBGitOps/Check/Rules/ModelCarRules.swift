@@ -39,7 +39,9 @@ enum ModelCarRules {
                 "workspace.size \(written.value) of ModelPipeline '\(pipeline.name.value)' is smaller than the \(HuggingFacePlanner.gibibytes(needed)) its \(delivery == .modelcar ? "download and packaging need" : "claim must hold") (\(formula)); the run fails with 'no space left on device' after hours of download",
                 at: written.location,
                 help:
-                    "remove workspace.size (nbgitops sizes the workspace by that formula) or raise it to at least \(HuggingFacePlanner.gibibytes(needed))",
+                    "remove workspace.size (nbgitops sizes the workspace by that formula) or raise it to at least \(HuggingFacePlanner.gibibytes(needed))"
+                    + (delivery == .modelcar && HuggingFacePlanner.packager(pipeline) == "buildah"
+                        ? "; the olot packager needs less (the model once plus its largest file)" : ""),
                 subject: ModelPipelineRules.subject(pipeline))
         }
     }

@@ -59,9 +59,28 @@ enum PodRules {
 
     /// NBG211: extended resources cannot be overcommitted; the API server rejects a pod whose
     /// GPU request differs from its limit.
+    /// Also NBG106 for passed-through pods (specs' quantities are bounded when decoded): a
+    /// resource quantity at or above 2^63, past the largest Kubernetes quantity.
     static let gpuRequestLimit = PlanRule(
-        .gpuRequestLimit, .error, "the GPU resource's request differs from its limit", waivable: false
+        .gpuRequestLimit, .error, "the GPU resource's request differs from its limit", waivable: false,
+        alsoReports: [.fieldRange]
     ) { context in
+        for unit in context.units where context.supportingObject(for: unit.object) != nil {
+            for container in unit.containers {
+                for field in ["requests", "limits"] {
+                    for entry in container.resources?[field]?.entries ?? [] {
+                        guard let value = Quantity.value(entry.value), !(value < Quantity.limit) else { continue }
+                        context.report(
+                            "\(unit.displayName), container '\(container.name)': resources.\(field).\(entry.key) '\(text(entry.value))' is out of range: at most \(Quantity.limitText)",
+                            at: context.location(
+                                of: container.object, path: "\(container.resourcesPath).\(field)" + SourceMap.component(entry.key)
+                            ),
+                            rule: .fieldRange, help: "write a quantity Kubernetes can represent, e.g. 4Gi",
+                            subject: context.subject(for: unit.object))
+                    }
+                }
+            }
+        }
         let resource = context.environment.gpu.resourceName.value
         guard !resource.isEmpty else { return }
         for unit in context.units {

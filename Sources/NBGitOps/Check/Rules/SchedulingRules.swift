@@ -127,7 +127,7 @@ public enum SchedulingRules {
     ) { context in
         let pools = context.environment.nodePools.value
         guard !pools.isEmpty else { return }
-        let nodes = pools.reduce(0) { $0 + $1.count }
+        let nodes = pools.reduce(0) { NodePool.total($0, $1.count) }
         let gpu = context.environment.gpu.resourceName.value
         func isGPUPool(_ pool: NodePool) -> Bool { (Quantity.value(pool.allocatable[gpu] ?? "0") ?? 0) > 0 }
         let anyGPUPool = pools.contains(where: isGPUPool)

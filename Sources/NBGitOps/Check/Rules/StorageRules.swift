@@ -5,6 +5,7 @@ extension RuleID {
     public static let claimNotProvided: RuleID = "NBG126"
     public static let rwoConcurrentMount: RuleID = "NBG200"
     public static let rwoMixedAccess: RuleID = "NBG201"
+    public static let rwoReplicatedPredictor: RuleID = "NBG202"
     public static let claimTooSmall: RuleID = "NBG260"
     public static let ephemeralStorageTooSmall: RuleID = "NBG261"
 }
@@ -54,6 +55,80 @@ enum StorageRules {
         .rwoMixedAccess, .error, "a ReadWriteOnce claim is mounted read-write by one workload and read-only by another"
     ) { context in
         checkConcurrency(context, mixed: true)
+    }
+
+    /// The access modes of a claim: the passed-through (or planned) PVC's, else the environment's.
+    static func accessModes(_ claim: String, namespace: String?, context: RuleContext) -> (
+        modes: [String], origin: String, location: SourceLocation?
+    ) {
+        if let pvc = claimObject(claim, namespace: namespace, context: context),
+            let modes = pvc.manifest.value(at: "spec.accessModes")?.elements?.compactMap(\.stringValue), !modes.isEmpty
+        {
+            return (
+                modes, "declared by PersistentVolumeClaim '\(claim)'",
+                context.location(of: pvc, path: "spec.accessModes")
+            )
+        }
+        let traced = context.environment.storage.accessMode
+        return ([traced.value.rawValue], "the environment's storage.accessMode (\(traced.origin))", traced.origin.location)
+    }
+
+    /// Whether KServe runs at most one predictor replica when `maxReplicas` is unset: only in the
+    /// raw (standard) deployment mode with KServe's own HPA, whose maximum is then the minimum.
+    /// Serverless (Knative) autoscales with no upper bound; an unstated mode is the cluster's
+    /// default, which may be Serverless.
+    static func singleReplicaWhenUnbounded(_ service: PlannedObject) -> Bool {
+        let annotations = service.manifest.value(at: "metadata.annotations")
+        let mode = annotations?["serving.kserve.io/deploymentMode"]?.stringValue
+        let autoscaler = annotations?["serving.kserve.io/autoscalerClass"]?.stringValue
+        return ["RawDeployment", "Standard"].contains(mode ?? "") && ["hpa", "none"].contains(autoscaler ?? "hpa")
+    }
+
+    /// NBG202: an InferenceService serving `pvc://` from a single-node claim (ReadWriteOnce,
+    /// ReadWriteOncePod) whose predictor can run more than one replica: the replicas the
+    /// scheduler puts on another node cannot attach the volume (Multi-Attach) and never start.
+    static let replicatedPredictor = PlanRule(
+        .rwoReplicatedPredictor, .error,
+        "an InferenceService can run several predictor replicas on a claim only one node can attach"
+    ) { context in
+        for unit in context.units where unit.object.kind == "InferenceService" {
+            let service = unit.object
+            let predictor = service.manifest.value(at: "spec.predictor")
+            let minimum = predictor?["minReplicas"]?.intValue
+            let maximum = predictor?["maxReplicas"]?.intValue
+            for use in unit.claims where use.isNamedClaim {
+                let access = accessModes(use.claim, namespace: service.namespace, context: context)
+                let shared = [AccessMode.readWriteMany.rawValue, AccessMode.readOnlyMany.rawValue]
+                guard !access.modes.contains(where: shared.contains) else { continue }
+                func at(_ path: String) -> SourceLocation? {
+                    if context.supportingObject(for: service) != nil { return context.location(of: service, path: path) }
+                    return service.provenance[path]?.origin.location ?? context.location(of: service, path: path)
+                }
+                let why: String
+                let location: SourceLocation?
+                if let maximum, maximum > 1 {
+                    why = "its predictor's maxReplicas is \(maximum)"
+                    location = at("spec.predictor.maxReplicas")
+                } else if let minimum, minimum > 1 {
+                    why = "its predictor's minReplicas is \(minimum)"
+                    location = at("spec.predictor.minReplicas")
+                } else if maximum == nil && !singleReplicaWhenUnbounded(service) {
+                    why =
+                        "its predictor sets no maxReplicas and its deployment mode (serving.kserve.io/deploymentMode: \(service.manifest.value(at: "metadata.annotations")?["serving.kserve.io/deploymentMode"]?.stringValue ?? "unstated, so the cluster's default, which may be Serverless")) autoscales it"
+                    location = at(use.path)
+                } else {
+                    continue
+                }
+                let modes = access.modes.joined(separator: ", ")
+                context.report(
+                    "InferenceService '\(service.name)' serves its model from \(modes) claim '\(use.claim)', and \(why): a replica scheduled on a second node cannot attach the volume (Multi-Attach) and never starts",
+                    at: location,
+                    help:
+                        "set maxReplicas: 1 (and minReplicas at most 1) on the predictor (serving.maxReplicas in a ModelPipeline), or serve from a ReadWriteMany or ReadOnlyMany claim (overlay 'rwx')",
+                    notes: [DiagnosticNote("the access mode is \(modes): \(access.origin)", at: access.location)],
+                    subject: context.subject(for: service))
+            }
+        }
     }
 
     /// The single writer of a claim nbgitops planned to be written once (`PlannedObject.writtenOnceBy`).
