@@ -70,6 +70,8 @@ extension RuleID {
     public static let outputPath: RuleID = "NBG170"
     public static let outputWrite: RuleID = "NBG171"
     public static let outputUnownedGenerated: RuleID = "NBG172"
+    public static let outputLocked: RuleID = "NBG176"
+    public static let outputLeftover: RuleID = "NBG177"
 
     // Waivers (`nbgitops.dev/waive` annotations).
     public static let waiverInvalid: RuleID = "NBG180"
@@ -194,6 +196,13 @@ public enum RuleCatalog {
         RuleDescription(
             .outputUnownedGenerated, .warning,
             "a file in an output folder carries nbgitops' header but its ownership ledger does not list it", stage: .write),
+        RuleDescription(
+            .outputLocked, .error, "another nbgitops run holds the output folder for longer than the lock timeout",
+            stage: .write),
+        RuleDescription(
+            .outputLeftover, .warning,
+            "the output folder holds an interrupted run's staging folder or a removed environment's folder",
+            stage: .write),
         RuleDescription(
             .waiverInvalid, .error, "a `nbgitops.dev/waive` annotation is malformed, has no reason, or names an unknown rule",
             stage: .check),

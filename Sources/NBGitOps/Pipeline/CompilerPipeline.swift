@@ -55,6 +55,9 @@ public struct CompilerInput: Sendable {
     public var retainPlans: Bool
     /// At most this many threads for the run's stages (nil: one per core, or `NBGITOPS_THREADS`).
     public var threads: Int? = nil
+    /// Overlay files given by path must resolve (symbolic links followed) inside this folder:
+    /// the repository, for a project file's overlays (nil: anywhere, for the command line's).
+    public var overlayRoot: String? = nil
 
     public init(
         specFiles: [SpecFileFinder.Found], environments: [EnvironmentRequest], baseDirectory: String,
@@ -143,6 +146,7 @@ public enum CompilerPipeline {
                 guard
                     let reference = OverlayLoader.locate(
                         name, baseDirectory: input.baseDirectory, resourceRoot: input.resources.path, diagnostics: diagnostics),
+                    OverlayLoader.isConfined(reference, to: input.overlayRoot, at: name.location, diagnostics: diagnostics),
                     let overlay = OverlayLoader.load(reference, resourceRoot: input.resources.path, diagnostics: diagnostics)
                 else { continue }
                 overlays.append(overlay)
