@@ -21,6 +21,8 @@ final class RuleCatalogTests: XCTestCase {
         .resourcesMissing: "AdoptionIntegrationTests.testAMissingShareFolderIsALocatedErrorNotACrash",
         .outputWrite: "OutputWriterTests, AdoptionIntegrationTests.testInitRefusesToOverwriteAndWritesNothing",
         .outputUnownedGenerated: "AdoptionIntegrationTests.testCheckReportsAStrayGeneratedFile…",
+        .outputLocked: "OutputLockIntegrationTests.testASecondRenderWaitsForTheLockAndNamesItsHolder",
+        .outputLeftover: "OutputLockIntegrationTests (a killed run's staging folders, a removed environment)",
     ]
 
     /// Every catalogued rule has a failing fixture (`Fixtures/rules/<ID>-fail.yaml` or a seed's

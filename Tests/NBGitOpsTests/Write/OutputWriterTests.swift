@@ -33,6 +33,45 @@ final class OutputWriterTests: XCTestCase {
             ["dev", "dev/.nbgitops-owned", "dev/kustomization.yaml", "dev/manifests", "dev/manifests/job.yaml"])
     }
 
+    /// Where hard links are refused, unchanged and foreign files are copied into the new folder
+    /// with their own access and modification times, to the nanosecond.
+    func testCopiedFilesKeepTheirTimesWhenHardLinksAreRefused() throws {
+        let sandbox = try WriteSandbox()
+        var writer = OutputWriter(root: sandbox.root)
+        writer.usesHardLinks = false
+        XCTAssertTrue(
+            writer.write(
+                environment: "dev", files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/b.yaml", "1\n")],
+                diagnostics: DiagnosticCollector()
+            ).succeeded)
+        try sandbox.put("dev/foreign.txt", "keep\n")
+        for (relative, seconds) in [("dev/a.yaml", 1_000_000_000), ("dev/foreign.txt", 1_200_000_000)] {
+            var times = [
+                timespec(tv_sec: seconds - 5, tv_nsec: 111_111_111), timespec(tv_sec: seconds, tv_nsec: 123_456_789),
+            ]
+            XCTAssertEqual(utimensat(AT_FDCWD, sandbox.path(relative), &times, AT_SYMLINK_NOFOLLOW), 0)
+        }
+        let before = sandbox.snapshot(of: sandbox.root)
+
+        let diagnostics = DiagnosticCollector()
+        let report = writer.write(
+            environment: "dev", files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/b.yaml", "2\n")],
+            diagnostics: diagnostics)
+        XCTAssertEqual(diagnostics.summaries, [])
+        XCTAssertTrue(report.succeeded)
+        XCTAssertEqual(sandbox.read("dev/b.yaml"), "2\n")
+        let after = sandbox.snapshot(of: sandbox.root)
+        for relative in ["dev/a.yaml", "dev/foreign.txt"] {
+            guard let old = before[relative], let new = after[relative] else { return XCTFail("\(relative) missing") }
+            XCTAssertNotEqual(old.inode, new.inode, "\(relative) was copied, not linked")
+            XCTAssertEqual(old.kind, new.kind, relative)
+            XCTAssertEqual(old.permissions, new.permissions, relative)
+            XCTAssertEqual(
+                [new.modificationSeconds, new.modificationNanoseconds],
+                [old.modificationSeconds, old.modificationNanoseconds], "\(relative) keeps its modification time")
+        }
+    }
+
     func testIdenticalRewriteTouchesNothing() throws {
         let sandbox = try WriteSandbox()
         let writer = OutputWriter(root: sandbox.root)
