@@ -529,19 +529,23 @@ final class OutputWriterTests: XCTestCase {
         XCTAssertEqual(sandbox.snapshot(), [:])
     }
 
-    func testLeftoversOfAnInterruptedRunAreReported() throws {
+    /// A killed run's staging folder is removed by the next write, which holds the output lock
+    /// (so no live run can own it); a moved-aside folder whose environment folder is missing is
+    /// put back first, with its foreign files.
+    func testLeftoversOfAnInterruptedRunAreRemoved() throws {
         let sandbox = try WriteSandbox()
         try sandbox.put(".nbgitops-staging-dev-4242/a.yaml", "half\n")
+        try sandbox.put(".nbgitops-previous-dev-4242/notes.txt", "mine\n")
+        try sandbox.put(".nbgitops-previous-dev-4242/.nbgitops-owned", ledgerText(["a.yaml"]))
+        try sandbox.put(".nbgitops-previous-dev-4242/a.yaml", "old\n")
         let diagnostics = DiagnosticCollector()
         let report = OutputWriter(root: sandbox.root).write(
             environment: "dev", files: [outputFile("dev/a.yaml", "a\n")], diagnostics: diagnostics)
         XCTAssertTrue(report.succeeded)
-        XCTAssertEqual(
-            diagnostics.summaries,
-            [
-                "warning[NBG171]: '\(sandbox.root)/.nbgitops-staging-dev-4242' was left behind by an interrupted nbgitops run"
-            ])
-        XCTAssertEqual(sandbox.read(".nbgitops-staging-dev-4242/a.yaml"), "half\n")
+        XCTAssertEqual(diagnostics.summaries, [])
+        XCTAssertEqual(sandbox.leftovers, [])
+        XCTAssertEqual(sandbox.read("dev/a.yaml"), "a\n")
+        XCTAssertEqual(sandbox.read("dev/notes.txt"), "mine\n")
     }
 
     func testInvalidEnvironmentNamesAreRejected() throws {
