@@ -128,7 +128,8 @@ final class OutputLockIntegrationTests: XCTestCase {
             }, "\(timedOut)")
         assertSameTree(before, project.snapshot(), "locked:")
 
-        DispatchQueue.global().asyncAfter(deadline: .now() + 1.5) { close(descriptor) }
+        // Held long enough for the render to compile and reach the write even on a busy machine.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { close(descriptor) }
         let waited = try project.run(["render"], environment: ["NBGITOPS_LOCK_TIMEOUT": "60"])
         XCTAssertEqual(waited.status, 0, "\(waited)")
         XCTAssertTrue(waited.stderr.contains("waiting for the output folder"), "\(waited)")
