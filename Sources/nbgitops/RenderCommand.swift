@@ -42,7 +42,10 @@ struct RenderCommand: ParsableCommand {
             return
         }
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
-        let report = OutputWriter(root: prepared.outputRoot).write(outputs, diagnostics: diagnostics)
+        var writer = OutputWriter(root: prepared.outputRoot)
+        writer.projectEnvironments = prepared.projectEnvironments
+        writer.lockPolicy = OutputLockPolicy.announcing()
+        let report = writer.write(outputs, diagnostics: diagnostics)
         DiagnosticPrinter.print(diagnostics, report: selection.report, sourceRoot: prepared.sourceRoot)
         guard report.succeeded, !diagnostics.hasErrors else { throw ExitStatus.diagnostics }
         var summary = ""
@@ -92,10 +95,13 @@ struct CheckCommand: ParsableCommand {
             selection.request, report: selection.report, timings: selection.timings, diagnostics: diagnostics)
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
         let comparator = OutputComparator(root: prepared.outputRoot, repositoryPath: prepared.input.delivery.outputPath)
-        let differences = comparator.compare(outputs, diagnostics: diagnostics)
+        let (differences, leftovers) = comparator.check(
+            outputs, projectEnvironments: prepared.projectEnvironments, diagnostics: diagnostics,
+            lockPolicy: OutputLockPolicy.announcing())
         DiagnosticPrinter.print(diagnostics, report: selection.report, sourceRoot: prepared.sourceRoot)
         var text = ""
-        var clean = !diagnostics.hasErrors && differences.count == outputs.count
+        var clean = !diagnostics.hasErrors && differences.count == outputs.count && leftovers.isEmpty
+        for leftover in leftovers { text += "leftover: \(comparator.patchPath(leftover.name)) (\(leftover.kind.rawValue))\n" }
         let rendered = Dictionary(uniqueKeysWithValues: outputs.map { ($0.environment, $0.files) })
         for difference in differences {
             if !difference.isUpToDate { clean = false }
@@ -131,6 +137,19 @@ struct CheckCommand: ParsableCommand {
         }
         if diagnostics.hasErrors { throw ExitStatus.diagnostics }
         if !clean { throw ExitStatus.drift }
+    }
+}
+
+extension OutputLockPolicy {
+    /// The timeout from `NBGITOPS_LOCK_TIMEOUT`; the wait is announced on standard error.
+    static func announcing() -> OutputLockPolicy {
+        OutputLockPolicy(
+            timeout: timeout(environment: ProcessInfo.processInfo.environment),
+            onWait: { root, holder in
+                let who = holder.map { "another nbgitops run (process \($0))" } ?? "another nbgitops run"
+                FileHandle.standardError.write(
+                    Data("nbgitops: waiting for the output folder '\(root)', locked by \(who)\n".utf8))
+            })
     }
 }
 

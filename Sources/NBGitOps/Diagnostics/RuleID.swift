@@ -72,6 +72,8 @@ extension RuleID {
     public static let outputWrite: RuleID = "NBG171"
     public static let outputUnownedGenerated: RuleID = "NBG172"
     public static let outputImmutableField: RuleID = "NBG173"
+    public static let outputLocked: RuleID = "NBG176"
+    public static let outputLeftover: RuleID = "NBG177"
 
     // Waivers (`nbgitops.dev/waive` annotations).
     public static let waiverInvalid: RuleID = "NBG180"
@@ -200,6 +202,13 @@ public enum RuleCatalog {
         RuleDescription(
             .outputImmutableField, .error,
             "an object keeps its name while a field the API server refuses to update changes", stage: .write),
+        RuleDescription(
+            .outputLocked, .error, "another nbgitops run holds the output folder for longer than the lock timeout",
+            stage: .write),
+        RuleDescription(
+            .outputLeftover, .warning,
+            "the output folder holds an interrupted run's staging folder or a removed environment's folder",
+            stage: .write),
         RuleDescription(
             .waiverInvalid, .error, "a `nbgitops.dev/waive` annotation is malformed, has no reason, or names an unknown rule",
             stage: .check),

@@ -59,6 +59,9 @@ public struct CompilerInput: Sendable {
     /// its name there while a field the API server refuses to update changes is an error
     /// (`ImmutableFieldComparison`, NBG173). Nil: nothing is compared.
     public var previousOutputRoot: String? = nil
+    /// Overlay files given by path must resolve (symbolic links followed) inside this folder:
+    /// the repository, for a project file's overlays (nil: anywhere, for the command line's).
+    public var overlayRoot: String? = nil
 
     public init(
         specFiles: [SpecFileFinder.Found], environments: [EnvironmentRequest], baseDirectory: String,
@@ -147,6 +150,7 @@ public enum CompilerPipeline {
                 guard
                     let reference = OverlayLoader.locate(
                         name, baseDirectory: input.baseDirectory, resourceRoot: input.resources.path, diagnostics: diagnostics),
+                    OverlayLoader.isConfined(reference, to: input.overlayRoot, at: name.location, diagnostics: diagnostics),
                     let overlay = OverlayLoader.load(reference, resourceRoot: input.resources.path, diagnostics: diagnostics)
                 else { continue }
                 overlays.append(overlay)

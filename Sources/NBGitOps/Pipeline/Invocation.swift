@@ -51,6 +51,9 @@ public struct PreparedRun: Sendable {
     public var sourceRoot: String
     /// The project file, when the run reads one.
     public var projectFile: String?
+    /// Every environment the project file defines, whatever `--env` selects (nil ad hoc): an
+    /// output folder of any other name with nbgitops' ledger is a removed environment's.
+    public var projectEnvironments: [String]? = nil
 }
 
 /// Turns an `InvocationRequest` into a `PreparedRun`: finds nbgitops' resources, the project
@@ -86,6 +89,7 @@ public enum Invocation {
         let base = (configPath as NSString).deletingLastPathComponent
         guard let project = Project.load(path: configPath, displayBase: base, diagnostics: diagnostics) else { return nil }
         var environments = project.environments
+        let projectEnvironments = environments.map(\.name.value)
         if !request.environments.isEmpty {
             let known = environments.map(\.name.value)
             for name in request.environments where !known.contains(name) {
@@ -103,12 +107,14 @@ public enum Invocation {
         // An output folder outside the repository is fine until a delivery object must name it:
         // the delivery planner reports that (NBG170) unless an overlay sets delivery.path.
         let outputPath = relative(outputRoot, to: repository)
-        let input = CompilerInput(
+        var input = CompilerInput(
             specFiles: files, environments: environments, baseDirectory: base, resources: resources,
             delivery: DeliveryTarget(outputPath: outputPath, repositoryRoot: repository, required: true))
+        input.overlayRoot = repository
         return PreparedRun(
             input: input, outputRoot: outputRoot, displayOutputRoot: outputPath ?? outputRoot, repositoryRoot: repository,
-            sourceRoot: relative(base, to: repository) ?? "", projectFile: configPath)
+            sourceRoot: relative(base, to: repository) ?? "", projectFile: configPath,
+            projectEnvironments: projectEnvironments)
     }
 
     /// `nbgitops.yaml` in `start` or the nearest parent folder, searching like git: upward,

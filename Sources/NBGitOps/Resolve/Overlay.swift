@@ -52,6 +52,22 @@ public enum OverlayLoader {
         return OverlayReference(name: name, file: displayPath(file, relativeTo: baseDirectory), isBuiltin: false, path: file)
     }
 
+    /// Whether an overlay file given by path resolves (symbolic links followed) inside `root`;
+    /// reports NBG160 when it does not. Built-in overlays and a nil root always pass.
+    public static func isConfined(
+        _ reference: OverlayReference, to root: String?, at location: SourceLocation, diagnostics: DiagnosticCollector
+    ) -> Bool {
+        guard let root, !reference.isBuiltin, let path = reference.path else { return true }
+        let realRoot = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath().path
+        let real = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        if real == realRoot || real.hasPrefix(realRoot == "/" ? "/" : realRoot + "/") { return true }
+        diagnostics.error(
+            .overlayNotFound, "overlay file '\(reference.file)' resolves outside the repository (to \(real))",
+            at: location,
+            help: "keep overlay files inside the repository (\(realRoot)); symbolic links may not leave it")
+        return false
+    }
+
     /// Loads and validates an overlay file.
     public static func load(_ reference: OverlayReference, resourceRoot: String, diagnostics: DiagnosticCollector) -> Overlay? {
         let path =

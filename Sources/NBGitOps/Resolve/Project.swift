@@ -90,6 +90,28 @@ public struct Project: Sendable {
                 at: output.location, help: "use a folder such as gitops")
             return nil
         }
+        // Rendered files inside a spec path would be read back as specs by the next run (and a
+        // spec folder inside the output would be pruned by it); git's own folder is no output.
+        if outputRoot.split(separator: "/").contains(".git") {
+            diagnostics.error(
+                .outputPath, "output folder '\(output.value)' lies in a '.git' folder, git's own data",
+                at: output.location, help: "use a folder of the work tree such as gitops")
+            return nil
+        }
+        for spec in specs {
+            let specRoot = ((spec.value.hasPrefix("/") ? spec.value : standardBase + "/" + spec.value) as NSString)
+                .standardizingPath
+            let outputInSpecs = outputRoot == specRoot || outputRoot.hasPrefix(specRoot == "/" ? "/" : specRoot + "/")
+            guard outputInSpecs || specRoot.hasPrefix(outputRoot + "/") else { continue }
+            diagnostics.error(
+                .outputPath,
+                outputInSpecs
+                    ? "output folder '\(output.value)' lies inside the spec path '\(spec.value)': the next run would read the rendered manifests as specs"
+                    : "spec path '\(spec.value)' lies inside the output folder '\(output.value)': rendering would prune or overwrite it",
+                at: output.location, help: "keep the output folder (e.g. gitops) apart from every spec path",
+                notes: [DiagnosticNote("the spec path is named here", at: spec.location)])
+            return nil
+        }
         return Project(
             file: display, baseDirectory: (path as NSString).deletingLastPathComponent, specs: specs, output: output,
             environments: environments)
@@ -132,7 +154,19 @@ public enum SpecFileFinder {
             var candidates: [String] = []
             if isDirectory.boolValue {
                 var visited: Set<String> = []
-                collectYAMLFiles(in: path, into: &candidates, visited: &visited)
+                // Symbolic links to folders are followed only while they stay inside the project
+                // (ad hoc: inside the folder named), so `specs/x -> /` is reported, not crawled.
+                let confinement =
+                    realRoot ?? URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+                var escapes: [(path: String, target: String)] = []
+                collectYAMLFiles(
+                    in: path, into: &candidates, visited: &visited, confinedTo: confinement, escapes: &escapes)
+                for escape in escapes {
+                    diagnostics.error(
+                        .specNotFound,
+                        "spec folder '\(OverlayLoader.displayPath(escape.path, relativeTo: baseDirectory))' resolves outside the project (to \(escape.target)); it was not searched",
+                        at: entry.location, help: "keep spec files inside the project; symbolic links may not leave it")
+                }
             } else {
                 candidates.append(path)
             }
@@ -155,8 +189,15 @@ public enum SpecFileFinder {
 
     /// Walks a folder for `*.yaml`/`*.yml`, following symlinked folders (their targets are then
     /// confined like any file) and never visiting a real folder twice (symlink loops).
-    static func collectYAMLFiles(in folder: String, into result: inout [String], visited: inout Set<String>) {
+    static func collectYAMLFiles(
+        in folder: String, into result: inout [String], visited: inout Set<String>, confinedTo root: String,
+        escapes: inout [(path: String, target: String)]
+    ) {
         let real = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+        if real != root && !real.hasPrefix(root == "/" ? "/" : root + "/") {
+            escapes.append((folder, real))
+            return
+        }
         guard visited.insert(real).inserted else { return }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
         for name in names where !name.hasPrefix(".") {
@@ -168,7 +209,7 @@ public enum SpecFileFinder {
                     // A folder named like a spec file is reported when it is read.
                     result.append(path)
                 } else {
-                    collectYAMLFiles(in: path, into: &result, visited: &visited)
+                    collectYAMLFiles(in: path, into: &result, visited: &visited, confinedTo: root, escapes: &escapes)
                 }
             } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
                 result.append(path)

@@ -214,8 +214,7 @@ enum FileSystem {
             if fchmod(descriptor, mode_t(status.permissions)) != 0 {
                 throw FileSystemError(operation: "set permissions of", path: destination, code: errno)
             }
-            var times = fileTimes(info)
-            if futimens(descriptor, &times.0) != 0 {
+            if !setTimes(info, { futimens(descriptor, $0) }) {
                 throw FileSystemError(operation: "set times of", path: destination, code: errno)
             }
         case .symbolicLink:
@@ -223,8 +222,7 @@ enum FileSystem {
             if symlink(target, destination) != 0 {
                 throw FileSystemError(operation: "create link", path: destination, code: errno)
             }
-            var times = fileTimes(info)
-            if utimensat(AT_FDCWD, destination, &times.0, AT_SYMLINK_NOFOLLOW) != 0 {
+            if !setTimes(info, { utimensat(AT_FDCWD, destination, $0, AT_SYMLINK_NOFOLLOW) }) {
                 throw FileSystemError(operation: "set times of", path: destination, code: errno)
             }
         case .directory, .special:
@@ -232,17 +230,26 @@ enum FileSystem {
         }
     }
 
-    /// Access and modification times of a `stat`, laid out as `utimensat` wants them.
-    private static func fileTimes(_ info: stat) -> (timespec, timespec) {
+    /// Gives an entry the access and modification times of `info` through `call` (`futimens`
+    /// or `utimensat`), which wants a pointer to two consecutive `timespec`s. An array is
+    /// passed, not a tuple element: `&tuple.0` may point at a one-element temporary, and the
+    /// call would then read the modification time from whatever follows it.
+    private static func setTimes(_ info: stat, _ call: (UnsafePointer<timespec>) -> Int32) -> Bool {
         #if canImport(Darwin)
-            return (info.st_atimespec, info.st_mtimespec)
+            let times = [info.st_atimespec, info.st_mtimespec]
         #else
-            return (info.st_atim, info.st_mtim)
+            let times = [info.st_atim, info.st_mtim]
         #endif
+        return times.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return false }
+            return call(base) == 0
+        }
     }
 
-    /// Links when possible, copies otherwise.
-    static func linkOrCopy(from source: String, to destination: String) throws {
+    /// Links when possible, copies otherwise (`linking` false: always copies, as where hard
+    /// links are refused).
+    static func linkOrCopy(from source: String, to destination: String, linking: Bool = true) throws {
+        guard linking else { return try copyPreservingTimes(from: source, to: destination) }
         do {
             try hardLink(from: source, to: destination)
         } catch let linkError as FileSystemError {

@@ -114,11 +114,37 @@ public struct OutputComparator: Sendable {
     /// The differences for several environments, in the order given; environments with errors
     /// are left out (their errors are in `diagnostics`).
     public func compare(_ outputs: [EnvironmentOutput], diagnostics: DiagnosticCollector) -> [EnvironmentDifference] {
+        check(outputs, projectEnvironments: nil, diagnostics: diagnostics).differences
+    }
+
+    /// What `check` reports: each environment's difference (as `compare`) and the leftovers
+    /// in the output root (`NBG177`, each also reported as a warning): staging folders of
+    /// killed runs and, given the project's environments, folders of environments it no
+    /// longer defines. Holds a shared lock on the output root meanwhile, so a render in
+    /// progress is waited for rather than seen half done.
+    public func check(
+        _ outputs: [EnvironmentOutput], projectEnvironments: [String]?, diagnostics: DiagnosticCollector,
+        lockPolicy: OutputLockPolicy = OutputLockPolicy()
+    ) -> (differences: [EnvironmentDifference], leftovers: [OutputLeftover]) {
         let root = OutputRoot(self.root)
-        guard root.inspect(diagnostics: diagnostics) != nil else { return [] }
-        return outputs.compactMap {
+        guard let exists = root.inspect(diagnostics: diagnostics) else { return ([], []) }
+        var lock: OutputLock?
+        if exists {
+            lock = OutputLock.acquire(
+                root: root, exclusive: false, create: false, policy: lockPolicy, diagnostics: diagnostics)
+            guard lock != nil else { return ([], []) }
+        }
+        defer { lock?.release(removingCreatedFolders: false) }
+        let differences = outputs.compactMap {
             compare(environment: $0.environment, files: $0.files, root: root, diagnostics: diagnostics)
         }
+        let leftovers = exists ? OutputLeftovers.find(in: root, environments: projectEnvironments.map(Set.init)) : []
+        for leftover in leftovers {
+            diagnostics.warning(
+                .outputLeftover, leftover.explanation, at: .startOf(leftover.path),
+                help: "run `nbgitops render` and commit the result")
+        }
+        return (differences, leftovers)
     }
 
     private func compare(

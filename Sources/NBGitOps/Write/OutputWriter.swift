@@ -36,6 +36,17 @@ public struct OutputWriter: Sendable {
     /// Test hook: false forces the rename-aside fallback used where `RENAME_EXCHANGE` is missing.
     var usesAtomicExchange = true
 
+    /// Test hook: false copies unchanged and foreign files (keeping their times) as where hard
+    /// links are refused (`fs.protected_hardlinks`, another user's file).
+    var usesHardLinks = true
+
+    /// Every environment of the project (nil ad hoc): a folder in the output root with
+    /// nbgitops' ledger whose name is not among them is a removed environment's output.
+    public var projectEnvironments: [String]?
+
+    /// How long to wait for another run holding the output root.
+    public var lockPolicy = OutputLockPolicy()
+
     public init(root: String) {
         self.root = root
     }
@@ -47,11 +58,40 @@ public struct OutputWriter: Sendable {
 
     /// Writes several environments: either all of them end up written, or (after an error,
     /// reported to `diagnostics`) none of them changed.
+    ///
+    /// The whole write holds an exclusive lock on the output root (`OutputLock`): a second
+    /// render waits for the first (saying so), so two runs never stage or swap side by side.
+    /// Holding it, the write first clears what killed runs left (staging and backup folders:
+    /// no live run can own them), and after the swaps removes the folders of environments the
+    /// project no longer defines when nbgitops owns everything in them.
+    ///
+    /// Environments are swapped one by one, not as one swap of the whole output (that would
+    /// mean staging the root's foreign entries and swapping a folder the user may have made a
+    /// mount point or a repository root). A run killed between two swaps leaves a mixed tree,
+    /// some environments new and some old, plus the unswapped staging folders: `check` reports
+    /// both (every environment against a fresh render of the same inputs, and the leftovers),
+    /// and the next render, lock held, clears the leftovers and brings every environment up to date.
     public func write(_ outputs: [EnvironmentOutput], diagnostics: DiagnosticCollector) -> WriteReport {
         let root = OutputRoot(self.root)
+        guard root.inspect(diagnostics: diagnostics) != nil,
+            let lock = OutputLock.acquire(
+                root: root, exclusive: true, create: true, policy: lockPolicy, diagnostics: diagnostics)
+        else { return .failed }
+        let known = projectEnvironments ?? outputs.map(\.environment)
+        OutputLeftovers.clearInterruptedRuns(in: root, known: known, diagnostics: diagnostics)
+        let report = writeLocked(outputs, root: root, diagnostics: diagnostics)
+        if report.succeeded, let projectEnvironments {
+            OutputLeftovers.removeFormerEnvironments(
+                in: root, environments: Set(projectEnvironments), diagnostics: diagnostics)
+        }
+        lock.release(removingCreatedFolders: !report.succeeded)
+        return report
+    }
+
+    private func writeLocked(_ outputs: [EnvironmentOutput], root: OutputRoot, diagnostics: DiagnosticCollector)
+        -> WriteReport
+    {
         let errorsBefore = diagnostics.errorCount
-        guard let rootExists = root.inspect(diagnostics: diagnostics) else { return .failed }
-        if rootExists { Self.warnAboutInterruptedRuns(in: root, diagnostics: diagnostics) }
         var names: Set<String> = []
         for output in outputs where !names.insert(output.environment).inserted {
             diagnostics.error(
@@ -67,9 +107,10 @@ public struct OutputWriter: Sendable {
         let pending = plans.filter { !$0.isUpToDate }
         if !pending.isEmpty {
             let transaction = WriteTransaction(
-                root: root, interruption: interruption, usesAtomicExchange: usesAtomicExchange)
+                root: root, interruption: interruption, usesAtomicExchange: usesAtomicExchange,
+                usesHardLinks: usesHardLinks)
             do {
-                try transaction.commit(pending, rootExists: rootExists)
+                try transaction.commit(pending)
             } catch {
                 transaction.rollBack(after: error, diagnostics: diagnostics)
                 return .failed
@@ -77,20 +118,6 @@ public struct OutputWriter: Sendable {
             transaction.removeReplacedFolders(diagnostics: diagnostics)
         }
         return WriteReport(succeeded: true, environments: plans.map(Self.report))
-    }
-
-    /// Staging and backup folders are removed by every run that gets to its end; one left
-    /// behind means a run was killed. They would otherwise be committed with the output.
-    private static func warnAboutInterruptedRuns(in root: OutputRoot, diagnostics: DiagnosticCollector) {
-        guard let names = try? FileSystem.contentsOfDirectory(root.path) else { return }
-        for name in names where name.hasPrefix(".nbgitops-staging-") || name.hasPrefix(".nbgitops-previous-") {
-            let path = root.appending(name)
-            diagnostics.warning(
-                .outputWrite, "'\(path)' was left behind by an interrupted nbgitops run", at: .startOf(path),
-                help:
-                    "it holds an unfinished render or an environment folder's previous content; check it, then remove it"
-            )
-        }
     }
 
     private static func report(_ plan: EnvironmentWritePlan) -> EnvironmentWriteReport {
@@ -141,17 +168,20 @@ private final class WriteTransaction {
     let root: OutputRoot
     let interruption: (@Sendable (WriteStep) throws -> Void)?
     let usesAtomicExchange: Bool
-    private var createdRootFolders: [String] = []
+    let usesHardLinks: Bool
     private var staged: [Staged] = []
 
-    init(root: OutputRoot, interruption: (@Sendable (WriteStep) throws -> Void)?, usesAtomicExchange: Bool) {
+    init(
+        root: OutputRoot, interruption: (@Sendable (WriteStep) throws -> Void)?, usesAtomicExchange: Bool,
+        usesHardLinks: Bool
+    ) {
         self.root = root
         self.interruption = interruption
         self.usesAtomicExchange = usesAtomicExchange
+        self.usesHardLinks = usesHardLinks
     }
 
-    func commit(_ plans: [EnvironmentWritePlan], rootExists: Bool) throws {
-        if !rootExists { try createRoot() }
+    func commit(_ plans: [EnvironmentWritePlan]) throws {
         for plan in plans {
             let stagingPath = try uniqueSibling("staging", plan.environment)
             staged.append(Staged(plan: plan, stagingPath: stagingPath, swap: nil))
@@ -165,27 +195,6 @@ private final class WriteTransaction {
     }
 
     // MARK: Staging
-
-    private func createRoot() throws {
-        var prefix = root.path.hasPrefix("/") ? "" : nil as String?
-        for component in root.path.split(separator: "/") {
-            let path = prefix.map { $0 + "/" + component } ?? String(component)
-            prefix = path
-            do {
-                switch try FileSystem.status(path)?.kind {
-                case nil:
-                    try FileSystem.makeDirectory(path)
-                    createdRootFolders.append(path)
-                case .directory, .symbolicLink:
-                    continue  // an existing ancestor; a link above the root is the user's setup
-                case .file, .special:
-                    throw WriteFailure(message: "'\(path)' exists and is not a folder", path: path)
-                }
-            } catch let error as FileSystemError {
-                throw WriteFailure(message: error.description, path: path)
-            }
-        }
-    }
 
     /// `<root>/.nbgitops-<purpose>-<env>-<pid>`, with a counter if a crashed run left one behind.
     private func uniqueSibling(_ purpose: String, _ environment: String) throws -> String {
@@ -230,13 +239,13 @@ private final class WriteTransaction {
             let to = stagingPath + "/" + relative
             do {
                 if relative == OwnershipLedger.fileName {
-                    if plan.ledgerIsCurrent { try FileSystem.linkOrCopy(from: from, to: to) }
+                    if plan.ledgerIsCurrent { try FileSystem.linkOrCopy(from: from, to: to, linking: usesHardLinks) }
                 } else if status.kind == .directory {
                     try FileSystem.makeDirectory(to)
                 } else if let file = produced[relative] {
-                    if file.change == .unchanged { try FileSystem.linkOrCopy(from: from, to: to) }
+                    if file.change == .unchanged { try FileSystem.linkOrCopy(from: from, to: to, linking: usesHardLinks) }
                 } else if !stale.contains(relative) {
-                    try FileSystem.linkOrCopy(from: from, to: to)
+                    try FileSystem.linkOrCopy(from: from, to: to, linking: usesHardLinks)
                 }
             } catch let error as FileSystemError {
                 throw failure(error, relative)
@@ -361,8 +370,8 @@ private final class WriteTransaction {
         }
     }
 
-    /// Undoes every swap (last first) and removes the staging folders and any root folders
-    /// this run created. Reports `error` as the reason.
+    /// Undoes every swap (last first) and removes the staging folders (the root folders this run
+    /// created go when the lock is released). Reports `error` as the reason.
     func rollBack(after error: any Error, diagnostics: DiagnosticCollector) {
         let failure =
             (error as? WriteFailure)
@@ -388,9 +397,6 @@ private final class WriteTransaction {
                 } catch {
                     notes.append(DiagnosticNote("could not remove the staging folder '\(entry.stagingPath)': \(error)"))
                 }
-            }
-            for path in createdRootFolders.reversed() {
-                try? FileSystem.removeDirectory(path)
             }
         }
         let outcome = restored ? "nothing was changed" : "the output folder could not be fully restored"

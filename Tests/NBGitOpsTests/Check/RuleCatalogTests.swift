@@ -22,6 +22,8 @@ final class RuleCatalogTests: XCTestCase {
         .outputWrite: "OutputWriterTests, AdoptionIntegrationTests.testInitRefusesToOverwriteAndWritesNothing",
         .outputUnownedGenerated: "AdoptionIntegrationTests.testCheckReportsAStrayGeneratedFile…",
         .outputImmutableField: "ImmutableFieldIntegrationTests (a previous tree in gitops/, through the binary)",
+        .outputLocked: "OutputLockIntegrationTests.testASecondRenderWaitsForTheLockAndNamesItsHolder",
+        .outputLeftover: "OutputLockIntegrationTests (a killed run's staging folders, a removed environment)",
     ]
 
     /// Every catalogued rule has a failing fixture (`Fixtures/rules/<ID>-fail.yaml` or a seed's

@@ -323,4 +323,26 @@ final class HostileInputIntegrationTests: XCTestCase {
         XCTAssertTrue(run.locatedErrors.contains { $0.contains("error[NBG163]") }, "\(run)")
         assertSameTree(before, project.snapshot(), "symlinked folder:")
     }
+
+    /// A committed `specs/x -> /` link: reported at once, never a crawl of the whole file system.
+    func testSymlinkToTheFileSystemRootIsReportedNotCrawled() throws {
+        let project = try IntegrationProject()
+        XCTAssertEqual(try project.run(["render"]).status, 0)
+        let before = project.snapshot()
+        try FileManager.default.createSymbolicLink(atPath: project.path("examples/specs/x"), withDestinationPath: "/")
+
+        let run = try project.run(["render"], timeout: Self.timeLimit)
+        XCTAssertFalse(run.timedOut, "the spec search crawled through the link: \(run)")
+        XCTAssertEqual(run.status, 1, "\(run)")
+        XCTAssertTrue(
+            run.locatedErrors.contains {
+                $0.hasPrefix("nbgitops.yaml:")
+                    && $0.contains("error[NBG163]: spec folder 'examples/specs/x' resolves outside the project (to /)")
+            }, "\(run)")
+        XCTAssertEqual(run.locatedErrors.count, 1, "one error for the link, none per file behind it: \(run)")
+        assertSameTree(before, project.snapshot(), "link to /:")
+        let check = try project.run(["check"], timeout: Self.timeLimit)
+        XCTAssertFalse(check.timedOut, "\(check)")
+        XCTAssertEqual(check.status, 1, "\(check)")
+    }
 }

@@ -33,6 +33,45 @@ final class OutputWriterTests: XCTestCase {
             ["dev", "dev/.nbgitops-owned", "dev/kustomization.yaml", "dev/manifests", "dev/manifests/job.yaml"])
     }
 
+    /// Where hard links are refused, unchanged and foreign files are copied into the new folder
+    /// with their own access and modification times, to the nanosecond.
+    func testCopiedFilesKeepTheirTimesWhenHardLinksAreRefused() throws {
+        let sandbox = try WriteSandbox()
+        var writer = OutputWriter(root: sandbox.root)
+        writer.usesHardLinks = false
+        XCTAssertTrue(
+            writer.write(
+                environment: "dev", files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/b.yaml", "1\n")],
+                diagnostics: DiagnosticCollector()
+            ).succeeded)
+        try sandbox.put("dev/foreign.txt", "keep\n")
+        for (relative, seconds) in [("dev/a.yaml", 1_000_000_000), ("dev/foreign.txt", 1_200_000_000)] {
+            var times = [
+                timespec(tv_sec: seconds - 5, tv_nsec: 111_111_111), timespec(tv_sec: seconds, tv_nsec: 123_456_789),
+            ]
+            XCTAssertEqual(utimensat(AT_FDCWD, sandbox.path(relative), &times, AT_SYMLINK_NOFOLLOW), 0)
+        }
+        let before = sandbox.snapshot(of: sandbox.root)
+
+        let diagnostics = DiagnosticCollector()
+        let report = writer.write(
+            environment: "dev", files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/b.yaml", "2\n")],
+            diagnostics: diagnostics)
+        XCTAssertEqual(diagnostics.summaries, [])
+        XCTAssertTrue(report.succeeded)
+        XCTAssertEqual(sandbox.read("dev/b.yaml"), "2\n")
+        let after = sandbox.snapshot(of: sandbox.root)
+        for relative in ["dev/a.yaml", "dev/foreign.txt"] {
+            guard let old = before[relative], let new = after[relative] else { return XCTFail("\(relative) missing") }
+            XCTAssertNotEqual(old.inode, new.inode, "\(relative) was copied, not linked")
+            XCTAssertEqual(old.kind, new.kind, relative)
+            XCTAssertEqual(old.permissions, new.permissions, relative)
+            XCTAssertEqual(
+                [new.modificationSeconds, new.modificationNanoseconds],
+                [old.modificationSeconds, old.modificationNanoseconds], "\(relative) keeps its modification time")
+        }
+    }
+
     func testIdenticalRewriteTouchesNothing() throws {
         let sandbox = try WriteSandbox()
         let writer = OutputWriter(root: sandbox.root)
@@ -490,19 +529,23 @@ final class OutputWriterTests: XCTestCase {
         XCTAssertEqual(sandbox.snapshot(), [:])
     }
 
-    func testLeftoversOfAnInterruptedRunAreReported() throws {
+    /// A killed run's staging folder is removed by the next write, which holds the output lock
+    /// (so no live run can own it); a moved-aside folder whose environment folder is missing is
+    /// put back first, with its foreign files.
+    func testLeftoversOfAnInterruptedRunAreRemoved() throws {
         let sandbox = try WriteSandbox()
         try sandbox.put(".nbgitops-staging-dev-4242/a.yaml", "half\n")
+        try sandbox.put(".nbgitops-previous-dev-4242/notes.txt", "mine\n")
+        try sandbox.put(".nbgitops-previous-dev-4242/.nbgitops-owned", ledgerText(["a.yaml"]))
+        try sandbox.put(".nbgitops-previous-dev-4242/a.yaml", "old\n")
         let diagnostics = DiagnosticCollector()
         let report = OutputWriter(root: sandbox.root).write(
             environment: "dev", files: [outputFile("dev/a.yaml", "a\n")], diagnostics: diagnostics)
         XCTAssertTrue(report.succeeded)
-        XCTAssertEqual(
-            diagnostics.summaries,
-            [
-                "warning[NBG171]: '\(sandbox.root)/.nbgitops-staging-dev-4242' was left behind by an interrupted nbgitops run"
-            ])
-        XCTAssertEqual(sandbox.read(".nbgitops-staging-dev-4242/a.yaml"), "half\n")
+        XCTAssertEqual(diagnostics.summaries, [])
+        XCTAssertEqual(sandbox.leftovers, [])
+        XCTAssertEqual(sandbox.read("dev/a.yaml"), "a\n")
+        XCTAssertEqual(sandbox.read("dev/notes.txt"), "mine\n")
     }
 
     func testInvalidEnvironmentNamesAreRejected() throws {
