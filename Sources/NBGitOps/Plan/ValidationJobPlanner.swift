@@ -148,19 +148,28 @@ enum ValidationJobPlanner {
         (1, "execution"), (2, "configuration"), (3, "validation"), (4, "comparison"),
     ]
 
+    /// First an `Ignore` rule for pods the cluster took away (node drain, preemption, eviction:
+    /// condition `DisruptionTarget`): such a pod does not count against `backoffLimit: 0` and
+    /// the Job starts a new one. Rules are matched in order and the first match decides
+    /// (kubernetes `pkg/controller/job/pod_failure_policy.go` `matchPodFailurePolicy`), so it
+    /// precedes the FailJob rules: a pod killed by a drain exits non-zero, and would otherwise
+    /// count as a failed validation. A validation that fails on its own fails the Job at once.
+    /// `podFailurePolicy` requires `restartPolicy: Never`, which the pod has. `status` is
+    /// written although it defaults to True: older API servers required it.
     static var podFailurePolicy: ManifestNode {
-        [
-            "rules": .list(
-                failureExitCodes.map { entry in
-                    [
-                        "action": "FailJob",
-                        "onExitCodes": [
-                            "containerName": .string(PodLayout.validateContainerName), "operator": "In",
-                            "values": [.int(entry.code)],
-                        ],
-                    ]
-                })
+        let disrupted: ManifestNode = [
+            "action": "Ignore", "onPodConditions": [["type": "DisruptionTarget", "status": "True"]],
         ]
+        let failures = failureExitCodes.map { entry -> ManifestNode in
+            [
+                "action": "FailJob",
+                "onExitCodes": [
+                    "containerName": .string(PodLayout.validateContainerName), "operator": "In",
+                    "values": [.int(entry.code)],
+                ],
+            ]
+        }
+        return ["rules": .list([disrupted] + failures)]
     }
 
     // MARK: Pod
