@@ -95,7 +95,7 @@ enum ValidationJobPlanner {
             ("activeDeadlineSeconds", .int(job.timeoutSeconds.value)),
             // The validate container's exit code names the failure (validate-notebook.py); a
             // FailJob rule per code puts it in the Job's Failed condition ("… failed with exit
-            // code 4 matching FailJob rule at index 3", kubernetes pkg/controller/job/
+            // code 4 matching FailJob rule at index 4", kubernetes pkg/controller/job/
             // pod_failure_policy.go), where Argo CD's and Flux's health read it.
             ("podFailurePolicy", podFailurePolicy),
             // No ttlSecondsAfterFinished: the delivery tool would re-create a deleted Job.
