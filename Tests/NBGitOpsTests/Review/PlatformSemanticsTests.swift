@@ -153,7 +153,9 @@ final class PlatformSemanticsTests: XCTestCase {
             """
         let plan = try compileSpecThroughPipeline(
             jobSpec() + "\n" + claims,
-            overlays: ["kubernetes", "rwo", "argocd", "examples/overlays/repository.yaml", "examples/overlays/site-defaults.yaml"])
+            overlays: [
+                "kubernetes", "rwo", "argocd", "examples/overlays/repository.yaml", "examples/overlays/site-defaults.yaml",
+            ])
         let scratch = try XCTUnwrap(plan.objects.first { $0.kind == "PersistentVolumeClaim" && $0.name == "scratch" })
         XCTAssertEqual(
             scratch.manifest.value(at: "metadata.annotations[argocd.argoproj.io/sync-options]")?.stringValue, "Prune=true")
