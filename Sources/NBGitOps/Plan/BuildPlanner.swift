@@ -144,7 +144,8 @@ enum BuildPlanner {
             }
         }
         let manifest = PlanMetadata.object(
-            apiVersion: "v1", kind: "Namespace", name: namespace, namespace: nil, labels: labels, body: [])
+            apiVersion: "v1", kind: "Namespace", name: namespace, namespace: nil, labels: labels,
+            annotations: PruneProtection.annotations(context), body: [])
         return PlannedObject(
             apiVersion: "v1", kind: "Namespace", name: namespace, namespace: nil, manifest: manifest,
             wave: .namespace, sources: [])

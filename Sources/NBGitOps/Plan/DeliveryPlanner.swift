@@ -8,6 +8,17 @@
 /// (Argo CD) or from Flux's kind ordering, which puts Namespaces and RBAC first as well.
 public enum DeliveryPlanner {
     /// The controller namespace: the environment's, else the platform's usual one.
+    /// The Application's `syncPolicy.retry`. Without one a failed automated sync is not retried
+    /// for the same revision (argo-cd `controller/appcontroller.go` `autoSync`: "failed previous
+    /// sync attempt"), so one transient failure stops delivery until the next commit. Argo CD's
+    /// own backoff defaults are 5s, factor 2, at most 3m (`pkg/apis/application/v1alpha1/types.go`
+    /// `RetryStrategy`, `common/common.go` `DefaultSyncRetry*`), with no retry unless `limit` is set;
+    /// a slower start and a 5m ceiling leave a restarting webhook or operator time to come back.
+    static let retryPolicy: ManifestNode = [
+        "limit": 5,
+        "backoff": ["duration": "10s", "factor": 2, "maxDuration": "5m"],
+    ]
+
     static func controllerNamespace(_ context: PlanContext) -> String {
         if let namespace = context.environment.delivery.controllerNamespace.value { return namespace }
         switch (context.deliveryTool, context.platform) {
@@ -223,6 +234,15 @@ public enum DeliveryPlanner {
                                 "spec.syncPolicy.automated.selfHeal", .bool(delivery.selfHeal.value),
                                 from: traced(delivery.selfHeal, "delivery.selfHeal")),
                         ]
+                    ),
+                    (
+                        "retry",
+                        record.set(
+                            "spec.syncPolicy.retry", retryPolicy,
+                            from: FieldOrigin(
+                                .builtinDefault(
+                                    "5 attempts, 10s doubling up to 5m: a transient failure (an RBAC race, a webhook "
+                                        + "restarting) is retried instead of stopping auto-sync until the next commit")))
                     ),
                     (
                         "syncOptions",

@@ -208,11 +208,15 @@ public enum EnvironmentPlanner {
             namespace.value, rule: .label, what: "namespace", at: namespace.origin.location,
             notes: namespace.origin.location == nil ? [DiagnosticNote(namespace.origin.description)] : [])
         var labels = PlanMetadata.labels(component: "namespace")
-        var annotations: [String: String] = [:]
+        // Deleting a Namespace deletes everything in it, whoever created it.
+        var annotations = PruneProtection.annotations(context)
         var sources = namespace.origin.location.map { [$0] } ?? []
         let environment = context.environment
         var record = FieldRecord(context)
         record.note("metadata.name", FieldProvenance.traced(namespace, field: "naming.namespace"))
+        record.note(
+            "metadata.annotations",
+            PruneProtection.origin(context, holds: "deleting a namespace deletes every object in it"))
         record.note(
             "metadata.labels",
             FieldProvenance.traced(

@@ -476,10 +476,15 @@ enum HuggingFacePlanner {
                     ]
                 ),
             ])
+            // A predictor may still serve from it after a newer claim replaces it (Flux prunes
+            // before the serving Kustomization moves on): never pruned.
+            claimRecord.note(
+                "metadata.annotations",
+                PruneProtection.origin(context, holds: "a live predictor may still serve from the claim"))
             let manifest = PlanMetadata.object(
                 apiVersion: "v1", kind: "PersistentVolumeClaim", name: claimName, namespace: namespace,
                 labels: PlanMetadata.labels(component: "model-storage", extra: [LabelKey.instance: pipeline.name.value]),
-                body: [("spec", claimSpec)])
+                annotations: PruneProtection.annotations(context), body: [("spec", claimSpec)])
             var claim = PlannedObject(
                 apiVersion: "v1", kind: "PersistentVolumeClaim", name: claimName, namespace: namespace,
                 manifest: manifest, wave: .storage, sources: [pipeline.name.location], provenance: claimRecord.origins
@@ -553,6 +558,14 @@ enum HuggingFacePlanner {
             }
         }
         let pipelineName = base + "-model"
+        let (timeoutSeconds, timeoutFormula) = derivedTimeout(
+            pipeline, delivery: delivery, destinations: destinations.count, environment: environment)
+        let timeout = pipeline.timeout.map(\.value) ?? BuildPlanner.goDuration(timeoutSeconds)
+        // Every task carries the run's timeout: before Tekton v1.11.0 a TaskRun's timeout came only
+        // from `pipelineTask.timeout`, otherwise the 60-minute default (tektoncd/pipeline
+        // pkg/reconciler/pipelinerun/pipelinerun.go `createTaskRun`); equal to `timeouts.pipeline`,
+        // never above it, so the run's limit still bounds the whole.
+        pipelineTasks = pipelineTasks.map { TektonPlanner.withTimeout($0, timeout) }
         var pipelineRecord = FieldRecord(context)
         pipelineRecord.note(
             "",
@@ -561,6 +574,15 @@ enum HuggingFacePlanner {
                 rule: delivery == .modelcar
                     ? "download → package (olot) → push and verify per destination"
                     : "delivery: pvc → the download Task into the model's claim"))
+        for index in pipelineTasks.indices {
+            pipelineRecord.note(
+                "spec.tasks[\(index)].timeout",
+                FieldOrigin(
+                    .spec(pipeline.timeout?.location ?? pipeline.modelSize.location),
+                    field: pipeline.timeout == nil ? "spec.size.model" : "spec.timeout",
+                    rule: "the run's timeouts.pipeline on every task: Tekton before v1.11.0 gives a task without one "
+                        + "the 60-minute default"))
+        }
         let pipelineManifest = PlanMetadata.object(
             apiVersion: "tekton.dev/v1", kind: "Pipeline", name: pipelineName, namespace: namespace,
             labels: PlanMetadata.labels(component: "model-pipeline", extra: [LabelKey.instance: pipeline.name.value]),
@@ -585,9 +607,6 @@ enum HuggingFacePlanner {
         // The run's name hashes the tag and everything else the run's spec holds: a started
         // PipelineRun's spec cannot be updated (tektoncd/pipeline `PipelineRun.ValidateUpdate`),
         // so a changed spec is a new run, which pushes the same tag.
-        let (timeoutSeconds, timeoutFormula) = derivedTimeout(
-            pipeline, delivery: delivery, destinations: destinations.count, environment: environment)
-        let timeout = pipeline.timeout.map(\.value) ?? BuildPlanner.goDuration(timeoutSeconds)
         let tag = BuildPlanner.tag(
             contentInputs(
                 pipeline, source: source, delivery: delivery, packager: packager, tasks: tasks, scripts: scripts))

@@ -98,6 +98,19 @@ enum ModelPipelinePlanner {
         }
     }
 
+    /// KServe's per-InferenceService deployment mode. Without it the cluster's
+    /// `inferenceservice-config` decides, and upstream KServe (v0.14 to v0.20) and OpenShift
+    /// AI 2.x default to Serverless: the predictor pod spec then goes verbatim into a Knative
+    /// Service, whose webhook rejects a pod-level `securityContext` (runAsUser, runAsNonRoot,
+    /// fsGroup), `nodeSelector` and `tolerations` unless the cluster enabled those Knative
+    /// features (knative/serving `pkg/apis/serving/fieldmask.go` `PodSecurityContextMask`,
+    /// `pkg/apis/config/features.go`). RawDeployment makes the predictor a Deployment, which
+    /// takes every field nbgitops writes; current KServe reads it as the legacy name of
+    /// `Standard` (kserve/kserve `pkg/constants/constants.go` `LegacyRawDeployment`), older
+    /// releases and OpenShift AI by this name, so one value works on all of them.
+    static let deploymentModeAnnotation = "serving.kserve.io/deploymentMode"
+    static let rawDeployment = "RawDeployment"
+
     /// The access modes of the claim a pipeline serves from: its passed-through
     /// PersistentVolumeClaim's, else the environment's `storage.accessMode` (as NBG202 judges).
     static func claimModes(_ claim: String, namespace: String, specs: SpecSet, context: PlanContext) -> (
@@ -265,9 +278,16 @@ enum ModelPipelinePlanner {
             ),
             ("model", model),
         ])
+        record.note(
+            "metadata.annotations[\(deploymentModeAnnotation)]",
+            FieldOrigin(
+                .builtinDefault(
+                    "RawDeployment: the predictor is a Deployment, which accepts the pod-level securityContext, "
+                        + "nodeSelector and tolerations written here; Serverless (Knative) rejects them by default")))
         let manifest = PlanMetadata.object(
             apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: name, namespace: context.namespace,
             labels: PlanMetadata.labels(component: "model-serving", extra: [LabelKey.instance: pipeline.name.value]),
+            annotations: [deploymentModeAnnotation: rawDeployment],
             body: [("spec", ["predictor": predictor])])
         return PlannedObject(
             apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: name, namespace: context.namespace,

@@ -1,7 +1,9 @@
 /// Supporting objects from the spec files (ConfigMaps, ServiceAccounts, PVCs, serving objects, …)
 /// placed into the environment: namespaced ones move to the environment's namespace, images
 /// follow the environment's mirrors, and each lands in the wave of its kind so it exists
-/// before the Jobs that use it. Nothing else about them changes.
+/// before the Jobs that use it. Claims and Namespaces are marked never to be pruned
+/// (`PruneProtection`) unless they already carry the delivery tool's annotation. Nothing else
+/// about them changes.
 public enum PassthroughPlanner {
     static let rbacKinds: Set<String> = ["ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]
     static let storageKinds: Set<String> = ["PersistentVolumeClaim"]
@@ -32,16 +34,31 @@ public enum PassthroughPlanner {
                 manifest["metadata"] = metadata
             }
             if object.kind == "RoleBinding" { manifest = mappingSubjects(of: manifest, object: object, context: context) }
+            var protected = false
+            if storageKinds.contains(object.kind) || object.kind == "Namespace" {
+                for (key, value) in PruneProtection.annotations(context)
+                where manifest.value(at: "metadata.annotations")?[key] == nil {
+                    manifest = PlanMetadata.setting("annotations", key, to: value, in: manifest)
+                    protected = true
+                }
+            }
+            var provenance: [String: FieldOrigin] = [:]
+            if context.recordsProvenance {
+                provenance[""] = FieldOrigin(
+                    .spec(object.location), field: object.kind,
+                    rule: "supporting object from a spec file: copied, placed in the namespace the environment "
+                        + "maps its metadata.namespace to (or the environment's), images mirrored")
+                if protected {
+                    provenance["metadata.annotations"] = PruneProtection.origin(
+                        context,
+                        holds: object.kind == "Namespace"
+                            ? "deleting a namespace deletes every object in it"
+                            : "a claim holds data its writers cannot regenerate")
+                }
+            }
             return PlannedObject(
                 apiVersion: object.apiVersion, kind: object.kind, name: object.name.value, namespace: namespace,
-                manifest: manifest, wave: wave(forKind: object.kind), sources: [object.location],
-                provenance: context.recordsProvenance
-                    ? [
-                        "": FieldOrigin(
-                            .spec(object.location), field: object.kind,
-                            rule: "supporting object from a spec file: copied, placed in the namespace the environment "
-                                + "maps its metadata.namespace to (or the environment's), images mirrored")
-                    ] : [:])
+                manifest: manifest, wave: wave(forKind: object.kind), sources: [object.location], provenance: provenance)
         }
     }
 

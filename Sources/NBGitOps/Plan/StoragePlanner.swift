@@ -44,11 +44,7 @@ enum StoragePlanner {
     ) -> PlannedObject {
         let storage = context.environment.storage
         let checkedName = DerivedName(name, rule: .subdomain, what: "PersistentVolumeClaim name", at: sources.first)
-        var annotations: [String: String] = [:]
-        switch context.deliveryTool {
-        case .argocd: annotations[AnnotationKey.argoSyncOptions] = "Prune=false"
-        case .flux: annotations[AnnotationKey.fluxPrune] = "disabled"
-        }
+        let annotations = PruneProtection.annotations(context)
         var record = FieldRecord(context)
         if let first = sources.first {
             record.note(
@@ -60,9 +56,7 @@ enum StoragePlanner {
         }
         record.note(
             "metadata.annotations",
-            FieldProvenance.traced(
-                context.environment.delivery.tool, field: "delivery.tool",
-                rule: "never pruned: the claim holds the notebooks' data"))
+            PruneProtection.origin(context, holds: "the claim holds the notebooks' data"))
         let spec = ManifestNode.object([
             (
                 "accessModes",

@@ -81,7 +81,8 @@ enum TektonPlanner {
             else { continue }
             let pipelineName = context.derivedName(job.name.value) + "-build"
             let pipeline = self.pipeline(
-                name: pipelineName, job: job, namespace: namespace, tasks: tasks, context: context, internalPush: internalPush
+                name: pipelineName, job: job, namespace: namespace, tasks: tasks, context: context, internalPush: internalPush,
+                timeout: BuildPlanner.goDuration(build.timeoutSeconds.value)
             ).checking(DerivedName(pipelineName, rule: .subdomain, what: "Pipeline name", at: job.name.location))
             var hashed = FieldRecord(keeps: false)
             let inputs: ManifestNode = [
@@ -336,9 +337,21 @@ enum TektonPlanner {
         }
     }
 
+    /// `task` with `timeout` set. Every generated Pipeline task carries the run's
+    /// `timeouts.pipeline`: until tektoncd/pipeline v1.11.0 `createTaskRun`
+    /// (`pkg/reconciler/pipelinerun/pipelinerun.go`) took a TaskRun's timeout only from
+    /// `pipelineTask.timeout`, and the TaskRun defaulting (`pkg/apis/pipeline/v1/taskrun_defaults.go`)
+    /// then set the 60-minute `default-timeout-minutes`, killing longer tasks of a longer run.
+    /// Equal to the run's limit, never above it, so the PipelineRun's timeout still bounds the whole.
+    static func withTimeout(_ task: ManifestNode, _ timeout: String) -> ManifestNode {
+        var task = task
+        task["timeout"] = .string(timeout)
+        return task
+    }
+
     static func pipeline(
         name: String, job: NotebookValidationJob, namespace: String, tasks: [PlannedTask], context: PlanContext,
-        internalPush: Bool
+        internalPush: Bool, timeout: String
     ) -> PlannedObject {
         func taskName(_ template: String) -> String { tasks.first { $0.templateName == template }?.name ?? template }
         func pass(_ names: [String]) -> ManifestNode {
@@ -379,32 +392,33 @@ enum TektonPlanner {
                 "spec.params", .list(pipelineParams.map { ["name": .string($0), "type": "string"] }),
                 from: FieldOrigin(.builtinDefault("the parameters of nbgitops' three Tasks"))),
             "workspaces": record.set("spec.workspaces", .list(workspaces), from: credentialsOrigin),
-            "tasks": [
+            "tasks": ManifestNode.list(
                 [
-                    "name": "clone",
-                    "taskRef": ["name": .string(taskName(cloneTask))],
-                    "params": pass(["url", "revision"]),
-                    "workspaces": .list(cloneWorkspaces),
-                ],
-                [
-                    "name": "generate-dockerfile",
-                    "runAfter": ["clone"],
-                    "taskRef": ["name": .string(taskName(generateTask))],
-                    "params": pass(generatorParams),
-                    "workspaces": [["name": "source", "workspace": "source"]],
-                ],
-                [
-                    "name": .string(buildImagePipelineTask),
-                    "runAfter": ["generate-dockerfile"],
-                    "taskRef": ["name": .string(taskName(buildahTask))],
-                    "params": [
-                        ["name": "image", "value": "$(params.image)"],
-                        ["name": "dockerfile", "value": "$(tasks.generate-dockerfile.results.dockerfile)"],
-                        ["name": "push-with-service-account-token", "value": "$(params.push-with-service-account-token)"],
+                    [
+                        "name": "clone",
+                        "taskRef": ["name": .string(taskName(cloneTask))],
+                        "params": pass(["url", "revision"]),
+                        "workspaces": .list(cloneWorkspaces),
                     ],
-                    "workspaces": .list(buildWorkspaces),
-                ],
-            ],
+                    [
+                        "name": "generate-dockerfile",
+                        "runAfter": ["clone"],
+                        "taskRef": ["name": .string(taskName(generateTask))],
+                        "params": pass(generatorParams),
+                        "workspaces": [["name": "source", "workspace": "source"]],
+                    ],
+                    [
+                        "name": .string(buildImagePipelineTask),
+                        "runAfter": ["generate-dockerfile"],
+                        "taskRef": ["name": .string(taskName(buildahTask))],
+                        "params": [
+                            ["name": "image", "value": "$(params.image)"],
+                            ["name": "dockerfile", "value": "$(tasks.generate-dockerfile.results.dockerfile)"],
+                            ["name": "push-with-service-account-token", "value": "$(params.push-with-service-account-token)"],
+                        ],
+                        "workspaces": .list(buildWorkspaces),
+                    ],
+                ].map { withTimeout($0, timeout) }),
             "results": [
                 ["name": "image-url", "value": .string("$(tasks.\(buildImagePipelineTask).results.IMAGE_URL)")],
                 ["name": "image-digest", "value": .string("$(tasks.\(buildImagePipelineTask).results.IMAGE_DIGEST)")],

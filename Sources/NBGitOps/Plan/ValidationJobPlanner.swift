@@ -95,7 +95,7 @@ enum ValidationJobPlanner {
             ("activeDeadlineSeconds", .int(job.timeoutSeconds.value)),
             // The validate container's exit code names the failure (validate-notebook.py); a
             // FailJob rule per code puts it in the Job's Failed condition ("… failed with exit
-            // code 4 matching FailJob rule at index 3", kubernetes pkg/controller/job/
+            // code 4 matching FailJob rule at index 4", kubernetes pkg/controller/job/
             // pod_failure_policy.go), where Argo CD's and Flux's health read it.
             ("podFailurePolicy", podFailurePolicy),
             // No ttlSecondsAfterFinished: the delivery tool would re-create a deleted Job.
@@ -148,19 +148,28 @@ enum ValidationJobPlanner {
         (1, "execution"), (2, "configuration"), (3, "validation"), (4, "comparison"),
     ]
 
+    /// First an `Ignore` rule for pods the cluster took away (node drain, preemption, eviction:
+    /// condition `DisruptionTarget`): such a pod does not count against `backoffLimit: 0` and
+    /// the Job starts a new one. Rules are matched in order and the first match decides
+    /// (kubernetes `pkg/controller/job/pod_failure_policy.go` `matchPodFailurePolicy`), so it
+    /// precedes the FailJob rules: a pod killed by a drain exits non-zero, and would otherwise
+    /// count as a failed validation. A validation that fails on its own fails the Job at once.
+    /// `podFailurePolicy` requires `restartPolicy: Never`, which the pod has. `status` is
+    /// written although it defaults to True: older API servers required it.
     static var podFailurePolicy: ManifestNode {
-        [
-            "rules": .list(
-                failureExitCodes.map { entry in
-                    [
-                        "action": "FailJob",
-                        "onExitCodes": [
-                            "containerName": .string(PodLayout.validateContainerName), "operator": "In",
-                            "values": [.int(entry.code)],
-                        ],
-                    ]
-                })
+        let disrupted: ManifestNode = [
+            "action": "Ignore", "onPodConditions": [["type": "DisruptionTarget", "status": "True"]],
         ]
+        let failures = failureExitCodes.map { entry -> ManifestNode in
+            [
+                "action": "FailJob",
+                "onExitCodes": [
+                    "containerName": .string(PodLayout.validateContainerName), "operator": "In",
+                    "values": [.int(entry.code)],
+                ],
+            ]
+        }
+        return ["rules": .list([disrupted] + failures)]
     }
 
     // MARK: Pod

@@ -83,6 +83,7 @@ final class ArgoDeliveryTests: XCTestCase {
             application.value(at: "spec.syncPolicy"),
             [
                 "automated": ["prune": false, "selfHeal": false],
+                "retry": ["limit": 5, "backoff": ["duration": "10s", "factor": 2, "maxDuration": "5m"]],
                 "syncOptions": ["ServerSideApply=true", "PrunePropagationPolicy=background"],
             ])
 

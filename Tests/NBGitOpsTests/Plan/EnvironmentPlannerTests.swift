@@ -169,7 +169,7 @@ final class EnvironmentPlannerTests: XCTestCase {
         XCTAssertEqual(claim.value(at: "spec.accessModes"), ["ReadWriteOnce"])
         XCTAssertEqual(claim.value(at: "spec.resources.requests.storage"), "10Gi")
         XCTAssertNil(claim.value(at: "spec.storageClassName"))
-        XCTAssertEqual(claim.value(at: "metadata.annotations[argocd.argoproj.io/sync-options]"), "Prune=false")
+        XCTAssertEqual(claim.value(at: "metadata.annotations[argocd.argoproj.io/sync-options]"), "Prune=false,Delete=false")
         XCTAssertEqual(plan.objects.first { $0.kind == "PersistentVolumeClaim" }?.wave, .storage)
 
         let (fluxPlan, _) = F.plan(F.richSpecs(), F.environment(tool: .flux, manageAllClaims: true))
