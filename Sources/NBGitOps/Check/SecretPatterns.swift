@@ -267,6 +267,25 @@ public enum SecretPatterns {
     /// Whether any marker starts with this (lower-cased) byte: the one test most bytes take.
     static let markerStarts: [Bool] = markerTable.map { !$0.isEmpty }
 
+    /// Whether `text` contains `needle`, byte for byte (no Foundation, no locale, no allocation
+    /// for a native string): for scans that test every string of every planned object.
+    public static func contains(_ text: String, bytes needle: [UInt8]) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let first = needle.first, bytes.count >= needle.count else { return false }
+            var start = 0
+            while start <= bytes.count - needle.count {
+                if bytes[start] == first {
+                    var offset = 1
+                    while offset < needle.count && bytes[start + offset] == needle[offset] { offset += 1 }
+                    if offset == needle.count { return true }
+                }
+                start += 1
+            }
+            return false
+        }
+    }
+
     struct Marker {
         var bytes: [UInt8]
         var caseInsensitive: Bool
