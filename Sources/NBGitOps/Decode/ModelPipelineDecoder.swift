@@ -196,6 +196,16 @@ enum ModelPipelineDecoder {
                 resources: spec.value(at: "serving.resources"), location: at("spec.serving")),
             sourceMap: sourceMap, file: document.file, documentIndex: document.index)
         pipeline.serving.vllm = vllm
+        pipeline.document = .object([
+            (
+                "metadata",
+                .object([
+                    ("labels", metadata.labels.isEmpty ? nil : .strings(metadata.labels)),
+                    ("annotations", metadata.annotations.isEmpty ? nil : .strings(metadata.annotations)),
+                ])
+            ),
+            ("spec", spec),
+        ])
         for entry in spec.value(at: "serving.placement.nodeSelector")?.entries ?? [] {
             if let value = entry.value.stringValue { pipeline.serving.nodeSelector[entry.key] = value }
         }

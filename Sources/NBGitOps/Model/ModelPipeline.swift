@@ -23,6 +23,9 @@ public struct ModelPipeline: Sendable {
     /// `timeout`: the PipelineRun's timeout as written (nil = derived from size and throughput).
     public var timeout: Located<String>? = nil
     public var serving: Serving
+    /// The whole validated document (`metadata` labels and annotations, `spec` with defaults
+    /// applied), for rules that read every field (NBG140).
+    public var document: ManifestNode = .null
     /// Where each `spec` field was written (`spec.serving.runtime` → line and column).
     public var sourceMap: SourceMap
     public var file: String

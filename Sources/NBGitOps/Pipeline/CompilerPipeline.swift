@@ -102,7 +102,9 @@ public enum CompilerPipeline {
     /// Runs load → decode → resolve → plan → check → render. Returns nil when any error was
     /// reported (nothing may then be written).
     public static func run(_ input: CompilerInput, diagnostics: DiagnosticCollector) -> CompilerOutput? {
-        Parallel.withLimit(input.threads) { runStages(input, diagnostics: diagnostics) }
+        // A secret-scan pattern that does not compile stops here, before any input is read.
+        SecretPatterns.checkCompiled()
+        return Parallel.withLimit(input.threads) { runStages(input, diagnostics: diagnostics) }
     }
 
     private static func runStages(_ input: CompilerInput, diagnostics: DiagnosticCollector) -> CompilerOutput? {

@@ -56,57 +56,92 @@ enum PlatformRules {
 
     // MARK: Secrets
 
-    /// Token shapes that are never anything but a credential.
-    static let tokenPatterns: [(String, NSRegularExpression?)] = [
-        (
-            "a GitHub token",
-            try? NSRegularExpression(pattern: #"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}"#)
-        ),
-        ("a GitLab token", try? NSRegularExpression(pattern: #"\bglpat-[A-Za-z0-9_-]{20,}"#)),
-        ("an AWS access key id", try? NSRegularExpression(pattern: #"\b(AKIA|ASIA)[A-Z0-9]{16}\b"#)),
-        ("a private key", try? NSRegularExpression(pattern: #"-----BEGIN [A-Z ]*PRIVATE KEY-----"#)),
-        ("a Hugging Face token", try? NSRegularExpression(pattern: #"\bhf_[A-Za-z0-9]{30,}"#)),
-        ("a Slack token", try? NSRegularExpression(pattern: #"\bxox[abpr]-[A-Za-z0-9-]{10,}"#)),
-    ]
-    /// Literals one of which every token pattern contains (URL patterns need an `@`).
-    static let secretMarkers = [
-        "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "AKIA", "ASIA", "PRIVATE KEY-----", "hf_", "xox",
-    ]
-    /// Whether `text` could hold secret material: a URL with an `@` (`://` and `@`; a
-    /// digest-pinned image has an `@` but no `://`) or one of `secretMarkers`, compared byte
-    /// for byte (no locale, no allocation for the common native string).
-    static func mayHoldSecret(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            func contains(_ marker: [UInt8]) -> Bool {
-                guard let first = marker.first, bytes.count >= marker.count else { return false }
-                for start in 0...(bytes.count - marker.count) where bytes[start] == first {
-                    if bytes[start..<start + marker.count].elementsEqual(marker) { return true }
-                }
-                return false
-            }
-            if bytes.contains(UInt8(ascii: "@")) && contains(schemeSeparator) { return true }
-            return secretMarkerBytes.contains(where: contains)
-        }
+    /// What kind of secret material a string holds, if any (`SecretPatterns`: token shapes,
+    /// credentials inside URLs, credential lines in text; never the value).
+    static func secretKind(_ text: String) -> String? {
+        SecretPatterns.kind(of: text)
     }
 
-    static let secretMarkerBytes: [[UInt8]] = secretMarkers.map { Array($0.utf8) }
-    static let schemeSeparator = Array("://".utf8)
+    /// kubectl's copy of an object's previous content: for a Secret, its values.
+    static let lastAppliedKey = "kubectl.kubernetes.io/last-applied-configuration"
 
-    /// `scheme://user:password@host` (or `scheme://token@host` for http(s)).
-    static let credentialURL = try? NSRegularExpression(pattern: #"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]+:[^\s/@]+@[^\s/]+"#)
-    static let tokenURL = try? NSRegularExpression(pattern: #"https?://[^\s/@:]{20,}@[^\s/]+"#)
+    /// What secret material a string of a tree holds: its shape (`SecretPatterns`), a random-looking
+    /// value under a credential-like key, or a Secret's values inside kubectl's last-applied-configuration.
+    static func secretKind(_ text: String, key: String?) -> String? {
+        if key == lastAppliedKey, let kind = lastAppliedSecret(text) { return kind }
+        if let kind = SecretPatterns.kind(of: text) { return kind }
+        guard let key else { return nil }
+        return SecretPatterns.kind(ofValue: text, underKey: key)
+    }
 
-    /// What kind of secret material a string holds, if any.
-    static func secretKind(_ text: String) -> String? {
-        // Every pattern needs one of these literals; most strings have none (a cheap scan
-        // before the regular expressions, which dominate the Check stage otherwise).
-        guard mayHoldSecret(text) else { return nil }
-        let range = NSRange(text.startIndex..., in: text)
-        if credentialURL?.firstMatch(in: text, range: range) != nil { return "credentials inside a URL" }
-        if tokenURL?.firstMatch(in: text, range: range) != nil { return "a token inside a URL" }
-        for (kind, pattern) in tokenPatterns where pattern?.firstMatch(in: text, range: range) != nil { return kind }
-        return nil
+    /// A Secret's `data`/`stringData`, or secret material in any field, inside a
+    /// last-applied-configuration (JSON) annotation.
+    static func lastAppliedSecret(_ text: String) -> String? {
+        // Not JSON: the string is scanned as any other.
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
+        if object["kind"] as? String == "Secret" {
+            for field in ["data", "stringData"] {
+                if let values = object[field] as? [String: Any], !values.isEmpty {
+                    return "a Secret's \(field) inside kubectl's last-applied-configuration annotation"
+                }
+            }
+        }
+        func walk(_ value: Any, key: String?) -> String? {
+            if let text = value as? String { return secretKind(text, key: key) }
+            if let map = value as? [String: Any] {
+                for (childKey, child) in map.sorted(by: { $0.key < $1.key }) {
+                    if let found = walk(child, key: childKey) { return found }
+                }
+            }
+            if let list = value as? [Any] {
+                for child in list {
+                    if let found = walk(child, key: key) { return found }
+                }
+            }
+            return nil
+        }
+        return walk(object, key: nil).map { "\($0), inside kubectl's last-applied-configuration annotation" }
+    }
+
+    /// Every string of a tree holding secret material, with its path and what it holds. Each
+    /// string is offered with the key it is held under (an env entry's `value` under its
+    /// `name`); the path is built only for a finding, from a stack of steps.
+    static func secretFindings(_ node: ManifestNode, path: String) -> [(path: String, kind: String, text: String)] {
+        var result: [(path: String, kind: String, text: String)] = []
+        var steps: [PathStep] = []
+        func pathText() -> String {
+            var text = path
+            for step in steps {
+                switch step {
+                case .key(let key): text = text.isEmpty ? key : text + SourceMap.component(key)
+                case .index(let index): text += "[\(index)]"
+                }
+            }
+            return text
+        }
+        func walk(_ node: ManifestNode, key: String?) {
+            switch node {
+            case .string(let text):
+                if let kind = secretKind(text, key: key) { result.append((pathText(), kind, text)) }
+            case .map(let entries):
+                var envName: String?
+                if entries.contains(where: { $0.key == "value" }), case .string(let name)? = node["name"] { envName = name }
+                for entry in entries {
+                    steps.append(.key(entry.key))
+                    walk(entry.value, key: entry.key == "value" ? (envName ?? entry.key) : entry.key)
+                    steps.removeLast()
+                }
+            case .list(let items):
+                for (index, item) in items.enumerated() {
+                    steps.append(.index(index))
+                    walk(item, key: key)
+                    steps.removeLast()
+                }
+            default: return
+            }
+        }
+        walk(node, key: nil)
+        return result
     }
 
     /// One step of a path into a tree: a map key or a list index.
@@ -162,39 +197,103 @@ enum PlatformRules {
         var message: String
         var location: SourceLocation?
         var subject: DocumentKey
+        /// Where the document is named: the first source of the objects planned from it.
+        var anchor: SourceLocation
     }
 
-    static func specSecrets(_ specs: SpecSet) -> [SpecSecret] {
-        struct Document {
-            var what: String
-            var tree: ManifestNode
-            var root: String
-            var sourceMap: SourceMap
-            var fallback: SourceLocation
-            var subject: DocumentKey
+    /// One spec document the scan reads: every field, metadata included.
+    struct ScannedDocument {
+        var what: String
+        var tree: ManifestNode
+        var sourceMap: SourceMap
+        var fallback: SourceLocation
+        var subject: DocumentKey
+    }
+
+    /// The documents of one spec kind of `SpecKinds.all`, the list the scan iterates. nil for a
+    /// kind this function does not know: `SecretScanCoverageTests` enumerates `SpecKinds.all`
+    /// and fails on it, so a new kind cannot go unscanned (and its planned objects are scanned
+    /// in every environment regardless).
+    static func specDocuments(ofKind kind: String, in specs: SpecSet) -> [ScannedDocument]? {
+        func metadata(labels: [String: String], annotations: [String: String]) -> ManifestNode {
+            .object([
+                ("labels", labels.isEmpty ? nil : .strings(labels)),
+                ("annotations", annotations.isEmpty ? nil : .strings(annotations)),
+            ])
         }
-        // git URLs with credentials and credential-named env literals are refused while
-        // decoding (SecretScanner), so they never reach here.
-        let documents =
-            specs.jobs.map { job in
-                Document(
-                    what: "NotebookValidationJob '\(job.name.value)'", tree: job.document, root: "spec",
+        switch kind {
+        case SpecDecoder.jobKind:
+            return specs.jobs.map { job in
+                ScannedDocument(
+                    what: "\(kind) '\(job.name.value)'",
+                    tree: .object([
+                        ("metadata", metadata(labels: job.labels, annotations: job.annotations)), ("spec", job.document),
+                    ]),
                     sourceMap: job.sourceMap, fallback: job.name.location,
                     subject: DocumentKey(file: job.file, index: job.documentIndex))
             }
+        case ModelPipelineDecoder.kind:
+            return specs.modelPipelines.map { pipeline in
+                ScannedDocument(
+                    what: "\(kind) '\(pipeline.name.value)'", tree: pipeline.document, sourceMap: pipeline.sourceMap,
+                    fallback: pipeline.name.location,
+                    subject: DocumentKey(file: pipeline.file, index: pipeline.documentIndex))
+            }
+        default:
+            return nil
+        }
+    }
+
+    static func specSecrets(_ specs: SpecSet) -> [SpecSecret] {
+        // git URLs with credentials and credential-named env literals are refused while
+        // decoding (SecretScanner), so they never reach here.
+        let documents =
+            SpecKinds.all.flatMap { specDocuments(ofKind: $0.kind, in: specs) ?? [] }
             + specs.supportingObjects.map { object in
-                Document(
-                    what: "\(object.kind) '\(object.name.value)'", tree: object.manifest, root: "",
-                    sourceMap: object.sourceMap, fallback: object.location,
-                    subject: DocumentKey(file: object.file, index: object.documentIndex))
+                ScannedDocument(
+                    what: "\(object.kind) '\(object.name.value)'", tree: object.manifest, sourceMap: object.sourceMap,
+                    fallback: object.location, subject: DocumentKey(file: object.file, index: object.documentIndex))
             }
         return documents.flatMap { document in
-            strings(document.tree, path: document.root, matching: secretKind).map { path, kind in
+            secretFindings(document.tree, path: "").map { path, kind, _ in
                 SpecSecret(
                     message: "\(document.what) carries \(kind) at '\(path)'; secret values must never reach gitops/",
-                    location: document.sourceMap.nearest(path) ?? document.fallback, subject: document.subject)
+                    location: document.sourceMap.nearest(path) ?? document.fallback, subject: document.subject,
+                    anchor: document.fallback)
             }
         }
+    }
+
+    /// Every string an overlay sets in the environment (the `Traced` values whose origin is an
+    /// overlay), with the setting's path (`images.registry`, `gpu.nodeSelector`). Found by
+    /// reflection over `Environment`, so a setting added later is scanned without a list to
+    /// keep up to date; runs once per environment over a few hundred values.
+    static func overlayStrings(_ environment: Environment) -> [(field: String, text: String, origin: Origin)] {
+        var result: [(field: String, text: String, origin: Origin)] = []
+        func strings(_ value: Any, depth: Int, into found: inout [String]) {
+            guard depth < 16 else { return }
+            if let text = value as? String { return found.append(text) }
+            for child in Mirror(reflecting: value).children { strings(child.value, depth: depth + 1, into: &found) }
+        }
+        func walk(_ value: Any, path: String, depth: Int) {
+            guard depth < 16 else { return }
+            let mirror = Mirror(reflecting: value)
+            if let origin = mirror.children.first(where: { $0.label == "origin" })?.value as? Origin,
+                let inner = mirror.children.first(where: { $0.label == "value" })?.value
+            {
+                guard case .overlay = origin else { return }
+                var found: [String] = []
+                strings(inner, depth: depth + 1, into: &found)
+                for text in found { result.append((path, text, origin)) }
+                return
+            }
+            for child in mirror.children {
+                guard let label = child.label else { continue }
+                walk(child.value, path: path.isEmpty ? label : path + "." + label, depth: depth + 1)
+            }
+        }
+        walk(environment, path: "", depth: 0)
+        return result
     }
 
     /// NBG140: literal secret material anywhere in a spec (every field, passed-through objects
@@ -204,24 +303,40 @@ enum PlatformRules {
     ) { context in
         let help =
             "remove it: keep credentials in a Secret created outside git (or an ExternalSecret / SealedSecret) and reference it by name"
-        for found in context.index.memo("NBG140.specs", { specSecrets(context.specs) }) {
+        let specFindings = context.index.memo("NBG140.specs", { specSecrets(context.specs) })
+        for found in specFindings {
             context.report(found.message, at: found.location, help: help, subject: found.subject)
         }
-        let environment = context.environment
-        var settings: [(String, String?, Origin)] = [
-            ("delivery.repositoryURL", environment.delivery.repositoryURL.value, environment.delivery.repositoryURL.origin),
-            ("images.registry", environment.images.registry.value, environment.images.registry.origin),
-            ("images.gitClone", environment.images.gitClone.value, environment.images.gitClone.origin),
-        ]
-        for mirror in environment.images.mirrors.value {
-            settings.append(("images.mirrors", mirror.mirror, environment.images.mirrors.origin))
-            settings.append(("images.mirrors", mirror.source, environment.images.mirrors.origin))
-        }
-        for (field, value, origin) in settings {
-            guard let value, let kind = secretKind(value) else { continue }
+        var reported: Set<String> = []
+        // Every overlay setting, found by reflection (`overlayStrings`): a new setting is scanned too.
+        var overlaySecrets: [String] = []
+        for (field, text, origin) in overlayStrings(context.environment) {
+            guard let kind = secretKind(text, key: field.split(separator: ".").last.map(String.init)) else { continue }
+            overlaySecrets.append(text)
+            guard reported.insert("\(origin.location.map { "\($0)" } ?? "")|\(kind)").inserted else { continue }
             context.report(
                 "overlay setting \(field) carries \(kind) (\(origin)); secret values must never reach gitops/",
                 at: origin.location, help: help, subject: nil)
+        }
+        // What reaches an object (an overlay's value, a default) is scanned in the objects
+        // themselves; a document or an overlay value already reported is not reported again
+        // through its objects, and one value reaching many objects is reported once.
+        let reportedDocuments = Set(specFindings.map(\.subject))
+        let reportedAnchors = Set(specFindings.map(\.anchor))
+        for object in context.plan.objects + context.plan.buildObjects {
+            let subject = context.subject(for: object)
+            if let subject, reportedDocuments.contains(subject) { continue }
+            if object.sources.contains(where: reportedAnchors.contains) { continue }
+            for (path, kind, text) in secretFindings(object.manifest, path: "")
+            where !overlaySecrets.contains(where: { text.contains($0) }) {
+                let origin = object.provenance[path]?.origin
+                let location = origin?.location ?? context.location(of: object, path: path)
+                guard reported.insert("\(location.map { "\($0)" } ?? "")|\(kind)").inserted else { continue }
+                let from = origin.map { " (set by \($0))" } ?? ""
+                context.report(
+                    "\(object.kind) '\(object.name)' would carry \(kind) at '\(path)'\(from); secret values must never reach gitops/",
+                    at: location, help: help, subject: subject)
+            }
         }
     }
 }

@@ -82,53 +82,73 @@ enum SecretReferenceRules {
     /// sources and Tekton workspaces (`secret.name` / `secret.secretName`), `envFrom.secretRef`,
     /// `env.valueFrom.secretKeyRef`, `imagePullSecrets`, a ServiceAccount's `secrets`, and
     /// BuildConfig `pushSecret` / `pullSecret` / `sourceSecret`. `optional: true` ones are skipped.
+    ///
+    /// The walk keeps a stack of steps and builds a path string only for a reference found (this
+    /// runs over every node of every planned object in every environment).
     static func references(in object: PlannedObject, namespace: String) -> [Reference] {
         var result: [Reference] = []
-        func add(_ node: ManifestNode?, key: String, path: String) {
+        var steps: [PlatformRules.PathStep] = []
+        func pathText(_ extra: [PlatformRules.PathStep]) -> String {
+            var text = ""
+            for step in steps + extra {
+                switch step {
+                case .key(let key): text = ManifestFlattening.join(text, key: key)
+                case .index(let index): text += "[\(index)]"
+                }
+            }
+            return text
+        }
+        func add(_ node: ManifestNode?, key: String, at extra: [PlatformRules.PathStep]) {
             guard let node, node["optional"] != .bool(true), let name = node[key]?.stringValue, !name.isEmpty else {
                 return
             }
-            result.append(Reference(name: name, namespace: namespace, object: object, path: path + "." + key))
+            result.append(Reference(name: name, namespace: namespace, object: object, path: pathText(extra + [.key(key)])))
         }
-        func walk(_ node: ManifestNode, path: String) {
+        func walk(_ node: ManifestNode) {
             switch node {
             case .map(let entries):
+                let atRoot = steps.isEmpty
                 for entry in entries {
-                    let child = ManifestFlattening.join(path, key: entry.key)
                     switch entry.key {
                     case "secret":
                         // A volume's `secretName`, or a projected source's / Tekton workspace's name.
                         if entry.value["secretName"] != nil {
-                            add(entry.value, key: "secretName", path: child)
+                            add(entry.value, key: "secretName", at: [.key(entry.key)])
                         } else {
-                            add(entry.value, key: "name", path: child)
+                            add(entry.value, key: "name", at: [.key(entry.key)])
                         }
                     case "secretRef", "secretKeyRef", "pushSecret", "pullSecret", "sourceSecret":
-                        add(entry.value, key: "name", path: child)
+                        add(entry.value, key: "name", at: [.key(entry.key)])
                     case "imagePullSecrets":
                         for (index, element) in (entry.value.elements ?? []).enumerated() {
-                            add(element, key: "name", path: child + "[\(index)]")
+                            add(element, key: "name", at: [.key(entry.key), .index(index)])
                         }
-                    case "secrets" where path.isEmpty && object.kind == "ServiceAccount":
+                    case "secrets" where atRoot && object.kind == "ServiceAccount":
                         for (index, element) in (entry.value.elements ?? []).enumerated() {
-                            add(element, key: "name", path: child + "[\(index)]")
+                            add(element, key: "name", at: [.key(entry.key), .index(index)])
                         }
-                    case "metadata" where path.isEmpty:
+                    case "metadata" where atRoot:
                         continue
                     default:
                         break
                     }
-                    walk(entry.value, path: child)
+                    steps.append(.key(entry.key))
+                    walk(entry.value)
+                    steps.removeLast()
                 }
             case .list(let elements):
-                for (index, element) in elements.enumerated() { walk(element, path: path + "[\(index)]") }
+                for (index, element) in elements.enumerated() {
+                    steps.append(.index(index))
+                    walk(element)
+                    steps.removeLast()
+                }
             default:
                 break
             }
         }
         // A Secret's own data and a ConfigMap's files hold no references.
         guard object.kind != "Secret", object.kind != "ConfigMap" else { return [] }
-        walk(object.manifest, path: "")
+        walk(object.manifest)
         return result
     }
 
