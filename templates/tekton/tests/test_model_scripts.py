@@ -610,6 +610,9 @@ class BuildahPackageTests(unittest.TestCase):
 # --- a loopback TLS registry -----------------------------------------------------------------
 
 
+MANIFEST_UNKNOWN = b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}'
+
+
 def registry_handler(store, token):
     expected = "Basic " + base64.b64encode(f"serviceaccount:{token}".encode()).decode()
 
@@ -649,7 +652,8 @@ def registry_handler(store, token):
                 name, ref = "/".join(parts[2:parts.index("manifests")]), parts[-1]
                 entry = store["manifests"].get((name, ref))
                 if not entry:
-                    return self.reply(404, b"{}")
+                    # As the OCI distribution spec answers a tag the repository lacks.
+                    return self.reply(404, MANIFEST_UNKNOWN, {"Content-Type": "application/json"})
                 data, media = entry
                 return self.reply(200, data, {"Content-Type": media,
                                               "Docker-Content-Digest": "sha256:" + hashlib.sha256(data).hexdigest()})
