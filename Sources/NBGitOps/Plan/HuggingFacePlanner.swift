@@ -2,11 +2,13 @@
 /// that downloads one commit of the repository and delivers it, and the InferenceService that
 /// serves exactly what it delivered.
 ///
-/// - `delivery: modelcar` — Tasks `download → package → push-<i> → verify-<i>` (one push and
-///   one verify per destination) from `templates/tekton/model-*.yaml`; the InferenceService's
-///   `storageUri` is `oci://<first destination>:<tag>`, the very reference the push writes,
-///   the tag `nbgitops-<hash of what goes into the image>` (repository, revision, patterns,
-///   packager, base image, scripts: `contentInputs`), never of where it is stored or served.
+/// - `delivery: modelcar` — Tasks `check-<i> → download → package → push-<i> → verify-<i>` (one
+///   check, push and verify per destination) from `templates/tekton/model-*.yaml`; the
+///   InferenceService's `storageUri` is `oci://<first destination>:<tag>`, the very reference the
+///   push writes, the tag `nbgitops-<hash of what goes into the image>` (repository, revision,
+///   patterns, packager, base image, scripts: `contentInputs`), never of where it is stored or
+///   served. A run started for the same tag (a changed workspace or serving setting) finds it at
+///   every destination and skips download, package, push and verify (`when` on the checks' result).
 /// - `delivery: pvc` — a PersistentVolumeClaim sized for the model and a populate run of the
 ///   download Task into it; `storageUri` is `pvc://<claim>/model`. The claim is named like its
 ///   run, by a hash that includes the claim's own spec: a changed storage class, access mode or
