@@ -2,11 +2,13 @@
 /// that downloads one commit of the repository and delivers it, and the InferenceService that
 /// serves exactly what it delivered.
 ///
-/// - `delivery: modelcar` — Tasks `download → package → push-<i> → verify-<i>` (one push and
-///   one verify per destination) from `templates/tekton/model-*.yaml`; the InferenceService's
-///   `storageUri` is `oci://<first destination>:<tag>`, the very reference the push writes,
-///   the tag `nbgitops-<hash of what goes into the image>` (repository, revision, patterns,
-///   packager, base image, scripts: `contentInputs`), never of where it is stored or served.
+/// - `delivery: modelcar` — Tasks `check-<i> → download → package → push-<i> → verify-<i>` (one
+///   check, push and verify per destination) from `templates/tekton/model-*.yaml`; the
+///   InferenceService's `storageUri` is `oci://<first destination>:<tag>`, the very reference the
+///   push writes, the tag `nbgitops-<hash of what goes into the image>` (repository, revision,
+///   patterns, packager, base image, scripts: `contentInputs`), never of where it is stored or
+///   served. A run started for the same tag (a changed workspace or serving setting) finds it at
+///   every destination and skips download, package, push and verify (`when` on the checks' result).
 /// - `delivery: pvc` — a PersistentVolumeClaim sized for the model and a populate run of the
 ///   download Task into it; `storageUri` is `pvc://<claim>/model`. The claim is named like its
 ///   run, by a hash that includes the claim's own spec: a changed storage class, access mode or
@@ -34,6 +36,7 @@
 ///   pushes use the push ServiceAccount's token read at step start with TLS verified against the
 ///   service CA; external pushes a dockerconfigjson Secret workspace of that push Task only.
 enum HuggingFacePlanner {
+    static let checkTask = "nbgitops-model-check"
     static let downloadTask = "nbgitops-model-download"
     static let packageTask = "nbgitops-model-package"
     static let pushTask = "nbgitops-model-push"
@@ -44,7 +47,7 @@ enum HuggingFacePlanner {
     static let scriptsConfigMapBase = "nbgitops-model-scripts"
     static let scriptsVolume = "nbgitops-model-scripts"
     static let scripts = [
-        "model-download.py", "model-layers.sh", "model-package-buildah.sh", "model-package.sh", "model-push.sh",
+        "model-check.sh", "model-download.py", "model-layers.sh", "model-package-buildah.sh", "model-package.sh", "model-push.sh",
         "model-verify.sh",
     ]
     /// Runs download, package and external pushes: no token, no SCC beyond restricted.
@@ -273,7 +276,7 @@ enum HuggingFacePlanner {
         let deliveries = pipelines.map(\.1)
         let needed =
             deliveries.contains(.modelcar)
-            ? [downloadTask, buildah ? buildahPackageTask : packageTask, pushTask, verifyTask] : [downloadTask]
+            ? [checkTask, downloadTask, buildah ? buildahPackageTask : packageTask, pushTask, verifyTask] : [downloadTask]
         guard let tasks = self.tasks(needed, templates: templates, context: context, unusable: &result.unusableTemplates),
             let configMap = scriptsConfigMap(templates: templates, context: context, unusable: &result.unusableTemplates)
         else { return result }
@@ -411,7 +414,8 @@ enum HuggingFacePlanner {
                 ? [
                     "": FieldOrigin(
                         .builtinDefault("the model Tasks' scripts"),
-                        rule: "model-download.py, model-package.sh, model-push.sh, model-verify.sh from templates/tekton/")
+                        rule: "model-check.sh, model-download.py, model-package.sh, model-push.sh, model-verify.sh from "
+                            + "templates/tekton/")
                 ] : [:])
     }
 
@@ -495,36 +499,22 @@ enum HuggingFacePlanner {
             return claim
         }
 
-        // Pipeline: download, then (modelcar) package, one push and one verify per destination.
+        // Pipeline: (modelcar) one check per destination, then download, package, one push and one
+        // verify per destination, each skipped when every destination already holds the tag.
         var pipelineTasks: [ManifestNode] = []
         var pipelineParams: [ManifestNode] = ["repo", "revision", "allow-patterns", "ignore-patterns", "model-bytes"].map {
             ["name": .string($0), "type": "string"]
         }
         var pipelineWorkspaces: [ManifestNode] = [["name": "model"], ["name": "hf-token", "optional": true]]
-        pipelineTasks.append([
-            "name": "download",
-            "taskRef": ["name": .string(taskName(downloadTask))],
-            "params": .list(
-                ["repo", "revision", "allow-patterns", "ignore-patterns", "model-bytes"].map {
-                    ["name": .string($0), "value": .string("$(params.\($0))")]
-                }),
-            "workspaces": [["name": "model", "workspace": "model"], ["name": "hf-token", "workspace": "hf-token"]],
-        ])
-        // buildah's Task takes no olot version.
-        let packageParams =
-            packager == nil ? ["base-image", "olot-version", "layer-limit-bytes"] : ["base-image", "layer-limit-bytes"]
+        // The tag hashes only the image's content, but a run's name hashes its whole spec (a started
+        // PipelineRun cannot be updated): a changed workspace storage class or serving setting
+        // starts a new run for the same tag. The checks chain (each passes on "every destination so
+        // far holds the tag"); the last one's result guards each content task. A `when` guards only
+        // its own task (Tekton v1: ordering dependants still run), so every one carries it; verify
+        // also reads push's result, and is skipped with it.
+        var guarded: (runAfter: ManifestNode?, when: ManifestNode?) = (nil, nil)
+        var destinationWorkspaces: [[ManifestNode]] = []
         if delivery == .modelcar {
-            pipelineParams += packageParams.map { ["name": .string($0), "type": "string"] }
-            pipelineTasks.append([
-                "name": "package",
-                "runAfter": ["download"],
-                "taskRef": ["name": .string(taskName(packager == nil ? packageTask : buildahPackageTask))],
-                "params": .list(
-                    packageParams.map {
-                        ["name": .string($0), "value": .string("$(params.\($0))")]
-                    }),
-                "workspaces": [["name": "model", "workspace": "model"]],
-            ])
             for (index, destination) in destinations.enumerated() {
                 pipelineParams.append(["name": .string("image-\(index)"), "type": "string"])
                 var workspaces: [ManifestNode] = [["name": "model", "workspace": "model"]]
@@ -532,29 +522,93 @@ enum HuggingFacePlanner {
                     pipelineWorkspaces.append(["name": .string("dockerconfig-\(index)"), "optional": true])
                     workspaces.append(["name": "dockerconfig", "workspace": .string("dockerconfig-\(index)")])
                 }
+                destinationWorkspaces.append(workspaces)
+                var params: [ManifestNode] = [["name": "image", "value": .string("$(params.image-\(index))")]]
+                if index > 0 {
+                    params.append(["name": "present-before", "value": .string("$(tasks.check-\(index - 1).results.present)")])
+                }
+                params.append(
+                    ["name": "push-with-service-account-token", "value": .string(destination.isInternal ? "true" : "false")])
+                pipelineTasks.append(
+                    .object([
+                        ("name", .string("check-\(index)")),
+                        ("runAfter", index > 0 ? .list([.string("check-\(index - 1)")]) : nil),
+                        ("taskRef", ["name": .string(taskName(checkTask))]),
+                        ("params", .list(params)),
+                        ("workspaces", .list(workspaces)),
+                    ]))
+            }
+            if let last = destinations.indices.last {
+                guarded = (
+                    .list([.string("check-\(last)")]),
+                    [["input": .string("$(tasks.check-\(last).results.present)"), "operator": "in", "values": ["false"]]]
+                )
+            }
+        }
+        pipelineTasks.append(
+            .object([
+                ("name", "download"),
+                ("runAfter", guarded.runAfter),
+                ("when", guarded.when),
+                ("taskRef", ["name": .string(taskName(downloadTask))]),
+                (
+                    "params",
+                    .list(
+                        ["repo", "revision", "allow-patterns", "ignore-patterns", "model-bytes"].map {
+                            ["name": .string($0), "value": .string("$(params.\($0))")]
+                        })
+                ),
+                ("workspaces", [["name": "model", "workspace": "model"], ["name": "hf-token", "workspace": "hf-token"]]),
+            ]))
+        // buildah's Task takes no olot version.
+        let packageParams =
+            packager == nil ? ["base-image", "olot-version", "layer-limit-bytes"] : ["base-image", "layer-limit-bytes"]
+        if delivery == .modelcar {
+            pipelineParams += packageParams.map { ["name": .string($0), "type": "string"] }
+            pipelineTasks.append(
+                .object([
+                    ("name", "package"),
+                    ("runAfter", ["download"]),
+                    ("when", guarded.when),
+                    ("taskRef", ["name": .string(taskName(packager == nil ? packageTask : buildahPackageTask))]),
+                    ("params", .list(packageParams.map { ["name": .string($0), "value": .string("$(params.\($0))")] })),
+                    ("workspaces", [["name": "model", "workspace": "model"]]),
+                ]))
+            for (index, destination) in destinations.enumerated() {
+                let workspaces = destinationWorkspaces[index]
                 let token: ManifestNode = .string(destination.isInternal ? "true" : "false")
-                pipelineTasks.append([
-                    "name": .string("push-\(index)"),
-                    "runAfter": ["package"],
-                    "taskRef": ["name": .string(taskName(pushTask))],
-                    "params": [
-                        ["name": "image", "value": .string("$(params.image-\(index))")],
-                        ["name": "push-with-service-account-token", "value": token],
-                    ],
-                    "workspaces": .list(workspaces),
-                ])
-                pipelineTasks.append([
-                    "name": .string("verify-\(index)"),
-                    "runAfter": .list([.string("push-\(index)")]),
-                    "taskRef": ["name": .string(taskName(verifyTask))],
-                    "params": [
-                        ["name": "image", "value": .string("$(params.image-\(index))")],
-                        ["name": "digest", "value": .string("$(tasks.push-\(index).results.IMAGE_DIGEST)")],
-                        ["name": "layers", "value": "$(tasks.package.results.layers)"],
-                        ["name": "push-with-service-account-token", "value": token],
-                    ],
-                    "workspaces": .list(workspaces),
-                ])
+                pipelineTasks.append(
+                    .object([
+                        ("name", .string("push-\(index)")),
+                        ("runAfter", ["package"]),
+                        ("when", guarded.when),
+                        ("taskRef", ["name": .string(taskName(pushTask))]),
+                        (
+                            "params",
+                            [
+                                ["name": "image", "value": .string("$(params.image-\(index))")],
+                                ["name": "push-with-service-account-token", "value": token],
+                            ]
+                        ),
+                        ("workspaces", .list(workspaces)),
+                    ]))
+                pipelineTasks.append(
+                    .object([
+                        ("name", .string("verify-\(index)")),
+                        ("runAfter", .list([.string("push-\(index)")])),
+                        ("when", guarded.when),
+                        ("taskRef", ["name": .string(taskName(verifyTask))]),
+                        (
+                            "params",
+                            [
+                                ["name": "image", "value": .string("$(params.image-\(index))")],
+                                ["name": "digest", "value": .string("$(tasks.push-\(index).results.IMAGE_DIGEST)")],
+                                ["name": "layers", "value": "$(tasks.package.results.layers)"],
+                                ["name": "push-with-service-account-token", "value": token],
+                            ]
+                        ),
+                        ("workspaces", .list(workspaces)),
+                    ]))
             }
         }
         let pipelineName = base + "-model"
@@ -572,7 +626,8 @@ enum HuggingFacePlanner {
             FieldOrigin(
                 .spec(pipeline.name.location), field: "ModelPipeline",
                 rule: delivery == .modelcar
-                    ? "download → package (olot) → push and verify per destination"
+                    ? "check per destination → download → package (olot) → push and verify per destination, "
+                        + "skipped when every destination holds the tag"
                     : "delivery: pvc → the download Task into the model's claim"))
         for index in pipelineTasks.indices {
             pipelineRecord.note(
@@ -834,7 +889,7 @@ enum HuggingFacePlanner {
                     ["name": .string("dockerconfig-\(index)"), "secret": ["secretName": .string(secret)]],
                     FieldOrigin(
                         .spec(destination.location), field: "spec.modelcar.destinations[\(index)].registry.pushSecret",
-                        rule: "the push credentials, by name, bound to push-\(index) and verify-\(index) only")
+                        rule: "the push credentials, by name, bound to check-\(index), push-\(index) and verify-\(index) only")
                 ))
         }
         let workspaceList = record.list(
@@ -852,7 +907,7 @@ enum HuggingFacePlanner {
         var accounts: [(String, String)] = []
         if let packager { accounts.append(("package", packager)) }
         for (index, destination) in destinations.enumerated() where destination.isInternal {
-            accounts += [("push-\(index)", push), ("verify-\(index)", push)]
+            accounts += [("check-\(index)", push), ("push-\(index)", push), ("verify-\(index)", push)]
         }
         let specs: ManifestNode? =
             accounts.isEmpty
@@ -862,8 +917,8 @@ enum HuggingFacePlanner {
                 .list(accounts.map { ["pipelineTaskName": .string($0.0), "serviceAccountName": .string($0.1)] }),
                 from: FieldOrigin(
                     .builtinDefault(
-                        "only buildah's package Task runs as the account bound to pipelines-scc, only the internal pushes "
-                            + "and their verification as the one that may push (system:image-builder)")))
+                        "only buildah's package Task runs as the account bound to pipelines-scc, only the internal pushes, "
+                            + "their checks and their verification as the one that may push (system:image-builder)")))
         return .object([
             (
                 "pipelineRef",

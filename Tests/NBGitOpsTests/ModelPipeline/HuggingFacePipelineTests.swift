@@ -71,7 +71,8 @@ final class HuggingFacePipelineTests: XCTestCase {
         XCTAssertEqual(service.manifest.value(at: "spec.predictor.model.storageUri")?.stringValue, "oci://" + image)
         let pipeline = try object(plan, "Pipeline", prefix: "granite-model")
         let tasks = pipeline.manifest.value(at: "spec.tasks")?.elements ?? []
-        XCTAssertEqual(tasks.compactMap { $0["name"]?.stringValue }, ["download", "package", "push-0", "verify-0"])
+        XCTAssertEqual(
+            tasks.compactMap { $0["name"]?.stringValue }, ["check-0", "download", "package", "push-0", "verify-0"])
         let verify = try XCTUnwrap(tasks.last)
         let verifyParams = Dictionary(
             uniqueKeysWithValues: (verify["params"]?.elements ?? []).compactMap { item -> (String, String)? in
@@ -85,7 +86,7 @@ final class HuggingFacePipelineTests: XCTestCase {
         // Only the internal push and its verification run as the account that may push.
         XCTAssertEqual(
             run.manifest.value(at: "spec.taskRunSpecs")?.elements?.compactMap { $0["pipelineTaskName"]?.stringValue },
-            ["push-0", "verify-0"])
+            ["check-0", "push-0", "verify-0"])
         XCTAssertEqual(run.manifest.value(at: "spec.taskRunTemplate.serviceAccountName")?.stringValue, "nbgitops-model-fetch")
         let binding = try object(plan, "RoleBinding", prefix: "nbgitops-model-push")
         XCTAssertEqual(binding.manifest.value(at: "roleRef.name")?.stringValue, "system:image-builder")
@@ -140,7 +141,8 @@ final class HuggingFacePipelineTests: XCTestCase {
         let again = try compileSpecThroughPipeline(Self.spec(extra: "  delivery: modelcar"), overlays: Self.openshiftGPU)
         XCTAssertEqual(try object(again, "PipelineRun", prefix: "granite-").name, run.name)
         let moved = try compileSpecThroughPipeline(
-            Self.spec(extra: "  delivery: modelcar").replacingOccurrences(of: Self.revision, with: String(repeating: "ab", count: 20)),
+            Self.spec(extra: "  delivery: modelcar").replacingOccurrences(
+                of: Self.revision, with: String(repeating: "ab", count: 20)),
             overlays: Self.openshiftGPU)
         XCTAssertNotEqual(try object(moved, "PipelineRun", prefix: "granite-").name, run.name)
     }
@@ -214,6 +216,116 @@ final class HuggingFacePipelineTests: XCTestCase {
         for (what, spec) in changed {
             XCTAssertNotEqual(try servedReference(spec, overlays: Self.openshiftGPU).tag, base.tag, what)
         }
+    }
+
+    /// A new run for unchanged content does not redo the work: a changed workspace storage class
+    /// keeps the tag but starts a new PipelineRun (a started run cannot be updated), so the
+    /// Pipeline first checks every destination for the tag (chained: "present" means every
+    /// destination so far holds it), with the push's own credentials, and download, package,
+    /// push and verify each run only when it is missing (a `when` guards only its own task).
+    /// `delivery: pvc` is unchanged: a new claim must be populated.
+    func testANewRunForUnchangedContentChecksEveryDestinationBeforeDoingTheWork() throws {
+        let spec = Self.spec(
+            extra: """
+                  delivery: modelcar
+                  modelcar:
+                    destinations:
+                    - imageStream: granite
+                    - registry: {repository: quay.io/example-org/granite, pushSecret: registry-push}
+                """)
+        let overlay = FileManager.default.temporaryDirectory.appendingPathComponent("storage-\(UUID().uuidString).yaml")
+        try """
+        apiVersion: nbgitops.dev/v1alpha1
+        kind: Overlay
+        metadata:
+          name: storage
+        spec:
+          storage:
+            storageClassName: io2-csi
+        """.write(to: overlay, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: overlay) }
+        let plan = try compileSpecThroughPipeline(spec, overlays: Self.openshiftGPU)
+        let moved = try compileSpecThroughPipeline(spec, overlays: Self.openshiftGPU + [overlay.path])
+        let run = try object(plan, "PipelineRun", prefix: "granite-")
+        let movedRun = try object(moved, "PipelineRun", prefix: "granite-")
+        XCTAssertNotEqual(movedRun.name, run.name, "a changed storage class is a new run")
+        XCTAssertEqual(param(movedRun, "image-0"), param(run, "image-0"), "for the same tag")
+        XCTAssertEqual(param(movedRun, "image-1"), param(run, "image-1"))
+
+        let pipeline = try object(moved, "Pipeline", prefix: "granite-model")
+        let tasks = pipeline.manifest.value(at: "spec.tasks")?.elements ?? []
+        func task(_ name: String) throws -> ManifestNode {
+            try XCTUnwrap(tasks.first { $0["name"]?.stringValue == name }, name)
+        }
+        func params(_ task: ManifestNode) -> [String: String] {
+            Dictionary(
+                (task["params"]?.elements ?? []).compactMap { item -> (String, String)? in
+                    guard let name = item["name"]?.stringValue, let value = item["value"]?.stringValue else { return nil }
+                    return (name, value)
+                }, uniquingKeysWith: { first, _ in first })
+        }
+        XCTAssertEqual(
+            tasks.compactMap { $0["name"]?.stringValue },
+            ["check-0", "check-1", "download", "package", "push-0", "verify-0", "push-1", "verify-1"])
+        // The checks chain; the last one's answer covers every destination.
+        XCTAssertEqual(try task("check-0")["taskRef"]?["name"]?.stringValue, "nbgitops-model-check")
+        XCTAssertNil(params(try task("check-0"))["present-before"])
+        XCTAssertEqual(params(try task("check-1"))["present-before"], "$(tasks.check-0.results.present)")
+        XCTAssertEqual(try task("check-1")["runAfter"], ["check-0"])
+        XCTAssertEqual(try task("download")["runAfter"], ["check-1"])
+        let guardWhen: ManifestNode = [
+            ["input": "$(tasks.check-1.results.present)", "operator": "in", "values": ["false"]]
+        ]
+        for name in ["download", "package", "push-0", "verify-0", "push-1", "verify-1"] {
+            XCTAssertEqual(try task(name)["when"], guardWhen, name)
+        }
+        XCTAssertNil(try task("check-0")["when"])
+        // Each check reads the destination the push writes, with the push's credentials: the
+        // same image parameter, token mode and Secret workspace, and the same ServiceAccount.
+        for index in 0..<2 {
+            let check = try task("check-\(index)")
+            let push = try task("push-\(index)")
+            XCTAssertEqual(params(check)["image"], params(push)["image"])
+            XCTAssertEqual(
+                params(check)["push-with-service-account-token"], params(push)["push-with-service-account-token"])
+            XCTAssertEqual(check["workspaces"], push["workspaces"])
+        }
+        XCTAssertEqual(params(try task("check-0"))["push-with-service-account-token"], "true")
+        XCTAssertEqual(
+            movedRun.manifest.value(at: "spec.taskRunSpecs")?.elements?.map {
+                "\($0["pipelineTaskName"]?.stringValue ?? "")=\($0["serviceAccountName"]?.stringValue ?? "")"
+            }, ["check-0=nbgitops-model-push", "push-0=nbgitops-model-push", "verify-0=nbgitops-model-push"])
+        // The check step runs the push step's image and reads the same credential settings.
+        let checkTask = try object(moved, "Task", prefix: "nbgitops-model-check")
+        let pushTask = try object(moved, "Task", prefix: "nbgitops-model-push")
+        let checkStep = try XCTUnwrap(checkTask.manifest.value(at: "spec.steps")?.elements?.first)
+        let pushStep = try XCTUnwrap(pushTask.manifest.value(at: "spec.steps")?.elements?.first)
+        XCTAssertEqual(checkStep["image"], pushStep["image"])
+        XCTAssertEqual(checkStep["securityContext"], pushStep["securityContext"])
+        XCTAssertEqual(checkStep["volumeMounts"], pushStep["volumeMounts"])
+        XCTAssertEqual(checkTask.manifest.value(at: "spec.volumes"), pushTask.manifest.value(at: "spec.volumes"))
+        func env(_ step: ManifestNode) -> [String: String] {
+            Dictionary(
+                (step["env"]?.elements ?? []).compactMap { item -> (String, String)? in
+                    guard let name = item["name"]?.stringValue, let value = item["value"]?.stringValue else { return nil }
+                    return (name, value)
+                }, uniquingKeysWith: { first, _ in first })
+        }
+        for name in [
+            "NBG_IMAGE", "NBG_PUSH_WITH_SA_TOKEN", "NBG_REGISTRY_CA_DIR", "NBG_DOCKERCONFIG_BOUND", "NBG_DOCKERCONFIG_DIR",
+        ] {
+            XCTAssertEqual(env(checkStep)[name], env(pushStep)[name], name)
+        }
+        XCTAssertEqual(checkTask.manifest.value(at: "spec.results[0].name")?.stringValue, "present")
+        let scripts = try object(moved, "ConfigMap", prefix: "nbgitops-model-scripts")
+        XCTAssertNotNil(scripts.manifest.value(at: "data")?["model-check.sh"])
+        XCTAssertTrue(checkStep["script"]?.stringValue?.contains("/nbgitops/scripts/model-check.sh") == true)
+
+        // delivery: pvc: no check, no guard.
+        let pvc = try compileSpecThroughPipeline(Self.spec(extra: "  delivery: pvc"), overlays: Self.openshiftGPU)
+        let pvcTasks = try object(pvc, "Pipeline", prefix: "granite-model").manifest.value(at: "spec.tasks")?.elements ?? []
+        XCTAssertEqual(pvcTasks.compactMap { $0["name"]?.stringValue }, ["download"])
+        XCTAssertNil(pvcTasks.first?["when"])
     }
 
     /// Without `delivery`: ModelCar below models.modelcarLimit (40Gi), a claim from it on; a
@@ -317,7 +429,7 @@ final class HuggingFacePipelineTests: XCTestCase {
         let users = (pipeline.manifest.value(at: "spec.tasks")?.elements ?? []).filter { task in
             (task["workspaces"]?.elements ?? []).contains { $0["workspace"]?.stringValue == "dockerconfig-0" }
         }
-        XCTAssertEqual(users.compactMap { $0["name"]?.stringValue }, ["push-0", "verify-0"])
+        XCTAssertEqual(users.compactMap { $0["name"]?.stringValue }, ["check-0", "push-0", "verify-0"])
         let validation = try XCTUnwrap(
             plan.deliveryObjects.first { $0.kind == "Kustomization" && $0.name == "test" }, "\(plan.deliveryObjects.map(\.name))")
         XCTAssertEqual(
@@ -331,7 +443,10 @@ final class HuggingFacePipelineTests: XCTestCase {
     func testWeightFormatsFollowFnmatch() {
         XCTAssertEqual(WeightFormats.fetched(allow: ModelPipeline.HuggingFace.defaultAllowPatterns, ignore: []), ["safetensors"])
         XCTAssertEqual(WeightFormats.fetched(allow: ["*"], ignore: []).count, WeightFormats.extensions.count)
-        XCTAssertEqual(WeightFormats.fetched(allow: ["*"], ignore: ["*.bin", "*.pt", "*.pth", "*.gguf", "*.onnx", "*.h5", "*.msgpack", "*.ckpt", "*.tflite"]), ["safetensors"])
+        XCTAssertEqual(
+            WeightFormats.fetched(
+                allow: ["*"], ignore: ["*.bin", "*.pt", "*.pth", "*.gguf", "*.onnx", "*.h5", "*.msgpack", "*.ckpt", "*.tflite"]),
+            ["safetensors"])
         XCTAssertEqual(WeightFormats.fetched(allow: ["granite-3.1-2b-Q4_K_M.gguf", "*.json"], ignore: []), ["gguf"])
         XCTAssertEqual(WeightFormats.fetched(allow: ["*.json", "*.txt"], ignore: []), [])
         XCTAssertTrue(Glob.matches("model-*-of-*.safetensors", "model-00001-of-00002.safetensors"))
@@ -396,7 +511,11 @@ final class HuggingFacePipelineTests: XCTestCase {
         XCTAssertEqual(
             run.manifest.value(at: "spec.taskRunSpecs")?.elements?.map {
                 "\($0["pipelineTaskName"]?.stringValue ?? "")=\($0["serviceAccountName"]?.stringValue ?? "")"
-            }, ["package=nbgitops-model-buildah", "push-0=nbgitops-model-push", "verify-0=nbgitops-model-push"])
+            },
+            [
+                "package=nbgitops-model-buildah", "check-0=nbgitops-model-push", "push-0=nbgitops-model-push",
+                "verify-0=nbgitops-model-push",
+            ])
         let scc = try object(plan, "RoleBinding", prefix: "nbgitops-model-buildah-pipelines-scc")
         XCTAssertEqual(scc.manifest.value(at: "roleRef.name")?.stringValue, "pipelines-scc-clusterrole")
         let task = try XCTUnwrap(plan.objects.first { $0.kind == "Task" && $0.name == "nbgitops-model-package-buildah" })
@@ -417,7 +536,8 @@ final class HuggingFacePipelineTests: XCTestCase {
         XCTAssertEqual(plan.objects.filter { $0.kind == "Namespace" && $0.name == "notebook-validation-builds" }.count, 1)
 
         // Kubernetes with Flux: the builds folder, a baseline namespace, no SCC binding.
-        let destination = "\n  modelcar:\n    packager: buildah\n    destinations: [{registry: {repository: quay.io/example-org/granite, pushSecret: registry-push}}]"
+        let destination =
+            "\n  modelcar:\n    packager: buildah\n    destinations: [{registry: {repository: quay.io/example-org/granite, pushSecret: registry-push}}]"
         let flux = try compileSpecThroughPipeline(
             Self.spec(extra: "  delivery: modelcar" + destination), overlays: Self.kubernetesFlux)
         XCTAssertTrue(flux.buildObjects.contains { $0.kind == "PipelineRun" && $0.name.hasPrefix("granite-") })
@@ -447,7 +567,8 @@ final class HuggingFacePipelineTests: XCTestCase {
             XCTAssertTrue(found.first?.message.contains("\(field) is \(value)") == true, found.first?.message ?? "")
             XCTAssertTrue(found.first?.message.contains("ReadWriteOnce claim") == true, found.first?.message ?? "")
             // Located at the spec's line for the field (the last line of the spec text).
-            XCTAssertEqual(found.first?.location?.line, (pvc + "\n").split(separator: "\n", omittingEmptySubsequences: false).count)
+            XCTAssertEqual(
+                found.first?.location?.line, (pvc + "\n").split(separator: "\n", omittingEmptySubsequences: false).count)
         }
 
         let rwx = Self.openshiftGPU.map { $0 == "rwo" ? "rwx" : $0 }
@@ -488,7 +609,9 @@ final class HuggingFacePipelineTests: XCTestCase {
                   storageUri: pvc://models/churn/v1
             """
         }
-        let overlays = ["openshift", "rwo", "argocd", "examples/overlays/repository.yaml", "examples/overlays/site-defaults.yaml"]
+        let overlays = [
+            "openshift", "rwo", "argocd", "examples/overlays/repository.yaml", "examples/overlays/site-defaults.yaml",
+        ]
         func findings(_ text: String) throws -> [Diagnostic] {
             try compileSpecWithDiagnostics(text, overlays: overlays).1.sorted.filter { $0.id == .rwoReplicatedPredictor }
         }
@@ -515,7 +638,8 @@ final class HuggingFacePipelineTests: XCTestCase {
     /// measures against (templates/tekton/workspace-formula.json).
     func testBuildahWorkspaceHoldsThreeCopiesOfTheModel() throws {
         let buildah = "  delivery: modelcar\n  modelcar: {packager: buildah}"
-        let plan = try compileSpecThroughPipeline(Self.spec(model: "15G", largest: "5G", extra: buildah), overlays: Self.openshiftGPU)
+        let plan = try compileSpecThroughPipeline(
+            Self.spec(model: "15G", largest: "5G", extra: buildah), overlays: Self.openshiftGPU)
         let run = try object(plan, "PipelineRun", prefix: "granite-")
         XCTAssertEqual(
             run.manifest.value(at: "spec.workspaces[0].volumeClaimTemplate.spec.resources.requests.storage")?.stringValue,

@@ -8,7 +8,9 @@
   generated "model" folder: one layer per file, all under /models, files 0644;
 - model-push.sh and model-verify.sh with the real skopeo against a loopback TLS registry
   (OCI distribution API, Basic auth with a ServiceAccount-style token, a private CA passed
-  as the service CA).
+  as the service CA);
+- model-check.sh with the real skopeo against the same registry: a missing tag is
+  present=false, a pushed one present=true, any other registry answer fails the step.
 
 Run from the repository root (.ci/run does):
     python3 -m unittest discover -s templates/tekton/tests -v
@@ -41,6 +43,7 @@ PACKAGE = os.path.join(TEKTON, "model-package.sh")
 PACKAGE_BUILDAH = os.path.join(TEKTON, "model-package-buildah.sh")
 PUSH = os.path.join(TEKTON, "model-push.sh")
 VERIFY = os.path.join(TEKTON, "model-verify.sh")
+CHECK = os.path.join(TEKTON, "model-check.sh")
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 REQUIRE = os.environ.get("NBGITOPS_REQUIRE_TOOLS") == "1"
 
@@ -610,6 +613,32 @@ class BuildahPackageTests(unittest.TestCase):
 # --- a loopback TLS registry -----------------------------------------------------------------
 
 
+MANIFEST_UNKNOWN = b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}'
+DENIED = b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied","detail":{}}]}'
+
+
+def start_registry(test, work, token):
+    """A loopback TLS registry with a private CA (as ca_dir/ca.crt, the service CA's file name)
+    and a token file; returns (server, store, ca_dir, token_file)."""
+    ca_dir = os.path.join(work, "ca")
+    os.makedirs(ca_dir)
+    key, cert = os.path.join(work, "server.key"), os.path.join(work, "server.crt")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+        check=True, capture_output=True)
+    shutil.copy(cert, os.path.join(ca_dir, "ca.crt"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    store = {"blobs": {}, "manifests": {}, "uploads": {}}
+    server = Server(registry_handler(store, token), context)
+    test.addCleanup(server.close)
+    token_file = os.path.join(work, "token")
+    with open(token_file, "w") as handle:
+        handle.write(token)
+    return server, store, ca_dir, token_file
+
+
 def registry_handler(store, token):
     expected = "Basic " + base64.b64encode(f"serviceaccount:{token}".encode()).decode()
 
@@ -642,6 +671,8 @@ def registry_handler(store, token):
             if not self.authorized():
                 return
             path = self.path.split("?", 1)[0]
+            if store.get("deny") and path != "/v2/":
+                return self.reply(403, DENIED, {"Content-Type": "application/json"})
             if path == "/v2/":
                 return self.reply(200, b"{}")
             parts = path.split("/")
@@ -649,7 +680,8 @@ def registry_handler(store, token):
                 name, ref = "/".join(parts[2:parts.index("manifests")]), parts[-1]
                 entry = store["manifests"].get((name, ref))
                 if not entry:
-                    return self.reply(404, b"{}")
+                    # As the OCI distribution spec answers a tag the repository lacks.
+                    return self.reply(404, MANIFEST_UNKNOWN, {"Content-Type": "application/json"})
                 data, media = entry
                 return self.reply(200, data, {"Content-Type": media,
                                               "Docker-Content-Digest": "sha256:" + hashlib.sha256(data).hexdigest()})
@@ -718,22 +750,7 @@ class PushVerifyTests(unittest.TestCase):
         result = package(self.work, self.olot)
         self.assertEqual(result.returncode, 0, result.stderr)
         # A private CA standing in for OpenShift's service CA, and a server certificate for 127.0.0.1.
-        self.ca_dir = os.path.join(self.work, "ca")
-        os.makedirs(self.ca_dir)
-        key, cert = os.path.join(self.work, "server.key"), os.path.join(self.work, "server.crt")
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
-            check=True, capture_output=True)
-        shutil.copy(cert, os.path.join(self.ca_dir, "ca.crt"))
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        self.store = {"blobs": {}, "manifests": {}, "uploads": {}}
-        self.server = Server(registry_handler(self.store, self.TOKEN), context)
-        self.addCleanup(self.server.close)
-        self.token_file = os.path.join(self.work, "token")
-        with open(self.token_file, "w") as handle:
-            handle.write(self.TOKEN)
+        self.server, self.store, self.ca_dir, self.token_file = start_registry(self, self.work, self.TOKEN)
         self.image = f"127.0.0.1:{self.server.port}/models-ns/tiny:nbgitops-0123abcd"
 
     def env(self, **extra):
@@ -780,6 +797,126 @@ class PushVerifyTests(unittest.TestCase):
         push = subprocess.run(["sh", PUSH], env=self.env(), capture_output=True, text=True)
         self.assertNotEqual(push.returncode, 0)
         self.assertEqual(self.store["manifests"], {})
+
+
+
+class CheckTests(unittest.TestCase):
+    """model-check.sh: the first task of a ModelCar pipeline. Its `present` result decides
+    whether download, package, push and verify run; only "no such tag" may make it "false"."""
+
+    TOKEN = "sa-token-check"
+
+    def setUp(self):
+        self.skopeo = tool("skopeo")
+        self.work = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.work)
+        self.server, self.store, self.ca_dir, self.token_file = start_registry(self, self.work, self.TOKEN)
+        self.image = f"127.0.0.1:{self.server.port}/models-ns/tiny:nbgitops-0123abcd"
+        self.result = os.path.join(self.work, "present")
+
+    def env(self, **extra):
+        tmp = os.path.join(self.work, "tmp")
+        os.makedirs(tmp, exist_ok=True)
+        environment = {
+            "PATH": os.environ["PATH"], "HOME": tmp, "TMPDIR": tmp, "NBG_SKOPEO": self.skopeo,
+            "NBG_IMAGE": self.image, "NBG_PUSH_WITH_SA_TOKEN": "true", "NBG_TOKEN_FILE": self.token_file,
+            "NBG_REGISTRY_CA_DIR": self.ca_dir, "NBG_RESULT_PRESENT": self.result,
+        }
+        environment.update(extra)
+        return environment
+
+    def check(self, **extra):
+        if os.path.exists(self.result):
+            os.remove(self.result)
+        return subprocess.run(["sh", CHECK], env=self.env(**extra), capture_output=True, text=True, timeout=120)
+
+    def present(self):
+        with open(self.result) as handle:
+            return handle.read()
+
+    def push(self, **extra):
+        """The real push script, from a small OCI layout, with the same settings."""
+        layout = os.path.join(self.work, "image")
+        if not os.path.exists(layout):
+            base_layout(layout)
+        push = subprocess.run(
+            ["sh", PUSH], env=self.env(NBG_OCI_LAYOUT=layout, **extra), capture_output=True, text=True, timeout=120)
+        self.assertEqual(push.returncode, 0, push.stderr)
+
+    def test_a_missing_tag_is_absent_and_a_pushed_tag_present(self):
+        result = self.check()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.present(), "false")
+        self.assertIn("does not exist yet", result.stdout)
+        self.assertNotIn(self.TOKEN, result.stdout + result.stderr)
+        self.push()
+        result = self.check()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.present(), "true")
+        # Another tag of the same repository is still absent.
+        other = self.image.rsplit(":", 1)[0] + ":nbgitops-ffffffff"
+        result = self.check(NBG_IMAGE=other)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.present(), "false")
+
+    def test_an_earlier_destination_without_the_tag_makes_the_answer_false(self):
+        self.push()
+        result = self.check(NBG_PRESENT_BEFORE="false")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.present(), "false")
+        result = self.check(NBG_PRESENT_BEFORE="true")
+        self.assertEqual(self.present(), "true")
+
+    def test_an_external_registry_is_read_with_the_push_secrets_auth_file(self):
+        secret = os.path.join(self.work, "dockerconfig")
+        os.makedirs(secret)
+        auth = base64.b64encode(f"serviceaccount:{self.TOKEN}".encode()).decode()
+        with open(os.path.join(secret, ".dockerconfigjson"), "w") as handle:
+            json.dump({"auths": {self.image.split("/", 1)[0]: {"auth": auth}}}, handle)
+        # An external registry's certificate is checked against the system's trust (here the test CA).
+        external = {"NBG_PUSH_WITH_SA_TOKEN": "false", "NBG_DOCKERCONFIG_BOUND": "true", "NBG_DOCKERCONFIG_DIR": secret,
+                    "SSL_CERT_FILE": os.path.join(self.ca_dir, "ca.crt")}
+        result = self.check(**external)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.present(), "false")
+        self.push(**external)
+        result = self.check(**external)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.present(), "true")
+        # Without the Secret the registry refuses (401): the step fails.
+        result = self.check(**dict(external, NBG_DOCKERCONFIG_BOUND="false"))
+        self.assertNotEqual(result.returncode, 0)
+        self.assertFalse(os.path.exists(self.result))
+
+    def test_refused_credentials_fail_the_step(self):
+        self.push()
+        with open(self.token_file, "w") as handle:
+            handle.write("stale-token")
+        result = self.check()
+        self.assertNotEqual(result.returncode, 0)
+        self.assertFalse(os.path.exists(self.result), "no answer: neither a silent push nor a silent skip")
+
+    def test_a_denied_read_fails_the_step(self):
+        self.store["deny"] = True
+        result = self.check()
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("cannot tell whether", result.stderr)
+        self.assertFalse(os.path.exists(self.result))
+
+    def test_an_untrusted_or_unreachable_registry_fails_the_step(self):
+        other = os.path.join(self.work, "other-ca")
+        os.makedirs(other)
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other",
+             "-keyout", os.path.join(self.work, "other.key"), "-out", os.path.join(other, "ca.crt")],
+            check=True, capture_output=True)
+        result = self.check(NBG_REGISTRY_CA_DIR=other)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertFalse(os.path.exists(self.result))
+        self.server.close()
+        result = self.check()
+        self.assertNotEqual(result.returncode, 0)
+        self.assertFalse(os.path.exists(self.result))
 
 
 if __name__ == "__main__":
