@@ -7,10 +7,11 @@ public enum RefResolver {
     /// How one (url, ref) becomes a commit: nil when the remote has no such branch or tag.
     public typealias Resolve = @Sendable (RefLock.Key) throws -> String?
 
-    /// `git ls-remote URL REF`, picking the branch, else the peeled tag, else the tag.
+    /// `git ls-remote URL REF REF^{}`, picking the branch, else the peeled tag (the commit an
+    /// annotated tag points to: the pattern `REF` alone does not list it), else the tag.
     public static let lsRemote: Resolve = { key in
         let data = try ExternalCommand.output(
-            of: "git", ["ls-remote", "--", key.url, key.ref], environment: ["GIT_TERMINAL_PROMPT": "0"])
+            of: "git", ["ls-remote", "--", key.url, key.ref, key.ref + "^{}"], environment: ["GIT_TERMINAL_PROMPT": "0"])
         return commit(for: key.ref, inLsRemoteOutput: String(decoding: data, as: UTF8.self))
     }
 
