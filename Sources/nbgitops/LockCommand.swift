@@ -26,7 +26,18 @@ struct LockCommand: ParsableCommand {
         let diagnostics = DiagnosticCollector()
         var request = InvocationRequest.forThisProcess()
         request.config = config
-        guard let prepared = Invocation.prepare(request, diagnostics: diagnostics), let path = prepared.refLockPath,
+        // A malformed lock file is what `lock` repairs: it is replaced (said on standard error).
+        let preparing = DiagnosticCollector()
+        let prepared = Invocation.prepare(request, diagnostics: preparing)
+        for diagnostic in preparing.diagnostics {
+            guard diagnostic.id == .refLockInvalid else {
+                diagnostics.report(diagnostic)
+                continue
+            }
+            FileHandle.standardError.write(
+                Data("note: \(RefLock.fileName) is malformed (\(diagnostic.message)); it is written again\n".utf8))
+        }
+        guard let prepared, !diagnostics.hasErrors, let path = prepared.refLockPath,
             let specs = CompilerPipeline.decodeSpecs(prepared.input, diagnostics: diagnostics)
         else {
             DiagnosticPrinter.print(diagnostics, report: report)

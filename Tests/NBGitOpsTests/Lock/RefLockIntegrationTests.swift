@@ -161,6 +161,11 @@ final class RefLockIntegrationTests: XCTestCase {
             render.stderr.contains("nbgitops.lock:6:11: error[NBG183]: commit '3f2a9c1' is not a full lowercase commit SHA"),
             render.stderr)
         XCTAssertFalse(project.exists("gitops/kubernetes"), "nothing is written")
+        // `lock` writes it again (what the error's help says).
+        let lock = try nbgitops(["lock"])
+        XCTAssertEqual(lock.status, 0, lock.stderr)
+        XCTAssertTrue(lock.stderr.contains("note: nbgitops.lock is malformed"), lock.stderr)
+        XCTAssertEqual(try nbgitops(["render", "--env", "kubernetes"]).status, 0)
     }
 
     func testM11_anUnresolvableRefIsAnErrorOfLock() throws {
