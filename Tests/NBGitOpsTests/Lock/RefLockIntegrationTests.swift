@@ -168,6 +168,26 @@ final class RefLockIntegrationTests: XCTestCase {
         XCTAssertEqual(try nbgitops(["render", "--env", "kubernetes"]).status, 0)
     }
 
+    /// Hostile lock files are located errors, never a crash: an alias, a list where a mapping
+    /// belongs, a ref locked twice.
+    func testM11_hostileLockFilesAreLocatedErrors() throws {
+        let header = "apiVersion: nbgitops.dev/v1alpha1\nkind: RefLock\n"
+        let entry = "- url: \(Self.url)\n  ref: main\n  commit: \(String(repeating: "a", count: 40))\n"
+        let cases: [(String, String)] = [
+            (header + "refs:\n- &e {url: x, ref: main, commit: y}\n- *e\n", "error[NBG005]"),
+            ("- just\n- a list\n", "nbgitops.lock:1:1: error[NBG183]: nbgitops.lock is not a mapping"),
+            (header + "refs:\n" + entry + entry, "nbgitops.lock:7:3: error[NBG183]: 'main' of \(Self.url) is locked twice"),
+            (header + "refs: {url: x}\n", "nbgitops.lock:3:7: error[NBG183]: refs is not a list"),
+        ]
+        for (text, expected) in cases {
+            try project.write("nbgitops.lock", text)
+            let render = try nbgitops(["render", "--env", "kubernetes"])
+            XCTAssertEqual(render.status, 1, render.stderr)
+            XCTAssertTrue(render.stderr.contains(expected), "\(expected) not in:\n\(render.stderr)")
+            XCTAssertFalse(render.stderr.contains("Fatal error"), render.stderr)
+        }
+    }
+
     func testM11_anUnresolvableRefIsAnErrorOfLock() throws {
         try project.write("specs/probe.yaml", spec(ref: "no-such-branch"))
         let lock = try nbgitops(["lock"])
