@@ -89,6 +89,13 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .customLong("quiet-diff"), help: "List differing files without their unified diff.")
     var quietDiff = false
 
+    @Flag(
+        name: .customLong("refs"),
+        help:
+            "Also ask each repository (git ls-remote) whether the commits in nbgitops.lock are still where their branches and tags point; a moved one is an error."
+    )
+    var refs = false
+
     func run() throws {
         let diagnostics = DiagnosticCollector()
         let (prepared, output) = try RunPreparation.compile(
@@ -98,6 +105,7 @@ struct CheckCommand: ParsableCommand {
         let (differences, leftovers) = comparator.check(
             outputs, projectEnvironments: prepared.projectEnvironments, diagnostics: diagnostics,
             lockPolicy: OutputLockPolicy.announcing())
+        if refs { Self.checkRefs(prepared, diagnostics: diagnostics) }
         DiagnosticPrinter.print(diagnostics, report: selection.report, sourceRoot: prepared.sourceRoot)
         var text = ""
         var clean = !diagnostics.hasErrors && differences.count == outputs.count && leftovers.isEmpty
@@ -137,6 +145,20 @@ struct CheckCommand: ParsableCommand {
         }
         if diagnostics.hasErrors { throw ExitStatus.diagnostics }
         if !clean { throw ExitStatus.drift }
+    }
+}
+
+extension CheckCommand {
+    /// `--refs`: a stale lock entry is an error (NBG185); without a lock there is nothing to compare.
+    static func checkRefs(_ prepared: PreparedRun, diagnostics: DiagnosticCollector) {
+        guard let lock = prepared.input.refLock else {
+            if prepared.refLockPath != nil {
+                FileHandle.standardError.write(
+                    Data("note: no \(RefLock.fileName): branch refs are not locked (`nbgitops lock` writes it)\n".utf8))
+            }
+            return
+        }
+        RefResolver.reportStale(lock, diagnostics: diagnostics)
     }
 }
 

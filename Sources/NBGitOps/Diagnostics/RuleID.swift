@@ -79,6 +79,11 @@ extension RuleID {
     public static let waiverInvalid: RuleID = "NBG180"
     public static let waiverUnused: RuleID = "NBG181"
 
+    // The ref lock (`nbgitops.lock`).
+    public static let refLockInvalid: RuleID = "NBG183"
+    public static let refNotLocked: RuleID = "NBG184"
+    public static let refLockStale: RuleID = "NBG185"
+
     // Plan rules (Check stage, over the planned objects of one environment): their ids are
     // declared in the rule files of Check/Rules/.
     // NBG273 (retired, not reused): "an SSH clone on OpenShift with the default git image".
@@ -213,5 +218,10 @@ public enum RuleCatalog {
             .waiverInvalid, .error, "a `nbgitops.dev/waive` annotation is malformed, has no reason, or names an unknown rule",
             stage: .check),
         RuleDescription(.waiverUnused, .warning, "a waiver names a rule that reported nothing for its object", stage: .check),
+        RuleDescription(.refLockInvalid, .error, "the ref lock file nbgitops.lock is malformed", stage: .resolve),
+        RuleDescription(.refNotLocked, .warning, "a branch or tag ref has no commit in the ref lock file"),
+        RuleDescription(
+            .refLockStale, .error, "a locked commit is no longer where its branch or tag points",
+            stage: .resolve),
     ]
 }

@@ -62,6 +62,9 @@ public struct CompilerInput: Sendable {
     /// Overlay files given by path must resolve (symbolic links followed) inside this folder:
     /// the repository, for a project file's overlays (nil: anywhere, for the command line's).
     public var overlayRoot: String? = nil
+    /// The project's `nbgitops.lock` (nil: none): its branch and tag refs are replaced by their
+    /// locked commits after decoding; a branch or tag it lacks is a warning (NBG184).
+    public var refLock: RefLock? = nil
 
     public init(
         specFiles: [SpecFileFinder.Found], environments: [EnvironmentRequest], baseDirectory: String,
@@ -107,6 +110,23 @@ public enum CompilerPipeline {
         return Parallel.withLimit(input.threads) { runStages(input, diagnostics: diagnostics) }
     }
 
+    /// Load and decode only, as written (no lock applied): what `nbgitops lock` resolves. Nil
+    /// when an error was reported.
+    public static func decodeSpecs(_ input: CompilerInput, diagnostics: DiagnosticCollector) -> SpecSet? {
+        var documents: [YAMLDocument] = []
+        for file in input.specFiles {
+            documents +=
+                file.contents.map {
+                    YAMLLoader.load(bytes: $0, file: file.displayPath, limits: input.limits, diagnostics: diagnostics)
+                }
+                ?? YAMLLoader.load(
+                    path: file.path, displayName: file.displayPath, limits: input.limits, diagnostics: diagnostics)
+        }
+        guard !diagnostics.hasErrors else { return nil }
+        let specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
+        return diagnostics.hasErrors ? nil : specs
+    }
+
     private static func runStages(_ input: CompilerInput, diagnostics: DiagnosticCollector) -> CompilerOutput? {
         var timings: [(String, Double, Int)] = []
         var clock = Date()
@@ -138,7 +158,8 @@ public enum CompilerPipeline {
             }
             lap("load")
             guard !diagnostics.hasErrors else { return nil }
-            specs = SpecDecoder.decode(documents, diagnostics: diagnostics)
+            let decoded = SpecDecoder.decode(documents, diagnostics: diagnostics)
+            specs = input.refLock.map { $0.apply(to: decoded, diagnostics: diagnostics) } ?? decoded
         }
         let planResources = PlanResources.load(from: input.resources, diagnostics: diagnostics)
         lap("decode")

@@ -111,6 +111,10 @@ public enum Invocation {
             specFiles: files, environments: environments, baseDirectory: base, resources: resources,
             delivery: DeliveryTarget(outputPath: outputPath, repositoryRoot: repository, required: true))
         input.overlayRoot = repository
+        let lockPath = (base as NSString).appendingPathComponent(RefLock.fileName)
+        if FileManager.default.fileExists(atPath: lockPath) {
+            input.refLock = RefLock.load(path: lockPath, displayName: RefLock.fileName, diagnostics: diagnostics)
+        }
         return PreparedRun(
             input: input, outputRoot: outputRoot, displayOutputRoot: outputPath ?? outputRoot, repositoryRoot: repository,
             sourceRoot: relative(base, to: repository) ?? "", projectFile: configPath,

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Runs a program (found on PATH) and captures its standard output: how `nbgitops results` runs
-/// kubectl (`KubectlReader`) and git (`RenderHistory`), its only two external commands.
+/// kubectl (`KubectlReader`) and git (`RenderHistory`), and how `nbgitops lock` and `check --refs`
+/// run `git ls-remote` (`RefResolver`).
 enum ExternalCommand {
     enum Failure: Error {
         /// The program could not be started.
@@ -10,10 +11,14 @@ enum ExternalCommand {
         case exited(Int32, String)
     }
 
-    static func output(of executable: String, _ arguments: [String]) throws -> Data {
+    /// `environment`: variables set for the program on top of this process's own.
+    static func output(of executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output

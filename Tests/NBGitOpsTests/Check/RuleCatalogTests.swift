@@ -24,6 +24,9 @@ final class RuleCatalogTests: XCTestCase {
         .outputImmutableField: "ImmutableFieldIntegrationTests (a previous tree in gitops/, through the binary)",
         .outputLocked: "OutputLockIntegrationTests.testASecondRenderWaitsForTheLockAndNamesItsHolder",
         .outputLeftover: "OutputLockIntegrationTests (a killed run's staging folders, a removed environment)",
+        .refLockInvalid: "RefLockIntegrationTests.testM11_aMalformedLockFileIsALocatedError",
+        .refNotLocked: "RefLockIntegrationTests.testM11_aBranchMissingFromTheLockIsAWarning",
+        .refLockStale: "RefLockIntegrationTests.testM11_checkRefsReportsAMovedBranch",
     ]
 
     /// Every catalogued rule has a failing fixture (`Fixtures/rules/<ID>-fail.yaml` or a seed's
