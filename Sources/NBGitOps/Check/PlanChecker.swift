@@ -33,6 +33,7 @@ public enum PlanRules {
         StorageRules.concurrentMounts,
         StorageRules.mixedAccess,
         StorageRules.replicatedPredictor,
+        StorageRules.accessModeNotOffered,
         PodRules.gpuUntolerated,
         PodRules.gpuRequestLimit,
         PodRules.gpuTolerationWithoutRequest,

@@ -88,6 +88,9 @@ public enum EnvironmentPlanner {
         objects += namespaceObjects(for: objects + builds.objects + serving, context: context)
         let deduplicated = removingDuplicates(objects)
         objects = deduplicated.kept
+        // Each claim in its first consumer's wave, so its health never blocks its own wave.
+        let claimPlacement = ClaimPlacement.placed(objects, serving: separateServing ? serving : [])
+        objects = claimPlacement.objects
         if context.deliveryTool == .argocd {
             objects = objects.map { object in
                 var object = object
@@ -96,7 +99,8 @@ public enum EnvironmentPlanner {
                 if context.recordsProvenance {
                     let origin = FieldOrigin(
                         .builtinDefault(
-                            "apply order: namespace 0, RBAC 1, storage 2, config 3, image builds 4, validation Jobs 5; "
+                            "apply order: namespace 0, RBAC 1, storage 2, config 3, image builds 4, validation Jobs 5, "
+                                + "serving 6; a claim in the wave of the first pod that mounts it; "
                                 + "this \(object.kind) is wave \(object.wave.rawValue)"),
                         field: "kind \(object.kind)")
                     object.deriveProvenance { base in
@@ -143,7 +147,8 @@ public enum EnvironmentPlanner {
             plan.deliveryObjects = delivery
         }
         if separateServing {
-            plan.servingObjects = withCommonProvenance(serving, context: context).sorted(by: applyOrder)
+            plan.servingObjects = withCommonProvenance(serving + claimPlacement.servingClaims, context: context)
+                .sorted(by: applyOrder)
             let validationName = context.derivedName(environment.name)
             plan.deliveryObjects = plan.deliveryObjects.flatMap { object -> [PlannedObject] in
                 guard object.kind == "Kustomization", object.name == validationName,

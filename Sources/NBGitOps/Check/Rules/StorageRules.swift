@@ -6,6 +6,7 @@ extension RuleID {
     public static let rwoConcurrentMount: RuleID = "NBG200"
     public static let rwoMixedAccess: RuleID = "NBG201"
     public static let rwoReplicatedPredictor: RuleID = "NBG202"
+    public static let accessModeNotOffered: RuleID = "NBG203"
     public static let claimTooSmall: RuleID = "NBG260"
     public static let ephemeralStorageTooSmall: RuleID = "NBG261"
 }
@@ -42,6 +43,41 @@ enum StorageRules {
             return claim.location
         }
         return context.location(of: use.object, path: use.path)
+    }
+
+    /// NBG203: a claim asks for an access mode several nodes share (ReadWriteMany, ReadOnlyMany)
+    /// in an environment whose overlay declares its storage ReadWriteOnce (the `rwo` overlay):
+    /// the class cannot provision it, the claim stays Pending (`ProvisioningFailed`) and nothing
+    /// that mounts it ever starts.
+    /// Only claims of the environment's storage are judged: a claim naming another storage class
+    /// asks the cluster for storage the overlays say nothing about.
+    // Platform fact: the access modes each declared storage class offers would judge those claims too.
+    static let accessModeNotOffered = PlanRule(
+        .accessModeNotOffered, .error,
+        "a PersistentVolumeClaim asks for an access mode the environment's storage does not offer"
+    ) { context in
+        let declared = context.environment.storage.accessMode
+        guard declared.value == .readWriteOnce, case .overlay = declared.origin else { return }
+        let shared: Set<String> = [AccessMode.readWriteMany.rawValue, AccessMode.readOnlyMany.rawValue]
+        for claim in context.plan.objects where claim.kind == "PersistentVolumeClaim" {
+            if let named = claim.manifest.value(at: "spec.storageClassName")?.stringValue,
+                named != context.environment.storage.storageClassName.value
+            {
+                continue
+            }
+            let modes = claim.manifest.value(at: "spec.accessModes")?.elements?.compactMap(\.stringValue) ?? []
+            let refused = modes.filter { shared.contains($0) }
+            guard !refused.isEmpty else { continue }
+            context.report(
+                "PersistentVolumeClaim '\(claim.name)' asks for \(refused.joined(separator: ", ")), but the "
+                    + "environment's storage offers only ReadWriteOnce volumes: the claim is never provisioned and "
+                    + "stays Pending, so nothing that mounts it starts",
+                at: context.location(of: claim, path: "spec.accessModes") ?? claim.sources.first,
+                help: "ask for ReadWriteOnce (and mount the claim from one workload at a time), or deploy this "
+                    + "environment on storage that offers \(refused.joined(separator: " / ")) (drop the rwo overlay)",
+                notes: [DiagnosticNote("storage.accessMode: ReadWriteOnce is set here", at: declared.origin.location)],
+                subject: context.subject(for: claim))
+        }
     }
 
     /// NBG200/NBG201: a ReadWriteOnce claim attaches to one node; every workload nbgitops
