@@ -143,7 +143,8 @@ final class RuleCatalogTests: XCTestCase {
     func testPlanRuleDocPagesCiteTheirSeed() {
         for rule in PlanRules.all.flatMap(\.ids) where rule.rawValue >= "NBG200" {
             let page = RuleDocs.page(rule, resources: resources) ?? ""
-            XCTAssertTrue(page.contains("seed 00"), "\(rule.rawValue) cites no seed")
+            // The failure a rule prevents: a seed, or the upstream behaviour it rests on.
+            XCTAssertTrue(page.contains("seed 00") || page.contains("upstream"), "\(rule.rawValue) cites no seed")
         }
     }
 
