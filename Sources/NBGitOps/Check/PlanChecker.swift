@@ -34,6 +34,7 @@ public enum PlanRules {
         StorageRules.mixedAccess,
         StorageRules.replicatedPredictor,
         StorageRules.accessModeNotOffered,
+        StorageRules.modelClaimZone,
         PodRules.gpuUntolerated,
         PodRules.gpuRequestLimit,
         PodRules.gpuTolerationWithoutRequest,

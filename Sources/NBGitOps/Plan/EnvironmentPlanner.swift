@@ -91,6 +91,8 @@ public enum EnvironmentPlanner {
         // Each claim in its first consumer's wave, so its health never blocks its own wave.
         let claimPlacement = ClaimPlacement.placed(objects, serving: separateServing ? serving : [])
         objects = claimPlacement.objects
+        // A zonal model claim's writer runs in its GPU predictor's zone when the pools say which.
+        objects = ModelClaimZones.pinned(objects, serving: separateServing ? serving : [], environment: environment)
         if context.deliveryTool == .argocd {
             objects = objects.map { object in
                 var object = object

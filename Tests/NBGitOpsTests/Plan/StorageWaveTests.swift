@@ -64,6 +64,10 @@ final class StorageWaveTests: XCTestCase {
         var errors: [String] {
             diagnostics.sorted.filter { $0.severity == .error }.map { $0.rendered }
         }
+        func file(where matches: (String) -> Bool) -> String? {
+            let files = output?.files.values.flatMap { $0 } ?? []
+            return files.first { matches($0.path) }.map { String(decoding: $0.bytes, as: UTF8.self) }
+        }
         func file(_ suffix: String) -> String? {
             let files = output?.files.values.flatMap { $0 } ?? []
             return files.first { $0.path.hasSuffix(suffix) }.map { String(decoding: $0.bytes, as: UTF8.self) }
@@ -167,5 +171,47 @@ final class StorageWaveTests: XCTestCase {
         let scratch = try XCTUnwrap(rendered.file("persistentvolumeclaim-scratch.yaml"))
         XCTAssertTrue(scratch.contains("storageClassName: nfs-csi"), scratch)
         XCTAssertFalse(scratch.contains("gp3-csi"), scratch)
+    }
+
+    static let zonal = [
+        "openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml",
+    ]
+
+    func renderModel(zones: String) throws -> Rendered {
+        let text = try String(contentsOfFile: repositoryRoot + "/examples/specs/13-large-model-pvc.yaml", encoding: .utf8)
+        return try render(text, overlays: Self.zonal + ["Tests/NBGitOpsTests/Fixtures/overlays/zones-\(zones).yaml"])
+    }
+
+    /// M13: the A100 pool is in us-east-1b, CPU workers in 1a and 1b. The model claim's volume is
+    /// created where the download PipelineRun (or its affinity assistant) first runs; nbgitops
+    /// pins the PipelineRun to the predictor's zone, and no warning remains.
+    func testM13_modelPipelineRunIsPinnedToTheGPUPoolsZone() throws {
+        let rendered = try renderModel(zones: "gpu-in-one-zone")
+        XCTAssertEqual(rendered.errors, [])
+        XCTAssertEqual(rendered.diagnostics.sorted.filter { $0.id == .modelClaimZone }.count, 0)
+        let run = try XCTUnwrap(rendered.file { $0.contains("/4-pipelinerun-llama-70b-") }, "\(rendered.paths)")
+        XCTAssertTrue(
+            run.contains("    podTemplate:\n      nodeSelector:\n        topology.kubernetes.io/zone: us-east-1b\n"), run)
+        // Without zones declared, nothing is pinned (the zone is unknown).
+        let example = try render(
+            try String(contentsOfFile: repositoryRoot + "/examples/specs/13-large-model-pvc.yaml", encoding: .utf8),
+            overlays: Self.zonal + ["examples/overlays/gpu-cluster.yaml"])
+        let unpinned = try XCTUnwrap(example.file { $0.contains("/4-pipelinerun-llama-70b-") })
+        XCTAssertFalse(unpinned.contains("topology.kubernetes.io/zone"), unpinned)
+    }
+
+    /// M13: A100 pools in us-east-1b and us-east-1c: a node selector can name one zone only, so
+    /// the download may run in us-east-1a; a warning located at the ModelPipeline says so.
+    func testM13_modelClaimInAZoneWithoutGPUsIsReported() throws {
+        let rendered = try renderModel(zones: "gpu-in-two-zones")
+        let found = rendered.diagnostics.sorted.filter { $0.id == .modelClaimZone }.map(\.rendered)
+        XCTAssertEqual(found.count, 1, "\(found)")
+        let first = try XCTUnwrap(found.first)
+        XCTAssertTrue(first.hasPrefix("spec.yaml:10:9: warning[NBG204]: the volume of model claim 'llama-70b-"), first)
+        XCTAssertTrue(first.contains("which may be us-east-1a; InferenceService 'llama-70b' runs only on node pools in us-east-1b, us-east-1c"), first)
+        XCTAssertTrue(
+            first.contains("note: Tests/NBGitOpsTests/Fixtures/overlays/zones-gpu-in-two-zones.yaml:11:5: the node pools"), first)
+        let run = try XCTUnwrap(rendered.file { $0.contains("/4-pipelinerun-llama-70b-") })
+        XCTAssertFalse(run.contains("topology.kubernetes.io/zone"), run)
     }
 }
