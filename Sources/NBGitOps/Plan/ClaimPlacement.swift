@@ -33,17 +33,16 @@ enum ClaimPlacement {
                 if entry.key == "persistentVolumeClaim", let name = entry.value["claimName"]?.stringValue {
                     names.insert(name)
                 }
+                // KServe's storage URI `pvc://<claim>/<path>` mounts the claim into the predictor
+                // (only there: the same text in a ConfigMap or an environment variable mounts nothing).
+                if entry.key == "storageUri", let text = entry.value.stringValue, text.hasPrefix("pvc://") {
+                    let name = text.dropFirst("pvc://".count).split(separator: "/", maxSplits: 1).first.map(String.init)
+                    if let name, !name.isEmpty { names.insert(name) }
+                }
                 collect(entry.value, into: &names)
             }
         case .list(let items):
             for item in items { collect(item, into: &names) }
-        case .string(let text):
-            // KServe's storage URI `pvc://<claim>/<path>` mounts the claim into the predictor.
-            if text.hasPrefix("pvc://") {
-                let rest = text.dropFirst("pvc://".count)
-                let name = rest.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
-                if !name.isEmpty { names.insert(name) }
-            }
         default:
             break
         }
