@@ -17,6 +17,11 @@
 /// mount moves with them to the serving Kustomization. A claim nothing in the output mounts is
 /// marked `nbgitops.dev/first-consumer: outside`, and the Argo CD health check
 /// `templates/argocd/health-pvc.lua` reads such a claim as Healthy while Pending.
+///
+/// Newer Argo CD trees (gitops-engine merged into argo-cd as `gitops-engine/v3`) read a Pending
+/// claim waiting for its first consumer as Healthy; the placement is safe on either behaviour.
+// Platform fact: a declared Argo CD version whose built-in check reads WaitForFirstConsumer
+// claims as Healthy would make the PVC health check unnecessary.
 enum ClaimPlacement {
     /// The claims an object's pods mount, by name (in the object's namespace).
     static func claims(mountedBy object: PlannedObject) -> Set<String> {

@@ -7,7 +7,8 @@
 ///  1. the ServiceAccounts the validation pods run as, and a least-privilege Role + RoleBinding
 ///     for each ServiceAccount whose jobs call the cluster API (model validation);
 ///  2. PersistentVolumeClaims that jobs mount and nobody else provides (`AccessPlanner`,
-///     `StoragePlanner`);
+///     `StoragePlanner`), each moved to the wave of the first pod that mounts it
+///     (`ClaimPlacement`: a WaitForFirstConsumer claim is Pending until then);
 ///  3. the scripts ConfigMap every validation pod mounts, and the NetworkPolicy that denies
 ///     inbound traffic to validation pods (`NetworkPolicyPlanner`);
 ///  4. image builds, for jobs with `buildConfig.enabled` (`BuildPlanner`: Tekton or S2I, in
