@@ -33,6 +33,8 @@ public enum PlanRules {
         StorageRules.concurrentMounts,
         StorageRules.mixedAccess,
         StorageRules.replicatedPredictor,
+        StorageRules.accessModeNotOffered,
+        StorageRules.modelClaimZone,
         PodRules.gpuUntolerated,
         PodRules.gpuRequestLimit,
         PodRules.gpuTolerationWithoutRequest,

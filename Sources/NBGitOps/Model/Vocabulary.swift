@@ -63,6 +63,9 @@ public enum AnnotationKey {
     public static let specFile = "nbgitops.dev/spec-file"
     /// On an ImageStream: the tag its Argo CD health waits for.
     public static let awaitTag = "nbgitops.dev/await-tag"
+    /// On a PersistentVolumeClaim no pod in the output mounts (`outside`): Argo CD's health check
+    /// from nbgitops reads it as Healthy while Pending (`templates/argocd/health-pvc.lua`).
+    public static let firstConsumer = "nbgitops.dev/first-consumer"
 }
 
 /// Pod Security admission levels, least privileged first (the order `security.privilegeCap`

@@ -17,8 +17,11 @@ public enum ArgoHealthPlanner {
         /// File name in `templates/argocd/`.
         public var file: String
 
-        /// The `argocd-cm` key: `resource.customizations.health.<group>_<kind>`.
-        public var dataKey: String { "resource.customizations.health.\(group)_\(kind)" }
+        /// The `argocd-cm` key: `resource.customizations.health.<group>_<kind>`, or `.<kind>`
+        /// for the core group (argo-cd `util/settings/settings.go` `convertToOverrideKey`).
+        public var dataKey: String {
+            group.isEmpty ? "resource.customizations.health.\(kind)" : "resource.customizations.health.\(group)_\(kind)"
+        }
     }
 
     public static let pipelineRun = Check(group: "tekton.dev", kind: "PipelineRun", file: "health-pipelinerun.lua")
@@ -31,7 +34,12 @@ public enum ArgoHealthPlanner {
     /// the failure (the validate container's exit code, through the Job's FailJob rules) and
     /// judges every other Job as the built-in check does.
     public static let job = Check(group: "batch", kind: "Job", file: "health-job.lua")
-    public static let all = [pipelineRun, build, imageStream, job]
+    /// Claims no pod of the output mounts (`ClaimPlacement`): Healthy while Pending, so they
+    /// never hold their wave; every other claim as Argo CD's built-in check judges it.
+    // Platform fact: on an operator-managed instance this check belongs in the ArgoCD resource's
+    // `resourceHealthChecks`, not argocd-cm.
+    public static let persistentVolumeClaim = Check(group: "", kind: "PersistentVolumeClaim", file: "health-pvc.lua")
+    public static let all = [pipelineRun, build, imageStream, job, persistentVolumeClaim]
 
     public static let configMapName = "argocd-cm"
 
@@ -46,7 +54,13 @@ public enum ArgoHealthPlanner {
             $0.kind == "Job"
                 && $0.manifest.value(at: "metadata.labels[\(LabelKey.name)]")?.stringValue == LabelValue.validationPod
         }
+        let claimsOutside = objects.contains {
+            $0.kind == "PersistentVolumeClaim"
+                && $0.manifest.value(at: "metadata.annotations[\(AnnotationKey.firstConsumer)]")?.stringValue
+                    == ClaimPlacement.firstConsumerOutside
+        }
         return [pipelineRun] + (usesS2I ? [build] : []) + (awaitsTags ? [imageStream] : []) + (validates ? [job] : [])
+            + (claimsOutside ? [persistentVolumeClaim] : [])
     }
 
     /// Adds the `argocd-cm` snippet to an Argo CD environment's plan. `scripts` maps file names

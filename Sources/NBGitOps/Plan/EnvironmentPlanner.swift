@@ -7,7 +7,8 @@
 ///  1. the ServiceAccounts the validation pods run as, and a least-privilege Role + RoleBinding
 ///     for each ServiceAccount whose jobs call the cluster API (model validation);
 ///  2. PersistentVolumeClaims that jobs mount and nobody else provides (`AccessPlanner`,
-///     `StoragePlanner`);
+///     `StoragePlanner`), each moved to the wave of the first pod that mounts it
+///     (`ClaimPlacement`: a WaitForFirstConsumer claim is Pending until then);
 ///  3. the scripts ConfigMap every validation pod mounts, and the NetworkPolicy that denies
 ///     inbound traffic to validation pods (`NetworkPolicyPlanner`);
 ///  4. image builds, for jobs with `buildConfig.enabled` (`BuildPlanner`: Tekton or S2I, in
@@ -88,6 +89,11 @@ public enum EnvironmentPlanner {
         objects += namespaceObjects(for: objects + builds.objects + serving, context: context)
         let deduplicated = removingDuplicates(objects)
         objects = deduplicated.kept
+        // Each claim in its first consumer's wave, so its health never blocks its own wave.
+        let claimPlacement = ClaimPlacement.placed(objects, serving: separateServing ? serving : [])
+        objects = claimPlacement.objects
+        // A zonal model claim's writer runs in its GPU predictor's zone when the pools say which.
+        objects = ModelClaimZones.pinned(objects, serving: separateServing ? serving : [], environment: environment)
         if context.deliveryTool == .argocd {
             objects = objects.map { object in
                 var object = object
@@ -96,7 +102,8 @@ public enum EnvironmentPlanner {
                 if context.recordsProvenance {
                     let origin = FieldOrigin(
                         .builtinDefault(
-                            "apply order: namespace 0, RBAC 1, storage 2, config 3, image builds 4, validation Jobs 5; "
+                            "apply order: namespace 0, RBAC 1, storage 2, config 3, image builds 4, validation Jobs 5, "
+                                + "serving 6; a claim in the wave of the first pod that mounts it; "
                                 + "this \(object.kind) is wave \(object.wave.rawValue)"),
                         field: "kind \(object.kind)")
                     object.deriveProvenance { base in
@@ -143,7 +150,8 @@ public enum EnvironmentPlanner {
             plan.deliveryObjects = delivery
         }
         if separateServing {
-            plan.servingObjects = withCommonProvenance(serving, context: context).sorted(by: applyOrder)
+            plan.servingObjects = withCommonProvenance(serving + claimPlacement.servingClaims, context: context)
+                .sorted(by: applyOrder)
             let validationName = context.derivedName(environment.name)
             plan.deliveryObjects = plan.deliveryObjects.flatMap { object -> [PlannedObject] in
                 guard object.kind == "Kustomization", object.name == validationName,

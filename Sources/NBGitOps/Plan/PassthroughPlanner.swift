@@ -42,8 +42,26 @@ public enum PassthroughPlanner {
                     protected = true
                 }
             }
+            // A claim that names no class gets the environment's, as the claims nbgitops creates do
+            // (the cluster's default class may not be the one the environment's storage is);
+            // one bound to a named volume keeps the volume's.
+            let storageClass = context.environment.storage.storageClassName
+            var classed = false
+            if object.kind == "PersistentVolumeClaim", let name = storageClass.value,
+                manifest.value(at: "spec.storageClassName") == nil, manifest.value(at: "spec.volumeName") == nil
+            {
+                var spec = manifest["spec"] ?? .map([])
+                spec["storageClassName"] = .string(name)
+                manifest["spec"] = spec
+                classed = true
+            }
             var provenance: [String: FieldOrigin] = [:]
             if context.recordsProvenance {
+                if classed {
+                    provenance["spec.storageClassName"] = FieldOrigin(
+                        storageClass.origin, field: "storage.storageClassName",
+                        rule: "a passed-through claim naming no storage class gets the environment's")
+                }
                 provenance[""] = FieldOrigin(
                     .spec(object.location), field: object.kind,
                     rule: "supporting object from a spec file: copied, placed in the namespace the environment "

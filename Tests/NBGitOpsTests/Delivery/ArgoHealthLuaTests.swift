@@ -200,6 +200,29 @@ final class ArgoHealthLuaTests: XCTestCase {
             Outcome(status: "Healthy", message: "Tag nbgitops-1a2b is built"))
     }
 
+    static func claim(phase: String?, outside: Bool) -> ManifestNode {
+        var metadata: ManifestNode = ["name": "models"]
+        if outside { metadata["annotations"] = ["nbgitops.dev/first-consumer": "outside"] }
+        var object: ManifestNode = ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata]
+        if let phase { object["status"] = ["phase": .string(phase)] }
+        return object
+    }
+
+    /// B2: a claim no pod of the output mounts is Healthy while Pending (a WaitForFirstConsumer
+    /// claim stays Pending until its consumer exists); every other claim as Argo CD's built-in
+    /// check (gitops-engine `pkg/health/health_pvc.go`) judges it.
+    func testB2_pvcHealthIsHealthyWhilePendingOnlyForClaimsConsumedOutside() throws {
+        let script = ArgoHealthPlanner.persistentVolumeClaim.file
+        XCTAssertEqual(ArgoHealthPlanner.persistentVolumeClaim.dataKey, "resource.customizations.health.PersistentVolumeClaim")
+        XCTAssertEqual(try health(script, Self.claim(phase: "Pending", outside: true)).status, "Healthy")
+        XCTAssertEqual(try health(script, Self.claim(phase: nil, outside: true)).status, "Healthy")
+        XCTAssertEqual(try health(script, Self.claim(phase: "Pending", outside: false)).status, "Progressing")
+        XCTAssertEqual(try health(script, Self.claim(phase: "Bound", outside: false)).status, "Healthy")
+        XCTAssertEqual(try health(script, Self.claim(phase: "Bound", outside: true)).status, "Healthy")
+        XCTAssertEqual(try health(script, Self.claim(phase: "Lost", outside: true)).status, "Degraded")
+        XCTAssertEqual(try health(script, Self.claim(phase: "Lost", outside: false)).status, "Degraded")
+    }
+
     static func job(_ conditions: [[String: String]], ours: Bool = true) -> ManifestNode {
         var labels: ManifestNode = ["app": "other"]
         if ours {

@@ -23,6 +23,13 @@ final class ImmutableFieldIntegrationTests: XCTestCase {
     /// claim's storage class cannot change in place), the runs are new; no NBG173.
     func testAChangedStorageClassRenamesThePvcClaimAndKeepsTheModelCarTag() throws {
         let project = try IntegrationProject()
+        // A passed-through claim naming no class gets the environment's, and keeps its name: its
+        // class change would be NBG173. Here it names its own class, so only nbgitops' claims follow.
+        let volumes = try XCTUnwrap(project.read("examples/specs/04-volumes.yaml"))
+        try project.write(
+            "examples/specs/04-volumes.yaml",
+            volumes.replacingOccurrences(
+                of: "  name: sentiment-models\nspec:\n", with: "  name: sentiment-models\nspec:\n  storageClassName: gp3-csi\n"))
         let first = try project.run(["render"])
         XCTAssertEqual(first.status, 0, "\(first)")
         let claims = manifests(project, "openshift-gpu", containing: "persistentvolumeclaim-llama-70b-")
@@ -76,7 +83,8 @@ final class ImmutableFieldIntegrationTests: XCTestCase {
         let first = try project.run(["render", "--env", "kubernetes"])
         XCTAssertEqual(first.status, 0, "\(first)")
         XCTAssertFalse(first.stderr.contains("NBG173"), first.stderr)
-        let claim = "gitops/kubernetes/manifests/2-persistentvolumeclaim-shared-datasets.yaml"
+        // In the wave of the Job that mounts it (a WaitForFirstConsumer claim is Pending until then).
+        let claim = "gitops/kubernetes/manifests/5-persistentvolumeclaim-shared-datasets.yaml"
         let before = try XCTUnwrap(project.read(claim), "manageAllClaims creates the claim the spec mounts")
         XCTAssertTrue(before.contains("storageClassName: standard"), before)
 

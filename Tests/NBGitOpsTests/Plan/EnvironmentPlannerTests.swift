@@ -170,7 +170,8 @@ final class EnvironmentPlannerTests: XCTestCase {
         XCTAssertEqual(claim.value(at: "spec.resources.requests.storage"), "10Gi")
         XCTAssertNil(claim.value(at: "spec.storageClassName"))
         XCTAssertEqual(claim.value(at: "metadata.annotations[argocd.argoproj.io/sync-options]"), "Prune=false,Delete=false")
-        XCTAssertEqual(plan.objects.first { $0.kind == "PersistentVolumeClaim" }?.wave, .storage)
+        // Applied with the Job that first mounts it: a WaitForFirstConsumer claim is Pending until then.
+        XCTAssertEqual(plan.objects.first { $0.kind == "PersistentVolumeClaim" }?.wave, .workload)
 
         let (fluxPlan, _) = F.plan(F.richSpecs(), F.environment(tool: .flux, manageAllClaims: true))
         let fluxClaim = try XCTUnwrap(F.object(fluxPlan, kind: "PersistentVolumeClaim", name: "trained-models"))
@@ -262,8 +263,9 @@ final class EnvironmentPlannerTests: XCTestCase {
             $0.hasPrefix("openshift-gpu/manifests/") && !$0.hasSuffix("kustomization.yaml")
         }
         XCTAssertEqual(manifests.first, "openshift-gpu/manifests/0-namespace-nb-validation.yaml")
-        XCTAssertTrue(manifests.contains("openshift-gpu/manifests/2-persistentvolumeclaim-trained-models.yaml"))
-        XCTAssertTrue(manifests.last?.hasPrefix("openshift-gpu/manifests/5-job-nb-") ?? false)
+        XCTAssertTrue(manifests.contains("openshift-gpu/manifests/5-persistentvolumeclaim-trained-models.yaml"))
+        XCTAssertTrue(manifests.contains { $0.hasPrefix("openshift-gpu/manifests/5-job-nb-") })
+        XCTAssertTrue(manifests.last?.hasPrefix("openshift-gpu/manifests/5-") ?? false)
         XCTAssertEqual(Set(files.map(\.path)).count, files.count, "paths are unique")
     }
 

@@ -124,7 +124,7 @@ final class PlatformSemanticsTests: XCTestCase {
             }
         }
         XCTAssertEqual(modelClaims, 3, "the pvc-delivered model's claim in every environment")
-        let text = try renderedText(output, environment: "kubernetes", containing: "2-persistentvolumeclaim-llama-70b")
+        let text = try renderedText(output, environment: "kubernetes", containing: "4-persistentvolumeclaim-llama-70b")
         XCTAssertTrue(text.contains("    kustomize.toolkit.fluxcd.io/prune: disabled\n"), text)
     }
 

@@ -6,6 +6,8 @@ extension RuleID {
     public static let rwoConcurrentMount: RuleID = "NBG200"
     public static let rwoMixedAccess: RuleID = "NBG201"
     public static let rwoReplicatedPredictor: RuleID = "NBG202"
+    public static let accessModeNotOffered: RuleID = "NBG203"
+    public static let modelClaimZone: RuleID = "NBG204"
     public static let claimTooSmall: RuleID = "NBG260"
     public static let ephemeralStorageTooSmall: RuleID = "NBG261"
 }
@@ -42,6 +44,70 @@ enum StorageRules {
             return claim.location
         }
         return context.location(of: use.object, path: use.path)
+    }
+
+    /// NBG203: a claim asks for an access mode several nodes share (ReadWriteMany, ReadOnlyMany)
+    /// in an environment whose overlay declares its storage ReadWriteOnce (the `rwo` overlay):
+    /// the class cannot provision it, the claim stays Pending (`ProvisioningFailed`) and nothing
+    /// that mounts it ever starts.
+    /// Only claims of the environment's storage are judged: a claim naming another storage class
+    /// asks the cluster for storage the overlays say nothing about.
+    // Platform fact: the access modes each declared storage class offers would judge those claims too.
+    static let accessModeNotOffered = PlanRule(
+        .accessModeNotOffered, .error,
+        "a PersistentVolumeClaim asks for an access mode the environment's storage does not offer"
+    ) { context in
+        let declared = context.environment.storage.accessMode
+        guard declared.value == .readWriteOnce, case .overlay = declared.origin else { return }
+        let shared: Set<String> = [AccessMode.readWriteMany.rawValue, AccessMode.readOnlyMany.rawValue]
+        for claim in context.plan.objects where claim.kind == "PersistentVolumeClaim" {
+            if let named = claim.manifest.value(at: "spec.storageClassName")?.stringValue,
+                named != context.environment.storage.storageClassName.value
+            {
+                continue
+            }
+            let modes = claim.manifest.value(at: "spec.accessModes")?.elements?.compactMap(\.stringValue) ?? []
+            let refused = modes.filter { shared.contains($0) }
+            guard !refused.isEmpty else { continue }
+            context.report(
+                "PersistentVolumeClaim '\(claim.name)' asks for \(refused.joined(separator: ", ")), but the "
+                    + "environment's storage offers only ReadWriteOnce volumes: the claim is never provisioned and "
+                    + "stays Pending, so nothing that mounts it starts",
+                at: context.location(of: claim, path: "spec.accessModes") ?? claim.sources.first,
+                help: "ask for ReadWriteOnce (and mount the claim from one workload at a time), or deploy this "
+                    + "environment on storage that offers \(refused.joined(separator: " / ")) (drop the rwo overlay)",
+                notes: [DiagnosticNote("storage.accessMode: ReadWriteOnce is set here", at: declared.origin.location)],
+                subject: context.subject(for: claim))
+        }
+    }
+
+    /// NBG204: a single-node model claim is written by a PipelineRun whose pods may run in a zone
+    /// where no node pool its InferenceService fits lies; the volume is created in the writer's
+    /// zone (`WaitForFirstConsumer`), so the predictor may never reach it. Judged only when every
+    /// node pool declares its zone; nbgitops pins the PipelineRun itself where one zone serves
+    /// (`ModelClaimZones`).
+    // Platform fact: a storage class declared non-zonal (or Immediate with allowedTopologies) would relax this.
+    static let modelClaimZone = PlanRule(
+        .modelClaimZone, .warning,
+        "a zonal model claim may be created in a zone where its InferenceService cannot run"
+    ) { context in
+        let pools = context.environment.nodePools
+        for finding in ModelClaimZones.findings(context.plan.objects, serving: [], environment: context.environment)
+        where !finding.pipelineZones.isSubset(of: finding.servingZones) {
+            let outside = finding.pipelineZones.subtracting(finding.servingZones).sorted()
+            let serving = finding.servingZones.sorted()
+            context.report(
+                "the volume of model claim '\(finding.claim)' is created in the zone where PipelineRun "
+                    + "'\(finding.pipelineRun.name)' first runs, which may be \(outside.joined(separator: ", ")); "
+                    + "InferenceService '\(finding.service.name)' runs only on node pools in "
+                    + (serving.isEmpty ? "no declared zone" : serving.joined(separator: ", "))
+                    + ", so its predictor may stay Pending with a volume node affinity conflict",
+                at: finding.pipelineRun.sources.first,
+                help: "keep the GPU node pools in every zone the CPU pools are in, serve from ReadWriteMany storage, "
+                    + "or give the InferenceService's node pools one zone (nbgitops then pins the PipelineRun to it)",
+                notes: [DiagnosticNote("the node pools and their zones are declared here", at: pools.origin.location)],
+                subject: context.subject(for: finding.pipelineRun))
+        }
     }
 
     /// NBG200/NBG201: a ReadWriteOnce claim attaches to one node; every workload nbgitops
