@@ -69,5 +69,6 @@ public enum PlanRules {
         ResourceRules.resourcesUnset,
         DeliveryRules.settings,
         DeliveryRules.pruneDisabled,
+        DeliveryRules.fluxCannotWait,
     ]
 }
