@@ -143,6 +143,11 @@ final class RuleCatalogTests: XCTestCase {
     func testPlanRuleDocPagesCiteTheirSeed() {
         for rule in PlanRules.all.flatMap(\.ids) where rule.rawValue >= "NBG200" {
             let page = RuleDocs.page(rule, resources: resources) ?? ""
+            // NBG310's platform rule rests on the upstream source its page names, not on a seed.
+            guard rule != .fluxCannotWait else {
+                XCTAssertTrue(page.contains("kustomize-controller"), "\(rule.rawValue) names no upstream source")
+                continue
+            }
             XCTAssertTrue(page.contains("seed 00"), "\(rule.rawValue) cites no seed")
         }
     }

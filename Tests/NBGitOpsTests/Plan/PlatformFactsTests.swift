@@ -48,7 +48,9 @@ final class PlatformFactsTests: XCTestCase {
     }
 
     func kustomizations(_ output: CompilerOutput?) -> [ManifestNode] {
-        (output?.plans.first?.objects ?? []).filter { $0.kind == "Kustomization" }.map(\.manifest)
+        let plan = output?.plans.first
+        return ((plan?.deliveryObjects ?? []) + (plan?.buildObjects ?? []) + (plan?.servingObjects ?? []))
+            .filter { $0.kind == "Kustomization" }.map(\.manifest)
     }
 
     // MARK: - M6
@@ -84,9 +86,9 @@ final class PlatformFactsTests: XCTestCase {
             kustomizations(output).filter { $0.value(at: "spec.healthCheckExprs") != nil }.count, 2)
     }
 
-    /// M6: on a declared Flux 2.4 with nothing to wait for, the Kustomizations carry no
-    /// healthCheckExprs (the field Flux 2.4 rejects) and the environment compiles.
-    func testM6_FluxDeclaredBefore2_5WithoutPipelinesEmitsNoCEL() throws {
+    /// M6: on a declared Flux 2.4 with nothing to wait for (no build, no model pipeline), NBG310
+    /// stays silent, the Kustomizations carry no healthCheckExprs and the environment compiles.
+    func testM6_FluxDeclaredBefore2_5WithNothingToWaitForCompiles() throws {
         let (output, diagnostics) = compile(
             Self.kubernetesOverlays(["Tests/NBGitOpsTests/Fixtures/overlays/flux-2.4.yaml"]),
             specs: "examples/specs/01-public-basic.yaml")
