@@ -33,6 +33,12 @@ final class PlatformFactsTests: XCTestCase {
     func compile(
         _ overlays: [String], name: String = "env", specs: String = "examples/specs"
     ) -> (CompilerOutput?, [Diagnostic]) {
+        Self.compile(overlays, name: name, specs: specs)
+    }
+
+    static func compile(
+        _ overlays: [String], name: String = "env", specs: String = "examples/specs"
+    ) -> (CompilerOutput?, [Diagnostic]) {
         let at = SourceLocation(file: "<test>", line: 1, column: 1)
         let diagnostics = DiagnosticCollector()
         let files = SpecFileFinder.find(
