@@ -66,7 +66,7 @@ final class PlatformFactsTests: XCTestCase {
     func testM6_FluxDeclaredBefore2_5IsRefusedAtTheDeclaringLine() throws {
         let (output, diagnostics) = compile(
             Self.kubernetesOverlays(["Tests/NBGitOpsTests/Fixtures/overlays/flux-2.4.yaml"]))
-        XCTAssertNil(output)
+        XCTAssertTrue(output == nil, "expected no output")
         let found = try XCTUnwrap(
             diagnostics.first { $0.id == .fluxCannotWait }, diagnostics.map(\.rendered).joined(separator: "\n"))
         XCTAssertEqual(found.location?.file, "Tests/NBGitOpsTests/Fixtures/overlays/flux-2.4.yaml")
@@ -147,7 +147,7 @@ final class PlatformFactsTests: XCTestCase {
     func testUnknownPlatformFieldIsALocatedError() throws {
         let (output, diagnostics) = compile(
             Self.kubernetesOverlays(["Tests/NBGitOpsTests/Fixtures/overlays/platform-typo.yaml"]))
-        XCTAssertNil(output)
+        XCTAssertTrue(output == nil, "expected no output")
         let found = try XCTUnwrap(
             diagnostics.first { $0.id == .fieldUnknown }, diagnostics.map(\.rendered).joined(separator: "\n"))
         XCTAssertEqual(found.location?.file, "Tests/NBGitOpsTests/Fixtures/overlays/platform-typo.yaml")
@@ -166,6 +166,20 @@ final class PlatformFactsTests: XCTestCase {
         XCTAssertTrue(exclusions.contains { $0.excludes(group: "tekton.dev", kind: "PipelineRun") })
         let (kubernetes, more) = compile(["openshift", "kubernetes-1.35"] + Self.kubernetesOverlays([]).dropFirst())
         XCTAssertEqual(kubernetes?.plans.first?.environment.platform.value, .kubernetes, more.map(\.rendered).joined())
+    }
+
+    /// `nbgitops explain ENV platform...` (the built binary, the example project) prints each fact
+    /// with the overlay line that declared it, and "unknown" for the undeclared.
+    func testExplainPrintsTheFactsAndTheirOverlayLines() throws {
+        let project = try IntegrationProject()
+        let run = try project.run(["explain", "kubernetes", "platform.versions"])
+        XCTAssertEqual(run.status, 0, "\(run)")
+        XCTAssertTrue(
+            run.stdout.contains("platform.versions.flux: \"2.6\"\n  set by overlay 'flux-2.6' at overlays/flux-2.6.yaml:"),
+            run.stdout)
+        XCTAssertTrue(run.stdout.contains("platform.versions.openshift: unknown\n  built-in default"), run.stdout)
+        let missing = try project.run(["explain", "kubernetes", "platform.nothing"])
+        XCTAssertEqual(missing.status, 1, "\(missing)")
     }
 
     // MARK: - Profiles
