@@ -50,9 +50,10 @@ struct ExplainCommand: ParsableCommand {
         discussion: """
             TARGET is KIND/NAME or KIND/NAME.field.path, e.g. Job/intro-statistics.spec.activeDeadlineSeconds \
             or PersistentVolumeClaim/sentiment-models.spec.accessModes. A validation Job can be named by its \
-            NotebookValidationJob's name (without the content hash). TARGET `platform` (or `platform.versions`, \
-            ...) prints the environment's platform facts, each with the overlay line that declared it. Prints the value and the spec line, \
-            overlay line or built-in default that set it, with the rule that shaped it.
+            NotebookValidationJob's name (without the content hash). Prints the value and the spec line, \
+            overlay line or built-in default that set it, with the rule that shaped it. TARGET platform (or \
+            platform.versions, platform.tekton, ...) prints the environment's platform facts instead, each with \
+            the overlay line that declared it or 'unknown'.
             """)
 
     @Argument(help: "The environment (a name from the project file).")
