@@ -51,7 +51,9 @@ struct ExplainCommand: ParsableCommand {
             TARGET is KIND/NAME or KIND/NAME.field.path, e.g. Job/intro-statistics.spec.activeDeadlineSeconds \
             or PersistentVolumeClaim/sentiment-models.spec.accessModes. A validation Job can be named by its \
             NotebookValidationJob's name (without the content hash). Prints the value and the spec line, \
-            overlay line or built-in default that set it, with the rule that shaped it.
+            overlay line or built-in default that set it, with the rule that shaped it. TARGET platform (or \
+            platform.versions, platform.tekton, ...) prints the environment's platform facts instead, each with \
+            the overlay line that declared it or 'unknown'.
             """)
 
     @Argument(help: "The environment (a name from the project file).")
@@ -70,6 +72,16 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         let (output, prepared, diagnostics) = try project.compile(environments: [environment], printingWarnings: false)
         guard let plan = output.plans.first(where: { $0.environment.name == environment }) else { throw ExitCode(1) }
+        // `platform` / `platform.versions.flux`: the environment's platform facts and their origins.
+        if target == "platform" || target.hasPrefix("platform.") {
+            guard let text = plan.environment.explainPlatform(target) else {
+                FileHandle.standardError.write(
+                    Data("error: no platform fact '\(target)' (see docs/platforms.md)\n".utf8))
+                throw ExitCode(1)
+            }
+            print(text, terminator: "")
+            return
+        }
         switch Explainer.find(target, in: plan) {
         case .success(let match):
             print(Explainer.render(match, environment: environment, outputRoot: prepared.displayOutputRoot), terminator: "")

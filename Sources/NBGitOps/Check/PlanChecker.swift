@@ -71,5 +71,6 @@ public enum PlanRules {
         ResourceRules.resourcesUnset,
         DeliveryRules.settings,
         DeliveryRules.pruneDisabled,
+        DeliveryRules.fluxCannotWait,
     ]
 }

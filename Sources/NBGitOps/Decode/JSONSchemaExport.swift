@@ -148,6 +148,15 @@ public enum JSONSchemaExport {
     /// Unknown fields are errors where the decoder reports them: objects with listed properties,
     /// no `additionalProperties` schema and no `x-kubernetes-preserve-unknown-fields`.
     public static func convert(_ schema: Schema) -> [String: Any] {
+        // A name or a mapping (overlay `platform`): the two forms as alternatives.
+        if schema.type == nil, let names = schema.enumValues, !schema.properties.isEmpty {
+            var mapping = convert(schema.withoutEnum)
+            mapping["type"] = "object"
+            mapping["description"] = nil
+            var result: [String: Any] = ["anyOf": [["type": "string", "enum": names], mapping]]
+            if let description = schema.description { result["description"] = description }
+            return result
+        }
         var result: [String: Any] = [:]
         if let description = schema.description { result["description"] = description }
         if schema.intOrString {

@@ -57,6 +57,16 @@ public final class Schema: @unchecked Sendable {
         self.compiledPattern = pattern.flatMap { try? NSRegularExpression(pattern: $0) }
     }
 
+    /// The same schema without its `enum` (the mapping form of a name-or-mapping schema).
+    var withoutEnum: Schema {
+        Schema(
+            type: type, properties: properties, required: required, items: items,
+            additionalProperties: additionalProperties, enumValues: nil, pattern: pattern, minimum: minimum,
+            maximum: maximum, minLength: minLength, maxLength: maxLength, minItems: minItems, maxItems: maxItems,
+            defaultValue: defaultValue, preservesUnknownFields: preservesUnknownFields, intOrString: intOrString,
+            description: description)
+    }
+
     /// Whether the schema's pattern, if any, is a regular expression NSRegularExpression accepts.
     public var patternCompiles: Bool { pattern == nil || compiledPattern != nil }
 

@@ -79,6 +79,15 @@ public struct SchemaValidator {
             typeError(node, expected: "a boolean (true or false)", path: path)
             return nil
         case nil:
+            // A schema with both `enum` and `properties` (overlay `platform`) takes either one of
+            // the names as a scalar or the mapping of its properties.
+            if let names = schema.enumValues, !schema.properties.isEmpty, let scalar = node.scalar {
+                if case .string(let text)? = node.resolvedScalar, names.contains(text) { return .string(text) }
+                diagnostics.error(
+                    .fieldEnum, "'\(path)' must be one of \(names.joined(separator: ", ")) or a mapping, found '\(scalar.value)'",
+                    at: node.location, help: "write one of: \(names.joined(separator: ", ")); or a mapping of facts")
+                return nil
+            }
             if !schema.properties.isEmpty { return validateObject(node, schema, path) }
             return ManifestConversion.convert(node)
         }

@@ -20,6 +20,9 @@ public struct Environment: Sendable {
     public var defaults = SpecDefaults()
     /// KServe as the cluster has it configured (`kserve` of an overlay).
     public var kserve = KServeSettings()
+    /// What the overlays declare about the platform that runs the output (`platform` as a
+    /// mapping); every fact no overlay declares is nil (unknown).
+    public var facts = PlatformFacts()
     /// What the cluster offers model pipelines (`models` of an overlay).
     public var models = ModelSettings()
     /// The cluster's node pools (`cluster.nodePools`); empty = schedulability not checked.
@@ -430,4 +433,141 @@ public struct SpecDefaults: Sendable {
 
     /// The resources a default may fill in.
     public static let resourceNames = ["cpu", "memory", "ephemeral-storage"]
+}
+
+/// The platform facts of an environment (overlay `platform:` as a mapping, docs/platforms.md).
+/// Each is nil when no overlay declares it: unknown, never guessed.
+public struct PlatformFacts: Sendable {
+    /// The components whose versions an overlay may declare (`platform.versions.<key>`).
+    public enum Component: String, Sendable, CaseIterable {
+        case kubernetes, openshift, tektonPipelines, openshiftPipelines, kserve, openshiftAI, argocd, openshiftGitops, flux
+    }
+
+    /// A resource exclusion of the Argo CD instance (`resource.exclusions`).
+    public struct ResourceExclusion: Sendable, Hashable {
+        public var apiGroups: [String]
+        public var kinds: [String]
+        public var clusters: [String]
+
+        /// Whether the exclusion drops `kind` of `group` (Argo CD's globs: `*` or an exact name).
+        public func excludes(group: String, kind: String) -> Bool {
+            func matches(_ patterns: [String], _ value: String) -> Bool {
+                patterns.isEmpty || patterns.contains { $0 == "*" || $0 == value }
+            }
+            return matches(apiGroups, group) && matches(kinds, kind)
+        }
+    }
+
+    /// A storage class the cluster offers (`platform.storageClasses[]`).
+    public struct StorageClass: Sendable, Hashable {
+        public var name: String
+        public var volumeBindingMode: String?
+        public var accessModes: [String]?
+        public var zonal: Bool?
+        public var isDefault: Bool?
+    }
+
+    public var versions: [Component: Traced<String>] = [:]
+    public var argocdNamespace: Traced<String?> = .byDefault(nil, PlatformFacts.unknown)
+    public var argocdOperatorManaged: Traced<Bool?> = .byDefault(nil, PlatformFacts.unknown)
+    public var argocdResourceExclusions: Traced<[ResourceExclusion]?> = .byDefault(nil, PlatformFacts.unknown)
+    public var tektonSetSecurityContext: Traced<Bool?> = .byDefault(nil, PlatformFacts.unknown)
+    /// Alias of `tekton.coschedule` (whichever a later overlay sets wins).
+    public var tektonCoschedule: Traced<String?> = .byDefault(nil, PlatformFacts.unknown)
+    public var tektonDefaultTimeoutMinutes: Traced<Int?> = .byDefault(nil, PlatformFacts.unknown)
+    public var kserveDefaultDeploymentMode: Traced<String?> = .byDefault(nil, PlatformFacts.unknown)
+    public var kserveOCIModelMode: Traced<String?> = .byDefault(nil, PlatformFacts.unknown)
+    public var storageClasses: Traced<[StorageClass]?> = .byDefault(nil, PlatformFacts.unknown)
+    public var podSecurityDefaultEnforce: Traced<String?> = .byDefault(nil, PlatformFacts.unknown)
+    public var sccs: Traced<[String]?> = .byDefault(nil, PlatformFacts.unknown)
+
+    public static let unknown = "not declared by any overlay (unknown)"
+
+    public init() {}
+
+    /// Whether the declared version of `component` is at least `major.minor`: nil when it is
+    /// not declared or does not decide (e.g. "2" against 2.5).
+    public func version(_ component: Component, atLeast major: Int, _ minor: Int) -> Bool? {
+        guard let text = versions[component]?.value else { return nil }
+        let parts = text.split(separator: ".").map { Int($0) }
+        guard let first = parts.first ?? nil else { return nil }
+        if first != major { return first > major }
+        guard parts.count > 1, let second = parts[1] else { return nil }
+        return second >= minor
+    }
+}
+
+extension PlatformFacts {
+    /// Every fact as `platform.<path>`, its value as text ("unknown" when undeclared) and where
+    /// it was set: what `nbgitops explain ENV platform` prints.
+    public var entries: [(path: String, value: String, origin: Origin)] {
+        func text<Value>(_ traced: Traced<Value?>, _ show: (Value) -> String) -> String {
+            traced.value.map(show) ?? "unknown"
+        }
+        func same<Value>(_ value: Value) -> String { "\(value)" }
+        var result: [(String, String, Origin)] = []
+        for component in Component.allCases {
+            let traced = versions[component]
+            result.append(
+                (
+                    "versions.\(component.rawValue)", traced.map { "\"\($0.value)\"" } ?? "unknown",
+                    traced?.origin ?? .builtinDefault(Self.unknown)
+                ))
+        }
+        result.append(("argocd.namespace", text(argocdNamespace, same), argocdNamespace.origin))
+        result.append(("argocd.operatorManaged", text(argocdOperatorManaged, same), argocdOperatorManaged.origin))
+        result.append(
+            (
+                "argocd.resourceExclusions",
+                text(argocdResourceExclusions) { exclusions in
+                    "["
+                        + exclusions.map {
+                            "\($0.apiGroups.map { $0.isEmpty ? "core" : $0 }.joined(separator: ","))/\($0.kinds.joined(separator: ","))"
+                        }
+                        .joined(separator: "; ") + "]"
+                }, argocdResourceExclusions.origin
+            ))
+        result.append(("tekton.setSecurityContext", text(tektonSetSecurityContext, same), tektonSetSecurityContext.origin))
+        result.append(("tekton.coschedule", text(tektonCoschedule, same), tektonCoschedule.origin))
+        result.append(
+            ("tekton.defaultTimeoutMinutes", text(tektonDefaultTimeoutMinutes, same), tektonDefaultTimeoutMinutes.origin))
+        result.append(
+            ("kserve.defaultDeploymentMode", text(kserveDefaultDeploymentMode, same), kserveDefaultDeploymentMode.origin))
+        result.append(("kserve.ociModelMode", text(kserveOCIModelMode, same), kserveOCIModelMode.origin))
+        result.append(
+            (
+                "storageClasses",
+                text(storageClasses) { classes in
+                    "[" + classes.map { "\($0.name) \($0.volumeBindingMode ?? "?")" }.joined(separator: "; ") + "]"
+                }, storageClasses.origin
+            ))
+        result.append(("podSecurity.defaultEnforce", text(podSecurityDefaultEnforce, same), podSecurityDefaultEnforce.origin))
+        result.append(("podSecurity.sccs", text(sccs) { "[\($0.joined(separator: ", "))]" }, sccs.origin))
+        return result.map { (path: "platform." + $0.0, value: $0.1, origin: $0.2) }
+    }
+}
+
+extension Environment {
+    /// The platform facts with the ones kept under their older names (`kserve.enableModelcar`,
+    /// `kserve.uidModelcar`), sorted by path: what `nbgitops explain ENV platform` prints.
+    public var platformFactEntries: [(path: String, value: String, origin: Origin)] {
+        var result = facts.entries
+        result.append(
+            (
+                "platform.kserve.enableModelcar", kserve.enableModelcar.value.map { "\($0)" } ?? "unknown",
+                kserve.enableModelcar.origin
+            ))
+        result.append(
+            ("platform.kserve.uidModelcar", kserve.uidModelcar.value.map { "\($0)" } ?? "unknown", kserve.uidModelcar.origin))
+        result.append(("platform.name", platform.value.rawValue, platform.origin))
+        return result.sorted { $0.path < $1.path }
+    }
+
+    /// `explain ENV platform[.path]`: each fact under `path`, its value and where it was set;
+    /// nil when no fact is under `path`.
+    public func explainPlatform(_ path: String) -> String? {
+        let chosen = platformFactEntries.filter { $0.path == path || $0.path.hasPrefix(path + ".") }
+        guard !chosen.isEmpty else { return nil }
+        return chosen.map { "\($0.path): \($0.value)\n  \($0.origin)\n" }.joined()
+    }
 }

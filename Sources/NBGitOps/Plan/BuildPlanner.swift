@@ -286,7 +286,7 @@ enum BuildPlanner {
                     ),
             ])
         }
-        let manifest = PlanMetadata.object(
+        var manifest = PlanMetadata.object(
             apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name, namespace: namespace,
             labels: PlanMetadata.labels(component: "delivery"),
             body: [
@@ -304,6 +304,11 @@ enum BuildPlanner {
                     ]
                 )
             ])
+        // Flux declared older than 2.5 has no healthCheckExprs (NBG310 refuses the builds there).
+        if !DeliveryPlanner.fluxHasHealthCheckExprs(context.environment), var spec = manifest["spec"] {
+            spec["healthCheckExprs"] = nil
+            manifest["spec"] = spec
+        }
         return (
             name,
             PlannedObject(

@@ -19,6 +19,16 @@ public enum DeliveryPlanner {
         "backoff": ["duration": "10s", "factor": 2, "maxDuration": "5m"],
     ]
 
+    /// Whether the environment's Flux has `spec.healthCheckExprs` on Kustomizations: added in
+    /// kustomize-controller API v1.5.0 (Flux 2.5; fluxcd/kustomize-controller commit 6455cfe
+    /// "[RFC-0009] Add CEL custom healthchecks"). Flux 2.4 rejects the field under strict
+    /// validation or prunes it, and kstatus then calls a PipelineRun Current as soon as it exists.
+    /// An undeclared Flux is taken to be ≥ 2.5 (docs/platforms.md: the supported Flux); one
+    /// declared older gets no CEL, and NBG310 refuses what would need it.
+    static func fluxHasHealthCheckExprs(_ environment: Environment) -> Bool {
+        environment.facts.version(.flux, atLeast: 2, 5) ?? true
+    }
+
     static func controllerNamespace(_ context: PlanContext) -> String {
         if let namespace = context.environment.delivery.controllerNamespace.value { return namespace }
         switch (context.deliveryTool, context.platform) {
@@ -324,7 +334,9 @@ public enum DeliveryPlanner {
                 ])
             // Model pipelines' PipelineRuns (ModelPipeline) must have succeeded before the serving
             // Kustomization, which depends on this one, applies.
-            if objects.contains(where: { $0.kind == "PipelineRun" }), var spec = kustomization["spec"] {
+            if DeliveryPlanner.fluxHasHealthCheckExprs(context.environment),
+                objects.contains(where: { $0.kind == "PipelineRun" }), var spec = kustomization["spec"]
+            {
                 spec["healthCheckExprs"] = kustomizationRecord.set(
                     "spec.healthCheckExprs", .list([pipelineRunHealth]),
                     from: FieldOrigin(

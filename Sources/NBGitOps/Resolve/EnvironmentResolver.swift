@@ -19,14 +19,16 @@ public enum EnvironmentResolver {
         name: String, overlays: [Overlay], definedAt: SourceLocation? = nil, diagnostics: DiagnosticCollector
     ) -> Environment {
         let stack = LayerStack(overlays: overlays)
+        // `platform: openshift`, or `platform: {name: openshift, ...facts}`.
         let platform = stack.enumValue(
-            "platform", Platform.kubernetes, Platform.init(rawValue:), why: "vanilla Kubernetes unless an overlay says openshift")
+            "platform", Platform.kubernetes, Platform.init(rawValue:), aliases: ["platform.name"],
+            why: "vanilla Kubernetes unless an overlay says openshift")
         let accessMode = stack.enumValue(
             "storage.accessMode", AccessMode.readWriteOnce, AccessMode.init(rawValue:),
             why: "ReadWriteOnce is available on every cluster")
         let coschedule = stack.enumValue(
             "tekton.coschedule", CoscheduleMode.workspaces, CoscheduleMode.init(rawValue:),
-            why: "Tekton's default coschedule mode")
+            aliases: ["platform.tekton.coschedule"], why: "Tekton's default coschedule mode")
         let tool = stack.enumValue(
             "delivery.tool", DeliveryTool.argocd, DeliveryTool.init(rawValue:), why: "Argo CD unless an overlay says flux")
 
@@ -125,12 +127,18 @@ public enum EnvironmentResolver {
             }
         }
         resolved.defaults = defaults
-        if let (value, origin) = stack.lookup("kserve.enableModelcar"), let flag = value.boolValue {
+        // `kserve.*` and `platform.kserve.*` are one fact: the later overlay's wins.
+        if let (value, origin) = stack.lookup("kserve.enableModelcar", aliases: ["platform.kserve.enableModelcar"]),
+            let flag = value.boolValue
+        {
             resolved.kserve.enableModelcar = Traced(flag, origin)
         }
-        if let (value, origin) = stack.lookup("kserve.uidModelcar"), let uid = value.intValue {
+        if let (value, origin) = stack.lookup("kserve.uidModelcar", aliases: ["platform.kserve.uidModelcar"]),
+            let uid = value.intValue
+        {
             resolved.kserve.uidModelcar = Traced(uid, origin)
         }
+        resolved.facts = resolveFacts(stack)
         var models = ModelSettings()
         func quantity(_ path: String, _ keyPath: WritableKeyPath<ModelSettings, Traced<String>>) {
             if let (value, origin) = stack.lookup(path), let text = value.stringValue {
@@ -223,16 +231,72 @@ public enum EnvironmentResolver {
     }
 }
 
+extension EnvironmentResolver {
+    /// The `platform` facts of the stack (docs/platforms.md); undeclared ones stay unknown.
+    static func resolveFacts(_ stack: LayerStack) -> PlatformFacts {
+        var facts = PlatformFacts()
+        func optional<Value>(_ path: String, _ make: (ManifestNode) -> Value?) -> Traced<Value?> {
+            if let (value, origin) = stack.lookup(path), let parsed = make(value) { return Traced(parsed, origin) }
+            return .byDefault(nil, PlatformFacts.unknown)
+        }
+        for component in PlatformFacts.Component.allCases {
+            if let (value, origin) = stack.lookup("platform.versions.\(component.rawValue)"), let text = value.stringValue {
+                facts.versions[component] = Traced(text, origin)
+            }
+        }
+        func strings(_ node: ManifestNode?) -> [String] { (node?.elements ?? []).compactMap(\.stringValue) }
+        facts.argocdNamespace = optional("platform.argocd.namespace") { $0.stringValue }
+        facts.argocdOperatorManaged = optional("platform.argocd.operatorManaged") { $0.boolValue }
+        facts.argocdResourceExclusions = optional("platform.argocd.resourceExclusions") { node in
+            node.elements.map { elements in
+                elements.map {
+                    PlatformFacts.ResourceExclusion(
+                        apiGroups: strings($0["apiGroups"]), kinds: strings($0["kinds"]), clusters: strings($0["clusters"]))
+                }
+            }
+        }
+        facts.tektonSetSecurityContext = optional("platform.tekton.setSecurityContext") { $0.boolValue }
+        if let (value, origin) = stack.lookup("tekton.coschedule", aliases: ["platform.tekton.coschedule"]),
+            let text = value.stringValue
+        {
+            facts.tektonCoschedule = Traced(text, origin)
+        }
+        facts.tektonDefaultTimeoutMinutes = optional("platform.tekton.defaultTimeoutMinutes") { $0.intValue }
+        facts.kserveDefaultDeploymentMode = optional("platform.kserve.defaultDeploymentMode") { $0.stringValue }
+        facts.kserveOCIModelMode = optional("platform.kserve.ociModelMode") { $0.stringValue }
+        facts.storageClasses = optional("platform.storageClasses") { node in
+            node.elements.map { elements in
+                elements.compactMap { entry in
+                    entry["name"]?.stringValue.map {
+                        PlatformFacts.StorageClass(
+                            name: $0, volumeBindingMode: entry["volumeBindingMode"]?.stringValue,
+                            accessModes: entry["accessModes"].map { strings($0) }, zonal: entry["zonal"]?.boolValue,
+                            isDefault: entry["default"]?.boolValue)
+                    }
+                }
+            }
+        }
+        facts.podSecurityDefaultEnforce = optional("platform.podSecurity.defaultEnforce") { $0.stringValue }
+        facts.sccs = optional("platform.podSecurity.sccs") { $0.elements.map { strings(.list($0)) } }
+        return facts
+    }
+}
+
 /// Looks a dotted field up through the overlay stack, top (last) overlay first.
 struct LayerStack {
     let overlays: [Overlay]
 
-    /// The value of `path` in the last overlay that sets it, with its origin.
-    func lookup(_ path: String) -> (ManifestNode, Origin)? {
+    /// The value of `path` (or of one of its `aliases`, the same fact under another key) in the
+    /// last overlay that sets it, with its origin. A `platform` written as a name has no facts.
+    func lookup(_ path: String, aliases: [String] = []) -> (ManifestNode, Origin)? {
         for overlay in overlays.reversed() {
-            guard let value = overlay.spec.value(at: path) else { continue }
-            let location = overlay.sourceMap["spec.\(path)"] ?? .startOf(overlay.reference.file)
-            return (value, .overlay(name: overlay.reference.name, location))
+            for key in [path] + aliases {
+                guard let value = overlay.spec.value(at: key) else { continue }
+                // `platform` as a mapping is the facts' form, not the platform's name.
+                if key == "platform", value.stringValue == nil { continue }
+                let location = overlay.sourceMap["spec.\(key)"] ?? .startOf(overlay.reference.file)
+                return (value, .overlay(name: overlay.reference.name, location))
+            }
         }
         return nil
     }
@@ -252,8 +316,10 @@ struct LayerStack {
         return .byDefault(fallback, why)
     }
 
-    func enumValue<Value>(_ path: String, _ fallback: Value, _ make: (String) -> Value?, why: String) -> Traced<Value> {
-        if let (value, origin) = lookup(path), let text = value.stringValue, let parsed = make(text) {
+    func enumValue<Value>(
+        _ path: String, _ fallback: Value, _ make: (String) -> Value?, aliases: [String] = [], why: String
+    ) -> Traced<Value> {
+        if let (value, origin) = lookup(path, aliases: aliases), let text = value.stringValue, let parsed = make(text) {
             return Traced(parsed, origin)
         }
         return .byDefault(fallback, why)

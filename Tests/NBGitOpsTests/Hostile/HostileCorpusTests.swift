@@ -27,14 +27,18 @@ final class HostileCorpusTests: XCTestCase {
             environments: [
                 EnvironmentRequest(
                     name: Located("openshift", at: at),
-                    overlays: ["openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml"].map { Located($0, at: at) }),
+                    overlays: ["openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml"].map {
+                        Located($0, at: at)
+                    }),
                 EnvironmentRequest(
                     name: Located("kubernetes", at: at),
                     overlays: ["kubernetes", "rwx", "flux", "examples/overlays/repository.yaml"].map { Located($0, at: at) }),
             ],
             baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
         let output = CompilerPipeline.run(input, diagnostics: diagnostics)
-        let lines = diagnostics.sorted.filter { !isAdvisory($0) }.map { String($0.rendered.split(separator: "\n", omittingEmptySubsequences: false).first ?? "") }
+        let lines = diagnostics.sorted.filter { !isAdvisory($0) }.map {
+            String($0.rendered.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+        }
         return (lines, output?.files)
     }
 
@@ -105,14 +109,43 @@ final class HostileCorpusTests: XCTestCase {
         XCTAssertLessThan(peakResidentBytes(), Self.memoryBound, file: file, line: line)
     }
 
+    /// Hostile `platform` sections of overlays: a located diagnostic or an unknown fact, never a
+    /// crash or a guessed value (through `CompilerPipeline.run`).
+    func testHostilePlatformFactsAreLocatedOrUnknown() throws {
+        let folder = "Tests/NBGitOpsTests/Fixtures/overlays/"
+        let cases: [(String, String?)] = [
+            ("hostile-platform-list", "hostile-platform-list.yaml:6:13: error[NBG101]"),
+            ("hostile-platform-number", "hostile-platform-number.yaml:6:13: error[NBG104]"),
+            ("hostile-platform-float-version", "hostile-platform-float-version.yaml:8:13: error[NBG107]"),
+            ("hostile-platform-exclusion-shape", "hostile-platform-exclusion-shape.yaml:9:20: error[NBG101]"),
+            ("hostile-platform-huge-version", nil),
+        ]
+        for (name, expected) in cases {
+            let (output, diagnostics) = PlatformFactsTests.compile(
+                PlatformFactsTests.kubernetesOverlays([folder + name + ".yaml"]), specs: "examples/specs/01-public-basic.yaml")
+            let errors = diagnostics.filter { $0.severity == .error }.map(\.rendered)
+            if let expected {
+                XCTAssertTrue(output == nil, name)
+                XCTAssertTrue(errors.first?.contains(expected) == true, "\(name): \(errors)")
+            } else {
+                XCTAssertEqual(errors, [], name)
+                let environment = try XCTUnwrap(output?.plans.first?.environment)
+                XCTAssertNil(environment.facts.version(.flux, atLeast: 2, 5), "a version past Int decides nothing")
+                XCTAssertNil(environment.facts.version(.tektonPipelines, atLeast: 1, 11))
+            }
+        }
+    }
+
     func testTenThousandDeepFlowNesting() throws {
         let bytes = Array(String(repeating: "[", count: 10_000).utf8) + Array(String(repeating: "]", count: 10_000).utf8)
-        try assertFirstDiagnostic(bytes, "hostile/deep-flow.yaml:1:101: error[NBG008]: nesting deeper than 100 levels", name: "deep-flow.yaml")
+        try assertFirstDiagnostic(
+            bytes, "hostile/deep-flow.yaml:1:101: error[NBG008]: nesting deeper than 100 levels", name: "deep-flow.yaml")
     }
 
     func testTenThousandDeepMappingNesting() throws {
         let bytes = Array((String(repeating: "{a: ", count: 10_000) + "x" + String(repeating: "}", count: 10_000)).utf8)
-        try assertFirstDiagnostic(bytes, "hostile/deep-map.yaml:1:401: error[NBG008]: nesting deeper than 100 levels", name: "deep-map.yaml")
+        try assertFirstDiagnostic(
+            bytes, "hostile/deep-map.yaml:1:401: error[NBG008]: nesting deeper than 100 levels", name: "deep-map.yaml")
     }
 
     func testDeepBlockNesting() throws {
@@ -120,7 +153,9 @@ final class HostileCorpusTests: XCTestCase {
         var text = ""
         for depth in 0..<150 { text += String(repeating: " ", count: depth) + "a:\n" }
         text += String(repeating: " ", count: 150) + "x\n"
-        try assertFirstDiagnostic(Array(text.utf8), "hostile/deep-block.yaml:101:101: error[NBG008]: nesting deeper than 100 levels", name: "deep-block.yaml")
+        try assertFirstDiagnostic(
+            Array(text.utf8), "hostile/deep-block.yaml:101:101: error[NBG008]: nesting deeper than 100 levels",
+            name: "deep-block.yaml")
     }
 
     func testHundredMegabyteScalarIsRefusedBeforeReading() throws {
@@ -135,7 +170,9 @@ final class HostileCorpusTests: XCTestCase {
         let start = Date()
         let result = Self.compile(path: path, display: "hostile/huge.yaml")
         XCTAssertLessThan(Date().timeIntervalSince(start), 1.0)
-        XCTAssertEqual(result.lines.first, "hostile/huge.yaml:1:1: error[NBG008]: file is 104857600 bytes, over the 16777216-byte input limit")
+        XCTAssertEqual(
+            result.lines.first,
+            "hostile/huge.yaml:1:1: error[NBG008]: file is 104857600 bytes, over the 16777216-byte input limit")
     }
 
     func testHundredMegabyteScalarInMemoryIsRefused() {
@@ -148,9 +185,11 @@ final class HostileCorpusTests: XCTestCase {
     }
 
     func testTwoMegabyteScalarIsOverTheScalarLimit() throws {
-        let bytes = Array("apiVersion: v1\nkind: ConfigMap\ndata:\n  big: ".utf8) + [UInt8](repeating: 0x61, count: 2 << 20) + [0x0A]
+        let bytes =
+            Array("apiVersion: v1\nkind: ConfigMap\ndata:\n  big: ".utf8) + [UInt8](repeating: 0x61, count: 2 << 20) + [0x0A]
         try assertFirstDiagnostic(
-            bytes, "hostile/big-scalar.yaml:4:8: error[NBG008]: scalar of 2097152 bytes is over the 1048576-byte limit", name: "big-scalar.yaml")
+            bytes, "hostile/big-scalar.yaml:4:8: error[NBG008]: scalar of 2097152 bytes is over the 1048576-byte limit",
+            name: "big-scalar.yaml")
     }
 
     func testMoreThanTwoMillionNodesIsRefused() throws {
@@ -167,8 +206,11 @@ final class HostileCorpusTests: XCTestCase {
     func testBillionLaughsAtScale() throws {
         // Deeper than the fixture: 30 levels would expand to 10^30 nodes if aliases were followed.
         var text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
-        for level in 1...30 { text += "l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
-        try assertFirstDiagnostic(Array(text.utf8), "hostile/laughs.yaml:2:10: error[NBG005]: aliases are not supported", name: "laughs.yaml")
+        for level in 1...30 {
+            text += "l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        try assertFirstDiagnostic(
+            Array(text.utf8), "hostile/laughs.yaml:2:10: error[NBG005]: aliases are not supported", name: "laughs.yaml")
     }
 
     func testManyEmptyDocumentsAreCheap() throws {
@@ -272,7 +314,8 @@ final class HostileCorpusTests: XCTestCase {
             let first = try XCTUnwrap(diagnostics.sorted.first?.rendered)
             XCTAssertTrue(
                 first.contains("nbgitops.yaml:7:11: error[NBG170]")
-                    && first.contains("output folder '\(output)' must be a folder of its own, not the project folder or one holding it"),
+                    && first.contains(
+                        "output folder '\(output)' must be a folder of its own, not the project folder or one holding it"),
                 first)
         }
         for output in ["../escape", "/tmp/preview", "gitops/../elsewhere"] {

@@ -15,7 +15,11 @@ final class JSONSchemaExportTests: XCTestCase {
         let overlay = JSONSchemaExport.schema(.overlay)
         let spec = try XCTUnwrap((overlay["properties"] as? [String: Any])?["spec"] as? [String: Any])
         let platform = try XCTUnwrap((spec["properties"] as? [String: Any])?["platform"] as? [String: Any])
-        XCTAssertEqual(platform["enum"] as? [String], ["openshift", "kubernetes"])
+        // `platform`: the platform's name, or the mapping of its facts (docs/platforms.md).
+        let forms = try XCTUnwrap(platform["anyOf"] as? [[String: Any]])
+        XCTAssertEqual(forms.first?["enum"] as? [String], ["openshift", "kubernetes"])
+        XCTAssertEqual(forms.last?["type"] as? String, "object")
+        XCTAssertEqual(forms.last?["additionalProperties"] as? Bool, false)
         XCTAssertEqual(spec["additionalProperties"] as? Bool, false)
         let delivery = try XCTUnwrap((spec["properties"] as? [String: Any])?["delivery"] as? [String: Any])
         let syncOptions = try XCTUnwrap((delivery["properties"] as? [String: Any])?["syncOptions"] as? [String: Any])
@@ -34,7 +38,8 @@ final class JSONSchemaExportTests: XCTestCase {
     func testEveryExampleValidatesAndABadOverlayDoesNot() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.python) else {
             throw RequiredTool.missing(
-                "the oracle venv (\(Self.python)) with jsonschema is not available; run ../shared/tools/manifest-oracle/manifest-oracle once")
+                "the oracle venv (\(Self.python)) with jsonschema is not available; run ../shared/tools/manifest-oracle/manifest-oracle once"
+            )
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-schema-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -72,7 +77,8 @@ final class JSONSchemaExportTests: XCTestCase {
         """.write(toFile: bad, atomically: true, encoding: .utf8)
         let failing = try run([validator, schemaFile, bad])
         XCTAssertEqual(failing.status, 1, failing.output)
-        XCTAssertTrue(failing.output.contains("spec.platform: 'windows' is not one of"), failing.output)
+        XCTAssertTrue(
+            failing.output.contains("spec.platform: 'windows' is not valid under any of the given schemas"), failing.output)
         XCTAssertTrue(failing.output.contains("'acessMode' was unexpected"), failing.output)
         XCTAssertTrue(failing.output.contains("'restartPolicyy' was unexpected"), failing.output)
         XCTAssertTrue(failing.output.hasSuffix("schema: 2 documents, 3 errors\n"), failing.output)
