@@ -108,10 +108,7 @@ public enum ImmutableObjects {
     /// for scheduling and image pulls), else a healthy but slow validation reads as a failure.
     /// Whole minutes, at least 5m.
     public static func fluxTimeout(_ objects: [PlannedObject]) -> String {
-        let deadlines = objects.compactMap {
-            ($0.manifest.value(at: "spec.activeDeadlineSeconds") ?? $0.manifest.value(at: "spec.completionDeadlineSeconds"))?
-                .intValue
-        }
+        let deadlines = objects.compactMap { $0.manifest.value(at: "spec.activeDeadlineSeconds")?.intValue }
         let timeouts = objects.compactMap { object -> Int? in
             guard object.kind == "PipelineRun", let text = object.manifest.value(at: "spec.timeouts.pipeline")?.stringValue
             else { return nil }

@@ -324,20 +324,11 @@ public enum DeliveryPlanner {
                 ])
             // Model pipelines' PipelineRuns (ModelPipeline) must have succeeded before the serving
             // Kustomization, which depends on this one, applies.
-            // S2I Builds (OpenShift): kstatus finds no Ready condition on a Build and calls it
-            // Current at once; the expression waits for Complete and fails the Kustomization on
-            // Failed/Error/Cancelled (openshift/api build/v1 BuildPhase).
-            let exprs =
-                (objects.contains(where: { $0.kind == "PipelineRun" }) ? [pipelineRunHealth] : [])
-                + (objects.contains(where: { $0.kind == "Build" && $0.apiVersion.hasPrefix("build.openshift.io/") })
-                    ? [buildHealth] : [])
-            if !exprs.isEmpty, var spec = kustomization["spec"] {
+            if objects.contains(where: { $0.kind == "PipelineRun" }), var spec = kustomization["spec"] {
                 spec["healthCheckExprs"] = kustomizationRecord.set(
-                    "spec.healthCheckExprs", .list(exprs),
+                    "spec.healthCheckExprs", .list([pipelineRunHealth]),
                     from: FieldOrigin(
-                        .builtinDefault(
-                            "a PipelineRun is healthy once Succeeded, a Build once Complete: the models and images are "
-                                + "delivered before validation and serving start; a failed one fails the Kustomization")
+                        .builtinDefault("a PipelineRun is healthy once Succeeded: the models are delivered before serving starts")
                     ))
                 kustomization["spec"] = spec
             }
@@ -359,13 +350,6 @@ public enum DeliveryPlanner {
         "apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
         "current": "status.?conditions.orValue([]).exists(c, c.type == 'Succeeded' && c.status == 'True')",
         "failed": "status.?conditions.orValue([]).exists(c, c.type == 'Succeeded' && c.status == 'False')",
-    ]
-
-    /// Flux's health of an OpenShift Build: its `status.phase`.
-    static let buildHealth: ManifestNode = [
-        "apiVersion": "build.openshift.io/v1", "kind": "Build",
-        "current": "status.?phase.orValue('') == 'Complete'",
-        "failed": "status.?phase.orValue('') in ['Failed', 'Error', 'Cancelled']",
     ]
 
     /// The repository path of the folder `name` (`builds`, `serving`) that sits next to the
