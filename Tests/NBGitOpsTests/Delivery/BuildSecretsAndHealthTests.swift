@@ -48,6 +48,20 @@ final class BuildSecretsAndHealthTests: XCTestCase {
         XCTAssertEqual(Self.nbg129(diagnostics), [])
     }
 
+    /// An entry that is neither `name` nor `namespace/name` is a located error at its overlay line.
+    func testB7_MalformedExistingSecretEntriesAreLocatedErrors() throws {
+        let (output, diagnostics) = try compileSpecWithDiagnostics(
+            Self.s2iSpec(),
+            overlays: Self.baseOverlays + ["argocd", "Tests/NBGitOpsTests/Fixtures/overlays/secrets-malformed.yaml"])
+        XCTAssertNil(output)
+        let errors = diagnostics.sorted.filter { $0.severity == .error }.map(\.rendered)
+        for line in [9, 10] {
+            XCTAssertTrue(
+                errors.contains { $0.hasPrefix("Tests/NBGitOpsTests/Fixtures/overlays/secrets-malformed.yaml:\(line):") },
+                "\(errors)")
+        }
+    }
+
     /// A Tekton build's git workspace Secret (`ssh-directory`) in the builds namespace is judged
     /// the same way.
     func testB7_TektonBuildWorkspaceSecretIsJudgedInTheBuildsNamespace() throws {
