@@ -76,6 +76,10 @@ enum S2IPlanner {
     /// The `Build` that runs the BuildConfig's spec once: the BuildConfig's `CommonSpec` fields
     /// (source, strategy, output, completion deadline; openshift/api `build/v1/types.go`
     /// `BuildSpec`), without its BuildConfig-only `runPolicy`/`triggers`, and `triggeredBy`.
+    /// It carries no `openshift.io/build-config.name` label: the build controller runs a Build
+    /// that names no BuildConfig at once (openshift-controller-manager
+    /// `pkg/build/controller/policy` `IsRunnable`: no config name → runnable) and no BuildConfig
+    /// history limit ever prunes it.
     static func buildObject(
         name: String, namespace: String, job: NotebookValidationJob, buildConfigSpec: ManifestNode,
         record: FieldRecord, source: SourceLocation
