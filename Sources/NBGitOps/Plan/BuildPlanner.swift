@@ -287,6 +287,7 @@ enum BuildPlanner {
             ])
         }
         if result.usesS2I {
+            // Platform fact: the Flux version (healthCheckExprs needs kustomize-controller API v1.5, Flux 2.5).
             // kstatus finds no Ready condition on a Build and calls it Current at once: wait for
             // Complete, and fail the Kustomization (and so the validation that depends on it) on
             // Failed, Error or Cancelled (openshift/api build/v1 `BuildPhase`).
