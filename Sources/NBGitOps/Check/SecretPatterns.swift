@@ -225,7 +225,10 @@ public enum SecretPatterns {
         guard named else { return false }
         let lower = key.lowercased()
         guard !["tokenizer", "author"].contains(where: { lower.contains($0) }) else { return false }
-        let references = ["name", "names", "ref", "path", "file", "dir", "secretkey", "key_id", "keyid", "url", "uri"]
+        // `existingSecrets` (an overlay's list of Secret names, `namespace/name`) names, never holds.
+        let references = [
+            "name", "names", "ref", "path", "file", "dir", "secretkey", "key_id", "keyid", "url", "uri", "existingsecrets",
+        ]
         return !references.contains { lower.hasSuffix($0) }
     }
 

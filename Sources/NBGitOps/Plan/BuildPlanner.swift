@@ -286,6 +286,16 @@ enum BuildPlanner {
                     ),
             ])
         }
+        if result.usesS2I {
+            // kstatus finds no Ready condition on a Build and calls it Current at once: wait for
+            // Complete, and fail the Kustomization (and so the validation that depends on it) on
+            // Failed, Error or Cancelled (openshift/api build/v1 `BuildPhase`).
+            checks.append([
+                "apiVersion": "build.openshift.io/v1", "kind": "Build",
+                "current": "status.?phase.orValue('') == 'Complete'",
+                "failed": "status.?phase.orValue('') in ['Failed', 'Error', 'Cancelled']",
+            ])
+        }
         var manifest = PlanMetadata.object(
             apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name, namespace: namespace,
             labels: PlanMetadata.labels(component: "delivery"),

@@ -6,9 +6,15 @@
 ///   `requirementsFile`/`requirementsSources`) → Docker strategy with an inline Dockerfile
 ///   that installs papermill, nbformat and the first requirements file of the chain; anything
 ///   else → Source strategy from `baseImage` (warned: it needs S2I builder scripts).
-/// - Rebuild exactly when inputs change: the BuildConfig is named `<job>-<hash>` with a
-///   `ConfigChange` trigger, which builds once when the BuildConfig is created; changed
-///   inputs give a new BuildConfig (the old one is pruned) and so exactly one new build.
+/// - Rebuild exactly when inputs change: the build itself is a GitOps object, a `Build` named
+///   `<job>-<hash>` next to a trigger-less BuildConfig of the same name and spec (kept for
+///   `oc start-build` reruns). Changed inputs give a new name and so exactly one new build.
+///   Emitting the Build (not a `ConfigChange` trigger) is what lets a failed build fail the
+///   sync: Argo CD waits on its health (`templates/argocd/health-build.lua`: Failed, Error or
+///   Cancelled → Degraded; openshift/api `build/v1/types.go` `BuildPhase`), Flux on its
+///   `healthCheckExprs` entry. A triggered Build is not an Argo-managed object, and neither
+///   the BuildConfig (status: `lastVersion` only) nor the ImageStream (status: pushed tags
+///   only) ever shows a failed build, so the sync waited at the build wave forever.
 /// - Output: `ImageStreamTag <job>:nbgitops-<hash>`, a tag no other input pushes; the
 ///   ImageStream (`lookupPolicy.local: true`) carries `nbgitops.dev/await-tag` so Argo CD and
 ///   Flux health checks wait for exactly that tag.
@@ -59,8 +65,42 @@ enum S2IPlanner {
                     apiVersion: "build.openshift.io/v1", kind: "BuildConfig", name: name, namespace: namespace,
                     manifest: manifest, wave: .build, sources: [build.strategy.location], provenance: record.origins
                 ).checking(checkedName))
+            result.objects.append(
+                buildObject(
+                    name: name, namespace: namespace, job: job, buildConfigSpec: spec, record: record,
+                    source: build.strategy.location))
             result.images[job.name.value] = "\(output.repository):\(tag)"
         }
+    }
+
+    /// The `Build` that runs the BuildConfig's spec once: the BuildConfig's `CommonSpec` fields
+    /// (source, strategy, output, completion deadline; openshift/api `build/v1/types.go`
+    /// `BuildSpec`), without its BuildConfig-only `runPolicy`/`triggers`, and `triggeredBy`.
+    /// It carries no `openshift.io/build-config.name` label: the build controller runs a Build
+    /// that names no BuildConfig at once (openshift-controller-manager
+    /// `pkg/build/controller/policy` `IsRunnable`: no config name → runnable) and no BuildConfig
+    /// history limit ever prunes it.
+    static func buildObject(
+        name: String, namespace: String, job: NotebookValidationJob, buildConfigSpec: ManifestNode,
+        record: FieldRecord, source: SourceLocation
+    ) -> PlannedObject {
+        var spec: [(String, ManifestNode?)] = []
+        for key in ["serviceAccount", "source", "strategy", "output", "completionDeadlineSeconds"] {
+            if let value = buildConfigSpec[key] { spec.append((key, value)) }
+        }
+        spec.append(
+            ("triggeredBy", [["message": .string("nbgitops: the build inputs of \(job.name.value) changed")]]))
+        var origins = record.origins.filter { !$0.key.hasPrefix("spec.runPolicy") && !$0.key.hasPrefix("spec.triggers") }
+        origins[""] = FieldOrigin(
+            .builtinDefault("one Build per build input hash, health-checked by Argo CD and Flux"),
+            rule: "a failed, errored or cancelled build turns Degraded and fails the sync instead of waiting forever")
+        let manifest = PlanMetadata.object(
+            apiVersion: "build.openshift.io/v1", kind: "Build", name: name, namespace: namespace,
+            labels: PlanMetadata.labels(component: "build", extra: [LabelKey.instance: job.name.value]),
+            body: [("spec", .object(spec))])
+        return PlannedObject(
+            apiVersion: "build.openshift.io/v1", kind: "Build", name: name, namespace: namespace,
+            manifest: manifest, wave: .build, sources: [source], provenance: origins)
     }
 
     enum Strategy: Equatable {
@@ -162,11 +202,12 @@ enum S2IPlanner {
                 from: FieldOrigin(
                     .builtinDefault("the job's ImageStream, tag nbgitops-<hash of the build's inputs>"),
                     rule: "a tag no other input pushes; the ImageStream's nbgitops.dev/await-tag waits for it")),
-            // Builds once, when this (content-named) BuildConfig is created.
+            // No trigger: the emitted Build (same name and inputs) is the one build; a
+            // ConfigChange trigger would build a second time, unwatched.
             "triggers": record.set(
-                "triggers", [["type": "ConfigChange"]],
+                "triggers", .list([]),
                 from: FieldOrigin(
-                    .builtinDefault("ConfigChange: builds once, when this content-named BuildConfig is created"))),
+                    .builtinDefault("none: the Build object next to this BuildConfig runs it once and is health-checked"))),
         ]
     }
 

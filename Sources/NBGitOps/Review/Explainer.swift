@@ -46,8 +46,8 @@ public enum Explainer {
     }
 
     /// Kinds whose names add a content hash to the spec's name (they are immutable or run once
-    /// per content): validation Jobs, Tekton PipelineRuns, S2I BuildConfigs.
-    static let hashedKinds: Set<String> = ["Job", "PipelineRun", "BuildConfig"]
+    /// per content): validation Jobs, Tekton PipelineRuns, S2I BuildConfigs and Builds.
+    static let hashedKinds: Set<String> = ["Job", "PipelineRun", "BuildConfig", "Build"]
 
     /// Names a target may use for an object: its name, and for the hashed kinds the name of the
     /// spec that made it (`app.kubernetes.io/instance`, the name without the hash).

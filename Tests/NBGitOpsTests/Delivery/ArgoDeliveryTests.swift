@@ -35,7 +35,8 @@ final class ArgoDeliveryTests: XCTestCase {
         XCTAssertEqual(
             kinds,
             [
-                "/ConfigMap", "/PersistentVolumeClaim", "/ServiceAccount", "batch/Job", "build.openshift.io/BuildConfig",
+                "/ConfigMap", "/PersistentVolumeClaim", "/ServiceAccount", "batch/Job", "build.openshift.io/Build",
+                "build.openshift.io/BuildConfig",
                 "external-secrets.io/ExternalSecret", "image.openshift.io/ImageStream", "networking.k8s.io/NetworkPolicy", "rbac.authorization.k8s.io/Role",
                 "rbac.authorization.k8s.io/RoleBinding", "serving.kserve.io/InferenceService", "serving.kserve.io/ServingRuntime", "tekton.dev/Pipeline", "tekton.dev/PipelineRun", "tekton.dev/Task",
             ])

@@ -56,11 +56,20 @@ final class ArgoHealthLuaTests: XCTestCase {
     /// Runs `script` as Argo CD does: `obj` is a global holding the live object; the chunk
     /// returns the health table.
     func health(_ script: String, _ object: ManifestNode) throws -> Outcome {
-        guard let lua = Self.luaPath else { throw RequiredTool.missing("lua5.1 is not installed (CI installs it)") }
         let scriptPath = (repositoryRoot as NSString).appendingPathComponent("templates/argocd/\(script)")
+        return try Self.run(loader: "loadfile(\(Self.luaString(scriptPath)))", object)
+    }
+
+    /// As `health`, for a script's text (as the rendered `argocd-cm` snippet holds it).
+    static func health(text: String, _ object: ManifestNode) throws -> Outcome {
+        try run(loader: "loadstring(\(Self.luaString(text)))", object)
+    }
+
+    private static func run(loader: String, _ object: ManifestNode) throws -> Outcome {
+        guard let lua = Self.luaPath else { throw RequiredTool.missing("lua5.1 is not installed (CI installs it)") }
         let harness = """
-            obj = \(Self.luaLiteral(object))
-            local check = assert(loadfile(\(Self.luaString(scriptPath))))
+            obj = \(luaLiteral(object))
+            local check = assert(\(loader))
             local hs = check()
             io.write(tostring(hs.status), "\\n", tostring(hs.message), "\\n")
             """

@@ -61,6 +61,8 @@ final class EnvironmentDiffTests: XCTestCase {
                 "RoleBinding/nbgitops-image-puller", "ServiceAccount/nbgitops-model-push", "ImageStream/granite-2b",
                 "ImageStream/fraud-features-build", "ImageStream/sales-forecast-build", "Pipeline/granite-2b-model",
                 "ServingRuntime/granite-2b-vllm",
+                "Build/\(try exampleHashedName("Build", "churn-retrain-s2i", in: "openshift-rwx"))",
+                "Build/\(try exampleHashedName("Build", "vision-eval-s2i", in: "openshift-rwx"))",
                 "BuildConfig/\(try exampleHashedName("BuildConfig", "churn-retrain-s2i", in: "openshift-rwx"))",
                 "BuildConfig/\(try exampleHashedName("BuildConfig", "vision-eval-s2i", in: "openshift-rwx"))",
                 "ImageStream/churn-retrain-s2i", "ImageStream/vision-eval-s2i",
@@ -96,7 +98,7 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertEqual(json["to"] as? String, "kubernetes")
         let summary = try XCTUnwrap(json["summary"] as? [String: Int])
         XCTAssertEqual(summary["added"], 7)
-        XCTAssertEqual(summary["removed"], 21)
+        XCTAssertEqual(summary["removed"], 23)
         let objects = try XCTUnwrap(json["objects"] as? [[String: Any]])
         let namespace = try XCTUnwrap(objects.first { $0["kind"] as? String == "Namespace" })
         let fields = try XCTUnwrap(namespace["fields"] as? [[String: Any]])

@@ -29,6 +29,8 @@ enum SecretReferenceRules {
         let objects = context.plan.objects + context.plan.buildObjects
         let created = createdSecrets(objects, defaultNamespace: environment.naming.namespace.value)
         let existing = environment.security.existingSecrets
+        let listed = Set(
+            existing.value.map { listedSecret($0, defaultNamespace: environment.naming.namespace.value) })
         // Once per Secret and spec document: a document's waiver decides for its own objects
         // only, never for another document naming the same Secret.
         var reported: [DocumentKey?: Set<String>] = [:]
@@ -37,14 +39,26 @@ enum SecretReferenceRules {
             let subject = context.subject(for: object)
             for reference in references(in: object, namespace: namespace) {
                 let key = reference.namespace + "/" + reference.name
-                if created.contains(key) || existing.value.contains(reference.name) { continue }
+                // Judged per namespace: a pod mounts only Secrets of its own namespace
+                // (LocalObjectReference), so one in the validation namespace does not serve a
+                // build in the builds namespace.
+                if created.contains(key) || listed.contains(key) { continue }
                 guard reported[subject, default: []].insert(key).inserted else { continue }
+                let elsewhere = (created.union(listed)).filter { $0.hasSuffix("/" + reference.name) }
+                    .map { String($0.dropLast(reference.name.count + 1)) }.sorted()
+                let message =
+                    elsewhere.isEmpty
+                    ? "Secret '\(reference.name)' named by \(object.kind)/\(object.name) (\(reference.path)) is created by nothing in git; "
+                        + "it must exist in namespace '\(reference.namespace)' before the pod runs"
+                    : "Secret '\(reference.name)' named by \(object.kind)/\(object.name) (\(reference.path)) is needed in namespace "
+                        + "'\(reference.namespace)' but is created or listed only in namespace "
+                        + "\(elsewhere.map { "'\($0)'" }.joined(separator: ", ")); a pod reads Secrets of its own namespace only"
                 context.report(
-                    "Secret '\(reference.name)' named by \(object.kind)/\(object.name) (\(reference.path)) is created by nothing in git; "
-                        + "it must exist in namespace '\(reference.namespace)' before the pod runs",
+                    message,
                     at: location(of: reference, context: context),
-                    help:
-                        "create it in the cluster (kubectl create secret …, a sealed or external secret), then list it in security.existingSecrets of an overlay; never commit its values",
+                    help: elsewhere.isEmpty
+                        ? "create it in the cluster (kubectl create secret …, a sealed or external secret), then list it in security.existingSecrets of an overlay (a bare name means the validation namespace, '\(reference.namespace)/\(reference.name)' names this one); never commit its values"
+                        : "create it in namespace '\(reference.namespace)' too (an ExternalSecret or SealedSecret with that namespace, or by hand), then list it as '\(reference.namespace)/\(reference.name)' in security.existingSecrets; never commit its values",
                     notes: [
                         DiagnosticNote(
                             "security.existingSecrets: \(existing.value.isEmpty ? "none" : existing.value.joined(separator: ", ")) (\(existing.origin))",
@@ -53,6 +67,12 @@ enum SecretReferenceRules {
                     subject: subject)
             }
         }
+    }
+
+    /// `namespace/name` of one `security.existingSecrets` entry: `namespace/name` as written, or
+    /// a bare `name` in the environment's validation namespace.
+    static func listedSecret(_ entry: String, defaultNamespace: String) -> String {
+        entry.contains("/") ? entry : defaultNamespace + "/" + entry
     }
 
     /// `namespace/name` of every Secret the objects create.
