@@ -42,6 +42,8 @@ public enum PlanRules {
         TektonRules.betaFieldsInV1,
         TektonRules.internalRegistryTLSOff,
         TektonRules.credentialOnCommandLine,
+        TektonRules.pruneNotSkipped,
+        TektonRules.pipelinesSCCSeccomp,
         SecurityRules.sharedVolumeUIDs,
         SecurityRules.uidRange,
         SecurityRules.privilege,

@@ -25,9 +25,9 @@
 ///   reads and writes what the previous one wrote whatever its UID. On OpenShift the SCCs give
 ///   every pod of the namespace the same fsGroup, which owns the PVC.
 /// - **buildah** runs as root with only `SETFCAP` added, under its own ServiceAccount; on
-///   OpenShift that one account is bound to `pipelines-scc` through the ClusterRole
-///   `pipelines-scc-clusterrole` (a binding to `system:openshift:scc:pipelines-scc` would
-///   grant nothing) and may push to the build namespace's ImageStreams
+///   OpenShift that one account may use `pipelines-scc` through a Role naming it
+///   (`BuildPlanner.pipelinesSCCAccess`; a binding to `system:openshift:scc:pipelines-scc`
+///   would grant nothing) and may push to the build namespace's ImageStreams
 ///   (`system:image-builder`).
 enum TektonPlanner {
     static let cloneTask = "nbgitops-git-clone"
@@ -59,10 +59,7 @@ enum TektonPlanner {
         result.objects.append(BuildPlanner.serviceAccount(name: buildah, namespace: namespace, automountToken: internalPush))
         if context.platform == .openshift {
             let subject = BuildPlanner.serviceAccountSubject(buildah, namespace: namespace)
-            result.objects.append(
-                BuildPlanner.roleBinding(
-                    name: buildah + "-pipelines-scc", namespace: namespace, clusterRole: "pipelines-scc-clusterrole",
-                    subjects: [subject]))
+            result.objects += BuildPlanner.pipelinesSCCAccess(account: buildah, namespace: namespace)
             if internalPush {
                 result.objects.append(
                     BuildPlanner.roleBinding(
@@ -123,7 +120,6 @@ enum TektonPlanner {
             let manifest = PlanMetadata.object(
                 apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace,
                 labels: PlanMetadata.labels(component: "build", extra: [LabelKey.instance: job.name.value]),
-                annotations: [AnnotationKey.tektonPruneSkip: "true"],
                 body: [("spec", spec)])
             result.objects.append(pipeline)
             if let stream = output.imageStream {

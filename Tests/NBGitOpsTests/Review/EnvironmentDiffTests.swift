@@ -57,7 +57,7 @@ final class EnvironmentDiffTests: XCTestCase {
             [
                 // The ModelPipeline pushing to the internal registry (openshift only).
                 "RoleBinding/nbgitops-model-push-image-builder",
-                "RoleBinding/nbgitops-buildah-image-builder", "RoleBinding/nbgitops-buildah-pipelines-scc",
+                "RoleBinding/nbgitops-buildah-image-builder", "RoleBinding/nbgitops-buildah-use-pipelines-scc",
                 "RoleBinding/nbgitops-image-puller", "ServiceAccount/nbgitops-model-push", "ImageStream/granite-2b",
                 "ImageStream/fraud-features-build", "ImageStream/sales-forecast-build", "Pipeline/granite-2b-model",
                 "ServingRuntime/granite-2b-vllm",
