@@ -42,7 +42,6 @@ public enum PlanRules {
         TektonRules.betaFieldsInV1,
         TektonRules.internalRegistryTLSOff,
         TektonRules.credentialOnCommandLine,
-        TektonRules.pruneNotSkipped,
         TektonRules.pipelinesSCCSeccomp,
         SecurityRules.sharedVolumeUIDs,
         SecurityRules.uidRange,

@@ -37,8 +37,9 @@ enum PruneProtection {
 /// `pkg/reconciler/common/prune.go` `getPruneConfig(namespace *corev1.Namespace)`; the
 /// annotation on a PipelineRun does nothing), and a run it deletes is re-created by Argo CD
 /// self-heal / Flux drift correction and runs again. So the Namespaces nbgitops plans for its
-/// own PipelineRuns carry `operator.tekton.dev/prune.skip: "true"`; the runs do not.
-/// A namespace nbgitops does not plan (a passed-through Namespace) is reported by NBG324.
+/// own PipelineRuns carry `operator.tekton.dev/prune.skip: "true"`; the runs do not. Every
+/// namespace a run lands in is one nbgitops plans (a Namespace in the spec files is refused,
+/// NBG135), so no run is left in a namespace without it.
 enum TektonPruner {
     /// The namespaces holding the PipelineRuns nbgitops generates (`planned`: its own objects,
     /// never passed-through ones).

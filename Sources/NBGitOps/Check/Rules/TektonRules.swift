@@ -8,7 +8,6 @@ extension RuleID {
     public static let tektonBetaField: RuleID = "NBG230"
     public static let internalRegistryTLSOff: RuleID = "NBG231"
     public static let credentialOnCommandLine: RuleID = "NBG232"
-    public static let tektonPruneNotSkipped: RuleID = "NBG324"
     public static let pipelinesSCCSeccomp: RuleID = "NBG325"
 }
 
@@ -75,35 +74,6 @@ enum TektonRules {
         }
     }
 
-    /// NBG324: the Tekton operator's pruner reads `operator.tekton.dev/prune.skip` from the
-    /// Namespace only (tektoncd/operator `pkg/reconciler/common/prune.go` `getPruneConfig`).
-    /// nbgitops annotates the Namespaces it plans for its PipelineRuns (`TektonPruner`); a
-    /// passed-through Namespace is the user's, so a missing annotation there is only noted: a
-    /// run the pruner deletes is re-created by the delivery tool and runs again.
-    static let pruneNotSkipped = PlanRule(
-        .tektonPruneNotSkipped, .note,
-        "a passed-through Namespace holding nbgitops' PipelineRuns does not skip the Tekton operator's pruner"
-    ) { context in
-        let all = context.plan.objects + context.plan.buildObjects + context.plan.servingObjects
-        let namespaces = TektonPruner.runNamespaces(all.filter { context.supportingObject(for: $0) == nil })
-        for namespace in namespaces.sorted() {
-            guard
-                let object = all.first(where: { $0.kind == "Namespace" && $0.namespace == nil && $0.name == namespace }),
-                context.supportingObject(for: object) != nil,
-                object.manifest.value(at: "metadata.annotations")?[AnnotationKey.tektonPruneSkip]?.stringValue != "true"
-            else { continue }
-            context.report(
-                "Namespace '\(namespace)' comes from a spec file and holds PipelineRuns nbgitops generates, but does not set "
-                    + "'\(AnnotationKey.tektonPruneSkip)': the Tekton operator's pruner reads it from the namespace only, "
-                    + "so it may delete a finished run, which the delivery tool then re-creates and runs again",
-                at: context.location(of: object, path: "metadata.annotations"),
-                help:
-                    "add the annotation \(AnnotationKey.tektonPruneSkip): \"true\" to this Namespace, or leave the Namespace "
-                    + "out of the spec files so that nbgitops creates it with the annotation",
-                subject: context.subject(for: object))
-        }
-    }
-
     /// NBG325: OpenShift Pipelines' `pipelines-scc` (root with SETFCAP, what buildah needs) has
     /// no `seccompProfiles`, so OpenShift refuses it for a pod any of whose containers sets a
     /// seccomp profile ("seccomp may not be set": openshift/apiserver-library-go
@@ -114,7 +84,8 @@ enum TektonRules {
     /// Platform fact: with Tekton's `set-security-context: "true"` its injected init containers
     /// set a RuntimeDefault seccomp profile too, which pipelines-scc refuses the same way.
     static let pipelinesSCCSeccomp = PlanRule(
-        .pipelinesSCCSeccomp, .error, "a Tekton step that needs pipelines-scc sets a seccomp profile, which pipelines-scc refuses"
+        .pipelinesSCCSeccomp, .error, "a Tekton step that needs pipelines-scc sets a seccomp profile, which pipelines-scc refuses",
+        waivable: false
     ) { context in
         guard context.platform == .openshift else { return }
         for object in context.plan.objects + context.plan.buildObjects where object.isTekton {
