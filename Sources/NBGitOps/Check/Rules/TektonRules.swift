@@ -80,12 +80,13 @@ enum TektonRules {
     /// `pkg/securitycontextconstraints/seccomp/strategy.go` `validateProfile`); admission then
     /// falls back to restricted-v2, which refuses root. Reported at each seccomp profile of a
     /// Task (or embedded task spec) whose steps need pipelines-scc: a step running as root that
-    /// adds SETFCAP without privileged mode. nbgitops' own buildah Tasks set none.
+    /// adds SETFCAP without privileged mode. nbgitops' own buildah Tasks set none. Waivable: an
+    /// account also granted SCC privileged is admitted by that SCC instead.
     /// Platform fact: with Tekton's `set-security-context: "true"` its injected init containers
     /// set a RuntimeDefault seccomp profile too, which pipelines-scc refuses the same way.
     static let pipelinesSCCSeccomp = PlanRule(
-        .pipelinesSCCSeccomp, .error, "a Tekton step that needs pipelines-scc sets a seccomp profile, which pipelines-scc refuses",
-        waivable: false
+        .pipelinesSCCSeccomp, .error,
+        "a Tekton step that needs pipelines-scc sets a seccomp profile, which pipelines-scc refuses"
     ) { context in
         guard context.platform == .openshift else { return }
         for object in context.plan.objects + context.plan.buildObjects where object.isTekton {
@@ -93,7 +94,8 @@ enum TektonRules {
                 let steps = (taskSpec["steps"]?.elements ?? []).enumerated().map { ("\(base).steps[\($0.offset)]", $0.element) }
                 let needsPipelinesSCC = steps.contains { _, step in
                     let security = step["securityContext"]
-                    let root = security?["runAsUser"]?.intValue == 0
+                    let root =
+                        security?["runAsUser"]?.intValue == 0
                         || taskSpec.value(at: "stepTemplate.securityContext.runAsUser")?.intValue == 0
                     let adds = (security?.value(at: "capabilities.add")?.elements ?? []).compactMap(\.stringValue)
                     return root && adds.contains("SETFCAP") && security?["privileged"]?.boolValue != true
