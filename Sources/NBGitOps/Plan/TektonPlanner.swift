@@ -232,6 +232,20 @@ enum TektonPlanner {
         for (index, step) in steps.enumerated() {
             var step = step
             patchStep(&step, "spec.steps[\(index)]", &record, template)
+            // A pod none of whose containers requests CPU or memory is BestEffort: evicted first
+            // under node pressure (a 2-hour transfer lost) and refused in a namespace whose
+            // ResourceQuota requires requests. A template's own requests are kept.
+            if step["computeResources"]?["requests"] == nil {
+                var resources = step["computeResources"] ?? .map([])
+                resources["requests"] = record.set(
+                    "spec.steps[\(index)].computeResources.requests", stepRequests,
+                    from: FieldOrigin(
+                        .builtinDefault(
+                            "every step nbgitops generates requests CPU and memory: without requests its pod is "
+                                + "BestEffort, evicted first and refused by quotas that require requests"),
+                        field: "computeResources"))
+                step["computeResources"] = resources
+            }
             patched.append(step)
         }
         spec["steps"] = .list(patched)
@@ -257,6 +271,10 @@ enum TektonPlanner {
                 apiVersion: "tekton.dev/v1", kind: "Task", name: name, namespace: namespace, manifest: manifest,
                 wave: .config, sources: [.startOf(template.file)], provenance: record.origins))
     }
+
+    /// What each generated step requests when its template requests nothing (no limits: a
+    /// step may use what the node has free).
+    static let stepRequests: ManifestNode = ["cpu": "100m", "memory": "256Mi"]
 
     /// Step security contexts. Every step's group is 0 (see the type's comment).
     static func stepSecurityContext(buildah: Bool, platform: Platform) -> ManifestNode {

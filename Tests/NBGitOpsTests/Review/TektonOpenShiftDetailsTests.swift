@@ -221,4 +221,25 @@ final class TektonOpenShiftDetailsTests: XCTestCase {
         }
         XCTAssertEqual(volume?.value(at: "configMap.name")?.stringValue, "minio-ca")
     }
+    /// m2: a Tekton step without requests makes its pod BestEffort (evicted first, refused by
+    /// quotas that require requests): every step of every Task nbgitops generates requests CPU
+    /// and memory.
+    func testm2_everyGeneratedTektonStepRequestsCPUAndMemory() throws {
+        let output = try example()
+        var steps = 0
+        for plan in output.plans {
+            for task in everyObject(plan) where task.kind == "Task" {
+                for step in task.manifest.value(at: "spec.steps")?.elements ?? [] {
+                    let requests = step.value(at: "computeResources.requests")
+                    let what = "\(plan.environment.name)/\(task.name)/\(step["name"]?.stringValue ?? "?")"
+                    XCTAssertNotNil(requests?["cpu"], what)
+                    XCTAssertNotNil(requests?["memory"], what)
+                    steps += 1
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(steps, 12)
+        let text = try renderedText(output, environment: "kubernetes", containing: "3-task-nbgitops-buildah")
+        XCTAssertTrue(text.contains("    computeResources:\n      requests:\n        cpu: 100m\n        memory: 256Mi\n"), text)
+    }
 }
