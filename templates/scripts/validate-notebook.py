@@ -24,6 +24,8 @@ the environment:
                                       NBG_RESULTS_S3_REGION, and NBG_RESULTS_S3_CREDENTIALS, the
                                       folder of the Secret's AWS_ACCESS_KEY_ID and
                                       AWS_SECRET_ACCESS_KEY files (AWS Signature Version 4)
+  NBG_RESULTS_S3_CA         optional  a folder of PEM CA certificates trusted besides the
+                                      system bundle (the endpoint's cluster CA)
   NBG_RESULTS_LOCATION      optional  how the store is named in the verdict (pvc://…, s3://…)
   NBG_RESULTS_NAME, NBG_JOB_NAME      the spec's name and the Job's (its last segment is the
                                       content hash)
@@ -52,6 +54,7 @@ import math
 import os
 import re
 import site
+import ssl
 import subprocess
 import sys
 import time
@@ -1280,9 +1283,39 @@ def read_s3_credentials(folder):
 CONTENT_TYPES = {".json": "application/json", ".ipynb": "application/x-ipynb+json"}
 
 
-def save_to_bucket(base_url, region, credentials, folder, files, opener=None, now=None):
-    """PUTs each file to `base_url/folder/name`; raises ResultsError on the first failure."""
-    opener = opener or urllib.request.urlopen
+def bucket_tls_context(ca_directory):
+    """The TLS context of the uploads: the system CA bundle plus every PEM file of `ca_directory`
+    (the mounted `results.s3.caConfigMap`, e.g. OpenShift's service CA, which signs in-cluster
+    endpoints no notebook image trusts). None without a directory: urllib's default context.
+    An absent directory (the optional ConfigMap does not exist) leaves the system bundle."""
+    if not ca_directory:
+        return None
+    context = ssl.create_default_context()
+    try:
+        names = sorted(os.listdir(ca_directory))
+    except FileNotFoundError:
+        return context
+    except OSError as e:
+        raise ResultsError(f"cannot read the CA certificates in {ca_directory}: {e}") from e
+    for name in names:
+        path = os.path.join(ca_directory, name)
+        # A mounted ConfigMap holds ..data/ and ..<timestamp>/ folders besides its key links.
+        if name.startswith(".") or not os.path.isfile(path):
+            continue
+        try:
+            context.load_verify_locations(cafile=path)
+        except (ssl.SSLError, OSError, ValueError) as e:
+            raise ResultsError(f"cannot load the CA certificate {path}: {e}") from e
+    return context
+
+
+def save_to_bucket(base_url, region, credentials, folder, files, opener=None, now=None, ca_directory=None):
+    """PUTs each file to `base_url/folder/name`; raises ResultsError on the first failure.
+    `ca_directory`: CA certificates trusted besides the system bundle (`bucket_tls_context`)."""
+    if opener is None:
+        context = bucket_tls_context(ca_directory)
+        opener = (lambda request, timeout: urllib.request.urlopen(request, timeout=timeout, context=context)) \
+            if context else urllib.request.urlopen
     for name, data in files:
         url = f"{base_url.rstrip('/')}/{folder}/{name}"
         content_type = CONTENT_TYPES.get(os.path.splitext(name)[1], "application/octet-stream")
@@ -1314,7 +1347,8 @@ def save_results(env, report, verdict):
         save_to_directory(directory, folder, files)
     else:
         credentials = read_s3_credentials(env.get("NBG_RESULTS_S3_CREDENTIALS", ""))
-        save_to_bucket(bucket_url, env.get("NBG_RESULTS_S3_REGION") or "us-east-1", credentials, folder, files)
+        save_to_bucket(bucket_url, env.get("NBG_RESULTS_S3_REGION") or "us-east-1", credentials, folder, files,
+                       ca_directory=env.get("NBG_RESULTS_S3_CA"))
     return location
 
 

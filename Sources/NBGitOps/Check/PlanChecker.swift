@@ -44,6 +44,7 @@ public enum PlanRules {
         TektonRules.betaFieldsInV1,
         TektonRules.internalRegistryTLSOff,
         TektonRules.credentialOnCommandLine,
+        TektonRules.pipelinesSCCSeccomp,
         SecurityRules.sharedVolumeUIDs,
         SecurityRules.uidRange,
         SecurityRules.privilege,

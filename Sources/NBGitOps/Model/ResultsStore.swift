@@ -36,13 +36,21 @@ public struct S3Bucket: Sendable, Hashable {
     /// The Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (optionally
     /// `AWS_SESSION_TOKEN`), mounted as files into the validate container only.
     public var credentialsSecret: String
+    /// The ConfigMap (in the Job's namespace) whose files are CA certificates the uploader
+    /// trusts besides the image's system bundle: an in-cluster endpoint's certificate is
+    /// signed by a cluster CA no notebook image knows (OpenShift's service CA).
+    public var caConfigMap: String?
 
-    public init(bucket: String, prefix: String, endpoint: String, region: String, credentialsSecret: String) {
+    public init(
+        bucket: String, prefix: String, endpoint: String, region: String, credentialsSecret: String,
+        caConfigMap: String? = nil
+    ) {
         self.bucket = bucket
         self.prefix = prefix
         self.endpoint = endpoint
         self.region = region
         self.credentialsSecret = credentialsSecret
+        self.caConfigMap = caConfigMap
     }
 
     /// The default endpoint of a region (AWS S3).
@@ -61,6 +69,11 @@ public struct ResultsSettings: Sendable {
     public var s3Endpoint: Traced<String?>
     public var s3Region: Traced<String?>
     public var s3CredentialsSecret: Traced<String?>
+    /// `results.s3.caConfigMap`: on OpenShift `openshift-service-ca.crt` unless set (the
+    /// ConfigMap OpenShift publishes into every namespace, holding the service CA that signs
+    /// in-cluster endpoints such as OpenShift Data Foundation's `s3.openshift-storage.svc`);
+    /// on Kubernetes none unless set (`kube-root-ca.crt` signs the API server, not services).
+    public var s3CAConfigMap: Traced<String?> = .byDefault(nil, "the image's system CA bundle only")
 
     public init(
         claim: Traced<String?> = .byDefault(nil, ResultsSettings.unsetReason),
@@ -78,6 +91,10 @@ public struct ResultsSettings: Sendable {
         self.s3CredentialsSecret = s3CredentialsSecret
     }
 
+    /// The ConfigMap OpenShift publishes into every namespace with the service CA
+    /// (key `service-ca.crt`).
+    public static let openShiftServiceCA = "openshift-service-ca.crt"
+
     public static let unsetReason = "no results store: the executed notebook and report live only as long as the pod"
 
     /// The bucket settings with `bucket` and `prefix` in place of the environment's; nil
@@ -87,7 +104,7 @@ public struct ResultsSettings: Sendable {
         let region = s3Region.value ?? S3Bucket.defaultRegion
         return S3Bucket(
             bucket: bucket, prefix: prefix, endpoint: s3Endpoint.value ?? S3Bucket.awsEndpoint(region: region),
-            region: region, credentialsSecret: secret)
+            region: region, credentialsSecret: secret, caConfigMap: s3CAConfigMap.value)
     }
 
     /// The environment's store: nil when none is named, or when it is unusable (both a claim

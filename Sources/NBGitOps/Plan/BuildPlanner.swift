@@ -187,6 +187,48 @@ enum BuildPlanner {
             manifest: manifest, wave: .rbac, sources: [])
     }
 
+    /// OpenShift: a Role granting `use` of the SCC `pipelines-scc` by name, bound to the one
+    /// buildah ServiceAccount (`<account>-use-pipelines-scc`: a new name, since a binding's
+    /// `roleRef` cannot change in place). Not OpenShift Pipelines'
+    /// `pipelines-scc-clusterrole`: that ClusterRole grants whatever TektonConfig's
+    /// `platforms.openshift.scc.default` names (tektoncd/operator
+    /// `pkg/reconciler/openshift/tektonconfig/rbac.go` `ensurePipelinesSCClusterRole`), which an
+    /// administrator may set to restricted-v2, and buildah (root + SETFCAP) would then be refused.
+    /// Platform fact: a declared TektonConfig default SCC of pipelines-scc would make the
+    /// ClusterRole equivalent; the Role by name is right whatever it is.
+    static func pipelinesSCCAccess(account: String, namespace: String) -> [PlannedObject] {
+        let name = account + "-use-pipelines-scc"
+        let labels = PlanMetadata.labels(component: "build")
+        let role = PlanMetadata.object(
+            apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", name: name, namespace: namespace, labels: labels,
+            body: [
+                (
+                    "rules",
+                    [
+                        [
+                            "apiGroups": ["security.openshift.io"], "resources": ["securitycontextconstraints"],
+                            "resourceNames": [.string(OpenShiftSCC.pipelinesSCC.rawValue)], "verbs": ["use"],
+                        ]
+                    ]
+                )
+            ])
+        let binding = PlanMetadata.object(
+            apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", name: name, namespace: namespace,
+            labels: labels,
+            body: [
+                ("roleRef", ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": .string(name)]),
+                ("subjects", [serviceAccountSubject(account, namespace: namespace)]),
+            ])
+        return [
+            PlannedObject(
+                apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", name: name, namespace: namespace,
+                manifest: role, wave: .rbac, sources: []),
+            PlannedObject(
+                apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", name: name, namespace: namespace,
+                manifest: binding, wave: .rbac, sources: []),
+        ]
+    }
+
     static func serviceAccountSubject(_ name: String, namespace: String) -> ManifestNode {
         ["kind": "ServiceAccount", "name": .string(name), "namespace": .string(namespace)]
     }

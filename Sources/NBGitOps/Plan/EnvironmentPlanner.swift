@@ -75,6 +75,10 @@ public enum EnvironmentPlanner {
         // The image builds of every kind, in one build namespace (its Namespace planned once).
         var builds = BuildPlanner.Result()
         for result in kindPlans.compactMap(\.builds) { builds.merge(result) }
+        // The Tekton operator's pruner reads its skip annotation from the Namespace only.
+        let runNamespaces = TektonPruner.runNamespaces(generated + builds.objects)
+        generated = TektonPruner.marking(generated, namespaces: runNamespaces, context: context)
+        builds.objects = TektonPruner.marking(builds.objects, namespaces: runNamespaces, context: context)
 
         // Flux applies builds from their own folder and Kustomization; Argo CD orders them
         // by sync wave in the one folder.
@@ -86,7 +90,9 @@ public enum EnvironmentPlanner {
         if !separateServing { generated += serving }
         var objects = generated + PassthroughPlanner.plan(passthrough, context: context)
         // Every other namespace an object lands in gets its Namespace, as the environment's does.
-        objects += namespaceObjects(for: objects + builds.objects + serving, context: context)
+        objects += TektonPruner.marking(
+            namespaceObjects(for: objects + builds.objects + serving, context: context), namespaces: runNamespaces,
+            context: context)
         let deduplicated = removingDuplicates(objects)
         objects = deduplicated.kept
         // Each claim in its first consumer's wave, so its health never blocks its own wave.

@@ -300,10 +300,7 @@ enum HuggingFacePlanner {
             // Only the package Task runs as the account that may use pipelines-scc (root + SETFCAP).
             result.objects.append(BuildPlanner.serviceAccount(name: packagerAccount, namespace: namespace, automountToken: false))
             if context.platform == .openshift {
-                result.objects.append(
-                    BuildPlanner.roleBinding(
-                        name: packagerAccount + "-pipelines-scc", namespace: namespace, clusterRole: "pipelines-scc-clusterrole",
-                        subjects: [BuildPlanner.serviceAccountSubject(packagerAccount, namespace: namespace)]))
+                result.objects += BuildPlanner.pipelinesSCCAccess(account: packagerAccount, namespace: namespace)
             }
         }
         result.objects.append(configMap)
@@ -702,7 +699,7 @@ enum HuggingFacePlanner {
             pipelineName: pipelineName, storage: (storage, storageOrigin), claimName: claimName, timeout: timeout,
             timeoutOrigin: timeoutOrigin, fetch: fetch, push: push, packager: packager, context: context, record: &specRecord)
         record.merge(specRecord, under: "spec")
-        var annotations = [AnnotationKey.tektonPruneSkip: "true"]
+        var annotations: [String: String] = [:]
         if delivery == .modelcar { annotations["tekton.dev/auto-cleanup-pvc"] = "true" }
         let manifest = PlanMetadata.object(
             apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace,

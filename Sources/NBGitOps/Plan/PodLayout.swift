@@ -110,11 +110,14 @@ public enum PodLayout {
     public static let resultsCredentials = ReservedVolume(
         name: "nbgitops-results-s3", mountPath: "/etc/nbgitops/results-s3", readOnly: true,
         purpose: "the access key of the results bucket")
+    public static let resultsCA = ReservedVolume(
+        name: "nbgitops-results-ca", mountPath: "/etc/nbgitops/results-ca", readOnly: true,
+        purpose: "the CA certificates the results upload trusts besides the system bundle")
 
     /// Every volume nbgitops may add, in the order they appear in a pod spec.
     public static let reservedVolumes: [ReservedVolume] = [
         workspace, home, tmp, scripts, gitCredentials, goldenCredentials, gitHTTPSCredentials,
-        goldenHTTPSCredentials, passwd, apiAccess, resultsClaim, resultsCredentials,
+        goldenHTTPSCredentials, passwd, apiAccess, resultsClaim, resultsCredentials, resultsCA,
     ]
 
     /// The file `git-passwd` writes into `passwd` and the clone containers mount over /etc/passwd.
@@ -170,6 +173,7 @@ public enum PodLayout {
         ReservedPath(mountOf: apiAccess, allowsNestedMounts: false),
         ReservedPath(mountOf: resultsClaim, allowsNestedMounts: false),
         ReservedPath(mountOf: resultsCredentials, allowsNestedMounts: false),
+        ReservedPath(mountOf: resultsCA, allowsNestedMounts: false),
     ]
 
     /// The reserved path a user volume mount at `mountPath` collides with, if any: the same
@@ -227,6 +231,7 @@ public enum PodLayout {
         "NBG_RESULTS_S3_URL",
         "NBG_RESULTS_S3_REGION",
         "NBG_RESULTS_S3_CREDENTIALS",
+        "NBG_RESULTS_S3_CA",
         "NBG_RESULTS_LOCATION",
         "NBG_RESULTS_NAME",
         "NBG_JOB_NAME",

@@ -30,3 +30,45 @@ enum PruneProtection {
             rule: "never pruned nor deleted with the delivery object: " + what)
     }
 }
+
+/// The Tekton operator's job pruner (OpenShift Pipelines, Tekton operator on Kubernetes)
+/// deletes finished PipelineRuns beyond `keep` per namespace. It reads the `prune.*`
+/// annotations from the **Namespace** only (tektoncd/operator
+/// `pkg/reconciler/common/prune.go` `getPruneConfig(namespace *corev1.Namespace)`; the
+/// annotation on a PipelineRun does nothing), and a run it deletes is re-created by Argo CD
+/// self-heal / Flux drift correction and runs again. So the Namespaces nbgitops plans for its
+/// own PipelineRuns carry `operator.tekton.dev/prune.skip: "true"`; the runs do not. Every
+/// namespace a run lands in is one nbgitops plans (a Namespace in the spec files is refused,
+/// NBG135), so no run is left in a namespace without it.
+enum TektonPruner {
+    /// The namespaces holding the PipelineRuns nbgitops generates (`planned`: its own objects,
+    /// never passed-through ones).
+    static func runNamespaces(_ planned: [PlannedObject]) -> Set<String> {
+        Set(planned.filter { $0.kind == "PipelineRun" && $0.apiVersion.hasPrefix("tekton.dev/") }.compactMap(\.namespace))
+    }
+
+    /// `objects` with the skip annotation on each of nbgitops' own Namespaces in `namespaces`.
+    static func marking(_ objects: [PlannedObject], namespaces: Set<String>, context: PlanContext) -> [PlannedObject] {
+        objects.map { object in
+            guard object.kind == "Namespace", object.namespace == nil, namespaces.contains(object.name) else {
+                return object
+            }
+            var object = object
+            object.manifest = PlanMetadata.setting(
+                "annotations", AnnotationKey.tektonPruneSkip, to: "true", in: object.manifest)
+            if context.recordsProvenance {
+                let origin = FieldOrigin(
+                    .builtinDefault(
+                        "this namespace holds nbgitops' PipelineRuns: the Tekton operator's pruner reads "
+                            + "prune.skip from the namespace only, and a pruned run would be re-created and run again"),
+                    field: "kind PipelineRun")
+                object.deriveProvenance { base in
+                    var origins = base
+                    origins["metadata.annotations[\(AnnotationKey.tektonPruneSkip)]"] = origin
+                    return origins
+                }
+            }
+            return object
+        }
+    }
+}

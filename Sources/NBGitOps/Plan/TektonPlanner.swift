@@ -25,9 +25,9 @@
 ///   reads and writes what the previous one wrote whatever its UID. On OpenShift the SCCs give
 ///   every pod of the namespace the same fsGroup, which owns the PVC.
 /// - **buildah** runs as root with only `SETFCAP` added, under its own ServiceAccount; on
-///   OpenShift that one account is bound to `pipelines-scc` through the ClusterRole
-///   `pipelines-scc-clusterrole` (a binding to `system:openshift:scc:pipelines-scc` would
-///   grant nothing) and may push to the build namespace's ImageStreams
+///   OpenShift that one account may use `pipelines-scc` through a Role naming it
+///   (`BuildPlanner.pipelinesSCCAccess`; a binding to `system:openshift:scc:pipelines-scc`
+///   would grant nothing) and may push to the build namespace's ImageStreams
 ///   (`system:image-builder`).
 enum TektonPlanner {
     static let cloneTask = "nbgitops-git-clone"
@@ -59,10 +59,7 @@ enum TektonPlanner {
         result.objects.append(BuildPlanner.serviceAccount(name: buildah, namespace: namespace, automountToken: internalPush))
         if context.platform == .openshift {
             let subject = BuildPlanner.serviceAccountSubject(buildah, namespace: namespace)
-            result.objects.append(
-                BuildPlanner.roleBinding(
-                    name: buildah + "-pipelines-scc", namespace: namespace, clusterRole: "pipelines-scc-clusterrole",
-                    subjects: [subject]))
+            result.objects += BuildPlanner.pipelinesSCCAccess(account: buildah, namespace: namespace)
             if internalPush {
                 result.objects.append(
                     BuildPlanner.roleBinding(
@@ -123,7 +120,6 @@ enum TektonPlanner {
             let manifest = PlanMetadata.object(
                 apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace,
                 labels: PlanMetadata.labels(component: "build", extra: [LabelKey.instance: job.name.value]),
-                annotations: [AnnotationKey.tektonPruneSkip: "true"],
                 body: [("spec", spec)])
             result.objects.append(pipeline)
             if let stream = output.imageStream {
@@ -236,6 +232,20 @@ enum TektonPlanner {
         for (index, step) in steps.enumerated() {
             var step = step
             patchStep(&step, "spec.steps[\(index)]", &record, template)
+            // A pod none of whose containers requests CPU or memory is BestEffort: evicted first
+            // under node pressure (a 2-hour transfer lost) and refused in a namespace whose
+            // ResourceQuota requires requests. A template's own requests are kept.
+            if step["computeResources"]?["requests"] == nil {
+                var resources = step["computeResources"] ?? .map([])
+                resources["requests"] = record.set(
+                    "spec.steps[\(index)].computeResources.requests", stepRequests,
+                    from: FieldOrigin(
+                        .builtinDefault(
+                            "every step nbgitops generates requests CPU and memory: without requests its pod is "
+                                + "BestEffort, evicted first and refused by quotas that require requests"),
+                        field: "computeResources"))
+                step["computeResources"] = resources
+            }
             patched.append(step)
         }
         spec["steps"] = .list(patched)
@@ -261,6 +271,10 @@ enum TektonPlanner {
                 apiVersion: "tekton.dev/v1", kind: "Task", name: name, namespace: namespace, manifest: manifest,
                 wave: .config, sources: [.startOf(template.file)], provenance: record.origins))
     }
+
+    /// What each generated step requests when its template requests nothing (no limits: a
+    /// step may use what the node has free).
+    static let stepRequests: ManifestNode = ["cpu": "100m", "memory": "256Mi"]
 
     /// Step security contexts. Every step's group is 0 (see the type's comment).
     static func stepSecurityContext(buildah: Bool, platform: Platform) -> ManifestNode {

@@ -232,6 +232,11 @@ enum ValidationJobPlanner {
             volumes.append(resultsVolume.volume)
             volumeSources.append(.results(results.origin))
         }
+        let resultsCA = results.flatMap { Self.resultsCAVolume(for: $0.value) }
+        if let results, let resultsCA {
+            volumes.append(resultsCA.volume)
+            volumeSources.append(.results(results.origin))
+        }
         volumes += pod.volumes.map(\.manifest)
         volumeSources += pod.volumes.indices.map { .spec($0) }
         let specImage = pod.containerImage.value
@@ -244,9 +249,11 @@ enum ValidationJobPlanner {
         let baseMounts =
             [PodLayout.workspace, PodLayout.home, PodLayout.tmp, PodLayout.scripts]
             + (access.needsAPI ? [PodLayout.apiAccess] : [])
-        let ownMounts = baseMounts + (resultsVolume.map { [$0.mount] } ?? [])
+        let resultsMounts = (resultsVolume.map { [$0.mount] } ?? []) + (resultsCA.map { [$0.mount] } ?? [])
+        let ownMounts = baseMounts + resultsMounts
         let mountSources: [EntrySource] =
-            baseMounts.map { .own($0.name) } + (results.map { [.results($0.origin)] } ?? [])
+            baseMounts.map { .own($0.name) }
+            + (results.map { origin in resultsMounts.map { _ in .results(origin.origin) } } ?? [])
             + pod.volumeMounts.indices.map { .spec($0) }
 
         let validate = ManifestNode.object([
@@ -316,6 +323,20 @@ enum ValidationJobPlanner {
         }
     }
 
+    /// A bucket's CA ConfigMap, mounted whole (every key a PEM file the uploader trusts), and
+    /// optional: on a cluster without it the upload trusts the system bundle only and a
+    /// certificate it cannot verify is reported as "results not saved", never a stuck pod.
+    static func resultsCAVolume(for store: ResultsStore) -> (volume: ManifestNode, mount: PodLayout.ReservedVolume)? {
+        guard case .s3(let bucket) = store, let name = bucket.caConfigMap else { return nil }
+        return (
+            [
+                "name": .string(PodLayout.resultsCA.name),
+                "configMap": ["name": .string(name), "defaultMode": 0o444, "optional": true],
+            ],
+            PodLayout.resultsCA
+        )
+    }
+
     /// nbgitops' variables first, then the user's (a user name equal to a reserved one is an
     /// error and is dropped, so the list stays unique as server-side apply requires).
     static func validateEnvironment(
@@ -348,6 +369,7 @@ enum ValidationJobPlanner {
                 store.append(("NBG_RESULTS_S3_URL", bucket.endpoint + "/" + bucket.bucket + key))
                 store.append(("NBG_RESULTS_S3_REGION", bucket.region))
                 store.append(("NBG_RESULTS_S3_CREDENTIALS", PodLayout.resultsCredentials.mountPath))
+                if bucket.caConfigMap != nil { store.append(("NBG_RESULTS_S3_CA", PodLayout.resultsCA.mountPath)) }
             }
             store.append(("NBG_RESULTS_LOCATION", results.value.location))
             store.append(("NBG_RESULTS_NAME", job.name.value))

@@ -212,6 +212,16 @@ public enum EnvironmentResolver {
             s3Endpoint: stack.optionalString("results.s3.endpoint", why: "AWS S3 of the region"),
             s3Region: stack.optionalString("results.s3.region", why: S3Bucket.defaultRegion),
             s3CredentialsSecret: stack.optionalString("results.s3.credentialsSecret", why: "no credentials named"))
+        // OpenShift: the service CA that signs in-cluster S3 endpoints (ODF, NooBaa), published as
+        // the ConfigMap openshift-service-ca.crt in every namespace. Kubernetes has no such CA.
+        let caConfigMap = stack.optionalString(
+            "results.s3.caConfigMap", why: "no cluster CA: the image's system CA bundle only")
+        resolved.results.s3CAConfigMap =
+            caConfigMap.value == nil && platform.value == .openshift
+            ? .byDefault(
+                ResultsSettings.openShiftServiceCA,
+                "OpenShift: the service CA (ConfigMap openshift-service-ca.crt, in every namespace) plus the system bundle")
+            : caConfigMap
         resolved.nodePools = stack.list("cluster.nodePools", why: "no node pools declared") { node in
             guard let name = node["name"]?.stringValue, case .int(let count)? = node["count"] else { return nil }
             var labels: [String: String] = [:]

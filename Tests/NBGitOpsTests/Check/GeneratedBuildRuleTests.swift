@@ -100,23 +100,26 @@ final class GeneratedBuildRuleTests: XCTestCase {
     func testOpenShiftBuildahNeedsItsPipelinesSCCBinding() throws {
         let output = try compileRepositoryExample()
         let plan = try XCTUnwrap(output.plans.first { $0.environment.name == "openshift-gpu" })
-        let binding = try XCTUnwrap(plan.objects.first { $0.name == "nbgitops-buildah-pipelines-scc" })
-        XCTAssertEqual(binding.manifest.value(at: "roleRef.name"), .string("pipelines-scc-clusterrole"))
+        let binding = try XCTUnwrap(
+            plan.objects.first { $0.kind == "RoleBinding" && $0.name == "nbgitops-buildah-use-pipelines-scc" })
+        XCTAssertEqual(binding.manifest.value(at: "roleRef.kind"), .string("Role"))
+        XCTAssertEqual(binding.manifest.value(at: "roleRef.name"), .string("nbgitops-buildah-use-pipelines-scc"))
         var unbound = plan
-        unbound.objects.removeAll { $0.name == binding.name }
+        unbound.objects.removeAll { $0.kind == "RoleBinding" && $0.name == binding.name }
         let errors = check(unbound, specs: output.specs).filter { $0.id == .privilegeCapped }
         XCTAssertEqual(errors.count, 1, "\(errors.map(\.rendered))")
         XCTAssertTrue(
             errors.first?.message.hasSuffix(
                 "which needs SCC privileged (container 'build-and-push' adds SETFCAP), but is granted only restricted-v2") ?? false,
             "\(errors.map(\.rendered))")
-        XCTAssertTrue(errors.first?.help?.contains("pipelines-scc-clusterrole") ?? false)
+        XCTAssertTrue(errors.first?.help?.contains("securitycontextconstraints 'pipelines-scc' by name") ?? false)
         // Bound to anyuid instead (seed 004): still refused.
         var anyuid = plan
         anyuid.objects = plan.objects.map { object in
-            guard object.name == binding.name else { return object }
+            guard object.kind == "RoleBinding", object.name == binding.name else { return object }
             var object = object
             var roleRef = object.manifest["roleRef"] ?? .map([])
+            roleRef["kind"] = "ClusterRole"
             roleRef["name"] = "system:openshift:scc:anyuid"
             object.manifest["roleRef"] = roleRef
             return object
@@ -130,7 +133,8 @@ final class GeneratedBuildRuleTests: XCTestCase {
     }
 
     func testSCCClusterRoles() {
-        XCTAssertEqual(SecurityRules.sccGranted(byClusterRole: "pipelines-scc-clusterrole"), "pipelines-scc")
+        // TektonConfig's default SCC, whichever it is: unknown, so it grants none.
+        XCTAssertNil(SecurityRules.sccGranted(byClusterRole: "pipelines-scc-clusterrole"))
         XCTAssertEqual(SecurityRules.sccGranted(byClusterRole: "system:openshift:scc:anyuid"), "anyuid")
         XCTAssertEqual(SecurityRules.sccGranted(byClusterRole: "system:openshift:scc:privileged"), "privileged")
         XCTAssertNil(SecurityRules.sccGranted(byClusterRole: "system:openshift:scc:pipelines-scc"))

@@ -203,7 +203,7 @@ final class RuleRegistryTests: XCTestCase {
             [
                 "NBG126", "NBG129", "NBG134", "NBG140", "NBG152", "NBG200", "NBG201", "NBG202", "NBG203", "NBG204", "NBG210", "NBG212", "NBG220", "NBG221",
                 "NBG222", "NBG230", "NBG231", "NBG232", "NBG240", "NBG241", "NBG250", "NBG251", "NBG260", "NBG261", "NBG270", "NBG271",
-                "NBG272", "NBG274", "NBG282", "NBG287", "NBG291", "NBG292", "NBG301", "NBG302",
+                "NBG272", "NBG274", "NBG282", "NBG287", "NBG291", "NBG292", "NBG301", "NBG302", "NBG325",
             ])
         XCTAssertTrue(RuleEngine.unwaivable.contains(.gpuRequestLimit))
         XCTAssertFalse(RuleCatalog.all.contains { $0.waivable && $0.stage != .check })

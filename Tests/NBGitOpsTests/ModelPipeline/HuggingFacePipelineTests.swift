@@ -516,8 +516,10 @@ final class HuggingFacePipelineTests: XCTestCase {
                 "package=nbgitops-model-buildah", "check-0=nbgitops-model-push", "push-0=nbgitops-model-push",
                 "verify-0=nbgitops-model-push",
             ])
-        let scc = try object(plan, "RoleBinding", prefix: "nbgitops-model-buildah-pipelines-scc")
-        XCTAssertEqual(scc.manifest.value(at: "roleRef.name")?.stringValue, "pipelines-scc-clusterrole")
+        let scc = try object(plan, "RoleBinding", prefix: "nbgitops-model-buildah-use-pipelines-scc")
+        XCTAssertEqual(scc.manifest.value(at: "roleRef.kind")?.stringValue, "Role")
+        let role = try object(plan, "Role", prefix: "nbgitops-model-buildah-use-pipelines-scc")
+        XCTAssertEqual(role.manifest.value(at: "rules[0].resourceNames"), ["pipelines-scc"])
         let task = try XCTUnwrap(plan.objects.first { $0.kind == "Task" && $0.name == "nbgitops-model-package-buildah" })
         let context = task.manifest.value(at: "spec.steps[0].securityContext")
         XCTAssertEqual(context?["capabilities"]?["add"], ["SETFCAP"])

@@ -215,7 +215,7 @@ final class BuildPlannerTests: XCTestCase {
         XCTAssertEqual(sccBindings.count, 1)
         let binding = try XCTUnwrap(sccBindings.first)
         XCTAssertEqual(binding.manifest.value(at: "roleRef"), [
-            "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "pipelines-scc-clusterrole",
+            "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": .string(binding.name),
         ])
         XCTAssertEqual(
             binding.manifest.value(at: "subjects"),

@@ -338,10 +338,11 @@ final class ValidationJobPlannerTests: XCTestCase {
         }
         XCTAssertEqual(
             seen,
-            // The example names no results store (ResultsStoreTests checks those two volumes).
+            // The example names no results store (ResultsStoreTests and TektonOpenShiftDetailsTests
+            // check those volumes).
             Set(PodLayout.reservedVolumes.map(\.name)).subtracting([
                 "nbgitops-golden-credentials", "nbgitops-golden-https", PodLayout.resultsClaim.name,
-                PodLayout.resultsCredentials.name,
+                PodLayout.resultsCredentials.name, PodLayout.resultsCA.name,
             ]))
     }
 

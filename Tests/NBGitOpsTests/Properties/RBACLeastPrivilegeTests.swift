@@ -6,7 +6,8 @@ import XCTest
 /// The RBAC nbgitops writes is least-privilege, asserted over the example output (gitops/):
 /// no wildcard verbs, resources or API groups; read-only verbs only; no Secrets; no
 /// cluster-scoped roles or bindings except a ClusterRole that only `use`s named
-/// SecurityContextConstraints (what an OpenShift SCC grant needs); bindings name
+/// SecurityContextConstraints (what an OpenShift SCC grant needs; a Role may `use` them too, as
+/// buildah's Role naming pipelines-scc does); bindings name
 /// ServiceAccounts of their own namespace and a Role of that namespace.
 final class RBACLeastPrivilegeTests: XCTestCase {
     static let readOnlyVerbs: Set<String> = ["get", "list", "watch"]
@@ -16,7 +17,6 @@ final class RBACLeastPrivilegeTests: XCTestCase {
     static let buildNamespaceClusterRoles: [String: String] = [
         "system:image-puller": "validation pods pull the built image from the build namespace's ImageStream",
         "system:image-builder": "the build pushes its image to the build namespace's ImageStream",
-        "pipelines-scc-clusterrole": "buildah needs SETFCAP, which pipelines-scc grants (seed 004)",
     ]
 
     /// Problems with the RBAC objects among `objects` (read back from rendered YAML).
@@ -37,7 +37,8 @@ final class RBACLeastPrivilegeTests: XCTestCase {
                     if (verbs + resources + groups).contains(where: { $0.contains("*") }) { problems.append("\(file): wildcard in \(verbs) \(resources) \(groups)") }
                     if rule["nonResourceURLs"] != nil { problems.append("\(file): nonResourceURLs") }
                     if resources.contains(where: { $0 == "secrets" || $0.hasPrefix("secrets/") }) { problems.append("\(file): access to secrets") }
-                    let sccUse = kind == "ClusterRole" && verbs == ["use"] && resources == ["securitycontextconstraints"]
+                    // `use` of SCCs by name: buildah's Role naming pipelines-scc (root with SETFCAP).
+                    let sccUse = verbs == ["use"] && resources == ["securitycontextconstraints"]
                         && groups == ["security.openshift.io"] && !(rule["resourceNames"]?.items ?? []).isEmpty
                     if kind == "ClusterRole" && !sccUse { problems.append("\(file): ClusterRole beyond `use` of named SCCs") }
                     if !sccUse, let verb = verbs.first(where: { !readOnlyVerbs.contains($0) }) { problems.append("\(file): verb '\(verb)' is not read-only") }

@@ -55,9 +55,10 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertEqual(
             removed,
             [
-                // The ModelPipeline pushing to the internal registry (openshift only).
-                "RoleBinding/nbgitops-model-push-image-builder",
-                "RoleBinding/nbgitops-buildah-image-builder", "RoleBinding/nbgitops-buildah-pipelines-scc",
+                // buildah's Role naming pipelines-scc, and the ModelPipeline pushing to the internal
+                // registry (openshift only).
+                "Role/nbgitops-buildah-use-pipelines-scc", "RoleBinding/nbgitops-model-push-image-builder",
+                "RoleBinding/nbgitops-buildah-image-builder", "RoleBinding/nbgitops-buildah-use-pipelines-scc",
                 "RoleBinding/nbgitops-image-puller", "ServiceAccount/nbgitops-model-push", "ImageStream/granite-2b",
                 "ImageStream/fraud-features-build", "ImageStream/sales-forecast-build", "Pipeline/granite-2b-model",
                 "ServingRuntime/granite-2b-vllm",
@@ -98,7 +99,7 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertEqual(json["to"] as? String, "kubernetes")
         let summary = try XCTUnwrap(json["summary"] as? [String: Int])
         XCTAssertEqual(summary["added"], 7)
-        XCTAssertEqual(summary["removed"], 23)
+        XCTAssertEqual(summary["removed"], 24)
         let objects = try XCTUnwrap(json["objects"] as? [[String: Any]])
         let namespace = try XCTUnwrap(objects.first { $0["kind"] as? String == "Namespace" })
         let fields = try XCTUnwrap(namespace["fields"] as? [[String: Any]])

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import shutil
+import ssl
 import stat
 import subprocess
 import tempfile
@@ -239,6 +240,91 @@ class PapermillResultsTest(unittest.TestCase):
         self.assertEqual(verdict["verdict"], "passed")
         self.assertIn("HTTP 403", verdict["resultsError"])
         self.assertIn("results not saved", run.stderr)
+
+
+def make_tls_certificates(folder):
+    """A self-signed CA (standing in for OpenShift's service CA) and a certificate it signs for
+    127.0.0.1; returns (ca.crt, server.crt, server.key)."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=60)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1",
+            "-subj", "/CN=test-service-ca", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+            "-subj", "/CN=s3.openshift-storage.svc")
+    with open(os.path.join(folder, "server.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.crt", "-days", "1", "-extfile", "server.ext")
+    return (os.path.join(folder, name) for name in ("ca.crt", "server.crt", "server.key"))
+
+
+@unittest.skipUnless(shutil.which("openssl") or REQUIRE, "no openssl to make a test CA")
+class BucketServiceCATest(unittest.TestCase):
+    """M8: an in-cluster S3 endpoint whose certificate the cluster's service CA signs. The upload
+    trusts the mounted CA ConfigMap's files (NBG_RESULTS_S3_CA) besides the system bundle, over
+    real TLS on loopback."""
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="nbg-results-tls-")
+        self.addCleanup(shutil.rmtree, self.root, True)
+        ca, certificate, key = make_tls_certificates(self.root)
+        # The ConfigMap as the kubelet mounts it: ..data/ and a key link (service-ca.crt).
+        self.ca_folder = os.path.join(self.root, "results-ca")
+        data = os.path.join(self.ca_folder, "..2026_12_07_22_00_00.000000001")
+        os.makedirs(data)
+        shutil.copy(ca, os.path.join(data, "service-ca.crt"))
+        os.symlink(os.path.basename(data), os.path.join(self.ca_folder, "..data"))
+        os.symlink(os.path.join("..data", "service-ca.crt"), os.path.join(self.ca_folder, "service-ca.crt"))
+        FakeS3.status = 200
+        FakeS3.received = []
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeS3)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(certificate, key)
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        credentials = os.path.join(self.root, "s3-credentials")
+        os.makedirs(credentials)
+        for name, value in (("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", SECRET_KEY)):
+            with open(os.path.join(credentials, name), "w") as f:
+                f.write(value)
+        self.env = {
+            "NBG_RESULTS_S3_URL": f"https://127.0.0.1:{server.server_address[1]}/nb-results/ci",
+            "NBG_RESULTS_S3_REGION": "us-east-1",
+            "NBG_RESULTS_S3_CREDENTIALS": credentials,
+            "NBG_RESULTS_LOCATION": "s3://nb-results/ci",
+            "NBG_RESULTS_NAME": "churn-model",
+            "NBG_JOB_NAME": JOB,
+        }
+
+    def save(self, **extra):
+        return vn.save_results(dict(self.env, **extra), {"passed": True}, {"verdict": "passed"})
+
+    def test_M8_service_ca_signed_endpoint_fails_with_the_system_bundle_only(self):
+        with self.assertRaises(vn.ResultsError) as raised:
+            self.save()
+        self.assertIn("CERTIFICATE_VERIFY_FAILED", str(raised.exception))
+        self.assertEqual(FakeS3.received, [])
+
+    def test_M8_mounted_service_ca_makes_the_upload_verify(self):
+        location = self.save(NBG_RESULTS_S3_CA=self.ca_folder)
+        self.assertEqual(location, "s3://nb-results/ci/churn-model/1a2b3c4d/")
+        self.assertEqual([path for path, _, _ in FakeS3.received],
+                         [f"/nb-results/ci/churn-model/1a2b3c4d/{name}" for name in ("report.json", "verdict.json")])
+
+    def test_M8_absent_ca_configmap_keeps_the_system_bundle_and_reports(self):
+        with self.assertRaises(vn.ResultsError) as raised:
+            self.save(NBG_RESULTS_S3_CA=os.path.join(self.root, "not-mounted"))
+        self.assertIn("CERTIFICATE_VERIFY_FAILED", str(raised.exception))
+
+    def test_M8_unreadable_ca_file_is_a_results_error_not_a_crash(self):
+        with open(os.path.join(self.ca_folder, "broken.crt"), "w") as f:
+            f.write("not a certificate\n")
+        with self.assertRaises(vn.ResultsError) as raised:
+            self.save(NBG_RESULTS_S3_CA=self.ca_folder)
+        self.assertIn("broken.crt", str(raised.exception))
 
 
 if __name__ == "__main__":

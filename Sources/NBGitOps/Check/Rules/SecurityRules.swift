@@ -110,10 +110,13 @@ enum SecurityRules {
     }
 
     /// The ClusterRoles that grant `use` of an SCC: OpenShift's `system:openshift:scc:<name>`
-    /// for its own SCCs, and OpenShift Pipelines' `pipelines-scc-clusterrole` for pipelines-scc
-    /// (no `system:openshift:scc:pipelines-scc` ClusterRole exists).
+    /// for its own SCCs (no `system:openshift:scc:pipelines-scc` ClusterRole exists).
+    /// OpenShift Pipelines' `pipelines-scc-clusterrole` grants whatever SCC TektonConfig's
+    /// `platforms.openshift.scc.default` names (tektoncd/operator
+    /// `pkg/reconciler/openshift/tektonconfig/rbac.go` `ensurePipelinesSCClusterRole`), which an
+    /// administrator may set to restricted-v2: an unknown SCC, so it counts as granting none.
+    /// Platform fact: a declared TektonConfig default SCC would name what it grants.
     static func sccGranted(byClusterRole role: String) -> String? {
-        if role == "pipelines-scc-clusterrole" { return "pipelines-scc" }
         let prefix = "system:openshift:scc:"
         guard role.hasPrefix(prefix) else { return nil }
         let name = String(role.dropFirst(prefix.count))
@@ -280,7 +283,7 @@ enum SecurityRules {
     }
 
     /// SCCs granted to a ServiceAccount by RoleBindings in the plan (OpenShift): a ClusterRole
-    /// that grants an SCC (`system:openshift:scc:<name>`, `pipelines-scc-clusterrole`), or a
+    /// that grants an SCC (`system:openshift:scc:<name>`), or a
     /// Role allowing `use` of the SCC. `level` is the SCC's `capRank`.
     static func grants(_ account: String, namespace: String?, context: RuleContext) -> [(
         level: Int, name: String, object: PlannedObject
@@ -462,7 +465,7 @@ enum SecurityRules {
                     help: need.level == Privilege.hostOrPrivileged.level(on: .openshift)
                         ? "adding capabilities (buildah's SETFCAP) needs SCC privileged, anyuid is not enough (seed 004); prefer a rootless build (buildah --storage-driver=vfs without added capabilities, or S2I), "
                             + (setfcapOnly
-                                ? "or with OpenShift Pipelines bind the ClusterRole pipelines-scc-clusterrole (SCC pipelines-scc: root with SETFCAP only) to this account only"
+                                ? "or with OpenShift Pipelines bind this account only to a Role allowing 'use' of securitycontextconstraints 'pipelines-scc' by name (root with SETFCAP only; the ClusterRole pipelines-scc-clusterrole grants TektonConfig's default SCC, whichever that is)"
                                 : "or bind system:openshift:scc:privileged to this account only")
                         : "drop what needs the privilege, or grant the account \(names[need.level]) and raise security.privilegeCap",
                     notes: notes, subject: context.subject(for: unit.object))

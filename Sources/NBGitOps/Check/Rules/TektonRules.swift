@@ -8,6 +8,7 @@ extension RuleID {
     public static let tektonBetaField: RuleID = "NBG230"
     public static let internalRegistryTLSOff: RuleID = "NBG231"
     public static let credentialOnCommandLine: RuleID = "NBG232"
+    public static let pipelinesSCCSeccomp: RuleID = "NBG325"
 }
 
 /// Tekton rules (seeds 001 and 004): the affinity assistant under the cluster's `coschedule`
@@ -69,6 +70,53 @@ enum TektonRules {
                     "\(object.kind) '\(object.name)' is tekton.dev/v1 but sets the v1beta1 field '\(path)'; v1 ignores it (kubectl only warns \"unknown field\")",
                     at: key ?? context.location(of: object, path: path),
                     help: "move it to \(replacement)", subject: context.subject(for: object))
+            }
+        }
+    }
+
+    /// NBG325: OpenShift Pipelines' `pipelines-scc` (root with SETFCAP, what buildah needs) has
+    /// no `seccompProfiles`, so OpenShift refuses it for a pod any of whose containers sets a
+    /// seccomp profile ("seccomp may not be set": openshift/apiserver-library-go
+    /// `pkg/securitycontextconstraints/seccomp/strategy.go` `validateProfile`); admission then
+    /// falls back to restricted-v2, which refuses root. Reported at each seccomp profile of a
+    /// Task (or embedded task spec) whose steps need pipelines-scc: a step running as root that
+    /// adds SETFCAP without privileged mode. nbgitops' own buildah Tasks set none. Waivable: an
+    /// account also granted SCC privileged is admitted by that SCC instead.
+    /// Platform fact: with Tekton's `set-security-context: "true"` its injected init containers
+    /// set a RuntimeDefault seccomp profile too, which pipelines-scc refuses the same way.
+    static let pipelinesSCCSeccomp = PlanRule(
+        .pipelinesSCCSeccomp, .error,
+        "a Tekton step that needs pipelines-scc sets a seccomp profile, which pipelines-scc refuses"
+    ) { context in
+        guard context.platform == .openshift else { return }
+        for object in context.plan.objects + context.plan.buildObjects where object.isTekton {
+            for (base, taskSpec) in taskSpecs(object) {
+                let steps = (taskSpec["steps"]?.elements ?? []).enumerated().map { ("\(base).steps[\($0.offset)]", $0.element) }
+                let needsPipelinesSCC = steps.contains { _, step in
+                    let security = step["securityContext"]
+                    let root =
+                        security?["runAsUser"]?.intValue == 0
+                        || taskSpec.value(at: "stepTemplate.securityContext.runAsUser")?.intValue == 0
+                    let adds = (security?.value(at: "capabilities.add")?.elements ?? []).compactMap(\.stringValue)
+                    return root && adds.contains("SETFCAP") && security?["privileged"]?.boolValue != true
+                }
+                guard needsPipelinesSCC else { continue }
+                var containers = steps
+                containers.append(("\(base).stepTemplate", taskSpec["stepTemplate"] ?? .null))
+                containers += (taskSpec["sidecars"]?.elements ?? []).enumerated().map {
+                    ("\(base).sidecars[\($0.offset)]", $0.element)
+                }
+                for (path, container) in containers where container.value(at: "securityContext.seccompProfile") != nil {
+                    let field = path + ".securityContext.seccompProfile"
+                    let key = context.supportingObject(for: object)?.sourceMap.keyLocations[field]
+                    context.report(
+                        "\(object.kind) '\(object.name)' runs a step as root with SETFCAP, which on OpenShift only pipelines-scc "
+                            + "admits, but '\(field)' sets a seccomp profile: pipelines-scc allows none (\"seccomp may not be set\"), "
+                            + "and restricted-v2 then refuses the root step",
+                        at: key ?? context.location(of: object, path: field),
+                        help: "remove the seccompProfile from this container; pipelines-scc already confines the pod",
+                        subject: context.subject(for: object))
+                }
             }
         }
     }
