@@ -299,11 +299,16 @@ public enum EnvironmentPlanner {
     /// `capabilities.drop: [ALL]` on every container (pod-security-admission
     /// `policy/check_allowPrivilegeEscalation.go`, `check_capabilities_restricted.go`), so the
     /// pods would never be created. Passed-through runs and InferenceServices do not raise a
-    /// level: NBG320 and NBG321 refuse them in a `restricted` namespace instead.
+    /// level, nor does anything when an overlay declares `security.privilegeCap`: NBG320 and
+    /// NBG321 refuse what then lands in a `restricted` namespace.
     static func admittingInjectedContainers(
         _ objects: [PlannedObject], planned: [PlannedObject], context: PlanContext
     ) -> [PlannedObject] {
-        guard context.platform == .kubernetes else { return objects }
+        // A declared `security.privilegeCap` is the cluster's word on the level: it stays, and
+        // NBG320/NBG321 report what it refuses.
+        guard context.platform == .kubernetes, context.environment.security.privilegeCap.value == nil else {
+            return objects
+        }
         var reasons: [String: String] = [:]
         for object in planned {
             guard let namespace = object.namespace, reasons[namespace] == nil,

@@ -163,7 +163,8 @@ public enum EnvironmentResolver {
                     "kserve.uidModelcar '\(value.stringValue ?? "")' is neither a UID nor '\(KServeSettings.uidModelcarUnset)'",
                     at: origin.location,
                     help:
-                        "copy storageInitializer.uidModelcar from KServe's inferenceservice-config ConfigMap, or write '\(KServeSettings.uidModelcarUnset)' when it has none")
+                        "copy storageInitializer.uidModelcar from KServe's inferenceservice-config ConfigMap, or write '\(KServeSettings.uidModelcarUnset)' when it has none"
+                )
             }
         }
         var models = ModelSettings()
@@ -370,7 +371,8 @@ extension EnvironmentResolver {
                             "give each namespace the MCS level OpenShift allocated to it (`oc get ns NAME -o yaml | grep sa.scc.mcs`), or remove the entry and let the allocator choose",
                         notes: [
                             DiagnosticNote(
-                                "'\(earlier.namespace)' is pinned to \(mcs): \(earlier.mcs.origin)", at: earlier.mcs.origin.location)
+                                "'\(earlier.namespace)' is pinned to \(mcs): \(earlier.mcs.origin)",
+                                at: earlier.mcs.origin.location)
                         ])
                 }
             }

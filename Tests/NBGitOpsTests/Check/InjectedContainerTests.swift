@@ -45,7 +45,7 @@ final class InjectedContainerTests: XCTestCase {
         """
 
     /// Compiles `spec` for one environment: its first-line diagnostics and its plan.
-    func compile(_ spec: String, overlays: String) throws -> (diagnostics: [Diagnostic], plan: EnvironmentPlan?) {
+    static func compile(_ spec: String, overlays: String) throws -> (diagnostics: [Diagnostic], plan: EnvironmentPlan?) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-inject-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -83,7 +83,7 @@ final class InjectedContainerTests: XCTestCase {
     /// injected containers (set-security-context unknown, so assumed off): the namespace
     /// enforces baseline while audit and warn stay restricted.
     func testB5_ModelPipelineRunsRunInANamespaceThatAdmitsTektonsInjectedContainers() throws {
-        let (diagnostics, compiled) = try compile(Self.claimPipeline, overlays: Self.kubernetes)
+        let (diagnostics, compiled) = try Self.compile(Self.claimPipeline, overlays: Self.kubernetes)
         XCTAssertEqual(diagnostics.filter { $0.severity == .error }.map(\.rendered), [])
         let plan = try XCTUnwrap(compiled)
         let runs = Self.all(plan).filter { $0.kind == "PipelineRun" }
@@ -99,7 +99,7 @@ final class InjectedContainerTests: XCTestCase {
 
     /// B5: a namespace with no Tekton run and no ModelCar keeps enforcing restricted.
     func testB5_ANamespaceWithoutInjectedContainersStaysRestricted() throws {
-        let (_, compiled) = try compile(jobSpec(), overlays: Self.kubernetes)
+        let (_, compiled) = try Self.compile(jobSpec(), overlays: Self.kubernetes)
         let plan = try XCTUnwrap(compiled)
         let namespace = try Self.namespace(plan.environment.naming.namespace.value, in: plan)
         XCTAssertEqual(Self.label(namespace, LabelKey.podSecurityEnforce), "restricted")
@@ -110,21 +110,48 @@ final class InjectedContainerTests: XCTestCase {
     func testB5_APassedThroughPipelineRunInARestrictedNamespaceIsALocatedError() throws {
         let spec = try String(
             contentsOfFile: repositoryRoot + "/Tests/NBGitOpsTests/Fixtures/rules/NBG320-fail.yaml", encoding: .utf8)
-        let (diagnostics, _) = try compile(spec, overlays: Self.kubernetes)
+        let (diagnostics, _) = try Self.compile(spec, overlays: Self.kubernetes)
         XCTAssertEqual(
             Self.lines(diagnostics, .tektonRunRestricted),
             [
-                "specs/spec.yaml:7:9: error[NBG320]: PipelineRun 'report-upload' runs in namespace 'notebook-validation', which enforces Pod Security restricted; Tekton adds its prepare and place-scripts init containers and the affinity assistant without allowPrivilegeEscalation: false or capabilities.drop: [ALL] unless its feature flag set-security-context is \"true\" (off by default), so no TaskRun pod is ever created"
+                "specs/spec.yaml:8:9: error[NBG320]: PipelineRun 'report-upload' runs in namespace 'notebook-validation', which enforces Pod Security restricted; Tekton adds its prepare and place-scripts init containers and the affinity assistant without allowPrivilegeEscalation: false or capabilities.drop: [ALL] unless its feature flag set-security-context is \"true\" (off by default), so no TaskRun pod is ever created"
             ])
-        let (capped, _) = try compile(
+        let (capped, _) = try Self.compile(
             spec, overlays: Self.kubernetes + ", Tests/NBGitOpsTests/Fixtures/overlays/baseline-cap.yaml")
         XCTAssertEqual(Self.lines(capped, .tektonRunRestricted), [])
+    }
+
+    /// B5: a declared `security.privilegeCap: restricted` is the cluster's word: the level
+    /// stays, and the model runs that cannot start there are refused at their spec.
+    func testB5_ADeclaredRestrictedCapStaysAndRefusesTheModelRuns() throws {
+        let overlay = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-cap-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: overlay) }
+        try Data(
+            """
+            apiVersion: nbgitops.dev/v1alpha1
+            kind: Overlay
+            metadata:
+              name: restricted-cap
+            spec:
+              security:
+                privilegeCap: restricted
+
+            """.utf8
+        ).write(to: overlay)
+        let (diagnostics, compiled) = try Self.compile(Self.claimPipeline, overlays: Self.kubernetes + ", " + overlay.path)
+        let found = Self.lines(diagnostics, .tektonRunRestricted)
+        XCTAssertEqual(found.count, 1, "\(found)")
+        XCTAssertTrue(found.first?.hasPrefix("specs/spec.yaml:4:9: error[NBG320]: PipelineRun 'phi-claim-") == true, "\(found)")
+        if let plan = compiled {
+            let namespace = try Self.namespace(plan.environment.naming.namespace.value, in: plan)
+            XCTAssertEqual(Self.label(namespace, LabelKey.podSecurityEnforce), "restricted")
+        }
     }
 
     /// B6: a ModelCar served on Kubernetes is served from a namespace that admits KServe's
     /// modelcar and modelcar-init containers.
     func testB6_AModelCarIsServedFromANamespaceThatAdmitsKServesInjectedContainers() throws {
-        let (diagnostics, compiled) = try compile(Self.modelcarPipeline, overlays: Self.kubernetes)
+        let (diagnostics, compiled) = try Self.compile(Self.modelcarPipeline, overlays: Self.kubernetes)
         XCTAssertEqual(diagnostics.filter { $0.severity == .error }.map(\.rendered), [])
         let plan = try XCTUnwrap(compiled)
         let services = Self.all(plan).filter { $0.kind == "InferenceService" }
@@ -142,12 +169,12 @@ final class InjectedContainerTests: XCTestCase {
     func testB6_APassedThroughModelCarInARestrictedNamespaceIsALocatedError() throws {
         let spec = try String(
             contentsOfFile: repositoryRoot + "/Tests/NBGitOpsTests/Fixtures/rules/NBG321-fail.yaml", encoding: .utf8)
-        let (diagnostics, _) = try compile(spec, overlays: Self.kubernetes)
+        let (diagnostics, _) = try Self.compile(spec, overlays: Self.kubernetes)
         let found = Self.lines(diagnostics, .modelcarRestricted)
         XCTAssertEqual(found.count, 1, "\(found)")
         XCTAssertTrue(
             found.first?.hasPrefix(
-                "specs/spec.yaml:13:19: error[NBG321]: InferenceService 'granite' serves the ModelCar oci://quay.io/example-org/modelcar-granite@sha256:"
+                "specs/spec.yaml:14:19: error[NBG321]: InferenceService 'granite' serves the ModelCar oci://quay.io/example-org/modelcar-granite@sha256:"
             ) == true, "\(found)")
     }
 
@@ -156,9 +183,10 @@ final class InjectedContainerTests: XCTestCase {
     /// AI) admits it.
     func testB6_OnOpenShiftAnUnknownUidModelcarIsRefusedNamingTheFact() throws {
         let spec = Self.modelcarPipeline.replacingOccurrences(
-            of: "  modelcar:\n    destinations:\n    - registry: {repository: quay.io/example-org/modelcar-phi-mini, pushSecret: quay-modelcar-push}\n",
+            of:
+                "  modelcar:\n    destinations:\n    - registry: {repository: quay.io/example-org/modelcar-phi-mini, pushSecret: quay-modelcar-push}\n",
             with: "")
-        let (unknown, _) = try compile(spec, overlays: Self.openshift)
+        let (unknown, _) = try Self.compile(spec, overlays: Self.openshift)
         let found = Self.lines(unknown, .modelcarUID)
         XCTAssertEqual(found.count, 1, "\(found)")
         XCTAssertTrue(
@@ -167,7 +195,7 @@ final class InjectedContainerTests: XCTestCase {
             ) == true, "\(found)")
         XCTAssertTrue(
             unknown.first { $0.id == .modelcarUID }?.rendered.contains("declare kserve.uidModelcar in an overlay") == true)
-        let (declared, _) = try compile(
+        let (declared, _) = try Self.compile(
             spec, overlays: Self.openshift + ", Tests/NBGitOpsTests/Fixtures/overlays/uid-modelcar-unset.yaml")
         XCTAssertEqual(Self.lines(declared, .modelcarUID), [])
     }
@@ -177,7 +205,7 @@ final class InjectedContainerTests: XCTestCase {
     func testM3_OneUIDBlockAndMCSLevelPinOnlyTheEnvironmentsOwnNamespace() throws {
         let spec = jobSpec().replacingOccurrences(of: "  name: demo\n", with: "  name: demo\n  namespace: team-a\n")
         let overlays = Self.openshift + ", examples/overlays/openshift-uids.yaml"
-        let (diagnostics, compiled) = try compile(spec + "---\n" + jobSpec(name: "home"), overlays: overlays)
+        let (diagnostics, compiled) = try Self.compile(spec + "---\n" + jobSpec(name: "home"), overlays: overlays)
         XCTAssertEqual(diagnostics.filter { $0.severity == .error }.map(\.rendered), [])
         let plan = try XCTUnwrap(compiled)
         let own = plan.environment.naming.namespace.value
@@ -206,8 +234,6 @@ final class InjectedContainerTests: XCTestCase {
 /// M3 through `CompilerPipeline.run`: a pair per namespace (`security.namespaces`), and no two
 /// namespaces sharing a block or an MCS level.
 final class NamespaceRangeTests: XCTestCase {
-    let compiler = InjectedContainerTests()
-
     func teamSpecs() -> String {
         jobSpec(name: "alpha").replacingOccurrences(of: "  name: alpha\n", with: "  name: alpha\n  namespace: team-a\n")
             + "---\n"
@@ -236,7 +262,7 @@ final class NamespaceRangeTests: XCTestCase {
 
             """.utf8
         ).write(to: overlay)
-        let (diagnostics, compiled) = try compiler.compile(
+        let (diagnostics, compiled) = try InjectedContainerTests.compile(
             teamSpecs(), overlays: InjectedContainerTests.openshift + ", " + overlay.path)
         XCTAssertEqual(diagnostics.filter { $0.severity == .error }.map(\.rendered), [])
         let plan = try XCTUnwrap(compiled)
@@ -248,16 +274,18 @@ final class NamespaceRangeTests: XCTestCase {
         XCTAssertNil(try annotation("team-a", "openshift.io/sa.scc.uid-range"))
         XCTAssertEqual(try annotation("notebook-validation", "openshift.io/sa.scc.uid-range"), "1000680000/10000")
         let jobs = InjectedContainerTests.all(plan).filter { $0.kind == "Job" }
-        XCTAssertEqual(
-            jobs.first { $0.namespace == "team-b" }?.manifest.value(at: "spec.template.spec.securityContext.runAsUser")?
-                .intValue, 1_000_700_000)
-        XCTAssertNil(
-            jobs.first { $0.namespace == "team-a" }?.manifest.value(at: "spec.template.spec.securityContext.runAsUser"))
+        func user(_ namespace: String) -> Int? {
+            let job = jobs.first { $0.namespace == namespace }
+            return job?.manifest.value(at: "spec.template.spec.securityContext.runAsUser")?.intValue
+        }
+        XCTAssertEqual(user("team-b"), 1_000_700_000)
+        XCTAssertNil(user("team-a"))
+        XCTAssertEqual(jobs.count, 2)
     }
 
     /// M3: two namespaces sharing a block or an MCS level are refused at the overlay line.
     func testM3_TwoNamespacesSharingABlockOrMCSLevelAreRefusedAtTheOverlayLine() throws {
-        let (diagnostics, _) = try compiler.compile(
+        let (diagnostics, _) = try InjectedContainerTests.compile(
             teamSpecs(),
             overlays: InjectedContainerTests.openshift + ", Tests/NBGitOpsTests/Fixtures/overlays/uids-shared.yaml")
         XCTAssertEqual(
