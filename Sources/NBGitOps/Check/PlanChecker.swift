@@ -64,6 +64,8 @@ public enum PlanRules {
         ModelCarRules.destination,
         ModelCarRules.modelcarUser,
         ModelCarRules.ephemeralStorage,
+        InjectedContainerRules.tektonRun,
+        InjectedContainerRules.modelcar,
         SchedulingRules.unschedulable,  // and NBG301
         NamespaceRules.crossNamespaceModels,
         BuildRules.sourceStrategy,

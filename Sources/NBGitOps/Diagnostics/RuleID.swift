@@ -66,6 +66,7 @@ extension RuleID {
     public static let environmentInvalid: RuleID = "NBG162"
     public static let specNotFound: RuleID = "NBG163"
     public static let resourcesMissing: RuleID = "NBG164"
+    public static let namespaceRangeShared: RuleID = "NBG322"
 
     // Output (Write stage).
     public static let outputPath: RuleID = "NBG170"
@@ -198,6 +199,9 @@ public enum RuleCatalog {
         RuleDescription(
             .resourcesMissing, .error,
             "nbgitops' own resources (overlays/, templates/, docs/) are missing, or NBGITOPS_HOME does not hold them",
+            stage: .resolve),
+        RuleDescription(
+            .namespaceRangeShared, .error, "two namespaces are pinned to the same OpenShift UID block or MCS level",
             stage: .resolve),
         RuleDescription(.outputPath, .error, "an output path escapes the output folder", stage: .write),
         RuleDescription(.outputWrite, .error, "the output folder cannot be written", stage: .write),

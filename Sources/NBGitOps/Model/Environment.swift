@@ -140,6 +140,8 @@ public enum CoscheduleMode: String, Sendable, Hashable, CaseIterable {
 
 /// KServe's cluster configuration (its `inferenceservice-config` ConfigMap), as overlays declare it.
 public struct KServeSettings: Sendable {
+    /// How an overlay declares that the inferenceservice-config has no `uidModelcar`.
+    public static let uidModelcarUnset = "unset"
     /// `storageInitializer.enableModelcar`: whether `oci://` (ModelCar) storage URIs are served;
     /// nil when no overlay says (nbgitops does not guess a cluster's configuration).
     public var enableModelcar: Traced<Bool?>
@@ -383,6 +385,10 @@ public struct SecuritySettings: Sendable {
     /// (OpenShift's allocator then leaves it alone) and validation pods run as the range's
     /// first UID.
     public var mcs: Traced<String?>
+    /// `security.namespaces`: the pinned ranges of namespaces other than the environment's own
+    /// (a team's namespace), by namespace name. A namespace not listed keeps what OpenShift's
+    /// allocator gives it.
+    public var namespaceRanges: [String: NamespaceRange] = [:]
     /// The UID validation pods run as on Kubernetes (group 100, the Jupyter images' `users`).
     public var runAsUser: Traced<Int>
     /// Secrets created outside git (by hand, Vault, a sealed-secrets controller in another
@@ -404,6 +410,8 @@ public struct SecuritySettings: Sendable {
     }
 
     public static let existingSecretsReason = "no Secrets declared as created outside git"
+    public static let otherNamespaceRangeReason =
+        "security.uidRange and security.mcs pin the environment's own namespace only; OpenShift allocates this one's"
 
     /// High (≥ 10000, outside the UIDs of host accounts) and not the images' own 1000: the
     /// Jupyter images make their directories writable by group 100, which pods keep.
@@ -416,6 +424,17 @@ public struct SecuritySettings: Sendable {
     public func pinnedUID(on platform: Platform) -> Int? {
         guard platform == .openshift, mcs.value != nil, let range = uidRange.value else { return nil }
         return range.lowerBound
+    }
+}
+
+/// One namespace's pinned OpenShift ranges (`security.namespaces.<name>` of an overlay).
+public struct NamespaceRange: Sendable {
+    public var uidRange: Traced<ClosedRange<Int>?>
+    public var mcs: Traced<String?>
+
+    public init(uidRange: Traced<ClosedRange<Int>?>, mcs: Traced<String?>) {
+        self.uidRange = uidRange
+        self.mcs = mcs
     }
 }
 

@@ -93,6 +93,7 @@ public enum EnvironmentPlanner {
         objects += TektonPruner.marking(
             namespaceObjects(for: objects + builds.objects + serving, context: context), namespaces: runNamespaces,
             context: context)
+        objects = admittingInjectedContainers(objects, planned: generated + serving, context: context)
         let deduplicated = removingDuplicates(objects)
         objects = deduplicated.kept
         // Each claim in its first consumer's wave, so its health never blocks its own wave.
@@ -294,6 +295,62 @@ public enum EnvironmentPlanner {
             apiVersion: "v1", kind: "Namespace", name: namespace.value, namespace: nil, manifest: manifest,
             wave: .namespace, sources: sources, provenance: record.origins
         ).checking(checkedName)
+    }
+
+    /// Kubernetes: a namespace where nbgitops runs Tekton (model PipelineRuns) or serves a
+    /// ModelCar enforces Pod Security `baseline`, not `restricted` (audit and warn stay
+    /// `restricted`), because the platform injects containers nbgitops cannot give a
+    /// securityContext:
+    /// - Tekton's `prepare` and `place-scripts` init containers and the affinity assistant get
+    ///   one only with the feature flag `set-security-context: "true"`, upstream default
+    ///   `"false"` (tektoncd/pipeline `config/config-feature-flags.yaml`; `pkg/pod/pod.go`
+    ///   `if securityContext.SetSecurityContext`, `pkg/pod/script.go`,
+    ///   `pkg/reconciler/pipelinerun/affinity_assistant.go` `affinityAssistantStatefulSet`);
+    /// - KServe ≥ 0.16 injects `modelcar` (securityContext `runAsUser` only) and `modelcar-init`
+    ///   (none) for an `oci://` storageUri (kserve `pkg/utils/storage.go`
+    ///   `CreateModelcarContainer`, `CreateModelcarInitContainer`).
+    /// Pod Security `restricted` requires `allowPrivilegeEscalation: false` and
+    /// `capabilities.drop: [ALL]` on every container (pod-security-admission
+    /// `policy/check_allowPrivilegeEscalation.go`, `check_capabilities_restricted.go`), so the
+    /// pods would never be created. Passed-through runs and InferenceServices do not raise a
+    /// level, nor does anything when an overlay declares `security.privilegeCap`: NBG320 and
+    /// NBG321 refuse what then lands in a `restricted` namespace.
+    static func admittingInjectedContainers(
+        _ objects: [PlannedObject], planned: [PlannedObject], context: PlanContext
+    ) -> [PlannedObject] {
+        // A declared `security.privilegeCap` is the cluster's word on the level: it stays, and
+        // NBG320/NBG321 report what it refuses.
+        guard context.platform == .kubernetes, context.environment.security.privilegeCap.value == nil else {
+            return objects
+        }
+        var reasons: [String: String] = [:]
+        for object in planned {
+            guard let namespace = object.namespace, reasons[namespace] == nil,
+                let reason = InjectedContainers.reason(object)
+            else { continue }
+            reasons[namespace] = reason
+        }
+        guard !reasons.isEmpty else { return objects }
+        return objects.map { object in
+            guard object.kind == "Namespace", object.namespace == nil, let reason = reasons[object.name],
+                object.manifest.value(at: "metadata.labels")?[LabelKey.podSecurityEnforce]?.stringValue
+                    == PodSecurityLevel.restricted.rawValue
+            else { return object }
+            var raised = object
+            raised.manifest = PlanMetadata.setting(
+                "labels", LabelKey.podSecurityEnforce, to: PodSecurityLevel.baseline.rawValue, in: object.manifest)
+            if context.recordsProvenance {
+                let origin = FieldOrigin(
+                    .builtinDefault("Pod Security baseline: \(reason); audit and warn stay restricted"),
+                    field: "platform")
+                raised.deriveProvenance { base in
+                    var origins = base
+                    origins["metadata.labels[\(LabelKey.podSecurityEnforce)]"] = origin
+                    return origins
+                }
+            }
+            return raised
+        }
     }
 
     // MARK: Scripts ConfigMap

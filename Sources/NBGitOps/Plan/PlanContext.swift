@@ -33,12 +33,22 @@ struct PlanContext: Sendable {
     }
 
     /// The context of objects in `namespace`: the same environment, its namespace replaced. The
-    /// environment's `security.uidRange`/`mcs`, when declared, are pinned on every namespace it
-    /// creates (validation pods then name the range's first UID, which the security gate sees);
-    /// a range per namespace is not modelled yet.
+    /// environment's `security.uidRange`/`mcs`, when declared, belong to the environment's own
+    /// namespace only: OpenShift gives each namespace its own UID block and MCS level, and
+    /// pinning one pair on several namespaces would let their pods share files and SELinux
+    /// categories (cluster-policy-controller `namespace_scc_allocation_controller.go`:
+    /// `syncNamespace` skips an annotated namespace, `Repair` ignores `ErrAllocated`). Every
+    /// other namespace keeps the pair `security.namespaces` declares for it, else is left to
+    /// OpenShift's allocator, and its pods to restricted-v2's UID.
     func placed(at namespace: Traced<String>) -> PlanContext {
         var copy = self
         copy.environment.naming.namespace = namespace
+        if namespace.value != homeNamespace {
+            let pinned = environment.security.namespaceRanges[namespace.value]
+            copy.environment.security.uidRange =
+                pinned?.uidRange ?? .byDefault(nil, SecuritySettings.otherNamespaceRangeReason)
+            copy.environment.security.mcs = pinned?.mcs ?? .byDefault(nil, SecuritySettings.otherNamespaceRangeReason)
+        }
         return copy
     }
 

@@ -285,3 +285,28 @@ public enum PodLayout {
     public static let kubernetesRunAsGroup = 100
     public static let kubernetesFSGroup = 100
 }
+
+/// Containers the platform adds to pods nbgitops emits, with no securityContext nbgitops can
+/// set (see `EnvironmentPlanner.admittingInjectedContainers`).
+enum InjectedContainers {
+    /// Why `object`'s pods carry injected containers Pod Security `restricted` refuses; nil when
+    /// they carry none.
+    static func reason(_ object: PlannedObject) -> String? {
+        if isTektonRun(object) {
+            // Platform fact: Tekton's `set-security-context: "true"` would let the run stay in a restricted namespace.
+            return
+                "Tekton injects the prepare and place-scripts init containers and the affinity assistant with no securityContext unless its feature flag set-security-context is \"true\""
+        }
+        if object.kind == "InferenceService", !ModelPipelineRules.modelcarURIs([object]).isEmpty {
+            // Platform fact: KServe serving OCI models as image volumes (no modelcar containers) would allow restricted.
+            return
+                "KServe injects the modelcar and modelcar-init containers for an oci:// model with no allowPrivilegeEscalation: false or capabilities.drop: [ALL]"
+        }
+        return nil
+    }
+
+    /// A Tekton PipelineRun or TaskRun (its pods get Tekton's init containers).
+    static func isTektonRun(_ object: PlannedObject) -> Bool {
+        (object.kind == "PipelineRun" || object.kind == "TaskRun") && object.apiVersion.hasPrefix("tekton.dev/")
+    }
+}

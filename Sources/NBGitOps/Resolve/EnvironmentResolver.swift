@@ -91,20 +91,41 @@ public enum EnvironmentResolver {
                 syncOptions: syncOptions))
         var resolved = environment
         resolved.definedAt = definedAt
-        var uidRange: Traced<ClosedRange<Int>?> = .byDefault(nil, "no UID range declared")
-        if let (value, origin) = stack.lookup("security.uidRange"), let text = value.stringValue {
+        func parseRange(_ field: String, _ text: String, _ origin: Origin) -> Traced<ClosedRange<Int>?> {
             let parts = text.split(separator: "/").compactMap { Int($0) }
             if parts.count == 2, parts[1] > 0, parts[0] <= Int.max - parts[1] {
-                uidRange = Traced(parts[0]...(parts[0] + parts[1] - 1), origin)
-            } else {
-                // The schema's pattern admits `first/0` and numbers past Int: refuse them here
-                // rather than silently checking against no range at all.
-                diagnostics.error(
-                    .fieldRange,
-                    "security.uidRange '\(text)' is not a UID range: it needs a first UID and a size of at least 1 that stay below \(Int.max)",
-                    at: origin.location,
-                    help:
-                        "copy openshift.io/sa.scc.uid-range from the namespace (`oc get ns NAME -o yaml`), e.g. 1000680000/10000")
+                return Traced(parts[0]...(parts[0] + parts[1] - 1), origin)
+            }
+            // The schema's pattern admits `first/0` and numbers past Int: refuse them here
+            // rather than silently checking against no range at all.
+            diagnostics.error(
+                .fieldRange,
+                "\(field) '\(text)' is not a UID range: it needs a first UID and a size of at least 1 that stay below \(Int.max)",
+                at: origin.location,
+                help:
+                    "copy openshift.io/sa.scc.uid-range from the namespace (`oc get ns NAME -o yaml`), e.g. 1000680000/10000")
+            return .byDefault(nil, "no UID range declared")
+        }
+        var uidRange: Traced<ClosedRange<Int>?> = .byDefault(nil, "no UID range declared")
+        if let (value, origin) = stack.lookup("security.uidRange"), let text = value.stringValue {
+            uidRange = parseRange("security.uidRange", text, origin)
+        }
+        var namespaceRanges: [String: NamespaceRange] = [:]
+        for overlay in stack.overlays {
+            for entry in overlay.spec.value(at: "security.namespaces")?.entries ?? [] {
+                let base = "spec.security.namespaces" + SourceMap.component(entry.key)
+                func origin(_ field: String) -> Origin {
+                    .overlay(
+                        name: overlay.reference.name,
+                        overlay.sourceMap[base + "." + field] ?? overlay.sourceMap[base] ?? .startOf(overlay.reference.file))
+                }
+                let why = "no range declared for namespace '\(entry.key)'"
+                let range = entry.value["uidRange"]?.stringValue.map {
+                    parseRange("security.namespaces.\(entry.key).uidRange", $0, origin("uidRange"))
+                }
+                let mcs = entry.value["mcs"]?.stringValue.map { Traced<String?>($0, origin("mcs")) }
+                namespaceRanges[entry.key] = NamespaceRange(
+                    uidRange: range ?? .byDefault(nil, why), mcs: mcs ?? .byDefault(nil, why))
             }
         }
         var runAsUser: Traced<Int> = .byDefault(SecuritySettings.defaultRunAsUser, SecuritySettings.runAsUserReason)
@@ -117,6 +138,8 @@ public enum EnvironmentResolver {
             existingSecrets: stack.list("security.existingSecrets", why: SecuritySettings.existingSecretsReason) {
                 $0.stringValue
             })
+        resolved.security.namespaceRanges = namespaceRanges
+        Self.checkSharedRanges(resolved, diagnostics: diagnostics)
         var defaults = SpecDefaults()
         for name in SpecDefaults.resourceNames {
             if let (value, origin) = stack.lookup("defaults.resources.requests.\(name)"), let text = value.stringValue {
@@ -133,10 +156,21 @@ public enum EnvironmentResolver {
         {
             resolved.kserve.enableModelcar = Traced(flag, origin)
         }
-        if let (value, origin) = stack.lookup("kserve.uidModelcar", aliases: ["platform.kserve.uidModelcar"]),
-            let uid = value.intValue
-        {
-            resolved.kserve.uidModelcar = Traced(uid, origin)
+        if let (value, origin) = stack.lookup("kserve.uidModelcar", aliases: ["platform.kserve.uidModelcar"]) {
+            if let uid = value.intValue {
+                resolved.kserve.uidModelcar = Traced(uid, origin)
+            } else if value.stringValue == KServeSettings.uidModelcarUnset {
+                // Declared unset (OpenShift AI's inferenceservice-config): known, not unknown.
+                resolved.kserve.uidModelcar = Traced(nil, origin)
+            } else {
+                diagnostics.error(
+                    .fieldRange,
+                    "kserve.uidModelcar '\(value.stringValue ?? "")' is neither a UID nor '\(KServeSettings.uidModelcarUnset)'",
+                    at: origin.location,
+                    help:
+                        "copy storageInitializer.uidModelcar from KServe's inferenceservice-config ConfigMap, or write '\(KServeSettings.uidModelcarUnset)' when it has none"
+                )
+            }
         }
         resolved.facts = resolveFacts(stack)
         var models = ModelSettings()
@@ -369,5 +403,53 @@ struct LayerStack {
             origin = .overlay(name: overlay.reference.name, overlay.sourceMap["spec.\(path)"] ?? .startOf(overlay.reference.file))
         }
         return Traced(result, origin)
+    }
+}
+
+extension EnvironmentResolver {
+    /// NBG322: two namespaces pinned to overlapping UID blocks or to the same MCS level. Their
+    /// pods would share UIDs and SELinux categories, so files on shared storage and containers
+    /// on one node are no longer separated between them; OpenShift's allocator never hands out
+    /// one block twice and skips an annotated namespace (openshift/cluster-policy-controller
+    /// `namespace_scc_allocation_controller.go`: `syncNamespace`, `Repair`).
+    static func checkSharedRanges(_ environment: Environment, diagnostics: DiagnosticCollector) {
+        let security = environment.security
+        var pins: [(namespace: String, range: Traced<ClosedRange<Int>?>, mcs: Traced<String?>)] = [
+            (environment.naming.namespace.value, security.uidRange, security.mcs)
+        ]
+        for name in security.namespaceRanges.keys.sorted() where name != environment.naming.namespace.value {
+            guard let entry = security.namespaceRanges[name] else { continue }
+            pins.append((name, entry.uidRange, entry.mcs))
+        }
+        for (index, pin) in pins.enumerated() {
+            for earlier in pins[..<index] {
+                if let range = pin.range.value, let other = earlier.range.value, range.overlaps(other) {
+                    diagnostics.error(
+                        .namespaceRangeShared,
+                        "namespaces '\(earlier.namespace)' and '\(pin.namespace)' are pinned to overlapping UID blocks (\(other.lowerBound)/\(other.count) and \(range.lowerBound)/\(range.count)); their pods would share UIDs and the files they write",
+                        at: pin.range.origin.location,
+                        help:
+                            "give each namespace the block OpenShift allocated to it (`oc get ns NAME -o yaml | grep sa.scc`), or remove the entry and let the allocator choose",
+                        notes: [
+                            DiagnosticNote(
+                                "'\(earlier.namespace)' is pinned to \(other.lowerBound)/\(other.count): \(earlier.range.origin)",
+                                at: earlier.range.origin.location)
+                        ])
+                }
+                if let mcs = pin.mcs.value, mcs == earlier.mcs.value {
+                    diagnostics.error(
+                        .namespaceRangeShared,
+                        "namespaces '\(earlier.namespace)' and '\(pin.namespace)' are pinned to the same MCS level \(mcs); SELinux no longer separates their containers or their files",
+                        at: pin.mcs.origin.location,
+                        help:
+                            "give each namespace the MCS level OpenShift allocated to it (`oc get ns NAME -o yaml | grep sa.scc.mcs`), or remove the entry and let the allocator choose",
+                        notes: [
+                            DiagnosticNote(
+                                "'\(earlier.namespace)' is pinned to \(mcs): \(earlier.mcs.origin)",
+                                at: earlier.mcs.origin.location)
+                        ])
+                }
+            }
+        }
     }
 }

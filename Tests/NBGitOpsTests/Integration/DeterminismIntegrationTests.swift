@@ -21,15 +21,22 @@ final class DeterminismIntegrationTests: XCTestCase {
 
         // The same again for the ad-hoc path, and for `check` agreeing across processes.
         for project in [first, second] {
+            // OpenShift AI's KServe (no uidModelcar): the examples serve ModelCars (NBG290 otherwise).
+            try project.write("openshift-ai.yaml", Self.openShiftAI)
             let run = try project.run([
                 "render", "examples/specs", "--overlay", "openshift", "--overlay", "rwo", "--overlay", "gpu-taints",
-                "--output", "adhoc", "--name", "x",
+                "--overlay", "openshift-ai.yaml", "--output", "adhoc", "--name", "x",
             ])
             XCTAssertEqual(run.status, 0, "\(run)")
         }
         assertIntegrationFilesEqual(first.files("adhoc"), second.files("adhoc"), "ad-hoc, process 1 vs 2:")
         XCTAssertEqual(try second.run(["check"]).status, 0, "a render by one process checks clean in another")
     }
+
+    /// An overlay stating OpenShift AI's KServe configuration (no `uidModelcar`).
+    static let openShiftAI =
+        "apiVersion: nbgitops.dev/v1alpha1\nkind: Overlay\nmetadata:\n  name: openshift-ai\n"
+        + "spec:\n  kserve:\n    uidModelcar: unset\n"
 
     /// Spec files named in reverse order, documents of multi-document files reversed, and all
     /// documents concatenated into one file: identical output.
@@ -53,7 +60,11 @@ final class DeterminismIntegrationTests: XCTestCase {
         let everything = texts.flatMap { Self.documents(of: $0) }.reversed().joined(separator: "---\n")
         try project.write("c/all.yaml", everything)
 
-        let overlays = ["--overlay", "openshift", "--overlay", "rwo", "--overlay", "gpu-taints", "--overlay", "argocd"]
+        for variant in ["a", "b", "c"] { try project.write("\(variant)/openshift-ai.yaml", Self.openShiftAI) }
+        let overlays = [
+            "--overlay", "openshift", "--overlay", "rwo", "--overlay", "gpu-taints", "--overlay", "argocd", "--overlay",
+            "openshift-ai.yaml",
+        ]
         let runA = try project.run(["render"] + names + overlays + ["--output", "out", "--name", "x"], in: project.path("a"))
         let runB = try project.run(
             ["render"] + names.reversed() + overlays + ["--output", "out", "--name", "x"], in: project.path("b"))

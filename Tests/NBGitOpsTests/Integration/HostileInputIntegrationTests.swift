@@ -173,7 +173,10 @@ final class HostileInputIntegrationTests: XCTestCase {
         }
 
         try project.write("slow/spec.yaml", pipeline("1000Pi"))
-        try project.write("slow/slow.yaml", overlay("    pushThroughput: \"1\"\n    registryLayerLimit: 1Ei"))
+        // OpenShift AI's KServe (no uidModelcar), else the ModelCar is refused (NBG290).
+        try project.write(
+            "slow/slow.yaml",
+            overlay("    pushThroughput: \"1\"\n    registryLayerLimit: 1Ei") + "  kserve:\n    uidModelcar: unset\n")
         let arguments = ["spec.yaml"] + overlays + ["--overlay", "slow.yaml", "--output", "out", "--name", "x"]
         let render = try project.run(["render"] + arguments, in: project.path("slow"), timeout: 30)
         XCTAssertEqual(render.status, 0, "\(render)")

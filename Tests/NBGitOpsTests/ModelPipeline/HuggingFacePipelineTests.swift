@@ -40,6 +40,8 @@ final class HuggingFacePipelineTests: XCTestCase {
     static let openshiftGPU = [
         "openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml",
         "examples/overlays/site-defaults.yaml",
+        // OpenShift AI's KServe: no uidModelcar (an unknown one refuses the ModelCar, NBG290).
+        "Tests/NBGitOpsTests/Fixtures/overlays/uid-modelcar-unset.yaml",
     ]
     static let kubernetesFlux = [
         "kubernetes", "rwo", "flux", "examples/overlays/repository.yaml", "examples/overlays/site-defaults.yaml",

@@ -214,28 +214,53 @@ enum ModelCarRules {
     /// `pkg/utils/storage.go`, `CreateModelcarContainer` and the target container's
     /// `RunAsUser`), so root fails Pod Security restricted / restricted-v2, and on OpenShift a UID
     /// outside the namespace's range fails restricted-v2's MustRunAsRange: the predictor pod is
-    /// never admitted.
+    /// never admitted. On OpenShift an undeclared `uidModelcar` is unknown and refused: upstream
+    /// KServe 0.16 and later ship 1010 (`config/configmap/inferenceservice.yaml`), outside every
+    /// range OpenShift allocates; OpenShift AI leaves it unset (opendatahub-io/kserve
+    /// `config/overlays/odh/patches/inferenceservice-config-patch.yaml`), which the overlay
+    /// states as `kserve.uidModelcar: unset`.
     static let modelcarUser = PlanRule(
         .modelcarUID, .error, "KServe's uidModelcar is a UID the serving namespace does not admit", waivable: false
     ) { context in
         let setting = context.environment.kserve.uidModelcar
-        guard let uid = setting.value else { return }
-        let range = context.environment.security.uidRange.value
-        let why: String
-        if uid == 0 {
-            why = "root, which Pod Security restricted and SCC restricted-v2 refuse"
-        } else if context.platform == .openshift, let range, !range.contains(uid) {
-            why = "outside the namespace's UID range \(range.lowerBound)–\(range.upperBound), which restricted-v2 refuses"
-        } else {
-            return
-        }
+        let declared: Bool
+        if case .builtinDefault = setting.origin { declared = false } else { declared = true }
+        let disabled = context.environment.kserve.enableModelcar.value == false
         for (service, path, _) in ModelPipelineRules.modelcarURIs(context.plan.objects) {
+            let why: String
+            if let uid = setting.value {
+                let range = SecurityRules.namespaceRange(service.namespace, context: context).value
+                if uid == 0 {
+                    why = "root, which Pod Security restricted and SCC restricted-v2 refuse"
+                } else if context.platform == .openshift, let range, !range.contains(uid) {
+                    why =
+                        "outside the namespace's UID range \(range.lowerBound)–\(range.upperBound), which restricted-v2 refuses"
+                } else if context.platform == .openshift, range == nil {
+                    why = "a fixed UID, and the namespace's range is OpenShift's to allocate: restricted-v2 refuses it"
+                } else {
+                    continue
+                }
+            } else if !declared, context.platform == .openshift, !disabled {
+                // Platform fact: kserve.uidModelcar (a UID in range, or 'unset') relaxes this.
+                context.report(
+                    "InferenceService '\(service.name)' serves a ModelCar, and the environment does not say which UID KServe runs its modelcar containers as: upstream KServe 0.16 and later run them and the predictor as uidModelcar 1010, outside OpenShift's namespace UID ranges, so restricted-v2 never admits the predictor pod",
+                    at: context.location(of: service, path: path),
+                    help:
+                        "declare kserve.uidModelcar in an overlay: 'unset' when KServe's inferenceservice-config has no storageInitializer.uidModelcar (OpenShift AI), else its value; or serve the model from a claim (pvc://)",
+                    subject: context.subject(for: service))
+                continue
+            } else {
+                continue
+            }
             context.report(
-                "InferenceService '\(service.name)' serves a ModelCar, and KServe runs its predictor and modelcar containers as uidModelcar \(uid): \(why); the predictor pod is never admitted",
+                "InferenceService '\(service.name)' serves a ModelCar, and KServe runs its predictor and modelcar containers as uidModelcar \(setting.value ?? 0): \(why); the predictor pod is never admitted",
                 at: context.location(of: service, path: path),
                 help:
-                    "unset storageInitializer.uidModelcar in KServe's inferenceservice-config (and kserve.uidModelcar in the overlay), or set it to a UID the namespace admits",
-                notes: [DiagnosticNote("kserve.uidModelcar is \(uid): \(setting.origin)", at: setting.origin.location)],
+                    "unset storageInitializer.uidModelcar in KServe's inferenceservice-config (and write kserve.uidModelcar: unset in the overlay), or set it to a UID the namespace admits",
+                notes: [
+                    DiagnosticNote(
+                        "kserve.uidModelcar is \(setting.value ?? 0): \(setting.origin)", at: setting.origin.location)
+                ],
                 subject: context.subject(for: service))
         }
     }

@@ -241,7 +241,7 @@ enum SecurityRules {
                         Need(
                             .root, on: platform, reason: "\(name) runs as root (runAsUser: 0)", location: at(object, path),
                             requirement: .root))
-                } else if openshift, !(context.environment.security.uidRange.value?.contains(uid) ?? false) {
+                } else if openshift, !(namespaceRange(unit.object.namespace, context: context).value?.contains(uid) ?? false) {
                     needs.append(
                         Need(
                             .uidOutsideRange, on: platform,
@@ -668,14 +668,24 @@ enum SecurityRules {
         }
     }
 
+    /// The UID range of `namespace`: `security.uidRange` pins the environment's own namespace
+    /// only (`PlanContext.placed(at:)`); another namespace's is its `security.namespaces` entry,
+    /// else OpenShift's to allocate.
+    static func namespaceRange(_ namespace: String?, context: RuleContext) -> Traced<ClosedRange<Int>?> {
+        let home = context.environment.naming.namespace.value
+        guard let namespace, namespace != home else { return context.environment.security.uidRange }
+        return context.environment.security.namespaceRanges[namespace]?.uidRange
+            ?? .byDefault(nil, SecuritySettings.otherNamespaceRangeReason)
+    }
+
     /// NBG241: under OpenShift's restricted-v2 (MustRunAsRange) a fixed runAsUser, runAsGroup
     /// or fsGroup outside the namespace's range is rejected at admission.
     static let uidRange = PlanRule(
         .uidOutsideRange, .error, "a fixed runAsUser/fsGroup on OpenShift outside the namespace's UID range"
     ) { context in
         guard context.platform == .openshift else { return }
-        let range = context.environment.security.uidRange
         for unit in context.units where context.job(for: unit.object) == nil {
+            let range = namespaceRange(unit.object.namespace, context: context)
             if grants(unit.serviceAccount, namespace: unit.object.namespace, context: context).contains(where: {
                 $0.level >= OpenShiftSCC.nonrootV2.rank
             }) {
