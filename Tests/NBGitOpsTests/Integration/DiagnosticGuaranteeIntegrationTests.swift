@@ -245,9 +245,8 @@ final class DiagnosticGuaranteeIntegrationTests: XCTestCase {
         let header = "Bearer " + Self.secrets[11]
         try project.write(
             "examples/specs/99-header.yaml",
-            integrationJobSpec(name: "header-probe").replacingOccurrences(
-                of: "  timeout: 10m\n",
-                with: "    env:\n    - name: AUTH_HEADER\n      value: \"\(header)\"\n  timeout: 10m\n"))
+            integrationJobSpec(
+                name: "header-probe", podConfig: "    env:\n    - name: AUTH_HEADER\n      value: \"\(header)\"\n"))
         let run = try project.run(["explain", "kubernetes", "Job/header-probe.spec.template.spec.containers[0].env"])
         XCTAssertFalse(run.stdout.contains(Self.secrets[11]) || run.stderr.contains(Self.secrets[11]), "\(run)")
         if run.status == 0 {
