@@ -157,18 +157,11 @@ final class HuggingFacePipelineTests: XCTestCase {
         )
     }
 
-    /// An overlay file named `name` whose `spec` holds the lines `spec` (indented 2 spaces),
-    /// removed when the test ends.
+    /// An overlay file named `name` whose `spec` holds the lines `spec` (`overlayYAML`), removed
+    /// when the test ends.
     func temporaryOverlay(_ name: String, spec: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).yaml")
-        try """
-        apiVersion: nbgitops.dev/v1alpha1
-        kind: Overlay
-        metadata:
-          name: \(name)
-        spec:
-        \(spec)
-        """.write(to: url, atomically: true, encoding: .utf8)
+        try overlayYAML(name: name, spec: spec).write(to: url, atomically: true, encoding: .utf8)
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url
     }
@@ -181,7 +174,7 @@ final class HuggingFacePipelineTests: XCTestCase {
     func testTheModelCarTagHashesOnlyWhatGoesIntoTheImage() throws {
         let modelcar = Self.spec(extra: "  delivery: modelcar")
         let base = try servedReference(modelcar, overlays: Self.openshiftGPU)
-        let overlay = try temporaryOverlay("storage", spec: "  storage:\n    storageClassName: io2-csi")
+        let overlay = try temporaryOverlay("storage", spec: "  storage:\n    storageClassName: io2-csi\n")
         // Where it is stored: the workspace's storage class.
         let stored = try servedReference(modelcar, overlays: Self.openshiftGPU + [overlay.path])
         XCTAssertEqual(stored.reference, base.reference)
@@ -255,7 +248,7 @@ final class HuggingFacePipelineTests: XCTestCase {
         }
         XCTAssertEqual(users.compactMap { $0["name"]?.stringValue }, ["download"])
         // An overlay's limit moves the default.
-        let limit = try temporaryOverlay("limit", spec: "  models:\n    modelcarLimit: 1Gi")
+        let limit = try temporaryOverlay("limit", spec: "  models:\n    modelcarLimit: 1Gi\n")
         let moved = try compileSpecThroughPipeline(Self.spec(), overlays: Self.openshiftGPU + [limit.path])
         XCTAssertTrue(
             try object(moved, "InferenceService").manifest.value(at: "spec.predictor.model.storageUri")?.stringValue?

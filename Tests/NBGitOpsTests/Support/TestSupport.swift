@@ -80,3 +80,16 @@ func projectYAML(output: String = "gitops", environments: [(name: String, overla
     }
     return text
 }
+
+/// An Overlay file named `name` whose `spec` holds the lines `spec` (indented 2 spaces, each
+/// ending in a newline).
+func overlayYAML(name: String, spec: String) -> String {
+    """
+    apiVersion: nbgitops.dev/v1alpha1
+    kind: Overlay
+    metadata:
+      name: \(name)
+    spec:
+
+    """ + spec
+}
