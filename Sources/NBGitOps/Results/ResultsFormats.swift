@@ -56,21 +56,32 @@ enum ResultsText {
     /// separators and bidirectional overrides are written as visible escapes (`\u{1B}`,
     /// `\r`, `\n`, `\t`); everything else is kept.
     static func terminal(_ text: String) -> String {
+        escaping(text) { scalar in
+            switch scalar {
+            case "\n": return "\\n"
+            case "\r": return "\\r"
+            case "\t": return "\\t"
+            default: return isInvisibleControl(scalar) ? visibleEscape(scalar) : nil
+            }
+        }
+    }
+
+    /// `text` with each scalar `replacement` has a replacement for replaced by it; the others kept.
+    static func escaping(_ text: String, _ replacement: (Unicode.Scalar) -> String?) -> String {
         var escaped = ""
         for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": escaped += "\\n"
-            case "\r": escaped += "\\r"
-            case "\t": escaped += "\\t"
-            default:
-                if isInvisibleControl(scalar) {
-                    escaped += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-                } else {
-                    escaped.unicodeScalars.append(scalar)
-                }
+            if let replaced = replacement(scalar) {
+                escaped += replaced
+            } else {
+                escaped.unicodeScalars.append(scalar)
             }
         }
         return escaped
+    }
+
+    /// A scalar written as a visible escape: `\u{1B}`.
+    static func visibleEscape(_ scalar: Unicode.Scalar) -> String {
+        "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
     }
 
     static func isInvisibleControl(_ scalar: Unicode.Scalar) -> Bool {
@@ -138,26 +149,20 @@ enum ResultsText {
     }
 
     static func xml(_ text: String) -> String {
-        var escaped = ""
-        for scalar in text.unicodeScalars {
+        escaping(text) { scalar in
             switch scalar {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&apos;"
-            case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
+            case "&": return "&amp;"
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "\"": return "&quot;"
+            case "'": return "&apos;"
+            case "\t", "\n", "\r": return nil
             default:
                 // XML 1.0 allows no other control characters, not even escaped: they are
                 // written as visible escapes, as `results` text writes them.
-                if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) {
-                    escaped += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-                } else {
-                    escaped.unicodeScalars.append(scalar)
-                }
+                return scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) ? visibleEscape(scalar) : nil
             }
         }
-        return escaped
     }
 
     /// JUnit XML as Jenkins, GitLab and GitHub test reporters read it: one `testsuite` per

@@ -62,16 +62,7 @@ final class FailClosedTests: XCTestCase {
         let project = try IntegrationProject()
         try project.write(
             "examples/overlays/openshift-uids.yaml",
-            """
-            apiVersion: nbgitops.dev/v1alpha1
-            kind: Overlay
-            metadata:
-              name: openshift-uids
-            spec:
-              security:
-                uidRange: 1000680000/0
-
-            """)
+            overlayYAML(name: "openshift-uids", spec: "  security:\n    uidRange: 1000680000/0\n"))
         let run = try project.run(["render"])
         XCTAssertEqual(run.status, 1, "\(run)")
         XCTAssertTrue(

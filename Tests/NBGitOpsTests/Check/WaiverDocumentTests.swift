@@ -19,42 +19,22 @@ final class WaiverDocumentTests: XCTestCase {
     /// One document of `kind` named `name`; `tolerating`: its pod tolerates the GPU taint
     /// without requesting a GPU. Nil for a kind this test does not know yet.
     static func document(_ kind: String, name: String, tolerating: Bool, waive: String?) -> String? {
-        let annotations = waive.map { "  annotations:\n    nbgitops.dev/waive: \"\($0)\"\n" } ?? ""
-        let tolerations = """
-            - key: nvidia.com/gpu
-              operator: Exists
-              effect: NoSchedule
-            """
-        func indented(_ spaces: Int) -> String {
-            tolerating
-                ? tolerations.split(separator: "\n").map { String(repeating: " ", count: spaces) + $0 }.joined(separator: "\n")
-                    + "\n" : ""
+        /// The toleration list, indented by `spaces`, on lines of its own after its key.
+        func tolerations(_ spaces: Int) -> String {
+            guard tolerating else { return "" }
+            let lines = ["- key: nvidia.com/gpu", "  operator: Exists", "  effect: NoSchedule"]
+            return lines.map { "\n" + String(repeating: " ", count: spaces) + $0 }.joined()
         }
         switch kind {
         case SpecDecoder.jobKind:
-            return """
-                apiVersion: mlops.mlops.dev/v1alpha1
-                kind: NotebookValidationJob
-                metadata:
-                  name: \(name)
-                \(annotations)spec:
-                  notebook:
-                    git:
-                      url: https://github.com/org/repo.git
-                      ref: main
-                    path: notebooks/demo.ipynb
-                  podConfig:
-                    containerImage: quay.io/jupyter/minimal-notebook:2024-05-27
-                    tolerations:
-                \(indented(4))
-                """
+            return jobSpec(name: name, waive: waive, extraPodConfig: "    tolerations:" + tolerations(4))
         case ModelPipelineDecoder.kind:
             return """
                 apiVersion: nbgitops.dev/v1alpha1
                 kind: ModelPipeline
                 metadata:
                   name: \(name)
-                \(annotations)spec:
+                \(waiveAnnotation(waive))spec:
                   source:
                     huggingFace:
                       repo: ibm-granite/granite-3.1-2b-instruct
@@ -65,35 +45,44 @@ final class WaiverDocumentTests: XCTestCase {
                   serving:
                     modelFormat: {name: vLLM}
                     placement:
-                      tolerations:
-                \(indented(6))
+                      tolerations:\(tolerations(6))
+
                 """
         case passedThroughKind:
-            return """
-                apiVersion: apps/v1
-                kind: Deployment
-                metadata:
-                  name: \(name)
-                \(annotations)spec:
-                  replicas: 1
-                  selector:
-                    matchLabels: {app: \(name)}
-                  template:
-                    metadata:
-                      labels: {app: \(name)}
-                    spec:
-                      containers:
-                      - name: cache
-                        image: quay.io/org/cache@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
-                        resources:
-                          requests: {cpu: 100m, memory: 128Mi}
-                          limits: {cpu: 100m, memory: 128Mi}
-                      tolerations:
-                \(indented(6))
-                """
+            return deployment(
+                name, waive: waive, container: "cache", podTail: "      tolerations:" + tolerations(6) + "\n")
         default:
             return nil
         }
+    }
+
+    /// A Deployment named `name` with one container, `container`, of a pinned image with
+    /// resources; `containerTail` and `podTail`: lines added to that container and to the pod
+    /// spec (indented 8 and 6 spaces, each ending in a newline).
+    static func deployment(_ name: String, waive: String?, container: String, containerTail: String = "", podTail: String)
+        -> String
+    {
+        """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: \(name)
+        \(waiveAnnotation(waive))spec:
+          replicas: 1
+          selector:
+            matchLabels: {app: \(name)}
+          template:
+            metadata:
+              labels: {app: \(name)}
+            spec:
+              containers:
+              - name: \(container)
+                image: quay.io/org/cache@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
+                resources:
+                  requests: {cpu: 100m, memory: 128Mi}
+                  limits: {cpu: 100m, memory: 128Mi}
+        \(containerTail)\(podTail)
+        """
     }
 
     struct Part {
@@ -234,26 +223,8 @@ final class WaiverDocumentTests: XCTestCase {
     /// for each document's Job: the first job's waiver waives its own Job's finding, and the
     /// other job's finding is still reported (not folded into the first and waived with it).
     func testASecretAnOverlayNamesIsReportedForEachDocument() throws {
-        let waiving = """
-            apiVersion: mlops.mlops.dev/v1alpha1
-            kind: NotebookValidationJob
-            metadata:
-              name: waiving
-              annotations:
-                nbgitops.dev/waive: "NBG129: the platform team creates results-s3"
-            spec:
-              notebook:
-                git:
-                  url: https://github.com/org/repo.git
-                  ref: main
-                path: notebooks/demo.ipynb
-              podConfig:
-                containerImage: quay.io/jupyter/minimal-notebook:2024-05-27
-
-            """
-        let other = waiving.replacingOccurrences(of: "name: waiving", with: "name: other")
-            .replacingOccurrences(
-                of: "  annotations:\n    nbgitops.dev/waive: \"NBG129: the platform team creates results-s3\"\n", with: "")
+        let waiving = jobSpec(name: "waiving", waive: "NBG129: the platform team creates results-s3")
+        let other = jobSpec(name: "other")
         XCTAssertFalse(other.contains("waive"))
         for text in [waiving + "---\n" + other, other + "---\n" + waiving] {
             let (_, collector) = try compileSpecWithDiagnostics(
@@ -272,37 +243,23 @@ final class WaiverDocumentTests: XCTestCase {
     /// one leaves the other's finding reported.
     func testASharedClaimIsReportedForEachDocument() throws {
         func deployment(_ name: String, waive: String?) -> String {
-            let annotations = waive.map { "  annotations:\n    nbgitops.dev/waive: \"\($0)\"\n" } ?? ""
-            return """
-                apiVersion: apps/v1
-                kind: Deployment
-                metadata:
-                  name: \(name)
-                \(annotations)spec:
-                  replicas: 1
-                  selector:
-                    matchLabels: {app: \(name)}
-                  template:
-                    metadata:
-                      labels: {app: \(name)}
-                    spec:
-                      containers:
-                      - name: app
-                        image: quay.io/org/cache@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
-                        resources:
-                          requests: {cpu: 100m, memory: 128Mi}
-                          limits: {cpu: 100m, memory: 128Mi}
-                        volumeMounts:
-                        - name: data
-                          mountPath: /data
-                          readOnly: true
-                      volumes:
-                      - name: data
-                        persistentVolumeClaim:
-                          claimName: shared-data
-                          readOnly: true
+            Self.deployment(
+                name, waive: waive, container: "app",
+                containerTail: """
+                            volumeMounts:
+                            - name: data
+                              mountPath: /data
+                              readOnly: true
 
-                """
+                    """,
+                podTail: """
+                          volumes:
+                          - name: data
+                            persistentVolumeClaim:
+                              claimName: shared-data
+                              readOnly: true
+
+                    """)
         }
         let waiving = deployment("waiving", waive: "NBG126: the data team's repository creates shared-data")
         let other = deployment("other", waive: nil)

@@ -19,26 +19,14 @@ final class WaiverTests: XCTestCase {
     }
 
     func job(name: String, waive: String?) -> String {
-        let annotation = waive.map { "  annotations:\n    nbgitops.dev/waive: \"\($0)\"\n" } ?? ""
-        return """
-            apiVersion: mlops.mlops.dev/v1alpha1
-            kind: NotebookValidationJob
-            metadata:
-              name: \(name)
-            \(annotation)spec:
-              notebook:
-                git:
-                  url: https://github.com/org/repo.git
-                  ref: main
-                path: notebooks/demo.ipynb
-              podConfig:
-                containerImage: quay.io/jupyter/minimal-notebook:2024-05-27
-                tolerations:
-                - key: nvidia.com/gpu
-                  operator: Exists
-                  effect: NoSchedule
-
-            """
+        jobSpec(
+            name: name, waive: waive,
+            extraPodConfig: """
+                    tolerations:
+                    - key: nvidia.com/gpu
+                      operator: Exists
+                      effect: NoSchedule
+                """)
     }
 
     func testWaiverTurnsTheFindingIntoANoteWithTheReason() {

@@ -9,22 +9,9 @@ import XCTest
 final class DiagnosticGuaranteeTests: XCTestCase {
     /// Runs the pipeline on one spec text for one Kubernetes environment.
     static func compile(_ text: String) throws -> (output: CompilerOutput?, diagnostics: DiagnosticCollector) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-guarantee-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("spec.yaml").path
-        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
-        let input = CompilerInput(
-            specFiles: [SpecFileFinder.Found(path: path, displayPath: "specs/spec.yaml")],
-            environments: [
-                EnvironmentRequest(
-                    name: Located("kubernetes", at: at),
-                    overlays: ["kubernetes", "rwo", "flux", "examples/overlays/repository.yaml"].map { Located($0, at: at) })
-            ],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
-        let diagnostics = DiagnosticCollector()
-        return (CompilerPipeline.run(input, diagnostics: diagnostics), diagnostics)
+        try compileSpecWithDiagnostics(
+            text, overlays: ["kubernetes", "rwo", "flux", "examples/overlays/repository.yaml"], environment: "kubernetes",
+            displayPath: "specs/spec.yaml")
     }
 
     func testAnErrorAfterTenThousandWarningsFailsTheRun() throws {

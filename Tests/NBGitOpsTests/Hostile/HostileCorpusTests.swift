@@ -295,19 +295,7 @@ final class HostileCorpusTests: XCTestCase {
         // folder itself or one holding it is not: environment folders would land among the specs.
         for output in [".", "..", "gitops/../..", "/", "./"] {
             let file = base.appendingPathComponent("nbgitops.yaml")
-            let text = """
-                apiVersion: nbgitops.dev/v1alpha1
-                kind: Project
-                metadata:
-                  name: p
-                spec:
-                  specs: [specs]
-                  output: \(output)
-                  environments:
-                  - name: k
-                    overlays: [kubernetes]
-
-                """
+            let text = projectYAML(output: output, environments: [("k", "[kubernetes]")])
             XCTAssertTrue(FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8)))
             let diagnostics = DiagnosticCollector()
             XCTAssertNil(Project.load(path: file.path, diagnostics: diagnostics), output)
@@ -320,19 +308,7 @@ final class HostileCorpusTests: XCTestCase {
         }
         for output in ["../escape", "/tmp/preview", "gitops/../elsewhere"] {
             let file = base.appendingPathComponent("nbgitops.yaml")
-            let text = """
-                apiVersion: nbgitops.dev/v1alpha1
-                kind: Project
-                metadata:
-                  name: p
-                spec:
-                  specs: [specs]
-                  output: \(output)
-                  environments:
-                  - name: k
-                    overlays: [kubernetes]
-
-                """
+            let text = projectYAML(output: output, environments: [("k", "[kubernetes]")])
             XCTAssertTrue(FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8)))
             let diagnostics = DiagnosticCollector()
             XCTAssertEqual(Project.load(path: file.path, diagnostics: diagnostics)?.output.value, output)

@@ -6,27 +6,39 @@ import XCTest
 /// warnings says what it left out; one finding in several environments is printed once;
 /// nothing echoed from the input prints a credential or forges a line of output.
 final class DiagnosticGuaranteeIntegrationTests: XCTestCase {
+    /// A job of the course-notebooks repository named `name`; `metadata`: lines added after
+    /// its name (indented 2 spaces), `podConfig`: lines added to its podConfig (indented 4
+    /// spaces), each ending in a newline.
+    static func courseJob(
+        name: String, metadata: String = "", url: String = "https://github.com/example-org/course-notebooks.git",
+        image: String = digestImage, podConfig: String = ""
+    ) -> String {
+        """
+        apiVersion: mlops.mlops.dev/v1alpha1
+        kind: NotebookValidationJob
+        metadata:
+          name: \(name)
+        \(metadata)spec:
+          notebook:
+            git:
+              url: \(url)
+              ref: v1.4.0
+            path: notebooks/a.ipynb
+          podConfig:
+            containerImage: \(image)
+        \(podConfig)
+        """
+    }
+
+    static let digestImage =
+        "quay.io/jupyter/scipy-notebook:2025-06-02@sha256:08e4c32e10df101bcee46fba936b728721cf574c5d0153157c806dc96e56d8cf"
+
     /// A job that reads `count` environment variables from a Secret (one NBG136 warning each)
     /// and, last, sets HOME (an NBG133 error).
     static func manyWarningsAndOneError(count: Int) -> String {
         var env = ""
         for index in 0..<count { env += "    - name: V\(index)\n      valueFrom:\n        secretKeyRef: {name: s, key: k}\n" }
-        return """
-            apiVersion: mlops.mlops.dev/v1alpha1
-            kind: NotebookValidationJob
-            metadata:
-              name: many
-            spec:
-              notebook:
-                git:
-                  url: https://github.com/example-org/course-notebooks.git
-                  ref: v1.4.0
-                path: notebooks/a.ipynb
-              podConfig:
-                containerImage: quay.io/jupyter/scipy-notebook:2025-06-02@sha256:08e4c32e10df101bcee46fba936b728721cf574c5d0153157c806dc96e56d8cf
-                env:
-
-            """ + env + "    - name: HOME\n      value: /tmp/home\n"
+        return courseJob(name: "many", podConfig: "    env:\n") + env + "    - name: HOME\n      value: /tmp/home\n"
     }
 
     func testTenThousandWarningsAndOneErrorExitOneWriteNothingAndPrintTheError() throws {
@@ -86,21 +98,9 @@ final class DiagnosticGuaranteeIntegrationTests: XCTestCase {
         let project = try IntegrationProject(copy: ["overlays", "templates", "docs"])
         try project.write(
             "nbgitops.yaml",
-            """
-            apiVersion: nbgitops.dev/v1alpha1
-            kind: Project
-            metadata:
-              name: p
-            spec:
-              specs: [specs]
-              output: gitops
-              environments:
-              - name: one
-                overlays: [kubernetes, rwo, flux, site.yaml]
-              - name: two
-                overlays: [kubernetes, rwx, flux, site.yaml, elsewhere.yaml]
-
-            """)
+            projectYAML(environments: [
+                ("one", "[kubernetes, rwo, flux, site.yaml]"), ("two", "[kubernetes, rwx, flux, site.yaml, elsewhere.yaml]"),
+            ]))
         try project.write(
             "site.yaml",
             """
@@ -127,27 +127,17 @@ final class DiagnosticGuaranteeIntegrationTests: XCTestCase {
             """)
         try project.write(
             "specs/a.yaml",
-            """
-            apiVersion: mlops.mlops.dev/v1alpha1
-            kind: NotebookValidationJob
-            metadata:
-              name: a
-            spec:
-              notebook:
-                git:
-                  url: https://github.com/example-org/course-notebooks.git
-                  ref: v1.4.0
-                path: notebooks/a.ipynb
-              podConfig:
-                containerImage: quay.io/jupyter/scipy-notebook:2025-06-02@sha256:08e4c32e10df101bcee46fba936b728721cf574c5d0153157c806dc96e56d8cf
-                volumes:
-                - name: creds
-                  secret: {secretName: my-secret}
-                volumeMounts:
-                - name: creds
-                  mountPath: /var/run/creds
+            Self.courseJob(
+                name: "a",
+                podConfig: """
+                        volumes:
+                        - name: creds
+                          secret: {secretName: my-secret}
+                        volumeMounts:
+                        - name: creds
+                          mountPath: /var/run/creds
 
-            """)
+                    """))
         let text = try project.run(["render"])
         XCTAssertEqual(text.status, 0, "\(text)")
         let findings = text.stderrLines.filter { $0.contains("warning[NBG129]") }
@@ -205,40 +195,15 @@ final class DiagnosticGuaranteeIntegrationTests: XCTestCase {
         for (index, name) in names.enumerated() {
             let quoted = "\"" + name.replacingOccurrences(of: "\n", with: "\\n") + "\""
             documents.append(
-                """
-                apiVersion: mlops.mlops.dev/v1alpha1
-                kind: NotebookValidationJob
-                metadata:
-                  name: \(quoted)
-                  labels: {index: "\(index)"}
-                spec:
-                  notebook:
-                    git:
-                      url: https://github.com/example-org/course-notebooks.git
-                      ref: v1.4.0
-                    path: notebooks/a.ipynb
-                  podConfig:
-                    containerImage: quay.io/jupyter/scipy-notebook:2025-06-02
-
-                """)
+                courseJob(
+                    name: quoted, metadata: "  labels: {index: \"\(index)\"}\n",
+                    image: "quay.io/jupyter/scipy-notebook:2025-06-02"))
         }
         // The two cases the issue names: a git URL failing NBG105, an image in NBG137's help.
         documents.append(
-            """
-            apiVersion: mlops.mlops.dev/v1alpha1
-            kind: NotebookValidationJob
-            metadata:
-              name: url
-            spec:
-              notebook:
-                git:
-                  url: ftp://user:\(s[0])@example.com/repo.git
-                  ref: v1.4.0
-                path: notebooks/a.ipynb
-              podConfig:
-                containerImage: https://user:\(s[0])@quay.io/jupyter/scipy-notebook:2025-06-02
-
-            """)
+            courseJob(
+                name: "url", url: "ftp://user:\(s[0])@example.com/repo.git",
+                image: "https://user:\(s[0])@quay.io/jupyter/scipy-notebook:2025-06-02"))
         return documents.joined(separator: "---\n")
     }
 
@@ -280,9 +245,8 @@ final class DiagnosticGuaranteeIntegrationTests: XCTestCase {
         let header = "Bearer " + Self.secrets[11]
         try project.write(
             "examples/specs/99-header.yaml",
-            integrationJobSpec(name: "header-probe").replacingOccurrences(
-                of: "  timeout: 10m\n",
-                with: "    env:\n    - name: AUTH_HEADER\n      value: \"\(header)\"\n  timeout: 10m\n"))
+            integrationJobSpec(
+                name: "header-probe", podConfig: "    env:\n    - name: AUTH_HEADER\n      value: \"\(header)\"\n"))
         let run = try project.run(["explain", "kubernetes", "Job/header-probe.spec.template.spec.containers[0].env"])
         XCTAssertFalse(run.stdout.contains(Self.secrets[11]) || run.stderr.contains(Self.secrets[11]), "\(run)")
         if run.status == 0 {

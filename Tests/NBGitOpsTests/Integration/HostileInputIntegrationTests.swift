@@ -195,21 +195,7 @@ final class HostileInputIntegrationTests: XCTestCase {
             "apiVersion: nbgitops.dev/v1alpha1\nkind: Overlay\nmetadata:\n  name: pools\nspec:\n  cluster:\n    nodePools:\n"
                 + pool.replacingOccurrences(of: "NAME", with: "a") + pool.replacingOccurrences(of: "NAME", with: "b"))
         try project.write(
-            "pools/spec.yaml",
-            """
-            apiVersion: mlops.mlops.dev/v1alpha1
-            kind: NotebookValidationJob
-            metadata:
-              name: demo
-            spec:
-              notebook:
-                git: {url: https://github.com/org/repo.git, ref: main}
-                path: notebooks/demo.ipynb
-              podConfig:
-                containerImage: quay.io/jupyter/minimal-notebook:2025-05-30@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
-                resources:
-                  requests: {cpu: "4"}
-            """)
+            "pools/spec.yaml", integrationJobSpec(name: "demo", podConfig: "    resources:\n      requests: {cpu: \"4\"}\n"))
         let pools = try project.run(
             ["render", "spec.yaml", "--overlay", "kubernetes", "--overlay", "rwo", "--overlay", "pools.yaml", "--output", "out"],
             in: project.path("pools"), timeout: 30)

@@ -63,17 +63,8 @@ final class ImmutableFieldIntegrationTests: XCTestCase {
         let project = try IntegrationProject()
         try project.write(
             "examples/overlays/managed-claims.yaml",
-            """
-            apiVersion: nbgitops.dev/v1alpha1
-            kind: Overlay
-            metadata:
-              name: managed-claims
-            spec:
-              storage:
-                manageAllClaims: true
-                storageClassName: standard
-
-            """)
+            overlayYAML(
+                name: "managed-claims", spec: "  storage:\n    manageAllClaims: true\n    storageClassName: standard\n"))
         let config = try XCTUnwrap(project.read("nbgitops.yaml"))
         try project.write(
             "nbgitops.yaml",

@@ -263,8 +263,9 @@ func assertIntegrationFilesEqual(
 /// The environments of the example project, as `nbgitops.yaml` names them.
 let integrationEnvironments = ["kubernetes", "openshift-gpu", "openshift-rwx"]
 
-/// A small, valid spec that does not depend on the repository's examples.
-func integrationJobSpec(name: String = "integration-probe", labels: String = "    team: qa") -> String {
+/// A small, valid spec that does not depend on the repository's examples. `podConfig`: lines
+/// added to its podConfig (indented 4 spaces, each ending in a newline).
+func integrationJobSpec(name: String = "integration-probe", labels: String = "    team: qa", podConfig: String = "") -> String {
     """
     apiVersion: mlops.mlops.dev/v1alpha1
     kind: NotebookValidationJob
@@ -280,7 +281,7 @@ func integrationJobSpec(name: String = "integration-probe", labels: String = "  
         path: notebooks/probe.ipynb
       podConfig:
         containerImage: quay.io/jupyter/minimal-notebook:2025-05-30@sha256:b1e5df5d0147db361f004f898700feffc80a58d09bca567bb93395945a30a8a2
-      timeout: 10m
+    \(podConfig)  timeout: 10m
 
     """
 }

@@ -161,6 +161,15 @@ final class HuggingFacePipelineTests: XCTestCase {
         )
     }
 
+    /// An overlay file named `name` whose `spec` holds the lines `spec` (`overlayYAML`), removed
+    /// when the test ends.
+    func temporaryOverlay(_ name: String, spec: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).yaml")
+        try overlayYAML(name: name, spec: spec).write(to: url, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
     /// An artifact's tag hashes only what goes into it (repository, revision, patterns, packager,
     /// base image): where the workspace lives, where the image is pushed, how it is served and
     /// how long the run may take keep the tag, so identical content is never downloaded and
@@ -169,17 +178,7 @@ final class HuggingFacePipelineTests: XCTestCase {
     func testTheModelCarTagHashesOnlyWhatGoesIntoTheImage() throws {
         let modelcar = Self.spec(extra: "  delivery: modelcar")
         let base = try servedReference(modelcar, overlays: Self.openshiftGPU)
-        let overlay = FileManager.default.temporaryDirectory.appendingPathComponent("storage-\(UUID().uuidString).yaml")
-        try """
-        apiVersion: nbgitops.dev/v1alpha1
-        kind: Overlay
-        metadata:
-          name: storage
-        spec:
-          storage:
-            storageClassName: io2-csi
-        """.write(to: overlay, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: overlay) }
+        let overlay = try temporaryOverlay("storage", spec: "  storage:\n    storageClassName: io2-csi\n")
         // Where it is stored: the workspace's storage class.
         let stored = try servedReference(modelcar, overlays: Self.openshiftGPU + [overlay.path])
         XCTAssertEqual(stored.reference, base.reference)
@@ -363,17 +362,7 @@ final class HuggingFacePipelineTests: XCTestCase {
         }
         XCTAssertEqual(users.compactMap { $0["name"]?.stringValue }, ["download"])
         // An overlay's limit moves the default.
-        let limit = FileManager.default.temporaryDirectory.appendingPathComponent("limit-\(UUID().uuidString).yaml")
-        try """
-        apiVersion: nbgitops.dev/v1alpha1
-        kind: Overlay
-        metadata:
-          name: limit
-        spec:
-          models:
-            modelcarLimit: 1Gi
-        """.write(to: limit, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: limit) }
+        let limit = try temporaryOverlay("limit", spec: "  models:\n    modelcarLimit: 1Gi\n")
         let moved = try compileSpecThroughPipeline(Self.spec(), overlays: Self.openshiftGPU + [limit.path])
         XCTAssertTrue(
             try object(moved, "InferenceService").manifest.value(at: "spec.predictor.model.storageUri")?.stringValue?

@@ -68,10 +68,10 @@ func compileSpecThroughPipeline(
 }
 
 /// The same run, for tests that look at the diagnostics: the output (nil when errors stopped it)
-/// and every diagnostic reported.
-func compileSpecWithDiagnostics(_ text: String, overlays: [String], environment: String = "test") throws -> (
-    CompilerOutput?, DiagnosticCollector
-) {
+/// and every diagnostic reported. `displayPath`: the spec file's path in diagnostics.
+func compileSpecWithDiagnostics(
+    _ text: String, overlays: [String], environment: String = "test", displayPath: String = "spec.yaml"
+) throws -> (CompilerOutput?, DiagnosticCollector) {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-pipeline-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -79,7 +79,7 @@ func compileSpecWithDiagnostics(_ text: String, overlays: [String], environment:
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     let at = SourceLocation(file: "<test>", line: 1, column: 1)
     let input = CompilerInput(
-        specFiles: [SpecFileFinder.Found(path: path, displayPath: "spec.yaml")],
+        specFiles: [SpecFileFinder.Found(path: path, displayPath: displayPath)],
         environments: [EnvironmentRequest(name: Located(environment, at: at), overlays: overlays.map { Located($0, at: at) })],
         baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
     let diagnostics = DiagnosticCollector()

@@ -35,14 +35,15 @@ let repositoryRoot: String = {
         .deletingLastPathComponent().deletingLastPathComponent().path
 }()
 
-/// A minimal valid job; `podConfig` lines can be appended (indented 4 spaces).
-func jobSpec(name: String = "demo", extraPodConfig: String = "", extraSpec: String = "") -> String {
+/// A minimal valid job; `podConfig` lines can be appended (indented 4 spaces). `waive`: the
+/// value of its `nbgitops.dev/waive` annotation.
+func jobSpec(name: String = "demo", waive: String? = nil, extraPodConfig: String = "", extraSpec: String = "") -> String {
     """
     apiVersion: mlops.mlops.dev/v1alpha1
     kind: NotebookValidationJob
     metadata:
       name: \(name)
-    spec:
+    \(waiveAnnotation(waive))spec:
       notebook:
         git:
           url: https://github.com/org/repo.git
@@ -53,4 +54,42 @@ func jobSpec(name: String = "demo", extraPodConfig: String = "", extraSpec: Stri
     \(extraPodConfig)
     \(extraSpec)
     """
+}
+
+/// The `metadata.annotations` lines (indented 2 spaces) of a document waived with `waive`; empty for nil.
+func waiveAnnotation(_ waive: String?) -> String {
+    waive.map { "  annotations:\n    nbgitops.dev/waive: \"\($0)\"\n" } ?? ""
+}
+
+/// A Project file (`nbgitops.yaml`) named `p` whose specs are in `specs/`: its output folder
+/// and its environments, each a name and its overlays (a flow list: `[kubernetes, rwo]`).
+func projectYAML(output: String = "gitops", environments: [(name: String, overlays: String)]) -> String {
+    var text = """
+        apiVersion: nbgitops.dev/v1alpha1
+        kind: Project
+        metadata:
+          name: p
+        spec:
+          specs: [specs]
+          output: \(output)
+          environments:
+
+        """
+    for environment in environments {
+        text += "  - name: \(environment.name)\n    overlays: \(environment.overlays)\n"
+    }
+    return text
+}
+
+/// An Overlay file named `name` whose `spec` holds the lines `spec` (indented 2 spaces, each
+/// ending in a newline).
+func overlayYAML(name: String, spec: String) -> String {
+    """
+    apiVersion: nbgitops.dev/v1alpha1
+    kind: Overlay
+    metadata:
+      name: \(name)
+    spec:
+
+    """ + spec
 }

@@ -33,18 +33,27 @@ final class OutputWriterTests: XCTestCase {
             ["dev", "dev/.nbgitops-owned", "dev/kustomization.yaml", "dev/manifests", "dev/manifests/job.yaml"])
     }
 
-    /// Where hard links are refused, unchanged and foreign files are copied into the new folder
-    /// with their own access and modification times, to the nanosecond.
-    func testCopiedFilesKeepTheirTimesWhenHardLinksAreRefused() throws {
+    /// A sandbox whose `dev` folder a writer set up by `configure` wrote (`a.yaml`, `b.yaml`)
+    /// and a foreign file was then added to, with that writer.
+    func devFolderWithAForeignFile(
+        file: StaticString = #filePath, line: UInt = #line, _ configure: (inout OutputWriter) -> Void
+    ) throws -> (WriteSandbox, OutputWriter) {
         let sandbox = try WriteSandbox()
         var writer = OutputWriter(root: sandbox.root)
-        writer.usesHardLinks = false
+        configure(&writer)
         XCTAssertTrue(
             writer.write(
                 environment: "dev", files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/b.yaml", "1\n")],
                 diagnostics: DiagnosticCollector()
-            ).succeeded)
+            ).succeeded, file: file, line: line)
         try sandbox.put("dev/foreign.txt", "keep\n")
+        return (sandbox, writer)
+    }
+
+    /// Where hard links are refused, unchanged and foreign files are copied into the new folder
+    /// with their own access and modification times, to the nanosecond.
+    func testCopiedFilesKeepTheirTimesWhenHardLinksAreRefused() throws {
+        let (sandbox, writer) = try devFolderWithAForeignFile { $0.usesHardLinks = false }
         for (relative, seconds) in [("dev/a.yaml", 1_000_000_000), ("dev/foreign.txt", 1_200_000_000)] {
             var times = [
                 timespec(tv_sec: seconds - 5, tv_nsec: 111_111_111), timespec(tv_sec: seconds, tv_nsec: 123_456_789),
@@ -470,15 +479,7 @@ final class OutputWriterTests: XCTestCase {
     }
 
     func testRenameFallbackWritesLikeTheAtomicExchange() throws {
-        let sandbox = try WriteSandbox()
-        var writer = OutputWriter(root: sandbox.root)
-        writer.usesAtomicExchange = false
-        XCTAssertTrue(
-            writer.write(
-                environment: "dev", files: [outputFile("dev/a.yaml", "1\n"), outputFile("dev/b.yaml", "1\n")],
-                diagnostics: DiagnosticCollector()
-            ).succeeded)
-        try sandbox.put("dev/foreign.txt", "keep\n")
+        let (sandbox, writer) = try devFolderWithAForeignFile { $0.usesAtomicExchange = false }
         let before = sandbox.snapshot(of: sandbox.root)
         let diagnostics = DiagnosticCollector()
         let report = writer.write(

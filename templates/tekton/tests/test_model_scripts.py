@@ -133,6 +133,18 @@ class Recorder(http.server.BaseHTTPRequestHandler):
             "authorization": self.headers.get("Authorization"), "range": self.headers.get("Range"),
         })
 
+    def do_GET(self):
+        self.record()
+        self.serve()
+
+    def do_HEAD(self):
+        """Answered as its GET, without the body (`answer`)."""
+        self.do_GET()
+
+    def serve(self):
+        """Answers the recorded request (`answer`)."""
+        raise NotImplementedError
+
     def answer(self, status, body=b"", headers=()):
         self.send_response(status)
         for name, value in headers:
@@ -153,11 +165,7 @@ def hub_handler(files, seen, token=None, corrupt=None, cdn=None):
     class Handler(Recorder):
         log = seen
 
-        def do_HEAD(self):
-            self.do_GET()
-
-        def do_GET(self):
-            self.record()
+        def serve(self):
             if token and self.headers.get("Authorization") != f"Bearer {token}":
                 return self.answer(401, b'{"error": "Invalid credentials"}', [("X-Error-Code", "GatedRepo")])
             url = urllib.parse.urlsplit(self.path)
@@ -208,11 +216,7 @@ def cdn_handler(files, seen, corrupt=None, cut=None):
     class Handler(Recorder):
         log = seen
 
-        def do_HEAD(self):
-            self.do_GET()
-
-        def do_GET(self):
-            self.record()
+        def serve(self):
             digest = urllib.parse.urlsplit(self.path).path.rsplit("/", 1)[-1]
             if digest not in blobs:
                 return self.answer(404)

@@ -105,42 +105,12 @@ enum PlatformRules {
 
     /// Every string of a tree holding secret material, with its path and what it holds. Each
     /// string is offered with the key it is held under (an env entry's `value` under its
-    /// `name`); the path is built only for a finding, from a stack of steps.
+    /// `name`).
     static func secretFindings(_ node: ManifestNode, path: String) -> [(path: String, kind: String, text: String)] {
         var result: [(path: String, kind: String, text: String)] = []
-        var steps: [PathStep] = []
-        func pathText() -> String {
-            var text = path
-            for step in steps {
-                switch step {
-                case .key(let key): text = text.isEmpty ? key : text + SourceMap.component(key)
-                case .index(let index): text += "[\(index)]"
-                }
-            }
-            return text
+        walkStrings(node, path: path, envValuesByName: true) { text, key, pathText in
+            if let kind = secretKind(text, key: key) { result.append((pathText(), kind, text)) }
         }
-        func walk(_ node: ManifestNode, key: String?) {
-            switch node {
-            case .string(let text):
-                if let kind = secretKind(text, key: key) { result.append((pathText(), kind, text)) }
-            case .map(let entries):
-                var envName: String?
-                if entries.contains(where: { $0.key == "value" }), case .string(let name)? = node["name"] { envName = name }
-                for entry in entries {
-                    steps.append(.key(entry.key))
-                    walk(entry.value, key: entry.key == "value" ? (envName ?? entry.key) : entry.key)
-                    steps.removeLast()
-                }
-            case .list(let items):
-                for (index, item) in items.enumerated() {
-                    steps.append(.index(index))
-                    walk(item, key: key)
-                    steps.removeLast()
-                }
-            default: return
-            }
-        }
-        walk(node, key: nil)
         return result
     }
 
@@ -157,6 +127,21 @@ enum PlatformRules {
         _ node: ManifestNode, path: String, matching match: (String) -> Value?
     ) -> [(path: String, value: Value)] {
         var result: [(path: String, value: Value)] = []
+        walkStrings(node, path: path, envValuesByName: false) { text, _, pathText in
+            if let value = match(text) { result.append((pathText(), value)) }
+        }
+        return result
+    }
+
+    /// Offers every string of a tree to `visit`, in document order, with the key it is held
+    /// under (a list item's is its list's) and a function that builds its path below `path`.
+    /// The walk keeps a stack of steps, so a path string is built only when `visit` asks for
+    /// one. With `envValuesByName`, the `value` of a map that has a string `name` (an env
+    /// entry) is offered under that name.
+    private static func walkStrings(
+        _ node: ManifestNode, path: String, envValuesByName: Bool,
+        visit: (_ text: String, _ key: String?, _ path: () -> String) -> Void
+    ) {
         var steps: [PathStep] = []
         func pathText() -> String {
             var text = path
@@ -168,27 +153,30 @@ enum PlatformRules {
             }
             return text
         }
-        func walk(_ node: ManifestNode) {
+        func walk(_ node: ManifestNode, key: String?) {
             switch node {
             case .string(let text):
-                if let value = match(text) { result.append((pathText(), value)) }
+                visit(text, key, pathText)
             case .map(let entries):
+                var envName: String?
+                if envValuesByName, entries.contains(where: { $0.key == "value" }), case .string(let name)? = node["name"] {
+                    envName = name
+                }
                 for entry in entries {
                     steps.append(.key(entry.key))
-                    walk(entry.value)
+                    walk(entry.value, key: entry.key == "value" ? (envName ?? entry.key) : entry.key)
                     steps.removeLast()
                 }
             case .list(let items):
                 for (index, item) in items.enumerated() {
                     steps.append(.index(index))
-                    walk(item)
+                    walk(item, key: key)
                     steps.removeLast()
                 }
             default: return
             }
         }
-        walk(node)
-        return result
+        walk(node, key: nil)
     }
 
     /// What NBG140 finds in the specs themselves: the same in every environment, so computed
