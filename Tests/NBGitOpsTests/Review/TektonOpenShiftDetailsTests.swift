@@ -42,7 +42,7 @@ final class TektonOpenShiftDetailsTests: XCTestCase {
         """
     static let openshift = [
         "openshift", "rwo", "argocd", "gpu-taints", "Tests/NBGitOpsTests/Fixtures/overlays/rules.yaml",
-        "examples/overlays/site-defaults.yaml",
+        "examples/overlays/site-defaults.yaml", "Tests/NBGitOpsTests/Fixtures/overlays/uid-modelcar-unset.yaml",
     ]
 
     /// M2: the Tekton operator's pruner reads `operator.tekton.dev/prune.skip` from the
