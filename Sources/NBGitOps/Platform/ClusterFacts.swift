@@ -142,10 +142,10 @@ public enum ClusterFactReader {
                 }
                 // Absent: the modelcar containers get no runAsUser (the unset value of the fact).
                 if let uid = initializer["uidModelcar"] as? Int {
-                    facts.add("platform.kserve.uidModelcar", .int(uid), from: source + " storageInitializer.uidModelcar")
+                    facts.add("kserve.uidModelcar", .int(uid), from: source + " storageInitializer.uidModelcar")
                 } else {
                     facts.add(
-                        "platform.kserve.uidModelcar", .string(KServeSettings.uidModelcarUnset),
+                        "kserve.uidModelcar", .string(KServeSettings.uidModelcarUnset),
                         from: source + " storageInitializer (no uidModelcar)")
                 }
             }
@@ -214,9 +214,8 @@ public enum ClusterFactReader {
         facts.add("platform.storageClasses", .list(classes), from: "StorageClasses (kubectl get storageclasses)")
     }
 
-    /// Nodes grouped into `cluster.nodePools`: one pool per instance type, zone and taints; its
-    /// labels are those every node of the pool carries (host names left out), its allocatable
-    /// the smallest node's.
+    /// Nodes grouped into `cluster.nodePools`: one pool per set of labels (host names left out)
+    /// and taints, named after its instance type and zone; its allocatable is its first node's.
     static func readNodes(_ facts: inout ClusterFacts, _ object: Getter) {
         guard let list = object(["get", "nodes"], "Nodes"), let items = list["items"] as? [[String: Any]] else { return }
         struct Pool {
@@ -243,10 +242,11 @@ public enum ClusterFactReader {
             }.sorted { ($0["key"] ?? "") < ($1["key"] ?? "") }
             let status = item["status"] as? [String: Any] ?? [:]
             let allocatable = status["allocatable"] as? [String: String] ?? [:]
-            let type = labels["node.kubernetes.io/instance-type"] ?? "node"
+            let type = labels["node.kubernetes.io/instance-type"] ?? "pool"
             let zone = labels["topology.kubernetes.io/zone"]
             let taintKey = taints.map { "\($0["key"] ?? "")=\($0["value"] ?? ""):\($0["effect"] ?? "")" }
-            let key = ([type, zone ?? ""] + taintKey).joined(separator: "|")
+            let labelKey = labels.keys.sorted().map { "\($0)=\(labels[$0] ?? "")" }
+            let key = ([type, zone ?? ""] + taintKey + labelKey).joined(separator: "|")
             var pool =
                 pools[key]
                 ?? Pool(
@@ -256,12 +256,19 @@ public enum ClusterFactReader {
             pool.labels = pool.labels.filter { labels[$0.key] == $0.value }
             pools[key] = pool
         }
+        // A pool name is a DNS label (NBG105): `g5.2xlarge-us-east-1a` → `g5-2xlarge-us-east-1a`.
+        func label(_ text: String) -> String {
+            let mapped = String(text.lowercased().map { ($0.isASCII && ($0.isLetter || $0.isNumber)) ? $0 : "-" })
+            let trimmed = mapped.prefix(60).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+            return trimmed.isEmpty ? "pool" : trimmed
+        }
         var nodePools: [ManifestNode] = []
         var used: [String: Int] = [:]
         for pool in pools.values.sorted(by: { $0.key < $1.key }) {
             // Two pools of the same type and zone (other taints) get distinct names.
-            used[pool.name, default: 0] += 1
-            let name = (used[pool.name] ?? 1) > 1 ? "\(pool.name)-\(used[pool.name] ?? 1)" : pool.name
+            let base = label(pool.name)
+            used[base, default: 0] += 1
+            let name = (used[base] ?? 1) > 1 ? "\(base)-\(used[base] ?? 1)" : base
             nodePools.append(
                 .object([
                     ("name", .string(name)),
@@ -272,7 +279,9 @@ public enum ClusterFactReader {
                 ]))
         }
         if !nodePools.isEmpty {
-            facts.add("cluster.nodePools", .list(nodePools), from: "Nodes (kubectl get nodes), grouped by instance type, zone and taints")
+            facts.add(
+                "cluster.nodePools", .list(nodePools),
+                from: "Nodes (kubectl get nodes), grouped by labels and taints")
         }
         facts.notes.append("Namespaces' Pod Security labels: not an overlay fact; not written")
     }
@@ -326,26 +335,37 @@ extension ClusterFacts {
             }
         }
         declared.append(
-            ("platform.tekton.setSecurityContext", facts.tektonSetSecurityContext.value.map { String($0) },
-             facts.tektonSetSecurityContext.origin))
+            (
+                "platform.tekton.setSecurityContext", facts.tektonSetSecurityContext.value.map { String($0) },
+                facts.tektonSetSecurityContext.origin
+            ))
         declared.append(("platform.tekton.coschedule", facts.tektonCoschedule.value, facts.tektonCoschedule.origin))
         declared.append(
-            ("platform.tekton.defaultTimeoutMinutes", facts.tektonDefaultTimeoutMinutes.value.map { String($0) },
-             facts.tektonDefaultTimeoutMinutes.origin))
+            (
+                "platform.tekton.defaultTimeoutMinutes", facts.tektonDefaultTimeoutMinutes.value.map { String($0) },
+                facts.tektonDefaultTimeoutMinutes.origin
+            ))
         declared.append(
-            ("platform.kserve.defaultDeploymentMode", facts.kserveDefaultDeploymentMode.value,
-             facts.kserveDefaultDeploymentMode.origin))
+            (
+                "platform.kserve.defaultDeploymentMode", facts.kserveDefaultDeploymentMode.value,
+                facts.kserveDefaultDeploymentMode.origin
+            ))
         let kserve = environment.kserve
         declared.append(
             ("platform.kserve.enableModelcar", kserve.enableModelcar.value.map { String($0) }, kserve.enableModelcar.origin))
         declared.append(
-            ("platform.kserve.uidModelcar", kserve.uidModelcar.origin.location == nil
-                ? nil : kserve.uidModelcar.value.map { String($0) } ?? KServeSettings.uidModelcarUnset,
-             kserve.uidModelcar.origin))
+            (
+                "kserve.uidModelcar",
+                kserve.uidModelcar.origin.location == nil
+                    ? nil : kserve.uidModelcar.value.map { String($0) } ?? KServeSettings.uidModelcarUnset,
+                kserve.uidModelcar.origin
+            ))
         declared.append(("platform.argocd.namespace", facts.argocdNamespace.value, facts.argocdNamespace.origin))
         declared.append(
-            ("platform.argocd.operatorManaged", facts.argocdOperatorManaged.value.map { String($0) },
-             facts.argocdOperatorManaged.origin))
+            (
+                "platform.argocd.operatorManaged", facts.argocdOperatorManaged.value.map { String($0) },
+                facts.argocdOperatorManaged.origin
+            ))
         var diagnostics: [Diagnostic] = []
         for (path, value, origin) in declared {
             // Only what an overlay declared: a built-in default is not a claim about the cluster.
@@ -360,7 +380,9 @@ extension ClusterFacts {
                 Diagnostic(
                     .platformFactMismatch, .error, "platform fact \(path) is \(value) here, \(seen) on the cluster",
                     at: location,
-                    help: "read from \(fact.source); correct the overlay (or stack the output of `nbgitops platform --from-cluster`)"))
+                    help:
+                        "read from \(fact.source); correct the overlay (or stack the output of `nbgitops platform --from-cluster`)"
+                ))
         }
         return diagnostics
     }
