@@ -54,7 +54,7 @@ final class PlatformCommandTests: XCTestCase {
             XCTAssertEqual(written.status, 0, written.stderr)
             let file = try XCTUnwrap(project.read("nbgitops.yaml"))
             let stacked = file.replacingOccurrences(
-                of: "examples/overlays/teams.yaml]", with: "examples/overlays/teams.yaml, examples/overlays/cluster.yaml]")
+                of: "examples/overlays/teams.yaml", with: "examples/overlays/teams.yaml, examples/overlays/cluster.yaml")
             XCTAssertNotEqual(stacked, file)
             try project.write("nbgitops.yaml", stacked)
             let explain = try project.run(["explain", environment, "platform"])
