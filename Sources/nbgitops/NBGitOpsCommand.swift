@@ -21,7 +21,7 @@ struct NBGitOpsCommand: ParsableCommand {
         version: NBGitOpsVersion.current,
         subcommands: [
             InitCommand.self, RenderCommand.self, CheckCommand.self, ExplainCommand.self, DiffCommand.self,
-            SchemaCommand.self, RulesCommand.self, ResultsCommand.self, LockCommand.self,
+            SchemaCommand.self, RulesCommand.self, ResultsCommand.self, LockCommand.self, PlatformCommand.self,
         ],
         defaultSubcommand: nil
     )

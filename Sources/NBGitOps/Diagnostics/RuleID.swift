@@ -67,6 +67,7 @@ extension RuleID {
     public static let specNotFound: RuleID = "NBG163"
     public static let resourcesMissing: RuleID = "NBG164"
     public static let namespaceRangeShared: RuleID = "NBG322"
+    public static let platformFactMismatch: RuleID = "NBG334"
 
     // Output (Write stage).
     public static let outputPath: RuleID = "NBG170"
@@ -226,6 +227,9 @@ public enum RuleCatalog {
         RuleDescription(.refNotLocked, .warning, "a branch or tag ref has no commit in the ref lock file"),
         RuleDescription(
             .refLockStale, .error, "a locked commit is no longer where its branch or tag points",
+            stage: .resolve),
+        RuleDescription(
+            .platformFactMismatch, .error, "a platform fact an overlay declares differs from the cluster",
             stage: .resolve),
     ]
 }

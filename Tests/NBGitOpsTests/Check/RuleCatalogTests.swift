@@ -27,6 +27,7 @@ final class RuleCatalogTests: XCTestCase {
         .refLockInvalid: "RefLockIntegrationTests.testM11_aMalformedLockFileIsALocatedError",
         .refNotLocked: "RefLockIntegrationTests.testM11_aBranchMissingFromTheLockIsAWarning",
         .refLockStale: "RefLockIntegrationTests.testM11_checkRefsReportsAMovedBranch",
+        .platformFactMismatch: "PlatformCommandTests.testVerifyFindsAPlantedDifferenceAtTheOverlayLine",
     ]
 
     /// Every catalogued rule has a failing fixture (`Fixtures/rules/<ID>-fail.yaml` or a seed's
