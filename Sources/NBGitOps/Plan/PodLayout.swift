@@ -57,6 +57,11 @@ public enum PodLayout {
 
     // MARK: Volumes
 
+    /// The memory-backed emptyDir a GPU validation pod gets at /dev/shm (unless the spec mounts
+    /// its own there).
+    public static let sharedMemoryVolumeName = "nbgitops-shm"
+    public static let sharedMemoryPath = "/dev/shm"
+
     public static let workspace = ReservedVolume(
         name: "nbgitops-workspace", mountPath: "/workspace", readOnly: false,
         purpose: "scratch space for the checkouts, the executed notebook and HOME")
