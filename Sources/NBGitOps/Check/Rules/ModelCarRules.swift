@@ -223,6 +223,8 @@ enum ModelCarRules {
         guard !HuggingFacePlanner.autoCleanupWorks(context.environment) else { return }
         let runs = context.plan.objects.filter { object in
             object.kind == "PipelineRun"
+                && object.manifest.value(at: "metadata.labels")?["app.kubernetes.io/component"]?.stringValue
+                    == "model-pipeline"
                 && (object.manifest.value(at: "spec.workspaces")?.elements ?? []).contains {
                     $0["volumeClaimTemplate"] != nil
                 }
