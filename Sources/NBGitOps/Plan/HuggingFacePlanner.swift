@@ -19,8 +19,9 @@
 ///   formula — the download (`size.model`) + the layer olot writes beside its original before
 ///   removing it (`size.largestFile`, else `size.model`) + 1Gi for the base image, olot's venv
 ///   and temporary files, all + 10 %, rounded up to Gi. `tekton.dev/auto-cleanup-pvc: "true"`
-///   deletes it once the run completes (tektoncd/pipeline `AutoCleanupPVCAnnotation`, honoured
-///   under `coschedule: workspaces`). HOME and TMPDIR of every step are on the workspace, so no
+///   deletes it once the run completes (tektoncd/pipeline `AutoCleanupPVCAnnotation`), written
+///   only where Tekton ≥ 1.11 and `coschedule: workspaces` are declared (`autoCleanupWorks`);
+///   elsewhere the claim lives as long as the PipelineRun (NBG338). HOME and TMPDIR of every step are on the workspace, so no
 ///   step fills the node's ephemeral storage (seed 004's buildah storage did).
 /// - **Packaging** with olot (PyPI): no daemon, no privileges, no capabilities (the seed-004
 ///   buildah needed SETFCAP and pipelines-scc); every step runs under restricted-v2 / Pod
