@@ -180,7 +180,7 @@ enum ValidationJobPlanner {
         -> (volume: ManifestNode, mount: ManifestNode)?
     {
         guard placement.requestsGPU,
-            !pod.volumeMounts.contains(where: { $0.mountPath.value == PodLayout.sharedMemoryPath })
+            !pod.volumeMounts.contains(where: { PodLayout.normalize($0.mountPath.value) == PodLayout.sharedMemory.mountPath })
         else { return nil }
         var gpus = 1
         for section in ["limits", "requests"] {
@@ -192,10 +192,10 @@ enum ValidationJobPlanner {
         }
         // Bounded so that the quantity stays a plain integer of Gi.
         let size = max(2, min(gpus, 1 << 20) * 2)
-        let name = ManifestNode.string(PodLayout.sharedMemoryVolumeName)
+        let name = ManifestNode.string(PodLayout.sharedMemory.name)
         return (
             ["name": name, "emptyDir": ["medium": "Memory", "sizeLimit": .string("\(size)Gi")]],
-            ["name": name, "mountPath": .string(PodLayout.sharedMemoryPath)]
+            ["name": name, "mountPath": .string(PodLayout.sharedMemory.mountPath)]
         )
     }
 
@@ -262,16 +262,16 @@ enum ValidationJobPlanner {
             volumes.append(resultsCA.volume)
             volumeSources.append(.results(results.origin))
         }
-        volumes += pod.volumes.map(\.manifest)
-        volumeSources += pod.volumes.indices.map { .spec($0) }
         // A GPU pod gets a memory-backed /dev/shm (the runtime's 64Mi default makes PyTorch
         // DataLoader workers die with bus errors), 2Gi per GPU like the vLLM ServingRuntime,
         // unless the spec mounts its own there.
         let shm = gpuSharedMemory(placement: placement, pod: pod, resource: context.environment.gpu.resourceName.value)
         if let shm {
             volumes.append(shm.volume)
-            volumeSources.append(.own(PodLayout.sharedMemoryVolumeName))
+            volumeSources.append(.own(PodLayout.sharedMemory.name))
         }
+        volumes += pod.volumes.map(\.manifest)
+        volumeSources += pod.volumes.indices.map { .spec($0) }
         let specImage = pod.containerImage.value
         let image = builtImage ?? context.image(specImage)
         let imageSource: ImageSource = builtImage == nil ? .spec(mirrored: image != specImage) : .built
@@ -287,7 +287,7 @@ enum ValidationJobPlanner {
         let mountSources: [EntrySource] =
             baseMounts.map { .own($0.name) }
             + (results.map { origin in resultsMounts.map { _ in .results(origin.origin) } } ?? [])
-            + (shm == nil ? [] : [.own(PodLayout.sharedMemoryVolumeName)])
+            + (shm == nil ? [] : [.own(PodLayout.sharedMemory.name)])
             + pod.volumeMounts.indices.map { .spec($0) }
 
         let validate = ManifestNode.object([
