@@ -64,6 +64,7 @@ public enum PlanRules {
         ModelCarRules.destination,
         ModelCarRules.modelcarUser,
         ModelCarRules.ephemeralStorage,
+        ModelCarRules.runClaimKept,
         InjectedContainerRules.tektonRun,
         InjectedContainerRules.modelcar,
         SchedulingRules.unschedulable,  // and NBG301

@@ -364,6 +364,14 @@ public enum DeliveryPlanner {
         "failed": "status.?conditions.orValue([]).exists(c, c.type == 'Succeeded' && c.status == 'False')",
     ]
 
+    /// Flux's health of a KServe InferenceService: Current only when `Ready` is True. No `failed`
+    /// expression: a predictor still pulling its model reports Ready=False, which is not terminal,
+    /// so a serving Kustomization fails by its timeout rather than on a transient condition.
+    static let inferenceServiceHealth: ManifestNode = [
+        "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+        "current": "status.?conditions.orValue([]).exists(c, c.type == 'Ready' && c.status == 'True')",
+    ]
+
     /// The repository path of the folder `name` (`builds`, `serving`) that sits next to the
     /// manifests folder the validation Kustomization applies — also when an overlay set
     /// delivery.path to `<somewhere>/manifests`; nil when there is none to point at.
@@ -386,7 +394,7 @@ public enum DeliveryPlanner {
         else { return nil }
         let name = base + "-" + OutputLayout.servingFolderName
         var record = FieldRecord(context)
-        let manifest = PlanMetadata.object(
+        var manifest = PlanMetadata.object(
             apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name, namespace: namespace,
             labels: PlanMetadata.labels(component: "delivery"),
             body: [
@@ -407,6 +415,16 @@ public enum DeliveryPlanner {
                     ]
                 )
             ])
+        // kstatus knows no InferenceService `Ready`: without a CEL check the serving Kustomization is
+        // Ready once observedGeneration matches, even if no predictor ever starts.
+        if DeliveryPlanner.fluxHasHealthCheckExprs(context.environment), var spec = manifest["spec"] {
+            spec["healthCheckExprs"] = record.set(
+                "spec.healthCheckExprs", .list([inferenceServiceHealth]),
+                from: FieldOrigin(
+                    .builtinDefault("an InferenceService is healthy once its Ready condition is True"),
+                    rule: "a starting predictor is Ready=False, so no failed expression: the timeout fails it"))
+            manifest["spec"] = spec
+        }
         return PlannedObject(
             apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: name, namespace: namespace,
             manifest: manifest, wave: .serving, sources: [], provenance: record.origins

@@ -19,8 +19,9 @@
 ///   formula — the download (`size.model`) + the layer olot writes beside its original before
 ///   removing it (`size.largestFile`, else `size.model`) + 1Gi for the base image, olot's venv
 ///   and temporary files, all + 10 %, rounded up to Gi. `tekton.dev/auto-cleanup-pvc: "true"`
-///   deletes it once the run completes (tektoncd/pipeline `AutoCleanupPVCAnnotation`, honoured
-///   under `coschedule: workspaces`). HOME and TMPDIR of every step are on the workspace, so no
+///   deletes it once the run completes (tektoncd/pipeline `AutoCleanupPVCAnnotation`), written
+///   only where Tekton ≥ 1.11 and `coschedule: workspaces` are declared (`autoCleanupWorks`);
+///   elsewhere the claim lives as long as the PipelineRun (NBG338). HOME and TMPDIR of every step are on the workspace, so no
 ///   step fills the node's ephemeral storage (seed 004's buildah storage did).
 /// - **Packaging** with olot (PyPI): no daemon, no privileges, no capabilities (the seed-004
 ///   buildah needed SETFCAP and pipelines-scc); every step runs under restricted-v2 / Pod
@@ -335,6 +336,23 @@ enum HuggingFacePlanner {
     // MARK: Tasks and scripts
 
     /// The Tasks, renamed, with the environment's images and the restricted step security.
+    /// Tekton v1 `PipelineTask.retries` of the tasks that move data over the network (download,
+    /// push): each retry is a new TaskRun, bounded by the run's `timeouts.pipeline`.
+    static let dataMovingTaskRetries = 2
+
+    /// Whether Tekton deletes a run's volumeClaimTemplate claims when the run completes
+    /// (`tekton.dev/auto-cleanup-pvc: "true"`): only from Tekton Pipelines v1.11.0 (tektoncd/pipeline
+    /// commit 0e9378b86, `pkg/reconciler/pipelinerun/affinity_assistant.go` `AutoCleanupPVCAnnotation`)
+    /// and only under `coschedule: workspaces` (`cleanupAffinityAssistantsAndPVCs` returns early
+    /// otherwise). Both must be declared; elsewhere the annotation would be dead text, and the
+    /// claim lives as long as the PipelineRun (NBG338 says so).
+    static func autoCleanupWorks(_ environment: Environment) -> Bool {
+        guard environment.facts.version(.tektonPipelines, atLeast: 1, 11) == true else { return false }
+        let mode = environment.tekton.coschedule
+        if case .builtinDefault = mode.origin { return false }
+        return mode.value == .workspaces
+    }
+
     static func tasks(
         _ names: [String], templates: BuildTemplates, context: PlanContext, unusable: inout [UnusableTemplate]
     ) -> [TektonPlanner.PlannedTask]? {
@@ -548,6 +566,9 @@ enum HuggingFacePlanner {
                 ("runAfter", guarded.runAfter),
                 ("when", guarded.when),
                 ("taskRef", ["name": .string(taskName(downloadTask))]),
+                // A connection reset during a long transfer fails one attempt only; the download
+                // resumes from what is on the workspace (huggingface_hub keeps complete files).
+                ("retries", .int(dataMovingTaskRetries)),
                 (
                     "params",
                     .list(
@@ -580,6 +601,8 @@ enum HuggingFacePlanner {
                         ("runAfter", ["package"]),
                         ("when", guarded.when),
                         ("taskRef", ["name": .string(taskName(pushTask))]),
+                        // A registry hiccup fails one attempt only: pushing the same layers again is idempotent.
+                        ("retries", .int(dataMovingTaskRetries)),
                         (
                             "params",
                             [
@@ -700,7 +723,7 @@ enum HuggingFacePlanner {
             timeoutOrigin: timeoutOrigin, fetch: fetch, push: push, packager: packager, context: context, record: &specRecord)
         record.merge(specRecord, under: "spec")
         var annotations: [String: String] = [:]
-        if delivery == .modelcar { annotations["tekton.dev/auto-cleanup-pvc"] = "true" }
+        if delivery == .modelcar, autoCleanupWorks(environment) { annotations["tekton.dev/auto-cleanup-pvc"] = "true" }
         let manifest = PlanMetadata.object(
             apiVersion: "tekton.dev/v1", kind: "PipelineRun", name: runName, namespace: namespace,
             labels: PlanMetadata.labels(component: "model-pipeline", extra: [LabelKey.instance: pipeline.name.value]),
@@ -855,7 +878,9 @@ enum HuggingFacePlanner {
                     FieldOrigin(
                         storage.1.origin, field: storage.1.field,
                         rule: "a per-run volumeClaimTemplate of " + storage.0 + " (" + (storage.1.rule ?? "as written")
-                            + "); deleted when the run completes (tekton.dev/auto-cleanup-pvc)")
+                            + (autoCleanupWorks(environment)
+                                ? "); deleted when the run completes (tekton.dev/auto-cleanup-pvc)"
+                                : "); kept until the PipelineRun is pruned (Tekton < 1.11 or coschedule not workspaces)"))
                 ))
         case .pvc:
             workspaces.append(

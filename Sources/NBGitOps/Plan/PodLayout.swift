@@ -57,6 +57,12 @@ public enum PodLayout {
 
     // MARK: Volumes
 
+    /// The memory-backed emptyDir a GPU validation pod gets at /dev/shm. Not a reserved path: a
+    /// spec may mount its own /dev/shm, and then gets none from nbgitops.
+    public static let sharedMemory = ReservedVolume(
+        name: "nbgitops-shm", mountPath: "/dev/shm", readOnly: false,
+        purpose: "a memory-backed /dev/shm for GPU pods (PyTorch DataLoader workers share tensors there)")
+
     public static let workspace = ReservedVolume(
         name: "nbgitops-workspace", mountPath: "/workspace", readOnly: false,
         purpose: "scratch space for the checkouts, the executed notebook and HOME")
@@ -117,7 +123,7 @@ public enum PodLayout {
     /// Every volume nbgitops may add, in the order they appear in a pod spec.
     public static let reservedVolumes: [ReservedVolume] = [
         workspace, home, tmp, scripts, gitCredentials, goldenCredentials, gitHTTPSCredentials,
-        goldenHTTPSCredentials, passwd, apiAccess, resultsClaim, resultsCredentials, resultsCA,
+        goldenHTTPSCredentials, passwd, apiAccess, resultsClaim, resultsCredentials, resultsCA, sharedMemory,
     ]
 
     /// The file `git-passwd` writes into `passwd` and the clone containers mount over /etc/passwd.

@@ -174,6 +174,31 @@ enum ValidationJobPlanner {
 
     // MARK: Pod
 
+    /// The memory-backed `/dev/shm` of a pod requesting GPUs (2Gi per GPU, at least 2Gi), or nil
+    /// when it requests none or the spec already mounts something at /dev/shm.
+    static func gpuSharedMemory(placement: GPUPlacement, pod: PodConfig, resource: String)
+        -> (volume: ManifestNode, mount: ManifestNode)?
+    {
+        guard placement.requestsGPU,
+            !pod.volumeMounts.contains(where: { PodLayout.normalize($0.mountPath.value) == PodLayout.sharedMemory.mountPath })
+        else { return nil }
+        var gpus = 1
+        for section in ["limits", "requests"] {
+            let value = placement.resources?[section]?[resource]
+            if let count = value?.intValue ?? value?.stringValue.flatMap({ Int($0) }) {
+                gpus = count
+                break
+            }
+        }
+        // Bounded so that the quantity stays a plain integer of Gi.
+        let size = max(2, min(gpus, 1 << 20) * 2)
+        let name = ManifestNode.string(PodLayout.sharedMemory.name)
+        return (
+            ["name": name, "emptyDir": ["medium": "Memory", "sizeLimit": .string("\(size)Gi")]],
+            ["name": name, "mountPath": .string(PodLayout.sharedMemory.mountPath)]
+        )
+    }
+
     static func podSpec(
         job: NotebookValidationJob, access: Access, scriptsConfigMap: String, context: PlanContext,
         builtImage: String? = nil, imagePullSecrets: [String] = []
@@ -237,6 +262,14 @@ enum ValidationJobPlanner {
             volumes.append(resultsCA.volume)
             volumeSources.append(.results(results.origin))
         }
+        // A GPU pod gets a memory-backed /dev/shm (the runtime's 64Mi default makes PyTorch
+        // DataLoader workers die with bus errors), 2Gi per GPU like the vLLM ServingRuntime,
+        // unless the spec mounts its own there.
+        let shm = gpuSharedMemory(placement: placement, pod: pod, resource: context.environment.gpu.resourceName.value)
+        if let shm {
+            volumes.append(shm.volume)
+            volumeSources.append(.own(PodLayout.sharedMemory.name))
+        }
         volumes += pod.volumes.map(\.manifest)
         volumeSources += pod.volumes.indices.map { .spec($0) }
         let specImage = pod.containerImage.value
@@ -254,6 +287,7 @@ enum ValidationJobPlanner {
         let mountSources: [EntrySource] =
             baseMounts.map { .own($0.name) }
             + (results.map { origin in resultsMounts.map { _ in .results(origin.origin) } } ?? [])
+            + (shm == nil ? [] : [.own(PodLayout.sharedMemory.name)])
             + pod.volumeMounts.indices.map { .spec($0) }
 
         let validate = ManifestNode.object([
@@ -271,7 +305,7 @@ enum ValidationJobPlanner {
             ("terminationMessagePolicy", "FallbackToLogsOnError"),
             (
                 "volumeMounts",
-                .list(ownMounts.map(mount) + pod.volumeMounts.map(\.manifest))
+                .list(ownMounts.map(mount) + (shm.map { [$0.mount] } ?? []) + pod.volumeMounts.map(\.manifest))
             ),
         ])
 

@@ -106,7 +106,8 @@ final class HuggingFacePipelineTests: XCTestCase {
         XCTAssertNil(run.manifest.value(at: "spec.podTemplate"))
         XCTAssertNil(run.manifest.value(at: "spec.taskRunTemplate.podTemplate"), "no securityContext or placement on OpenShift")
         XCTAssertTrue(PlatformRules.strings(run.manifest, path: "") { $0 == "nvidia.com/gpu" ? $0 : nil }.isEmpty)
-        XCTAssertEqual(run.manifest.value(at: "metadata.annotations")?["tekton.dev/auto-cleanup-pvc"]?.stringValue, "true")
+        // Tekton 1.11 with coschedule: workspaces is not declared here: the annotation would be dead text (NBG338).
+        XCTAssertNil(run.manifest.value(at: "metadata.annotations")?["tekton.dev/auto-cleanup-pvc"])
         for task in plan.objects where task.kind == "Task" && task.name.hasPrefix("nbgitops-model-") {
             for step in task.manifest.value(at: "spec.steps")?.elements ?? [] {
                 let context = step["securityContext"]

@@ -8,6 +8,7 @@ extension RuleID {
     public static let modelcarNoDestination: RuleID = "NBG289"
     public static let modelcarUID: RuleID = "NBG290"
     public static let stepEphemeralStorage: RuleID = "NBG291"
+    public static let modelRunClaimKept: RuleID = "NBG338"
 }
 
 /// Rules over ModelPipelines with a Hugging Face source (seed 004's ModelCar pipeline, seed
@@ -207,6 +208,43 @@ enum ModelCarRules {
                     "add modelcar.destinations: [{registry: {repository: REGISTRY/PATH, pushSecret: SECRET}}], or annotate the pipeline for openshift only (nbgitops.dev/platforms)",
                 subject: ModelPipelineRules.subject(pipeline))
         }
+    }
+
+    /// NBG338: the per-run workspace claim of a ModelCar PipelineRun outlives the run. Tekton
+    /// deletes volumeClaimTemplate claims at completion only from v1.11.0 and only under
+    /// `coschedule: workspaces` (tektoncd/pipeline `pkg/reconciler/pipelinerun/affinity_assistant.go`,
+    /// `AutoCleanupPVCAnnotation`, `cleanupAffinityAssistantsAndPVCs`); otherwise the claim is
+    /// owned by the PipelineRun and lives as long as it does. Said once per environment.
+    static let runClaimKept = PlanRule(
+        .modelRunClaimKept, .note, "the workspace claims of model runs persist until the run is pruned",
+        waivable: false
+    ) { context in
+        // Platform fact: platform.versions.tektonPipelines ≥ 1.11 with tekton.coschedule: workspaces relaxes this.
+        guard !HuggingFacePlanner.autoCleanupWorks(context.environment) else { return }
+        let runs = context.plan.objects.filter { object in
+            object.kind == "PipelineRun"
+                && object.manifest.value(at: "metadata.labels")?["app.kubernetes.io/component"]?.stringValue
+                    == "model-pipeline"
+                && (object.manifest.value(at: "spec.workspaces")?.elements ?? []).contains {
+                    $0["volumeClaimTemplate"] != nil
+                }
+        }
+        guard let run = runs.first else { return }
+        let size =
+            run.manifest.value(at: "spec.workspaces")?.elements?.compactMap {
+                $0.value(at: "volumeClaimTemplate.spec.resources.requests.storage")?.stringValue
+            }.first ?? "its workspace"
+        let owner =
+            run.manifest.value(at: "metadata.labels")?[LabelKey.instance]?.stringValue.map {
+                "The PipelineRun of ModelPipeline '\($0)'"
+            } ?? "PipelineRun '\(run.name)'"
+        let others = runs.count > 1 ? " (and \(runs.count - 1) other model run\(runs.count > 2 ? "s" : ""))" : ""
+        context.report(
+            "\(owner)\(others) keeps its per-run workspace claim (\(size)) until the run itself is pruned: Tekton deletes a run's workspace claims at completion only from Tekton Pipelines 1.11 with coschedule: workspaces, and this environment does not declare both",
+            at: context.location(of: run, path: "spec.workspaces"),
+            help:
+                "declare platform.versions.tektonPipelines (1.11 or later) and tekton.coschedule: workspaces in an overlay if the cluster has them; otherwise budget the claims' storage, or delete a completed run's claim by hand",
+            subject: context.subject(for: run))
     }
 
     /// NBG290: KServe's `uidModelcar` is a UID the namespace does not admit. With it set, KServe
