@@ -9,7 +9,10 @@
 /// keys. It is written to `<env>/delivery/` but listed in no kustomization: `argocd-cm` belongs
 /// to the Argo CD installation (on OpenShift GitOps the operator owns it and would revert an
 /// apply), so an administrator merges it once (`kubectl patch … --type merge --patch-file`),
-/// and a GitOps sync never overwrites controller configuration.
+/// and a GitOps sync never overwrites controller configuration. An instance declared
+/// operator-managed (`platform.argocd.operatorManaged: true`) gets the same checks as a partial
+/// `ArgoCD` resource (`spec.resourceHealthChecks`) instead, which also carries the lifted
+/// `resourceExclusions` when `delivery.argocd.instancePatch: emit` is set.
 public enum ArgoHealthPlanner {
     public struct Check: Sendable, Hashable {
         public var group: String
