@@ -97,7 +97,9 @@ final class ArgoInstanceTests: XCTestCase {
     /// M5: unknown whether an operator manages the instance: the argocd-cm snippet stays, with
     /// one note per environment naming the fact to declare; `false` silences it.
     func testM5_unknownOperatorKeepsConfigMapSnippetWithOneNote() {
-        let (output, diagnostics) = compile(["openshift", "rwo", "argocd", Self.rules])
+        let (output, diagnostics) = compile([
+            "openshift", "rwo", "argocd", Self.rules, "Tests/NBGitOpsTests/Fixtures/overlays/argocd-instance-namespace.yaml",
+        ])
         XCTAssertNotNil(file(output, Self.configMapPath))
         XCTAssertNil(file(output, Self.patchPath))
         let notes = diagnostics.filter { $0.id.rawValue == "NBG331" }

@@ -53,14 +53,21 @@ enum ArgoInstanceRules {
         waivable: false
     ) { context in
         let plan = context.plan
-        guard plan.environment.facts.argocdOperatorManaged.value == nil,
+        let facts = plan.environment.facts
+        // Only where the environment describes its Argo CD instance (its namespace, exclusions or
+        // version) yet leaves out who manages it.
+        let describesInstance =
+            facts.argocdNamespace.value != nil || facts.argocdResourceExclusions.value != nil
+            || facts.versions[.argocd] != nil || facts.versions[.openshiftGitops] != nil
+        guard describesInstance, facts.argocdOperatorManaged.value == nil,
             let snippet = plan.snippets.first(where: { $0.name == ArgoHealthPlanner.configMapName })
         else { return }
         context.report(
             "environment '\(plan.environment.name)' gets its Argo CD health checks as an argocd-cm snippet "
                 + "(delivery/\(OutputLayout.snippetFileName(snippet))); an Argo CD instance managed by the "
                 + "argocd-operator (OpenShift GitOps) rebuilds argocd-cm and drops them",
-            at: plan.environment.definedAt,
+            // At the overlay line that chose Argo CD.
+            at: plan.environment.delivery.tool.origin.location ?? plan.environment.definedAt,
             help: "declare platform.argocd.operatorManaged (true writes the checks as the ArgoCD resource's "
                 + "spec.resourceHealthChecks instead; false keeps the snippet and silences this note)",
             subject: nil)
