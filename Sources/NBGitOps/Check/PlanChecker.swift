@@ -76,5 +76,7 @@ public enum PlanRules {
         DeliveryRules.settings,
         DeliveryRules.pruneDisabled,
         DeliveryRules.fluxCannotWait,
+        ArgoInstanceRules.excludedKind,
+        ArgoInstanceRules.healthChecksInConfigMap,
     ]
 }

@@ -347,6 +347,9 @@ public struct DeliverySettings: Sendable {
     public var selfHeal: Traced<Bool>
     /// Argo CD `syncPolicy.syncOptions` (a list: an overlay replaces it whole).
     public var syncOptions: Traced<[String]>
+    /// `delivery.argocd.instancePatch: emit`: write an `ArgoCD` resource patch (operator CR) to
+    /// `delivery/` that lifts the instance's exclusions of kinds nbgitops emits.
+    public var argocdInstancePatch: Traced<Bool> = .byDefault(false, DeliverySettings.instancePatchReason)
 
     public init(
         tool: Traced<DeliveryTool>, repositoryURL: Traced<String>, revision: Traced<String>, path: Traced<String?>,
@@ -368,6 +371,7 @@ public struct DeliverySettings: Sendable {
     public static let defaultSyncOptions = ["PruneLast=true"]
     public static let pruneReason = "superseded validation Jobs (new content, new name) must be deleted"
     public static let selfHealReason = "the cluster follows git; manual changes are reverted"
+    public static let instancePatchReason = "the Argo CD instance is configured by its administrators"
     public static let syncOptionsReason = "delete removed objects only after the rest is applied and healthy"
 }
 

@@ -9,7 +9,10 @@
 /// keys. It is written to `<env>/delivery/` but listed in no kustomization: `argocd-cm` belongs
 /// to the Argo CD installation (on OpenShift GitOps the operator owns it and would revert an
 /// apply), so an administrator merges it once (`kubectl patch … --type merge --patch-file`),
-/// and a GitOps sync never overwrites controller configuration.
+/// and a GitOps sync never overwrites controller configuration. An instance declared
+/// operator-managed (`platform.argocd.operatorManaged: true`) gets the same checks as a partial
+/// `ArgoCD` resource (`spec.resourceHealthChecks`) instead, which also carries the lifted
+/// `resourceExclusions` when `delivery.argocd.instancePatch: emit` is set.
 public enum ArgoHealthPlanner {
     public struct Check: Sendable, Hashable {
         public var group: String
@@ -36,12 +39,111 @@ public enum ArgoHealthPlanner {
     public static let job = Check(group: "batch", kind: "Job", file: "health-job.lua")
     /// Claims no pod of the output mounts (`ClaimPlacement`): Healthy while Pending, so they
     /// never hold their wave; every other claim as Argo CD's built-in check judges it.
-    // Platform fact: on an operator-managed instance this check belongs in the ArgoCD resource's
-    // `resourceHealthChecks`, not argocd-cm.
     public static let persistentVolumeClaim = Check(group: "", kind: "PersistentVolumeClaim", file: "health-pvc.lua")
     public static let all = [pipelineRun, build, imageStream, job, persistentVolumeClaim]
 
     public static let configMapName = "argocd-cm"
+    public static let instanceKind = "ArgoCD"
+
+    /// An object the declared Argo CD instance excludes (`platform.argocd.resourceExclusions`):
+    /// Argo CD removes excluded kinds from an Application's target objects and never applies
+    /// them (argoproj/argo-cd `controller/state.go`, `IsExcludedResource` in
+    /// `util/settings/resources_filter.go`, which also drops any cluster filter's match: the
+    /// destination is the in-cluster one, so every `clusters` list is taken to match).
+    public struct Excluded: Sendable {
+        public var object: PlannedObject
+        public var group: String
+    }
+
+    /// The emitted objects the declared exclusions drop; none when no exclusions are declared.
+    public static func excludedObjects(_ objects: [PlannedObject], facts: PlatformFacts) -> [Excluded] {
+        guard let exclusions = facts.argocdResourceExclusions.value else { return [] }
+        return objects.compactMap { object in
+            let group = ArgoProjectPlanner.group(ofAPIVersion: object.apiVersion)
+            return exclusions.contains { $0.excludes(group: group, kind: object.kind) }
+                ? Excluded(object: object, group: group) : nil
+        }
+    }
+
+    /// The `argoproj.io/v1beta1 ArgoCD` partial (argoproj-labs/argocd-operator `api/v1beta1`
+    /// `ArgoCDSpec`): `resourceHealthChecks` ([{group, kind, check}]) on an operator-managed
+    /// instance, and `resourceExclusions` — a string holding YAML, which the operator copies
+    /// into argocd-cm `resource.exclusions` — without the kinds nbgitops emits.
+    static func instancePatch(
+        checks: [(Check, String)], exclusions: [PlatformFacts.ResourceExclusion]?, lifting: [(group: String, kind: String)],
+        namespace: String, sources: [SourceLocation]
+    ) -> PlannedObject {
+        let name = namespace
+        var body: [(String, ManifestNode?)] = []
+        if let exclusions {
+            let kept: [ManifestNode] = exclusions.compactMap { exclusion in
+                // Drop each kind pattern that matches a lifted object (a `*` kind goes whole).
+                let kinds = exclusion.kinds.filter { kind in
+                    !lifting.contains {
+                        ($0.kind == kind || kind == "*")
+                            && PlatformFacts.ResourceExclusion(apiGroups: exclusion.apiGroups, kinds: [], clusters: [])
+                                .excludes(group: $0.group, kind: $0.kind)
+                    }
+                }
+                guard !kinds.isEmpty || exclusion.kinds.isEmpty else { return nil }
+                return .object([
+                    ("apiGroups", .list(exclusion.apiGroups.map { .string($0) })),
+                    ("kinds", .list(kinds.map { .string($0) })),
+                    ("clusters", .list(exclusion.clusters.map { .string($0) })),
+                ])
+            }
+            body.append(("resourceExclusions", .string(yamlText(.list(kept)))))
+        }
+        if !checks.isEmpty {
+            body.append(
+                (
+                    "resourceHealthChecks",
+                    .list(
+                        checks.map { check, text in
+                            .object([
+                                ("group", check.group.isEmpty ? nil : .string(check.group)),
+                                ("kind", .string(check.kind)), ("check", .string(text)),
+                            ])
+                        })
+                ))
+        }
+        let manifest = PlanMetadata.object(
+            apiVersion: "argoproj.io/v1beta1", kind: instanceKind, name: name, namespace: namespace, labels: [:],
+            body: [("spec", .object(body))])
+        return PlannedObject(
+            apiVersion: "argoproj.io/v1beta1", kind: instanceKind, name: name, namespace: namespace,
+            manifest: manifest, wave: .config, sources: sources,
+            provenance: [
+                "": FieldOrigin(
+                    .builtinDefault("the Argo CD instance settings what nbgitops emits needs"),
+                    rule: "merge into the ArgoCD resource once; not listed in any kustomization")
+            ])
+    }
+
+    /// The kinds the patch lifts: the excluded objects', plus TaskRun with PipelineRun (a
+    /// PipelineRun's TaskRuns are its children in the Application's resource tree).
+    static func lifted(_ excluded: [Excluded]) -> [(group: String, kind: String)] {
+        var result = excluded.map { (group: $0.group, kind: $0.object.kind) }
+        if result.contains(where: { $0.group == pipelineRun.group && $0.kind == pipelineRun.kind }) {
+            result.append((group: pipelineRun.group, kind: "TaskRun"))
+        }
+        return result
+    }
+
+    /// The ArgoCD resource's name.
+    // Platform fact: a declared instance name would replace this: the OpenShift GitOps default
+    // instance (and the operator's usual single instance) is named after its namespace.
+    public static func instanceName(_ plan: EnvironmentPlan) -> String {
+        DeliveryPlanner.controllerNamespace(PlanContext(environment: plan.environment, delivery: plan.delivery))
+    }
+
+    /// YAML text of a node, as the operator's string fields hold it.
+    static func yamlText(_ node: ManifestNode) -> String {
+        guard case .success(let bytes) = ManifestRenderer.emit([node]) else { return "" }
+        var text = String(decoding: bytes, as: UTF8.self)
+        if text.hasPrefix("---\n") { text.removeFirst(4) }
+        return text
+    }
 
     /// The checks an environment needs: PipelineRun always (builds may add PipelineRuns at any
     /// time), Build when any `build.openshift.io` object (S2I) is emitted.
@@ -76,6 +178,7 @@ public enum ArgoHealthPlanner {
         var plan = plan
         var data: [String: String] = [:]
         var sources: [SourceLocation] = []
+        var found: [(Check, String)] = []
         for check in checks(for: plan.objects) {
             guard let text = scripts[check.file] else {
                 plan.unusableTemplates.append(
@@ -85,10 +188,27 @@ public enum ArgoHealthPlanner {
                 continue
             }
             data[check.dataKey] = text
+            found.append((check, text))
             sources.append(.startOf("templates/argocd/\(check.file)"))
         }
-        guard !data.isEmpty else { return plan }
+        let facts = plan.environment.facts
         let namespace = DeliveryPlanner.controllerNamespace(context)
+        let excluded = excludedObjects(plan.objects, facts: facts)
+        let patchesInstance = plan.environment.delivery.argocdInstancePatch.value
+        // argoproj-labs/argocd-operator controllers/argocd/configmap.go `reconcileArgoConfigMap`
+        // rebuilds argocd-cm from the ArgoCD resource and replaces `data` wholesale, so on an
+        // operator-managed instance the checks go in the resource's `spec.resourceHealthChecks`.
+        let operatorManaged = facts.argocdOperatorManaged.value == true
+        if operatorManaged || (patchesInstance && !excluded.isEmpty) {
+            plan.snippets.append(
+                instancePatch(
+                    checks: operatorManaged ? found : [],
+                    exclusions: patchesInstance && !excluded.isEmpty ? facts.argocdResourceExclusions.value : nil,
+                    lifting: lifted(excluded), namespace: namespace,
+                    sources: sources))
+        }
+        // Unknown (nil) keeps the argocd-cm snippet; the Check stage notes the other form (NBG331).
+        guard !operatorManaged, !data.isEmpty else { return plan }
         let manifest = PlanMetadata.object(
             apiVersion: "v1", kind: "ConfigMap", name: configMapName, namespace: namespace,
             // Argo CD reads argocd-cm only with this label.

@@ -117,34 +117,32 @@ final class ArgoDeliveryTests: XCTestCase {
         XCTAssertTrue(rendered.contains("syncOptions"), rendered)
     }
 
+    /// The example's OpenShift environments run on the operator-managed OpenShift GitOps instance:
+    /// the checks go into the ArgoCD resource patch (`spec.resourceHealthChecks`), not argocd-cm.
     func testHealthSnippetHoldsTheTemplateScriptsAndIsInNoKustomization() throws {
         let output = try compileRepositoryExample()
         let plan = try XCTUnwrap(output.plans.first { $0.environment.name == "openshift-gpu" })
         XCTAssertEqual(plan.snippets.count, 1)
         let snippet = try XCTUnwrap(plan.snippets.first)
-        XCTAssertEqual(snippet.name, "argocd-cm")
+        XCTAssertEqual(snippet.kind, "ArgoCD")
+        XCTAssertEqual(snippet.name, "openshift-gitops")
         XCTAssertEqual(snippet.namespace, "openshift-gitops")
-        XCTAssertEqual(snippet.manifest.value(at: "metadata.labels[app.kubernetes.io/part-of]"), "argocd")
         let script = try String(
             contentsOfFile: (repositoryRoot as NSString).appendingPathComponent("templates/argocd/health-pipelinerun.lua"),
             encoding: .utf8)
-        XCTAssertEqual(
-            snippet.manifest.value(at: "data[resource.customizations.health.tekton.dev_PipelineRun]"), .string(script))
+        let checks = try XCTUnwrap(snippet.manifest.value(at: "spec.resourceHealthChecks")?.elements)
+        XCTAssertEqual(checks.first { $0["kind"]?.stringValue == "PipelineRun" }?["check"], .string(script))
         // The example has S2I builds (a Build check) and awaited ImageStream tags.
         XCTAssertEqual(
-            snippet.manifest["data"]?.entries?.map(\.key),
-            [
-                "resource.customizations.health.batch_Job",
-                "resource.customizations.health.build.openshift.io_Build",
-                "resource.customizations.health.image.openshift.io_ImageStream",
-                "resource.customizations.health.tekton.dev_PipelineRun",
-            ])
+            checks.map { "\($0["group"]?.stringValue ?? "")/\($0["kind"]?.stringValue ?? "")" },
+            ["tekton.dev/PipelineRun", "build.openshift.io/Build", "image.openshift.io/ImageStream", "batch/Job"])
 
         let files = try XCTUnwrap(output.files["openshift-gpu"])
-        let path = "openshift-gpu/delivery/configmap-argocd-cm-snippet.yaml"
+        let path = "openshift-gpu/delivery/argocd-openshift-gitops-snippet.yaml"
         XCTAssertTrue(files.contains { $0.path == path })
         for kustomization in files where kustomization.path.hasSuffix("/kustomization.yaml") {
-            XCTAssertFalse(String(decoding: kustomization.bytes, as: UTF8.self).contains("argocd-cm"), kustomization.path)
+            XCTAssertFalse(
+                String(decoding: kustomization.bytes, as: UTF8.self).contains("argocd-openshift-gitops"), kustomization.path)
         }
     }
 

@@ -119,6 +119,7 @@ final class HostileCorpusTests: XCTestCase {
             ("hostile-platform-float-version", "hostile-platform-float-version.yaml:8:13: error[NBG107]"),
             ("hostile-platform-exclusion-shape", "hostile-platform-exclusion-shape.yaml:9:20: error[NBG101]"),
             ("hostile-platform-huge-version", nil),
+            ("hostile-argocd-instance-patch", "hostile-argocd-instance-patch.yaml:8:22: error[NBG101]"),
         ]
         for (name, expected) in cases {
             let (output, diagnostics) = PlatformFactsTests.compile(

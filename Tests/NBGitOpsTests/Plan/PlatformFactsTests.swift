@@ -158,7 +158,10 @@ final class PlatformFactsTests: XCTestCase {
     /// `platform: openshift` (the name) and `platform: {name: openshift}` stack: a later facts
     /// mapping without a name leaves the platform an earlier overlay named.
     func testPlatformNameAndFactsStack() throws {
-        let (output, diagnostics) = compile(Self.openshiftOverlays(["openshift-ai-2", "openshift-gitops-default"]))
+        let (output, diagnostics) = compile(
+            Self.openshiftOverlays([
+                "openshift-ai-2", "openshift-gitops-default", "examples/overlays/argocd-instance.yaml",
+            ]))
         let environment = try XCTUnwrap(output?.plans.first?.environment, diagnostics.map(\.rendered).joined(separator: "\n"))
         XCTAssertEqual(environment.platform.value, .openshift)
         XCTAssertEqual(environment.facts.argocdOperatorManaged.value, true)
@@ -193,9 +196,12 @@ final class PlatformFactsTests: XCTestCase {
         for profile in Self.builtinProfiles {
             XCTAssertTrue(available.contains(profile), "no built-in profile \(profile)")
             let overlays =
-                profile.hasPrefix("openshift")
-                ? Self.openshiftOverlays([profile])
-                : Self.kubernetesOverlays([profile, "examples/overlays/kserve-modelcar.yaml"])
+                profile == "openshift-gitops-default"
+                // Its tekton.dev exclusion is lifted by the example's ArgoCD resource patch (NBG330).
+                ? Self.openshiftOverlays([profile, "examples/overlays/argocd-instance.yaml"])
+                : profile.hasPrefix("openshift")
+                    ? Self.openshiftOverlays([profile])
+                    : Self.kubernetesOverlays([profile, "examples/overlays/kserve-modelcar.yaml"])
             let (output, diagnostics) = compile(overlays, name: profile)
             let compiled = try XCTUnwrap(output, "\(profile): " + diagnostics.map(\.rendered).joined(separator: "\n"))
             guard let oracle else { continue }
