@@ -7,19 +7,7 @@ import XCTest
 /// the real pipeline (`CompilerPipeline.run`, the repository's example project or a fixture with
 /// stacked overlays) and reads the rendered objects, files and diagnostics.
 final class PlatformMinorFindingsTests: XCTestCase {
-    static let sharedExample = Result { try compileRepositoryExample() }
-
-    func example() throws -> CompilerOutput { try Self.sharedExample.get() }
-
-    func everyObject(_ plan: EnvironmentPlan) -> [PlannedObject] {
-        plan.objects + plan.buildObjects + plan.servingObjects + plan.deliveryObjects
-    }
-
-    func renderedText(_ output: CompilerOutput, environment: String, containing name: String) throws -> String {
-        let file = try XCTUnwrap(
-            output.files[environment]?.first { $0.path.contains(name) }, "no rendered file for \(name) in \(environment)")
-        return String(decoding: file.bytes, as: UTF8.self)
-    }
+    func example() throws -> CompilerOutput { try RepositoryExample.shared.get() }
 
     /// Compiles one fixture file with `CompilerPipeline.run` in the environment `overlays` stacks.
     func compile(_ relativePath: String, overlays: String) throws -> (output: CompilerOutput, diagnostics: [Diagnostic]) {

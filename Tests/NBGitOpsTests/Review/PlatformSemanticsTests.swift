@@ -8,20 +8,7 @@ import XCTest
 /// (`CompilerPipeline.run`, the repository's example project or a spec with stacked overlays)
 /// and reads the rendered objects and files.
 final class PlatformSemanticsTests: XCTestCase {
-    static let sharedExample = Result { try compileRepositoryExample() }
-
-    func example() throws -> CompilerOutput { try Self.sharedExample.get() }
-
-    /// Every object an environment renders, in every folder.
-    func everyObject(_ plan: EnvironmentPlan) -> [PlannedObject] {
-        plan.objects + plan.buildObjects + plan.servingObjects + plan.deliveryObjects
-    }
-
-    func renderedText(_ output: CompilerOutput, environment: String, containing name: String) throws -> String {
-        let file = try XCTUnwrap(
-            output.files[environment]?.first { $0.path.contains(name) }, "no rendered file for \(name) in \(environment)")
-        return String(decoding: file.bytes, as: UTF8.self)
-    }
+    func example() throws -> CompilerOutput { try RepositoryExample.shared.get() }
 
     /// B3: before Tekton v1.11.0 a TaskRun got its timeout only from `pipelineTask.timeout`,
     /// otherwise the 60-minute default, whatever the PipelineRun allowed.

@@ -23,6 +23,23 @@ func compileRepositoryExample(
         line: line)
 }
 
+/// The example compiled once for the tests that only read it (the platform-review tests).
+enum RepositoryExample {
+    static let shared = Result { try compileRepositoryExample() }
+}
+
+/// Every object an environment renders, in every folder.
+func everyObject(_ plan: EnvironmentPlan) -> [PlannedObject] {
+    plan.objects + plan.buildObjects + plan.servingObjects + plan.deliveryObjects
+}
+
+/// The text of the first file of `environment` whose path contains `name`.
+func renderedText(_ output: CompilerOutput, environment: String, containing name: String) throws -> String {
+    let file = try XCTUnwrap(
+        output.files[environment]?.first { $0.path.contains(name) }, "no rendered file for \(name) in \(environment)")
+    return String(decoding: file.bytes, as: UTF8.self)
+}
+
 func examplePlan(_ environment: String, file: StaticString = #filePath, line: UInt = #line) throws -> EnvironmentPlan {
     try XCTUnwrap(
         compileRepositoryExample(file: file, line: line).plans.first { $0.environment.name == environment }, file: file,

@@ -7,19 +7,7 @@ import XCTest
 /// failing situation through the real pipeline (`CompilerPipeline.run`: the repository's example
 /// project, or a spec with stacked overlays) and reads the planned and rendered objects.
 final class TektonOpenShiftDetailsTests: XCTestCase {
-    static let sharedExample = Result { try compileRepositoryExample() }
-
-    func example() throws -> CompilerOutput { try Self.sharedExample.get() }
-
-    func everyObject(_ plan: EnvironmentPlan) -> [PlannedObject] {
-        plan.objects + plan.buildObjects + plan.servingObjects + plan.deliveryObjects
-    }
-
-    func renderedText(_ output: CompilerOutput, environment: String, containing name: String) throws -> String {
-        let file = try XCTUnwrap(
-            output.files[environment]?.first { $0.path.contains(name) }, "no rendered file for \(name) in \(environment)")
-        return String(decoding: file.bytes, as: UTF8.self)
-    }
+    func example() throws -> CompilerOutput { try RepositoryExample.shared.get() }
 
     static let modelPipeline = """
         apiVersion: nbgitops.dev/v1alpha1
