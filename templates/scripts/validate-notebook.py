@@ -1184,7 +1184,7 @@ def results_files(report, verdict, output_notebook):
     return sorted(files)
 
 
-DIRECTORY_MODE = 0o2775  # group-writable, setgid: the next run may have another UID (seed 001)
+DIRECTORY_MODE = 0o2775  # group-writable, setgid: the next run may have another UID
 FILE_MODE = 0o664
 
 

@@ -4,7 +4,7 @@
 # verify Tasks. buildah runs as root with only SETFCAP added, never privileged: on OpenShift its
 # own ServiceAccount is bound to pipelines-scc, on Kubernetes the namespace is Pod Security
 # baseline. Its storage (vfs), HOME and TMPDIR are on the workspace, never the node's ephemeral
-# storage (seed 004's buildah filled it). Peak use, three times the model: `buildah commit`
+# storage (a model's layers fill it and the pod is evicted). Peak use, three times the model: `buildah commit`
 # holds the container's vfs copy, the layer blob it writes under TMPDIR and that blob copied into
 # the OCI layout at once (containers/buildah image.go). The download is removed once it is in
 # the container (four times otherwise), and the commit writes the layout directly (no image in

@@ -1,6 +1,6 @@
 #!/bin/sh
 # nbgitops ModelCar push: copy the packaged OCI layout to one destination with skopeo, TLS
-# always verified. Credentials never reach a command line (seed 004 passed `--creds`):
+# always verified. Credentials never reach a command line (`--creds` would put the token in the process list):
 #  - the internal registry: the step's ServiceAccount token, read from its file at step start
 #    (not at pipeline start: a projected token rotates, and the push may run for hours) and
 #    handed to `skopeo login --password-stdin`; the registry's certificate is checked against

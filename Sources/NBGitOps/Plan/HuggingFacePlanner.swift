@@ -14,7 +14,7 @@
 ///   run, by a hash that includes the claim's own spec: a changed storage class, access mode or
 ///   size is a new claim, never an update the API server refuses.
 ///
-/// Decisions, each against a failure of the seeds (004, 001, 000):
+/// Decisions, each against a failure seen on clusters:
 /// - **Workspace**: a per-run `volumeClaimTemplate` (ReadWriteOnce, no run shares it) sized by
 ///   formula — the download (`size.model`) + the layer olot writes beside its original before
 ///   removing it (`size.largestFile`, else `size.model`) + 1Gi for the base image, olot's venv
@@ -22,14 +22,14 @@
 ///   deletes it once the run completes (tektoncd/pipeline `AutoCleanupPVCAnnotation`), written
 ///   only where Tekton ≥ 1.11 and `coschedule: workspaces` are declared (`autoCleanupWorks`);
 ///   elsewhere the claim lives as long as the PipelineRun (NBG338). HOME and TMPDIR of every step are on the workspace, so no
-///   step fills the node's ephemeral storage (seed 004's buildah storage did).
-/// - **Packaging** with olot (PyPI): no daemon, no privileges, no capabilities (the seed-004
+///   step fills the node's ephemeral storage (buildah storage in an emptyDir does).
+/// - **Packaging** with olot (PyPI): no daemon, no privileges, no capabilities (the usual
 ///   buildah needed SETFCAP and pipelines-scc); every step runs under restricted-v2 / Pod
 ///   Security restricted.
 /// - **Placement** only in `taskRunTemplate.podTemplate` (the affinity assistant inherits it)
-///   and, on OpenShift, no securityContext there at all (seed 001). `taskRunSpecs` set only the
+///   and, on OpenShift, no securityContext there at all. `taskRunSpecs` set only the
 ///   push ServiceAccount for internal pushes.
-/// - **Timeout** derived from the size and the environment's throughputs (seed 004: Tekton's
+/// - **Timeout** derived from the size and the environment's throughputs (Tekton's
 ///   default 60 minutes killed a 78-minute push); a written `timeout` below it is NBG287.
 /// - **Credentials by reference**: the Hugging Face token is a Secret workspace of the download
 ///   Task only, read as a file and handed to huggingface_hub (pinned in the Task), which sends it
@@ -396,7 +396,7 @@ enum HuggingFacePlanner {
                             from: FieldProvenance.traced(
                                 context.environment.platform, field: "platform",
                                 rule: isBuildah
-                                    ? "buildah runs as root with only SETFCAP added, never privileged (seed 004)"
+                                    ? "buildah runs as root with only SETFCAP added, never privileged: anyuid cannot add it"
                                     : "non-root, no capabilities, group 0: each Task reads what the previous one wrote"))
                     })
             else { return nil }
@@ -925,7 +925,7 @@ enum HuggingFacePlanner {
             "taskRunTemplate", .object(template),
             from: FieldOrigin(
                 .builtinDefault("pod settings only in taskRunTemplate, which the affinity assistant inherits"),
-                rule: "no tolerations (no GPU), and on OpenShift no securityContext: seed 001"))
+                rule: "no tolerations (no GPU), and on OpenShift no securityContext, so the affinity assistant is admitted"))
         var accounts: [(String, String)] = []
         if let packager { accounts.append(("package", packager)) }
         for (index, destination) in destinations.enumerated() where destination.isInternal {

@@ -3,7 +3,7 @@
 /// is named, and for `source.huggingFace` the Tekton pipeline of `HuggingFacePlanner`.
 ///
 /// `source.notebookOutput`: the predictor loads `pvc://<claim>/<path>` — the claim the named NotebookValidationJob's
-/// volume mounts read-write, so the `storageUri` is derived, never typed twice (seed 002's
+/// volume mounts read-write, so the `storageUri` is derived, never typed twice (a training-to-serving flow's
 /// training-to-serving flow). KServe's storage initializer mounts that claim read-only in the
 /// predictor (kserve `pkg/webhook/admission/pod/storage_initializer_injector.go`, `pvc://`).
 ///
@@ -144,7 +144,7 @@ enum ModelPipelinePlanner {
                 .spec(pipeline.name.location), field: "ModelPipeline",
                 rule: "one KServe InferenceService per ModelPipeline, applied after what delivers the model"))
         // A predictor asking for the GPU resource tolerates the GPU nodes' taints and carries
-        // their labels, as validation pods do (seed 001: a GPU-tainted cluster strands pods that
+        // their labels, as validation pods do (a GPU-tainted cluster strands pods that
         // do not); a requests-only GPU gets an equal limit.
         let gpu = context.environment.gpu
         let placement = GPUPlacement(

@@ -1,7 +1,7 @@
 /// `strategy: tekton`: the three Tasks of `templates/tekton/` (git-clone, Dockerfile
 /// generator, buildah) in the build namespace, and per job a Pipeline plus a PipelineRun.
 ///
-/// Decisions, each against a failure of the seeds:
+/// Decisions, each against a failure seen on clusters:
 /// - **Workspace** (ADR-040): the `source` workspace is a `volumeClaimTemplate`, so every
 ///   PipelineRun gets its own ReadWriteOnce PVC (sized `storage.workspaceSize`, class
 ///   `storage.storageClassName`) that no other run can mount. An `emptyDir` is not an option:
@@ -18,8 +18,8 @@
 ///   no GPU tolerations (they request no GPU, and assistant and tasks then fit the same
 ///   nodes), `taskRunSpecs` set only a ServiceAccount, and on OpenShift the template has no
 ///   `securityContext` at all: fixed UIDs there reach the assistant, whose pod restricted-v2
-///   rejects and which then never starts (seed 001).
-/// - **File access across Tasks** (seeds 001, 004): every step runs with group 0 — OpenShift
+///   rejects and which then never starts.
+/// - **File access across Tasks**: every step runs with group 0 — OpenShift
 ///   runs arbitrary UIDs with group 0, on Kubernetes the steps say `runAsGroup: 0` and the pod
 ///   `fsGroup: 0` — and the Tasks write with `umask 0002` plus `chmod -R g+rwX`, so each Task
 ///   reads and writes what the previous one wrote whatever its UID. On OpenShift the SCCs give
@@ -185,8 +185,8 @@ enum TektonPlanner {
                             from: FieldProvenance.traced(
                                 context.environment.platform, field: "platform",
                                 rule: isBuildah
-                                    ? "buildah runs as root with only SETFCAP added, never privileged (seed 004)"
-                                    : "non-root, no capabilities, group 0: each Task reads what the previous one wrote (seed 001)"
+                                    ? "buildah runs as root with only SETFCAP added, never privileged: anyuid cannot add it"
+                                    : "non-root, no capabilities, group 0: each Task reads what the previous one wrote"
                             ))
                     })
             else { return nil }
@@ -541,7 +541,7 @@ enum TektonPlanner {
                 ["name": "source", "volumeClaimTemplate": ["spec": claimSpec]],
                 FieldOrigin(
                     .builtinDefault("a volumeClaimTemplate: each run gets its own ReadWriteOnce PVC that no other run mounts"),
-                    rule: "ADR-040 (seed 000): one workspace PVC shared by concurrent builds made them fail at random")
+                    rule: "one workspace PVC shared by concurrent builds makes them fail at random, so each run gets its own")
             )
         ]
         let credentialsOrigin = FieldOrigin(
@@ -603,7 +603,7 @@ enum TektonPlanner {
                 "taskRunTemplate", .object(template),
                 from: FieldOrigin(
                     .builtinDefault("pod settings in taskRunTemplate (Tekton v1 ignores spec.podTemplate)"),
-                    rule: "seed 001: a podTemplate at the wrong level is silently dropped")),
+                    rule: "a podTemplate at the wrong level is silently dropped")),
             // Only the buildah Task runs as the ServiceAccount that may use pipelines-scc.
             "taskRunSpecs": record.set(
                 "taskRunSpecs",

@@ -144,11 +144,22 @@ final class RuleCatalogTests: XCTestCase {
         }
     }
 
-    func testPlanRuleDocPagesCiteTheirSeed() {
+    /// A plan rule's page describes the failure it prevents, as a user sees it on the cluster (a
+    /// rejection, a pod that never starts, a setting silently lost) or the upstream behaviour it
+    /// rests on, in words: never an internal reference (ReferenceDocsTests scans for those).
+    func testPlanRuleDocPagesDescribeTheFailure() {
+        let consequences = [
+            "reject", "refuse", "fail", "pending", "never", "silently", "lost", "evict", "denied", "cannot",
+            "break", "drop", "upstream", "ignore", "wait", "stuck", "leak", "overwrit", "unschedulable",
+        ]
         for rule in PlanRules.all.flatMap(\.ids) where rule.rawValue >= "NBG200" {
             let page = RuleDocs.page(rule, resources: resources) ?? ""
-            // The failure a rule prevents: a seed, or the upstream behaviour it rests on.
-            XCTAssertTrue(page.contains("seed 00") || page.contains("upstream"), "\(rule.rawValue) cites no seed")
+            // The body: what follows the title and the "Severity: … Stage: …" line.
+            let body = page.split(separator: "\n").dropFirst(2).joined(separator: " ").lowercased()
+            XCTAssertGreaterThan(body.count, 200, "\(rule.rawValue): describe the failure the rule prevents")
+            XCTAssertTrue(
+                consequences.contains { body.contains($0) },
+                "\(rule.rawValue) does not say what goes wrong on the cluster or which upstream behaviour it rests on")
         }
     }
 

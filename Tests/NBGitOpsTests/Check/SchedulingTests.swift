@@ -4,7 +4,7 @@ import XCTest
 @testable import NBGitOps
 
 /// Static schedulability (NBG300/NBG301): kube-scheduler's filter semantics against declared
-/// node pools, and seed 001's cluster over the whole example project.
+/// node pools, and a GPU-tainted cluster over the whole example project.
 final class SchedulingTests: XCTestCase {
     static let master = NodePool(
         name: "master", count: 1, labels: ["node-role.kubernetes.io/master": ""],
@@ -85,7 +85,7 @@ final class SchedulingTests: XCTestCase {
                 + "3 node(s) didn't match pod affinity rules, 3 node(s) had untolerated taint {nvidia.com/gpu: true}")
     }
 
-    /// The whole example project on seed 001's cluster (examples/overlays/seed-001-cluster.yaml
+    /// The whole example project on a GPU-tainted cluster (examples/overlays/gpu-tainted-cluster.yaml
     /// stacked on openshift-gpu): every pod fits but the 70B predictor, which asks for A100
     /// nodes the cluster does not have.
     func testTheExampleOnSeed001sCluster() throws {
@@ -96,7 +96,7 @@ final class SchedulingTests: XCTestCase {
             project.specs, baseDirectory: repositoryRoot, confineTo: repositoryRoot, diagnostics: diagnostics)
         var environment = try XCTUnwrap(project.environments.first { $0.name.value == "openshift-gpu" })
         environment.overlays.append(
-            Located("examples/overlays/seed-001-cluster.yaml", at: SourceLocation(file: "<test>", line: 1, column: 1)))
+            Located("examples/overlays/gpu-tainted-cluster.yaml", at: SourceLocation(file: "<test>", line: 1, column: 1)))
         let input = CompilerInput(
             specFiles: files, environments: [environment], baseDirectory: repositoryRoot,
             resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value)
@@ -117,7 +117,7 @@ final class SchedulingTests: XCTestCase {
             text,
             overlays: [
                 "openshift", "rwo", "argocd", "gpu-taints", "examples/overlays/repository.yaml",
-                "examples/overlays/site-defaults.yaml", "examples/overlays/seed-001-cluster.yaml",
+                "examples/overlays/site-defaults.yaml", "examples/overlays/gpu-tainted-cluster.yaml",
             ])
         let run = try XCTUnwrap(plan.objects.first { $0.kind == "PipelineRun" })
         let report = SchedulingRules.placementReport(of: run, in: plan)
@@ -137,7 +137,7 @@ final class SchedulingTests: XCTestCase {
 
     static let seedOverlays = [
         "openshift", "rwo", "argocd", "gpu-taints", "examples/overlays/repository.yaml",
-        "examples/overlays/site-defaults.yaml", "examples/overlays/seed-001-cluster.yaml",
+        "examples/overlays/site-defaults.yaml", "examples/overlays/gpu-tainted-cluster.yaml",
     ]
 
     func schedulingLines(_ diagnostics: DiagnosticCollector) -> [String] {

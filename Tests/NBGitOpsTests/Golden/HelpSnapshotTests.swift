@@ -6,7 +6,7 @@ import XCTest
 /// --filter HelpSnapshotTests` (the test then fails once, on purpose).
 final class HelpSnapshotTests: XCTestCase {
     static let folder = repositoryRoot + "/Tests/NBGitOpsTests/Golden/help"
-    static let commands = ["", "init", "render", "check", "explain", "diff", "schema", "rules", "lock", "platform"]
+    static let commands = ["", "init", "render", "check", "explain", "diff", "schema", "rules", "results", "lock", "platform"]
 
     func testEveryCommandsHelpMatchesItsSnapshot() throws {
         let record = ProcessInfo.processInfo.environment["NBGITOPS_RECORD"] == "1"

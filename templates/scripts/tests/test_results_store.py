@@ -1,4 +1,4 @@
-"""The results store (issue 14): validate-notebook.py saves the executed notebook, the full report
+"""The results store: validate-notebook.py saves the executed notebook, the full report
 and the verdict below <spec name>/<content hash>/ of a mounted claim or an S3-compatible bucket.
 
 Real papermill runs (as test_verdict.py: NBG_PAPERMILL_PYTHON, under UID 1000680000 when the tests
@@ -185,7 +185,7 @@ class PapermillResultsTest(unittest.TestCase):
         for name in os.listdir(folder):
             self.assertEqual(stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode), 0o664, name)
         if os.geteuid() == 0:
-            # Seed 001: the next run may be another UID (same group); it adds its own folder
+            # The next run may be another UID (same group); it adds its own folder
             # and may even replace the files of a re-run of the same Job.
             self.assertEqual(os.stat(folder).st_uid, POD_UID)
             run, verdict = self.validate(

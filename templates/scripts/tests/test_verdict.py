@@ -1,4 +1,4 @@
-"""The validation container's verdict (issue 14): the compact JSON validate-notebook.py writes to
+"""The validation container's verdict: the compact JSON validate-notebook.py writes to
 the pod's termination log, at most 4096 bytes and always valid JSON.
 
 Unit tests of the encoder, then real papermill runs of small notebooks (pass, exception, golden

@@ -11,8 +11,8 @@ extension RuleID {
     public static let modelRunClaimKept: RuleID = "NBG338"
 }
 
-/// Rules over ModelPipelines with a Hugging Face source (seed 004's ModelCar pipeline, seed
-/// 001's cluster): what the sizes, the cluster and the registry make impossible, stated at the
+/// Rules over ModelPipelines with a Hugging Face source (a ModelCar pipeline on a GPU-tainted
+/// cluster): what the sizes, the cluster and the registry make impossible, stated at the
 /// spec line to change. The planner derives the workspace, the timeout and the served reference
 /// by construction; these rules catch what a spec writes against them and what the cluster
 /// cannot hold.
@@ -26,7 +26,7 @@ enum ModelCarRules {
 
     static func bytes(_ text: String) -> Double { Quantity.value(text) ?? 0 }
 
-    /// NBG284: `workspace.size` below what the download and the packaging need (seed 004: a
+    /// NBG284: `workspace.size` below what the download and the packaging need (a
     /// 438 GB model in a 300Gi claim).
     static let workspace = PlanRule(
         .modelWorkspaceTooSmall, .error, "a ModelPipeline's workspace is smaller than its download and packaging need",
@@ -103,7 +103,7 @@ enum ModelCarRules {
         }
     }
 
-    /// NBG287: a written `timeout` below the derived one (seed 004: Tekton's default 60 minutes
+    /// NBG287: a written `timeout` below the derived one (Tekton's default 60 minutes
     /// killed a 78-minute push).
     static let timeout = PlanRule(
         .modelTimeoutTooShort, .error, "a ModelPipeline's timeout is shorter than its download and push take",
@@ -145,7 +145,7 @@ enum ModelCarRules {
     static let argBytes = Array("ARG ".utf8)
 
     /// NBG288: a Hugging Face token in an environment variable or a build argument of a pod or
-    /// Tekton step (seed 004 passed it as `HF_TOKEN` env and `--build-arg`): it shows in
+    /// Tekton step (as `HF_TOKEN` env or a `--build-arg`): it shows in
     /// `kubectl describe`, in the image's history and in every process's environment.
     static let token = PlanRule(
         .modelTokenExposed, .error, "a Hugging Face token reaches an environment variable or a build argument",
@@ -307,7 +307,7 @@ enum ModelCarRules {
     /// ephemeral storage than a node has free (an `ephemeral-storage` request or limit, an
     /// emptyDir `sizeLimit`), or that runs buildah/podman with its container storage in the
     /// node's ephemeral storage (`/var/lib/containers` not on a workspace or claim, no `--root`
-    /// there): seed 004's buildah filled the node with a model's layers and the pod was evicted.
+    /// there): a buildah build can fill the node with a model's layers and the pod was evicted.
     static let ephemeralStorage = PlanRule(
         .stepEphemeralStorage, .error, "a Tekton step needs more of a node's ephemeral storage than it has free",
         waivable: true
@@ -354,7 +354,7 @@ enum ModelCarRules {
                     let volume = mount.flatMap { mount in volumes.first { $0["name"] == mount["name"] } }
                     if volume?["persistentVolumeClaim"] != nil || volume?["ephemeral"] != nil { continue }
                     context.report(
-                        "step '\(step["name"]?.stringValue ?? "\(stepIndex)")' of \(object.kind) '\(object.name)' runs \(tool) with its container storage (/var/lib/containers) \(volume != nil ? "on an emptyDir" : "in the container's filesystem"), which is the node's ephemeral storage (\(text) free): a model's layers fill it and the pod is evicted (seed 004)",
+                        "step '\(step["name"]?.stringValue ?? "\(stepIndex)")' of \(object.kind) '\(object.name)' runs \(tool) with its container storage (/var/lib/containers) \(volume != nil ? "on an emptyDir" : "in the container's filesystem"), which is the node's ephemeral storage (\(text) free): a model's layers fill it and the pod is evicted",
                         at: context.location(of: object, path: mount != nil ? "\(path).volumeMounts" : path),
                         help:
                             "give \(tool) --root $(workspaces.<name>.path)/containers (and HOME, TMPDIR there), as nbgitops' model-package-buildah Task does",

@@ -7,7 +7,7 @@ extension RuleID {
     public static let servedClaimUnwritten: RuleID = "NBG292"
 }
 
-/// Rules over ModelPipelines (seed 002: a model a notebook writes to a claim, served by KServe
+/// Rules over ModelPipelines (training to serving: a model a notebook writes to a claim, served by KServe
 /// from `pvc://`). The planner derives the InferenceService's `storageUri` from the job's own
 /// volume, so a `pvc://` pointing at a claim or path no job writes cannot be written; what
 /// remains to check is that the named job and volume exist as the pipeline says, and that the
@@ -102,7 +102,7 @@ enum ModelPipelineRules {
 
     /// NBG282: an InferenceService serving `oci://<repository>:<tag>` (a ModelCar image) whose
     /// repository a Tekton object of the plan pushes, but never with that tag. The
-    /// private-ai-demo pipelines (seed 004's ModelCar pipeline) served `…:fp16-2501` while pushing
+    /// private-ai-demo pipelines (a ModelCar pipeline) served `…:fp16-2501` while pushing
     /// `…:fp-2501`: the predictor pulled an image that did not exist and never became ready. A
     /// repository no pipeline of the plan mentions is an image built elsewhere and not checked; a
     /// tag made of Tekton parameters (`$(params.tag)`) cannot be read statically and is skipped.

@@ -7,7 +7,7 @@ extension RuleID {
     public static let openshiftAPI: RuleID = "NBG271"
 }
 
-/// Platform rules (ADR-023, seed 003) and literal secrets anywhere in specs or overlays.
+/// Platform rules (ADR-023: S2I and OpenShift API groups exist only on OpenShift) and literal secrets anywhere in specs or overlays.
 enum PlatformRules {
     /// API groups only OpenShift serves.
     static let openshiftGroups: Set<String> = [

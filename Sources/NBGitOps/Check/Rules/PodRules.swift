@@ -9,8 +9,9 @@ extension RuleID {
     public static let runtimeInstallNoHome: RuleID = "NBG272"
 }
 
-/// Rules over pod shapes: GPU placement (seed 001), the volume rules of ADR-053 for pods that
-/// nbgitops did not build itself, and runtime installs under OpenShift's random UID (seed 003).
+/// Rules over pod shapes: GPU placement (GPU-tainted nodes strand pods that do not tolerate them),
+/// the volume rules of ADR-053 for pods that nbgitops did not build itself, and runtime installs
+/// under OpenShift's random UID.
 enum PodRules {
     // MARK: GPU
 
@@ -241,7 +242,7 @@ enum PodRules {
             help: "write the mode in decimal: 420 for 0644, 256 for 0400, 493 for 0755", subject: subject)
     }
 
-    // MARK: Runtime installs (seed 003)
+    // MARK: Runtime installs under a random UID
 
     static let pipInstall = try? NSRegularExpression(pattern: #"\bpip3?(\.[0-9]+)?\s+install\b|-m\s+pip\s+install\b"#)
     static let writableHomeVariables = ["HOME", "PYTHONUSERBASE", "PIP_TARGET", "PIP_PREFIX"]

@@ -5,7 +5,7 @@ extension RuleID {
 }
 
 /// Static schedulability against the environment's declared node pools (`cluster.nodePools`):
-/// seed 001 ended with every task Pending — `0/7 nodes are available: 1 node(s) had untolerated
+/// a GPU cluster's ModelCar pipeline can end with every task Pending — `0/7 nodes are available: 1 node(s) had untolerated
 /// taint {node-role.kubernetes.io/master: }, 3 node(s) didn't match pod affinity rules, 3
 /// node(s) had untolerated taint {nvidia.com/gpu: true}` — which these rules say before merge.
 /// Every pod of the plan is judged (`Workloads.units`: validation Jobs, passed-through
@@ -92,7 +92,7 @@ public enum SchedulingRules {
     }
 
     /// The one note of a run whose environments run pods without declaring node pools: the
-    /// schedulability rules did not apply there (issue 13: stated once, not per pod).
+    /// schedulability rules did not apply there (stated once, not per pod).
     static func unpooledNote(_ environments: [Environment]) -> Diagnostic? {
         guard let first = environments.first else { return nil }
         let names = environments.map { "'\($0.name)'" }.joined(separator: ", ")

@@ -8,7 +8,7 @@ extension RuleID {
     public static let privilegeExcess: RuleID = "NBG251"
 }
 
-/// Identities and privilege (seeds 001, 003, 004): who owns the files on a shared claim, fixed
+/// Identities and privilege: who owns the files on a shared claim, fixed
 /// UIDs under OpenShift's restricted SCC, and the least Pod Security level or SCC each
 /// ServiceAccount needs for the pods it runs.
 enum SecurityRules {
@@ -222,7 +222,7 @@ enum SecurityRules {
                 let extra = added.filter { $0 != "NET_BIND_SERVICE" }
                 if !extra.isEmpty {
                     // Of the SCCs OpenShift ships only `privileged` adds capabilities (anyuid
-                    // does not: seed 004); pipelines-scc admits SETFCAP (see `SCC`). Pod
+                    // does not); pipelines-scc admits SETFCAP (see `SCC`). Pod
                     // Security `baseline` allows a fixed set.
                     let privilege = Privilege(
                         podSecurity: extra.allSatisfy { baselineCapabilities.contains($0) } ? .baseline : .privileged,
@@ -463,7 +463,7 @@ enum SecurityRules {
                     "ServiceAccount '\(account)' runs \(unit.displayName), which needs SCC \(names[need.level]) (\(need.reason)), but \(limitedByBinding ? "is granted" : "the environment allows") only \(effective)",
                     at: need.location ?? unit.object.sources.first,
                     help: need.level == Privilege.hostOrPrivileged.level(on: .openshift)
-                        ? "adding capabilities (buildah's SETFCAP) needs SCC privileged, anyuid is not enough (seed 004); prefer a rootless build (buildah --storage-driver=vfs without added capabilities, or S2I), "
+                        ? "adding capabilities (buildah's SETFCAP) needs SCC privileged, anyuid is not enough; prefer a rootless build (buildah --storage-driver=vfs without added capabilities, or S2I), "
                             + (setfcapOnly
                                 ? "or with OpenShift Pipelines bind this account only to a Role allowing 'use' of securitycontextconstraints 'pipelines-scc' by name (root with SETFCAP only; the ClusterRole pipelines-scc-clusterrole grants TektonConfig's default SCC, whichever that is)"
                                 : "or bind system:openshift:scc:privileged to this account only")
@@ -556,7 +556,7 @@ enum SecurityRules {
 
     /// NBG240: two pods (tasks, Jobs) use one claim as different users with no common group:
     /// files one writes (mode 0644/0600, owned by its UID) the other cannot read or replace
-    /// (seed 001: a root build task's OCI archive unreadable by the push task; seed 004).
+    /// (a root build task's OCI archive unreadable by the push task; a PVC workspace another step cannot write).
     static let sharedVolumeUIDs = PlanRule(
         .sharedVolumeUIDs, .error, "containers share a volume as different users with no common group"
     ) { context in
@@ -604,7 +604,7 @@ enum SecurityRules {
     }
 
     /// Within one pod: containers (or the steps of one Tekton task) that share a writable
-    /// volume as different users with no common group (seed 004: a step writing a script into
+    /// volume as different users with no common group (a step writing a script into
     /// the PVC workspace that the next step, as another user, cannot execute).
     static func checkContainersSharingVolumes(_ unit: PodUnit, context: RuleContext) {
         guard unit.containers.count >= 2 else { return }

@@ -13,7 +13,7 @@ extension RuleID {
 }
 
 /// Claims: who mounts them at the same time (ADR-040), who provides them, and whether they
-/// are big enough for what the specs say will be written into them (seed 004).
+/// are big enough for what the specs say will be written into them (a model larger than its claim fails mid-download).
 enum StorageRules {
 
     /// The access mode of a claim: the passed-through PVC's first mode, else the environment's.
@@ -399,7 +399,7 @@ enum StorageRules {
             if rule == .claimTooSmall {
                 context.report(
                     message, at: location,
-                    help: "request at least \(declaration.text) (seed 004: a 300Gi claim for a 438 GB model failed mid-download)",
+                    help: "request at least \(declaration.text) (a 300Gi claim for a 438 GB model fails mid-download)",
                     notes: [note], subject: subject)
             } else {
                 context.report(

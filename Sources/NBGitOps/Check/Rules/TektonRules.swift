@@ -11,7 +11,7 @@ extension RuleID {
     public static let pipelinesSCCSeccomp: RuleID = "NBG325"
 }
 
-/// Tekton rules (seeds 001 and 004): the affinity assistant under the cluster's `coschedule`
+/// Tekton rules: the affinity assistant under the cluster's `coschedule`
 /// mode, and v1beta1 fields in tekton.dev/v1 objects, which v1 drops with only a warning.
 enum TektonRules {
     /// The v1beta1 fields Tekton v1 removed, with where they moved.
@@ -29,7 +29,7 @@ enum TektonRules {
     ]
 
     /// NBG230: v1 objects with v1beta1 fields. `kubectl apply` only warns (`unknown field
-    /// "spec.podTemplate"`) and the setting is silently lost (seed 001; seed 004's
+    /// "spec.podTemplate"`) and the setting is silently lost (a misplaced `podTemplate`; a v1beta1
     /// `spec.serviceAccountName`).
     static let betaFieldsInV1 = PlanRule(
         .tektonBetaField, .error, "a tekton.dev/v1 object uses a v1beta1 field that v1 drops or ignores"
@@ -225,7 +225,7 @@ enum TektonRules {
         return nil
     }
 
-    /// NBG232: a step passes a registry credential on its command line — seed 004's
+    /// NBG232: a step passes a registry credential on its command line — a ModelCar pipeline's
     /// `buildah push --creds="serviceaccount:${TOKEN}"`. The expanded token is in the process
     /// list (`/proc/<pid>/cmdline`, readable by every process of the pod and by node agents) and in
     /// any `set -x` trace of the TaskRun's log. Log in with `--password-stdin` into a private auth
