@@ -27,7 +27,7 @@ struct NBGitOpsCommand: ParsableCommand {
     )
 }
 
-/// The exit codes nbgitops documents (README "Exit status", `nbgitops --help`).
+/// The exit codes nbgitops documents (docs/cli.md "Exit status", `nbgitops --help`).
 enum ExitStatus {
     /// Errors were reported; nothing was written.
     static let diagnostics = ExitCode(1)

@@ -103,7 +103,7 @@ data:
 """
 
 # Digest-pinned, as the project's examples are (NBG137 warns about tag-only images); the
-# digests are the examples' published ones (see README "Robustness and security gates").
+# digests are the examples' published ones (see docs/robustness.md).
 IMAGES = [
     "quay.io/jupyter/scipy-notebook:2025-06-02@sha256:08e4c32e10df101bcee46fba936b728721cf574c5d0153157c806dc96e56d8cf",
     "quay.io/jupyter/datascience-notebook:2025-06-02@sha256:2014f3b923d90d48dc45a9df5935efa97258ed557159a994921f4651d571b101",

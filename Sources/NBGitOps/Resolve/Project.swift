@@ -37,7 +37,7 @@ public struct Project: Sendable {
             if !diagnostics.hasErrors {
                 diagnostics.error(
                     .projectInvalid, "project file is empty", at: .startOf(display),
-                    help: "see the README for the nbgitops.yaml format")
+                    help: "see docs/reference/project.md for the nbgitops.yaml format")
             }
             return nil
         }

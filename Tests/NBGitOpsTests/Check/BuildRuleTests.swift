@@ -129,7 +129,7 @@ final class BuildRuleTests: XCTestCase {
                 "builds.yaml:16:7: error[NBG250]: ServiceAccount 'pipeline' runs task 'build' of PipelineRun 'churn-build', which needs SCC privileged (container 'build' adds SETFCAP), but is granted only restricted-v2",
                 // Each job's build names the claim: each document is told (and may waive it).
                 "builds.yaml:32:7: warning[NBG126]: PersistentVolumeClaim 'build-cache' used by task 'build' of PipelineRun 'forecast-build' is declared by no spec or overlay; it must exist in namespace 'nb-validation' before the pod runs",
-                "builds.yaml:32:7: error[NBG200]: ReadWriteOnce claim 'build-cache' is mounted by task 'build' of PipelineRun 'forecast-build' and task 'build' of PipelineRun 'churn-build', which can run at the same time; a ReadWriteOnce volume attaches to one node, so one pod stays Pending or fails with Multi-Attach (ADR-040)",
+                "builds.yaml:32:7: error[NBG200]: ReadWriteOnce claim 'build-cache' is mounted by task 'build' of PipelineRun 'forecast-build' and task 'build' of PipelineRun 'churn-build', which can run at the same time; a ReadWriteOnce volume attaches to one node, so one pod stays Pending or fails with Multi-Attach",
             ])
     }
 

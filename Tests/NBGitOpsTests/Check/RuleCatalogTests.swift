@@ -150,7 +150,8 @@ final class RuleCatalogTests: XCTestCase {
     func testPlanRuleDocPagesDescribeTheFailure() {
         let consequences = [
             "reject", "refuse", "fail", "pending", "never", "silently", "lost", "evict", "denied", "cannot",
-            "break", "drop", "upstream", "ignore", "wait", "stuck", "leak", "overwrit", "unschedulable",
+            "break", "drop", "upstream", "ignore", "wait", "stuck", "leak", "overwrit", "unschedulable", "cancel",
+            "expos", "substitut", "take over",
         ]
         for rule in PlanRules.all.flatMap(\.ids) where rule.rawValue >= "NBG200" {
             let page = RuleDocs.page(rule, resources: resources) ?? ""

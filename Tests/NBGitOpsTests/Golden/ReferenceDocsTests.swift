@@ -32,7 +32,8 @@ final class ReferenceDocsTests: XCTestCase {
         }
         if record && !stale.isEmpty { XCTFail("re-recorded \(stale.joined(separator: ", ")); run again without NBGITOPS_RECORD") }
         if !record {
-            XCTAssertEqual(stale, [], "stale generated pages: re-record with NBGITOPS_RECORD=1 swift test --filter ReferenceDocsTests")
+            XCTAssertEqual(
+                stale, [], "stale generated pages: re-record with NBGITOPS_RECORD=1 swift test --filter ReferenceDocsTests")
         }
     }
 
@@ -40,7 +41,9 @@ final class ReferenceDocsTests: XCTestCase {
     func testTheFieldPagesListEveryField() throws {
         let pages = Dictionary(uniqueKeysWithValues: ReferenceDocs.pages(help: []).map { ($0.path, $0.text) })
         let overlay = try XCTUnwrap(pages["docs/reference/overlay.md"])
-        for field in ["spec.storage.accessMode", "spec.gpu.taints[].effect", "spec.delivery.repositoryURL", "spec.platform.versions.flux"] {
+        for field in [
+            "spec.storage.accessMode", "spec.gpu.taints[].effect", "spec.delivery.repositoryURL", "spec.platform.versions.flux",
+        ] {
             XCTAssertTrue(overlay.contains("| `\(field)` |"), field)
         }
         let job = try XCTUnwrap(pages["docs/reference/notebookvalidationjob.md"])
@@ -56,16 +59,36 @@ final class ReferenceDocsTests: XCTestCase {
     static func markdownFiles() throws -> [String] {
         var files = ["README.md"]
         let enumerator = FileManager.default.enumerator(atPath: repositoryRoot + "/docs")
-        while let path = enumerator?.nextObject() as? String where path.hasSuffix(".md") {
-            files.append("docs/" + path)
+        while let path = enumerator?.nextObject() as? String {
+            if path.hasSuffix(".md") { files.append("docs/" + path) }
         }
         return files.sorted()
+    }
+
+    /// The text outside fenced code blocks and inline code spans (where `](` is not a link).
+    static func withoutCode(_ text: String) -> String {
+        var kept: [Substring] = []
+        var fenced = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("```") {
+                fenced.toggle()
+                continue
+            }
+            if fenced { continue }
+            // Every other piece between backticks is code.
+            kept.append(
+                contentsOf: line.split(separator: "`", omittingEmptySubsequences: false).enumerated().filter {
+                    $0.offset % 2 == 0
+                }.map(\.element))
+            kept.append("\n")
+        }
+        return kept.joined()
     }
 
     func testEveryRelativeLinkResolves() throws {
         var broken: [String] = []
         for file in try Self.markdownFiles() {
-            let text = try String(contentsOfFile: repositoryRoot + "/" + file, encoding: .utf8)
+            let text = Self.withoutCode(try String(contentsOfFile: repositoryRoot + "/" + file, encoding: .utf8))
             let folder = (file as NSString).deletingLastPathComponent
             var rest = Substring(text)
             while let range = rest.range(of: "](") {

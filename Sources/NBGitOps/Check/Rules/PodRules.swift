@@ -269,7 +269,7 @@ enum PodRules {
                     container.node["script"] != nil
                     ? "script" : (container.node["args"] != nil && container.node["command"] == nil ? "args" : "command")
                 context.report(
-                    "\(unit.displayName), container '\(container.name)' runs `pip install` at run time, but on OpenShift it runs as a random UID with no writable HOME; the install fails with permission denied (ADR-023)",
+                    "\(unit.displayName), container '\(container.name)' runs `pip install` at run time, but on OpenShift it runs as a random UID with no writable HOME; the install fails with permission denied",
                     at: context.location(of: container.object, path: "\(container.path).\(field)"),
                     help:
                         "build the dependencies into the image (S2I or a Containerfile), or set HOME (or PYTHONUSERBASE) to a path on a writable emptyDir mount",

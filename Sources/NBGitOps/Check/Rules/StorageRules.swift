@@ -247,7 +247,7 @@ enum StorageRules {
                 let message =
                     mixed
                     ? "\(access.mode) claim '\(claim)' is mounted \(other.use.readOnly ? "read-only" : "read-write") by \(other.unit.displayName) and \(first.use.readOnly ? "read-only" : "read-write") by \(first.unit.displayName); a \(access.mode) volume attaches to one node in one mode, so one of the pods fails to attach"
-                    : "\(access.mode) claim '\(claim)' is mounted by \(other.unit.displayName) and \(first.unit.displayName), which can run at the same time; a \(access.mode) volume attaches to one node, so one pod stays Pending or fails with Multi-Attach (ADR-040)"
+                    : "\(access.mode) claim '\(claim)' is mounted by \(other.unit.displayName) and \(first.unit.displayName), which can run at the same time; a \(access.mode) volume attaches to one node, so one pod stays Pending or fails with Multi-Attach"
                 context.report(
                     message, at: location(other.use, context: context),
                     help:
