@@ -6,7 +6,7 @@ import XCTest
 /// Hostile and broken input: every case ends in its exact located diagnostic (or a correct
 /// render) within bounded time and memory.
 ///
-/// Limits (README "Guarantees", `LoadLimits`): 16 MiB per file, 100 levels of nesting,
+/// Limits (docs/guarantees.md, `LoadLimits`): 16 MiB per file, 100 levels of nesting,
 /// 1 MiB per scalar, 2 million nodes per file; aliases, merge keys, non-core tags and inner
 /// byte order marks are refused. Every case here must finish in `timeBound` seconds (a debug
 /// build on a 2-core machine; `largeTimeBound` for the node-limit case) and the whole suite must stay under `memoryBound` of peak RSS.
