@@ -186,9 +186,17 @@ public enum ReferenceDocs {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
-    /// One table cell: one line, pipes and angle brackets escaped.
+    /// One table cell: one line, pipes and angle brackets escaped. The operator's CRD prefixes
+    /// some description lines with the number of one of its design records ("ADR-041: "), which
+    /// means nothing to a reader here: the prefix is left out, the sentence kept.
     static func cell(_ text: String) -> String {
-        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        text.split(whereSeparator: \.isNewline).map { line -> String in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("ADR-"), let colon = trimmed.firstIndex(of: ":"),
+                trimmed[trimmed.index(trimmed.startIndex, offsetBy: 4)..<colon].allSatisfy(\.isNumber)
+            else { return trimmed }
+            return trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
             .joined(separator: " ")
             .replacingOccurrences(of: "|", with: "\\|")
             .replacingOccurrences(of: "<", with: "&lt;")
