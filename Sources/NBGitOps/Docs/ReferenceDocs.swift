@@ -175,8 +175,8 @@ public enum ReferenceDocs {
         if let maximum = schema.maximum { parts.append("≤ \(number(maximum))") }
         if let length = schema.minLength { parts.append("at least \(length) characters") }
         if let length = schema.maxLength { parts.append("at most \(length) characters") }
-        if let count = schema.minItems { parts.append("at least \(count) items") }
-        if let count = schema.maxItems { parts.append("at most \(count) items") }
+        if let count = schema.minItems { parts.append("at least \(count) item\(count == 1 ? "" : "s")") }
+        if let count = schema.maxItems { parts.append("at most \(count) item\(count == 1 ? "" : "s")") }
         if let value = schema.defaultValue?.scalar?.value { parts.append("default `\(value)`") }
         if schema.preservesUnknownFields { parts.append("any fields") }
         return parts.joined(separator: "; ")
