@@ -123,7 +123,7 @@ final class PlatformMinorFactsTests: XCTestCase {
             XCTAssertTrue(step["script"]?.stringValue?.contains("--root $NBG_STORAGE/root") == true)
             let source = task.manifest.value(at: "spec.workspaces")?.elements?.first { $0["name"]?.stringValue == "source" }
             XCTAssertNil(source?["readOnly"], "buildah writes its storage to the source workspace")
-            XCTAssertEqual(step["image"]?.stringValue, ImageSettings.defaultBuildahImage)
+            XCTAssertEqual(step["image"]?.stringValue, "quay.io/buildah/stable:v1.38.0")
         }
 
         let spec = try fixture("NBG343-pass.yaml")
