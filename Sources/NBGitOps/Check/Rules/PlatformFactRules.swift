@@ -30,7 +30,8 @@ enum PlatformFactRules {
     /// is 0.17 or later, a warning where it is undeclared, nothing where it is older.
     static let externalSecretsAPIVersion = PlanRule(
         .externalSecretsAPIVersion, .warning,
-        "an external-secrets.io object uses an API version the External Secrets Operator no longer serves"
+        "an external-secrets.io object uses an API version the External Secrets Operator no longer serves",
+        waivable: false
     ) { context in
         let facts = context.environment.facts
         let declared = facts.versions[.externalSecrets]
@@ -69,7 +70,7 @@ enum PlatformFactRules {
     /// declared present (`platform.kserve.servingRuntimes`).
     static let servingRuntimeNotInstalled = PlanRule(
         .servingRuntimeNotInstalled, .error,
-        "an InferenceService names a KServe runtime that OpenShift AI does not install"
+        "an InferenceService names a KServe runtime that OpenShift AI does not install", waivable: false
     ) { context in
         let facts = context.environment.facts
         guard let openshiftAI = facts.versions[.openshiftAI] else { return }
@@ -124,7 +125,8 @@ enum PlatformFactRules {
     /// `internal/controller/git_helper.go`); nbgitops verifies the host, so such a Secret fails
     /// the clone here: said at compile time.
     static let gitCredentialsKeys = PlanRule(
-        .gitCredentialsKeys, .error, "a notebook's git credentials Secret lacks the keys the clone reads"
+        .gitCredentialsKeys, .error, "a notebook's git credentials Secret lacks the keys the clone reads",
+        waivable: false
     ) { context in
         let objects = context.plan.objects
         var reported: Set<String> = []
