@@ -11,9 +11,11 @@
 #                                    or hold a previous attempt of this script (has .git), which
 #                                    is wiped (init containers are retried with the same emptyDir).
 #   NBG_GIT_CREDENTIALS_DIR optional directory of a mounted Secret holding `password` (an
-#                                    HTTPS password or token) and optionally `username`; read
-#                                    into NBG_GIT_PASSWORD / NBG_GIT_USERNAME (how nbgitops
-#                                    passes HTTPS credentials: files, never env from a Secret).
+#                                    HTTPS password or token; or, as the operator accepts it,
+#                                    the key `token` when there is no `password`) and
+#                                    optionally `username`; read into NBG_GIT_PASSWORD /
+#                                    NBG_GIT_USERNAME (how nbgitops passes HTTPS credentials:
+#                                    files, never env from a Secret).
 #   NBG_GIT_USERNAME       optional  HTTPS user name
 #   NBG_GIT_PASSWORD       optional  HTTPS password or token.
 #                                    With a password but no user name, "x-access-token" is sent
@@ -157,16 +159,21 @@ esac
 
 if [ -n "${NBG_GIT_CREDENTIALS_DIR:-}" ]; then
   [ -d "$NBG_GIT_CREDENTIALS_DIR" ] || die "NBG_GIT_CREDENTIALS_DIR '$NBG_GIT_CREDENTIALS_DIR' is not a directory"
-  [ -r "$NBG_GIT_CREDENTIALS_DIR/password" ] ||
-    die "NBG_GIT_CREDENTIALS_DIR has no readable 'password' (the Secret needs the key password)"
+  # The key `password`, else `token` (the operator's Secrets may hold either).
+  secret_key=password
+  if [ ! -r "$NBG_GIT_CREDENTIALS_DIR/password" ] && [ -r "$NBG_GIT_CREDENTIALS_DIR/token" ]; then
+    secret_key=token
+  fi
+  [ -r "$NBG_GIT_CREDENTIALS_DIR/$secret_key" ] ||
+    die "NBG_GIT_CREDENTIALS_DIR has no readable 'password' or 'token' (the Secret needs one of these keys)"
   # Command substitution reads through a pipe: the value is in no argv and on no other disk.
   # CRs and the final newline of pasted values are dropped.
-  NBG_GIT_PASSWORD=$(tr -d '\r' < "$NBG_GIT_CREDENTIALS_DIR/password")
+  NBG_GIT_PASSWORD=$(tr -d '\r' < "$NBG_GIT_CREDENTIALS_DIR/$secret_key")
   if [ -r "$NBG_GIT_CREDENTIALS_DIR/username" ]; then
     NBG_GIT_USERNAME=$(tr -d '\r' < "$NBG_GIT_CREDENTIALS_DIR/username")
   fi
   if [ -z "$NBG_GIT_PASSWORD" ]; then
-    die "the 'password' in NBG_GIT_CREDENTIALS_DIR is empty"
+    die "the '$secret_key' in NBG_GIT_CREDENTIALS_DIR is empty"
   fi
 fi
 

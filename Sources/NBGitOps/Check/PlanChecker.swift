@@ -78,5 +78,10 @@ public enum PlanRules {
         DeliveryRules.fluxCannotWait,
         ArgoInstanceRules.excludedKind,
         ArgoInstanceRules.healthChecksInConfigMap,
+        PlatformFactRules.externalSecretsAPIVersion,
+        PlatformFactRules.servingRuntimeNotInstalled,
+        PlatformFactRules.gitCredentialsKeys,
+        PlatformFactRules.buildahNodeProfiles,  // and NBG137 for images.buildah
+        PlatformFactRules.argoSyncHeldOpen,
     ]
 }

@@ -270,17 +270,26 @@ public struct ImageSettings: Sendable {
     /// A `kubernetes.io/dockerconfigjson` Secret in the validation namespace that validation pods
     /// pull built images with (nil = none needed).
     public var pullSecret: Traced<String?>
+    /// The image of the buildah step of the image-build Task (`images.buildah`).
+    public var buildah: Traced<String>
+
+    /// buildah v1.38.0, the release the Task body was written against. Named by tag only: no
+    /// digest of it could be verified when this default was chosen, so NBG137 asks each site
+    /// to pin the image it runs (`images.buildah: IMAGE:TAG@sha256:...`).
+    public static let defaultBuildahImage = "quay.io/buildah/stable:v1.38.0"
 
     public init(
         registry: Traced<String?>, mirrors: Traced<[ImageMirror]>, gitClone: Traced<String>,
         pushSecret: Traced<String?> = .byDefault(nil, "no push credentials"),
-        pullSecret: Traced<String?> = .byDefault(nil, "no pull credentials")
+        pullSecret: Traced<String?> = .byDefault(nil, "no pull credentials"),
+        buildah: Traced<String> = .byDefault(defaultBuildahImage, "buildah 1.38.0, by tag (pin it with images.buildah)")
     ) {
         self.registry = registry
         self.mirrors = mirrors
         self.gitClone = gitClone
         self.pushSecret = pushSecret
         self.pullSecret = pullSecret
+        self.buildah = buildah
     }
 }
 
@@ -464,6 +473,7 @@ public struct PlatformFacts: Sendable {
     /// The components whose versions an overlay may declare (`platform.versions.<key>`).
     public enum Component: String, Sendable, CaseIterable {
         case kubernetes, openshift, tektonPipelines, openshiftPipelines, kserve, openshiftAI, argocd, openshiftGitops, flux
+        case externalSecrets
     }
 
     /// A resource exclusion of the Argo CD instance (`resource.exclusions`).
@@ -503,6 +513,11 @@ public struct PlatformFacts: Sendable {
     public var storageClasses: Traced<[StorageClass]?> = .byDefault(nil, PlatformFacts.unknown)
     public var podSecurityDefaultEnforce: Traced<String?> = .byDefault(nil, PlatformFacts.unknown)
     public var sccs: Traced<[String]?> = .byDefault(nil, PlatformFacts.unknown)
+    /// ClusterServingRuntimes (or ServingRuntimes) the cluster already has (`platform.kserve.servingRuntimes`).
+    public var kserveServingRuntimes: Traced<[String]?> = .byDefault(nil, PlatformFacts.unknown)
+    /// Whether the nodes' seccomp/AppArmor profiles let the buildah Task (root, SETFCAP, no
+    /// CAP_SYS_ADMIN) unshare and mount (`platform.podSecurity.buildahMounts`).
+    public var buildahMounts: Traced<Bool?> = .byDefault(nil, PlatformFacts.unknown)
 
     public static let unknown = "not declared by any overlay (unknown)"
 
@@ -559,6 +574,11 @@ extension PlatformFacts {
         result.append(("kserve.ociModelMode", text(kserveOCIModelMode, same), kserveOCIModelMode.origin))
         result.append(
             (
+                "kserve.servingRuntimes", text(kserveServingRuntimes) { "[\($0.joined(separator: ", "))]" },
+                kserveServingRuntimes.origin
+            ))
+        result.append(
+            (
                 "storageClasses",
                 text(storageClasses) { classes in
                     "[" + classes.map { "\($0.name) \($0.volumeBindingMode ?? "?")" }.joined(separator: "; ") + "]"
@@ -566,6 +586,7 @@ extension PlatformFacts {
             ))
         result.append(("podSecurity.defaultEnforce", text(podSecurityDefaultEnforce, same), podSecurityDefaultEnforce.origin))
         result.append(("podSecurity.sccs", text(sccs) { "[\($0.joined(separator: ", "))]" }, sccs.origin))
+        result.append(("podSecurity.buildahMounts", text(buildahMounts, same), buildahMounts.origin))
         return result.map { (path: "platform." + $0.0, value: $0.1, origin: $0.2) }
     }
 }

@@ -40,7 +40,14 @@ public enum ArgoHealthPlanner {
     /// Claims no pod of the output mounts (`ClaimPlacement`): Healthy while Pending, so they
     /// never hold their wave; every other claim as Argo CD's built-in check judges it.
     public static let persistentVolumeClaim = Check(group: "", kind: "PersistentVolumeClaim", file: "health-pvc.lua")
-    public static let all = [pipelineRun, build, imageStream, job, persistentVolumeClaim]
+    /// InferenceServices on Argo CD before v3.3.0: its built-in check counted any False condition
+    /// as unhealthy until argoproj/argo-cd commit ed6fe769e6 (first in v3.3.0), and KServe
+    /// 0.15.1 and later always report `Stopped: False` (kserve `pkg/controller/v1beta1/
+    /// inferenceservice/controller.go`), so the built-in check never says Healthy. Emitted
+    /// unless an overlay declares `platform.versions.argocd` 3.3 or later.
+    public static let inferenceService = Check(
+        group: "serving.kserve.io", kind: "InferenceService", file: "health-inferenceservice.lua")
+    public static let all = [pipelineRun, build, imageStream, job, persistentVolumeClaim, inferenceService]
 
     public static let configMapName = "argocd-cm"
     public static let instanceKind = "ArgoCD"
@@ -147,7 +154,7 @@ public enum ArgoHealthPlanner {
 
     /// The checks an environment needs: PipelineRun always (builds may add PipelineRuns at any
     /// time), Build when any `build.openshift.io` object (S2I) is emitted.
-    public static func checks(for objects: [PlannedObject]) -> [Check] {
+    public static func checks(for objects: [PlannedObject], facts: PlatformFacts = PlatformFacts()) -> [Check] {
         let usesS2I = objects.contains { ArgoProjectPlanner.group(ofAPIVersion: $0.apiVersion) == build.group }
         let awaitsTags = objects.contains {
             $0.kind == imageStream.kind && $0.manifest.value(at: "metadata.annotations[\(AnnotationKey.awaitTag)]") != nil
@@ -161,8 +168,12 @@ public enum ArgoHealthPlanner {
                 && $0.manifest.value(at: "metadata.annotations[\(AnnotationKey.firstConsumer)]")?.stringValue
                     == ClaimPlacement.firstConsumerOutside
         }
+        // Platform fact: platform.versions.argocd ≥ 3.3 makes the built-in InferenceService check right.
+        let servesModels =
+            objects.contains { $0.kind == inferenceService.kind && $0.apiVersion.hasPrefix(inferenceService.group + "/") }
+            && facts.version(.argocd, atLeast: 3, 3) != true
         return [pipelineRun] + (usesS2I ? [build] : []) + (awaitsTags ? [imageStream] : []) + (validates ? [job] : [])
-            + (claimsOutside ? [persistentVolumeClaim] : [])
+            + (claimsOutside ? [persistentVolumeClaim] : []) + (servesModels ? [inferenceService] : [])
     }
 
     /// Adds the `argocd-cm` snippet to an Argo CD environment's plan. `scripts` maps file names
@@ -179,7 +190,7 @@ public enum ArgoHealthPlanner {
         var data: [String: String] = [:]
         var sources: [SourceLocation] = []
         var found: [(Check, String)] = []
-        for check in checks(for: plan.objects) {
+        for check in checks(for: plan.objects, facts: plan.environment.facts) {
             guard let text = scripts[check.file] else {
                 plan.unusableTemplates.append(
                     UnusableTemplate(

@@ -355,10 +355,14 @@ public enum EnvironmentPlanner {
 
     // MARK: Scripts ConfigMap
 
+    /// The ConfigMap is content-addressed (`nbgitops-scripts-<hash of the scripts>`, the hash
+    /// stamped on every pod template): a changed script is a new ConfigMap that only the new
+    /// Jobs mount, while the kubelet keeps the superseded Jobs still running on the old one
+    /// (a ConfigMap volume follows its object's updates); the old ConfigMap is pruned with them.
     static func scriptsConfigMap(_ scripts: [ScriptFile], context: PlanContext)
         -> PlannedObject
     {
-        let name = context.derivedName(scriptsConfigMapBase)
+        let name = context.derivedName(scriptsConfigMapBase + "-" + String(scriptsChecksum(scripts).prefix(8)))
         let checkedName = DerivedName(name, rule: .subdomain, what: "scripts ConfigMap name", at: context.prefixLocation)
         var data: [String: String] = [:]
         for script in scripts { data[script.name] = script.contents }
@@ -374,7 +378,8 @@ public enum EnvironmentPlanner {
                     "": FieldOrigin(.builtinDefault("the validation pods' scripts")),
                     "data": FieldOrigin(
                         .builtinDefault("the files of templates/scripts/"),
-                        rule: "mounted read-only at \(PodLayout.scripts.mountPath); their hash is on every pod template"),
+                        rule: "mounted read-only at \(PodLayout.scripts.mountPath); their hash is on every pod template "
+                            + "and in the ConfigMap's name, so a running Job keeps the scripts it started with"),
                 ] : [:]
         ).checking(checkedName)
     }

@@ -373,10 +373,10 @@ enum HuggingFacePlanner {
                     patchStep: { step, path, record, template in
                         if isBuildah {
                             step["image"] = record.set(
-                                path + ".image", .string(context.image(step["image"]?.stringValue ?? "")),
-                                from: FieldOrigin(
-                                    .spec(.startOf(template.file)), field: template.file,
-                                    rule: "the buildah image the Task body names"))
+                                path + ".image", .string(context.image(context.environment.images.buildah.value)),
+                                from: FieldProvenance.traced(
+                                    context.environment.images.buildah, field: "images.buildah",
+                                    rule: "the buildah image (NBG137 until it is pinned by digest)"))
                         } else {
                             // skopeo steps keep the skopeo image; the others run in the Python tools image.
                             let usesSkopeo = step["image"]?.stringValue?.contains("skopeo") == true

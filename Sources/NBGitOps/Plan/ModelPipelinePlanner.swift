@@ -284,16 +284,53 @@ enum ModelPipelinePlanner {
                 .builtinDefault(
                     "RawDeployment: the predictor is a Deployment, which accepts the pod-level securityContext, "
                         + "nodeSelector and tolerations written here; Serverless (Knative) rejects them by default")))
+        let dashboard = dashboardMetadata(displayName: pipeline.name.value, apiProtocol: nil, context: context)
+        for key in dashboard.labels.keys.sorted() {
+            record.note("metadata.labels[\(key)]", dashboard.origin)
+        }
+        for key in dashboard.annotations.keys.sorted() {
+            record.note("metadata.annotations[\(key)]", dashboard.origin)
+        }
         let manifest = PlanMetadata.object(
             apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: name, namespace: context.namespace,
-            labels: PlanMetadata.labels(component: "model-serving", extra: [LabelKey.instance: pipeline.name.value]),
-            annotations: [deploymentModeAnnotation: rawDeployment],
+            labels: PlanMetadata.labels(
+                component: "model-serving",
+                extra: [LabelKey.instance: pipeline.name.value].merging(dashboard.labels) { first, _ in first }),
+            annotations: [deploymentModeAnnotation: rawDeployment].merging(dashboard.annotations) { first, _ in first },
             body: [("spec", ["predictor": predictor])])
         return PlannedObject(
             apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: name, namespace: context.namespace,
             manifest: manifest, wave: .serving, sources: [pipeline.name.location], provenance: record.origins
         ).checking(DerivedName(name, rule: .label, what: "InferenceService name", at: pipeline.name.location))
     }
+
+    // MARK: OpenShift AI dashboard
+
+    /// What the OpenShift AI dashboard lists a served model or runtime by: only objects labelled
+    /// `opendatahub.io/dashboard: "true"` appear there, under `openshift.io/display-name`, and a
+    /// ServingRuntime's `opendatahub.io/apiProtocol` (REST or gRPC) says how to call it
+    /// (opendatahub-io/odh-dashboard `frontend/src/api/k8s/inferenceServices.ts` and
+    /// `servingRuntimes.ts`, which write and filter by these keys). Written where an overlay
+    /// declares `platform.versions.openshiftAI`; empty elsewhere.
+    static func dashboardMetadata(displayName: String, apiProtocol: String?, context: PlanContext)
+        -> (labels: [String: String], annotations: [String: String], origin: FieldOrigin)
+    {
+        guard let version = context.environment.facts.versions[.openshiftAI] else {
+            return ([:], [:], FieldOrigin(.builtinDefault("")))
+        }
+        var annotations = [dashboardDisplayNameAnnotation: displayName]
+        if let apiProtocol { annotations[dashboardAPIProtocolAnnotation] = apiProtocol }
+        return (
+            [dashboardLabel: "true"], annotations,
+            FieldProvenance.traced(
+                version, field: "platform.versions.openshiftAI",
+                rule: "the OpenShift AI dashboard lists only objects labelled opendatahub.io/dashboard")
+        )
+    }
+
+    static let dashboardLabel = "opendatahub.io/dashboard"
+    static let dashboardDisplayNameAnnotation = "openshift.io/display-name"
+    static let dashboardAPIProtocolAnnotation = "opendatahub.io/apiProtocol"
 
     // MARK: Generated vLLM ServingRuntime
 
@@ -383,9 +420,21 @@ enum ModelPipelinePlanner {
                         field: "spec.serving.vllm.shmSize", rule: "a memory-backed /dev/shm for vLLM's workers"))
             ),
         ])
+        // vLLM's OpenAI-compatible server speaks REST.
+        let dashboard = dashboardMetadata(
+            displayName: "vLLM (\(pipeline.name.value))", apiProtocol: "REST", context: context)
+        for key in dashboard.labels.keys.sorted() {
+            record.note("metadata.labels[\(key)]", dashboard.origin)
+        }
+        for key in dashboard.annotations.keys.sorted() {
+            record.note("metadata.annotations[\(key)]", dashboard.origin)
+        }
         let manifest = PlanMetadata.object(
             apiVersion: "serving.kserve.io/v1alpha1", kind: "ServingRuntime", name: name, namespace: context.namespace,
-            labels: PlanMetadata.labels(component: "model-serving", extra: [LabelKey.instance: pipeline.name.value]),
+            labels: PlanMetadata.labels(
+                component: "model-serving",
+                extra: [LabelKey.instance: pipeline.name.value].merging(dashboard.labels) { first, _ in first }),
+            annotations: dashboard.annotations,
             body: [("spec", spec)])
         return PlannedObject(
             apiVersion: "serving.kserve.io/v1alpha1", kind: "ServingRuntime", name: name, namespace: context.namespace,

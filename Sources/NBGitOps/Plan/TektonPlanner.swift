@@ -168,10 +168,10 @@ enum TektonPlanner {
                     patchStep: { step, path, record, template in
                         if isBuildah {
                             step["image"] = record.set(
-                                path + ".image", .string(context.image(step["image"]?.stringValue ?? "")),
-                                from: FieldOrigin(
-                                    .spec(.startOf(template.file)), field: template.file,
-                                    rule: mirrorRule ?? "the buildah image the Task body names"))
+                                path + ".image", .string(context.image(context.environment.images.buildah.value)),
+                                from: FieldProvenance.traced(
+                                    context.environment.images.buildah, field: "images.buildah",
+                                    rule: mirrorRule ?? "the buildah image (NBG137 until it is pinned by digest)"))
                         } else {
                             // The clone image has git, ssh and a POSIX shell: both scripts run in it.
                             step["image"] = record.set(

@@ -72,7 +72,10 @@ public enum EnvironmentResolver {
                 mirrors: mirrors,
                 gitClone: stack.string("images.gitClone", Defaults.gitCloneImage, why: "a pinned image with git and ssh"),
                 pushSecret: stack.optionalString("images.pushSecret", why: "no push credentials (the platform provides them)"),
-                pullSecret: stack.optionalString("images.pullSecret", why: "no pull credentials (the platform provides them)")),
+                pullSecret: stack.optionalString("images.pullSecret", why: "no pull credentials (the platform provides them)"),
+                buildah: stack.string(
+                    "images.buildah", ImageSettings.defaultBuildahImage,
+                    why: "buildah 1.38.0, by tag only (pin it by digest with images.buildah)")),
             naming: NamingSettings(
                 namespace: stack.string("naming.namespace", Defaults.namespace, why: "one namespace per environment"),
                 namePrefix: stack.string("naming.namePrefix", "", why: "no prefix"),
@@ -325,6 +328,8 @@ extension EnvironmentResolver {
         }
         facts.podSecurityDefaultEnforce = optional("platform.podSecurity.defaultEnforce") { $0.stringValue }
         facts.sccs = optional("platform.podSecurity.sccs") { $0.elements.map { strings(.list($0)) } }
+        facts.kserveServingRuntimes = optional("platform.kserve.servingRuntimes") { $0.elements.map { strings(.list($0)) } }
+        facts.buildahMounts = optional("platform.podSecurity.buildahMounts") { $0.boolValue }
         return facts
     }
 }

@@ -36,7 +36,7 @@ final class WaiverTests: XCTestCase {
         XCTAssertEqual(
             finding?.rendered.split(separator: "\n").map(String.init),
             [
-                "spec.yaml:16:7: note[NBG212]: waived: Job 'nb-warm-7f91052d' tolerates the GPU nodes' taint but requests no nvidia.com/gpu; it can be scheduled onto (and crowd) a GPU node",
+                "spec.yaml:16:7: note[NBG212]: waived: Job 'nb-warm-9c91a13e' tolerates the GPU nodes' taint but requests no nvidia.com/gpu; it can be scheduled onto (and crowd) a GPU node",
                 "  note: spec.yaml:6:25: waived by annotation: pre-warms the GPU node's image cache",
             ])
         XCTAssertEqual(finding?.waiverReason, "pre-warms the GPU node's image cache")

@@ -132,10 +132,15 @@ final class ArgoDeliveryTests: XCTestCase {
             encoding: .utf8)
         let checks = try XCTUnwrap(snippet.manifest.value(at: "spec.resourceHealthChecks")?.elements)
         XCTAssertEqual(checks.first { $0["kind"]?.stringValue == "PipelineRun" }?["check"], .string(script))
-        // The example has S2I builds (a Build check) and awaited ImageStream tags.
+        // The example has S2I builds (a Build check) and awaited ImageStream tags; it serves
+        // models on an Argo CD whose version is undeclared (taken as before 3.3: the
+        // InferenceService check).
         XCTAssertEqual(
             checks.map { "\($0["group"]?.stringValue ?? "")/\($0["kind"]?.stringValue ?? "")" },
-            ["tekton.dev/PipelineRun", "build.openshift.io/Build", "image.openshift.io/ImageStream", "batch/Job"])
+            [
+                "tekton.dev/PipelineRun", "build.openshift.io/Build", "image.openshift.io/ImageStream", "batch/Job",
+                "serving.kserve.io/InferenceService",
+            ])
 
         let files = try XCTUnwrap(output.files["openshift-gpu"])
         let path = "openshift-gpu/delivery/argocd-openshift-gitops-snippet.yaml"

@@ -120,6 +120,8 @@ final class HostileCorpusTests: XCTestCase {
             ("hostile-platform-exclusion-shape", "hostile-platform-exclusion-shape.yaml:9:20: error[NBG101]"),
             ("hostile-platform-huge-version", nil),
             ("hostile-argocd-instance-patch", "hostile-argocd-instance-patch.yaml:8:22: error[NBG101]"),
+            // A runtime list written as one string (the minor facts of the platform review).
+            ("hostile-platform-runtimes-shape", "hostile-platform-runtimes-shape.yaml:8:24: error[NBG101]"),
         ]
         for (name, expected) in cases {
             let (output, diagnostics) = PlatformFactsTests.compile(

@@ -6,6 +6,11 @@ import XCTest
 final class EnvironmentPlannerTests: XCTestCase {
     typealias F = PlanFixtures
 
+    /// The scripts ConfigMap is named after its content (the scripts' checksum).
+    static var scriptsName: String {
+        "nb-nbgitops-scripts-" + EnvironmentPlanner.scriptsChecksum(F.scripts).prefix(8)
+    }
+
     // MARK: Objects and order
 
     func testPlansTheExpectedObjectsInApplyOrder() {
@@ -21,7 +26,7 @@ final class EnvironmentPlannerTests: XCTestCase {
                 "1 ServiceAccount/analyst",
                 "1 ServiceAccount/nb-notebook-validator",
                 "3 ConfigMap/churn-settings",
-                "3 ConfigMap/nb-nbgitops-scripts",
+                "3 ConfigMap/\(Self.scriptsName)",
                 "3 NetworkPolicy/nb-notebook-validation-deny-ingress",
                 "5 InferenceService/sentiment",
             ])
@@ -116,16 +121,16 @@ final class EnvironmentPlannerTests: XCTestCase {
         specs.supportingObjects.append(
             SupportingObject(
                 apiVersion: "v1", kind: "ConfigMap",
-                name: Located("nb-nbgitops-scripts", at: F.at(3, 9, file: "s.yaml")),
+                name: Located(Self.scriptsName, at: F.at(3, 9, file: "s.yaml")),
                 namespaced: true,
-                manifest: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "nb-nbgitops-scripts"]],
+                manifest: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(Self.scriptsName)]],
                 file: "s.yaml", documentIndex: 0, location: F.at(1, 1, file: "s.yaml")))
         let (plan, diagnostics) = F.plan(specs)
         XCTAssertEqual(plan.droppedDuplicates.map(\.dropped.sources), [[F.at(1, 1, file: "s.yaml")]])
         RuleEngine.run([plan], specs: specs, diagnostics: diagnostics)
         let duplicate = diagnostics.diagnostics.first { $0.id == .objectDuplicate }
         XCTAssertEqual(duplicate?.location, F.at(1, 1, file: "s.yaml"))
-        XCTAssertEqual(plan.objects.filter { $0.kind == "ConfigMap" && $0.name == "nb-nbgitops-scripts" }.count, 1)
+        XCTAssertEqual(plan.objects.filter { $0.kind == "ConfigMap" && $0.name == Self.scriptsName }.count, 1)
     }
 
     func testPassedThroughObjectsMoveToTheNamespaceAndKeepTheirContent() throws {
@@ -284,7 +289,7 @@ final class EnvironmentPlannerTests: XCTestCase {
 
     func testScriptsConfigMapHoldsEveryScriptAsALiteralBlock() throws {
         let (plan, _) = F.plan()
-        let configMap = try XCTUnwrap(F.object(plan, kind: "ConfigMap", name: "nb-nbgitops-scripts"))
+        let configMap = try XCTUnwrap(F.object(plan, kind: "ConfigMap", name: Self.scriptsName))
         XCTAssertEqual(configMap.value(at: "data[git-clone.sh]"), .string(F.scripts[1].contents))
         XCTAssertEqual(configMap.value(at: "data[validate-notebook.py]"), .string(F.scripts[0].contents))
         XCTAssertEqual(configMap.value(at: "metadata.labels[app.kubernetes.io/managed-by]"), "nbgitops")

@@ -289,7 +289,10 @@ final class ValidationJobPlannerTests: XCTestCase {
                 "nbgitops-api-access", "nbgitops-shm", "model-output",
             ])
         XCTAssertEqual(spec.value(at: "volumes[3].configMap.defaultMode"), 365)
-        XCTAssertEqual(spec.value(at: "volumes[3].configMap.name"), "nb-nbgitops-scripts")
+        // Content-addressed: the scripts' checksum names the ConfigMap.
+        XCTAssertEqual(
+            spec.value(at: "volumes[3].configMap.name"),
+            .string("nb-nbgitops-scripts-" + EnvironmentPlanner.scriptsChecksum(F.scripts).prefix(8)))
         let mounts = spec.value(at: "containers[0].volumeMounts")?.elements?.compactMap { $0["mountPath"]?.stringValue }
         XCTAssertEqual(
             mounts,

@@ -295,9 +295,14 @@ if [ -s "$T/port" ]; then
   mkdir -p "$T/https-token"; printf '%s\n' "$TOKEN" > "$T/https-token/password"
   run_clone http-files-token NBG_GIT_URL="$HTTP_URL" NBG_GIT_REF="$c3" NBG_GIT_CREDENTIALS_DIR="$T/https-token"
   expect_head http-files-token "$c3"
+  # The operator's Secrets may hold the key `token` instead of `password`: accepted the same way.
+  mkdir -p "$T/https-token-key"; printf 'alice\n' > "$T/https-token-key/username"
+  printf '%s\n' "$PW" > "$T/https-token-key/token"
+  run_clone http-files-token-key NBG_GIT_URL="$HTTP_URL" NBG_GIT_REF=main NBG_GIT_CREDENTIALS_DIR="$T/https-token-key"
+  expect_head http-files-token-key "$c4"
   mkdir -p "$T/https-nopw"; printf 'alice\n' > "$T/https-nopw/username"
   run_clone http-files-no-password NBG_GIT_URL="$HTTP_URL" NBG_GIT_REF=main NBG_GIT_CREDENTIALS_DIR="$T/https-nopw"
-  expect_fail http-files-no-password $? "no readable 'password'"
+  expect_fail http-files-no-password $? "no readable 'password' or 'token'"
 
   (
     export NBG_GIT_USERNAME=alice NBG_GIT_PASSWORD=wrong-s3cr3t
