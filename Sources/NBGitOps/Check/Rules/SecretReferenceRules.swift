@@ -26,7 +26,9 @@ enum SecretReferenceRules {
         "a referenced Secret is created by nothing in git and not listed in security.existingSecrets; it must pre-exist"
     ) { context in
         let environment = context.environment
-        let objects = context.plan.objects + context.plan.buildObjects
+        // Delivery objects name Secrets of the controller's namespace: a private repository's
+        // credentials (GitRepository spec.secretRef), another cluster's kubeconfig.
+        let objects = context.plan.objects + context.plan.buildObjects + context.plan.deliveryObjects
         let created = createdSecrets(objects, defaultNamespace: environment.naming.namespace.value)
         let existing = environment.security.existingSecrets
         let listed = Set(
@@ -176,6 +178,17 @@ enum SecretReferenceRules {
     /// spec's `credentialsSecret` or Secret volume, or the field of a passed-through object.
     static func location(of reference: Reference, context: RuleContext) -> SourceLocation? {
         let images = context.environment.images
+        let delivery = context.environment.delivery
+        if reference.path == "spec.secretRef", delivery.fluxSecretRef.value == reference.name,
+            let location = delivery.fluxSecretRef.origin.location
+        {
+            return location
+        }
+        if reference.path == "spec.kubeConfig.secretRef", delivery.cluster.value?.kubeConfigSecret == reference.name,
+            let location = delivery.cluster.origin.location
+        {
+            return location
+        }
         if context.supportingObject(for: reference.object) == nil {
             if images.pushSecret.value == reference.name, let location = images.pushSecret.origin.location { return location }
             if images.pullSecret.value == reference.name, let location = images.pullSecret.origin.location { return location }
