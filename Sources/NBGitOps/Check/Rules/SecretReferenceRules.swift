@@ -179,12 +179,12 @@ enum SecretReferenceRules {
     static func location(of reference: Reference, context: RuleContext) -> SourceLocation? {
         let images = context.environment.images
         let delivery = context.environment.delivery
-        if reference.path == "spec.secretRef", delivery.fluxSecretRef.value == reference.name,
+        if reference.path == "spec.secretRef.name", delivery.fluxSecretRef.value == reference.name,
             let location = delivery.fluxSecretRef.origin.location
         {
             return location
         }
-        if reference.path == "spec.kubeConfig.secretRef", delivery.cluster.value?.kubeConfigSecret == reference.name,
+        if reference.path == "spec.kubeConfig.secretRef.name", delivery.cluster.value?.kubeConfigSecret == reference.name,
             let location = delivery.cluster.origin.location
         {
             return location
