@@ -272,6 +272,6 @@ final class ResultsRevisionTests: XCTestCase {
         let read = KubectlReader(context: nil, environment: ["NBGITOPS_KUBECTL": missing]).read(deliveries: argo)
         XCTAssertEqual(read.states, [])
         XCTAssertEqual(read.notes.count, 1)
-        XCTAssertTrue(read.notes[0].hasPrefix("cannot read Argo CD Application openshift-gitops/openshift-gpu"), read.notes[0])
+        XCTAssertTrue(read.notes[0].hasPrefix("cannot read Argo CD Application openshift-gitops/example-openshift-gpu"), read.notes[0])
     }
 }
