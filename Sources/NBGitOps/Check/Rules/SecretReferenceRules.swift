@@ -48,10 +48,14 @@ enum SecretReferenceRules {
                 guard reported[subject, default: []].insert(key).inserted else { continue }
                 let elsewhere = (created.union(listed)).filter { $0.hasSuffix("/" + reference.name) }
                     .map { String($0.dropLast(reference.name.count + 1)) }.sorted()
+                // A delivery object's Secret is read by the controller, not by a pod.
+                let reader =
+                    object.manifest.value(at: "metadata.labels[\(LabelKey.component)]")?.stringValue == "delivery"
+                    ? "Flux reconciles \(object.kind)/\(object.name)" : "the pod runs"
                 let message =
                     elsewhere.isEmpty
                     ? "Secret '\(reference.name)' named by \(object.kind)/\(object.name) (\(reference.path)) is created by nothing in git; "
-                        + "it must exist in namespace '\(reference.namespace)' before the pod runs"
+                        + "it must exist in namespace '\(reference.namespace)' before \(reader)"
                     : "Secret '\(reference.name)' named by \(object.kind)/\(object.name) (\(reference.path)) is needed in namespace "
                         + "'\(reference.namespace)' but is created or listed only in namespace "
                         + "\(elsewhere.map { "'\($0)'" }.joined(separator: ", ")); a pod reads Secrets of its own namespace only"
