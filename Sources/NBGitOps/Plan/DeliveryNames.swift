@@ -6,7 +6,7 @@
 /// `-builds`, `-serving`, … to that). Outside a project (an ad-hoc render) the name is
 /// `namePrefix + environment`.
 ///
-/// The name is checked as a DNS-1123 label of at most 63 characters (NBG130/NBG131): Argo CD
+/// The name is checked as a DNS-1123 subdomain of at most 63 characters (NBG130/NBG131): Argo CD
 /// writes the Application's name into the `app.kubernetes.io/instance` label of every object it
 /// tracks by label, and Flux the Kustomization's into `kustomize.toolkit.fluxcd.io/name`; a
 /// label value has at most 63 characters. Two delivery objects of one kind and namespace with
@@ -31,7 +31,7 @@ enum DeliveryNames {
     static func checked(_ name: String, context: PlanContext, what: String? = nil) -> DerivedName {
         let qualified = context.delivery.projectName != nil
         return DerivedName(
-            name, rule: .label,
+            name, rule: .subdomainLabelValue,
             what: what
                 ?? (qualified
                     ? "delivery object name (namePrefix + project name + '-' + environment name)"
