@@ -76,6 +76,7 @@ public enum PlanRules {
         DeliveryRules.settings,
         DeliveryRules.pruneDisabled,
         DeliveryRules.fluxCannotWait,
+        DeliveryReuseRules.existingAppProject,
         ArgoInstanceRules.excludedKind,
         ArgoInstanceRules.healthChecksInConfigMap,
         PlatformFactRules.externalSecretsAPIVersion,

@@ -370,6 +370,8 @@ public final class RuleSession {
     /// Environments that run pods but declare no node pools, where NBG300/NBG301 did not
     /// apply: `finish()` says so once for the whole run, not once per pod.
     var unpooled: [Environment] = []
+    /// The delivery objects of the environments checked so far (NBG350).
+    var deliveryNames = DeliveryNameCollisions()
 
     struct WaiverKey: Hashable {
         var subject: DocumentKey
@@ -401,6 +403,7 @@ public final class RuleSession {
         combined.buildObjects = []
         combined.servingObjects = []
         let checked = combined
+        deliveryNames.check(plan, diagnostics: diagnostics)
         let units = Workloads.units(checked)
         if plan.environment.nodePools.value.isEmpty, !units.isEmpty, rules.contains(where: { $0.id == .unschedulable }) {
             unpooled.append(plan.environment)

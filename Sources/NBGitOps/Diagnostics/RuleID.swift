@@ -68,6 +68,7 @@ extension RuleID {
     public static let resourcesMissing: RuleID = "NBG164"
     public static let namespaceRangeShared: RuleID = "NBG322"
     public static let platformFactMismatch: RuleID = "NBG334"
+    public static let deliveryNameCollision: RuleID = "NBG350"
 
     // Output (Write stage).
     public static let outputPath: RuleID = "NBG170"
@@ -231,5 +232,9 @@ public enum RuleCatalog {
         RuleDescription(
             .platformFactMismatch, .error, "a platform fact an overlay declares differs from the cluster",
             stage: .resolve),
+        RuleDescription(
+            .deliveryNameCollision, .error,
+            "two environments' delivery objects would have the same name in one Argo CD or Flux namespace",
+            stage: .check),
     ]
 }

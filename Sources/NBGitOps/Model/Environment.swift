@@ -359,6 +359,14 @@ public struct DeliverySettings: Sendable {
     /// `delivery.argocd.instancePatch: emit`: write an `ArgoCD` resource patch (operator CR) to
     /// `delivery/` that lifts the instance's exclusions of kinds nbgitops emits.
     public var argocdInstancePatch: Traced<Bool> = .byDefault(false, DeliverySettings.instancePatchReason)
+    /// `delivery.cluster`: the cluster the environment's objects go to, when not the one the
+    /// controller runs in (one overlay sets it whole). See `DeliveryDestination`.
+    public var cluster: Traced<DeliveryCluster?> = .byDefault(nil, DeliveryCluster.inClusterReason)
+    /// `delivery.argocd.project`: an AppProject that exists already; nbgitops then writes none.
+    public var argocdProject: Traced<String?> = .byDefault(nil, DeliveryCluster.ownProjectReason)
+    /// `delivery.flux.secretRef`: the Secret (in the Flux namespace) with the credentials of a
+    /// private repository, named on the GitRepository.
+    public var fluxSecretRef: Traced<String?> = .byDefault(nil, DeliveryCluster.publicRepositoryReason)
 
     public init(
         tool: Traced<DeliveryTool>, repositoryURL: Traced<String>, revision: Traced<String>, path: Traced<String?>,
@@ -382,6 +390,26 @@ public struct DeliverySettings: Sendable {
     public static let selfHealReason = "the cluster follows git; manual changes are reverted"
     public static let instancePatchReason = "the Argo CD instance is configured by its administrators"
     public static let syncOptionsReason = "delete removed objects only after the rest is applied and healthy"
+}
+
+/// `delivery.cluster` of an overlay: where the environment's manifests are applied. Argo CD
+/// names a cluster registered with it by `name` or by API `server` URL, never both (an
+/// Application's `spec.destination`); Flux reaches another cluster through a kubeconfig Secret
+/// in its own namespace (`Kustomization.spec.kubeConfig.secretRef`).
+public struct DeliveryCluster: Sendable, Hashable {
+    public var name: String?
+    public var server: String?
+    public var kubeConfigSecret: String?
+
+    public init(name: String? = nil, server: String? = nil, kubeConfigSecret: String? = nil) {
+        self.name = name
+        self.server = server
+        self.kubeConfigSecret = kubeConfigSecret
+    }
+
+    public static let inClusterReason = "the cluster the delivery controller runs in"
+    public static let ownProjectReason = "the environment's own AppProject, written by nbgitops"
+    public static let publicRepositoryReason = "a repository Flux clones without credentials"
 }
 
 /// `security` of an overlay: what the cluster lets this environment's pods do.

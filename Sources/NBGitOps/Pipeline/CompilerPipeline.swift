@@ -27,11 +27,20 @@ public struct DeliveryTarget: Sendable, Hashable {
     /// (`NBG166`). Ad-hoc renders deliver only when an overlay names the repository, and
     /// otherwise leave the delivery objects out with a warning (`NBG167`).
     public var required: Bool
+    /// The project's `metadata.name`, which qualifies the delivery objects' names
+    /// (`DeliveryNames`), and where the project file says it; nil outside a project.
+    public var projectName: String?
+    public var projectNameLocation: SourceLocation?
 
-    public init(outputPath: String?, repositoryRoot: String, required: Bool) {
+    public init(
+        outputPath: String?, repositoryRoot: String, required: Bool, projectName: String? = nil,
+        projectNameLocation: SourceLocation? = nil
+    ) {
         self.outputPath = outputPath
         self.repositoryRoot = repositoryRoot
         self.required = required
+        self.projectName = projectName
+        self.projectNameLocation = projectNameLocation
     }
 
     /// A project rendering into `outputPath` of its repository.

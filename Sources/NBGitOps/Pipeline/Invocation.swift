@@ -109,7 +109,9 @@ public enum Invocation {
         let outputPath = relative(outputRoot, to: repository)
         var input = CompilerInput(
             specFiles: files, environments: environments, baseDirectory: base, resources: resources,
-            delivery: DeliveryTarget(outputPath: outputPath, repositoryRoot: repository, required: true))
+            delivery: DeliveryTarget(
+                outputPath: outputPath, repositoryRoot: repository, required: true, projectName: project.name?.value,
+                projectNameLocation: project.name?.location))
         input.overlayRoot = repository
         let lockPath = (base as NSString).appendingPathComponent(RefLock.fileName)
         if FileManager.default.fileExists(atPath: lockPath) {

@@ -6,8 +6,10 @@ public enum ArgoProjectPlanner {
     public static let apiVersion = "argoproj.io/v1alpha1"
     public static let kind = "AppProject"
 
-    /// `namePrefix + environment name`, like the Application that uses it.
-    static func projectName(_ context: PlanContext) -> String { context.derivedName(context.environment.name) }
+    /// The Application's own name (`DeliveryNames`), or the existing AppProject an overlay names.
+    static func projectName(_ context: PlanContext) -> String {
+        context.environment.delivery.argocdProject.value ?? DeliveryNames.base(context)
+    }
 
     /// A `{group, kind}` entry of a resource whitelist.
     public struct GroupKind: Hashable, Sendable {

@@ -123,6 +123,7 @@ public enum DeliveryPlanner {
                     "render into a folder inside the repository, pass --repo-root for the repository the output belongs to, or set delivery.path in an overlay"
             )
         }
+        DeliveryDestination.check(context, diagnostics: diagnostics)
         guard diagnostics.errorCount == errors, let path else { return nil }
         return Coordinates(repositoryURL: url.value, revision: revision.value, path: path)
     }
@@ -181,7 +182,7 @@ public enum DeliveryPlanner {
         context: PlanContext, coordinates: Coordinates, objects: [PlannedObject]
     ) -> [PlannedObject] {
         let delivery = context.environment.delivery
-        let name = context.derivedName(context.environment.name)
+        let name = DeliveryNames.base(context)
         let namespace = controllerNamespace(context)
         let checkedNames = [
             DerivedName(

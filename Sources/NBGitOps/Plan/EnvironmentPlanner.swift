@@ -159,7 +159,7 @@ public enum EnvironmentPlanner {
         if separateServing {
             plan.servingObjects = withCommonProvenance(serving + claimPlacement.servingClaims, context: context)
                 .sorted(by: applyOrder)
-            let validationName = context.derivedName(environment.name)
+            let validationName = DeliveryNames.base(context)
             plan.deliveryObjects = plan.deliveryObjects.flatMap { object -> [PlannedObject] in
                 guard object.kind == "Kustomization", object.name == validationName,
                     let server = DeliveryPlanner.fluxServingKustomization(
@@ -168,6 +168,7 @@ public enum EnvironmentPlanner {
                 return [object, server]
             }
         }
+        plan.deliveryObjects = DeliveryDestination.applied(plan.deliveryObjects, context: context)
         return plan
     }
 

@@ -143,10 +143,13 @@ enum PlanNames {
         case label
         /// DNS-1123 subdomain, at most 253 characters.
         case subdomain
+        /// DNS-1123 subdomain that is also written as a label value, so at most 63 characters
+        /// (Argo CD's Application and Flux's Kustomization names, on every object they apply).
+        case subdomainLabelValue
 
         var limit: Int {
             switch self {
-            case .label: return 63
+            case .label, .subdomainLabelValue: return 63
             case .subdomain: return 253
             }
         }

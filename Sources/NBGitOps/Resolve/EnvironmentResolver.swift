@@ -97,6 +97,11 @@ public enum EnvironmentResolver {
         resolved.delivery.argocdInstancePatch = stack.enumValue(
             "delivery.argocd.instancePatch", false, { $0 == "emit" ? true : $0 == "none" ? false : nil },
             why: DeliverySettings.instancePatchReason)
+        resolved.delivery.cluster = DeliveryDestination.resolveCluster(stack)
+        resolved.delivery.argocdProject = stack.optionalString(
+            "delivery.argocd.project", why: DeliveryCluster.ownProjectReason)
+        resolved.delivery.fluxSecretRef = stack.optionalString(
+            "delivery.flux.secretRef", why: DeliveryCluster.publicRepositoryReason)
         func parseRange(_ field: String, _ text: String, _ origin: Origin) -> Traced<ClosedRange<Int>?> {
             let parts = text.split(separator: "/").compactMap { Int($0) }
             if parts.count == 2, parts[1] > 0, parts[0] <= Int.max - parts[1] {

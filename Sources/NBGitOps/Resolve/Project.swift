@@ -26,6 +26,9 @@ public struct Project: Sendable {
     /// the project folder or a folder holding it.
     public var output: Located<String>
     public var environments: [EnvironmentRequest]
+    /// `metadata.name`: qualifies the names of the delivery objects, which share the Argo CD or
+    /// Flux namespace with other projects' (`DeliveryNames`).
+    public var name: Located<String>?
 
     /// Loads and validates a project file. Its path is shown relative to `displayBase` (the
     /// project folder: `nbgitops.yaml`), like every input of the project.
@@ -112,9 +115,13 @@ public struct Project: Sendable {
                 notes: [DiagnosticNote("the spec path is named here", at: spec.location)])
             return nil
         }
-        return Project(
+        var project = Project(
             file: display, baseDirectory: (path as NSString).deletingLastPathComponent, specs: specs, output: output,
             environments: environments)
+        if let name = root["metadata"]?["name"], let text = name.scalar?.value, !text.isEmpty {
+            project.name = Located(text, at: name.location)
+        }
+        return project
     }
 }
 

@@ -90,7 +90,9 @@ public struct EnvironmentDiff: Sendable {
                 object.kind == "Namespace" && object.name != home
                     && !object.name.hasSuffix(BuildPlanner.buildNamespaceSuffix)
                 ? object.name
-                : logicalName(object, prefix: plan.environment.naming.namePrefix.value, environment: plan.environment.name)
+                : logicalName(
+                    object, prefix: plan.environment.naming.namePrefix.value,
+                    environment: DeliveryNames.base(PlanContext(environment: plan.environment, delivery: plan.delivery)))
             // Objects of another namespace than the environment's (a team's) pair by that
             // namespace too: one name in two namespaces is two objects.
             let identity =
@@ -110,7 +112,8 @@ public struct EnvironmentDiff: Sendable {
         let managed = object.manifest.value(at: "metadata.labels[\(LabelKey.managedBy)]")?.stringValue
         if object.kind == "Namespace", component == "namespace" { return "(environment namespace)" }
         if component == "delivery" {
-            // Named after the environment: `<env>`, and `<env>-builds` for Flux's builds Kustomization.
+            // Named after the environment (`DeliveryNames.base`: namePrefix + project + environment),
+            // and that name + `-builds` or `-serving` for Flux's other Kustomizations.
             if !environment.isEmpty, object.name.hasPrefix(environment) {
                 return "(environment)" + object.name.dropFirst(environment.count)
             }

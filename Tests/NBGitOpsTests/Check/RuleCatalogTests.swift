@@ -28,6 +28,7 @@ final class RuleCatalogTests: XCTestCase {
         .refNotLocked: "RefLockIntegrationTests.testM11_aBranchMissingFromTheLockIsAWarning",
         .refLockStale: "RefLockIntegrationTests.testM11_checkRefsReportsAMovedBranch",
         .platformFactMismatch: "PlatformCommandTests.testVerifyFindsAPlantedDifferenceAtTheOverlayLine",
+        .deliveryNameCollision: "DeliveryTopologyTests.testTwoEnvironmentsWithOneDeliveryNameAreNBG350ThroughTheBinary",
     ]
 
     /// Every catalogued rule has a failing fixture (`Fixtures/rules/<ID>-fail.yaml` or a seed's

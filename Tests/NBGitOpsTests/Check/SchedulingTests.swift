@@ -161,7 +161,7 @@ final class SchedulingTests: XCTestCase {
         XCTAssertEqual(
             notes.map(\.rendered),
             [
-                "nbgitops.yaml:16:11: note[NBG300]: environments 'openshift-rwx', 'kubernetes' declare no node pools (cluster.nodePools): where their pods can run was not checked (NBG300, NBG301)\n  help: declare the cluster's pools in an overlay (cluster.nodePools; the built-in gpu-pools overlay declares a typical pair) to have every pod proved to schedule"
+                "nbgitops.yaml:17:11: note[NBG300]: environments 'openshift-rwx', 'kubernetes' declare no node pools (cluster.nodePools): where their pods can run was not checked (NBG300, NBG301)\n  help: declare the cluster's pools in an overlay (cluster.nodePools; the built-in gpu-pools overlay declares a typical pair) to have every pod proved to schedule"
             ])
         XCTAssertFalse(diagnostics.sorted.contains { $0.id == .poolMismatch })
     }

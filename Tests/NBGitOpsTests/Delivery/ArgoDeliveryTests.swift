@@ -11,19 +11,20 @@ final class ArgoDeliveryTests: XCTestCase {
     func testAppProjectRestrictsDestinationsAndKindsWithoutWildcards() throws {
         let plan = try examplePlan("openshift-gpu")
         let project = try XCTUnwrap(plan.deliveryObjects.first { $0.kind == "AppProject" })
-        XCTAssertEqual(project.name, "openshift-gpu")
+        // Qualified by the project's metadata.name: other projects share openshift-gitops.
+        XCTAssertEqual(project.name, "example-openshift-gpu")
         XCTAssertEqual(project.namespace, "openshift-gitops")
         let spec = try XCTUnwrap(project.manifest["spec"])
         // The environment's namespace, the teams' (examples/specs/15) and the build namespace: every
-        // namespace an object goes to.
+        // namespace an object goes to, on the cluster the environment names (cluster-prod.yaml).
         XCTAssertEqual(
             spec["destinations"],
             [
-                ["server": "https://kubernetes.default.svc", "namespace": "notebook-validation-gpu"],
-                ["server": "https://kubernetes.default.svc", "namespace": "ml-shared-models"],
-                ["server": "https://kubernetes.default.svc", "namespace": "ml-team-a"],
-                ["server": "https://kubernetes.default.svc", "namespace": "ml-team-b"],
-                ["server": "https://kubernetes.default.svc", "namespace": "notebook-validation-gpu-builds"],
+                ["name": "prod", "namespace": "notebook-validation-gpu"],
+                ["name": "prod", "namespace": "ml-shared-models"],
+                ["name": "prod", "namespace": "ml-team-a"],
+                ["name": "prod", "namespace": "ml-team-b"],
+                ["name": "prod", "namespace": "notebook-validation-gpu-builds"],
             ])
         let destinations = Set((spec["destinations"]?.elements ?? []).compactMap { $0["namespace"]?.stringValue })
         XCTAssertEqual(Set(plan.objects.compactMap(\.namespace)), destinations)
@@ -56,8 +57,8 @@ final class ArgoDeliveryTests: XCTestCase {
         XCTAssertEqual(
             plan.deliveryObjects.map { "\($0.kind)/\($0.name)" },
             [
-                "GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes",
-                "Kustomization/kubernetes-serving",
+                "GitRepository/example-kubernetes", "Kustomization/example-kubernetes-builds",
+                "Kustomization/example-kubernetes", "Kustomization/example-kubernetes-serving",
             ])
         XCTAssertTrue(plan.snippets.isEmpty)
     }

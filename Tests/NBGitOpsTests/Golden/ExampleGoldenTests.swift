@@ -12,9 +12,11 @@ final class ExampleGoldenTests: XCTestCase {
         let projectPath = (repositoryRoot as NSString).appendingPathComponent("nbgitops.yaml")
         let project = try XCTUnwrap(Project.load(path: projectPath, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))")
         let files = SpecFileFinder.find(project.specs, baseDirectory: repositoryRoot, confineTo: repositoryRoot, diagnostics: diagnostics)
-        let input = CompilerInput(
+        var input = CompilerInput(
             specFiles: files, environments: project.environments, baseDirectory: repositoryRoot,
             resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value)
+        input.delivery.projectName = project.name?.value
+        input.delivery.projectNameLocation = project.name?.location
         let output = try XCTUnwrap(CompilerPipeline.run(input, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))")
         XCTAssertFalse(diagnostics.hasErrors)
         return (output, (repositoryRoot as NSString).appendingPathComponent(project.output.value))

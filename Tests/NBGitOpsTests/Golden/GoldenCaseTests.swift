@@ -25,9 +25,11 @@ final class GoldenCaseTests: XCTestCase {
         let project = try XCTUnwrap(
             Project.load(path: input + "/nbgitops.yaml", diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))")
         let files = SpecFileFinder.find(project.specs, baseDirectory: input, confineTo: input, diagnostics: diagnostics)
-        let compilerInput = CompilerInput(
+        var compilerInput = CompilerInput(
             specFiles: files, environments: project.environments, baseDirectory: input,
             resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value)
+        compilerInput.delivery.projectName = project.name?.value
+        compilerInput.delivery.projectNameLocation = project.name?.location
         let output = try XCTUnwrap(
             CompilerPipeline.run(compilerInput, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))")
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }

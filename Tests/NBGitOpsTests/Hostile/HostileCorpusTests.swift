@@ -122,6 +122,11 @@ final class HostileCorpusTests: XCTestCase {
             ("hostile-argocd-instance-patch", "hostile-argocd-instance-patch.yaml:8:22: error[NBG101]"),
             // A runtime list written as one string (the minor facts of the platform review).
             ("hostile-platform-runtimes-shape", "hostile-platform-runtimes-shape.yaml:8:24: error[NBG101]"),
+            // Delivery destinations and credentials: a cluster list, a server with an option
+            // smuggled after the URL, a Secret name walking out of the Flux namespace.
+            ("hostile-delivery-cluster-list", "hostile-delivery-cluster-list.yaml:7:14: error[NBG101]"),
+            ("hostile-delivery-cluster-server", "hostile-delivery-cluster-server.yaml:8:15: error[NBG105]"),
+            ("hostile-delivery-flux-secret", "hostile-delivery-flux-secret.yaml:8:18: error[NBG105]"),
         ]
         for (name, expected) in cases {
             let (output, diagnostics) = PlatformFactsTests.compile(

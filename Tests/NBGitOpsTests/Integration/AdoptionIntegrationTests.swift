@@ -118,15 +118,15 @@ final class AdoptionIntegrationTests: XCTestCase {
         XCTAssertEqual(render.status, 0, "\(render)")
         XCTAssertEqual(render.locatedErrors, [], "\(render)")
         for file in [
-            "gitops/openshift/manifests/kustomization.yaml", "gitops/openshift/delivery/application-openshift.yaml",
-            "gitops/kubernetes/manifests/kustomization.yaml", "gitops/kubernetes/delivery/gitrepository-kubernetes.yaml",
+            "gitops/openshift/manifests/kustomization.yaml", "gitops/openshift/delivery/application-notebooks-openshift.yaml",
+            "gitops/kubernetes/manifests/kustomization.yaml", "gitops/kubernetes/delivery/gitrepository-notebooks-kubernetes.yaml",
         ] {
             XCTAssertTrue(exists(bare + "/" + file), "\(file)\n\(render)")
         }
-        let application = try XCTUnwrap(read(bare + "/gitops/openshift/delivery/application-openshift.yaml"))
+        let application = try XCTUnwrap(read(bare + "/gitops/openshift/delivery/application-notebooks-openshift.yaml"))
         XCTAssertTrue(application.contains("repoURL: https://git.example.com/platform/gitops.git"), application)
         XCTAssertTrue(application.contains("path: gitops/openshift/manifests"), application)
-        let gitRepository = try XCTUnwrap(read(bare + "/gitops/kubernetes/delivery/gitrepository-kubernetes.yaml"))
+        let gitRepository = try XCTUnwrap(read(bare + "/gitops/kubernetes/delivery/gitrepository-notebooks-kubernetes.yaml"))
         XCTAssertTrue(gitRepository.contains("url: https://git.example.com/platform/gitops.git"), gitRepository)
 
         let check = try run(installed, ["check"], in: bare + "/overlays")
@@ -305,7 +305,7 @@ final class AdoptionIntegrationTests: XCTestCase {
             .write(toFile: repository + "/overlays/site.yaml", atomically: true, encoding: .utf8)
         let placed = try run(installed, ["render"], in: repository)
         XCTAssertEqual(placed.status, 0, "\(placed)")
-        let application = try XCTUnwrap(read(scratch + "/elsewhere/openshift/delivery/application-openshift.yaml"))
+        let application = try XCTUnwrap(read(scratch + "/elsewhere/openshift/delivery/application-notebooks-openshift.yaml"))
         XCTAssertTrue(application.contains("path: deploy/site"), application)
     }
 

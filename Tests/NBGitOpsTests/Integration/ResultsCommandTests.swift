@@ -134,7 +134,7 @@ final class ResultsCommandTests: XCTestCase {
             var metadata = item["metadata"] as? [String: Any] ?? [:]
             var annotations = metadata["annotations"] as? [String: String] ?? [:]
             annotations["argocd.argoproj.io/tracking-id"] =
-                "openshift-gpu:batch/Job:\(metadata["namespace"] ?? ""):\(metadata["name"] ?? "")"
+                "example-openshift-gpu:batch/Job:\(metadata["namespace"] ?? ""):\(metadata["name"] ?? "")"
             metadata["annotations"] = annotations
             item["metadata"] = metadata
             return item
@@ -145,13 +145,13 @@ final class ResultsCommandTests: XCTestCase {
         XCTAssertEqual(unread.status, 0, unread.stdout + unread.stderr)
         XCTAssertTrue(
             unread.stderr.contains(
-                "nbgitops results: note: cannot read Argo CD Application openshift-gitops/openshift-gpu, so no applied revisions from it"),
+                "nbgitops results: note: cannot read Argo CD Application openshift-gitops/example-openshift-gpu, so no applied revisions from it"),
             unread.stderr)
         XCTAssertFalse(unread.stdout.contains("applied from"), unread.stdout)
 
         let application: [String: Any] = [
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-            "metadata": ["name": "openshift-gpu", "namespace": "openshift-gitops"],
+            "metadata": ["name": "example-openshift-gpu", "namespace": "openshift-gitops"],
             "status": [
                 "sync": ["revision": String(repeating: "c", count: 40)],
                 "history": [
@@ -175,11 +175,11 @@ final class ResultsCommandTests: XCTestCase {
             fromTree: repositoryRoot + "/gitops/\(Self.environment)", diagnostics: DiagnosticCollector()).count, run.stdout)
         for line in revisions {
             XCTAssertTrue(
-                line.hasSuffix("applied from bbbbbbbbbbbb by Argo CD Application openshift-gitops/openshift-gpu"), String(line))
+                line.hasSuffix("applied from bbbbbbbbbbbb by Argo CD Application openshift-gitops/example-openshift-gpu"), String(line))
         }
         let calls = try String(contentsOf: folder.appendingPathComponent("calls.log"), encoding: .utf8)
         XCTAssertTrue(
-            calls.contains("get applications.argoproj.io openshift-gpu --namespace openshift-gitops --output json\n"), calls)
+            calls.contains("get applications.argoproj.io example-openshift-gpu --namespace openshift-gitops --output json\n"), calls)
     }
 
     /// action.yml's post-sync step: the markdown in the job summary, the status in the outputs.

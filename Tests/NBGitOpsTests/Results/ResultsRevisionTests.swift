@@ -254,13 +254,14 @@ final class ResultsRevisionTests: XCTestCase {
     func testTheRenderedDeliveriesAreReadByName() throws {
         let argo = RenderedDelivery.load(
             fromTree: repositoryRoot + "/gitops/openshift-gpu", diagnostics: DiagnosticCollector())
-        XCTAssertEqual(argo, [RenderedDelivery(kind: .argoApplication, name: "openshift-gpu", namespace: "openshift-gitops")])
+        XCTAssertEqual(
+            argo, [RenderedDelivery(kind: .argoApplication, name: "example-openshift-gpu", namespace: "openshift-gitops")])
         let flux = RenderedDelivery.load(fromTree: repositoryRoot + "/gitops/kubernetes", diagnostics: DiagnosticCollector())
-        XCTAssertEqual(flux.map(\.name), ["kubernetes", "kubernetes-builds", "kubernetes-serving"])
+        XCTAssertEqual(flux.map(\.name), ["example-kubernetes", "example-kubernetes-builds", "example-kubernetes-serving"])
         XCTAssertEqual(
             KubectlReader(context: "prod", environment: [:]).arguments(delivery: argo[0]),
             [
-                "--context", "prod", "get", "applications.argoproj.io", "openshift-gpu", "--namespace", "openshift-gitops",
+                "--context", "prod", "get", "applications.argoproj.io", "example-openshift-gpu", "--namespace", "openshift-gitops",
                 "--output", "json",
             ])
         // A delivery kubectl cannot read (CRD not installed, another cluster) is a note, not an error.
@@ -271,6 +272,6 @@ final class ResultsRevisionTests: XCTestCase {
         let read = KubectlReader(context: nil, environment: ["NBGITOPS_KUBECTL": missing]).read(deliveries: argo)
         XCTAssertEqual(read.states, [])
         XCTAssertEqual(read.notes.count, 1)
-        XCTAssertTrue(read.notes[0].hasPrefix("cannot read Argo CD Application openshift-gitops/openshift-gpu"), read.notes[0])
+        XCTAssertTrue(read.notes[0].hasPrefix("cannot read Argo CD Application openshift-gitops/example-openshift-gpu"), read.notes[0])
     }
 }

@@ -70,7 +70,7 @@ final class EnvironmentDiffTests: XCTestCase {
                 "PipelineRun/\(try exampleHashedName("PipelineRun", "granite-2b", in: "openshift-rwx"))",
                 "Job/\(try exampleHashedName("Job", "churn-retrain-s2i", in: "openshift-rwx"))",
                 "Job/\(try exampleHashedName("Job", "vision-eval-s2i", in: "openshift-rwx"))",
-                "InferenceService/granite-2b", "Application/openshift-rwx", "AppProject/openshift-rwx",
+                "InferenceService/granite-2b", "Application/example-openshift-rwx", "AppProject/example-openshift-rwx",
                 // The ArgoCD resource patch (the operator-managed instance's health checks, the
                 // lifted tekton.dev exclusion).
                 "ArgoCD/openshift-gitops",
@@ -81,8 +81,8 @@ final class EnvironmentDiffTests: XCTestCase {
                 // The ModelPipeline pushing to an external registry (kubernetes only).
                 "Pipeline/phi-mini-model", "PipelineRun/\(try exampleHashedName("PipelineRun", "phi-mini", in: "kubernetes"))",
                 "InferenceService/phi-mini",
-                "GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes",
-                "Kustomization/kubernetes-serving",
+                "GitRepository/example-kubernetes", "Kustomization/example-kubernetes-builds",
+                "Kustomization/example-kubernetes", "Kustomization/example-kubernetes-serving",
             ])
         // A build's PipelineRun (named by content hash) pairs with its counterpart by job, as do
         // the build namespaces.

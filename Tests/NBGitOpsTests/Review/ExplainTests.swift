@@ -41,7 +41,7 @@ final class ExplainTests: XCTestCase {
         XCTAssertTrue(text.contains("(explained by spec.template.spec.tolerations[0])"), text)
 
         let application = try XCTUnwrap(
-            Explainer.find("Application/openshift-gpu.spec.source.repoURL", in: plan).success)
+            Explainer.find("Application/example-openshift-gpu.spec.source.repoURL", in: plan).success)
         let repository = try XCTUnwrap(Explainer.origin(of: "spec.source.repoURL", in: application.object))
         XCTAssertEqual(
             repository.origin.origin,
@@ -51,7 +51,7 @@ final class ExplainTests: XCTestCase {
     func testBuiltInDefaultsSayWhy() throws {
         let plan = try examplePlan("openshift-gpu")
         let match = try XCTUnwrap(
-            Explainer.find("Application/openshift-gpu.spec.syncPolicy.automated.prune", in: plan).success)
+            Explainer.find("Application/example-openshift-gpu.spec.syncPolicy.automated.prune", in: plan).success)
         let text = Explainer.render(match, environment: "openshift-gpu", outputRoot: "gitops")
         XCTAssertTrue(
             text.contains(
@@ -70,10 +70,10 @@ final class ExplainTests: XCTestCase {
 
     func testWholeObjectListsItsFieldsWithValues() throws {
         let plan = try examplePlan("kubernetes")
-        let match = try XCTUnwrap(Explainer.find("kustomization/kubernetes", in: plan).success)
+        let match = try XCTUnwrap(Explainer.find("kustomization/example-kubernetes", in: plan).success)
         XCTAssertNil(match.path)
         let text = Explainer.render(match, environment: "kubernetes", outputRoot: "gitops")
-        XCTAssertTrue(text.hasPrefix("Kustomization/kubernetes in environment kubernetes\n"), text)
+        XCTAssertTrue(text.hasPrefix("Kustomization/example-kubernetes in environment kubernetes\n"), text)
         XCTAssertTrue(
             text.contains(
                 "  spec.path = \"./gitops/kubernetes/manifests\"\n      origin: built-in default (derived from the output folder) [delivery.path]\n"

@@ -105,7 +105,7 @@ final class PlatformMinorFindingsTests: XCTestCase {
             "status.?conditions.orValue([]).exists(c, c.type == 'Ready' && c.status == 'True')")
         // A predictor still starting is Ready=False: no `failed` expression, the timeout decides.
         XCTAssertNil(check["failed"])
-        let text = try renderedText(output, environment: "kubernetes", containing: "kustomization-kubernetes-serving")
+        let text = try renderedText(output, environment: "kubernetes", containing: "kustomization-example-kubernetes-serving")
         XCTAssertTrue(text.contains("  - apiVersion: serving.kserve.io/v1beta1\n    kind: InferenceService\n"), text)
     }
 

@@ -18,6 +18,9 @@ func compileRepositoryExample(
         specFiles: files, environments: project.environments, baseDirectory: repositoryRoot,
         resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value, retainPlans: retainPlans)
     input.threads = threads
+    // As `nbgitops render` does: the project's name qualifies the delivery objects' names.
+    input.delivery.projectName = project.name?.value
+    input.delivery.projectNameLocation = project.name?.location
     return try XCTUnwrap(
         CompilerPipeline.run(input, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))", file: file,
         line: line)

@@ -26,7 +26,9 @@ enum SecretReferenceRules {
         "a referenced Secret is created by nothing in git and not listed in security.existingSecrets; it must pre-exist"
     ) { context in
         let environment = context.environment
-        let objects = context.plan.objects + context.plan.buildObjects
+        // Delivery objects name Secrets of the controller's namespace: a private repository's
+        // credentials (GitRepository spec.secretRef), another cluster's kubeconfig.
+        let objects = context.plan.objects + context.plan.buildObjects + context.plan.deliveryObjects
         let created = createdSecrets(objects, defaultNamespace: environment.naming.namespace.value)
         let existing = environment.security.existingSecrets
         let listed = Set(
@@ -46,10 +48,14 @@ enum SecretReferenceRules {
                 guard reported[subject, default: []].insert(key).inserted else { continue }
                 let elsewhere = (created.union(listed)).filter { $0.hasSuffix("/" + reference.name) }
                     .map { String($0.dropLast(reference.name.count + 1)) }.sorted()
+                // A delivery object's Secret is read by the controller, not by a pod.
+                let reader =
+                    object.manifest.value(at: "metadata.labels[\(LabelKey.component)]")?.stringValue == "delivery"
+                    ? "Flux reconciles \(object.kind)/\(object.name)" : "the pod runs"
                 let message =
                     elsewhere.isEmpty
                     ? "Secret '\(reference.name)' named by \(object.kind)/\(object.name) (\(reference.path)) is created by nothing in git; "
-                        + "it must exist in namespace '\(reference.namespace)' before the pod runs"
+                        + "it must exist in namespace '\(reference.namespace)' before \(reader)"
                     : "Secret '\(reference.name)' named by \(object.kind)/\(object.name) (\(reference.path)) is needed in namespace "
                         + "'\(reference.namespace)' but is created or listed only in namespace "
                         + "\(elsewhere.map { "'\($0)'" }.joined(separator: ", ")); a pod reads Secrets of its own namespace only"
@@ -176,6 +182,17 @@ enum SecretReferenceRules {
     /// spec's `credentialsSecret` or Secret volume, or the field of a passed-through object.
     static func location(of reference: Reference, context: RuleContext) -> SourceLocation? {
         let images = context.environment.images
+        let delivery = context.environment.delivery
+        if reference.path == "spec.secretRef.name", delivery.fluxSecretRef.value == reference.name,
+            let location = delivery.fluxSecretRef.origin.location
+        {
+            return location
+        }
+        if reference.path == "spec.kubeConfig.secretRef.name", delivery.cluster.value?.kubeConfigSecret == reference.name,
+            let location = delivery.cluster.origin.location
+        {
+            return location
+        }
         if context.supportingObject(for: reference.object) == nil {
             if images.pushSecret.value == reference.name, let location = images.pushSecret.origin.location { return location }
             if images.pullSecret.value == reference.name, let location = images.pullSecret.origin.location { return location }
