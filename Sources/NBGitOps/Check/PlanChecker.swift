@@ -78,5 +78,6 @@ public enum PlanRules {
         DeliveryRules.fluxCannotWait,
         ArgoInstanceRules.excludedKind,
         ArgoInstanceRules.healthChecksInConfigMap,
+        ServingModeRules.serverless,
     ]
 }
