@@ -259,13 +259,13 @@ enum ModelPipelinePlanner {
                 serverless
                     ? nil
                     : record.set(
-                    "spec.predictor.securityContext",
-                    podContext,
-                    from: podSecurityContext?.1
-                        ?? FieldProvenance.traced(
-                            context.environment.platform, field: "platform",
-                            rule: "the validation pods' identity (user, group, fsGroup): the predictor reads the files the "
-                                + "notebook wrote as the same group"))
+                        "spec.predictor.securityContext",
+                        podContext,
+                        from: podSecurityContext?.1
+                            ?? FieldProvenance.traced(
+                                context.environment.platform, field: "platform",
+                                rule: "the validation pods' identity (user, group, fsGroup): the predictor reads the files the "
+                                    + "notebook wrote as the same group"))
             ),
             (
                 "nodeSelector",

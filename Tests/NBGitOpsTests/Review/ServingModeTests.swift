@@ -72,7 +72,7 @@ final class ServingModeTests: XCTestCase {
         let errors = diagnostics.filter { $0.id.rawValue == "NBG335" }
         XCTAssertEqual(errors.count, 1, diagnostics.map(\.rendered).joined(separator: "\n"))
         let rendered = errors.first?.rendered ?? ""
-        XCTAssertTrue(rendered.hasPrefix("\(Self.serverless):8:21: error[NBG335]: InferenceService granite"), rendered)
+        XCTAssertTrue(rendered.hasPrefix("\(Self.serverless):8:21: error[NBG335]: InferenceService nb-granite"), rendered)
         XCTAssertTrue(rendered.contains("kubernetes.podspec-tolerations"), rendered)
         XCTAssertTrue(rendered.contains("platform.knative.features: unknown"), rendered)
         XCTAssertTrue(errors.first?.help?.contains("serving.deploymentMode: RawDeployment") ?? false)
@@ -81,7 +81,9 @@ final class ServingModeTests: XCTestCase {
     /// OpenShift AI 3 has no Serverless mode: refused, with a note at the version's line.
     func testB4_serverlessOnOpenShiftAI3IsRefusedNamingTheVersion() throws {
         let (_, diagnostics) = compile(
-            ["openshift", "openshift-ai-2"] + Self.base + ["Tests/NBGitOpsTests/Fixtures/overlays/openshift-ai-3.yaml", Self.serverless])
+            ["openshift", "openshift-ai-2"] + Self.base + [
+                "Tests/NBGitOpsTests/Fixtures/overlays/openshift-ai-3.yaml", Self.serverless,
+            ])
         let errors = diagnostics.filter { $0.id.rawValue == "NBG335" }
         XCTAssertEqual(errors.count, 1, diagnostics.map(\.rendered).joined(separator: "\n"))
         XCTAssertTrue(errors.first?.message.contains("OpenShift AI 3.0") ?? false)
