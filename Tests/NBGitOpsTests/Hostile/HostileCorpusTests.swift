@@ -120,6 +120,9 @@ final class HostileCorpusTests: XCTestCase {
             ("hostile-platform-exclusion-shape", "hostile-platform-exclusion-shape.yaml:9:20: error[NBG101]"),
             ("hostile-platform-huge-version", nil),
             ("hostile-argocd-instance-patch", "hostile-argocd-instance-patch.yaml:8:22: error[NBG101]"),
+            ("hostile-serving-mode", "hostile-serving-mode.yaml:8:21: error[NBG101]"),
+            ("hostile-knative-features", "hostile-knative-features.yaml:9:17: error[NBG101]"),
+            ("hostile-podsecurity-namespaces", "hostile-podsecurity-namespaces.yaml:9:41: error[NBG104]"),
         ]
         for (name, expected) in cases {
             let (output, diagnostics) = PlatformFactsTests.compile(

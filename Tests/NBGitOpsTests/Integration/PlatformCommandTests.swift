@@ -167,4 +167,17 @@ final class PlatformCommandTests: XCTestCase {
         XCTAssertTrue(check.stderr.contains("examples/overlays/cluster.yaml:"), check.stderr)
         XCTAssertTrue(check.stderr.contains("error[NBG330]"), check.stderr)
     }
+    /// A hostile argocd-cm on the cluster (an alias bomb in resource.exclusions): the exclusions
+    /// stay unknown with a note, never guessed, and the rest of the overlay is written.
+    func testHostileExclusionsFromTheClusterStayUnknown() throws {
+        let run = try IntegrationCLI.run(
+            ["platform", "--from-cluster"], in: repositoryRoot,
+            environment: kubectl("hostile-argocd").merging(["NBGITOPS_HOME": repositoryRoot]) { $1 })
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("      namespace: argocd\n"), run.stdout)
+        XCTAssertFalse(run.stdout.contains("resourceExclusions"), run.stdout)
+        XCTAssertTrue(
+            run.stderr.contains("note: ConfigMap argocd/argocd-cm resource.exclusions is not a YAML list; left unknown"),
+            run.stderr)
+    }
 }
