@@ -84,5 +84,6 @@ public enum PlanRules {
         PlatformFactRules.gitCredentialsKeys,
         PlatformFactRules.buildahNodeProfiles,  // and NBG137 for images.buildah
         PlatformFactRules.argoSyncHeldOpen,
+        ServingModeRules.serverless,
     ]
 }

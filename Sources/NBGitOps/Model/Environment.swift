@@ -20,6 +20,9 @@ public struct Environment: Sendable {
     public var defaults = SpecDefaults()
     /// KServe as the cluster has it configured (`kserve` of an overlay).
     public var kserve = KServeSettings()
+    /// `serving.deploymentMode`: how every InferenceService is deployed, always written on it.
+    public var servingDeploymentMode: Traced<ServingDeploymentMode> = .byDefault(
+        .rawDeployment, ServingDeploymentMode.defaultReason)
     /// What the overlays declare about the platform that runs the output (`platform` as a
     /// mapping); every fact no overlay declares is nil (unknown).
     public var facts = PlatformFacts()
@@ -530,6 +533,9 @@ public struct PlatformFacts: Sendable {
 
     public var versions: [Component: Traced<String>] = [:]
     public var argocdNamespace: Traced<String?> = .byDefault(nil, PlatformFacts.unknown)
+    /// The ArgoCD resource's name (`platform.argocd.name`): the patch nbgitops emits is named
+    /// after it. Unknown: the controller namespace's name (OpenShift GitOps' default instance).
+    public var argocdName: Traced<String?> = .byDefault(nil, PlatformFacts.unknown)
     public var argocdOperatorManaged: Traced<Bool?> = .byDefault(nil, PlatformFacts.unknown)
     public var argocdResourceExclusions: Traced<[ResourceExclusion]?> = .byDefault(nil, PlatformFacts.unknown)
     public var tektonSetSecurityContext: Traced<Bool?> = .byDefault(nil, PlatformFacts.unknown)
@@ -538,6 +544,12 @@ public struct PlatformFacts: Sendable {
     public var tektonDefaultTimeoutMinutes: Traced<Int?> = .byDefault(nil, PlatformFacts.unknown)
     public var kserveDefaultDeploymentMode: Traced<String?> = .byDefault(nil, PlatformFacts.unknown)
     public var kserveOCIModelMode: Traced<String?> = .byDefault(nil, PlatformFacts.unknown)
+    /// The enabled flags of Knative Serving's `config-features` (`kubernetes.podspec-nodeselector`,
+    /// ...): what a Serverless predictor may carry. Unknown: upstream's defaults, all disabled
+    /// (knative/serving `pkg/apis/config/features.go` `defaultFeaturesConfig`).
+    public var knativeFeatures: Traced<[String]?> = .byDefault(nil, PlatformFacts.unknown)
+    /// Namespaces' Pod Security `enforce` labels, by namespace (`platform.podSecurity.namespaces`).
+    public var podSecurityNamespaces: Traced<[String: String]?> = .byDefault(nil, PlatformFacts.unknown)
     public var storageClasses: Traced<[StorageClass]?> = .byDefault(nil, PlatformFacts.unknown)
     public var podSecurityDefaultEnforce: Traced<String?> = .byDefault(nil, PlatformFacts.unknown)
     public var sccs: Traced<[String]?> = .byDefault(nil, PlatformFacts.unknown)
@@ -580,6 +592,7 @@ extension PlatformFacts {
                     traced?.origin ?? .builtinDefault(Self.unknown)
                 ))
         }
+        result.append(("argocd.name", text(argocdName, same), argocdName.origin))
         result.append(("argocd.namespace", text(argocdNamespace, same), argocdNamespace.origin))
         result.append(("argocd.operatorManaged", text(argocdOperatorManaged, same), argocdOperatorManaged.origin))
         result.append(
@@ -600,6 +613,15 @@ extension PlatformFacts {
         result.append(
             ("kserve.defaultDeploymentMode", text(kserveDefaultDeploymentMode, same), kserveDefaultDeploymentMode.origin))
         result.append(("kserve.ociModelMode", text(kserveOCIModelMode, same), kserveOCIModelMode.origin))
+        result.append(
+            ("knative.features", text(knativeFeatures) { "[\($0.joined(separator: ", "))]" }, knativeFeatures.origin))
+        result.append(
+            (
+                "podSecurity.namespaces",
+                text(podSecurityNamespaces) { map in
+                    "[" + map.keys.sorted().map { "\($0)=\(map[$0] ?? "")" }.joined(separator: ", ") + "]"
+                }, podSecurityNamespaces.origin
+            ))
         result.append(
             (
                 "kserve.servingRuntimes", text(kserveServingRuntimes) { "[\($0.joined(separator: ", "))]" },
@@ -642,4 +664,15 @@ extension Environment {
         guard !chosen.isEmpty else { return nil }
         return chosen.map { "\($0.path): \($0.value)\n  \($0.origin)\n" }.joined()
     }
+}
+
+/// KServe's per-InferenceService deployment mode (`serving.kserve.io/deploymentMode`), chosen by
+/// `serving.deploymentMode` and always written, so the cluster's default never decides.
+public enum ServingDeploymentMode: String, Sendable, Hashable, CaseIterable {
+    case rawDeployment = "RawDeployment"
+    case serverless = "Serverless"
+
+    public static let defaultReason =
+        "RawDeployment: the predictor is a Deployment, which accepts every field nbgitops writes; Serverless (Knative) "
+        + "rejects pod-level securityContext, nodeSelector, tolerations and claims unless the cluster enabled them"
 }

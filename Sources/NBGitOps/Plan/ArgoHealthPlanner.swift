@@ -78,9 +78,8 @@ public enum ArgoHealthPlanner {
     /// into argocd-cm `resource.exclusions` — without the kinds nbgitops emits.
     static func instancePatch(
         checks: [(Check, String)], exclusions: [PlatformFacts.ResourceExclusion]?, lifting: [(group: String, kind: String)],
-        namespace: String, sources: [SourceLocation]
+        name: String, namespace: String, sources: [SourceLocation]
     ) -> PlannedObject {
-        let name = namespace
         var body: [(String, ManifestNode?)] = []
         if let exclusions {
             let kept: [ManifestNode] = exclusions.compactMap { exclusion in
@@ -137,11 +136,15 @@ public enum ArgoHealthPlanner {
         return result
     }
 
-    /// The ArgoCD resource's name.
-    // Platform fact: a declared instance name would replace this: the OpenShift GitOps default
-    // instance (and the operator's usual single instance) is named after its namespace.
+    /// The ArgoCD resource's name: `platform.argocd.name`, else the controller namespace's
+    /// name (the OpenShift GitOps default instance, and the operator's usual single instance,
+    /// is named after its namespace).
     public static func instanceName(_ plan: EnvironmentPlan) -> String {
-        DeliveryPlanner.controllerNamespace(PlanContext(environment: plan.environment, delivery: plan.delivery))
+        instanceName(PlanContext(environment: plan.environment, delivery: plan.delivery))
+    }
+
+    static func instanceName(_ context: PlanContext) -> String {
+        context.environment.facts.argocdName.value ?? DeliveryPlanner.controllerNamespace(context)
     }
 
     /// YAML text of a node, as the operator's string fields hold it.
@@ -215,7 +218,7 @@ public enum ArgoHealthPlanner {
                 instancePatch(
                     checks: operatorManaged ? found : [],
                     exclusions: patchesInstance && !excluded.isEmpty ? facts.argocdResourceExclusions.value : nil,
-                    lifting: lifted(excluded), namespace: namespace,
+                    lifting: lifted(excluded), name: instanceName(context), namespace: namespace,
                     sources: sources))
         }
         // Unknown (nil) keeps the argocd-cm snippet; the Check stage notes the other form (NBG331).

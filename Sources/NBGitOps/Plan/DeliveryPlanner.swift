@@ -335,14 +335,44 @@ public enum DeliveryPlanner {
                 ])
             // Model pipelines' PipelineRuns (ModelPipeline) must have succeeded before the serving
             // Kustomization, which depends on this one, applies.
-            if DeliveryPlanner.fluxHasHealthCheckExprs(context.environment),
-                objects.contains(where: { $0.kind == "PipelineRun" }), var spec = kustomization["spec"]
-            {
-                spec["healthCheckExprs"] = kustomizationRecord.set(
-                    "spec.healthCheckExprs", .list([pipelineRunHealth]),
+            let unmounted = objects.filter(DeliveryPlanner.isUnmountedClaim)
+            if DeliveryPlanner.fluxHasHealthCheckExprs(context.environment), var spec = kustomization["spec"] {
+                var checks: [ManifestNode] = []
+                var why: [String] = []
+                if objects.contains(where: { $0.kind == "PipelineRun" }) {
+                    checks.append(pipelineRunHealth)
+                    why.append("a PipelineRun is healthy once Succeeded: the models are delivered before serving starts")
+                }
+                if !unmounted.isEmpty {
+                    checks.append(claimHealth)
+                    why.append(Self.claimHealthReason)
+                }
+                if !checks.isEmpty {
+                    spec["healthCheckExprs"] = kustomizationRecord.set(
+                        "spec.healthCheckExprs", .list(checks),
+                        from: FieldOrigin(.builtinDefault(why.joined(separator: "; "))))
+                    kustomization["spec"] = spec
+                }
+            } else if !unmounted.isEmpty, var spec = kustomization["spec"] {
+                // Flux before 2.5: no CEL. Health-check every object but the unmounted claims
+                // (kustomize-controller `checkHealth`: without `wait` it checks `spec.healthChecks`).
+                spec["wait"] = kustomizationRecord.set(
+                    "spec.wait", false,
                     from: FieldOrigin(
-                        .builtinDefault("a PipelineRun is healthy once Succeeded: the models are delivered before serving starts")
-                    ))
+                        .builtinDefault("Flux before 2.5 (no healthCheckExprs): spec.healthChecks lists what to wait for"),
+                        rule: Self.claimHealthReason))
+                spec["healthChecks"] = kustomizationRecord.set(
+                    "spec.healthChecks",
+                    .list(
+                        objects.filter { !DeliveryPlanner.isUnmountedClaim($0) }.map { object in
+                            .object([
+                                ("apiVersion", .string(object.apiVersion)), ("kind", .string(object.kind)),
+                                ("name", .string(object.name)), ("namespace", object.namespace.map { .string($0) }),
+                            ])
+                        }),
+                    from: FieldOrigin(
+                        .builtinDefault("every applied object except the claims no pod in the output mounts"),
+                        rule: Self.claimHealthReason))
                 kustomization["spec"] = spec
             }
             return [
@@ -357,6 +387,32 @@ public enum DeliveryPlanner {
             ]
         }
     }
+
+    /// A claim no pod in the output mounts (`nbgitops.dev/first-consumer: outside`).
+    static func isUnmountedClaim(_ object: PlannedObject) -> Bool {
+        object.kind == "PersistentVolumeClaim"
+            && object.manifest.value(at: "metadata.annotations[\(AnnotationKey.firstConsumer)]")?.stringValue
+                == ClaimPlacement.firstConsumerOutside
+    }
+
+    static let claimHealthReason =
+        "a claim nothing in the output mounts stays Pending under WaitForFirstConsumer, and kstatus reads a claim "
+        + "that is not Bound as InProgress (cli-utils pkg/kstatus/status/core.go pvcConditions): "
+        + "wait: true would hold the Kustomization until its timeout"
+
+    /// Flux's health of a PersistentVolumeClaim: Current once Bound, or while Pending when
+    /// nothing in the output mounts it (its first consumer is outside: a WaitForFirstConsumer
+    /// class binds it only then). The CEL reader replaces kstatus for the kind (fluxcd/pkg
+    /// `runtime/cel/status_evaluator.go` `Evaluate`: InProgress, then Failed, then Current), so a
+    /// claim a Job or PipelineRun here mounts is still waited for until Bound.
+    static let claimHealth: ManifestNode = [
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "current": .string(
+            "status.?phase.orValue('') == 'Bound' || (status.?phase.orValue('') == 'Pending' && "
+                + "metadata.?annotations[?'\(AnnotationKey.firstConsumer)'].orValue('') == '\(ClaimPlacement.firstConsumerOutside)')"
+        ),
+        "failed": "status.?phase.orValue('') == 'Lost'",
+    ]
 
     /// Flux's health of a Tekton PipelineRun (kstatus knows no `Succeeded` condition).
     static let pipelineRunHealth: ManifestNode = [

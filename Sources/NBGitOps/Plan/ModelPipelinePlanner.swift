@@ -109,7 +109,26 @@ enum ModelPipelinePlanner {
     /// `Standard` (kserve/kserve `pkg/constants/constants.go` `LegacyRawDeployment`), older
     /// releases and OpenShift AI by this name, so one value works on all of them.
     static let deploymentModeAnnotation = "serving.kserve.io/deploymentMode"
-    static let rawDeployment = "RawDeployment"
+    static let rawDeployment = ServingDeploymentMode.rawDeployment.rawValue
+
+    /// The model container's securityContext in Serverless mode. Knative's webhook accepts no
+    /// pod-level securityContext field at its defaults (knative/serving
+    /// `pkg/apis/serving/fieldmask.go` `PodSecurityContextMask`: everything but seccompProfile
+    /// needs `kubernetes.podspec-securitycontext`, seccompProfile needs `secure-pod-defaults`,
+    /// both Disabled in `pkg/apis/config/features.go`; `k8s_validation.go` rejects the rest), but
+    /// takes runAsUser, runAsGroup, runAsNonRoot and seccompProfile on a container
+    /// (`SecurityContextMask`). fsGroup has no container form: the predictor reads its claim
+    /// (mounted read-only by KServe) through runAsGroup, the group the download step wrote with.
+    static func serverlessContainerContext(_ pod: ManifestNode) -> ManifestNode {
+        .object([
+            ("allowPrivilegeEscalation", false),
+            ("capabilities", ["drop": ["ALL"]]),
+            ("runAsGroup", pod["runAsGroup"]),
+            ("runAsNonRoot", true),
+            ("runAsUser", pod["runAsUser"]),
+            ("seccompProfile", ["type": "RuntimeDefault"]),
+        ])
+    }
 
     /// The access modes of the claim a pipeline serves from: its passed-through
     /// PersistentVolumeClaim's, else the environment's `storage.accessMode` (as NBG202 judges).
@@ -147,6 +166,11 @@ enum ModelPipelinePlanner {
         // their labels, as validation pods do (a GPU-tainted cluster strands pods that
         // do not); a requests-only GPU gets an equal limit.
         let gpu = context.environment.gpu
+        let mode = context.environment.servingDeploymentMode
+        let serverless = mode.value == .serverless
+        let podContext =
+            podSecurityContext?.0
+            ?? ValidationJobPlanner.podSecurityContext(context.platform, security: context.environment.security)
         let placement = GPUPlacement(
             resources: serving.resources, nodeSelector: serving.nodeSelector, tolerations: serving.tolerations, gpu: gpu)
         var modelFormat: [(String, ManifestNode?)] = [("name", .string(serving.modelFormat.value))]
@@ -188,11 +212,18 @@ enum ModelPipelinePlanner {
             ),
             (
                 "securityContext",
-                record.set(
-                    "spec.predictor.model.securityContext",
-                    ValidationJobPlanner.containerSecurityContext(readOnlyRootFilesystem: false),
-                    from: FieldOrigin(
-                        .builtinDefault("Pod Security restricted: no privilege escalation, no capabilities, non-root")))
+                serverless
+                    ? record.set(
+                        "spec.predictor.model.securityContext", serverlessContainerContext(podContext),
+                        from: FieldProvenance.traced(
+                            mode, field: "serving.deploymentMode",
+                            rule: "Serverless: the pod's user and group on the container, where Knative accepts them "
+                                + "(knative/serving pkg/apis/serving/fieldmask.go SecurityContextMask)"))
+                    : record.set(
+                        "spec.predictor.model.securityContext",
+                        ValidationJobPlanner.containerSecurityContext(readOnlyRootFilesystem: false),
+                        from: FieldOrigin(
+                            .builtinDefault("Pod Security restricted: no privilege escalation, no capabilities, non-root")))
             ),
         ])
         let singleNode =
@@ -225,15 +256,16 @@ enum ModelPipelinePlanner {
             ),
             (
                 "securityContext",
-                record.set(
-                    "spec.predictor.securityContext",
-                    podSecurityContext?.0
-                        ?? ValidationJobPlanner.podSecurityContext(context.platform, security: context.environment.security),
-                    from: podSecurityContext?.1
-                        ?? FieldProvenance.traced(
-                            context.environment.platform, field: "platform",
-                            rule: "the validation pods' identity (user, group, fsGroup): the predictor reads the files the "
-                                + "notebook wrote as the same group"))
+                serverless
+                    ? nil
+                    : record.set(
+                        "spec.predictor.securityContext",
+                        podContext,
+                        from: podSecurityContext?.1
+                            ?? FieldProvenance.traced(
+                                context.environment.platform, field: "platform",
+                                rule: "the validation pods' identity (user, group, fsGroup): the predictor reads the files the "
+                                    + "notebook wrote as the same group"))
             ),
             (
                 "nodeSelector",
@@ -280,10 +312,9 @@ enum ModelPipelinePlanner {
         ])
         record.note(
             "metadata.annotations[\(deploymentModeAnnotation)]",
-            FieldOrigin(
-                .builtinDefault(
-                    "RawDeployment: the predictor is a Deployment, which accepts the pod-level securityContext, "
-                        + "nodeSelector and tolerations written here; Serverless (Knative) rejects them by default")))
+            FieldProvenance.traced(
+                mode, field: "serving.deploymentMode",
+                rule: "always written: the cluster's default mode (inferenceservice-config) never decides"))
         let dashboard = dashboardMetadata(displayName: pipeline.name.value, apiProtocol: nil, context: context)
         for key in dashboard.labels.keys.sorted() {
             record.note("metadata.labels[\(key)]", dashboard.origin)
@@ -296,7 +327,7 @@ enum ModelPipelinePlanner {
             labels: PlanMetadata.labels(
                 component: "model-serving",
                 extra: [LabelKey.instance: pipeline.name.value].merging(dashboard.labels) { first, _ in first }),
-            annotations: [deploymentModeAnnotation: rawDeployment].merging(dashboard.annotations) { first, _ in first },
+            annotations: [deploymentModeAnnotation: mode.value.rawValue].merging(dashboard.annotations) { first, _ in first },
             body: [("spec", ["predictor": predictor])])
         return PlannedObject(
             apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: name, namespace: context.namespace,

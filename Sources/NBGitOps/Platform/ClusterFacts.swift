@@ -51,6 +51,7 @@ public enum ClusterFactReader {
         readKServe(&facts, object)
         readArgoCD(&facts, object)
         readStorageClasses(&facts, object)
+        readNamespaces(&facts, object)
         readNodes(&facts, object)
         facts.notes = failures + facts.notes
         return facts
@@ -154,42 +155,121 @@ public enum ClusterFactReader {
     }
 
     /// The Argo CD instance: an `ArgoCD` resource (argocd-operator / OpenShift GitOps, which
-    /// rebuilds argocd-cm from it) or, without that CRD, a plain install's `argocd-cm`.
+    /// rebuilds argocd-cm from it) or, without that CRD, a plain install's `argocd-cm`. Its
+    /// resource exclusions: the resource's `spec.resourceExclusions` (YAML text the operator
+    /// copies into argocd-cm: argoproj-labs/argocd-operator `controllers/argocd/configmap.go`
+    /// `reconcileArgoConfigMap`), else argocd-cm's `resource.exclusions` (argoproj/argo-cd
+    /// `util/settings/settings.go`); an argocd-cm without the key excludes nothing beyond Argo
+    /// CD's built-in defaults, which cover no kind nbgitops emits.
     static func readArgoCD(_ facts: inout ClusterFacts, _ object: Getter) {
         if let list = object(["get", "argocds.argoproj.io", "--all-namespaces"], "ArgoCD resources (argocd-operator)"),
             let items = list["items"] as? [[String: Any]]
         {
-            let names = items.compactMap { item -> (String, String)? in
+            let instances = items.compactMap { item -> (namespace: String, name: String, item: [String: Any])? in
                 guard let metadata = item["metadata"] as? [String: Any], let namespace = metadata["namespace"] as? String,
                     let name = metadata["name"] as? String
                 else { return nil }
-                return (namespace, name)
-            }.sorted { $0 < $1 }
-            guard let first = names.first else { return }
-            if names.count > 1 {
+                return (namespace, name, item)
+            }.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+            guard let first = instances.first else { return }
+            if instances.count > 1 {
                 facts.notes.append(
-                    "\(names.count) ArgoCD resources; platform.argocd describes \(first.0)/\(first.1), the first by namespace")
+                    "\(instances.count) ArgoCD resources; platform.argocd describes \(first.namespace)/\(first.name), the first by namespace"
+                )
             }
-            facts.add("platform.argocd.namespace", .string(first.0), from: "ArgoCD \(first.0)/\(first.1)")
-            facts.add("platform.argocd.operatorManaged", .bool(true), from: "ArgoCD \(first.0)/\(first.1) exists")
-            // Platform fact: resourceExclusions stay unknown here (the operator merges its own
-            // defaults with spec.resourceExclusions); declare them with a profile overlay.
-            facts.notes.append("platform.argocd.resourceExclusions: not read from the ArgoCD resource; left unknown")
+            let source = "ArgoCD \(first.namespace)/\(first.name)"
+            facts.add("platform.argocd.name", .string(first.name), from: source + " metadata.name")
+            facts.add("platform.argocd.namespace", .string(first.namespace), from: source)
+            facts.add("platform.argocd.operatorManaged", .bool(true), from: source + " exists")
+            let spec = first.item["spec"] as? [String: Any] ?? [:]
+            if let text = spec["resourceExclusions"] as? String {
+                if let exclusions = exclusions(text) {
+                    facts.add("platform.argocd.resourceExclusions", exclusions, from: source + " spec.resourceExclusions")
+                } else {
+                    facts.notes.append("\(source) spec.resourceExclusions is not a YAML list; left unknown")
+                }
+                return
+            }
+            readExclusions(&facts, object, namespace: first.namespace)
             return
         }
         if object(["get", "configmap", "argocd-cm", "--namespace", "argocd"], "ConfigMap argocd/argocd-cm") != nil {
             facts.add("platform.argocd.namespace", .string("argocd"), from: "ConfigMap argocd/argocd-cm")
             facts.add("platform.argocd.operatorManaged", .bool(false), from: "ConfigMap argocd/argocd-cm, no ArgoCD resource")
+            readExclusions(&facts, object, namespace: "argocd")
         }
     }
 
+    /// argocd-cm `resource.exclusions` of the instance in `namespace`.
+    static func readExclusions(_ facts: inout ClusterFacts, _ object: Getter, namespace: String) {
+        guard
+            let map = object(
+                ["get", "configmap", "argocd-cm", "--namespace", namespace], "ConfigMap \(namespace)/argocd-cm (Argo CD)")
+        else { return }
+        let data = map["data"] as? [String: String] ?? [:]
+        let source = "ConfigMap \(namespace)/argocd-cm"
+        guard let text = data["resource.exclusions"] else {
+            facts.add("platform.argocd.resourceExclusions", .list([]), from: source + " (no resource.exclusions)")
+            return
+        }
+        if let exclusions = exclusions(text) {
+            facts.add("platform.argocd.resourceExclusions", exclusions, from: source + " resource.exclusions")
+        } else {
+            facts.notes.append("\(source) resource.exclusions is not a YAML list; left unknown")
+        }
+    }
+
+    /// Argo CD's exclusion list (YAML text: `[{apiGroups, kinds, clusters}]`) as overlay facts;
+    /// nil when the text is not such a list.
+    static func exclusions(_ text: String) -> ManifestNode? {
+        let quiet = DiagnosticCollector()
+        let documents = YAMLLoader.load(bytes: Array(text.utf8), file: "resource.exclusions", diagnostics: quiet)
+        guard let root = documents.first?.root else { return documents.isEmpty && !quiet.hasErrors ? .list([]) : nil }
+        guard let items = root.items else { return nil }
+        var result: [ManifestNode] = []
+        for item in items {
+            func strings(_ key: String) -> [ManifestNode]? {
+                guard let node = item[key] else { return [] }
+                guard let values = node.items else { return nil }
+                let texts = values.compactMap { $0.scalar?.value }
+                return texts.count == values.count ? texts.map { .string($0) } : nil
+            }
+            guard item.pairs != nil, let groups = strings("apiGroups"), let kinds = strings("kinds"),
+                let clusters = strings("clusters")
+            else { return nil }
+            result.append(.object([("apiGroups", .list(groups)), ("kinds", .list(kinds)), ("clusters", .list(clusters))]))
+        }
+        return .list(result)
+    }
+
+    /// The access modes a provisioner's volumes offer, for the CSI drivers whose capabilities
+    /// are published (each driver's documented `accessModes`); no Kubernetes object states them,
+    /// so any other provisioner's are left unknown.
+    static let knownAccessModes: [(provisioner: String, modes: [String])] = [
+        // kubernetes-sigs/aws-ebs-csi-driver: block devices, one node (SINGLE_NODE_WRITER and
+        // SINGLE_NODE_SINGLE_WRITER); the same for GCE PD and Azure Disk.
+        ("ebs.csi.aws.com", ["ReadWriteOnce", "ReadWriteOncePod"]),
+        ("pd.csi.storage.gke.io", ["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany"]),
+        ("disk.csi.azure.com", ["ReadWriteOnce", "ReadWriteOncePod"]),
+        // File systems shared between nodes.
+        ("efs.csi.aws.com", ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"]),
+        ("file.csi.azure.com", ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"]),
+        ("openshift-storage.cephfs.csi.ceph.com", ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"]),
+        ("cephfs.csi.ceph.com", ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"]),
+        // Ceph RBD file systems: one node (RWX only for raw block volumes, which nbgitops never asks).
+        ("openshift-storage.rbd.csi.ceph.com", ["ReadWriteOnce", "ReadWriteOncePod"]),
+        ("rbd.csi.ceph.com", ["ReadWriteOnce", "ReadWriteOncePod"]),
+        // rancher/local-path-provisioner: a host path on one node.
+        ("rancher.io/local-path", ["ReadWriteOnce"]),
+    ]
+
     /// StorageClasses: name, binding mode, default marker; `zonal` only when `allowedTopologies`
-    /// pins zones. Access modes depend on the driver's capabilities, which no object states:
-    /// left unknown.
+    /// pins zones; access modes from the provisioner where it is one of `knownAccessModes`.
     static func readStorageClasses(_ facts: inout ClusterFacts, _ object: Getter) {
         guard let list = object(["get", "storageclasses"], "StorageClasses"), let items = list["items"] as? [[String: Any]]
         else { return }
         var classes: [ManifestNode] = []
+        var unknownModes: [String] = []
         for item in items {
             guard let metadata = item["metadata"] as? [String: Any], let name = metadata["name"] as? String else { continue }
             let annotations = metadata["annotations"] as? [String: String] ?? [:]
@@ -202,16 +282,48 @@ public enum ClusterFactReader {
                         $0["key"] as? String ?? "")
                 }
             }
+            let provisioner = item["provisioner"] as? String ?? ""
+            let modes = knownAccessModes.first { $0.provisioner == provisioner }?.modes
+            if modes == nil {
+                unknownModes.append("\(name) (\(provisioner.isEmpty ? "no provisioner" : provisioner))")
+            }
             classes.append(
                 .object([
                     ("name", .string(name)),
+                    ("accessModes", modes.map { .list($0.map { .string($0) }) }),
                     ("volumeBindingMode", (item["volumeBindingMode"] as? String).map { .string($0) }),
                     ("zonal", zonal ? .bool(true) : nil),
                     ("default", .bool(isDefault)),
                 ]))
         }
         classes.sort { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }
-        facts.add("platform.storageClasses", .list(classes), from: "StorageClasses (kubectl get storageclasses)")
+        facts.add(
+            "platform.storageClasses", .list(classes),
+            from: "StorageClasses (kubectl get storageclasses); accessModes from the provisioner")
+        if !unknownModes.isEmpty {
+            facts.notes.append(
+                "access modes of \(unknownModes.sorted().joined(separator: ", ")): provisioner not known; left unknown")
+        }
+    }
+
+    /// Namespaces' Pod Security `enforce` labels (`pod-security.kubernetes.io/enforce`), for
+    /// the namespaces that set one: `platform.podSecurity.namespaces`.
+    static func readNamespaces(_ facts: inout ClusterFacts, _ object: Getter) {
+        guard let list = object(["get", "namespaces"], "Namespaces"), let items = list["items"] as? [[String: Any]]
+        else { return }
+        var levels: [String: String] = [:]
+        for item in items {
+            guard let metadata = item["metadata"] as? [String: Any], let name = metadata["name"] as? String,
+                let labels = metadata["labels"] as? [String: String],
+                let level = labels["pod-security.kubernetes.io/enforce"],
+                ["privileged", "baseline", "restricted"].contains(level)
+            else { continue }
+            levels[name] = level
+        }
+        guard !levels.isEmpty else { return }
+        facts.add(
+            "platform.podSecurity.namespaces", .strings(levels),
+            from: "Namespaces (kubectl get namespaces), label pod-security.kubernetes.io/enforce")
     }
 
     /// Nodes grouped into `cluster.nodePools`: one pool per set of labels (host names left out)
@@ -283,7 +395,6 @@ public enum ClusterFactReader {
                 "cluster.nodePools", .list(nodePools),
                 from: "Nodes (kubectl get nodes), grouped by labels and taints")
         }
-        facts.notes.append("Namespaces' Pod Security labels: not an overlay fact; not written")
     }
 }
 
@@ -360,6 +471,7 @@ extension ClusterFacts {
                     ? nil : kserve.uidModelcar.value.map { String($0) } ?? KServeSettings.uidModelcarUnset,
                 kserve.uidModelcar.origin
             ))
+        declared.append(("platform.argocd.name", facts.argocdName.value, facts.argocdName.origin))
         declared.append(("platform.argocd.namespace", facts.argocdNamespace.value, facts.argocdNamespace.origin))
         declared.append(
             (
@@ -384,7 +496,120 @@ extension ClusterFacts {
                         "read from \(fact.source); correct the overlay (or stack the output of `nbgitops platform --from-cluster`)"
                 ))
         }
+        diagnostics += storageClassDifferences(facts.storageClasses)
+        diagnostics += nodePoolDifferences(environment.nodePools)
         return diagnostics
+    }
+
+    static let verifyHelp =
+        "correct the overlay (or stack the output of `nbgitops platform --from-cluster`)"
+
+    /// Declared `platform.storageClasses` against the cluster's StorageClasses: a class on one
+    /// side only, and per class the binding mode, the default marker and (where the cluster's
+    /// provisioner makes them known) the access modes. One NBG334 per difference.
+    func storageClassDifferences(_ declared: Traced<[PlatformFacts.StorageClass]?>) -> [Diagnostic] {
+        guard let classes = declared.value, let location = declared.origin.location,
+            let fact = value(at: "platform.storageClasses"), let seen = fact.value.elements
+        else { return [] }
+        var result: [Diagnostic] = []
+        func report(_ message: String) {
+            result.append(
+                Diagnostic(
+                    .platformFactMismatch, .error, message, at: location,
+                    help: "read from \(fact.source); " + Self.verifyHelp))
+        }
+        var cluster: [String: ManifestNode] = [:]
+        for item in seen { if let name = item["name"]?.stringValue { cluster[name] = item } }
+        for storageClass in classes {
+            let path = "platform.storageClasses[\(storageClass.name)]"
+            guard let item = cluster[storageClass.name] else {
+                report("\(path) is declared here, but the cluster has no StorageClass \(storageClass.name)")
+                continue
+            }
+            if let mode = storageClass.volumeBindingMode, let other = item["volumeBindingMode"]?.stringValue, mode != other {
+                report("\(path).volumeBindingMode is \(mode) here, \(other) on the cluster")
+            }
+            if let flag = storageClass.isDefault, let other = item["default"]?.boolValue, flag != other {
+                report("\(path).default is \(flag) here, \(other) on the cluster")
+            }
+            if let modes = storageClass.accessModes, let other = item["accessModes"]?.elements?.compactMap(\.stringValue),
+                Set(modes) != Set(other)
+            {
+                report(
+                    "\(path).accessModes are [\(modes.joined(separator: ", "))] here, [\(other.joined(separator: ", "))] "
+                        + "on the cluster (its provisioner's)")
+            }
+        }
+        let names = Set(classes.map(\.name))
+        for name in cluster.keys.sorted() where !names.contains(name) {
+            report("the cluster has StorageClass \(name), which platform.storageClasses does not declare")
+        }
+        return result
+    }
+
+    /// Declared `cluster.nodePools` against the cluster's nodes (grouped as `--from-cluster`
+    /// groups them). A cluster group belongs to the declared pool whose labels it all carries,
+    /// with the same taints (the pool with the most labels when several match). Differences: a
+    /// pool no node matches, a node count, a node resource the pool declares beyond what its
+    /// nodes offer (the schedulability rules would prove pods on capacity that is not there),
+    /// and nodes in no declared pool. One NBG334 per difference.
+    func nodePoolDifferences(_ declared: Traced<[NodePool]>) -> [Diagnostic] {
+        guard !declared.value.isEmpty, let location = declared.origin.location,
+            let fact = value(at: "cluster.nodePools"), let seen = fact.value.elements
+        else { return [] }
+        var result: [Diagnostic] = []
+        func report(_ message: String) {
+            result.append(
+                Diagnostic(
+                    .platformFactMismatch, .error, message, at: location,
+                    help: "read from \(fact.source); " + Self.verifyHelp))
+        }
+        func taints(_ node: ManifestNode) -> Set<String> {
+            Set(
+                (node["taints"]?.elements ?? []).map {
+                    "\($0["key"]?.stringValue ?? "")=\($0["value"]?.stringValue ?? ""):\($0["effect"]?.stringValue ?? "")"
+                })
+        }
+        var members: [Int: [ManifestNode]] = [:]
+        var unmatched: [String] = []
+        for group in seen {
+            var labels: [String: String] = [:]
+            for entry in group["labels"]?.entries ?? [] { labels[entry.key] = entry.value.stringValue ?? "" }
+            let groupTaints = taints(group)
+            let candidates = declared.value.enumerated().filter { _, pool in
+                pool.labels.allSatisfy { labels[$0.key] == $0.value }
+                    && Set(pool.taints.map { "\($0.key)=\($0.value ?? ""):\($0.effect)" }) == groupTaints
+            }
+            guard let best = candidates.max(by: { $0.element.labels.count < $1.element.labels.count }) else {
+                let count = group["count"]?.intValue ?? 0
+                unmatched.append("\(group["name"]?.stringValue ?? "?") (\(count) node\(count == 1 ? "" : "s"))")
+                continue
+            }
+            members[best.offset, default: []].append(group)
+        }
+        for (index, pool) in declared.value.enumerated() {
+            let path = "cluster.nodePools[\(pool.name)]"
+            guard let groups = members[index] else {
+                report("\(path) matches no node on the cluster (none carries its labels with its taints)")
+                continue
+            }
+            let count = groups.reduce(0) { NodePool.total($0, $1["count"]?.intValue ?? 0) }
+            if count != pool.count {
+                report("\(path).count is \(pool.count) here, \(count) matching node\(count == 1 ? "" : "s") on the cluster")
+            }
+            for resource in pool.allocatable.keys.sorted() {
+                guard let text = pool.allocatable[resource], let wanted = Quantity.value(text) else { continue }
+                let offered = groups.map { ($0["allocatable"]?[resource]?.stringValue).flatMap(Quantity.value) ?? 0 }
+                guard let least = offered.min(), least < wanted else { continue }
+                let smallest = offered.firstIndex(of: least).map { groups[$0] }
+                let shown = smallest?["allocatable"]?[resource]?.stringValue ?? "none"
+                report("\(path).allocatable.\(resource) is \(text) here, the cluster's matching nodes offer \(shown)")
+            }
+        }
+        if !unmatched.isEmpty {
+            report("nodes on the cluster belong to no declared pool: \(unmatched.joined(separator: ", "))")
+        }
+        return result
     }
 
     static func scalar(_ node: ManifestNode) -> String? {

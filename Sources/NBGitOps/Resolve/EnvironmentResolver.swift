@@ -184,6 +184,9 @@ public enum EnvironmentResolver {
             }
         }
         resolved.facts = resolveFacts(stack)
+        resolved.servingDeploymentMode = stack.enumValue(
+            "serving.deploymentMode", ServingDeploymentMode.rawDeployment, ServingDeploymentMode.init(rawValue:),
+            why: ServingDeploymentMode.defaultReason)
         var models = ModelSettings()
         func quantity(_ path: String, _ keyPath: WritableKeyPath<ModelSettings, Traced<String>>) {
             if let (value, origin) = stack.lookup(path), let text = value.stringValue {
@@ -301,6 +304,7 @@ extension EnvironmentResolver {
         }
         func strings(_ node: ManifestNode?) -> [String] { (node?.elements ?? []).compactMap(\.stringValue) }
         facts.argocdNamespace = optional("platform.argocd.namespace") { $0.stringValue }
+        facts.argocdName = optional("platform.argocd.name") { $0.stringValue }
         facts.argocdOperatorManaged = optional("platform.argocd.operatorManaged") { $0.boolValue }
         facts.argocdResourceExclusions = optional("platform.argocd.resourceExclusions") { node in
             node.elements.map { elements in
@@ -319,6 +323,12 @@ extension EnvironmentResolver {
         facts.tektonDefaultTimeoutMinutes = optional("platform.tekton.defaultTimeoutMinutes") { $0.intValue }
         facts.kserveDefaultDeploymentMode = optional("platform.kserve.defaultDeploymentMode") { $0.stringValue }
         facts.kserveOCIModelMode = optional("platform.kserve.ociModelMode") { $0.stringValue }
+        facts.knativeFeatures = optional("platform.knative.features") { $0.elements.map { strings(.list($0)) } }
+        facts.podSecurityNamespaces = optional("platform.podSecurity.namespaces") { node in
+            node.entries.map { entries in
+                Dictionary(entries.map { ($0.key, $0.value.stringValue ?? "") }, uniquingKeysWith: { $1 })
+            }
+        }
         facts.storageClasses = optional("platform.storageClasses") { node in
             node.elements.map { elements in
                 elements.compactMap { entry in

@@ -127,6 +127,9 @@ final class HostileCorpusTests: XCTestCase {
             ("hostile-delivery-cluster-list", "hostile-delivery-cluster-list.yaml:7:14: error[NBG101]"),
             ("hostile-delivery-cluster-server", "hostile-delivery-cluster-server.yaml:8:15: error[NBG105]"),
             ("hostile-delivery-flux-secret", "hostile-delivery-flux-secret.yaml:8:18: error[NBG105]"),
+            ("hostile-serving-mode", "hostile-serving-mode.yaml:8:21: error[NBG101]"),
+            ("hostile-knative-features", "hostile-knative-features.yaml:9:17: error[NBG101]"),
+            ("hostile-podsecurity-namespaces", "hostile-podsecurity-namespaces.yaml:9:41: error[NBG104]"),
         ]
         for (name, expected) in cases {
             let (output, diagnostics) = PlatformFactsTests.compile(

@@ -92,4 +92,92 @@ final class PlatformCommandTests: XCTestCase {
             run.stderr)
         XCTAssertTrue(errors.allSatisfy(IntegrationCLI.isLocatedError))
     }
+    /// `--verify` compares storage classes (binding mode, access modes where the provisioner makes
+    /// them known, a class on one side only) and node pools (count, a resource declared beyond
+    /// what the matching nodes offer): each difference a located NBG334, exit 1.
+    func testVerifyComparesStorageClassesAndNodePools() throws {
+        let project = try IntegrationProject()
+        try project.write(
+            "examples/overlays/storage.yaml",
+            """
+            apiVersion: nbgitops.dev/v1alpha1
+            kind: Overlay
+            metadata:
+              name: storage
+            spec:
+              platform:
+                storageClasses:
+                - {name: gp3-csi, volumeBindingMode: Immediate, accessModes: [ReadWriteMany], default: true}
+
+            """)
+        let file = try XCTUnwrap(project.read("nbgitops.yaml"))
+        try project.write(
+            "nbgitops.yaml",
+            file.replacingOccurrences(
+                of: "examples/overlays/teams.yaml", with: "examples/overlays/teams.yaml, examples/overlays/storage.yaml"))
+        let pools = try XCTUnwrap(project.read("examples/overlays/gpu-cluster.yaml"))
+        let planted = pools.replacingOccurrences(of: "    - name: a100\n      count: 2", with: "    - name: a100\n      count: 3")
+            .replacingOccurrences(of: "allocatable: {cpu: \"16\"", with: "allocatable: {cpu: \"64\"")
+        XCTAssertNotEqual(planted, pools)
+        try project.write("examples/overlays/gpu-cluster.yaml", planted)
+        let run = try project.run(["platform", "--verify", "openshift-gpu"], environment: kubectl("openshift-4.18"))
+        XCTAssertEqual(run.status, 1, run.stderr)
+        let errors = run.stderr.split(separator: "\n").map(String.init).filter { $0.contains("error[NBG334]") }
+        let messages = errors.map { $0.components(separatedBy: "error[NBG334]: ").last ?? $0 }
+        XCTAssertEqual(
+            messages.sorted(),
+            [
+                "cluster.nodePools[a100].count is 3 here, 2 matching nodes on the cluster",
+                "cluster.nodePools[worker].allocatable.cpu is 64 here, the cluster's matching nodes offer 31750m",
+                "platform.storageClasses[gp3-csi].accessModes are [ReadWriteMany] here, [ReadWriteOnce, ReadWriteOncePod] on the cluster (its provisioner's)",
+                "platform.storageClasses[gp3-csi].volumeBindingMode is Immediate here, WaitForFirstConsumer on the cluster",
+                "the cluster has StorageClass gp2-csi, which platform.storageClasses does not declare",
+            ], run.stderr)
+        XCTAssertTrue(errors.allSatisfy(IntegrationCLI.isLocatedError), run.stderr)
+        XCTAssertTrue(errors.contains { $0.hasPrefix("examples/overlays/storage.yaml:") }, run.stderr)
+        XCTAssertTrue(errors.contains { $0.hasPrefix("examples/overlays/gpu-cluster.yaml:") }, run.stderr)
+    }
+
+    /// `--from-cluster` reads the Argo CD instance's name and resource exclusions (the ArgoCD
+    /// resource's spec.resourceExclusions), namespaces' Pod Security labels and the access modes
+    /// of known provisioners; an unknown provisioner's stay unknown, with a note.
+    func testFromClusterReadsExclusionsPodSecurityAndAccessModes() throws {
+        let openshift = try IntegrationCLI.run(
+            ["platform", "--from-cluster"], in: repositoryRoot,
+            environment: kubectl("openshift-4.18").merging(["NBGITOPS_HOME": repositoryRoot]) { $1 })
+        XCTAssertEqual(openshift.status, 0, openshift.stderr)
+        XCTAssertTrue(openshift.stdout.contains("      name: openshift-gitops\n"), openshift.stdout)
+        XCTAssertTrue(openshift.stdout.contains("        - TaskRun\n        - PipelineRun\n"), openshift.stdout)
+        XCTAssertTrue(openshift.stdout.contains("        team-a: restricted\n"), openshift.stdout)
+        XCTAssertTrue(openshift.stdout.contains("      accessModes:\n      - ReadWriteOnce\n      - ReadWriteOncePod\n"))
+        XCTAssertFalse(openshift.stderr.contains("resourceExclusions"), openshift.stderr)
+        // Argo CD's instance read from the cluster excludes PipelineRuns: the environment the
+        // overlay is stacked on is refused (NBG330) unless it patches the instance.
+        let project = try IntegrationProject()
+        let written = try project.run(
+            ["platform", "--from-cluster", "--output", project.path("examples/overlays/cluster.yaml")],
+            environment: kubectl("openshift-4.18"))
+        XCTAssertEqual(written.status, 0, written.stderr)
+        let file = try XCTUnwrap(project.read("nbgitops.yaml"))
+        try project.write(
+            "nbgitops.yaml",
+            file.replacingOccurrences(
+                of: ", examples/overlays/argocd-instance.yaml]", with: ", examples/overlays/cluster.yaml]"))
+        let check = try project.run(["check", "--env", "openshift-gpu"])
+        XCTAssertTrue(check.stderr.contains("examples/overlays/cluster.yaml:"), check.stderr)
+        XCTAssertTrue(check.stderr.contains("error[NBG330]"), check.stderr)
+    }
+    /// A hostile argocd-cm on the cluster (an alias bomb in resource.exclusions): the exclusions
+    /// stay unknown with a note, never guessed, and the rest of the overlay is written.
+    func testHostileExclusionsFromTheClusterStayUnknown() throws {
+        let run = try IntegrationCLI.run(
+            ["platform", "--from-cluster"], in: repositoryRoot,
+            environment: kubectl("hostile-argocd").merging(["NBGITOPS_HOME": repositoryRoot]) { $1 })
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("      namespace: argocd\n"), run.stdout)
+        XCTAssertFalse(run.stdout.contains("resourceExclusions"), run.stdout)
+        XCTAssertTrue(
+            run.stderr.contains("note: ConfigMap argocd/argocd-cm resource.exclusions is not a YAML list; left unknown"),
+            run.stderr)
+    }
 }

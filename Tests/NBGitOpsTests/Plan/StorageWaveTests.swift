@@ -113,6 +113,53 @@ final class StorageWaveTests: XCTestCase {
         XCTAssertTrue(snippet.contains("resource.customizations.health.PersistentVolumeClaim: |"), snippet)
     }
 
+    static let flux = ["kubernetes", "rwo", "flux", "examples/overlays/repository.yaml"]
+
+    /// B2 under Flux: `wait: true` health-checks every applied object, and kstatus reads a claim
+    /// that is not Bound as InProgress, so a WaitForFirstConsumer claim nothing mounts would hold
+    /// the Kustomization until its timeout. The Kustomization carries a claim health check that
+    /// reads such a claim (marked first-consumer: outside) Current while Pending; a mounted
+    /// claim is still waited for until Bound.
+    func testB2_fluxKustomizationDoesNotWaitForAnUnmountedClaim() throws {
+        let rendered = try render(Self.spec, overlays: Self.flux)
+        XCTAssertEqual(rendered.errors, [])
+        let scratch = try XCTUnwrap(rendered.file("-persistentvolumeclaim-scratch.yaml"), "\(rendered.paths)")
+        XCTAssertTrue(scratch.contains("nbgitops.dev/first-consumer: outside"), scratch)
+        let plan = try XCTUnwrap(rendered.output?.plans.first)
+        let kustomization = try XCTUnwrap(plan.deliveryObjects.first { $0.kind == "Kustomization" })
+        XCTAssertEqual(kustomization.manifest.value(at: "spec.wait")?.boolValue, true)
+        let checks = kustomization.manifest.value(at: "spec.healthCheckExprs")?.elements ?? []
+        let claim = try XCTUnwrap(checks.first { $0["kind"]?.stringValue == "PersistentVolumeClaim" }, "\(checks)")
+        let current = try XCTUnwrap(claim["current"]?.stringValue)
+        XCTAssertTrue(current.contains("'Bound'"), current)
+        XCTAssertTrue(current.contains("'Pending' && metadata.?annotations[?'nbgitops.dev/first-consumer']"), current)
+        XCTAssertEqual(claim["failed"]?.stringValue, "status.?phase.orValue('') == 'Lost'")
+        // Without an unmounted claim, no claim check: the mounted claim is waited for by kstatus.
+        let mountedOnly = try render(
+            Self.spec.components(separatedBy: "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: scratch")[0],
+            overlays: Self.flux)
+        let other = try XCTUnwrap(mountedOnly.output?.plans.first?.deliveryObjects.first { $0.kind == "Kustomization" })
+        let exprs = other.manifest.value(at: "spec.healthCheckExprs")?.elements ?? []
+        XCTAssertFalse(exprs.contains { $0["kind"]?.stringValue == "PersistentVolumeClaim" })
+    }
+
+    /// B2 under Flux before 2.5 (no healthCheckExprs): the Kustomization health-checks an explicit
+    /// list of every applied object except the unmounted claim (wait: false, spec.healthChecks).
+    func testB2_fluxBefore25ListsEveryObjectButTheUnmountedClaim() throws {
+        let rendered = try render(Self.spec, overlays: Self.flux + ["Tests/NBGitOpsTests/Fixtures/overlays/flux-2.4.yaml"])
+        XCTAssertEqual(rendered.errors, [])
+        let plan = try XCTUnwrap(rendered.output?.plans.first)
+        let kustomization = try XCTUnwrap(plan.deliveryObjects.first { $0.kind == "Kustomization" })
+        XCTAssertEqual(kustomization.manifest.value(at: "spec.wait")?.boolValue, false)
+        XCTAssertNil(kustomization.manifest.value(at: "spec.healthCheckExprs"))
+        let checks = kustomization.manifest.value(at: "spec.healthChecks")?.elements ?? []
+        let names = checks.map { "\($0["kind"]?.stringValue ?? "")/\($0["name"]?.stringValue ?? "")" }
+        XCTAssertTrue(names.contains("PersistentVolumeClaim/data"), "\(names)")
+        XCTAssertFalse(names.contains("PersistentVolumeClaim/scratch"), "\(names)")
+        XCTAssertTrue(names.contains { $0.hasPrefix("Job/demo-") }, "\(names)")
+        XCTAssertEqual(checks.count, plan.objects.count - 1)
+    }
+
     /// B2, the model pipeline of the example: the llama-70b claim the download PipelineRun
     /// (wave 4) writes and the InferenceService (wave 6) serves applies in wave 4, with it.
     func testB2_exampleModelClaimAppliesWithTheDownloadPipelineRun() throws {
@@ -142,7 +189,8 @@ final class StorageWaveTests: XCTestCase {
     /// ReadWriteOnce is a located error at its accessModes, naming the overlay line.
     func testM9_readWriteManyClaimOnReadWriteOnceOnlyStorageIsLocatedError() throws {
         let text = Self.spec.replacingOccurrences(
-            of: "  name: scratch\nspec:\n  accessModes:\n  - ReadWriteOnce", with: "  name: scratch\nspec:\n  accessModes:\n  - ReadWriteMany")
+            of: "  name: scratch\nspec:\n  accessModes:\n  - ReadWriteOnce",
+            with: "  name: scratch\nspec:\n  accessModes:\n  - ReadWriteMany")
         XCTAssertNotEqual(text, Self.spec)
         let rendered = try render(text, overlays: Self.argo)
         let found = rendered.diagnostics.sorted.filter { $0.id == .accessModeNotOffered }
@@ -150,7 +198,8 @@ final class StorageWaveTests: XCTestCase {
         let first = try XCTUnwrap(found.first).rendered
         XCTAssertTrue(
             first.hasPrefix(
-                "spec.yaml:39:3: error[NBG203]: PersistentVolumeClaim 'scratch' asks for ReadWriteMany, but the environment's storage offers only ReadWriteOnce volumes"),
+                "spec.yaml:39:3: error[NBG203]: PersistentVolumeClaim 'scratch' asks for ReadWriteMany, but the environment's storage offers only ReadWriteOnce volumes"
+            ),
             first)
         XCTAssertTrue(first.contains("note: overlays/rwo.yaml:8:17: storage.accessMode: ReadWriteOnce is set here"), first)
         XCTAssertTrue(first.contains("help: "), first)
@@ -208,7 +257,9 @@ final class StorageWaveTests: XCTestCase {
         XCTAssertEqual(found.count, 1, "\(found)")
         let first = try XCTUnwrap(found.first)
         XCTAssertTrue(first.hasPrefix("spec.yaml:10:9: warning[NBG204]: the volume of model claim 'llama-70b-"), first)
-        XCTAssertTrue(first.contains("which may be us-east-1a; InferenceService 'llama-70b' runs only on node pools in us-east-1b, us-east-1c"), first)
+        XCTAssertTrue(
+            first.contains(
+                "which may be us-east-1a; InferenceService 'llama-70b' runs only on node pools in us-east-1b, us-east-1c"), first)
         XCTAssertTrue(
             first.contains("note: Tests/NBGitOpsTests/Fixtures/overlays/zones-gpu-in-two-zones.yaml:11:5: the node pools"), first)
         let run = try XCTUnwrap(rendered.file { $0.contains("/4-pipelinerun-llama-70b-") })

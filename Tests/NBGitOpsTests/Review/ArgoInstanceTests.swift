@@ -112,4 +112,30 @@ final class ArgoInstanceTests: XCTestCase {
         XCTAssertFalse(declared.diagnostics.contains { $0.id.rawValue == "NBG331" })
         XCTAssertNotNil(file(declared.output, Self.configMapPath))
     }
+    /// NBG331 for every Argo CD environment whose operatorManaged is unknown, also where nothing
+    /// else describes the instance (it may be OpenShift GitOps' all the same); once per environment.
+    func testNBG331_noteForAnArgoEnvironmentThatDescribesNoInstance() {
+        let (output, diagnostics) = compile(["openshift", "rwo", "argocd", Self.rules])
+        XCTAssertNotNil(file(output, Self.configMapPath))
+        let notes = diagnostics.filter { $0.id.rawValue == "NBG331" }
+        XCTAssertEqual(notes.count, 1, diagnostics.map(\.rendered).joined(separator: "\n"))
+        XCTAssertEqual(notes.first?.location?.file, "overlays/argocd.yaml")
+        let flux = compile(["openshift", "rwo", "flux", Self.rules])
+        XCTAssertFalse(flux.diagnostics.contains { $0.id.rawValue == "NBG331" })
+    }
+
+    /// `platform.argocd.name` names the ArgoCD patch (object and file); unset, the profile's
+    /// `openshift-gitops`.
+    func testArgoCDName_namesTheEmittedInstancePatch() throws {
+        let (output, diagnostics) = compile([
+            "openshift", "rwo", "argocd", "openshift-gitops-default", Self.rules, "examples/overlays/argocd-instance.yaml",
+            "Tests/NBGitOpsTests/Fixtures/overlays/argocd-instance-name.yaml",
+        ])
+        XCTAssertFalse(diagnostics.contains { $0.severity == .error }, diagnostics.map(\.rendered).joined(separator: "\n"))
+        let patch = try XCTUnwrap(output?.plans.first?.snippets.first { $0.kind == "ArgoCD" })
+        XCTAssertEqual(patch.name, "ml-gitops")
+        XCTAssertEqual(patch.namespace, "openshift-gitops")
+        XCTAssertNotNil(file(output, "openshift/delivery/argocd-ml-gitops-snippet.yaml"))
+        XCTAssertNil(file(output, Self.patchPath))
+    }
 }

@@ -20,13 +20,16 @@ func decodeSpecs(_ text: String, file: String = "spec.yaml") -> (SpecSet, [Strin
 /// The security gate's advisory warnings that nearly every minimal test spec triggers (a
 /// tag-only image, NBG137; no resources, NBG274). Tests about other behaviour leave them out;
 /// the rules have their own tests (Fixtures/rules, SecurityGateTests). So is the one note of a
-/// run whose environments declare no node pools (SchedulingTests).
+/// run whose environments declare no node pools (SchedulingTests), and the one note of an Argo CD
+/// environment that leaves platform.argocd.operatorManaged unknown (NBG331, ArgoInstanceTests).
 let advisoryRules: Set<RuleID> = [.imageNotByDigest, .resourcesUnset]
 func isAdvisory(_ diagnostic: Diagnostic) -> Bool {
     advisoryRules.contains(diagnostic.id) || (diagnostic.id == .unschedulable && diagnostic.severity == .note)
+        || diagnostic.id == .argocdHealthChecksInConfigMap
 }
 func isAdvisory(renderedLine line: String) -> Bool {
     advisoryRules.contains { line.contains("warning[\($0.rawValue)]") } || line.contains("note[NBG300]")
+        || line.contains("note[NBG331]")
 }
 
 /// The repository root (for overlays/, templates/, examples/).

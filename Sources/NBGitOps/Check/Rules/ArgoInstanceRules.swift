@@ -46,7 +46,8 @@ enum ArgoInstanceRules {
     /// NBG331: the health checks went into an argocd-cm snippet, but whether the instance is
     /// operator-managed is unknown: the argocd-operator rebuilds argocd-cm from the ArgoCD
     /// resource (argoproj-labs/argocd-operator `controllers/argocd/configmap.go`
-    /// `reconcileArgoConfigMap`) and would revert the snippet. Once per environment.
+    /// `reconcileArgoConfigMap`) and would revert the snippet. Once per environment, for every
+    /// environment delivering with Argo CD whose `platform.argocd.operatorManaged` is unknown.
     static let healthChecksInConfigMap = PlanRule(
         .argocdHealthChecksInConfigMap, .note,
         "Argo CD health checks are written as an argocd-cm snippet while it is unknown whether an operator manages the instance",
@@ -54,12 +55,9 @@ enum ArgoInstanceRules {
     ) { context in
         let plan = context.plan
         let facts = plan.environment.facts
-        // Only where the environment describes its Argo CD instance (its namespace, exclusions or
-        // version) yet leaves out who manages it.
-        let describesInstance =
-            facts.argocdNamespace.value != nil || facts.argocdResourceExclusions.value != nil
-            || facts.versions[.argocd] != nil || facts.versions[.openshiftGitops] != nil
-        guard describesInstance, facts.argocdOperatorManaged.value == nil,
+        // Every Argo CD environment that leaves out who manages the instance, whether or not it
+        // describes the instance otherwise: an undescribed instance may be operator-managed too.
+        guard facts.argocdOperatorManaged.value == nil,
             let snippet = plan.snippets.first(where: { $0.name == ArgoHealthPlanner.configMapName })
         else { return }
         context.report(
