@@ -124,17 +124,19 @@ enum StrategicMerge {
                 return try build(YAMLNode(.sequence(items), at: items.first?.location ?? .startOf("")), path: path)
             }
             var result = current
-            for item in items {
+            // Deletions first, so the indexes recorded for merged and appended items are final.
+            for item in items where item["$patch"]?.scalar?.value == "delete" {
+                guard let keyNode = item[key] else { continue }
+                let wanted = ManifestConversion.convert(keyNode)
+                if let index = result.firstIndex(where: { $0[key] == wanted }) {
+                    result.remove(at: index)
+                    recorder.removed["\(path)[\(index)]"] = item.location
+                }
+            }
+            for item in items where item["$patch"]?.scalar?.value != "delete" {
                 guard let keyNode = item[key] else { continue }
                 let wanted = ManifestConversion.convert(keyNode)
                 let index = result.firstIndex { $0[key] == wanted }
-                if item["$patch"]?.scalar?.value == "delete" {
-                    if let index {
-                        result.remove(at: index)
-                        recorder.removed["\(path)[\(index)]"] = item.location
-                    }
-                    continue
-                }
                 if let index {
                     if let merged = try merge(result[index], item, path: "\(path)[\(index)]") {
                         result[index] = merged
