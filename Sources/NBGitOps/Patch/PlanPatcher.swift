@@ -29,7 +29,7 @@ public enum PlanPatcher {
                             map[key] = .string(value)
                             lists[list][index].patchedFields["metadata.\(field)" + SourceMap.component(key)] = location
                             records[list][index, default: [:]]["metadata.\(field)" + SourceMap.component(key)] = FieldOrigin(
-                                .overlay(name: rule.overlay, location), field: "metadata[].\(field)",
+                                .overlay(name: rule.overlay, location),
                                 rule: "extra \(field.dropLast()) from the overlay's metadata setting")
                         }
                         metadata[field] = map
