@@ -6,6 +6,7 @@ import Foundation
 //   decode   trees → typed specs, overlays and project, with diagnostics    Decode/, Resolve/Overlay.swift
 //   resolve  overlay stack → one Environment; values remember their origin  Resolve/
 //   plan     specs × environment → typed Kubernetes objects                 Plan/
+//   patch    overlays' extra metadata and patches on the planned objects    Patch/
 //   check    rules over the planned objects                                 Check/
 //   render   objects → deterministic YAML bytes (libyaml emitter)           Render/, Plan/OutputLayout
 //   write    atomic swap of owned files only                                Write/
