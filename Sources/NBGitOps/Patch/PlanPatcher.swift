@@ -88,9 +88,7 @@ public enum PlanPatcher {
                             .patchIdentity,
                             "the patch changes \(changed) of \(object.kind) '\(object.name)'",
                             at: recorder.location(of: changed) ?? patch.contentLocation,
-                            help:
-                                "a patch may change fields, never which object it is: rename through the spec or the naming settings (naming.namePrefix, naming.namespaces)"
-                        )
+                            help: identityHelp(patch.body))
                         continue
                     }
                     lists[list][index].manifest = result
@@ -140,6 +138,15 @@ public enum PlanPatcher {
             return patched[best]
         }
         return patched.filter { holds(path, $0.key) }.min { ($0.key.count, $0.key) < ($1.key.count, $1.key) }?.value
+    }
+
+    private static func identityHelp(_ body: PatchBody) -> String {
+        let rename =
+            "rename through the spec or the naming settings (naming.namePrefix, naming.namespaces)"
+        guard case .strategicMerge = body else { return "a patch may change fields, never which object it is: " + rename }
+        return "a strategic-merge patch names its object, it never renames it: leave metadata.name and metadata.namespace "
+            + "out of a patch that has a target, or write the object's own (kustomize silently keeps the object's; "
+            + "nbgitops refuses a patch that looks like a rename), and " + rename
     }
 
     /// The identity field a patch changed ("metadata.name"), or nil.

@@ -312,6 +312,9 @@ final class OverlayPatchTests: XCTestCase {
                 "ov.yaml:12:20: error[NBG146]: the patch changes metadata.namespace of PersistentVolumeClaim 'churn-models'",
                 "ov.yaml:14:47: error[NBG146]: the patch changes kind of Job 'nb-train-churn-c8912d20'",
             ])
+        XCTAssertTrue(
+            diagnostics.count == 3 && diagnostics[1].help?.contains("a strategic-merge patch names its object") == true,
+            "\(diagnostics.map(\.help))")
     }
 
     func testUnknownFieldsAndDirectivesAreLocatedErrors() throws {
