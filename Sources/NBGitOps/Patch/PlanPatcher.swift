@@ -83,6 +83,14 @@ public enum PlanPatcher {
                         )
                         continue
                     }
+                    if let (path, value) = nonStringMetadata(in: result) {
+                        diagnostics.error(
+                            .ambiguousScalar,
+                            "the patch sets \(path) of \(object.kind) '\(object.name)' to a non-string value (\(value)); label and annotation values are strings",
+                            at: recorder.location(of: path) ?? patch.contentLocation,
+                            help: "quote the value in the patch (\"true\", \"1\")")
+                        continue
+                    }
                     if let changed = identityChange(of: object, to: result) {
                         diagnostics.error(
                             .patchIdentity,
@@ -147,6 +155,24 @@ public enum PlanPatcher {
         return "a strategic-merge patch names its object, it never renames it: leave metadata.name and metadata.namespace "
             + "out of a patch that has a target, or write the object's own (kustomize silently keeps the object's; "
             + "nbgitops refuses a patch that looks like a rename), and " + rename
+    }
+
+    /// A label or annotation whose value is not a string (a patch's unquoted `true` or `1`),
+    /// which the API server refuses: its path and a description of the value.
+    private static func nonStringMetadata(in manifest: ManifestNode) -> (String, String)? {
+        for field in ["labels", "annotations"] {
+            for entry in manifest.value(at: "metadata.\(field)")?.entries ?? [] where entry.value.stringValue == nil {
+                let kind: String
+                switch entry.value {
+                case .bool: kind = "a boolean"
+                case .int, .float: kind = "a number"
+                case .null: kind = "null"
+                default: kind = "a mapping or list"
+                }
+                return ("metadata.\(field)" + SourceMap.component(entry.key), kind)
+            }
+        }
+        return nil
     }
 
     /// The identity field a patch changed ("metadata.name"), or nil.

@@ -357,6 +357,26 @@ final class OverlayPatchTests: XCTestCase {
             ])
     }
 
+    /// An unquoted `true` for a label is a boolean, which the API server refuses in labels.
+    func testANonStringLabelFromAPatchIsALocatedError() throws {
+        let scratch = try Scratch()
+        let (output, diagnostics) = try scratch.compile(
+            """
+              patches:
+              - target: {kind: InferenceService}
+                patch:
+                  metadata:
+                    labels:
+                      canary: true
+
+            """)
+        XCTAssertNil(output)
+        XCTAssertEqual(
+            diagnostics.first?.rendered.split(separator: "\n").first.map(String.init),
+            "ov.yaml:11:19: error[NBG107]: the patch sets metadata.labels.canary of InferenceService 'nb-churn' to a non-string value (a boolean); label and annotation values are strings"
+        )
+    }
+
     func testAMissingPatchFileIsALocatedError() throws {
         let scratch = try Scratch()
         let (output, diagnostics) = try scratch.compile(
