@@ -239,6 +239,7 @@ public final class RuleContext: @unchecked Sendable {
     /// object (or its nearest written ancestor), `specPath` in the job's spec for a generated
     /// validation Job, else the object's first source.
     public func location(of object: PlannedObject, path: String, specPath: String? = nil) -> SourceLocation? {
+        if let patched = PlanPatcher.location(in: object.patchedFields, for: path) { return patched }
         if let passed = supportingObject(for: object) {
             return passed.sourceMap.nearest(path) ?? passed.location
         }

@@ -56,6 +56,11 @@ extension RuleID {
 
     // Secrets.
 
+    // Patches and extra metadata from overlays (applied between Plan and Check).
+    public static let patchNoMatch: RuleID = "NBG145"
+    public static let patchIdentity: RuleID = "NBG146"
+    public static let patchInvalid: RuleID = "NBG147"
+
     // Builds.
     public static let buildUnavailable: RuleID = "NBG150"
     public static let buildTemplateInvalid: RuleID = "NBG153"
@@ -188,6 +193,14 @@ public enum RuleCatalog {
         RuleDescription(.passthroughKind, .error, "a supporting object of a kind nbgitops cannot place"),
         RuleDescription(.secretAsEnv, .warning, "a Secret reaches the notebook container as environment variables"),
         RuleDescription(.imageNotByDigest, .warning, "a notebook image is named by tag only, not pinned by digest"),
+        RuleDescription(.patchNoMatch, .error, "an overlay's patch or metadata selector matches no object", stage: .check),
+        RuleDescription(
+            .patchIdentity, .error, "an overlay's patch changes or removes an object's apiVersion, kind, name or namespace",
+            stage: .check),
+        RuleDescription(
+            .patchInvalid, .error,
+            "an overlay's patch cannot be read or applied (a missing file, a path that does not exist, a failed test)",
+            stage: .check),
         RuleDescription(
             .buildUnavailable, .error,
             "a build strategy that is not available (kaniko, shipwright, custom; s2i outside OpenShift)"),

@@ -29,6 +29,9 @@ public struct PlannedObject: Sendable {
     /// other workload mounting it waits for (a later sync wave, a Flux `dependsOn`). The
     /// ReadWriteOnce rules do not count that writer as concurrent with the claim's readers.
     public var writtenOnceBy: String? = nil
+    /// Fields an overlay's patch or metadata setting set or removed (manifest path → the patch
+    /// line): a rule's finding on such a field points at the patch (`RuleContext.location`).
+    public var patchedFields: [String: SourceLocation] = [:]
 
     public init(
         apiVersion: String, kind: String, name: String, namespace: String?, manifest: ManifestNode, wave: SyncWave,

@@ -6,6 +6,7 @@ import Foundation
 //   decode   trees → typed specs, overlays and project, with diagnostics    Decode/, Resolve/Overlay.swift
 //   resolve  overlay stack → one Environment; values remember their origin  Resolve/
 //   plan     specs × environment → typed Kubernetes objects                 Plan/
+//   patch    overlays' extra metadata and patches on the planned objects    Patch/
 //   check    rules over the planned objects                                 Check/
 //   render   objects → deterministic YAML bytes (libyaml emitter)           Render/, Plan/OutputLayout
 //   write    atomic swap of owned files only                                Write/
@@ -176,6 +177,8 @@ public enum CompilerPipeline {
 
         // Resolve.
         var environments: [Environment] = []
+        // Each environment's overlay patches and extra metadata (Patch/), applied after planning.
+        var patchSets: [PatchSet] = []
         for request in input.environments {
             var overlays: [Overlay] = []
             for name in request.overlays {
@@ -190,6 +193,9 @@ public enum CompilerPipeline {
             environments.append(
                 EnvironmentResolver.resolve(
                     name: request.name.value, overlays: overlays, definedAt: request.name.location, diagnostics: diagnostics))
+            patchSets.append(
+                PatchLoader.load(
+                    overlays, resourceRoot: input.resources.path, overlayRoot: input.overlayRoot, diagnostics: diagnostics))
         }
         lap("resolve")
         guard !diagnostics.hasErrors else { return nil }
@@ -208,19 +214,23 @@ public enum CompilerPipeline {
         // the checks find in one environment stop rendering, but every environment is checked,
         // so one run reports them all.
         let inputFailed = diagnostics.hasErrors
-        for environment in environments {
+        for (environment, patches) in zip(environments, patchSets) {
             var started = Date()
             // The plan lives in a box so that releasing it (freeing every tree node, a large
             // cost at thousands of jobs) can happen on another thread, overlapping the next
             // environment's work, instead of at the end of this iteration.
+            let patchErrors = diagnostics.errorCount
             let box = PlanBox(
-                EnvironmentPlanner.plan(
-                    specs: specs, environment: environment, resources: planResources, delivery: input.delivery,
-                    recordProvenance: input.retainPlans))
+                PlanPatcher.apply(
+                    patches,
+                    to: EnvironmentPlanner.plan(
+                        specs: specs, environment: environment, resources: planResources, delivery: input.delivery,
+                        recordProvenance: input.retainPlans), diagnostics: diagnostics))
             defer { if !input.retainPlans { box.releaseInBackground() } }
             seconds.plan += Date().timeIntervalSince(started)
             // The Plan stage reports nothing: what it cannot build, the Check stage's rules report.
-            guard !inputFailed else { continue }
+            // A patch that could not apply stops this environment before its checks.
+            guard !inputFailed, diagnostics.errorCount == patchErrors else { continue }
 
             started = Date()
             box.use { plan in session.check(plan) }

@@ -7,6 +7,9 @@ public struct Overlay: Sendable {
     /// The validated `spec`, and where each of its fields was written.
     public var spec: ManifestNode
     public var sourceMap: SourceMap
+    /// The `spec` as loaded (with marks): the Patch stage reads `metadata` and `patches` from
+    /// it, so each patch value keeps the line it was written on.
+    public var specNode: YAMLNode? = nil
 }
 
 /// The Decode stage for overlays: finds an overlay by built-in name or path, checks it against
@@ -93,7 +96,7 @@ public enum OverlayLoader {
         var validator = SchemaValidator(subject: kind, diagnostics: diagnostics)
         let specNode = root["spec"] ?? YAMLNode(.mapping([]), at: root.location)
         guard let spec = validator.validate(specNode, against: schema, path: "spec") else { return nil }
-        return Overlay(reference: reference, spec: spec, sourceMap: validator.sourceMap)
+        return Overlay(reference: reference, spec: spec, sourceMap: validator.sourceMap, specNode: specNode)
     }
 
     /// A path as shown in messages and file headers: relative to `base` (the project folder,
