@@ -350,6 +350,8 @@ public struct DeliverySettings: Sendable {
     /// `delivery.argocd.instancePatch: emit`: write an `ArgoCD` resource patch (operator CR) to
     /// `delivery/` that lifts the instance's exclusions of kinds nbgitops emits.
     public var argocdInstancePatch: Traced<Bool> = .byDefault(false, DeliverySettings.instancePatchReason)
+    /// `delivery.split`: one delivery unit per environment, or one per stage (`DeliverySplit`).
+    public var split: Traced<DeliverySplitMode> = .byDefault(.none, DeliverySplitMode.reason)
 
     public init(
         tool: Traced<DeliveryTool>, repositoryURL: Traced<String>, revision: Traced<String>, path: Traced<String?>,

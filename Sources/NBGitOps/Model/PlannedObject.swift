@@ -29,6 +29,10 @@ public struct PlannedObject: Sendable {
     /// other workload mounting it waits for (a later sync wave, a Flux `dependsOn`). The
     /// ReadWriteOnce rules do not count that writer as concurrent with the claim's readers.
     public var writtenOnceBy: String? = nil
+    /// The folder below the environment's folder this object is written to when the
+    /// environment is split (`delivery.split`: `base`, `validation`, `apps`, …); nil: the
+    /// usual folder (`manifests`, `builds`, `serving`, `delivery`).
+    public var part: String? = nil
 
     public init(
         apiVersion: String, kind: String, name: String, namespace: String?, manifest: ManifestNode, wave: SyncWave,

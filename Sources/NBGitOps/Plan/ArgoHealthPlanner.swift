@@ -40,7 +40,11 @@ public enum ArgoHealthPlanner {
     /// Claims no pod of the output mounts (`ClaimPlacement`): Healthy while Pending, so they
     /// never hold their wave; every other claim as Argo CD's built-in check judges it.
     public static let persistentVolumeClaim = Check(group: "", kind: "PersistentVolumeClaim", file: "health-pvc.lua")
-    public static let all = [pipelineRun, build, imageStream, job, persistentVolumeClaim]
+    /// Child Applications of a split environment (`delivery.split: stage`, an app of apps): Argo
+    /// CD has not judged Applications since 1.8, so without this the parent's sync waves would
+    /// not wait for a child to be healthy.
+    public static let application = Check(group: "argoproj.io", kind: "Application", file: "health-application.lua")
+    public static let all = [pipelineRun, build, imageStream, job, persistentVolumeClaim, application]
 
     public static let configMapName = "argocd-cm"
     public static let instanceKind = "ArgoCD"
@@ -179,7 +183,8 @@ public enum ArgoHealthPlanner {
         var data: [String: String] = [:]
         var sources: [SourceLocation] = []
         var found: [(Check, String)] = []
-        for check in checks(for: plan.objects) {
+        let appOfApps = plan.deliveryObjects.contains { $0.kind == application.kind && $0.part != nil }
+        for check in checks(for: plan.objects) + (appOfApps ? [application] : []) {
             guard let text = scripts[check.file] else {
                 plan.unusableTemplates.append(
                     UnusableTemplate(

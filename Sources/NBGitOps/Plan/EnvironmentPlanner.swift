@@ -168,7 +168,7 @@ public enum EnvironmentPlanner {
                 return [object, server]
             }
         }
-        return plan
+        return DeliverySplit.apply(plan, context: context)
     }
 
     /// The objects with the fields every object shares added to their provenance on demand

@@ -94,6 +94,8 @@ public enum EnvironmentResolver {
         resolved.delivery.argocdInstancePatch = stack.enumValue(
             "delivery.argocd.instancePatch", false, { $0 == "emit" ? true : $0 == "none" ? false : nil },
             why: DeliverySettings.instancePatchReason)
+        resolved.delivery.split = stack.enumValue(
+            "delivery.split", DeliverySplitMode.none, DeliverySplitMode.init(rawValue:), why: DeliverySplitMode.reason)
         func parseRange(_ field: String, _ text: String, _ origin: Origin) -> Traced<ClosedRange<Int>?> {
             let parts = text.split(separator: "/").compactMap { Int($0) }
             if parts.count == 2, parts[1] > 0, parts[0] <= Int.max - parts[1] {
