@@ -142,6 +142,11 @@ public enum DeliverySplit {
         DeliveryPlanner.siblingFolder(part, context: context)
     }
 
+    /// The recorded origins of fields the manifest still has (a copied object loses some).
+    static func stillPresent(_ provenance: [String: FieldOrigin], in manifest: ManifestNode) -> [String: FieldOrigin] {
+        provenance.filter { $0.key.isEmpty || manifest.value(at: $0.key) != nil }
+    }
+
     // MARK: Flux
 
     /// The GitRepository kept, and one Kustomization per part replacing the environment's
@@ -220,7 +225,7 @@ public enum DeliverySplit {
             var object = PlannedObject(
                 apiVersion: validation.apiVersion, kind: "Kustomization", name: name, namespace: validation.namespace,
                 manifest: manifest, wave: .workload, sources: validation.sources,
-                provenance: validation.provenance.merging(record.origins) { $1 })
+                provenance: stillPresent(validation.provenance, in: manifest).merging(record.origins) { $1 })
             object.derivedNames = [
                 DerivedName(
                     name, rule: .subdomain, what: "delivery object name (environment name + part)",
@@ -264,7 +269,7 @@ public enum DeliverySplit {
                     FieldProvenance.traced(
                         context.environment.delivery.split, field: "delivery.split",
                         rule: "stage: an app of apps; the parent applies the child Applications in apps/"))
-                parent.provenance = parent.provenance.merging(record.origins) { $1 }
+                parent.provenance = stillPresent(object.provenance, in: parent.manifest).merging(record.origins) { $1 }
                 result.append(parent)
             case "AppProject":
                 result.append(object)
@@ -284,6 +289,12 @@ public enum DeliverySplit {
                 spec["namespaceResourceWhitelist"] = [["group": "argoproj.io", "kind": "Application"]]
                 manifest["spec"] = spec
                 project.manifest = manifest
+                project.provenance = [
+                    "spec.namespaceResourceWhitelist": FieldOrigin(
+                        .builtinDefault(
+                            "the parent Application creates only the child Applications, in the controller's namespace"),
+                        field: "delivery.split", rule: "stage: an app of apps")
+                ]
                 project.derivedNames = [
                     DerivedName(name, rule: .subdomain, what: "AppProject name of the parent Application", at: nil)
                 ]
@@ -321,7 +332,7 @@ public enum DeliverySplit {
                     .builtinDefault(
                         "base 0; builds and models 1; validation and serving 2; notebook-serving 3: serving never waits for validation"
                     ), field: "delivery.split"))
-            child.provenance = application.provenance.merging(record.origins) { $1 }
+            child.provenance = stillPresent(application.provenance, in: manifest).merging(record.origins) { $1 }
             child.derivedNames = [
                 DerivedName(
                     name, rule: .subdomain, what: "child Application name (environment name + part)",
