@@ -45,20 +45,25 @@ final class ArgoDeliveryTests: XCTestCase {
         XCTAssertEqual(Set(kinds).union(["/Namespace"]), emitted)
         XCTAssertFalse(ManifestRenderer.renderString([project.manifest]).contains("'*'"))
 
-        let application = try XCTUnwrap(plan.deliveryObjects.first { $0.kind == "Application" })
-        XCTAssertEqual(application.manifest.value(at: "spec.project"), .string(project.name))
+        // Split by stage: every child Application uses the environment's AppProject; the parent
+        // its own, which allows only Applications in the controller's namespace.
+        let applications = plan.deliveryObjects.filter { $0.kind == "Application" }
+        XCTAssertEqual(applications.count, 7)
+        for application in applications.dropFirst() {
+            XCTAssertEqual(application.manifest.value(at: "spec.project"), .string(project.name), application.name)
+        }
+        XCTAssertEqual(applications.first?.manifest.value(at: "spec.project"), .string(project.name + "-apps"))
     }
 
     func testFluxEnvironmentsHaveNoArgoObjects() throws {
         let plan = try examplePlan("kubernetes")
-        // The validation Kustomization and, since the example builds images and serves a model,
-        // the builds one it depends on and the serving one that depends on it.
+        // Split by stage (examples/overlays/delivery-split.yaml): a Kustomization per part.
         XCTAssertEqual(
             plan.deliveryObjects.map { "\($0.kind)/\($0.name)" },
-            [
-                "GitRepository/kubernetes", "Kustomization/kubernetes-builds", "Kustomization/kubernetes",
-                "Kustomization/kubernetes-serving",
-            ])
+            ["GitRepository/kubernetes"]
+                + ["base", "builds", "models", "validation", "serving", "notebook-serving"].map {
+                    "Kustomization/kubernetes-\($0)"
+                })
         XCTAssertTrue(plan.snippets.isEmpty)
     }
 
@@ -135,7 +140,10 @@ final class ArgoDeliveryTests: XCTestCase {
         // The example has S2I builds (a Build check) and awaited ImageStream tags.
         XCTAssertEqual(
             checks.map { "\($0["group"]?.stringValue ?? "")/\($0["kind"]?.stringValue ?? "")" },
-            ["tekton.dev/PipelineRun", "build.openshift.io/Build", "image.openshift.io/ImageStream", "batch/Job"])
+            [
+                "tekton.dev/PipelineRun", "build.openshift.io/Build", "image.openshift.io/ImageStream", "batch/Job",
+                "argoproj.io/Application",
+            ])
 
         let files = try XCTUnwrap(output.files["openshift-gpu"])
         let path = "openshift-gpu/delivery/argocd-openshift-gitops-snippet.yaml"

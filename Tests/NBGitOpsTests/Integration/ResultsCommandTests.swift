@@ -134,7 +134,7 @@ final class ResultsCommandTests: XCTestCase {
             var metadata = item["metadata"] as? [String: Any] ?? [:]
             var annotations = metadata["annotations"] as? [String: String] ?? [:]
             annotations["argocd.argoproj.io/tracking-id"] =
-                "openshift-gpu:batch/Job:\(metadata["namespace"] ?? ""):\(metadata["name"] ?? "")"
+                "openshift-gpu-validation:batch/Job:\(metadata["namespace"] ?? ""):\(metadata["name"] ?? "")"
             metadata["annotations"] = annotations
             item["metadata"] = metadata
             return item
@@ -151,7 +151,8 @@ final class ResultsCommandTests: XCTestCase {
 
         let application: [String: Any] = [
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-            "metadata": ["name": "openshift-gpu", "namespace": "openshift-gitops"],
+            // The example delivers by stage: the validation child Application applies the Jobs.
+            "metadata": ["name": "openshift-gpu-validation", "namespace": "openshift-gitops"],
             "status": [
                 "sync": ["revision": String(repeating: "c", count: 40)],
                 "history": [
@@ -175,7 +176,8 @@ final class ResultsCommandTests: XCTestCase {
             fromTree: repositoryRoot + "/gitops/\(Self.environment)", diagnostics: DiagnosticCollector()).count, run.stdout)
         for line in revisions {
             XCTAssertTrue(
-                line.hasSuffix("applied from bbbbbbbbbbbb by Argo CD Application openshift-gitops/openshift-gpu"), String(line))
+                line.hasSuffix("applied from bbbbbbbbbbbb by Argo CD Application openshift-gitops/openshift-gpu-validation"),
+                String(line))
         }
         let calls = try String(contentsOf: folder.appendingPathComponent("calls.log"), encoding: .utf8)
         XCTAssertTrue(
