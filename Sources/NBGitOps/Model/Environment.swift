@@ -370,6 +370,8 @@ public struct DeliverySettings: Sendable {
     /// `delivery.flux.secretRef`: the Secret (in the Flux namespace) with the credentials of a
     /// private repository, named on the GitRepository.
     public var fluxSecretRef: Traced<String?> = .byDefault(nil, DeliveryCluster.publicRepositoryReason)
+    /// `delivery.split`: one delivery unit per environment, or one per stage (`DeliverySplit`).
+    public var split: Traced<DeliverySplitMode> = .byDefault(.none, DeliverySplitMode.reason)
 
     public init(
         tool: Traced<DeliveryTool>, repositoryURL: Traced<String>, revision: Traced<String>, path: Traced<String?>,

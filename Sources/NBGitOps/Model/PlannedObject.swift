@@ -32,6 +32,10 @@ public struct PlannedObject: Sendable {
     /// Fields an overlay's patch or metadata setting set or removed (manifest path → the patch
     /// line): a rule's finding on such a field points at the patch (`RuleContext.location`).
     public var patchedFields: [String: SourceLocation] = [:]
+    /// The folder below the environment's folder this object is written to when the
+    /// environment is split (`delivery.split`: `base`, `validation`, `apps`, …); nil: the
+    /// usual folder (`manifests`, `builds`, `serving`, `delivery`).
+    public var part: String? = nil
 
     public init(
         apiVersion: String, kind: String, name: String, namespace: String?, manifest: ManifestNode, wave: SyncWave,

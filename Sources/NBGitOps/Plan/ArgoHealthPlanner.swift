@@ -47,7 +47,11 @@ public enum ArgoHealthPlanner {
     /// unless an overlay declares `platform.versions.argocd` 3.3 or later.
     public static let inferenceService = Check(
         group: "serving.kserve.io", kind: "InferenceService", file: "health-inferenceservice.lua")
-    public static let all = [pipelineRun, build, imageStream, job, persistentVolumeClaim, inferenceService]
+    /// Child Applications of a split environment (`delivery.split: stage`, an app of apps): Argo
+    /// CD has not judged Applications since 1.8, so without this the parent's sync waves would
+    /// not wait for a child to be healthy.
+    public static let application = Check(group: "argoproj.io", kind: "Application", file: "health-application.lua")
+    public static let all = [pipelineRun, build, imageStream, job, persistentVolumeClaim, inferenceService, application]
 
     public static let configMapName = "argocd-cm"
     public static let instanceKind = "ArgoCD"
@@ -193,7 +197,8 @@ public enum ArgoHealthPlanner {
         var data: [String: String] = [:]
         var sources: [SourceLocation] = []
         var found: [(Check, String)] = []
-        for check in checks(for: plan.objects, facts: plan.environment.facts) {
+        let appOfApps = plan.deliveryObjects.contains { $0.kind == application.kind && $0.part != nil }
+        for check in checks(for: plan.objects, facts: plan.environment.facts) + (appOfApps ? [application] : []) {
             guard let text = scripts[check.file] else {
                 plan.unusableTemplates.append(
                     UnusableTemplate(

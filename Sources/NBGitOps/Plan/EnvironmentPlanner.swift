@@ -169,7 +169,7 @@ public enum EnvironmentPlanner {
             }
         }
         plan.deliveryObjects = DeliveryDestination.applied(plan.deliveryObjects, context: context)
-        return plan
+        return DeliverySplit.apply(plan, context: context)
     }
 
     /// The objects with the fields every object shares added to their provenance on demand

@@ -161,7 +161,20 @@ enum HuggingFacePlanner {
         var imageStream: String?
         var pushSecret: String?
         var location: SourceLocation
+        /// Set when the destination is the environment's registry (`images.registry`), taken
+        /// because the spec names none: the overlay line, for provenance.
+        var environmentDefault: Origin? = nil
         var isInternal: Bool { imageStream != nil }
+
+        /// Where this destination was set, as `field` of the spec, or the overlay's registry.
+        func origin(field: String, rule: String) -> FieldOrigin {
+            if let environmentDefault {
+                return FieldOrigin(
+                    environmentDefault, field: "images.registry",
+                    rule: "the environment's registry is every ModelCar's destination unless the spec names one; " + rule)
+            }
+            return FieldOrigin(.spec(location), field: field, rule: rule)
+        }
     }
 
     /// The destinations as this platform can push to them; nil when there is none it can use
@@ -169,8 +182,22 @@ enum HuggingFacePlanner {
     static func destinations(_ pipeline: ModelPipeline, context: PlanContext) -> [ResolvedDestination]? {
         let written = pipeline.modelcar?.destinations ?? []
         if written.isEmpty {
-            guard context.platform == .openshift else { return nil }
             let name = context.derivedName(pipeline.name.value)
+            // The environment's registry (an overlay's images.registry, with its pushSecret) is
+            // the destination of every ModelCar whose spec names none, on every platform: dev
+            // pushes to dev's registry, prod to prod's, as the image builds do.
+            let images = context.environment.images
+            if let registry = images.registry.value, !registry.allSatisfy(\.isWhitespace) {
+                var trimmed = Substring(registry)
+                while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+                return [
+                    ResolvedDestination(
+                        repository: "\(trimmed)/\(name)", imageStream: nil, pushSecret: images.pushSecret.value,
+                        location: images.registry.origin.location ?? pipeline.name.location,
+                        environmentDefault: images.registry.origin)
+                ]
+            }
+            guard context.platform == .openshift else { return nil }
             return [
                 ResolvedDestination(
                     repository: "\(BuildPlanner.openShiftRegistry)/\(context.namespace)/\(name)", imageStream: name,
@@ -742,9 +769,10 @@ enum HuggingFacePlanner {
             let first = destinations.first
             return PlannedRun(
                 objects: objects, storageURI: "oci://" + (images.first ?? ""),
-                storageOrigin: FieldOrigin(
-                    .spec(first?.location ?? pipeline.name.location), field: "spec.modelcar.destinations[0]",
-                    rule: "oci://<first destination>:<tag>: the reference push-0 writes and verify-0 reads back"))
+                storageOrigin: first?.origin(
+                    field: "spec.modelcar.destinations[0]",
+                    rule: "oci://<first destination>:<tag>: the reference push-0 writes and verify-0 reads back")
+                    ?? FieldOrigin(.spec(pipeline.name.location), field: "spec.modelcar.destinations[0]"))
         case .pvc:
             return PlannedRun(
                 objects: objects, storageURI: "pvc://\(claimName)/\(modelFolder)",
@@ -855,8 +883,8 @@ enum HuggingFacePlanner {
                 values.append(
                     (
                         "image-\(index)", image,
-                        FieldOrigin(
-                            .spec(destinations[index].location), field: "spec.modelcar.destinations[\(index)]",
+                        destinations[index].origin(
+                            field: "spec.modelcar.destinations[\(index)]",
                             rule: "<repository>:nbgitops-<hash of the run's inputs>")
                     ))
             }
@@ -909,9 +937,16 @@ enum HuggingFacePlanner {
             workspaces.append(
                 (
                     ["name": .string("dockerconfig-\(index)"), "secret": ["secretName": .string(secret)]],
-                    FieldOrigin(
-                        .spec(destination.location), field: "spec.modelcar.destinations[\(index)].registry.pushSecret",
-                        rule: "the push credentials, by name, bound to check-\(index), push-\(index) and verify-\(index) only")
+                    destination.environmentDefault == nil
+                        ? FieldOrigin(
+                            .spec(destination.location), field: "spec.modelcar.destinations[\(index)].registry.pushSecret",
+                            rule: "the push credentials, by name, bound to check-\(index), push-\(index) and verify-\(index) only"
+                        )
+                        : FieldProvenance.traced(
+                            context.environment.images.pushSecret, field: "images.pushSecret",
+                            rule:
+                                "the environment's push credentials, by name, bound to check-\(index), push-\(index) and verify-\(index) only"
+                        )
                 ))
         }
         let workspaceList = record.list(

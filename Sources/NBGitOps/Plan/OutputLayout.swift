@@ -38,23 +38,32 @@ public enum OutputLayout {
         let environment = plan.environment.name
         let home = plan.environment.naming.namespace.value
         var files: [OutputFile] = []
-        files += folder("\(environment)/manifests", objects: plan.objects, diagnostics: diagnostics) {
-            manifestPath($0, homeNamespace: home)
-        }
-        if !plan.buildObjects.isEmpty {
-            files += folder("\(environment)/\(buildsFolderName)", objects: plan.buildObjects, diagnostics: diagnostics) {
-                manifestPath($0, homeNamespace: home)
+        let split = plan.objects + plan.buildObjects + plan.servingObjects
+        if split.contains(where: { $0.part != nil }) {
+            // delivery.split: one folder per part (DeliverySplit), each with its kustomization.
+            var folders: [String: [PlannedObject]] = [:]
+            for object in split { folders[object.part ?? "manifests", default: []].append(object) }
+            for name in folders.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                let objects = (folders[name] ?? []).sorted(by: EnvironmentPlanner.applyOrder)
+                files += folder("\(environment)/\(name)", objects: objects, diagnostics: diagnostics) {
+                    manifestPath($0, homeNamespace: home)
+                }
             }
+        } else {
+            files += unsplitFiles(plan, diagnostics: diagnostics)
         }
-        if !plan.servingObjects.isEmpty {
-            files += folder("\(environment)/\(servingFolderName)", objects: plan.servingObjects, diagnostics: diagnostics) {
-                manifestPath($0, homeNamespace: home)
-            }
+        // Delivery objects in a part of their own (Argo CD's child Applications in `apps/`).
+        let partDelivery = plan.deliveryObjects.filter { $0.part != nil }
+        for name in Set(partDelivery.compactMap(\.part)).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            files += folder(
+                "\(environment)/\(name)", objects: partDelivery.filter { $0.part == name }, diagnostics: diagnostics
+            ) { deliveryFileName($0) }
         }
+        let deliveryObjects = plan.deliveryObjects.filter { $0.part == nil }
         // No delivery tool (or an ad-hoc render without a repository): no delivery folder at all,
         // rather than an empty kustomization.
-        if !plan.deliveryObjects.isEmpty {
-            files += folder("\(environment)/delivery", objects: plan.deliveryObjects, diagnostics: diagnostics) {
+        if !deliveryObjects.isEmpty {
+            files += folder("\(environment)/delivery", objects: deliveryObjects, diagnostics: diagnostics) {
                 deliveryFileName($0)
             }
         }
@@ -66,6 +75,27 @@ public enum OutputLayout {
                 sources: snippet.sources, diagnostics: diagnostics)
             {
                 files.append(OutputFile(path: path, bytes: bytes))
+            }
+        }
+        return files
+    }
+
+    /// The manifests, builds and serving folders of an environment that is not split.
+    private static func unsplitFiles(_ plan: EnvironmentPlan, diagnostics: DiagnosticCollector) -> [OutputFile] {
+        let environment = plan.environment.name
+        let home = plan.environment.naming.namespace.value
+        var files: [OutputFile] = []
+        files += folder("\(environment)/manifests", objects: plan.objects, diagnostics: diagnostics) {
+            manifestPath($0, homeNamespace: home)
+        }
+        if !plan.buildObjects.isEmpty {
+            files += folder("\(environment)/\(buildsFolderName)", objects: plan.buildObjects, diagnostics: diagnostics) {
+                manifestPath($0, homeNamespace: home)
+            }
+        }
+        if !plan.servingObjects.isEmpty {
+            files += folder("\(environment)/\(servingFolderName)", objects: plan.servingObjects, diagnostics: diagnostics) {
+                manifestPath($0, homeNamespace: home)
             }
         }
         return files

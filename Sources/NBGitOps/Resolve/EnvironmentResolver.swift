@@ -102,6 +102,8 @@ public enum EnvironmentResolver {
             "delivery.argocd.project", why: DeliveryCluster.ownProjectReason)
         resolved.delivery.fluxSecretRef = stack.optionalString(
             "delivery.flux.secretRef", why: DeliveryCluster.publicRepositoryReason)
+        resolved.delivery.split = stack.enumValue(
+            "delivery.split", DeliverySplitMode.none, DeliverySplitMode.init(rawValue:), why: DeliverySplitMode.reason)
         func parseRange(_ field: String, _ text: String, _ origin: Origin) -> Traced<ClosedRange<Int>?> {
             let parts = text.split(separator: "/").compactMap { Int($0) }
             if parts.count == 2, parts[1] > 0, parts[0] <= Int.max - parts[1] {

@@ -34,14 +34,15 @@ public enum Explainer {
     public static func objectsWithFiles(_ plan: EnvironmentPlan) -> [(object: PlannedObject, file: String)] {
         let environment = plan.environment.name
         let home = plan.environment.naming.namespace.value
-        return plan.objects.map { ($0, "\(environment)/manifests/\(OutputLayout.manifestPath($0, homeNamespace: home))") }
-            + plan.buildObjects.map {
-                ($0, "\(environment)/\(OutputLayout.buildsFolderName)/\(OutputLayout.manifestPath($0, homeNamespace: home))")
+        func placed(_ object: PlannedObject, _ folder: String) -> String {
+            "\(environment)/\(object.part ?? folder)/\(OutputLayout.manifestPath(object, homeNamespace: home))"
+        }
+        return plan.objects.map { ($0, placed($0, "manifests")) }
+            + plan.buildObjects.map { ($0, placed($0, OutputLayout.buildsFolderName)) }
+            + plan.servingObjects.map { ($0, placed($0, OutputLayout.servingFolderName)) }
+            + plan.deliveryObjects.map {
+                ($0, "\(environment)/\($0.part ?? "delivery")/\(OutputLayout.deliveryFileName($0))")
             }
-            + plan.servingObjects.map {
-                ($0, "\(environment)/\(OutputLayout.servingFolderName)/\(OutputLayout.manifestPath($0, homeNamespace: home))")
-            }
-            + plan.deliveryObjects.map { ($0, "\(environment)/delivery/\(OutputLayout.deliveryFileName($0))") }
             + plan.snippets.map { ($0, "\(environment)/delivery/\(OutputLayout.snippetFileName($0))") }
     }
 

@@ -46,20 +46,25 @@ final class ArgoDeliveryTests: XCTestCase {
         XCTAssertEqual(Set(kinds).union(["/Namespace"]), emitted)
         XCTAssertFalse(ManifestRenderer.renderString([project.manifest]).contains("'*'"))
 
-        let application = try XCTUnwrap(plan.deliveryObjects.first { $0.kind == "Application" })
-        XCTAssertEqual(application.manifest.value(at: "spec.project"), .string(project.name))
+        // Split by stage: every child Application uses the environment's AppProject; the parent
+        // its own, which allows only Applications in the controller's namespace.
+        let applications = plan.deliveryObjects.filter { $0.kind == "Application" }
+        XCTAssertEqual(applications.count, 7)
+        for application in applications.dropFirst() {
+            XCTAssertEqual(application.manifest.value(at: "spec.project"), .string(project.name), application.name)
+        }
+        XCTAssertEqual(applications.first?.manifest.value(at: "spec.project"), .string(project.name + "-apps"))
     }
 
     func testFluxEnvironmentsHaveNoArgoObjects() throws {
         let plan = try examplePlan("kubernetes")
-        // The validation Kustomization and, since the example builds images and serves a model,
-        // the builds one it depends on and the serving one that depends on it.
+        // Split by stage (examples/overlays/delivery-split.yaml): a Kustomization per part.
         XCTAssertEqual(
             plan.deliveryObjects.map { "\($0.kind)/\($0.name)" },
-            [
-                "GitRepository/example-kubernetes", "Kustomization/example-kubernetes-builds",
-                "Kustomization/example-kubernetes", "Kustomization/example-kubernetes-serving",
-            ])
+            ["GitRepository/example-kubernetes"]
+                + ["base", "builds", "models", "validation", "serving", "notebook-serving"].map {
+                    "Kustomization/example-kubernetes-\($0)"
+                })
         XCTAssertTrue(plan.snippets.isEmpty)
     }
 
@@ -141,6 +146,7 @@ final class ArgoDeliveryTests: XCTestCase {
             [
                 "tekton.dev/PipelineRun", "build.openshift.io/Build", "image.openshift.io/ImageStream", "batch/Job",
                 "serving.kserve.io/InferenceService",
+                "argoproj.io/Application",
             ])
 
         let files = try XCTUnwrap(output.files["openshift-gpu"])

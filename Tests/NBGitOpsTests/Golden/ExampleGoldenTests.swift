@@ -49,8 +49,14 @@ final class ExampleGoldenTests: XCTestCase {
         XCTAssertEqual(gpu.environment.delivery.tool.value, .argocd)
         XCTAssertEqual(try XCTUnwrap(plans["openshift-rwx"]).environment.storage.accessMode.value, .readWriteMany)
         XCTAssertEqual(try XCTUnwrap(plans["kubernetes"]).environment.delivery.tool.value, .flux)
-        XCTAssertEqual(try XCTUnwrap(plans["kubernetes"]).deliveryObjects.map(\.kind).sorted(), ["GitRepository", "Kustomization", "Kustomization", "Kustomization"])
-        XCTAssertEqual(gpu.deliveryObjects.map(\.kind), ["Application", "AppProject"])
+        // Delivered by stage (examples/overlays/delivery-split.yaml): Flux a Kustomization per part,
+        // Argo CD an app of apps (the parent, its AppProject, the environment's and six children).
+        XCTAssertEqual(
+            try XCTUnwrap(plans["kubernetes"]).deliveryObjects.map(\.kind).sorted(),
+            ["GitRepository"] + Array(repeating: "Kustomization", count: 6))
+        XCTAssertEqual(
+            gpu.deliveryObjects.map(\.kind), ["Application", "AppProject", "AppProject"] + Array(repeating: "Application", count: 6))
+        XCTAssertEqual(try XCTUnwrap(plans["openshift-rwx"]).deliveryObjects.map(\.kind), ["Application", "AppProject"])
 
         // Every traced value knows where it came from.
         guard case .overlay(let name, let location) = gpu.environment.gpu.taints.origin else {

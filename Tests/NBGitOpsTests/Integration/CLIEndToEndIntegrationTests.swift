@@ -22,7 +22,7 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
         let first = try project.run(["render"])
         XCTAssertEqual(first.status, 0, "\(first)")
         for environment in integrationEnvironments {
-            XCTAssertTrue(project.exists("gitops/\(environment)/manifests/kustomization.yaml"), environment)
+            XCTAssertTrue(project.exists("gitops/\(environment)/delivery/kustomization.yaml"), environment)
             XCTAssertTrue(project.exists("gitops/\(environment)/.nbgitops-owned"), environment)
             let count = renderedFileCount(project, environment)
             XCTAssertGreaterThan(count, 3, environment)
@@ -53,7 +53,7 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
     func testCheckReportsAHandEditWithAUnifiedDiff() throws {
         let project = try IntegrationProject()
         XCTAssertEqual(try project.run(["render"]).status, 0)
-        let relative = "gitops/kubernetes/manifests/kustomization.yaml"
+        let relative = "gitops/kubernetes/base/kustomization.yaml"
         let original = try XCTUnwrap(project.read(relative))
         let lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         // Every file starts with the generated-file header line, then the document.
@@ -70,10 +70,10 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
         XCTAssertEqual(check.status, 2, "drift exits 2: \(check)")
         let unchanged = renderedFileCount(project, "kubernetes") - 1
         let expected = """
-            changed: kubernetes/manifests/kustomization.yaml
-            diff --git a/gitops/kubernetes/manifests/kustomization.yaml b/gitops/kubernetes/manifests/kustomization.yaml
-            --- a/gitops/kubernetes/manifests/kustomization.yaml
-            +++ b/gitops/kubernetes/manifests/kustomization.yaml
+            changed: kubernetes/base/kustomization.yaml
+            diff --git a/gitops/kubernetes/base/kustomization.yaml b/gitops/kubernetes/base/kustomization.yaml
+            --- a/gitops/kubernetes/base/kustomization.yaml
+            +++ b/gitops/kubernetes/base/kustomization.yaml
             @@ -1,6 +1,6 @@
              \(lines[0])
              \(lines[1])
@@ -95,7 +95,7 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
         let quiet = try project.run(["check", "--quiet-diff"])
         XCTAssertEqual(quiet.status, 2, "\(quiet)")
         XCTAssertTrue(
-            quiet.stdout.hasPrefix("changed: kubernetes/manifests/kustomization.yaml\nkubernetes: 1 changed,"), quiet.stdout)
+            quiet.stdout.hasPrefix("changed: kubernetes/base/kustomization.yaml\nkubernetes: 1 changed,"), quiet.stdout)
 
         // render repairs it, and only that file.
         let render = try project.run(["render"])
@@ -141,7 +141,7 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
     func testForeignFilesSurviveRender() throws {
         let project = try IntegrationProject()
         XCTAssertEqual(try project.run(["render"]).status, 0)
-        let foreign = "gitops/kubernetes/manifests/zz-hand-written.yaml"
+        let foreign = "gitops/kubernetes/base/zz-hand-written.yaml"
         let foreignText = "# kept by hand, not by nbgitops\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hand\n"
         try project.write(foreign, foreignText)
         try project.write("gitops/kubernetes/notes/README.md", "hand-written notes\n")
@@ -156,7 +156,7 @@ final class CLIEndToEndIntegrationTests: XCTestCase {
         XCTAssertFalse(check.stdout.contains("zz-hand-written"), check.stdout)
 
         // A render that has to rewrite the environment folder keeps them too.
-        let owned = "gitops/kubernetes/manifests/kustomization.yaml"
+        let owned = "gitops/kubernetes/base/kustomization.yaml"
         let ownedText = try XCTUnwrap(project.read(owned))
         try project.write(owned, ownedText + "# edited\n")
         let rewrite = try project.run(["render"])

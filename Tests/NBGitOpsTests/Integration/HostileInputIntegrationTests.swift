@@ -284,7 +284,7 @@ final class HostileInputIntegrationTests: XCTestCase {
         let inside = try project.run(["render"], timeout: Self.timeLimit)
         XCTAssertEqual(inside.status, 0, "\(inside)")
         XCTAssertTrue(
-            project.files().keys.contains { $0.hasPrefix("kubernetes/manifests/5-job-from-inside-") },
+            project.files().keys.contains { $0.hasPrefix("kubernetes/validation/5-job-from-inside-") },
             "the linked spec was compiled")
     }
 

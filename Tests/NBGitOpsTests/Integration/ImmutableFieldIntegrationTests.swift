@@ -6,13 +6,16 @@ import XCTest
 /// Immutable fields (NBG173) and artifact names, through the built binary over a copy of the
 /// example project: render, change a setting, render or check again.
 final class ImmutableFieldIntegrationTests: XCTestCase {
-    /// Rendered files below `gitops/<environment>/manifests` whose name contains `part`.
+    /// Rendered files below `gitops/<environment>` (any folder but delivery) whose name contains `part`.
     func manifests(_ project: IntegrationProject, _ environment: String, containing part: String) -> [String] {
-        project.files().keys.filter { $0.hasPrefix(environment + "/manifests/") && $0.contains(part) }.sorted()
+        project.files().keys.filter { $0.hasPrefix(environment + "/") && !$0.hasPrefix(environment + "/delivery/") && $0.contains(part) }.sorted()
     }
 
     func storageURI(_ project: IntegrationProject, _ environment: String, _ pipeline: String) -> String? {
-        let text = project.read("gitops/\(environment)/manifests/6-inferenceservice-\(pipeline).yaml") ?? ""
+        let text =
+            ["manifests", "serving", "notebook-serving"].lazy.compactMap {
+                project.read("gitops/\(environment)/\($0)/6-inferenceservice-\(pipeline).yaml")
+            }.first ?? ""
         return text.split(separator: "\n").first { $0.contains("storageUri:") }.map {
             $0.trimmingCharacters(in: .whitespaces)
         }
@@ -75,7 +78,7 @@ final class ImmutableFieldIntegrationTests: XCTestCase {
         XCTAssertEqual(first.status, 0, "\(first)")
         XCTAssertFalse(first.stderr.contains("NBG173"), first.stderr)
         // In the wave of the Job that mounts it (a WaitForFirstConsumer claim is Pending until then).
-        let claim = "gitops/kubernetes/manifests/5-persistentvolumeclaim-shared-datasets.yaml"
+        let claim = "gitops/kubernetes/validation/5-persistentvolumeclaim-shared-datasets.yaml"
         let before = try XCTUnwrap(project.read(claim), "manageAllClaims creates the claim the spec mounts")
         XCTAssertTrue(before.contains("storageClassName: standard"), before)
 

@@ -257,7 +257,7 @@ final class OutputHygieneIntegrationTests: XCTestCase {
 
         // The probe's values arrive intact (as strings) in the ConfigMap and the Job's env.
         let configMap = try XCTUnwrap(
-            files.first { $0.key.hasPrefix("kubernetes/manifests/") && $0.key.hasSuffix("configmap-quoting-data.yaml") })
+            files.first { $0.key.hasPrefix("kubernetes/base/") && $0.key.hasSuffix("configmap-quoting-data.yaml") })
         let diagnostics = DiagnosticCollector()
         let root = try XCTUnwrap(
             YAMLLoader.load(bytes: configMap.value, file: configMap.key, diagnostics: diagnostics).first?.root)
@@ -265,7 +265,7 @@ final class OutputHygieneIntegrationTests: XCTestCase {
             XCTAssertEqual(root["data"]?["key-\(index)"]?.resolvedScalar, .string(value), "key-\(index)")
         }
         let job = try XCTUnwrap(
-            files.first { $0.key.hasPrefix("kubernetes/manifests/5-job-quoting-probe-") })
+            files.first { $0.key.hasPrefix("kubernetes/validation/5-job-quoting-probe-") })
         let jobRoot = try XCTUnwrap(YAMLLoader.load(bytes: job.value, file: job.key, diagnostics: diagnostics).first?.root)
         let env = jobRoot["spec"]?["template"]?["spec"]?["containers"]?.items?.first?["env"]?.items ?? []
         for (index, value) in Self.ambiguousValues.enumerated() {

@@ -83,7 +83,7 @@ final class OutputLockIntegrationTests: XCTestCase {
             if round == 2 {
                 // Owned files gone, so that both runs find environments to stage and swap.
                 for name in integrationEnvironments {
-                    let owned = try XCTUnwrap(expected.keys.sorted().first { $0.hasPrefix(name + "/manifests/") })
+                    let owned = try XCTUnwrap(expected.keys.sorted().first { $0.hasPrefix(name + "/delivery/") })
                     try project.remove("gitops/" + owned)
                 }
             }

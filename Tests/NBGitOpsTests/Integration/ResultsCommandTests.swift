@@ -77,7 +77,11 @@ final class ResultsCommandTests: XCTestCase {
         with open(os.path.join(folder, "calls.log"), "a") as log:
             log.write(" ".join(sys.argv[1:]) + "\\n")
         if "applications.argoproj.io" in sys.argv:
-            path = os.path.join(folder, "application.json")
+            # The Application asked for by name (application-<name>.json), else application.json.
+            name = sys.argv[sys.argv.index("applications.argoproj.io") + 1]
+            path = os.path.join(folder, "application-" + name + ".json")
+            if not os.path.exists(path):
+                path = os.path.join(folder, "application.json")
             if not os.path.exists(path):
                 sys.exit('error: the server has no resource type "applications"')
             sys.stdout.write(open(path).read())
@@ -134,7 +138,7 @@ final class ResultsCommandTests: XCTestCase {
             var metadata = item["metadata"] as? [String: Any] ?? [:]
             var annotations = metadata["annotations"] as? [String: String] ?? [:]
             annotations["argocd.argoproj.io/tracking-id"] =
-                "example-openshift-gpu:batch/Job:\(metadata["namespace"] ?? ""):\(metadata["name"] ?? "")"
+                "example-openshift-gpu-validation:batch/Job:\(metadata["namespace"] ?? ""):\(metadata["name"] ?? "")"
             metadata["annotations"] = annotations
             item["metadata"] = metadata
             return item
@@ -151,7 +155,8 @@ final class ResultsCommandTests: XCTestCase {
 
         let application: [String: Any] = [
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-            "metadata": ["name": "example-openshift-gpu", "namespace": "openshift-gitops"],
+            // The example delivers by stage: the validation child Application applies the Jobs.
+            "metadata": ["name": "example-openshift-gpu-validation", "namespace": "openshift-gitops"],
             "status": [
                 "sync": ["revision": String(repeating: "c", count: 40)],
                 "history": [
@@ -166,7 +171,13 @@ final class ResultsCommandTests: XCTestCase {
                 ],
             ],
         ]
-        try JSONSerialization.data(withJSONObject: application).write(to: folder.appendingPathComponent("application.json"))
+        // Every Application of the app of apps is readable; each reports its own name.
+        for part in ["", "-base", "-builds", "-models", "-validation", "-serving", "-notebook-serving"] {
+            var named = application
+            named["metadata"] = ["name": "openshift-gpu" + part, "namespace": "openshift-gitops"]
+            try JSONSerialization.data(withJSONObject: named).write(
+                to: folder.appendingPathComponent("application-openshift-gpu\(part).json"))
+        }
         let run = try IntegrationCLI.run(["results", "--env", Self.environment], in: repositoryRoot, environment: environment)
         XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
         XCTAssertEqual(run.stderr, "")
@@ -175,7 +186,8 @@ final class ResultsCommandTests: XCTestCase {
             fromTree: repositoryRoot + "/gitops/\(Self.environment)", diagnostics: DiagnosticCollector()).count, run.stdout)
         for line in revisions {
             XCTAssertTrue(
-                line.hasSuffix("applied from bbbbbbbbbbbb by Argo CD Application openshift-gitops/example-openshift-gpu"), String(line))
+                line.hasSuffix("applied from bbbbbbbbbbbb by Argo CD Application openshift-gitops/example-openshift-gpu-validation"),
+                String(line))
         }
         let calls = try String(contentsOf: folder.appendingPathComponent("calls.log"), encoding: .utf8)
         XCTAssertTrue(

@@ -72,7 +72,7 @@ final class RefLockIntegrationTests: XCTestCase {
     func renderedJob() throws -> (name: String, ref: String) {
         let render = try nbgitops(["render", "--env", "kubernetes"])
         XCTAssertEqual(render.status, 0, render.stderr)
-        let folder = project.path("gitops/kubernetes/manifests")
+        let folder = project.path("gitops/kubernetes/validation")
         let job = try XCTUnwrap(
             FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasPrefix("5-job-integration-probe-") })
         let text = try String(contentsOfFile: folder + "/" + job, encoding: .utf8)

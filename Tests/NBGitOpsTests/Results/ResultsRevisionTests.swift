@@ -254,10 +254,14 @@ final class ResultsRevisionTests: XCTestCase {
     func testTheRenderedDeliveriesAreReadByName() throws {
         let argo = RenderedDelivery.load(
             fromTree: repositoryRoot + "/gitops/openshift-gpu", diagnostics: DiagnosticCollector())
-        XCTAssertEqual(
-            argo, [RenderedDelivery(kind: .argoApplication, name: "example-openshift-gpu", namespace: "openshift-gitops")])
+        // Split by stage: the parent Application and its children (apps/), each read by name.
+        let parts = ["base", "builds", "models", "notebook-serving", "serving", "validation"]
+        XCTAssertEqual(argo.first, RenderedDelivery(kind: .argoApplication, name: "example-openshift-gpu", namespace: "openshift-gitops"))
+        XCTAssertEqual(Set(argo.map(\.kind)), [.argoApplication])
+        XCTAssertEqual(Set(argo.map(\.namespace)), ["openshift-gitops"])
+        XCTAssertEqual(argo.map(\.name).sorted(), (["example-openshift-gpu"] + parts.map { "example-openshift-gpu-\($0)" }).sorted())
         let flux = RenderedDelivery.load(fromTree: repositoryRoot + "/gitops/kubernetes", diagnostics: DiagnosticCollector())
-        XCTAssertEqual(flux.map(\.name), ["example-kubernetes", "example-kubernetes-builds", "example-kubernetes-serving"])
+        XCTAssertEqual(flux.map(\.name).sorted(), parts.map { "example-kubernetes-\($0)" }.sorted())
         XCTAssertEqual(
             KubectlReader(context: "prod", environment: [:]).arguments(delivery: argo[0]),
             [
@@ -271,7 +275,7 @@ final class ResultsRevisionTests: XCTestCase {
         chmod(missing, 0o755)
         let read = KubectlReader(context: nil, environment: ["NBGITOPS_KUBECTL": missing]).read(deliveries: argo)
         XCTAssertEqual(read.states, [])
-        XCTAssertEqual(read.notes.count, 1)
+        XCTAssertEqual(read.notes.count, argo.count)
         XCTAssertTrue(read.notes[0].hasPrefix("cannot read Argo CD Application openshift-gitops/example-openshift-gpu"), read.notes[0])
     }
 }

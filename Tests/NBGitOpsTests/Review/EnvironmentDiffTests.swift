@@ -10,7 +10,9 @@ final class EnvironmentDiffTests: XCTestCase {
         let plans = Dictionary(uniqueKeysWithValues: output.plans.map { ($0.environment.name, $0) })
         let diff = EnvironmentDiff.compare(try XCTUnwrap(plans["openshift-gpu"]), try XCTUnwrap(plans["openshift-rwx"]))
         XCTAssertEqual(diff.added, 0)
-        XCTAssertEqual(diff.removed, 0)
+        // openshift-gpu is delivered by stage: its six child Applications and the parent's
+        // AppProject are not in the unsplit openshift-rwx.
+        XCTAssertEqual(diff.removed, 7)
         let gpuJob = try XCTUnwrap(diff.objects.first { $0.kind == "Job" && $0.identity == "gpu-finetune" })
         XCTAssertEqual(gpuJob.change, .changed)
         let gpuName = try exampleHashedName("Job", "gpu-finetune", in: "openshift-gpu")
@@ -40,7 +42,7 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertTrue(text.contains("    spec.template.spec.tolerations[0].key: \"nvidia.com/gpu\" → (absent)\n"), text)
         XCTAssertTrue(
             text.hasSuffix(
-                "openshift-gpu → openshift-rwx: 0 added, 0 removed, \(diff.changed) changed, \(diff.unchanged) identical\n"))
+                "openshift-gpu → openshift-rwx: 0 added, 7 removed, \(diff.changed) changed, \(diff.unchanged) identical\n"))
     }
 
     func testArgoToFluxShowsDeliveryObjectsAddedAndRemoved() throws {
@@ -81,8 +83,10 @@ final class EnvironmentDiffTests: XCTestCase {
                 // The ModelPipeline pushing to an external registry (kubernetes only).
                 "Pipeline/phi-mini-model", "PipelineRun/\(try exampleHashedName("PipelineRun", "phi-mini", in: "kubernetes"))",
                 "InferenceService/phi-mini",
-                "GitRepository/example-kubernetes", "Kustomization/example-kubernetes-builds",
-                "Kustomization/example-kubernetes", "Kustomization/example-kubernetes-serving",
+                // Delivered by stage: a Kustomization per part.
+                "GitRepository/example-kubernetes", "Kustomization/example-kubernetes-base", "Kustomization/example-kubernetes-builds",
+                "Kustomization/example-kubernetes-models", "Kustomization/example-kubernetes-validation",
+                "Kustomization/example-kubernetes-serving", "Kustomization/example-kubernetes-notebook-serving",
             ])
         // A build's PipelineRun (named by content hash) pairs with its counterpart by job, as do
         // the build namespaces.
@@ -100,7 +104,7 @@ final class EnvironmentDiffTests: XCTestCase {
         XCTAssertEqual(json["from"] as? String, "openshift-rwx")
         XCTAssertEqual(json["to"] as? String, "kubernetes")
         let summary = try XCTUnwrap(json["summary"] as? [String: Int])
-        XCTAssertEqual(summary["added"], 7)
+        XCTAssertEqual(summary["added"], 10)
         XCTAssertEqual(summary["removed"], 24)
         let objects = try XCTUnwrap(json["objects"] as? [[String: Any]])
         let namespace = try XCTUnwrap(objects.first { $0["kind"] as? String == "Namespace" })

@@ -16,7 +16,7 @@ final class ExplainTests: XCTestCase {
             Explainer.render(match, environment: "openshift-gpu", outputRoot: "gitops"),
             """
             Job/\(name) in environment openshift-gpu
-              file:    gitops/openshift-gpu/manifests/5-job-\(name).yaml
+              file:    gitops/openshift-gpu/validation/5-job-\(name).yaml
               from:    examples/specs/01-public-basic.yaml:5:9
 
             spec.activeDeadlineSeconds: 1200
@@ -70,14 +70,13 @@ final class ExplainTests: XCTestCase {
 
     func testWholeObjectListsItsFieldsWithValues() throws {
         let plan = try examplePlan("kubernetes")
-        let match = try XCTUnwrap(Explainer.find("kustomization/example-kubernetes", in: plan).success)
+        // Delivered by stage: the validation part's Kustomization, its path set by delivery.split.
+        let match = try XCTUnwrap(Explainer.find("kustomization/example-kubernetes-validation", in: plan).success)
         XCTAssertNil(match.path)
         let text = Explainer.render(match, environment: "kubernetes", outputRoot: "gitops")
-        XCTAssertTrue(text.hasPrefix("Kustomization/example-kubernetes in environment kubernetes\n"), text)
-        XCTAssertTrue(
-            text.contains(
-                "  spec.path = \"./gitops/kubernetes/manifests\"\n      origin: built-in default (derived from the output folder) [delivery.path]\n"
-            ), text)
+        XCTAssertTrue(text.hasPrefix("Kustomization/example-kubernetes-validation in environment kubernetes\n"), text)
+        XCTAssertTrue(text.contains("  spec.path = \"./gitops/kubernetes/validation\"\n"), text)
+        XCTAssertTrue(text.contains("examples/overlays/delivery-split.yaml"), text)
     }
 
     func testFailuresNameWhatExists() throws {

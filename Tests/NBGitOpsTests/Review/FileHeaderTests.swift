@@ -34,7 +34,7 @@ final class FileHeaderTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(count, 50)
-        let gpuJobPath = "openshift-gpu/manifests/5-job-\(try exampleHashedName("Job", "gpu-finetune", in: "openshift-gpu")).yaml"
+        let gpuJobPath = "openshift-gpu/validation/5-job-\(try exampleHashedName("Job", "gpu-finetune", in: "openshift-gpu")).yaml"
         let job = try XCTUnwrap(output.files["openshift-gpu"]?.first { $0.path == gpuJobPath })
         XCTAssertTrue(
             String(decoding: job.bytes, as: UTF8.self).hasPrefix(

@@ -165,7 +165,8 @@ final class PlatformSemanticsTests: XCTestCase {
                 applications += 1
             }
         }
-        XCTAssertEqual(applications, 2, "one Application per Argo CD environment")
+        // openshift-rwx: one; openshift-gpu (split by stage): the parent and six children.
+        XCTAssertEqual(applications, 8, "every Application of the Argo CD environments")
         let file = try XCTUnwrap(output.files["openshift-gpu"]?.first { $0.path.contains("delivery/application-") })
         let text = String(decoding: file.bytes, as: UTF8.self)
         XCTAssertTrue(text.contains("    retry:\n"), text)

@@ -205,7 +205,7 @@ enum ModelCarRules {
                     : "ModelPipeline '\(pipeline.name.value)' delivers a ModelCar but names no destination; on \(context.platform.rawValue) there is no internal registry to default to",
                 at: stream?.location ?? pipeline.modelcar?.location ?? pipeline.delivery?.location ?? pipeline.name.location,
                 help:
-                    "add modelcar.destinations: [{registry: {repository: REGISTRY/PATH, pushSecret: SECRET}}], or annotate the pipeline for openshift only (nbgitops.dev/platforms)",
+                    "set images.registry (and images.pushSecret) in an overlay of this environment, add modelcar.destinations: [{registry: {repository: REGISTRY/PATH, pushSecret: SECRET}}], or annotate the pipeline for openshift only (nbgitops.dev/platforms)",
                 subject: ModelPipelineRules.subject(pipeline))
         }
     }
