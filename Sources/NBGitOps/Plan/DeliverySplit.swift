@@ -155,7 +155,7 @@ public enum DeliverySplit {
     static func fluxDelivery(
         _ delivery: [PlannedObject], parts: [Part], objects: [PlannedObject], context: PlanContext
     ) -> [PlannedObject] {
-        let baseName = context.derivedName(context.environment.name)
+        let baseName = DeliveryNames.base(context)
         guard
             let validation = delivery.first(where: { $0.kind == "Kustomization" && $0.name == baseName })
         else { return delivery }
@@ -243,7 +243,7 @@ public enum DeliverySplit {
     /// Applications there and nothing else); each child Application applies one part with
     /// the environment's AppProject and sync policy, ordered by sync waves.
     static func argoDelivery(_ delivery: [PlannedObject], parts: [Part], context: PlanContext) -> [PlannedObject] {
-        let baseName = context.derivedName(context.environment.name)
+        let baseName = DeliveryNames.base(context)
         guard let application = delivery.first(where: { $0.kind == "Application" && $0.name == baseName }),
             let apps = folder(appsFolderName, context: context)
         else { return delivery }
@@ -254,8 +254,12 @@ public enum DeliverySplit {
             case "Application" where object.name == baseName:
                 var parent = object
                 var spec = parent.manifest["spec"] ?? .map([])
-                let projectName = (spec["project"]?.stringValue ?? baseName) + "-" + appsFolderName
-                spec["project"] = .string(projectName)
+                // An existing AppProject (`delivery.argocd.project`) is used by the parent too: nbgitops
+                // writes no project then, so none named `<project>-apps` would exist.
+                if context.environment.delivery.argocdProject.value == nil {
+                    let projectName = (spec["project"]?.stringValue ?? baseName) + "-" + appsFolderName
+                    spec["project"] = .string(projectName)
+                }
                 var source = spec["source"] ?? .map([])
                 source["path"] = .string(apps)
                 spec["source"] = source
