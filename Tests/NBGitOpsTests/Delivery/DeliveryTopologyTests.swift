@@ -9,7 +9,7 @@ import XCTest
 /// AppProject (NBG351), and a private repository's Flux `secretRef` (NBG129 unless listed).
 final class DeliveryTopologyTests: XCTestCase {
     static let kubernetesStackEnd = "examples/overlays/teams.yaml]"
-    static let gpuStackEnd = "examples/overlays/cluster-prod.yaml]"
+    static let gpuStackEnd = "examples/overlays/delivery-split.yaml]"
 
     /// Adds `overlay` (a project-relative file) at the end of the stack ending with `stackEnd`.
     func add(_ overlay: String, after stackEnd: String, in project: IntegrationProject) throws {

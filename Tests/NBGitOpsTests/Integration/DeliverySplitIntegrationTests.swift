@@ -41,7 +41,7 @@ final class DeliverySplitIntegrationTests: XCTestCase {
         var dependsOn: [String: [String]] = [:]
         var timeouts: [String: String] = [:]
         for part in Self.parts {
-            let kustomization = try document(project, "\(environment)/delivery/kustomization-kubernetes-\(part).yaml")
+            let kustomization = try document(project, "\(environment)/delivery/kustomization-example-kubernetes-\(part).yaml")
             XCTAssertEqual(kustomization["spec"]?["path"]?.scalar?.value, "./\(environment)/\(part)")
             XCTAssertEqual(kustomization["spec"]?["wait"]?.scalar?.value, "true", part)
             dependsOn[part] = names(kustomization["spec"]?["dependsOn"])
@@ -50,9 +50,9 @@ final class DeliverySplitIntegrationTests: XCTestCase {
         XCTAssertEqual(
             dependsOn,
             [
-                "base": [], "builds": ["kubernetes-base"], "models": ["kubernetes-base"],
-                "validation": ["kubernetes-builds"], "serving": ["kubernetes-models"],
-                "notebook-serving": ["kubernetes-validation"],
+                "base": [], "builds": ["example-kubernetes-base"], "models": ["example-kubernetes-base"],
+                "validation": ["example-kubernetes-builds"], "serving": ["example-kubernetes-models"],
+                "notebook-serving": ["example-kubernetes-validation"],
             ])
         // The 3-hour model download no longer sets every part's timeout.
         XCTAssertEqual(timeouts["models"], "200m")
@@ -62,7 +62,7 @@ final class DeliverySplitIntegrationTests: XCTestCase {
         let delivery = try document(project, "\(environment)/delivery/kustomization.yaml")
         XCTAssertEqual(
             strings(delivery["resources"]),
-            ["gitrepository-kubernetes.yaml"] + Self.parts.map { "kustomization-kubernetes-\($0).yaml" })
+            ["gitrepository-example-kubernetes.yaml"] + Self.parts.map { "kustomization-example-kubernetes-\($0).yaml" })
         // What each part holds.
         let serving = try document(project, "\(environment)/serving/kustomization.yaml")
         XCTAssertEqual(
@@ -87,18 +87,18 @@ final class DeliverySplitIntegrationTests: XCTestCase {
         let run = try project.run(["render", "--env", "openshift-gpu"])
         XCTAssertEqual(run.status, 0, "\(run)")
         let environment = "gitops/openshift-gpu"
-        let parent = try document(project, "\(environment)/delivery/application-openshift-gpu.yaml")
+        let parent = try document(project, "\(environment)/delivery/application-example-openshift-gpu.yaml")
         XCTAssertEqual(parent["spec"]?["source"]?["path"]?.scalar?.value, "\(environment)/apps")
         XCTAssertEqual(parent["spec"]?["destination"]?["namespace"]?.scalar?.value, "openshift-gitops")
-        XCTAssertEqual(parent["spec"]?["project"]?.scalar?.value, "openshift-gpu-apps")
-        let appsProject = try document(project, "\(environment)/delivery/appproject-openshift-gpu-apps.yaml")
+        XCTAssertEqual(parent["spec"]?["project"]?.scalar?.value, "example-openshift-gpu-apps")
+        let appsProject = try document(project, "\(environment)/delivery/appproject-example-openshift-gpu-apps.yaml")
         XCTAssertEqual(names(appsProject["spec"]?["namespaceResourceWhitelist"], "kind"), ["Application"])
         XCTAssertEqual(names(appsProject["spec"]?["destinations"], "namespace"), ["openshift-gitops"])
         var waves: [String: String] = [:]
         for part in Self.parts {
-            let child = try document(project, "\(environment)/apps/application-openshift-gpu-\(part).yaml")
+            let child = try document(project, "\(environment)/apps/application-example-openshift-gpu-\(part).yaml")
             XCTAssertEqual(child["spec"]?["source"]?["path"]?.scalar?.value, "\(environment)/\(part)")
-            XCTAssertEqual(child["spec"]?["project"]?.scalar?.value, "openshift-gpu")
+            XCTAssertEqual(child["spec"]?["project"]?.scalar?.value, "example-openshift-gpu")
             XCTAssertEqual(child["spec"]?["destination"]?["namespace"]?.scalar?.value, "notebook-validation-gpu")
             waves[part] = child["metadata"]?["annotations"]?["argocd.argoproj.io/sync-wave"]?.scalar?.value
         }
