@@ -205,6 +205,19 @@ enum DiagnosticPrinter {
             total += seconds
         }
         text += String(format: "  %-8@ %8.2f ms\n", "total" as NSString, total * 1000)
+        // The ten costliest rules (CPU time in each rule's check, summed over environments;
+        // rules run in parallel) as a share of the whole compile.
+        if !output.ruleTimings.isEmpty {
+            text += "costliest rules (% of total):\n"
+            let share = { (seconds: Double) in total > 0 ? seconds / total * 100 : 0 }
+            for (rule, seconds) in output.ruleTimings.prefix(10) {
+                text += String(
+                    format: "  %-8@ %8.2f ms %5.1f %%\n", rule.rawValue as NSString, seconds * 1000, share(seconds))
+            }
+            text += String(
+                format: "  %-8@ %8.2f ms %5.1f %%\n", "facts" as NSString, output.sharedCheckSeconds * 1000,
+                share(output.sharedCheckSeconds))
+        }
         FileHandle.standardError.write(Data(("timings:\n" + text).utf8))
     }
 }

@@ -83,16 +83,29 @@ public final class RuleContext: @unchecked Sendable {
     /// `SecurityRules.needs` of each unit, by `PodUnit.position` (set by `RuleSession`).
     let needsByUnit: [[SecurityRules.Need]]?
 
-    init(plan: EnvironmentPlan, index: SpecIndex, units: [PodUnit]? = nil, needsByUnit: [[SecurityRules.Need]]? = nil) {
+    init(
+        plan: EnvironmentPlan, index: SpecIndex, units: [PodUnit]? = nil, needsByUnit: [[SecurityRules.Need]]? = nil,
+        facts: PlanFacts? = nil
+    ) {
         self.plan = plan
         self.specs = index.specs
         self.index = index
         self.needsByUnit = needsByUnit
         if let units { self.unitsStorage = units }
+        if let facts { self.factsStorage = facts }
     }
 
     /// Every pod shape of the plan (computed once per environment, shared by the rules).
     public var units: [PodUnit] { cached(\.unitsStorage) { Workloads.units($0.plan) } }
+
+    /// The typed facts of the plan (`PlanFacts`: built once per environment by the rule
+    /// session, shared by the rules; built here on first use for a context made elsewhere).
+    var facts: PlanFacts {
+        let units = self.units
+        return cached(\.factsStorage) { context in
+            PlanFacts.build(context.plan, specs: context.specs, units: units, needs: context.needsByUnit)
+        }
+    }
 
     /// Guards the caches below and `findings`: one context may be read by several threads
     /// (`SecurityRules.computeNeeds` runs per unit in parallel over one shared context).
@@ -100,6 +113,7 @@ public final class RuleContext: @unchecked Sendable {
     private var unitsStorage: [PodUnit]?
     private var bindingsStorage: [String: [PlannedObject]]?
     private var objectsStorage: [String: PlannedObject]?
+    private var factsStorage: PlanFacts?
 
     /// The cached value at `key`, computed once under the lock.
     private func cached<Value>(
@@ -373,6 +387,11 @@ public final class RuleSession {
     var unpooled: [Environment] = []
     /// The delivery objects of the environments checked so far (NBG350).
     var deliveryNames = DeliveryNameCollisions()
+    /// Seconds each rule's check took, summed over the environments (rules run in parallel, so
+    /// these add up to more than the stage's wall time); `--timings` lists the costliest.
+    public private(set) var ruleSeconds: [RuleID: Double] = [:]
+    /// Seconds spent building what the rules share (pod units, facts, needs), summed.
+    public private(set) var sharedSeconds = 0.0
 
     struct WaiverKey: Hashable {
         var subject: DocumentKey
@@ -405,6 +424,7 @@ public final class RuleSession {
         combined.servingObjects = []
         let checked = combined
         deliveryNames.check(plan, diagnostics: diagnostics)
+        let sharedStart = Date()
         let units = Workloads.units(checked)
         if plan.environment.nodePools.value.isEmpty, !units.isEmpty, rules.contains(where: { $0.id == .unschedulable }) {
             unpooled.append(plan.environment)
@@ -416,16 +436,21 @@ public final class RuleSession {
         // context serves every thread.
         let needsContext = RuleContext(plan: checked, index: index, units: units)
         let needsByUnit = Parallel.map(units) { unit in SecurityRules.computeNeeds(unit, context: needsContext) }
+        let facts = PlanFacts.build(checked, specs: index.specs, units: units, needs: needsByUnit)
+        sharedSeconds += Date().timeIntervalSince(sharedStart)
         // Rules are independent: they run in parallel, each with its own context; findings
         // are merged in rule order, as a sequential run reports them.
-        let findingsByRule = Parallel.map(rules) { rule -> [Finding] in
-            let context = RuleContext(plan: checked, index: index, units: units, needsByUnit: needsByUnit)
+        let findingsByRule = Parallel.map(rules) { rule -> ([Finding], Double) in
+            let started = Date()
+            let context = RuleContext(
+                plan: checked, index: index, units: units, needsByUnit: needsByUnit, facts: facts)
             context.currentRule = rule.id
             context.currentSeverity = rule.severity
             rule.check(context)
-            return context.findings
+            return (context.findings, Date().timeIntervalSince(started))
         }
-        for findings in findingsByRule {
+        for (rule, (_, seconds)) in zip(rules, findingsByRule) { ruleSeconds[rule.id, default: 0] += seconds }
+        for (findings, _) in findingsByRule {
             for finding in findings {
                 var diagnostic = finding.diagnostic
                 diagnostic.environments = [plan.environment.name]

@@ -380,13 +380,25 @@ public enum Quantity {
     }
 
     public static func value(_ text: String) -> Double? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = trimmingSpaces(text)
         for (suffix, factor) in suffixes where trimmed.hasSuffix(suffix) {
             guard let number = Double(trimmed.dropLast(suffix.count)), number >= 0 else { return nil }
             return number * factor
         }
         guard let number = Double(trimmed), number >= 0 else { return nil }
         return number
+    }
+
+    /// `text` without leading and trailing `.whitespaces`. A string that starts and ends with a
+    /// printable ASCII character (nearly every quantity) is returned as it is, without a trip
+    /// through Foundation (this runs for every quantity of every container the rules read).
+    static func trimmingSpaces(_ text: String) -> String {
+        if let first = text.utf8.first, let last = text.utf8.last, (0x21...0x7e).contains(first),
+            (0x21...0x7e).contains(last)
+        {
+            return text
+        }
+        return text.trimmingCharacters(in: .whitespaces)
     }
 
     public static func value(_ node: ManifestNode?) -> Double? {

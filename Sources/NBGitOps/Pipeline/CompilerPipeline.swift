@@ -109,6 +109,10 @@ public struct CompilerOutput: Sendable {
     /// Seconds spent per stage, in stage order, with the process's peak resident memory (KiB)
     /// at the end of the stage (0 where the platform does not report it).
     public var timings: [(stage: String, seconds: Double, peakKiB: Int)]
+    /// Seconds each Check-stage rule took (summed over environments), costliest first, ties
+    /// by id; and the time spent building the facts the rules share.
+    public var ruleTimings: [(rule: RuleID, seconds: Double)] = []
+    public var sharedCheckSeconds = 0.0
 }
 
 public enum CompilerPipeline {
@@ -254,7 +258,11 @@ public enum CompilerPipeline {
         let peak = peakResidentKiB()
         timings += [("plan", seconds.plan, peak), ("check", seconds.check, peak), ("render", seconds.render, peak)]
         guard !diagnostics.hasErrors else { return nil }
-        return CompilerOutput(specs: specs, plans: plans, files: files, timings: timings)
+        var output = CompilerOutput(specs: specs, plans: plans, files: files, timings: timings)
+        output.ruleTimings = session.ruleSeconds.map { (rule: $0.key, seconds: $0.value) }
+            .sorted { ($1.seconds, $0.rule.rawValue) < ($0.seconds, $1.rule.rawValue) }
+        output.sharedCheckSeconds = session.sharedSeconds
+        return output
     }
 }
 

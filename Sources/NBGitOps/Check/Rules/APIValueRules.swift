@@ -21,7 +21,7 @@ enum APIValueRules {
         switch node {
         case .int(let number): return Double(number)
         case .float(let text), .string(let text):
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let trimmed = Quantity.trimmingSpaces(text)
             if trimmed.hasPrefix("-") { return Quantity.value(String(trimmed.dropFirst())).map { -$0 } }
             return Quantity.value(trimmed)
         default: return nil

@@ -144,6 +144,18 @@ enum ModelCarRules {
     static let buildArgBytes = Array("--build-arg".utf8)
     static let argBytes = Array("ARG ".utf8)
 
+    /// The Secrets ModelPipelines read a Hugging Face token from.
+    static func tokenSecrets(_ specs: SpecSet) -> Set<String> {
+        Set(specs.modelPipelines.compactMap { $0.huggingFace?.tokenSecret?.value })
+    }
+
+    /// Whether a string may be an NBG288 finding: a token variable's or token Secret's name,
+    /// or text passing a build argument (`ObjectFacts` keeps these, with their paths).
+    static func isTokenCandidate(_ text: String, tokenSecrets: Set<String>) -> Bool {
+        tokenVariables.contains(text) || tokenSecrets.contains(text) || SecretPatterns.contains(text, bytes: buildArgBytes)
+            || SecretPatterns.contains(text, bytes: argBytes)
+    }
+
     /// NBG288: a Hugging Face token in an environment variable or a build argument of a pod or
     /// Tekton step (as `HF_TOKEN` env or a `--build-arg`): it shows in
     /// `kubectl describe`, in the image's history and in every process's environment.
@@ -151,15 +163,12 @@ enum ModelCarRules {
         .modelTokenExposed, .error, "a Hugging Face token reaches an environment variable or a build argument",
         waivable: false
     ) { context in
-        let secrets = Set(context.specs.modelPipelines.compactMap { $0.huggingFace?.tokenSecret?.value })
-        for object in context.plan.objects {
-            // Only the strings that can be a finding get a path (the walk visits every object).
-            let candidates = PlatformRules.strings(object.manifest, path: "") { text -> String? in
-                tokenVariables.contains(text) || secrets.contains(text)
-                    || SecretPatterns.contains(text, bytes: buildArgBytes) || SecretPatterns.contains(text, bytes: argBytes)
-                    ? text : nil
-            }
-            for (path, text) in candidates {
+        let secrets = tokenSecrets(context.specs)
+        // The strings that can be a finding were found once per object (`ObjectFacts`).
+        for (object, objectFacts) in zip(context.plan.objects, context.facts.objects)
+        where !objectFacts.tokenStrings.isEmpty {
+            for candidate in objectFacts.tokenStrings {
+                let (path, text) = (candidate.path, candidate.text)
                 let finding: String?
                 let exposure = "the token shows in `kubectl describe`, the pod spec and every process's environment"
                 if path.hasSuffix(".name"), path.contains(".env["), !path.contains(".valueFrom."),

@@ -311,12 +311,15 @@ enum PlatformRules {
         // through its objects, and one value reaching many objects is reported once.
         let reportedDocuments = Set(specFindings.map(\.subject))
         let reportedAnchors = Set(specFindings.map(\.anchor))
-        for object in context.plan.objects + context.plan.buildObjects {
+        // The strings holding secret material were found once per object (`ObjectFacts`).
+        for (object, objectFacts) in zip(
+            context.plan.objects + context.plan.buildObjects + context.plan.deliveryObjects, context.facts.objects)
+        where !objectFacts.secretStrings.isEmpty {
             let subject = context.subject(for: object)
             if let subject, reportedDocuments.contains(subject) { continue }
             if object.sources.contains(where: reportedAnchors.contains) { continue }
-            for (path, kind, text) in secretFindings(object.manifest, path: "")
-            where !overlaySecrets.contains(where: { text.contains($0) }) {
+            for found in objectFacts.secretStrings where !overlaySecrets.contains(where: { found.text.contains($0) }) {
+                let (path, kind) = (found.path, found.kind)
                 let origin = object.provenance[path]?.origin
                 let location = origin?.location ?? context.location(of: object, path: path)
                 guard reported.insert("\(location.map { "\($0)" } ?? "")|\(kind)").inserted else { continue }

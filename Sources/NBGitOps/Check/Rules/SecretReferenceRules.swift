@@ -29,17 +29,19 @@ enum SecretReferenceRules {
         // Delivery objects name Secrets of the controller's namespace: a private repository's
         // credentials (GitRepository spec.secretRef), another cluster's kubeconfig.
         let objects = context.plan.objects + context.plan.buildObjects + context.plan.deliveryObjects
-        let created = createdSecrets(objects, defaultNamespace: environment.naming.namespace.value)
+        let facts = context.facts
+        let created = facts.createdSecrets
         let existing = environment.security.existingSecrets
         let listed = Set(
             existing.value.map { listedSecret($0, defaultNamespace: environment.naming.namespace.value) })
         // Once per Secret and spec document: a document's waiver decides for its own objects
         // only, never for another document naming the same Secret.
         var reported: [DocumentKey?: Set<String>] = [:]
-        for object in objects {
+        for (object, objectFacts) in zip(objects, facts.objects) where !objectFacts.secretReferences.isEmpty {
             let namespace = object.namespace ?? environment.naming.namespace.value
             let subject = context.subject(for: object)
-            for reference in references(in: object, namespace: namespace) {
+            for named in objectFacts.secretReferences {
+                let reference = Reference(name: named.name, namespace: namespace, object: object, path: named.path)
                 let key = reference.namespace + "/" + reference.name
                 // Judged per namespace: a pod mounts only Secrets of its own namespace
                 // (LocalObjectReference), so one in the validation namespace does not serve a
@@ -101,80 +103,6 @@ enum SecretReferenceRules {
                 continue
             }
         }
-        return result
-    }
-
-    /// Every required Secret reference of one manifest: volumes (`secret.secretName`), projected
-    /// sources and Tekton workspaces (`secret.name` / `secret.secretName`), `envFrom.secretRef`,
-    /// `env.valueFrom.secretKeyRef`, `imagePullSecrets`, a ServiceAccount's `secrets`, and
-    /// BuildConfig `pushSecret` / `pullSecret` / `sourceSecret`. `optional: true` ones are skipped.
-    ///
-    /// The walk keeps a stack of steps and builds a path string only for a reference found (this
-    /// runs over every node of every planned object in every environment).
-    static func references(in object: PlannedObject, namespace: String) -> [Reference] {
-        var result: [Reference] = []
-        var steps: [PlatformRules.PathStep] = []
-        func pathText(_ extra: [PlatformRules.PathStep]) -> String {
-            var text = ""
-            for step in steps + extra {
-                switch step {
-                case .key(let key): text = ManifestFlattening.join(text, key: key)
-                case .index(let index): text += "[\(index)]"
-                }
-            }
-            return text
-        }
-        func add(_ node: ManifestNode?, key: String, at extra: [PlatformRules.PathStep]) {
-            guard let node, node["optional"] != .bool(true), let name = node[key]?.stringValue, !name.isEmpty else {
-                return
-            }
-            result.append(Reference(name: name, namespace: namespace, object: object, path: pathText(extra + [.key(key)])))
-        }
-        func walk(_ node: ManifestNode) {
-            switch node {
-            case .map(let entries):
-                let atRoot = steps.isEmpty
-                for entry in entries {
-                    switch entry.key {
-                    case "secret":
-                        // A volume's `secretName`, or a projected source's / Tekton workspace's name.
-                        if entry.value["secretName"] != nil {
-                            add(entry.value, key: "secretName", at: [.key(entry.key)])
-                        } else {
-                            add(entry.value, key: "name", at: [.key(entry.key)])
-                        }
-                    case "secretRef", "secretKeyRef", "pushSecret", "pullSecret", "sourceSecret":
-                        add(entry.value, key: "name", at: [.key(entry.key)])
-                    case "imagePullSecrets":
-                        for (index, element) in (entry.value.elements ?? []).enumerated() {
-                            add(element, key: "name", at: [.key(entry.key), .index(index)])
-                        }
-                    case "secrets" where atRoot && object.kind == "ServiceAccount":
-                        for (index, element) in (entry.value.elements ?? []).enumerated() {
-                            add(element, key: "name", at: [.key(entry.key), .index(index)])
-                        }
-                    case "metadata" where atRoot:
-                        continue
-                    default:
-                        break
-                    }
-                    steps.append(.key(entry.key))
-                    walk(entry.value)
-                    steps.removeLast()
-                }
-            case .list(let elements):
-                for (index, element) in elements.enumerated() {
-                    steps.append(.index(index))
-                    walk(element)
-                    steps.removeLast()
-                }
-            default:
-                break
-            }
-        }
-        // A Secret's own data and a ConfigMap's files hold no references.
-        guard object.kind != "Secret", object.kind != "ConfigMap" else { return [] }
-        walk(object.manifest)
         return result
     }
 
