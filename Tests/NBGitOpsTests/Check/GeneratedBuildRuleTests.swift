@@ -184,17 +184,14 @@ final class GeneratedBuildRuleTests: XCTestCase {
         }
         let spec = (root as NSString).appendingPathComponent("spec.yaml")
         try Self.tektonSpec.write(toFile: spec, atomically: true, encoding: .utf8)
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
-        let input = CompilerInput(
-            specFiles: [SpecFileFinder.Found(path: spec, displayPath: "spec.yaml")],
+        let run = TestPipeline.run(
+            [SpecFileFinder.Found(path: spec, displayPath: "spec.yaml")],
             environments: [
-                EnvironmentRequest(
-                    name: Located("openshift", at: at),
-                    overlays: ["openshift", "rwo", "argocd", "examples/overlays/repository.yaml"].map { Located($0, at: at) })
+                TestPipeline.environment("openshift", ["openshift", "rwo", "argocd", "examples/overlays/repository.yaml"])
             ],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: root), outputName: "gitops")
-        let diagnostics = DiagnosticCollector()
-        XCTAssertNil(CompilerPipeline.run(input, diagnostics: diagnostics))
+            resources: root)
+        let diagnostics = run.diagnostics
+        XCTAssertNil(run.output)
         XCTAssertEqual(
             diagnostics.sorted.filter { $0.severity == .error }.map { $0.rendered.components(separatedBy: "\n")[0] },
             [

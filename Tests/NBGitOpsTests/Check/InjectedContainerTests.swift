@@ -46,20 +46,11 @@ final class InjectedContainerTests: XCTestCase {
 
     /// Compiles `spec` for one environment: its first-line diagnostics and its plan.
     static func compile(_ spec: String, overlays: String) throws -> (diagnostics: [Diagnostic], plan: EnvironmentPlan?) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-inject-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("spec.yaml").path
-        try Data(spec.utf8).write(to: URL(fileURLWithPath: path))
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
         let names = overlays.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let input = CompilerInput(
-            specFiles: [SpecFileFinder.Found(path: path, displayPath: "specs/spec.yaml")],
-            environments: [EnvironmentRequest(name: Located(names[0], at: at), overlays: names.map { Located($0, at: at) })],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot),
-            delivery: .project(outputPath: "gitops"))
-        let diagnostics = DiagnosticCollector()
-        let output = CompilerPipeline.run(input, diagnostics: diagnostics)
+        let run = TestPipeline.run(
+            [TestPipeline.file(spec, displayPath: "specs/spec.yaml")],
+            environments: [TestPipeline.environment(names.first ?? "test", names)])
+        let (output, diagnostics) = (run.output, run.diagnostics)
         return (diagnostics.sorted, output?.plans.first)
     }
 
@@ -108,13 +99,12 @@ final class InjectedContainerTests: XCTestCase {
     /// B5: a hand-written PipelineRun passed through into a restricted namespace is refused at
     /// the run (NBG320); a baseline cap admits it.
     func testB5_APassedThroughPipelineRunInARestrictedNamespaceIsALocatedError() throws {
-        let spec = try String(
-            contentsOfFile: repositoryRoot + "/Tests/NBGitOpsTests/Fixtures/rules/NBG320-fail.yaml", encoding: .utf8)
+        let spec = try RuleFixtureTests.body("NBG320-fail.yaml")
         let (diagnostics, _) = try Self.compile(spec, overlays: Self.kubernetes)
         XCTAssertEqual(
             Self.lines(diagnostics, .tektonRunRestricted),
             [
-                "specs/spec.yaml:8:9: error[NBG320]: PipelineRun 'report-upload' runs in namespace 'notebook-validation', which enforces Pod Security restricted; Tekton adds its prepare and place-scripts init containers and the affinity assistant without allowPrivilegeEscalation: false or capabilities.drop: [ALL] unless its feature flag set-security-context is \"true\" (off by default), so no TaskRun pod is ever created"
+                "specs/spec.yaml:4:9: error[NBG320]: PipelineRun 'report-upload' runs in namespace 'notebook-validation', which enforces Pod Security restricted; Tekton adds its prepare and place-scripts init containers and the affinity assistant without allowPrivilegeEscalation: false or capabilities.drop: [ALL] unless its feature flag set-security-context is \"true\" (off by default), so no TaskRun pod is ever created"
             ])
         let (capped, _) = try Self.compile(
             spec, overlays: Self.kubernetes + ", Tests/NBGitOpsTests/Fixtures/overlays/baseline-cap.yaml")
@@ -167,14 +157,13 @@ final class InjectedContainerTests: XCTestCase {
     /// B6: a hand-written InferenceService serving oci:// from a restricted namespace is
     /// refused at its storageUri (NBG321).
     func testB6_APassedThroughModelCarInARestrictedNamespaceIsALocatedError() throws {
-        let spec = try String(
-            contentsOfFile: repositoryRoot + "/Tests/NBGitOpsTests/Fixtures/rules/NBG321-fail.yaml", encoding: .utf8)
+        let spec = try RuleFixtureTests.body("NBG321-fail.yaml")
         let (diagnostics, _) = try Self.compile(spec, overlays: Self.kubernetes)
         let found = Self.lines(diagnostics, .modelcarRestricted)
         XCTAssertEqual(found.count, 1, "\(found)")
         XCTAssertTrue(
             found.first?.hasPrefix(
-                "specs/spec.yaml:14:19: error[NBG321]: InferenceService 'granite' serves the ModelCar oci://quay.io/example-org/modelcar-granite@sha256:"
+                "specs/spec.yaml:11:19: error[NBG321]: InferenceService 'granite' serves the ModelCar oci://quay.io/example-org/modelcar-granite@sha256:"
             ) == true, "\(found)")
     }
 

@@ -89,18 +89,12 @@ final class SchedulingTests: XCTestCase {
     /// stacked on openshift-gpu): every pod fits but the 70B predictor, which asks for A100
     /// nodes the cluster does not have.
     func testTheExampleOnSeed001sCluster() throws {
-        let diagnostics = DiagnosticCollector()
-        let project = try XCTUnwrap(
-            Project.load(path: repositoryRoot + "/nbgitops.yaml", diagnostics: diagnostics))
-        let files = SpecFileFinder.find(
-            project.specs, baseDirectory: repositoryRoot, confineTo: repositoryRoot, diagnostics: diagnostics)
-        var environment = try XCTUnwrap(project.environments.first { $0.name.value == "openshift-gpu" })
-        environment.overlays.append(
-            Located("examples/overlays/gpu-tainted-cluster.yaml", at: SourceLocation(file: "<test>", line: 1, column: 1)))
-        let input = CompilerInput(
-            specFiles: files, environments: [environment], baseDirectory: repositoryRoot,
-            resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value)
-        _ = CompilerPipeline.run(input, diagnostics: diagnostics)
+        let run = try TestPipeline.runProject { environments in
+            environments = environments.filter { $0.name.value == "openshift-gpu" }
+            XCTAssertEqual(environments.count, 1)
+            environments[0].overlays.append(Located("examples/overlays/gpu-tainted-cluster.yaml", at: TestPipeline.at))
+        }
+        let diagnostics = run.diagnostics
         let scheduling = diagnostics.sorted.filter { $0.id == .unschedulable || $0.id == .poolMismatch }
         XCTAssertEqual(
             scheduling.map { $0.rendered.components(separatedBy: "\n")[0] },
@@ -149,14 +143,10 @@ final class SchedulingTests: XCTestCase {
     /// Environments without pools: one note for the whole run (naming each), none per pod;
     /// an environment with pools is not named.
     func testEnvironmentsWithoutPoolsAreNotedOnce() throws {
-        let diagnostics = DiagnosticCollector()
-        let project = try XCTUnwrap(Project.load(path: repositoryRoot + "/nbgitops.yaml", diagnostics: diagnostics))
-        let files = SpecFileFinder.find(
-            project.specs, baseDirectory: repositoryRoot, confineTo: repositoryRoot, diagnostics: diagnostics)
-        let input = CompilerInput(
-            specFiles: files, environments: project.environments, baseDirectory: repositoryRoot,
-            resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value)
-        XCTAssertNotNil(CompilerPipeline.run(input, diagnostics: diagnostics))
+        // The unmodified example: the one shared compile.
+        let run = try TestPipeline.example.get()
+        XCTAssertNotNil(run.output)
+        let diagnostics = run.diagnostics
         let notes = diagnostics.sorted.filter { $0.id == .unschedulable }
         XCTAssertEqual(
             notes.map(\.rendered),
@@ -211,8 +201,7 @@ final class SchedulingTests: XCTestCase {
     /// that selects the GPU nodes without tolerating their taint strands the assistant (and
     /// with it every task bound to it), whatever the tasks' taskRunSpecs tolerate.
     func testTheAffinityAssistantIsJudgedAsAPodOfItsOwn() throws {
-        var text = try String(
-            contentsOfFile: repositoryRoot + "/Tests/NBGitOpsTests/Fixtures/rules/NBG300-fail.yaml", encoding: .utf8)
+        var text = try RuleFixtureTests.body("NBG300-fail.yaml")
         text = text.replacingOccurrences(
             of: """
                       nodeSelector: {nvidia.com/gpu.present: "true"}
@@ -235,8 +224,8 @@ final class SchedulingTests: XCTestCase {
         XCTAssertEqual(
             schedulingLines(diagnostics),
             [
-                "spec.yaml:35:7: error[NBG300]: the affinity assistant of PipelineRun 'modelcar-build' can never be scheduled: 0/7 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 3 node(s) didn't match Pod's node affinity/selector, 3 node(s) had untolerated taint {nvidia.com/gpu: true}",
-                "spec.yaml:39:7: error[NBG300]: task 'download' of PipelineRun 'modelcar-build' can never be scheduled: 0/7 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 3 node(s) didn't match Pod's node affinity/selector, 3 node(s) didn't match pod affinity rules",
+                "spec.yaml:31:7: error[NBG300]: the affinity assistant of PipelineRun 'modelcar-build' can never be scheduled: 0/7 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 3 node(s) didn't match Pod's node affinity/selector, 3 node(s) had untolerated taint {nvidia.com/gpu: true}",
+                "spec.yaml:35:7: error[NBG300]: task 'download' of PipelineRun 'modelcar-build' can never be scheduled: 0/7 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 3 node(s) didn't match Pod's node affinity/selector, 3 node(s) didn't match pod affinity rules",
             ].sorted())
         let assistant = try XCTUnwrap(diagnostics.sorted.first { $0.message.hasPrefix("the affinity assistant") })
         XCTAssertTrue(assistant.help?.contains("taskRunTemplate.podTemplate only") == true, assistant.rendered)
@@ -247,7 +236,7 @@ final class SchedulingTests: XCTestCase {
         XCTAssertEqual(
             schedulingLines(disabled),
             [
-                "spec.yaml:39:7: warning[NBG301]: task 'download' of PipelineRun 'modelcar-build' requests no nvidia.com/gpu but fits only GPU pools (gpu); it takes a GPU node's CPU and memory from the GPU pods"
+                "spec.yaml:35:7: warning[NBG301]: task 'download' of PipelineRun 'modelcar-build' requests no nvidia.com/gpu but fits only GPU pools (gpu); it takes a GPU node's CPU and memory from the GPU pods"
             ])
     }
 

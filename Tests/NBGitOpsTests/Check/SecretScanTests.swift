@@ -63,24 +63,12 @@ final class SecretScanPipelineTests: XCTestCase {
         "ModelPipeline": "secret-model-pipeline-args.yaml",
     ]
 
+    /// The corpus file compiled as HostileCorpusTests compiles it (`TestPipeline`, both environments).
     static func compile(_ file: String) -> (diagnostics: [Diagnostic], files: [String: [OutputFile]]?) {
-        let diagnostics = DiagnosticCollector()
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
-        let input = CompilerInput(
-            specFiles: [SpecFileFinder.Found(path: corpus + "/" + file, displayPath: "hostile/" + file)],
-            environments: [
-                EnvironmentRequest(
-                    name: Located("openshift", at: at),
-                    overlays: ["openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml"].map {
-                        Located($0, at: at)
-                    }),
-                EnvironmentRequest(
-                    name: Located("kubernetes", at: at),
-                    overlays: ["kubernetes", "rwx", "flux", "examples/overlays/repository.yaml"].map { Located($0, at: at) }),
-            ],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
-        let output = CompilerPipeline.run(input, diagnostics: diagnostics)
-        return (diagnostics.sorted, output?.files)
+        let run = TestPipeline.run(
+            [SpecFileFinder.Found(path: corpus + "/" + file, displayPath: "hostile/" + file)],
+            environments: TestPipeline.openShiftAndKubernetes)
+        return (run.sorted, run.output?.files)
     }
 
     static func secretValues(_ file: String) throws -> [String] {

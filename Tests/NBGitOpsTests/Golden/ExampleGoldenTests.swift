@@ -8,18 +8,11 @@ import XCTest
 /// — the recording run fails on purpose, so a re-record can never pass silently.
 final class ExampleGoldenTests: XCTestCase {
     func compileExample(file: StaticString = #filePath, line: UInt = #line) throws -> (CompilerOutput, String) {
-        let diagnostics = DiagnosticCollector()
-        let projectPath = (repositoryRoot as NSString).appendingPathComponent("nbgitops.yaml")
-        let project = try XCTUnwrap(Project.load(path: projectPath, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))")
-        let files = SpecFileFinder.find(project.specs, baseDirectory: repositoryRoot, confineTo: repositoryRoot, diagnostics: diagnostics)
-        var input = CompilerInput(
-            specFiles: files, environments: project.environments, baseDirectory: repositoryRoot,
-            resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value)
-        input.delivery.projectName = project.name?.value
-        input.delivery.projectNameLocation = project.name?.location
-        let output = try XCTUnwrap(CompilerPipeline.run(input, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))")
-        XCTAssertFalse(diagnostics.hasErrors)
-        return (output, (repositoryRoot as NSString).appendingPathComponent(project.output.value))
+        // The unmodified example: the one shared compile (TestPipeline.example).
+        let run = try TestPipeline.example.get()
+        let output = try run.unwrap(file: file, line: line)
+        XCTAssertFalse(run.diagnostics.hasErrors)
+        return (output, (repositoryRoot as NSString).appendingPathComponent("gitops"))
     }
 
     func testExampleMatchesCommittedGitops() throws {

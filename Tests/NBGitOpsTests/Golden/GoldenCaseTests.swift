@@ -20,20 +20,10 @@ final class GoldenCaseTests: XCTestCase {
 
     /// Compiles a case's input project; returns its outputs and rendered diagnostics.
     static func compile(_ name: String) throws -> (outputs: [EnvironmentOutput], diagnostics: String) {
-        let input = "\(casesFolder)/\(name)/input"
-        let diagnostics = DiagnosticCollector()
-        let project = try XCTUnwrap(
-            Project.load(path: input + "/nbgitops.yaml", diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))")
-        let files = SpecFileFinder.find(project.specs, baseDirectory: input, confineTo: input, diagnostics: diagnostics)
-        var compilerInput = CompilerInput(
-            specFiles: files, environments: project.environments, baseDirectory: input,
-            resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value)
-        compilerInput.delivery.projectName = project.name?.value
-        compilerInput.delivery.projectNameLocation = project.name?.location
-        let output = try XCTUnwrap(
-            CompilerPipeline.run(compilerInput, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))")
+        let run = try TestPipeline.runProject(in: "\(casesFolder)/\(name)/input")
+        let output = try run.unwrap()
         let outputs = output.files.keys.sorted().map { EnvironmentOutput(environment: $0, files: output.files[$0] ?? []) }
-        return (outputs, DiagnosticFormatter.text(diagnostics.sorted))
+        return (outputs, DiagnosticFormatter.text(run.sorted))
     }
 
     func testEveryCaseMatchesItsExpectedFolder() throws {
@@ -106,15 +96,10 @@ final class SnippetTests: XCTestCase {
         }
         let target = try XCTUnwrap(select, "\(file): no '# select:' line")
         XCTAssertFalse(overlays.isEmpty, "\(file): no '# overlays:' line")
-        let at = SourceLocation(file: "<snippet>", line: 1, column: 1)
-        let environment = overlays.first.flatMap { Platform(rawValue: $0)?.rawValue } ?? "snippet"
-        let input = CompilerInput(
-            specFiles: [SpecFileFinder.Found(path: path, displayPath: "snippets/\(file)")],
-            environments: [EnvironmentRequest(name: Located(environment, at: at), overlays: overlays.map { Located($0, at: at) })],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
-        let diagnostics = DiagnosticCollector()
-        let output = try XCTUnwrap(
-            CompilerPipeline.run(input, diagnostics: diagnostics), "\(file): \(diagnostics.sorted.map(\.rendered))")
+        let run = TestPipeline.run(
+            [SpecFileFinder.Found(path: path, displayPath: "snippets/\(file)")],
+            environments: [TestPipeline.environment(overlays: overlays, fallback: "snippet", source: "<snippet>")])
+        let output = try XCTUnwrap(run.output, "\(file): \(run.sorted.map(\.rendered))")
         let plan = try XCTUnwrap(output.plans.first)
         let match: Explainer.Match
         switch Explainer.find(target, in: plan) {

@@ -90,14 +90,9 @@ final class OperatorSamplesTests: XCTestCase {
     static func compile(_ path: String, display: String, overlays: [String], environment: String) -> (
         CompilerOutput?, DiagnosticCollector
     ) {
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
-        let input = CompilerInput(
-            specFiles: [SpecFileFinder.Found(path: path, displayPath: display)],
-            environments: [
-                EnvironmentRequest(name: Located(environment, at: at), overlays: overlays.map { Located($0, at: at) })
-            ],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
-        let diagnostics = DiagnosticCollector()
-        return (CompilerPipeline.run(input, diagnostics: diagnostics), diagnostics)
+        let run = TestPipeline.run(
+            [SpecFileFinder.Found(path: path, displayPath: display)],
+            environments: [TestPipeline.environment(environment, overlays)])
+        return (run.output, run.diagnostics)
     }
 }

@@ -5,25 +5,22 @@ import XCTest
 
 /// Replays every input under Fixtures/fuzz-regressions/ (crashes and slow units the fuzzer
 /// found, and hand-written near-misses) through load → decode → plan → check → render, as the
-/// fuzz target does. Each must finish, quickly, with or without diagnostics; the expected first
-/// diagnostic of each is listed in EXPECTED there.
+/// fuzz target does. Each must finish, quickly, with or without diagnostics; the complete list of
+/// diagnostics of each is listed in EXPECTED there (`CorpusExpectations`).
 final class FuzzRegressionTests: XCTestCase {
     static let folder = repositoryRoot + "/Tests/NBGitOpsTests/Fixtures/fuzz-regressions"
 
     func testEveryRegressionInputCompletesWithItsExpectedDiagnostic() throws {
-        let text = try String(contentsOfFile: Self.folder + "/EXPECTED", encoding: .utf8)
-        let expectations = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line -> (String, String) in
-            let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
-            return (parts.first ?? "", parts.count > 1 ? parts[1] : "")
-        }
+        var expectations = try CorpusExpectations(folder: Self.folder)
         let present = try FileManager.default.contentsOfDirectory(atPath: Self.folder).filter { $0 != "EXPECTED" && !$0.hasPrefix(".") }
-        XCTAssertEqual(Set(expectations.map(\.0)), Set(present))
-        for (file, expected) in expectations {
+        XCTAssertEqual(Set(expectations.files), Set(present))
+        for file in expectations.files {
             let start = Date()
             let result = HostileCorpusTests.compile(path: Self.folder + "/" + file, display: "fuzz/" + file)
             XCTAssertLessThan(Date().timeIntervalSince(start), HostileCorpusTests.timeBound, file)
-            XCTAssertEqual(result.lines.first ?? "renders", expected, file)
+            expectations.check(file, diagnostics: result.all, rendered: result.files != nil)
         }
+        try expectations.finish()
     }
 
     /// NBG113: a timeout the CRD's pattern admits but that overflows is an error, not the

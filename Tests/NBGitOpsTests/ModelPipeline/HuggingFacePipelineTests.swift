@@ -660,24 +660,15 @@ final class HuggingFacePipelineTests: XCTestCase {
     /// Under Flux the InferenceService a ModelPipeline plans is in the serving folder: the
     /// ModelCar rules judge it there too (NBG283 with KServe's ModelCars off).
     func testModelcarRulesSeeFluxServingObjects() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-flux-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("spec.yaml").path
         let destination = """
               modelcar:
                 destinations:
                 - registry: {repository: quay.io/example-org/granite, pushSecret: registry-push}
             """
-        try Self.spec(extra: destination).write(toFile: path, atomically: true, encoding: .utf8)
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
         let overlays = Self.kubernetesFlux + ["Tests/NBGitOpsTests/Fixtures/overlays/modelcar-off.yaml"]
-        let input = CompilerInput(
-            specFiles: [SpecFileFinder.Found(path: path, displayPath: "spec.yaml")],
-            environments: [EnvironmentRequest(name: Located("test", at: at), overlays: overlays.map { Located($0, at: at) })],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
-        let diagnostics = DiagnosticCollector()
-        _ = CompilerPipeline.run(input, diagnostics: diagnostics)
+        let diagnostics = TestPipeline.run(
+            [TestPipeline.file(Self.spec(extra: destination))], environments: [TestPipeline.environment("test", overlays)]
+        ).diagnostics
         XCTAssertEqual(diagnostics.sorted.filter { $0.id == .modelcarDisabled }.count, 1, "\(diagnostics.sorted.map(\.rendered))")
     }
 }

@@ -41,18 +41,11 @@ final class PlanOracleRenderTests: XCTestCase {
             fileURLWithPath: environment["NBG_PLAN_RENDER_DIR"]
                 ?? NSTemporaryDirectory() + "nbgitops-plan-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: directory)
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
         let diagnostics = DiagnosticCollector()
-        let specs = SpecFileFinder.find(
-            [Located("examples/specs", at: at)], baseDirectory: repositoryRoot, confineTo: nil, diagnostics: diagnostics)
-        let input = CompilerInput(
-            specFiles: specs,
-            environments: Self.sampleEnvironments().map { sample in
-                EnvironmentRequest(name: Located(sample.name, at: at), overlays: sample.overlays.map { Located($0, at: at) })
-            },
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
-        let compiled = try XCTUnwrap(
-            CompilerPipeline.run(input, diagnostics: diagnostics), diagnostics.sorted.map(\.rendered).joined(separator: "\n"))
+        let specs = TestPipeline.files(["examples/specs"], diagnostics: diagnostics)
+        let input = TestPipeline.input(
+            specs, environments: Self.sampleEnvironments().map { TestPipeline.environment($0.name, $0.overlays) })
+        let compiled = try TestPipeline.run(input, diagnostics: diagnostics).unwrap()
         XCTAssertFalse(diagnostics.hasErrors)
         var count = 0
         for (name, files) in compiled.files {

@@ -41,18 +41,11 @@ final class PlatformFactsTests: XCTestCase {
     static func compile(
         _ overlays: [String], name: String = "env", specs: String = "examples/specs"
     ) -> (CompilerOutput?, [Diagnostic]) {
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
         let diagnostics = DiagnosticCollector()
-        let files = SpecFileFinder.find(
-            [Located(specs, at: at)], baseDirectory: repositoryRoot, confineTo: nil, diagnostics: diagnostics)
-        let input = CompilerInput(
-            specFiles: files,
-            environments: [
-                EnvironmentRequest(name: Located(name, at: at), overlays: overlays.map { Located($0, at: at) })
-            ],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
-        let output = CompilerPipeline.run(input, diagnostics: diagnostics)
-        return (output, diagnostics.sorted)
+        let files = TestPipeline.files([specs], diagnostics: diagnostics)
+        let run = TestPipeline.run(
+            TestPipeline.input(files, environments: [TestPipeline.environment(name, overlays)]), diagnostics: diagnostics)
+        return (run.output, run.sorted)
     }
 
     func kustomizations(_ output: CompilerOutput?) -> [ManifestNode] {

@@ -76,18 +76,8 @@ final class StorageWaveTests: XCTestCase {
     }
 
     func render(_ text: String, overlays: [String]) throws -> Rendered {
-        let root = NSTemporaryDirectory() + "nbgitops-storage-waves-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let path = root + "/spec.yaml"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
-        let input = CompilerInput(
-            specFiles: [SpecFileFinder.Found(path: path, displayPath: "spec.yaml")],
-            environments: [EnvironmentRequest(name: Located("env", at: at), overlays: overlays.map { Located($0, at: at) })],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
-        let diagnostics = DiagnosticCollector()
-        let output = CompilerPipeline.run(input, diagnostics: diagnostics)
+        let run = TestPipeline.run([TestPipeline.file(text)], environments: [TestPipeline.environment("env", overlays)])
+        let (output, diagnostics) = (run.output, run.diagnostics)
         return Rendered(output: output, diagnostics: diagnostics)
     }
 
@@ -163,14 +153,7 @@ final class StorageWaveTests: XCTestCase {
     /// B2, the model pipeline of the example: the llama-70b claim the download PipelineRun
     /// (wave 4) writes and the InferenceService (wave 6) serves applies in wave 4, with it.
     func testB2_exampleModelClaimAppliesWithTheDownloadPipelineRun() throws {
-        let diagnostics = DiagnosticCollector()
-        let project = try XCTUnwrap(Project.load(path: repositoryRoot + "/nbgitops.yaml", diagnostics: diagnostics))
-        let files = SpecFileFinder.find(
-            project.specs, baseDirectory: repositoryRoot, confineTo: repositoryRoot, diagnostics: diagnostics)
-        let input = CompilerInput(
-            specFiles: files, environments: project.environments, baseDirectory: repositoryRoot,
-            resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value)
-        let output = try XCTUnwrap(CompilerPipeline.run(input, diagnostics: diagnostics))
+        let output = try compileRepositoryExample()
         for plan in output.plans {
             let objects = plan.objects + plan.buildObjects + plan.servingObjects
             let consumers = ClaimPlacement.firstConsumerWaves(objects)

@@ -17,20 +17,9 @@ final class OutputPropertyTests: XCTestCase {
             XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(file.text.utf8)))
             found.append(SpecFileFinder.Found(path: path, displayPath: "specs/" + file.name))
         }
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
-        let input = CompilerInput(
-            specFiles: found,
-            environments: [
-                EnvironmentRequest(
-                    name: Located("openshift", at: at),
-                    overlays: ["openshift", "rwo", "gpu-taints", "argocd", "examples/overlays/repository.yaml"].map { Located($0, at: at) }),
-                EnvironmentRequest(name: Located("kubernetes", at: at), overlays: ["kubernetes", "rwx", "flux", "examples/overlays/repository.yaml"].map { Located($0, at: at) }),
-            ],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
-        let diagnostics = DiagnosticCollector()
-        let output = CompilerPipeline.run(input, diagnostics: diagnostics)
-        XCTAssertFalse(diagnostics.hasErrors, diagnostics.sorted.map(\.rendered).joined(separator: "\n"))
-        return output
+        let run = TestPipeline.run(found, environments: TestPipeline.openShiftAndKubernetes)
+        XCTAssertFalse(run.diagnostics.hasErrors, run.sorted.map(\.rendered).joined(separator: "\n"))
+        return run.output
     }
 
     private func temporaryDirectory() throws -> URL {

@@ -12,17 +12,10 @@ final class ArgoInstanceTests: XCTestCase {
 
     /// Compiles the Tekton-building fixture spec in environment 'openshift' with `overlays`.
     func compile(_ overlays: [String]) -> (output: CompilerOutput?, diagnostics: [Diagnostic]) {
-        let at = SourceLocation(file: "<fixture>", line: 1, column: 1)
-        let input = CompilerInput(
-            specFiles: [SpecFileFinder.Found(path: repositoryRoot + "/" + Self.spec, displayPath: "rules/spec.yaml")],
-            environments: [
-                EnvironmentRequest(name: Located("openshift", at: at), overlays: overlays.map { Located($0, at: at) })
-            ],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot),
-            delivery: .project(outputPath: "gitops"))
-        let diagnostics = DiagnosticCollector()
-        let output = CompilerPipeline.run(input, diagnostics: diagnostics)
-        return (output, diagnostics.sorted)
+        let run = TestPipeline.run(
+            [SpecFileFinder.Found(path: repositoryRoot + "/" + Self.spec, displayPath: "rules/spec.yaml")],
+            environments: [TestPipeline.environment("openshift", overlays, source: "<fixture>")])
+        return (run.output, run.sorted)
     }
 
     func file(_ output: CompilerOutput?, _ path: String) -> String? {

@@ -11,20 +11,11 @@ final class PlatformMinorFindingsTests: XCTestCase {
 
     /// Compiles one fixture file with `CompilerPipeline.run` in the environment `overlays` stacks.
     func compile(_ relativePath: String, overlays: String) throws -> (output: CompilerOutput, diagnostics: [Diagnostic]) {
-        let at = SourceLocation(file: "<test>", line: 1, column: 1)
         let names = overlays.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let input = CompilerInput(
-            specFiles: [SpecFileFinder.Found(path: repositoryRoot + "/" + relativePath, displayPath: relativePath)],
-            environments: [
-                EnvironmentRequest(name: Located(names[0], at: at), overlays: names.map { Located($0, at: at) })
-            ],
-            baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot),
-            delivery: .project(outputPath: "gitops"),
-            retainPlans: true)
-        let diagnostics = DiagnosticCollector()
-        let output = try XCTUnwrap(
-            CompilerPipeline.run(input, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))")
-        return (output, diagnostics.sorted)
+        let run = TestPipeline.run(
+            [SpecFileFinder.Found(path: repositoryRoot + "/" + relativePath, displayPath: relativePath)],
+            environments: [TestPipeline.environment(names.first ?? "test", names)])
+        return (try run.unwrap(), run.sorted)
     }
 
     static let modelcarOverlays =

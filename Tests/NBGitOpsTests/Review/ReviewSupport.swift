@@ -3,32 +3,21 @@ import XCTest
 
 @testable import NBGitOps
 
-/// The repository's example (`nbgitops.yaml` over `examples/`) compiled in-process.
+/// The repository's example (`nbgitops.yaml` over `examples/`) compiled in-process. With the
+/// default arguments this is the one shared compile (`TestPipeline.example`); a test that needs
+/// its own run (other threads, plans released) gets a fresh one.
 func compileRepositoryExample(
     retainPlans: Bool = true, threads: Int? = nil, file: StaticString = #filePath, line: UInt = #line
 ) throws -> CompilerOutput {
-    let diagnostics = DiagnosticCollector()
-    let projectPath = (repositoryRoot as NSString).appendingPathComponent("nbgitops.yaml")
-    let project = try XCTUnwrap(
-        Project.load(path: projectPath, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))",
-        file: file, line: line)
-    let files = SpecFileFinder.find(
-        project.specs, baseDirectory: repositoryRoot, confineTo: repositoryRoot, diagnostics: diagnostics)
-    var input = CompilerInput(
-        specFiles: files, environments: project.environments, baseDirectory: repositoryRoot,
-        resources: ResourceRoot(path: repositoryRoot), outputName: project.output.value, retainPlans: retainPlans)
-    input.threads = threads
-    // As `nbgitops render` does: the project's name qualifies the delivery objects' names.
-    input.delivery.projectName = project.name?.value
-    input.delivery.projectNameLocation = project.name?.location
-    return try XCTUnwrap(
-        CompilerPipeline.run(input, diagnostics: diagnostics), "\(diagnostics.sorted.map(\.rendered))", file: file,
-        line: line)
+    if retainPlans && threads == nil { return try RepositoryExample.shared.get() }
+    return try TestPipeline.runProject(retainPlans: retainPlans, threads: threads).unwrap(file: file, line: line)
 }
 
-/// The example compiled once for the tests that only read it (the platform-review tests).
+/// The example compiled once for the tests that only read it.
 enum RepositoryExample {
-    static let shared = Result { try compileRepositoryExample() }
+    static let shared: Result<CompilerOutput, Error> = TestPipeline.example.flatMap { run in
+        Result { try run.unwrap() }
+    }
 }
 
 /// Every object an environment renders, in every folder.
@@ -92,16 +81,7 @@ func compileSpecThroughPipeline(
 func compileSpecWithDiagnostics(
     _ text: String, overlays: [String], environment: String = "test", displayPath: String = "spec.yaml"
 ) throws -> (CompilerOutput?, DiagnosticCollector) {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbgitops-pipeline-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let path = folder.appendingPathComponent("spec.yaml").path
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
-    let at = SourceLocation(file: "<test>", line: 1, column: 1)
-    let input = CompilerInput(
-        specFiles: [SpecFileFinder.Found(path: path, displayPath: displayPath)],
-        environments: [EnvironmentRequest(name: Located(environment, at: at), overlays: overlays.map { Located($0, at: at) })],
-        baseDirectory: repositoryRoot, resources: ResourceRoot(path: repositoryRoot), outputName: "gitops")
-    let diagnostics = DiagnosticCollector()
-    return (CompilerPipeline.run(input, diagnostics: diagnostics), diagnostics)
+    let run = TestPipeline.run(
+        [TestPipeline.file(text, displayPath: displayPath)], environments: [TestPipeline.environment(environment, overlays)])
+    return (run.output, run.diagnostics)
 }
