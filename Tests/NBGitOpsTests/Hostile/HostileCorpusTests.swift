@@ -85,8 +85,11 @@ final class HostileCorpusTests: XCTestCase {
         let start = Date()
         let result = Self.compile(path: path, display: "hostile/" + name)
         XCTAssertLessThan(Date().timeIntervalSince(start), timeBound, name, file: file, line: line)
-        // The complete list: the one expected diagnostic and nothing else (no stray warning).
-        XCTAssertEqual(result.all, expected.map { [$0] } ?? [], name, file: file, line: line)
+        // The complete list: the one expected diagnostic and nothing else (no stray warning); the
+        // environment-wide advisory notes (e.g. NBG331 for an Argo CD instance nobody described)
+        // say nothing about the input.
+        XCTAssertEqual(
+            result.all.filter { !isAdvisory(renderedLine: $0) }, expected.map { [$0] } ?? [], name, file: file, line: line)
         XCTAssertLessThan(peakResidentBytes(), Self.memoryBound, file: file, line: line)
     }
 

@@ -25,7 +25,7 @@ enum PlatformFactRules {
 
     /// NBG340: an `external-secrets.io/v1beta1` (or v1alpha1) object. The External Secrets
     /// Operator serves only `external-secrets.io/v1` from v0.17.0 (external-secrets/external-secrets
-    /// release notes of v0.17.0, "remove v1beta1 from served versions"; issue #4840): the
+    /// release notes of v0.17.0, "remove v1beta1 from served versions"; external-secrets/external-secrets#4840): the
     /// sync then fails with "no matches for kind". An error where `platform.versions.externalSecrets`
     /// is 0.17 or later, a warning where it is undeclared, nothing where it is older.
     static let externalSecretsAPIVersion = PlanRule(
