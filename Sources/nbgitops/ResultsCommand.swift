@@ -17,6 +17,12 @@ struct ResultsCommand: ParsableCommand {
             revision its Argo CD Application or Flux Kustomization applied it from (their status history, \
             read with kubectl too; left out when it cannot be read). Exit status: 0 when no current Job \
             failed; 1 when one did (or on errors); 3 when --wait timed out.
+
+            The rendered ModelPipeline PipelineRuns (pending, running with the current task, succeeded, \
+            failed with the failing step's message, timed out) and InferenceServices (Ready or not, with \
+            the condition's message) are reported after the Jobs, read with `kubectl get \
+            pipelineruns,taskruns` and `kubectl get inferenceservices` (or from the same --from dump); a \
+            failed PipelineRun also makes the exit status 1.
             """)
 
     @Option(name: .customLong("env"), help: "Only these environments of the project file (repeatable; default all).")
