@@ -53,6 +53,7 @@ public struct RenderedModelObject: Sendable, Equatable {
                 if let object = RenderedModelObject(document.root, file: path) { objects.append(object) }
             }
         }
+        // PipelineRun ("PipelineRun", 11 characters) before InferenceService (16).
         return objects.sorted {
             ($0.instance, $0.kind.rawValue.count, $0.namespace, $0.name)
                 < ($1.instance, $1.kind.rawValue.count, $1.namespace, $1.name)

@@ -172,6 +172,38 @@ final class ModelResultsTests: XCTestCase {
         XCTAssertEqual(sarifResults.map { $0["ruleId"] as? String }, ["model/Failed"])
     }
 
+    /// With model objects, the Jobs' part of each format keeps its bytes (JSON is decoded and
+    /// encoded again to add `models`: the Jobs' entries must come out the same).
+    func testTheJobsPartKeepsItsBytes() throws {
+        let models = try results(["pipelinerun-succeeded", "inferenceservice-ready"])
+        var verdict = try XCTUnwrap(
+            ValidationVerdict.decode(#"{"v":1,"verdict":"passed","durationSeconds":42,"commit":"0123456789abcdef0123"}"#))
+        verdict.results = "s3://nb-results/ci/x/"
+        let job = ValidationResult(
+            environment: Self.environment, instance: "intro-statistics", namespace: "notebook-validation-gpu",
+            jobName: "intro-statistics-9cd832ef", status: .passed, details: ["42 s"], verdict: verdict,
+            source: "examples/specs/01-public-basic.yaml:5:9", imageID: "quay.io/x@sha256:00",
+            revision: .init(renderedIn: nil, isCommitted: true, isCutOff: true, appliedBy: "Application example"))
+        for format in ResultsFormat.allCases where format != .junit && format != .sarif {
+            let jobs = format.render([job], environments: [Self.environment])
+            let both = format.render([job], models: models, environments: [Self.environment])
+            switch format {
+            case .json:
+                let start = try XCTUnwrap(jobs.range(of: "  \"results\" : ["), jobs)
+                let block = String(jobs[start.lowerBound...].dropLast(2))
+                XCTAssertTrue(both.contains(block), both)
+            default:
+                XCTAssertTrue(both.hasPrefix(jobs), both)
+            }
+        }
+        let junit = ResultsFormat.junit.render([job], models: models, environments: [Self.environment])
+        try JUnitShape.check(junit)
+        XCTAssertTrue(
+            junit.contains(
+                ResultsFormat.junit.render([job], environments: [Self.environment]).split(separator: "\n")
+                    .dropFirst(2).dropLast().joined(separator: "\n")), junit)
+    }
+
     /// A termination message is the cluster's text: it cannot break out of its line or its cell.
     func testAHostileStepMessageStaysOnItsLine() throws {
         var text = String(decoding: try Self.fixture("pipelinerun-failed"), as: UTF8.self)
