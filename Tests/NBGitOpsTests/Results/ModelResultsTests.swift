@@ -219,4 +219,33 @@ final class ModelResultsTests: XCTestCase {
         XCTAssertTrue(markdown.contains("owned \\| <script>"), markdown)
         try JUnitShape.check(ResultsFormat.junit.render([], models: models, environments: [Self.environment]))
     }
+
+    /// Every hostile fragment of the Jobs' corpus (`ResultsHostileTests`) in a step's termination
+    /// message and an InferenceService's Ready message: the text keeps no control character and
+    /// no workflow command, the markdown rows keep their columns, JUnit and SARIF stay valid.
+    func testHostileClusterTextInEveryFormat() throws {
+        var cluster = try ModelClusterSnapshot.decode(Self.fixture("pipelinerun-failed"))
+        cluster.inferenceServices = try ModelClusterSnapshot.decode(Self.fixture("inferenceservice-not-ready"))
+            .inferenceServices
+        let hostile = ResultsHostileTests.hostileFragments.joined(separator: " ")
+        cluster.taskRuns[1].steps[0].terminationMessage = hostile
+        cluster.inferenceServices[0].ready?.message = String(hostile.reversed())
+        cluster.inferenceServices[0].lastFailure = ResultsHostileTests.hostileFragments.reversed().joined()
+        let models = ModelResults.evaluate(environment: Self.environment, rendered: rendered(), cluster: cluster)
+        let text = ResultsFormat.text.render([], models: models, environments: [Self.environment])
+        for scalar in text.unicodeScalars where scalar != "\n" {
+            XCTAssertFalse(ResultsHostileTests.isControl(scalar), "U+\(String(scalar.value, radix: 16)) in:\n\(text)")
+        }
+        for line in text.split(separator: "\n") {
+            XCTAssertFalse(line.drop { $0 == " " }.hasPrefix("::"), line.description)
+            XCTAssertFalse(line.contains("##["), line.description)
+        }
+        let markdown = ResultsFormat.markdown.render([], models: models, environments: [Self.environment])
+        for row in markdown.split(separator: "\n") where row.hasPrefix("| ") {
+            XCTAssertEqual(ResultsHostileTests.cellSeparators(in: String(row)), 6, String(row))
+        }
+        try JUnitSchema.validate(ResultsFormat.junit.render([], models: models, environments: [Self.environment]))
+        try SARIFValidation.validateIfAvailable(
+            ResultsFormat.sarif.render([], models: models, environments: [Self.environment]))
+    }
 }
