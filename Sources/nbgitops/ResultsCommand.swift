@@ -17,6 +17,12 @@ struct ResultsCommand: ParsableCommand {
             revision its Argo CD Application or Flux Kustomization applied it from (their status history, \
             read with kubectl too; left out when it cannot be read). Exit status: 0 when no current Job \
             failed; 1 when one did (or on errors); 3 when --wait timed out.
+
+            The rendered ModelPipeline PipelineRuns (pending, running with the current task, succeeded, \
+            failed with the failing step's message, timed out) and InferenceServices (Ready or not, with \
+            the condition's message) are reported after the Jobs, read with `kubectl get \
+            pipelineruns,taskruns` and `kubectl get inferenceservices` (or from the same --from dump); a \
+            failed PipelineRun also makes the exit status 1.
             """)
 
     @Option(name: .customLong("env"), help: "Only these environments of the project file (repeatable; default all).")
@@ -57,12 +63,14 @@ struct ResultsCommand: ParsableCommand {
         var rendered: [String: [RenderedJob]] = [:]
         var histories: [String: RenderHistory] = [:]
         var deliveries: [RenderedDelivery] = []
+        var models: [String: [RenderedModelObject]] = [:]
         for name in names {
             let folder = prepared.outputRoot + "/" + name
             let tree = RenderedTree.load(folder: folder, sources: sources, diagnostics: diagnostics)
             rendered[name] = tree.jobs
             histories[name] = RenderHistory.read(folder: folder)
             deliveries += tree.deliveries
+            models[name] = RenderedModelObject.load(folder: folder, diagnostics: diagnostics)
         }
         if diagnostics.hasErrors {
             DiagnosticPrinter.print(diagnostics)
@@ -85,6 +93,31 @@ struct ResultsCommand: ParsableCommand {
                 throw ExitStatus.diagnostics
             }
         }
+        let modelObjects = names.flatMap { models[$0] ?? [] }
+        /// The model PipelineRuns and InferenceServices: from the same dump, or read with kubectl.
+        func modelResults() throws -> [ModelResult] {
+            guard !modelObjects.isEmpty else { return [] }
+            var cluster = ModelClusterSnapshot()
+            var unreadable: [RenderedModelObject.Kind: String] = [:]
+            if let from {
+                do {
+                    cluster = try ModelClusterSnapshot.decode(Data(contentsOf: URL(fileURLWithPath: from)))
+                } catch {
+                    FileHandle.standardError.write(Data("nbgitops results: \(from): \(error)\n".utf8))
+                    throw ExitStatus.diagnostics
+                }
+            } else {
+                (cluster, unreadable) = reader.read(models: modelObjects)
+                for (kind, error) in unreadable.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                    FileHandle.standardError.write(
+                        Data("nbgitops results: note: cannot read \(kind.rawValue)s: \(error)\n".utf8))
+                }
+            }
+            return names.flatMap {
+                ModelResults.evaluate(
+                    environment: $0, rendered: models[$0] ?? [], cluster: cluster, unreadable: unreadable)
+            }
+        }
         func evaluate(_ cluster: ClusterSnapshot) -> [ValidationResult] {
             names.flatMap {
                 ValidationResults.evaluate(
@@ -100,8 +133,9 @@ struct ResultsCommand: ParsableCommand {
                 results = evaluate(try snapshot())
             }
         }
-        print(format.render(results, environments: names), terminator: "")
-        if ValidationResults.anyFailed(results) { throw ExitCode(1) }
+        let modelResults = try modelResults()
+        print(format.render(results, models: modelResults, environments: names), terminator: "")
+        if ValidationResults.anyFailed(results) || ModelResults.anyFailed(modelResults) { throw ExitCode(1) }
         if wait && !ValidationResults.allFinished(results) {
             FileHandle.standardError.write(Data("nbgitops results: --wait timed out after \(timeout) s\n".utf8))
             throw ExitCode(3)
