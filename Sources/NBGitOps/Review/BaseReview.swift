@@ -35,6 +35,8 @@ public struct BaseReview: Sendable {
         public var unchanged: Int
         public var newDiagnostics: [Diagnostic]
         public var resolvedDiagnostics: [Diagnostic]
+        /// False when a side that has this environment did not compile: no object comparison.
+        public var compared: Bool = true
 
         public var added: [EnvironmentDiff.ObjectChange] { objects.filter { $0.change == .added } }
         public var removed: [EnvironmentDiff.ObjectChange] { objects.filter { $0.change == .removed } }
@@ -69,6 +71,7 @@ public struct BaseReview: Sendable {
                 !base.environments.contains(name) ? .added : !current.environments.contains(name) ? .removed : .both
             var objects: [EnvironmentDiff.ObjectChange] = []
             var unchanged = 0
+            var compared = true
             switch (old, new) {
             case (let old?, let new?):
                 let diff = EnvironmentDiff.compare(old, new, namingListElements: true)
@@ -84,7 +87,7 @@ public struct BaseReview: Sendable {
             case (let old?, nil) where presence == .removed:
                 objects = EnvironmentDiff.keyed(old).ordered.map { oneSided(.removed, $0.1) }
             default:
-                break  // one side did not compile: no object comparison
+                compared = false  // a side did not compile
             }
             let (new_, resolved) = diagnosticChanges(
                 base.diagnostics.filter { $0.environments.contains(name) },
@@ -92,7 +95,7 @@ public struct BaseReview: Sendable {
             environments.append(
                 EnvironmentReview(
                     name: name, presence: presence, objects: objects, unchanged: unchanged, newDiagnostics: new_,
-                    resolvedDiagnostics: resolved))
+                    resolvedDiagnostics: resolved, compared: compared))
         }
         let (new_, resolved) = diagnosticChanges(
             base.diagnostics.filter { $0.environments.isEmpty }, current.diagnostics.filter { $0.environments.isEmpty })
@@ -142,8 +145,10 @@ public struct BaseReview: Sendable {
 
     static func counts(_ environment: EnvironmentReview) -> String {
         var text =
-            "\(environment.added.count) added, \(environment.removed.count) removed, \(environment.renamed.count) renamed, "
-            + "\(environment.changed.count) changed, \(environment.unchanged) identical"
+            !environment.compared
+            ? "objects not compared"
+            : "\(environment.added.count) added, \(environment.removed.count) removed, \(environment.renamed.count) renamed, "
+                + "\(environment.changed.count) changed, \(environment.unchanged) identical"
         if !environment.newDiagnostics.isEmpty || !environment.resolvedDiagnostics.isEmpty {
             text +=
                 "; \(environment.newDiagnostics.count) new diagnostic(s), \(environment.resolvedDiagnostics.count) resolved"
@@ -224,10 +229,16 @@ public struct BaseReview: Sendable {
         text += "| Environment | Added | Removed | Renamed | Changed | Identical | New diagnostics | Resolved |\n"
         text += "|---|---:|---:|---:|---:|---:|---:|---:|\n"
         for environment in environments {
-            text +=
-                "| \(Self.escape(Self.heading(environment))) | \(environment.added.count) | \(environment.removed.count) | "
-                + "\(environment.renamed.count) | \(environment.changed.count) | \(environment.unchanged) | "
-                + "\(environment.newDiagnostics.count) | \(environment.resolvedDiagnostics.count) |\n"
+            let objects =
+                environment.compared
+                ? [
+                    environment.added.count, environment.removed.count, environment.renamed.count,
+                    environment.changed.count, environment.unchanged,
+                ].map(String.init) : Array(repeating: "–", count: 5)
+            let cells =
+                [Self.escape(Self.heading(environment))] + objects
+                + [String(environment.newDiagnostics.count), String(environment.resolvedDiagnostics.count)]
+            text += "| " + cells.joined(separator: " | ") + " |\n"
         }
         for environment in environments where !environment.isEmpty {
             text += "\n### \(Self.escape(Self.heading(environment)))\n\n"

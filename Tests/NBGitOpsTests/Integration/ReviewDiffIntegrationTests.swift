@@ -93,6 +93,16 @@ final class ReviewDiffIntegrationTests: XCTestCase {
         XCTAssertEqual(run.stdout, "")
     }
 
+    /// A REF that git would read as an option is refused before git runs.
+    func testARefThatLooksLikeAnOptionIsRefused() throws {
+        let project = try pullRequest()
+        let marker = project.base + "/ran"
+        let run = try project.run(["diff", "--base=--output=\(marker)"])
+        XCTAssertEqual(run.status, 64, "\(run)")
+        XCTAssertTrue(run.stderr.contains("--base needs a git ref"), "\(run)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker))
+    }
+
     static let expectedText = """
         nbgitops diff --base HEAD~1
 
