@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tests of scripts/action-review (the action's review summary) with a stub `nbgitops` (records
-# its arguments and the commit the base ref names; prints $STUB_SUMMARY, or fails with
+# its arguments and the commit the base ref names; prints $STUB_SUMMARY or $STUB_SUMMARY_FILE, or fails with
 # $STUB_FAIL), over a real git repository whose pull-request base branch exists only on origin.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,7 +17,7 @@ if [ "$1 $2" = "diff --base" ]; then
   git rev-parse --verify --quiet "$3^{commit}" >> "$STUB_LOG" || echo "unknown ref $3" >> "$STUB_LOG"
 fi
 if [ -n "${STUB_FAIL:-}" ]; then echo "error: cannot read the base $3: $STUB_FAIL" >&2; exit 1; fi
-printf '%s\n' "$STUB_SUMMARY"
+if [ -n "${STUB_SUMMARY_FILE:-}" ]; then cat "$STUB_SUMMARY_FILE"; else printf '%s\n' "$STUB_SUMMARY"; fi
 STUB
 chmod +x "$T/bin/nbgitops"
 export PATH="$T/bin:$PATH" STUB_LOG="$T/calls" GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid
@@ -62,6 +62,13 @@ if [ "$status" -eq 0 ] && grep -q 'No review summary compared with `origin/main`
   && grep -q 'no such ref' "$T/summary" && ! grep -q 'review-file=' "$T/out"; then
   ok "nbgitops fails: the summary says why, the step still succeeds"
 else nok "failure (status $status)" "$T/summary"; fi
+
+head -c 1000000 /dev/zero | tr '\0' x > "$T/long.md"
+STUB_SUMMARY_FILE="$T/long.md" GITHUB_BASE_REF=main run; status=$?
+size=$(wc -c < "$T/summary")
+if [ "$status" -eq 0 ] && [ "$size" -lt 1000000 ] && grep -q 'The review summary is cut here' "$T/summary"; then
+  ok "a summary over GitHub's limit is cut, with a note"
+else nok "long summary (status $status, $size bytes)" "$T/log"; fi
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
