@@ -107,36 +107,114 @@ struct ExplainCommand: ParsableCommand {
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text
     case json
+    case markdown
 }
 
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "Show how two environments differ, object by object and field by field.",
+        abstract: "Show how two environments differ, or what a change does compared with a git ref (--base).",
+        usage: """
+            nbgitops diff ENV_A ENV_B [--format text|json]
+            nbgitops diff --base REF [ENV...] [--format text|markdown]
+            """,
         discussion: """
             Objects are paired by logical name: a validation Job by its NotebookValidationJob, the Namespace \
             and delivery objects by kind, anything else by kind and name without the namePrefix. Lines: \
-            '+' only in ENV_B, '-' only in ENV_A, '~' changed, with each changed field. Exit status 0.
+            '+' only in ENV_B, '-' only in ENV_A, '~' changed, with each changed field.
+
+            --base REF compiles the project as it is at the git ref REF (a branch, tag or commit of the \
+            repository) and as it is now, and prints per environment (all, or the ENVs named) the objects \
+            added (+), removed (-), renamed (>: a Job, PipelineRun or BuildConfig whose content-addressed \
+            name changed, with the fields that changed) and changed (~, with each changed field), then the \
+            diagnostics that are new or resolved compared with REF. --format markdown writes a GitHub job \
+            summary. Exit status 0, also when either side has errors (they are listed as diagnostics).
             """)
 
-    @Argument(help: "The first environment.")
-    var from: String
+    @Argument(help: "Two environments to compare; with --base, the environments to show (default: all).")
+    var environments: [String] = []
 
-    @Argument(help: "The second environment.")
-    var to: String
+    @Option(name: .customLong("base"), help: "A git ref (branch, tag or commit) to compare the project with.")
+    var base: String?
 
-    @Option(name: .customLong("format"), help: "text or json.")
+    @Option(name: .customLong("format"), help: "text, json (two environments) or markdown (--base).")
     var format: OutputFormat = .text
 
     @OptionGroup var project: ProjectOptions
 
+    func validate() throws {
+        if let base {
+            if base.isEmpty || base.hasPrefix("-") { throw ValidationError("--base needs a git ref, e.g. origin/main") }
+            if format == .json { throw ValidationError("--base writes text or markdown, not json") }
+        } else {
+            if environments.count != 2 {
+                throw ValidationError("name two environments to compare, or a git ref with --base REF")
+            }
+            if format == .markdown { throw ValidationError("markdown is the format of --base") }
+        }
+    }
+
     func run() throws {
+        if let base { return try review(base: base) }
+        let from = environments[0]
+        let to = environments[1]
         let (output, _, _) = try project.compile(environments: [from, to])
         guard let a = output.plans.first(where: { $0.environment.name == from }),
             let b = output.plans.first(where: { $0.environment.name == to })
         else { throw ExitCode(1) }
         let diff = EnvironmentDiff.compare(a, b)
         print(format == .json ? diff.renderJSON() : diff.renderText(), terminator: "")
+    }
+
+    /// Compiles the current project and the same project file at `ref`, every environment of
+    /// each (the environments shown are filtered afterwards, so one added on either side shows).
+    func review(base ref: String) throws {
+        let diagnostics = DiagnosticCollector()
+        let prepared = try project.prepare(environments: [], diagnostics: diagnostics)
+        let known = prepared.projectEnvironments ?? []
+        for name in environments where !known.contains(name) {
+            FileHandle.standardError.write(
+                Data("warning: no environment named '\(name)' in the current project file\n".utf8))
+        }
+        let current = Self.compile(prepared, diagnostics)
+        let folder: String
+        do {
+            folder = try BaseTree.extract(ref: ref, repositoryRoot: prepared.repositoryRoot)
+        } catch {
+            FileHandle.standardError.write(Data("error: cannot read the base \(ref): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let tree = folder + "/tree"
+        let projectFile = prepared.projectFile ?? (prepared.repositoryRoot + "/nbgitops.yaml")
+        let relativeFile =
+            projectFile.hasPrefix(prepared.repositoryRoot + "/")
+            ? String(projectFile.dropFirst(prepared.repositoryRoot.count + 1)) : "nbgitops.yaml"
+        let baseSide: BaseReview.Side
+        if FileManager.default.fileExists(atPath: tree + "/" + relativeFile) {
+            var request = InvocationRequest.forThisProcess()
+            request.config = tree + "/" + relativeFile
+            request.repositoryRoot = tree
+            let baseDiagnostics = DiagnosticCollector()
+            if let basePrepared = Invocation.prepare(request, diagnostics: baseDiagnostics) {
+                baseSide = Self.compile(basePrepared, baseDiagnostics)
+            } else {
+                baseSide = BaseReview.Side(
+                    plans: [], diagnostics: baseDiagnostics.sorted, compiled: false, environments: [])
+            }
+        } else {
+            // No project at the base: everything is new.
+            baseSide = BaseReview.Side(plans: [], diagnostics: [], compiled: true, environments: [])
+        }
+        let review = BaseReview.compare(base: ref, base: baseSide, current: current, only: environments)
+        print(format == .markdown ? review.renderMarkdown() : review.renderText(), terminator: "")
+    }
+
+    static func compile(_ prepared: PreparedRun, _ diagnostics: DiagnosticCollector) -> BaseReview.Side {
+        let output = CompilerPipeline.run(prepared.input, diagnostics: diagnostics)
+        return BaseReview.Side(
+            plans: output?.plans ?? [], diagnostics: diagnostics.sorted, compiled: output != nil,
+            environments: prepared.projectEnvironments ?? prepared.input.environments.map(\.name.value))
     }
 }
 

@@ -41,14 +41,19 @@ public struct EnvironmentDiff: Sendable {
     public var removed: Int { objects.filter { $0.change == .removed }.count }
     public var changed: Int { objects.filter { $0.change == .changed }.count }
 
-    public static func compare(_ a: EnvironmentPlan, _ b: EnvironmentPlan) -> EnvironmentDiff {
+    /// `namingListElements`: list elements that are maps with unique `name`s are compared by
+    /// name and shown as `containers[validate]` (see `ManifestFlattening.leaves`).
+    public static func compare(_ a: EnvironmentPlan, _ b: EnvironmentPlan, namingListElements: Bool = false)
+        -> EnvironmentDiff
+    {
         let left = keyed(a)
         let right = keyed(b)
         var objects: [ObjectChange] = []
         var unchanged = 0
         for (key, entry) in left.ordered {
             if let other = right.byKey[key] {
-                let fields = fieldChanges(entry.object.manifest, other.object.manifest)
+                let fields = fieldChanges(
+                    entry.object.manifest, other.object.manifest, namingListElements: namingListElements)
                 if fields.isEmpty {
                     unchanged += 1
                     continue
@@ -134,9 +139,9 @@ public struct EnvironmentDiff: Sendable {
         return object.name
     }
 
-    static func fieldChanges(_ a: ManifestNode, _ b: ManifestNode) -> [FieldChange] {
-        let left = ManifestFlattening.leaves(a)
-        let right = ManifestFlattening.leaves(b)
+    static func fieldChanges(_ a: ManifestNode, _ b: ManifestNode, namingListElements: Bool = false) -> [FieldChange] {
+        let left = ManifestFlattening.leaves(a, namingListElements: namingListElements)
+        let right = ManifestFlattening.leaves(b, namingListElements: namingListElements)
         let rightByPath = Dictionary(right.map { ($0.path, $0.value) }, uniquingKeysWith: { first, _ in first })
         let leftPaths = Set(left.map(\.path))
         var changes: [FieldChange] = []

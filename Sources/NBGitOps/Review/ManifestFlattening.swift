@@ -4,9 +4,14 @@
 /// with keys holding `.`, `[` or `]` in brackets (`metadata.labels[app.kubernetes.io/name]`).
 /// Empty maps and lists are leaves. Order: the canonical key order of the rendered YAML.
 public enum ManifestFlattening {
-    public static func leaves(_ node: ManifestNode) -> [(path: String, value: ManifestNode)] {
+    /// `namingListElements`: a list whose elements are all maps with distinct string `name`s
+    /// is walked by name (`containers[validate].image`), for review output where a reordering
+    /// is no change; such paths are for display, not for `ManifestNode.value(at:)`.
+    public static func leaves(_ node: ManifestNode, namingListElements: Bool = false) -> [(
+        path: String, value: ManifestNode
+    )] {
         var result: [(String, ManifestNode)] = []
-        walk(node, path: "", into: &result)
+        walk(node, path: "", naming: namingListElements, into: &result)
         return result
     }
 
@@ -16,17 +21,40 @@ public enum ManifestFlattening {
         return path.isEmpty ? key : "\(path).\(key)"
     }
 
-    private static func walk(_ node: ManifestNode, path: String, into result: inout [(String, ManifestNode)]) {
+    private static func walk(
+        _ node: ManifestNode, path: String, naming: Bool, into result: inout [(String, ManifestNode)]
+    ) {
         switch node {
         case .map(let entries) where !entries.isEmpty:
             for entry in ManifestRenderer.canonicalOrder(entries) {
-                walk(entry.value, path: join(path, key: entry.key), into: &result)
+                walk(entry.value, path: join(path, key: entry.key), naming: naming, into: &result)
             }
         case .list(let elements) where !elements.isEmpty:
-            for (index, element) in elements.enumerated() { walk(element, path: "\(path)[\(index)]", into: &result) }
+            if naming, let names = elementNames(elements) {
+                for (name, element) in zip(names, elements) {
+                    walk(element, path: "\(path)[\(name)]", naming: naming, into: &result)
+                }
+                return
+            }
+            for (index, element) in elements.enumerated() {
+                walk(element, path: "\(path)[\(index)]", naming: naming, into: &result)
+            }
         default:
             result.append((path, node))
         }
+    }
+
+    /// The `name` of every element, when all are maps with distinct, non-numeric string names.
+    static func elementNames(_ elements: [ManifestNode]) -> [String]? {
+        var names: [String] = []
+        for element in elements {
+            guard case .map(let entries) = element,
+                case .string(let name)? = entries.first(where: { $0.key == "name" })?.value,
+                !name.isEmpty, Int(name) == nil, !name.contains("]"), !names.contains(name)
+            else { return nil }
+            names.append(name)
+        }
+        return names
     }
 
     /// A value on one line: strings JSON-quoted (a multi-line string shows its first line and
