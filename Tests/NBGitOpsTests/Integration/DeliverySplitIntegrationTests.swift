@@ -70,8 +70,8 @@ final class DeliverySplitIntegrationTests: XCTestCase {
             ["6-inferenceservice-llama-70b.yaml", "6-inferenceservice-phi-mini.yaml"])
         let trained = try document(project, "\(environment)/notebook-serving/kustomization.yaml")
         XCTAssertEqual(strings(trained["resources"]), ["6-inferenceservice-churn.yaml"])
-        XCTAssertTrue(project.exists("\(environment)/models/4-pipelinerun-phi-mini-6f15dc4f.yaml"))
-        XCTAssertTrue(project.exists("\(environment)/validation/5-job-train-churn-aa2b9705.yaml"))
+        XCTAssertTrue(project.files(environment).keys.contains { $0.hasPrefix("models/4-pipelinerun-phi-mini-") })
+        XCTAssertTrue(project.files(environment).keys.contains { $0.hasPrefix("validation/5-job-train-churn-") })
         try assertKustomizeBuildsEveryFolder(project, environment)
         // A second render changes nothing.
         let again = try project.run(["render", "--env", "kubernetes"])
