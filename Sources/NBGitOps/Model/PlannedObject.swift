@@ -36,6 +36,9 @@ public struct PlannedObject: Sendable {
     /// environment is split (`delivery.split`: `base`, `validation`, `apps`, …); nil: the
     /// usual folder (`manifests`, `builds`, `serving`, `delivery`).
     public var part: String? = nil
+    /// For an object named after its content (a validation Job, `<base>-<hash of spec>`): how
+    /// the name is derived, so that a patch changing that content derives it again.
+    public var contentAddress: ContentAddress? = nil
 
     public init(
         apiVersion: String, kind: String, name: String, namespace: String?, manifest: ManifestNode, wave: SyncWave,
@@ -75,6 +78,25 @@ public struct PlannedObject: Sendable {
     ) {
         let base = provenanceSource
         provenanceSource = { transform(base()) }
+    }
+}
+
+/// How a content-addressed object's name is derived: `base`, a dash, and the first 8 hex
+/// digits of the structural hash of the manifest's subtree at `hashedPath`. An object whose
+/// content cannot change in place (a Job's pod template) gets a new name when it changes.
+public struct ContentAddress: Sendable, Hashable {
+    public var base: String
+    /// The manifest path whose content the name hashes (`spec`).
+    public var hashedPath: String
+
+    public init(base: String, hashedPath: String) {
+        self.base = base
+        self.hashedPath = hashedPath
+    }
+
+    /// The name `manifest`'s content gives, or nil when it has nothing at `hashedPath`.
+    public func name(for manifest: ManifestNode) -> String? {
+        manifest.value(at: hashedPath).map { "\(base)-\(StableHash.shortHex($0))" }
     }
 }
 

@@ -48,6 +48,11 @@ public enum PlanPatcher {
             }
         }
 
+        let unpatched = lists
+        // Per object named after its content: the overlay and line of the first patch that
+        // changed that content (the new name's origin).
+        var contentPatches: [[Int: (overlay: String, location: SourceLocation)]] = Array(
+            repeating: [:], count: lists.count)
         for patch in set.patches {
             let matcher = SelectorMatcher(patch.target)
             var matched = 0
@@ -105,6 +110,12 @@ public enum PlanPatcher {
                         if let location = origin.origin.location { lists[list][index].patchedFields[path] = location }
                     }
                     lists[list][index].patchedFields.merge(recorder.removed) { _, new in new }
+                    if let address = object.contentAddress, contentPatches[list][index] == nil,
+                        object.manifest.value(at: address.hashedPath) != result.value(at: address.hashedPath),
+                        let location = recorder.firstChange(under: address.hashedPath, from: object.manifest, to: result)
+                    {
+                        contentPatches[list][index] = (patch.overlay, location)
+                    }
                 }
             }
             if matched == 0 {
@@ -114,6 +125,54 @@ public enum PlanPatcher {
                     at: patch.target.location,
                     help: "check the kind and name against the rendered objects (`nbgitops render --stdout`), or remove the patch"
                 )
+            }
+        }
+
+        // A patch that changed what a content-addressed object's name hashes (a validation Job's
+        // spec, whose pod template cannot change in place) gives it the name that content gives,
+        // and every reference to the old name in the environment follows.
+        var renames: [Rename] = []
+        for list in lists.indices {
+            for index in contentPatches[list].keys.sorted() {
+                guard let patched = contentPatches[list][index] else { continue }
+                let object = lists[list][index]
+                guard let address = object.contentAddress,
+                    unpatched[list][index].manifest.value(at: address.hashedPath)
+                        != object.manifest.value(at: address.hashedPath),
+                    let name = address.name(for: object.manifest), name != object.name
+                else { continue }
+                var manifest = object.manifest
+                var metadata = manifest["metadata"] ?? .map([])
+                metadata["name"] = .string(name)
+                manifest["metadata"] = metadata
+                lists[list][index].manifest = manifest
+                lists[list][index].name = name
+                lists[list][index].derivedNames = object.derivedNames.map { derived in
+                    var derived = derived
+                    if derived.value == object.name { derived.value = name }
+                    return derived
+                }
+                lists[list][index].patchedFields["metadata.name"] = patched.location
+                records[list][index, default: [:]]["metadata.name"] = FieldOrigin(
+                    .overlay(name: patched.overlay, patched.location),
+                    rule: "the name's hash covers the patched \(address.hashedPath): a \(object.kind) whose "
+                        + "\(address.hashedPath) changes is a new \(object.kind)")
+                renames.append(
+                    Rename(
+                        apiVersion: object.apiVersion, kind: object.kind, namespace: object.namespace, old: object.name,
+                        new: name))
+            }
+        }
+        if !renames.isEmpty {
+            for list in lists.indices {
+                for index in lists[list].indices {
+                    lists[list][index].manifest = Rename.follow(renames, in: lists[list][index].manifest)
+                    if let writer = lists[list][index].writtenOnceBy,
+                        let rename = renames.first(where: { $0.reference == writer })
+                    {
+                        lists[list][index].writtenOnceBy = "\(rename.kind)/\(rename.namespace ?? "")/\(rename.new)"
+                    }
+                }
             }
         }
 
@@ -185,6 +244,43 @@ public enum PlanPatcher {
     }
 }
 
+/// A content-addressed object a patch renamed, and how references to it follow.
+struct Rename {
+    var apiVersion: String
+    var kind: String
+    var namespace: String?
+    var old: String
+    var new: String
+
+    /// The object as `PlannedObject.writtenOnceBy` names it.
+    var reference: String { "\(kind)/\(namespace ?? "")/\(old)" }
+
+    /// `node` with every object reference to a renamed object (a map naming its `kind` and
+    /// `name`, and its `apiVersion` and `namespace` when it has them: Flux health checks, owner
+    /// references) naming the new name.
+    static func follow(_ renames: [Rename], in node: ManifestNode) -> ManifestNode {
+        switch node {
+        case .map(let entries):
+            var result = ManifestNode.map(
+                entries.map { ManifestEntry($0.key, follow(renames, in: $0.value)) })
+            if let kind = node["kind"]?.stringValue, let name = node["name"]?.stringValue,
+                let rename = renames.first(where: { rename in
+                    rename.kind == kind && rename.old == name
+                        && (node["apiVersion"]?.stringValue).map { $0 == rename.apiVersion } != false
+                        && (node["namespace"]?.stringValue).map { $0 == rename.namespace } != false
+                })
+            {
+                result["name"] = .string(rename.new)
+            }
+            return result
+        case .list(let elements):
+            return .list(elements.map { follow(renames, in: $0) })
+        default:
+            return node
+        }
+    }
+}
+
 /// A patch that cannot apply, located at the patch line that failed.
 struct PatchFailure: Error {
     var message: String
@@ -225,6 +321,15 @@ struct PatchRecorder {
             }
         default: break
         }
+    }
+
+    /// The line of the patch's first change (by path) at `path` or under it that makes
+    /// `after` differ from `before` (a field set to the value it had changes nothing).
+    func firstChange(under path: String, from before: ManifestNode, to after: ManifestNode) -> SourceLocation? {
+        func holds(_ key: String) -> Bool { key == path || key.hasPrefix(path + ".") || key.hasPrefix(path + "[") }
+        let set = records.compactMap { entry in entry.value.origin.location.map { (entry.key, $0) } }
+        let touched = (set + removed.map { ($0.key, $0.value) }).filter { holds($0.0) }.sorted { $0.0 < $1.0 }
+        return (touched.first { before.value(at: $0.0) != after.value(at: $0.0) } ?? touched.first)?.1
     }
 
     /// Where the patch set `path` (for an identity field it changed).

@@ -129,6 +129,7 @@ enum ValidationJobPlanner {
                 apiVersion: "batch/v1", kind: "Job", name: name, namespace: context.namespace, manifest: manifest,
                 wave: .workload, sources: [job.name.location], provenance: [:])
             object.derivedNames = [checkedName]
+            object.contentAddress = ContentAddress(base: base, hashedPath: "spec")
             return object
         }
         let record = PodBuild(
@@ -139,6 +140,7 @@ enum ValidationJobPlanner {
             wave: .workload, sources: [job.name.location],
             lazyProvenance: { FieldProvenance.validationJob(job, context: context, pod: record) })
         object.derivedNames = [checkedName]
+        object.contentAddress = ContentAddress(base: base, hashedPath: "spec")
         return object
     }
 

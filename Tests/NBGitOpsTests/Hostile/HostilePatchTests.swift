@@ -13,7 +13,7 @@ final class HostilePatchTests: XCTestCase {
             ("hostile-patch-bad-regex", "hostile-patch-bad-regex.yaml:7:31: error[NBG105]: 'name' is not a regular expression"),
             (
                 "hostile-patch-delete-object",
-                "hostile-patch-delete-object.yaml:9:7: error[NBG146]: the patch removes Job 'intro-statistics-166a8979'"
+                "hostile-patch-delete-object.yaml:9:7: error[NBG146]: the patch removes Job 'intro-statistics-0956bbba'"
             ),
             (
                 "hostile-patch-huge-index",

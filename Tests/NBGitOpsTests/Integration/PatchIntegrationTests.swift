@@ -14,7 +14,8 @@ final class PatchIntegrationTests: XCTestCase {
         try project.write(
             "specs/model.yaml",
             try String(
-                contentsOfFile: IntegrationProject.repositoryRoot + "/examples/specs/11-model-from-notebook.yaml", encoding: .utf8))
+                contentsOfFile: IntegrationProject.repositoryRoot + "/examples/specs/11-model-from-notebook.yaml", encoding: .utf8
+            ))
         try project.write(
             "team/patches/job.yaml",
             """
@@ -66,6 +67,63 @@ final class PatchIntegrationTests: XCTestCase {
 
         let check = try project.run(["check"])
         XCTAssertEqual(check.status, 0, check.stderr)
+    }
+
+    /// A patch that changes a rendered Job's pod template renames the Job (its template cannot
+    /// change in place): the next render writes the new Job, lists it in the kustomization,
+    /// drops the old one and reports no NBG173; rendering again changes nothing and `check`
+    /// agrees.
+    func testAPatchChangingARenderedJobsPodTemplateRenamesIt() throws {
+        let project = try project()
+        try project.write("team/prod-serving.yaml", overlay())
+        let first = try project.run(["render"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let jobFile = { (files: [String: [UInt8]]) in files.keys.filter { $0.contains("/5-job-train-churn-") }.sorted() }
+        let before = jobFile(project.files())
+        XCTAssertEqual(before.count, 1, "\(before)")
+
+        try project.write(
+            "team/patches/job.yaml",
+            """
+            spec:
+              backoffLimit: 0
+              template:
+                spec:
+                  containers:
+                  - name: validate
+                    env:
+                    - name: EXTRA
+                      value: "1"
+
+            """)
+        let second = try project.run(["render"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertFalse(second.stderr.contains("NBG173"), second.stderr)
+        let files = project.files()
+        let after = jobFile(files)
+        XCTAssertEqual(after.count, 1, "\(after)")
+        XCTAssertNotEqual(after, before)
+        let path = try XCTUnwrap(after.first)
+        let name = String((path as NSString).lastPathComponent.dropFirst("5-job-".count).dropLast(".yaml".count))
+        let job = String(decoding: try XCTUnwrap(files[path]), as: UTF8.self)
+        XCTAssertTrue(job.contains("name: \(name)\n") && job.contains("name: EXTRA"), job)
+        let kustomization = try XCTUnwrap(
+            files.first { $0.key.hasSuffix("kustomization.yaml") && String(decoding: $0.value, as: UTF8.self).contains("5-job-") }
+        )
+        XCTAssertTrue(String(decoding: kustomization.value, as: UTF8.self).contains("5-job-\(name).yaml"))
+        let oldName = String(
+            (try XCTUnwrap(before.first) as NSString).lastPathComponent.dropFirst("5-job-".count).dropLast(".yaml".count))
+        XCTAssertFalse(files.values.contains { String(decoding: $0, as: UTF8.self).contains(oldName) })
+
+        let third = try project.run(["render"])
+        XCTAssertEqual(third.status, 0, third.stderr)
+        XCTAssertEqual(project.files(), files, "a second render changes nothing")
+        let check = try project.run(["check"])
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertFalse(check.stderr.contains("NBG173"), check.stderr)
+        let explain = try project.run(["explain", "dev", "Job/train-churn.metadata.name"])
+        XCTAssertEqual(explain.status, 0, explain.stderr)
+        XCTAssertTrue(explain.stdout.contains("team/patches/job.yaml:8:11"), explain.stdout)
     }
 
     func testAPatchThatMatchesNothingStopsTheRenderAtItsLine() throws {

@@ -220,6 +220,91 @@ final class OverlayPatchTests: XCTestCase {
             ])
     }
 
+    // MARK: - content-addressed names
+
+    /// The Job's name with no patch touching the Job (an unrelated InferenceService label).
+    static func unpatchedJobName(_ scratch: Scratch) throws -> String {
+        let (output, diagnostics) = try scratch.compile(
+            """
+              patches:
+              - target: {kind: InferenceService}
+                patch: [{op: add, path: /metadata/labels/team, value: fraud}]
+
+            """)
+        XCTAssertEqual(diagnostics.map(\.rendered), [])
+        return try object(output, kind: "Job").name
+    }
+
+    /// A Job's pod template cannot change in place: a patch adding a variable to the validate
+    /// container gives the Job the name its patched spec hashes to, and the kustomization,
+    /// the file name and `explain` follow it.
+    func testAPatchChangingTheJobsPodTemplateRenamesTheJob() throws {
+        let scratch = try Scratch()
+        let unpatched = try Self.unpatchedJobName(scratch)
+        try scratch.write(
+            "patches/env.yaml",
+            """
+            spec:
+              template:
+                spec:
+                  containers:
+                  - name: validate
+                    env:
+                    - name: EXTRA
+                      value: "1"
+
+            """)
+        let (output, diagnostics) = try scratch.compile(
+            """
+              patches:
+              - target: {kind: Job}
+                path: patches/env.yaml
+
+            """)
+        XCTAssertEqual(diagnostics.map(\.rendered), [])
+        let job = try Self.object(output, kind: "Job")
+        XCTAssertNotEqual(job.name, unpatched)
+        let spec = try XCTUnwrap(job.manifest["spec"])
+        let base = String(unpatched.dropLast(ValidationJobPlanner.hashSuffixLength))
+        XCTAssertEqual(job.name, "\(base)-\(StableHash.shortHex(spec))")
+        XCTAssertEqual(job.manifest.value(at: "metadata.name")?.stringValue, job.name)
+        let files = output?.files["dev"] ?? []
+        let kustomizations = files.filter { $0.path.hasSuffix("kustomization.yaml") }
+            .map { String(decoding: $0.bytes, as: UTF8.self) }.joined()
+        XCTAssertTrue(kustomizations.contains("job-\(job.name).yaml"), kustomizations)
+        XCTAssertFalse(files.contains { String(decoding: $0.bytes, as: UTF8.self).contains(unpatched) })
+        XCTAssertEqual(
+            job.provenance["metadata.name"]?.origin.location, SourceLocation(file: "patches/env.yaml", line: 7, column: 11))
+    }
+
+    /// Labels and annotations are mutable: a patch or metadata entry changing only them keeps
+    /// the Job's name.
+    func testAMetadataOnlyPatchKeepsTheJobsName() throws {
+        let scratch = try Scratch()
+        let unpatched = try Self.unpatchedJobName(scratch)
+        let (output, diagnostics) = try scratch.compile(
+            """
+              metadata:
+              - select: {kind: Job}
+                labels: {team: fraud}
+                annotations: {example.com/owner: ml-platform}
+              patches:
+              - target: {kind: Job}
+                patch:
+                  metadata:
+                    labels: {tier: gold}
+                    annotations: {example.com/ticket: "42"}
+              - target: {kind: Job}
+                patch: [{op: add, path: /metadata/labels/cost-center, value: ml}]
+
+            """)
+        XCTAssertEqual(diagnostics.map(\.rendered), [])
+        let job = try Self.object(output, kind: "Job")
+        XCTAssertEqual(job.manifest.value(at: "metadata.labels.tier")?.stringValue, "gold")
+        XCTAssertEqual(job.manifest.value(at: "metadata.labels[cost-center]")?.stringValue, "ml")
+        XCTAssertEqual(job.name, unpatched)
+    }
+
     // MARK: - the rules run on the patched result
 
     /// Removing the container's securityContext makes the Pod Security rule fire, at the
@@ -310,7 +395,7 @@ final class OverlayPatchTests: XCTestCase {
             [
                 "ov.yaml:8:56: error[NBG146]: the patch changes metadata.name of InferenceService 'nb-churn'",
                 "ov.yaml:12:20: error[NBG146]: the patch changes metadata.namespace of PersistentVolumeClaim 'churn-models'",
-                "ov.yaml:14:47: error[NBG146]: the patch changes kind of Job 'nb-train-churn-c8912d20'",
+                "ov.yaml:14:47: error[NBG146]: the patch changes kind of Job 'nb-train-churn-0b061adb'",
             ])
         XCTAssertTrue(
             diagnostics.count == 3 && diagnostics[1].help?.contains("a strategic-merge patch names its object") == true,
@@ -353,7 +438,7 @@ final class OverlayPatchTests: XCTestCase {
         XCTAssertEqual(
             found.map { $0.rendered.split(separator: "\n").first.map(String.init) ?? "" },
             [
-                "ov.yaml:10:9: error[NBG147]: strategic-merge directive '$retainKeys' is not supported (patching Job 'nb-train-churn-c8912d20')"
+                "ov.yaml:10:9: error[NBG147]: strategic-merge directive '$retainKeys' is not supported (patching Job 'nb-train-churn-0b061adb')"
             ])
     }
 
