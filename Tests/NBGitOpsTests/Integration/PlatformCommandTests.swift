@@ -159,10 +159,12 @@ final class PlatformCommandTests: XCTestCase {
             environment: kubectl("openshift-4.18"))
         XCTAssertEqual(written.status, 0, written.stderr)
         let file = try XCTUnwrap(project.read("nbgitops.yaml"))
-        try project.write(
-            "nbgitops.yaml",
-            file.replacingOccurrences(
-                of: ", examples/overlays/argocd-instance.yaml]", with: ", examples/overlays/cluster.yaml]"))
+        // The openshift-gpu environment's instance overlay (the one followed by its cluster-prod).
+        let stacked = file.replacingOccurrences(
+            of: "examples/overlays/argocd-instance.yaml,\n      examples/overlays/serving-runtimes.yaml, examples/overlays/cluster-prod.yaml",
+            with: "examples/overlays/cluster.yaml,\n      examples/overlays/serving-runtimes.yaml, examples/overlays/cluster-prod.yaml")
+        XCTAssertNotEqual(stacked, file, "the openshift-gpu stack names its Argo CD instance overlay")
+        try project.write("nbgitops.yaml", stacked)
         let check = try project.run(["check", "--env", "openshift-gpu"])
         XCTAssertTrue(check.stderr.contains("examples/overlays/cluster.yaml:"), check.stderr)
         XCTAssertTrue(check.stderr.contains("error[NBG330]"), check.stderr)

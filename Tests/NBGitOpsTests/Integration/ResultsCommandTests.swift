@@ -174,9 +174,9 @@ final class ResultsCommandTests: XCTestCase {
         // Every Application of the app of apps is readable; each reports its own name.
         for part in ["", "-base", "-builds", "-models", "-validation", "-serving", "-notebook-serving"] {
             var named = application
-            named["metadata"] = ["name": "openshift-gpu" + part, "namespace": "openshift-gitops"]
+            named["metadata"] = ["name": "example-openshift-gpu" + part, "namespace": "openshift-gitops"]
             try JSONSerialization.data(withJSONObject: named).write(
-                to: folder.appendingPathComponent("application-openshift-gpu\(part).json"))
+                to: folder.appendingPathComponent("application-example-openshift-gpu\(part).json"))
         }
         let run = try IntegrationCLI.run(["results", "--env", Self.environment], in: repositoryRoot, environment: environment)
         XCTAssertEqual(run.status, 0, run.stdout + run.stderr)

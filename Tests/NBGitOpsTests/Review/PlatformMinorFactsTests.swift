@@ -19,7 +19,13 @@ final class PlatformMinorFactsTests: XCTestCase {
         return (output?.plans.first, diagnostics.sorted)
     }
 
-    /// A fixture file's text without its comment header.
+    /// The 1-based line of the first line of `text` containing `needle` (fixtures carry a
+    /// comment header of varying length).
+    func lineNumber(of needle: String, in text: String) -> Int? {
+        text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(needle) }.map { $0 + 1 }
+    }
+
+    /// A fixture file's text (with its comment header).
     func fixture(_ name: String) throws -> String {
         try String(contentsOfFile: repositoryRoot + "/" + Self.fixtures + "rules/" + name, encoding: .utf8)
     }
@@ -36,7 +42,7 @@ final class PlatformMinorFactsTests: XCTestCase {
         let errors = of("NBG340", declared.diagnostics)
         XCTAssertEqual(errors.count, 1, "\(declared.diagnostics.map(\.rendered))")
         XCTAssertEqual(errors.first?.severity, .error)
-        XCTAssertEqual(errors.first?.location?.line, 3)
+        XCTAssertEqual(errors.first?.location?.line, lineNumber(of: "apiVersion: external-secrets.io/v1beta1", in: spec))
         XCTAssertTrue(errors.first?.rendered.contains("eso-0.17.yaml:9") == true, errors.first?.rendered ?? "")
         XCTAssertNil(declared.plan, "an error stops the render")
 
@@ -63,7 +69,7 @@ final class PlatformMinorFactsTests: XCTestCase {
         let refused = try compile(spec, overlays: base)
         let errors = of("NBG341", refused.diagnostics)
         XCTAssertEqual(errors.count, 1, "\(refused.diagnostics.map(\.rendered))")
-        XCTAssertEqual(errors.first?.location?.line, 17)
+        XCTAssertEqual(errors.first?.location?.line, lineNumber(of: "runtime: kserve-sklearnserver", in: spec))
         XCTAssertTrue(errors.first?.rendered.contains("overlays/openshift-ai-2.yaml:") == true, errors.first?.rendered ?? "")
         XCTAssertTrue(errors.first?.rendered.contains("platform.versions.openshiftAI") == true)
 
@@ -79,10 +85,11 @@ final class PlatformMinorFactsTests: XCTestCase {
     /// error at compile time, at the job's credentialsSecret line.
     func testm6_gitCredentialsKeysAreCheckedAtCompileTimeAndTokenIsAccepted() throws {
         let base = ["openshift", "rwo", "argocd", Self.overlays + "rules.yaml"]
-        let ssh = try compile(try fixture("NBG342-fail.yaml"), overlays: base)
+        let sshSpec = try fixture("NBG342-fail.yaml")
+        let ssh = try compile(sshSpec, overlays: base)
         let errors = of("NBG342", ssh.diagnostics)
         XCTAssertEqual(errors.count, 1, "\(ssh.diagnostics.map(\.rendered))")
-        XCTAssertEqual(errors.first?.location?.line, 12)
+        XCTAssertEqual(errors.first?.location?.line, lineNumber(of: "credentialsSecret: git-ssh", in: sshSpec))
         XCTAssertTrue(errors.first?.rendered.contains("known_hosts") == true)
         XCTAssertEqual(of("NBG342", try compile(try fixture("NBG342-pass.yaml"), overlays: base).diagnostics).count, 0)
 
