@@ -124,8 +124,8 @@ public struct ClusterSnapshot: Sendable, Equatable {
         self.deliveries = deliveries
     }
 
-    /// Decodes a `List` (or a single object) of Jobs and Pods; other kinds are ignored.
-    public static func decode(_ data: Data) throws -> ClusterSnapshot {
+    /// The objects of `kubectl get … -o json` output: a `List`'s items, or the one object.
+    static func listItems(_ data: Data) throws -> [[String: Any]] {
         let value: Any
         do {
             value = try JSONSerialization.jsonObject(with: data)
@@ -133,14 +133,14 @@ public struct ClusterSnapshot: Sendable, Equatable {
             throw DecodeError.notJSON(String(describing: error).prefix(200).description)
         }
         guard let root = value as? [String: Any] else { throw DecodeError.notAList }
-        let items: [[String: Any]]
-        if let list = root["items"] as? [[String: Any]] {
-            items = list
-        } else if root["kind"] is String, root["items"] == nil, root["metadata"] != nil {
-            items = [root]
-        } else {
-            throw DecodeError.notAList
-        }
+        if let list = root["items"] as? [[String: Any]] { return list }
+        if root["kind"] is String, root["items"] == nil, root["metadata"] != nil { return [root] }
+        throw DecodeError.notAList
+    }
+
+    /// Decodes a `List` (or a single object) of Jobs and Pods; other kinds are ignored.
+    public static func decode(_ data: Data) throws -> ClusterSnapshot {
+        let items = try listItems(data)
         var snapshot = ClusterSnapshot(jobs: [], pods: [])
         for item in items {
             let metadata = item["metadata"] as? [String: Any] ?? [:]

@@ -117,21 +117,7 @@ public struct ModelClusterSnapshot: Sendable, Equatable {
     /// Decodes a `List` (or a single object); kinds other than PipelineRun, TaskRun and
     /// InferenceService are ignored, so a dump that also holds Jobs and pods reads as well.
     public static func decode(_ data: Data) throws -> ModelClusterSnapshot {
-        let value: Any
-        do {
-            value = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw ClusterSnapshot.DecodeError.notJSON(String(describing: error).prefix(200).description)
-        }
-        guard let root = value as? [String: Any] else { throw ClusterSnapshot.DecodeError.notAList }
-        let items: [[String: Any]]
-        if let list = root["items"] as? [[String: Any]] {
-            items = list
-        } else if root["kind"] is String, root["items"] == nil, root["metadata"] != nil {
-            items = [root]
-        } else {
-            throw ClusterSnapshot.DecodeError.notAList
-        }
+        let items = try ClusterSnapshot.listItems(data)
         var snapshot = ModelClusterSnapshot()
         for item in items {
             let metadata = item["metadata"] as? [String: Any] ?? [:]
