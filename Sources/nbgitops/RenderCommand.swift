@@ -232,16 +232,29 @@ struct InitCommand: ParsableCommand {
 
     @Option(
         name: .customLong("repository-url"),
-        help: "The URL Argo CD and Flux clone (https://… or ssh://…), written into overlays/site.yaml.")
+        help: """
+            The URL Argo CD and Flux clone, written into overlays/site.yaml: https://…, ssh://… or \
+            git@host:org/repo.git (written as ssh://git@host/org/repo.git, the form Flux accepts). \
+            Default: the git remote 'origin' of the folder.
+            """)
     var repositoryURL: String?
+
+    @Option(
+        name: .customLong("revision"),
+        help: "The branch, tag or commit Argo CD and Flux follow (default: the current git branch, else main).")
+    var revision: String?
 
     func run() throws {
         let request = InvocationRequest.forThisProcess()
         let diagnostics = DiagnosticCollector()
         guard
+            let settings = ProjectScaffold.settings(
+                repositoryURL: repositoryURL, revision: revision, directory: directory, diagnostics: diagnostics),
             let resources = ResourceRoot.locate(
                 home: request.resourceHome, executable: request.executablePath, diagnostics: diagnostics),
-            let files = ProjectScaffold.files(resources: resources, repositoryURL: repositoryURL, diagnostics: diagnostics),
+            let files = ProjectScaffold.files(
+                resources: resources, repositoryURL: settings.repositoryURL, revision: settings.revision,
+                diagnostics: diagnostics),
             ProjectScaffold.write(files, into: directory, diagnostics: diagnostics)
         else {
             DiagnosticPrinter.print(diagnostics)
@@ -249,8 +262,10 @@ struct InitCommand: ParsableCommand {
         }
         var text = ""
         for file in files { text += "created \((directory as NSString).appendingPathComponent(file.path))\n" }
+        for note in settings.notes { text += "note: \(note)\n" }
+        text += "note: \(ProjectScaffold.starterNote)\n"
         text +=
-            repositoryURL == nil
+            settings.repositoryURL == nil
             ? "next: set delivery.repositoryURL in overlays/site.yaml, then run `nbgitops render`\n"
             : "next: run `nbgitops render`, then commit gitops/\n"
         FileHandle.standardError.write(Data(text.utf8))
