@@ -238,16 +238,15 @@ public enum ProjectScaffold {
 
     /// Asks git in `directory` (or, when it does not exist yet, its nearest existing parent).
     public static func gitFacts(at directory: String) -> GitFacts {
-        var folder = (directory as NSString).standardizingPath
+        // Absolute (against the current folder), then up while it does not exist.
+        var url = URL(fileURLWithPath: directory).standardizedFileURL
         var isDirectory: ObjCBool = false
-        while !(FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue) {
-            let parent = (folder as NSString).deletingLastPathComponent
-            if parent == folder || parent.isEmpty {
-                folder = "."
-                break
-            }
-            folder = parent
+        while !(FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue),
+            url.pathComponents.count > 1
+        {
+            url = url.deletingLastPathComponent()
         }
+        let folder = url.path
         func git(_ arguments: [String]) -> Result<String, ExternalCommand.Failure> {
             do {
                 let data = try ExternalCommand.output(of: "git", ["-C", folder] + arguments)
