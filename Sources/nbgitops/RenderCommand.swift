@@ -222,9 +222,12 @@ struct InitCommand: ParsableCommand {
         discussion: """
             Writes nbgitops.yaml with two environments (openshift: OpenShift + Argo CD; kubernetes: \
             Kubernetes + Flux), overlays/site.yaml (the repository URL, namespace and defaults, \
-            commented), specs/example.yaml and .github/workflows/nbgitops.yml (the nbgitops action \
-            checking gitops/ on every pull request). Never overwrites a file. Without \
-            --repository-url, render stops at overlays/site.yaml with NBG166 until the URL is set.
+            commented), specs/example.yaml (a starter spec, commented out: it renders no Job until you \
+            uncomment it and make it yours) and .github/workflows/nbgitops.yml (the nbgitops action \
+            checking gitops/ on every pull request). Never overwrites a file. The repository URL and \
+            revision come from the options, else from git (the remote 'origin', the current branch); a \
+            note says which. With no URL at all, render stops at overlays/site.yaml with NBG166 until \
+            it is set.
             """)
 
     @Argument(help: "The folder to write into (created if missing).")
