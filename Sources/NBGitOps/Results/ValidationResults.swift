@@ -406,7 +406,12 @@ public enum ValidationResults {
         var unreadable: ValidationVerdict.Unreadable?
         switch validate?.terminationMessage.map(ValidationVerdict.read) ?? .empty {
         case .verdict(let read): verdict = read
-        case .unreadable(let problem): unreadable = problem
+        case .unreadable(let problem):
+            // With FallbackToLogsOnError the kubelet puts the log's last lines there when the
+            // container failed without writing one: that is no verdict, and the failure lines
+            // say why it failed. Text the script wrote (exit 0) or an attempted JSON verdict is.
+            let attempted = validate?.terminationMessage?.drop(while: \.isWhitespace).hasPrefix("{") == true
+            if validate?.exitCode.map({ $0 == 0 }) ?? true || attempted { unreadable = problem }
         case .empty: break
         }
         var result = ValidationResult(

@@ -47,7 +47,7 @@ final class AdoptionIntegrationTests: XCTestCase {
     private func newRepository(_ name: String) throws -> String {
         let folder = scratch + "/" + name
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let run = try git(["init", "-q"], in: folder)
+        let run = try git(["init", "-q", "-b", "main"], in: folder)
         XCTAssertEqual(run.status, 0, "\(run)")
         return folder
     }

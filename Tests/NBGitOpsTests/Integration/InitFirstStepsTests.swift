@@ -201,7 +201,8 @@ final class InitFirstStepsTests: XCTestCase {
 
     func testAVerdictThatDoesNotParseIsReportedInEveryFormat() throws {
         let long =
-            "Traceback (most recent call last): nbconvert crashed before the verdict was written "
+            "\u{1B}[2J\n::error::forged annotation ##[warning]old form | <b>bold</b> "
+            + "Traceback (most recent call last): nbconvert crashed before the verdict was written "
             + String(repeating: "x", count: 300) + " END-OF-MESSAGE"
         let (data, instance) = try dump(withMessage: long)
         let file = scratch + "/unreadable.json"
@@ -219,10 +220,13 @@ final class InitFirstStepsTests: XCTestCase {
         XCTAssertTrue(text.stdout.split(separator: "\n").first?.contains("; 1 with an unreadable verdict") == true, text.stdout)
         let lines = text.stdout.split(separator: "\n").map(String.init)
         let passed = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("  PASSED     \(instance) (Job ") }, text.stdout)
-        XCTAssertEqual(lines[passed + 1], "             " + line)
+        XCTAssertEqual(
+            lines[passed + 1], "             " + ResultsText.terminal(line).replacingOccurrences(of: "##[", with: "#\\#["))
+        XCTAssertFalse(text.stdout.contains("\u{1B}"), "no escape sequence reaches the terminal")
+        XCTAssertFalse(lines.contains { $0.drop { $0 == " " }.hasPrefix("::") }, "no workflow command")
 
         let markdown = try results("markdown")
-        XCTAssertTrue(markdown.stdout.contains("`" + line.replacingOccurrences(of: "|", with: "\\|") + "`"), markdown.stdout)
+        XCTAssertTrue(markdown.stdout.contains(ResultsText.markdownCell(line)), markdown.stdout)
         XCTAssertTrue(markdown.stdout.contains("1 with an unreadable verdict"), markdown.stdout)
 
         let junit = try results("junit")
