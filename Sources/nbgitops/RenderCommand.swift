@@ -222,9 +222,12 @@ struct InitCommand: ParsableCommand {
         discussion: """
             Writes nbgitops.yaml with two environments (openshift: OpenShift + Argo CD; kubernetes: \
             Kubernetes + Flux), overlays/site.yaml (the repository URL, namespace and defaults, \
-            commented), specs/example.yaml and .github/workflows/nbgitops.yml (the nbgitops action \
-            checking gitops/ on every pull request). Never overwrites a file. Without \
-            --repository-url, render stops at overlays/site.yaml with NBG166 until the URL is set.
+            commented), specs/example.yaml (a starter spec, commented out: it renders no Job until you \
+            uncomment it and make it yours) and .github/workflows/nbgitops.yml (the nbgitops action \
+            checking gitops/ on every pull request). Never overwrites a file. The repository URL and \
+            revision come from the options, else from git (the remote 'origin', the current branch); a \
+            note says which. With no URL at all, render stops at overlays/site.yaml with NBG166 until \
+            it is set.
             """)
 
     @Argument(help: "The folder to write into (created if missing).")
@@ -232,16 +235,29 @@ struct InitCommand: ParsableCommand {
 
     @Option(
         name: .customLong("repository-url"),
-        help: "The URL Argo CD and Flux clone (https://… or ssh://…), written into overlays/site.yaml.")
+        help: """
+            The URL Argo CD and Flux clone, written into overlays/site.yaml: https://…, ssh://… or \
+            git@host:org/repo.git (written as ssh://git@host/org/repo.git, the form Flux accepts). \
+            Default: the git remote 'origin' of the folder.
+            """)
     var repositoryURL: String?
+
+    @Option(
+        name: .customLong("revision"),
+        help: "The branch, tag or commit Argo CD and Flux follow (default: the current git branch, else main).")
+    var revision: String?
 
     func run() throws {
         let request = InvocationRequest.forThisProcess()
         let diagnostics = DiagnosticCollector()
         guard
+            let settings = ProjectScaffold.settings(
+                repositoryURL: repositoryURL, revision: revision, directory: directory, diagnostics: diagnostics),
             let resources = ResourceRoot.locate(
                 home: request.resourceHome, executable: request.executablePath, diagnostics: diagnostics),
-            let files = ProjectScaffold.files(resources: resources, repositoryURL: repositoryURL, diagnostics: diagnostics),
+            let files = ProjectScaffold.files(
+                resources: resources, repositoryURL: settings.repositoryURL, revision: settings.revision,
+                diagnostics: diagnostics),
             ProjectScaffold.write(files, into: directory, diagnostics: diagnostics)
         else {
             DiagnosticPrinter.print(diagnostics)
@@ -249,8 +265,10 @@ struct InitCommand: ParsableCommand {
         }
         var text = ""
         for file in files { text += "created \((directory as NSString).appendingPathComponent(file.path))\n" }
+        for note in settings.notes { text += "note: \(note)\n" }
+        text += "note: \(ProjectScaffold.starterNote)\n"
         text +=
-            repositoryURL == nil
+            settings.repositoryURL == nil
             ? "next: set delivery.repositoryURL in overlays/site.yaml, then run `nbgitops render`\n"
             : "next: run `nbgitops render`, then commit gitops/\n"
         FileHandle.standardError.write(Data(text.utf8))

@@ -28,6 +28,8 @@ enum ResultsText {
         var text = "\(current.count) validation Job\(current.count == 1 ? "" : "s")"
         if !parts.isEmpty { text += ": " + parts.joined(separator: ", ") }
         if superseded > 0 { text += "; \(superseded) superseded" }
+        let unreadable = current.filter { $0.unreadableVerdict != nil }.count
+        if unreadable > 0 { text += "; \(unreadable) with an unreadable verdict" }
         return text
     }
 
@@ -227,6 +229,9 @@ enum ResultsText {
             if let synced = revision.syncedRevision { encoded["syncedRevision"] = synced }
             if revision.isCutOff { encoded["beforeShallowHistory"] = true }
             object["revision"] = encoded
+        }
+        if let unreadable = result.unreadableVerdict {
+            object["verdictUnreadable"] = ["problem": unreadable.problem, "raw": unreadable.raw]
         }
         if let verdict = result.verdict {
             var encoded: [String: Any] = ["verdict": verdict.verdict]

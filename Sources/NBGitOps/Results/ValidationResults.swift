@@ -127,10 +127,45 @@ public struct ValidationVerdict: Sendable, Equatable {
     /// Decodes a termination message; nil when it is not a version-1 verdict (an older
     /// script, or the kubelet's fallback to the log tail).
     public static func decode(_ message: String) -> ValidationVerdict? {
-        guard let data = message.data(using: .utf8),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            object["v"] as? Int == 1, let verdict = object["verdict"] as? String
-        else { return nil }
+        if case .verdict(let verdict) = read(message) { return verdict }
+        return nil
+    }
+
+    /// What a termination message holds: a verdict, nothing, or text that is not a verdict
+    /// (`Unreadable`: why, and the text's start).
+    public enum Reading: Sendable, Equatable {
+        case verdict(ValidationVerdict)
+        case empty
+        case unreadable(Unreadable)
+    }
+
+    /// A termination message that is not a version-1 verdict: why, and its first characters.
+    public struct Unreadable: Sendable, Equatable {
+        /// At most this many characters of the message are kept.
+        public static let rawLimit = 200
+        public var problem: String
+        /// The message's start (`rawLimit` characters, then `...` when there is more).
+        public var raw: String
+
+        public init(problem: String, message: String) {
+            self.problem = problem
+            self.raw = message.count > Self.rawLimit ? String(message.prefix(Self.rawLimit)) + "..." : message
+        }
+    }
+
+    /// Reads a termination message, saying why when it is not a version-1 verdict.
+    public static func read(_ message: String) -> Reading {
+        guard !message.allSatisfy(\.isWhitespace) else { return .empty }
+        func unreadable(_ problem: String) -> Reading { .unreadable(Unreadable(problem: problem, message: message)) }
+        guard let data = message.data(using: .utf8), let parsed = try? JSONSerialization.jsonObject(with: data) else {
+            return unreadable("it is not JSON")
+        }
+        guard let object = parsed as? [String: Any] else { return unreadable("it is not a JSON object") }
+        guard object["v"] as? Int == 1 else {
+            return unreadable(
+                object["v"] == nil ? "it has no format version \"v\"" : "its format version \"v\" is not 1")
+        }
+        guard let verdict = object["verdict"] as? String else { return unreadable("it has no \"verdict\" string") }
         let cells = (object["failedCells"] as? [[String: Any]] ?? []).map {
             Cell(index: $0["index"] as? Int, error: $0["error"] as? String ?? "")
         }
@@ -140,12 +175,13 @@ public struct ValidationVerdict: Sendable, Equatable {
                 total: found["total"] as? Int ?? 0, matched: found["matched"] as? Int ?? 0,
                 mismatched: found["mismatched"] as? Int ?? 0, mismatchedCells: found["mismatchedCells"] as? [Int] ?? [])
         }
-        return ValidationVerdict(
-            verdict: verdict, reason: object["reason"] as? String, message: object["message"] as? String,
-            failedCells: cells, comparison: comparison, durationSeconds: object["durationSeconds"] as? Int,
-            commit: object["commit"] as? String, image: object["image"] as? String,
-            truncated: object["truncated"] as? Int ?? 0, results: object["results"] as? String,
-            resultsError: object["resultsError"] as? String)
+        return .verdict(
+            ValidationVerdict(
+                verdict: verdict, reason: object["reason"] as? String, message: object["message"] as? String,
+                failedCells: cells, comparison: comparison, durationSeconds: object["durationSeconds"] as? Int,
+                commit: object["commit"] as? String, image: object["image"] as? String,
+                truncated: object["truncated"] as? Int ?? 0, results: object["results"] as? String,
+                resultsError: object["resultsError"] as? String))
     }
 }
 
@@ -163,6 +199,9 @@ public struct ValidationResult: Sendable, Equatable {
     /// Why, in one line each (the verdict's cells, the pod's failure, what it waits for).
     public var details: [String]
     public var verdict: ValidationVerdict?
+    /// The validate container's termination message when it is not a verdict: reported in
+    /// every format, never dropped.
+    public var unreadableVerdict: ValidationVerdict.Unreadable? = nil
     /// The spec's `file:line:column` (nil for a superseded Job the tree no longer has).
     public var source: String?
     /// The validate container's image as the kubelet resolved it (`imageID`: by digest).
@@ -363,20 +402,33 @@ public enum ValidationResults {
         -> ValidationResult
     {
         let validate = pod?.containers.first { $0.name == PodLayout.validateContainerName }
-        let verdict = validate?.terminationMessage.flatMap(ValidationVerdict.decode)
+        var verdict: ValidationVerdict?
+        var unreadable: ValidationVerdict.Unreadable?
+        switch validate?.terminationMessage.map(ValidationVerdict.read) ?? .empty {
+        case .verdict(let read): verdict = read
+        case .unreadable(let problem):
+            // With FallbackToLogsOnError the kubelet puts the log's last lines there when the
+            // container failed without writing one: that is no verdict, and the failure lines
+            // say why it failed. Text the script wrote (exit 0) or an attempted JSON verdict is.
+            let attempted = validate?.terminationMessage?.drop(while: \.isWhitespace).hasPrefix("{") == true
+            if validate?.exitCode.map({ $0 == 0 }) ?? true || attempted { unreadable = problem }
+        case .empty: break
+        }
         var result = ValidationResult(
             environment: environment, instance: job.instance ?? job.name, namespace: job.namespace,
             jobName: job.name, status: .running, details: [], verdict: verdict,
             source: nil,
             imageID: (validate?.imageID).flatMap { $0.isEmpty ? nil : $0 })
+        result.unreadableVerdict = unreadable
+        let unreadableLines = unreadable.map { [unreadableLine($0)] } ?? []
         if job.condition("Complete") != nil {
             result.status = .passed
-            result.details = verdictLines(verdict)
+            result.details = unreadableLines + verdictLines(verdict)
             return result
         }
         if let failed = job.condition("Failed") ?? job.condition("FailureTarget") {
             result.status = .failed
-            result.details = failureLines(failed, pod: pod, verdict: verdict)
+            result.details = unreadableLines + failureLines(failed, pod: pod, verdict: verdict)
             return result
         }
         guard let pod else {
@@ -451,6 +503,11 @@ public enum ValidationResults {
     static func exitCode(inFailJobMessage message: String) -> Int? {
         guard let range = message.range(of: "with exit code ") else { return nil }
         return Int(message[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// The line every format shows for a termination message that is not a verdict.
+    static func unreadableLine(_ unreadable: ValidationVerdict.Unreadable) -> String {
+        "verdict unreadable: the validate container's termination message is not a verdict (\(unreadable.problem)); it reads: \(unreadable.raw)"
     }
 
     static func verdictLines(_ verdict: ValidationVerdict?) -> [String] {

@@ -47,7 +47,7 @@ final class AdoptionIntegrationTests: XCTestCase {
     private func newRepository(_ name: String) throws -> String {
         let folder = scratch + "/" + name
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let run = try git(["init", "-q"], in: folder)
+        let run = try git(["init", "-q", "-b", "main"], in: folder)
         XCTAssertEqual(run.status, 0, "\(run)")
         return folder
     }
@@ -63,12 +63,17 @@ final class AdoptionIntegrationTests: XCTestCase {
 
     private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
-    /// A repository scaffolded by `init --repository-url`, rendered once.
+    /// A repository scaffolded by `init --repository-url`, its starter spec uncommented (kept,
+    /// as its header says), rendered once.
     private func renderedRepository(_ installed: URL, name: String = "gitops-repo") throws -> String {
         let repository = try newRepository(name)
         let initRun = try run(
             installed, ["init", "--repository-url", "https://git.example.com/platform/gitops.git"], in: repository)
         XCTAssertEqual(initRun.status, 0, "\(initRun)")
+        let starter = repository + "/" + ProjectScaffold.starterSpec
+        let kept = ProjectScaffold.uncommented(Array(try XCTUnwrap(read(starter)).utf8))
+        XCTAssertFalse(kept.isEmpty)
+        try Data(kept).write(to: URL(fileURLWithPath: starter))
         let render = try run(installed, ["render"], in: repository + "/specs")
         XCTAssertEqual(render.status, 0, "\(render)")
         return repository
@@ -119,7 +124,8 @@ final class AdoptionIntegrationTests: XCTestCase {
         XCTAssertEqual(render.locatedErrors, [], "\(render)")
         for file in [
             "gitops/openshift/manifests/kustomization.yaml", "gitops/openshift/delivery/application-notebooks-openshift.yaml",
-            "gitops/kubernetes/manifests/kustomization.yaml", "gitops/kubernetes/delivery/gitrepository-notebooks-kubernetes.yaml",
+            "gitops/kubernetes/manifests/kustomization.yaml",
+            "gitops/kubernetes/delivery/gitrepository-notebooks-kubernetes.yaml",
         ] {
             XCTAssertTrue(exists(bare + "/" + file), "\(file)\n\(render)")
         }
