@@ -299,7 +299,8 @@ struct OutputPlanner {
 
         var unownedGenerated = snapshot.order.filter { path in
             snapshot.entries[path]?.kind == .file && !owned.contains(path) && !produced.contains(path)
-                && path != OwnershipLedger.fileName && isReachableWithoutLinks(path, in: snapshot)
+                && path != OwnershipLedger.fileName && !path.hasSuffix("/" + OwnershipLedger.fileName)
+                && isReachableWithoutLinks(path, in: snapshot)
                 && Self.startsWithHeader(folderPath + "/" + path)
                 && !Self.ownedByNestedLedger(path, folderPath: folderPath, snapshot: snapshot)
         }
