@@ -21,9 +21,17 @@ struct RenderCommand: ParsableCommand {
     )
     var toStandardOutput = false
 
+    @Flag(
+        name: .customLong("prune-unowned"),
+        help:
+            "Also remove files in the environment folders that begin with nbgitops' generated header but that no ownership ledger (.nbgitops-owned) lists, such as a reverted experiment's output; each is reported. Files without the header are never removed."
+    )
+    var pruneUnowned = false
+
     func run() throws {
         let diagnostics = DiagnosticCollector()
         let request = selection.request
+        if toStandardOutput && pruneUnowned { throw ValidationError("--prune-unowned removes files; --stdout writes none") }
         if toStandardOutput { try Self.requireOneEnvironment(request) }
         let (prepared, output) = try RunPreparation.compile(
             request, report: selection.report, timings: selection.timings, retainPlans: toStandardOutput,
@@ -45,11 +53,15 @@ struct RenderCommand: ParsableCommand {
         var writer = OutputWriter(root: prepared.outputRoot)
         writer.projectEnvironments = prepared.projectEnvironments
         writer.lockPolicy = OutputLockPolicy.announcing()
+        writer.pruneUnowned = pruneUnowned
         let report = writer.write(outputs, diagnostics: diagnostics)
         DiagnosticPrinter.print(diagnostics, report: selection.report, sourceRoot: prepared.sourceRoot)
         guard report.succeeded, !diagnostics.hasErrors else { throw ExitStatus.diagnostics }
         var summary = ""
         for environment in report.environments {
+            for path in environment.pruned {
+                summary += "removed \(path): it carried the generated header and no ownership ledger listed it\n"
+            }
             summary +=
                 "\(environment.environment): \(environment.written.count) written, \(environment.unchanged.count) unchanged, \(environment.removed.count) removed\n"
         }

@@ -11,6 +11,11 @@ public struct PlannedObject: Sendable {
     public var wave: SyncWave
     /// The inputs this object came from (spec files or templates), for headers and `explain`.
     public var sources: [SourceLocation]
+    /// An object any spec of the environment may contribute to (the default ServiceAccount and
+    /// its RBAC, the Namespaces objects are placed in): its file header names the environment,
+    /// not `sources`, so adding or removing a spec leaves the file unchanged. `explain` still
+    /// answers from `sources`.
+    public var shared = false
     /// Where the main fields' values came from, keyed by manifest path
     /// (`spec.activeDeadlineSeconds`, `spec.template.spec.containers[0].image`). `explain`
     /// answers from the longest key that is a prefix of the asked path, else from `sources`.

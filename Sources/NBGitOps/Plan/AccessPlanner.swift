@@ -57,6 +57,7 @@ enum AccessPlanner {
                             apiVersion: "v1", kind: "ServiceAccount", name: account.name, namespace: placed.namespace,
                             manifest: manifest, wave: .rbac, sources: sources)
                         object.derivedNames = checkedNames
+                        object.shared = !userNamed.contains(account)
                         return object
                     }())
             }
@@ -65,6 +66,7 @@ enum AccessPlanner {
             let roleName = context.derivedName(nameBase + "-model-validation")
             var access = roleAndBinding(
                 name: roleName, account: account.name, permissions: permissions, sources: sources, context: placed)
+            for index in access.indices { access[index].shared = !userNamed.contains(account) }
             access[0].derivedNames = [
                 DerivedName(roleName, rule: .subdomain, what: "Role name", at: sources.first ?? context.prefixLocation)
             ]

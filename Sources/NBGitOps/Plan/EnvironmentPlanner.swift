@@ -213,6 +213,8 @@ public enum EnvironmentPlanner {
             var namespaceObject = self.namespaceObject(context.placed(at: Traced(namespace, origin)))
             // Also reported at the objects that put it there when the mapping is an overlay's.
             namespaceObject.sources = Array(Set(namespaceObject.sources + object.sources.prefix(1))).sorted()
+            // Whichever spec's object comes first: the header names the environment instead.
+            namespaceObject.shared = true
             result.append(namespaceObject)
         }
         return result

@@ -123,6 +123,9 @@ struct EnvironmentWritePlan {
     /// lists nor this render produces (stale files a branch switch left): never deleted,
     /// reported (`NBG172`); relative to the environment folder, sorted.
     var unownedGenerated: [String] = []
+    /// With `--prune-unowned`: the files of `unownedGenerated`'s kind that this write removes
+    /// (also in `stale`); relative to the environment folder, sorted.
+    var pruned: [String] = []
     /// Whether the ledger on disk already has exactly the new ledger's bytes.
     var ledgerIsCurrent: Bool
 
@@ -143,6 +146,9 @@ struct EnvironmentWritePlan {
 /// exist but are not owned, symbolic links on the way, folders where files should go (`NBG171`).
 struct OutputPlanner {
     var root: OutputRoot
+    /// `render --prune-unowned`: files that carry the generated header but that no ledger owns
+    /// are removed (listed in `EnvironmentWritePlan.pruned`) instead of reported and kept.
+    var pruneUnowned = false
 
     /// The plan, or nil when an error was reported for this environment.
     func plan(environment: String, files: [OutputFile], diagnostics: DiagnosticCollector) -> EnvironmentWritePlan? {
@@ -291,9 +297,18 @@ struct OutputPlanner {
             }
         }
 
-        let unownedGenerated = snapshot.order.filter { path in
+        var unownedGenerated = snapshot.order.filter { path in
             snapshot.entries[path]?.kind == .file && !owned.contains(path) && !produced.contains(path)
-                && path != OwnershipLedger.fileName && Self.startsWithHeader(folderPath + "/" + path)
+                && path != OwnershipLedger.fileName && !path.hasSuffix("/" + OwnershipLedger.fileName)
+                && isReachableWithoutLinks(path, in: snapshot)
+                && Self.startsWithHeader(folderPath + "/" + path)
+                && !Self.ownedByNestedLedger(path, folderPath: folderPath, snapshot: snapshot)
+        }
+        var pruned: [String] = []
+        if pruneUnowned {
+            pruned = unownedGenerated
+            stale = (stale + pruned).sorted(by: precedesInByteOrder)
+            unownedGenerated = []
         }
         for path in unownedGenerated {
             diagnostics.warning(
@@ -310,8 +325,25 @@ struct OutputPlanner {
         return EnvironmentWritePlan(
             environment: environment, folderPath: folderPath, snapshot: snapshot,
             files: planned.sorted { precedesInByteOrder($0.relativePath, $1.relativePath) },
-            stale: stale, ledger: ledger, unownedGenerated: unownedGenerated,
+            stale: stale, ledger: ledger, unownedGenerated: unownedGenerated, pruned: pruned,
             ledgerIsCurrent: previousLedgerBytes == ledger.bytes)
+    }
+
+    /// Whether a ledger in one of `path`'s folders below the environment folder (another
+    /// tool's or a nested render's `.nbgitops-owned`) lists it: such a file is owned, not an orphan.
+    static func ownedByNestedLedger(_ path: String, folderPath: String, snapshot: DirectorySnapshot) -> Bool {
+        let components = path.split(separator: "/").map(String.init)
+        guard components.count > 1 else { return false }
+        for depth in 1..<components.count {
+            let folder = components[0..<depth].joined(separator: "/")
+            let ledger = folder + "/" + OwnershipLedger.fileName
+            guard snapshot.entries[ledger]?.kind == .file,
+                let bytes = try? FileSystem.readFile(folderPath + "/" + ledger)
+            else { continue }
+            let inner = components[depth...].joined(separator: "/")
+            if OwnershipLedger.parse(bytes).ledger.paths.contains(inner) { return true }
+        }
+        return false
     }
 
     /// Whether the file at `path` begins with `FileHeader.prefix` (only its first bytes are read).

@@ -44,6 +44,12 @@ public struct OutputWriter: Sendable {
     /// nbgitops' ledger whose name is not among them is a removed environment's output.
     public var projectEnvironments: [String]?
 
+    /// `render --prune-unowned`: remove files in the environment folders that carry nbgitops'
+    /// generated header but that no ownership ledger lists (a reverted experiment's output).
+    /// Without it such files are kept and reported (`NBG172`). Files without the header are
+    /// never removed.
+    public var pruneUnowned = false
+
     /// How long to wait for another run holding the output root.
     public var lockPolicy = OutputLockPolicy()
 
@@ -98,7 +104,8 @@ public struct OutputWriter: Sendable {
                 .outputWrite, "environment '\(output.environment)' is given twice",
                 at: .startOf(root.appending(output.environment)))
         }
-        let planner = OutputPlanner(root: root)
+        var planner = OutputPlanner(root: root)
+        planner.pruneUnowned = pruneUnowned
         let plans = outputs.compactMap {
             planner.plan(environment: $0.environment, files: $0.files, diagnostics: diagnostics)
         }
@@ -130,7 +137,7 @@ public struct OutputWriter: Sendable {
             changed: paths { if case .changed = $0 { return true } else { return false } },
             unchanged: paths { $0 == .unchanged },
             removed: plan.stale.map(plan.outputPath),
-            replacedFolder: !plan.isUpToDate)
+            replacedFolder: !plan.isUpToDate, pruned: plan.pruned.map(plan.outputPath))
     }
 }
 

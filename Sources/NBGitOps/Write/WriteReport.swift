@@ -23,14 +23,18 @@ public struct EnvironmentWriteReport: Sendable, Hashable {
     public var unchanged: [String]
     /// Owned files the previous run wrote and this render no longer produces.
     public var removed: [String]
+    /// The part of `removed` that `--prune-unowned` removed: files with the generated header
+    /// that no ownership ledger listed.
+    public var pruned: [String]
     /// Whether the environment folder was replaced. False when everything was already up to
     /// date and nothing on disk was touched.
     public var replacedFolder: Bool
 
     public init(
         environment: String, added: [String], changed: [String], unchanged: [String], removed: [String],
-        replacedFolder: Bool
+        replacedFolder: Bool, pruned: [String] = []
     ) {
+        self.pruned = pruned
         self.environment = environment
         self.added = added
         self.changed = changed
