@@ -35,9 +35,9 @@ else nok "builds exception (status $status)" "$T/builds.out"; fi
 # The build-output check cannot be borrowed: a validation Job whose image lost its digest is a
 # finding no file can except, and so is a build-output tag pulled IfNotPresent.
 cp -R gitops "$T/gitops"
-job=$(ls "$T"/gitops/kubernetes/manifests/5-job-intro-statistics-*.yaml)
+job=$(ls "$T"/gitops/kubernetes/*/5-job-intro-statistics-*.yaml)
 sed -i 's|\(image: quay.io/jupyter/scipy-notebook:2025-06-02\)@sha256:[0-9a-f]*|\1|' "$job"
-built=$(ls "$T"/gitops/kubernetes/manifests/5-job-fraud-features-build-*.yaml)
+built=$(ls "$T"/gitops/kubernetes/*/5-job-fraud-features-build-*.yaml)
 sed -i 's|imagePullPolicy: Always|imagePullPolicy: IfNotPresent|' "$built"
 SECURITY_EXCEPTIONS=security/checkov-exceptions.yaml scripts/security-scan "$T/gitops" > "$T/tag.out" 2>&1
 status=$?
