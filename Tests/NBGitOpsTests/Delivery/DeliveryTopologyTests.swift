@@ -11,16 +11,6 @@ final class DeliveryTopologyTests: XCTestCase {
     static let kubernetesStackEnd = "examples/overlays/teams.yaml]"
     static let gpuStackEnd = "examples/overlays/cluster-prod.yaml]"
 
-    /// These tests read one Application or Kustomization per environment: the example's split by
-    /// stage (DeliverySplitIntegrationTests covers it) is taken out of the copy.
-    func unsplit(_ project: IntegrationProject) throws {
-        let text = try XCTUnwrap(project.read("nbgitops.yaml"))
-        let unsplit = text.replacingOccurrences(of: ", examples/overlays/delivery-split.yaml", with: "")
-            .replacingOccurrences(of: "examples/overlays/delivery-split.yaml, ", with: "")
-        XCTAssertFalse(unsplit.contains("delivery-split"), unsplit)
-        try project.write("nbgitops.yaml", unsplit)
-    }
-
     /// Adds `overlay` (a project-relative file) at the end of the stack ending with `stackEnd`.
     func add(_ overlay: String, after stackEnd: String, in project: IntegrationProject) throws {
         let text = try XCTUnwrap(project.read("nbgitops.yaml"))
@@ -69,7 +59,7 @@ final class DeliveryTopologyTests: XCTestCase {
 
     func testDeliveryObjectsAreNamedAfterTheProjectThroughTheBinary() throws {
         let first = try IntegrationProject()
-        try unsplit(first)
+        try first.removeStageSplit()
         let render = try first.run(["render"])
         XCTAssertEqual(render.status, 0, "\(render)")
         for file in [
@@ -92,7 +82,7 @@ final class DeliveryTopologyTests: XCTestCase {
         // A second team's project with the same environment names, sharing the controllers:
         // no delivery object of one has the other's name.
         let second = try IntegrationProject()
-        try unsplit(second)
+        try second.removeStageSplit()
         let text = try XCTUnwrap(second.read("nbgitops.yaml"))
         try second.write("nbgitops.yaml", text.replacingOccurrences(of: "  name: example\n", with: "  name: team-b\n"))
         XCTAssertEqual(try second.run(["render"]).status, 0)
@@ -118,7 +108,7 @@ final class DeliveryTopologyTests: XCTestCase {
 
     func testTwoEnvironmentsWithOneDeliveryNameAreNBG350ThroughTheBinary() throws {
         let project = try IntegrationProject()
-        try unsplit(project)
+        try project.removeStageSplit()
         var text = try XCTUnwrap(project.read("nbgitops.yaml"))
         // An environment named like the kubernetes environment's serving part: its validation
         // Kustomization is example-kubernetes-serving, the other's serving Kustomization too.
@@ -144,7 +134,7 @@ final class DeliveryTopologyTests: XCTestCase {
 
     func testAProjectNameTooLongForALabelIsNBG131AtTheProjectName() throws {
         let project = try IntegrationProject()
-        try unsplit(project)
+        try project.removeStageSplit()
         let text = try XCTUnwrap(project.read("nbgitops.yaml"))
         let long = String(repeating: "a", count: 60)
         try project.write("nbgitops.yaml", text.replacingOccurrences(of: "  name: example\n", with: "  name: \(long)\n"))
@@ -162,7 +152,7 @@ final class DeliveryTopologyTests: XCTestCase {
 
     func testEnvironmentsTargetTheirClustersThroughTheBinary() throws {
         let project = try IntegrationProject()
-        try unsplit(project)
+        try project.removeStageSplit()
         try project.write(
             "examples/overlays/remote-kubeconfig.yaml",
             overlay("remote-kubeconfig", "    cluster:\n      kubeConfigSecret: prod-kubeconfig"))
@@ -205,7 +195,7 @@ final class DeliveryTopologyTests: XCTestCase {
 
     func testAnArgoClusterByNameAndServerIsNBG166ThroughTheBinary() throws {
         let project = try IntegrationProject()
-        try unsplit(project)
+        try project.removeStageSplit()
         try project.write(
             "examples/overlays/both.yaml",
             overlay("both", "    cluster:\n      name: prod\n      server: https://api.prod.example.com:6443"))
@@ -233,7 +223,7 @@ final class DeliveryTopologyTests: XCTestCase {
 
     func testAnExistingAppProjectIsNamedAndNotWrittenThroughTheBinary() throws {
         let project = try IntegrationProject()
-        try unsplit(project)
+        try project.removeStageSplit()
         try project.write("examples/overlays/shared-project.yaml", overlay("shared-project", "    argocd:\n      project: ml-platform"))
         try add("examples/overlays/shared-project.yaml", after: Self.gpuStackEnd, in: project)
         let run = try project.run(["render"])
@@ -255,7 +245,7 @@ final class DeliveryTopologyTests: XCTestCase {
 
     func testAFluxPrivateRepositoryNamesItsSecretThroughTheBinary() throws {
         let project = try IntegrationProject()
-        try unsplit(project)
+        try project.removeStageSplit()
         try project.write("examples/overlays/private.yaml", overlay("private", "    flux:\n      secretRef: git-credentials"))
         try add("examples/overlays/private.yaml", after: Self.kubernetesStackEnd, in: project)
         let unlisted = try project.run(["render"])

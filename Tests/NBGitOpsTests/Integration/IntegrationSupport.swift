@@ -285,3 +285,16 @@ func integrationJobSpec(name: String = "integration-probe", labels: String = "  
 
     """
 }
+
+extension IntegrationProject {
+    /// Takes the example's split by stage out of this copy's project file, for tests that read
+    /// one `manifests/` folder and one Application or Kustomization per environment
+    /// (DeliverySplitIntegrationTests covers the split).
+    func removeStageSplit() throws {
+        let text = try XCTUnwrap(read("nbgitops.yaml"))
+        let unsplit = text.replacingOccurrences(of: ", examples/overlays/delivery-split.yaml", with: "")
+            .replacingOccurrences(of: "examples/overlays/delivery-split.yaml, ", with: "")
+        XCTAssertFalse(unsplit.contains("delivery-split"), unsplit)
+        try write("nbgitops.yaml", unsplit)
+    }
+}

@@ -20,6 +20,7 @@ final class ProportionalDiffIntegrationTests: XCTestCase {
 
     func testAddingOrRemovingASpecChangesOnlyItsFilesAndTheResourceLists() throws {
         let project = try IntegrationProject()
+        try project.removeStageSplit()
         let base = try project.run(["render"])
         XCTAssertEqual(base.status, 0, "\(base)")
         let before = project.files()
@@ -62,6 +63,7 @@ final class ProportionalDiffIntegrationTests: XCTestCase {
 
     func testPruneUnownedRemovesOnlyGeneratedFilesNoLedgerOwns() throws {
         let project = try IntegrationProject()
+        try project.removeStageSplit()
         XCTAssertEqual(try project.run(["render"]).status, 0)
         let ledger = "gitops/kubernetes/.nbgitops-owned"
         let baseLedger = try XCTUnwrap(project.read(ledger))
