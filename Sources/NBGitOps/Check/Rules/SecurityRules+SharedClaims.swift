@@ -1,5 +1,11 @@
 import Foundation
 
+/// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
+extension RuleID {
+    public static let sharedVolumeUIDs: RuleID = "NBG240"
+    public static let uidOutsideRange: RuleID = "NBG241"
+}
+
 /// NBG240 and NBG241: the identities pods use on shared claims (part of `SecurityRules`).
 extension SecurityRules {
     // MARK: Identities on shared claims

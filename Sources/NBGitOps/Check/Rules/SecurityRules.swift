@@ -2,8 +2,6 @@ import Foundation
 
 /// The rules this file defines (their ids; severity, title and waivability are in each `PlanRule`).
 extension RuleID {
-    public static let sharedVolumeUIDs: RuleID = "NBG240"
-    public static let uidOutsideRange: RuleID = "NBG241"
     public static let privilegeCapped: RuleID = "NBG250"
     public static let privilegeExcess: RuleID = "NBG251"
 }
